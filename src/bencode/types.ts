@@ -1,0 +1,32 @@
+/**
+ * A decoded bencode value. Byte strings stay bytes; dictionary keys are kept as
+ * binary (latin1) strings so that every key byte survives and the sort order
+ * of the encoding (raw byte order) equals JavaScript string order.
+ */
+export type BencodeValue = number | Uint8Array | BencodeValue[] | BencodeDict;
+export type BencodeDict = Map<string, BencodeValue>;
+
+/** What `encode` accepts: the decoded shapes plus convenient JavaScript ones. */
+export type Encodable =
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | readonly Encodable[]
+  | ReadonlyMap<string, Encodable>
+  | { readonly [key: string]: Encodable | undefined };
+
+export interface DecodeOptions {
+  /** Accept unsorted and duplicate dictionary keys (first one wins). @default false */
+  lenient?: boolean;
+  /** Deepest nesting of lists and dictionaries. @default 64 */
+  maxDepth?: number;
+  /** Most values (of any type) in one document. @default 1_000_000 */
+  maxItems?: number;
+}
+
+/** Byte range [start, end) of a value in the buffer it was decoded from. */
+export interface Span {
+  start: number;
+  end: number;
+}

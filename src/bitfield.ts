@@ -1,0 +1,71 @@
+/**
+ * A fixed-size set of piece indices, stored as the BEP 3 bitfield wire format
+ * (high bit of byte 0 is piece 0), so it can be sent and received without copying.
+ */
+export class Bitfield {
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  #count = 0;
+
+  constructor(size: number, bytes?: Uint8Array) {
+    this.size = size;
+    const byteLength = Math.ceil(size / 8);
+    if (bytes !== undefined && bytes.length !== byteLength) {
+      throw new RangeError(`bitfield of ${bytes.length} bytes for ${size} pieces`);
+    }
+    this.bytes = bytes ? Uint8Array.from(bytes) : new Uint8Array(byteLength);
+    if (bytes) {
+      // Spare bits past `size` are ignored (the caller validates them if it cares).
+      for (let i = 0; i < size; i++) if (this.has(i)) this.#count++;
+    }
+  }
+
+  /** Whether the spare bits at the end of `bytes` (past `size`) are all zero. */
+  static spareBitsClear(size: number, bytes: Uint8Array): boolean {
+    const spare = bytes.length * 8 - size;
+    if (spare <= 0) return true;
+    const last = bytes[bytes.length - 1] ?? 0;
+    return (last & ((1 << spare) - 1)) === 0;
+  }
+
+  static full(size: number): Bitfield {
+    const field = new Bitfield(size);
+    for (let i = 0; i < size; i++) field.set(i);
+    return field;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  get complete(): boolean {
+    return this.#count === this.size;
+  }
+
+  get empty(): boolean {
+    return this.#count === 0;
+  }
+
+  has(index: number): boolean {
+    if (index < 0 || index >= this.size) return false;
+    return ((this.bytes[index >> 3]! >> (7 - (index & 7))) & 1) === 1;
+  }
+
+  set(index: number): boolean {
+    if (index < 0 || index >= this.size || this.has(index)) return false;
+    this.bytes[index >> 3]! |= 1 << (7 - (index & 7));
+    this.#count++;
+    return true;
+  }
+
+  clear(index: number): boolean {
+    if (!this.has(index)) return false;
+    this.bytes[index >> 3]! &= ~(1 << (7 - (index & 7)));
+    this.#count--;
+    return true;
+  }
+
+  *indices(): IterableIterator<number> {
+    for (let i = 0; i < this.size; i++) if (this.has(i)) yield i;
+  }
+}

@@ -1,0 +1,60 @@
+import type { PeerAddress } from '../address.js';
+
+/** One file of a torrent, placed in the concatenated byte stream of all files. */
+export interface TorrentFile {
+  /** Safe path components relative to the download folder (first is the torrent name for multi-file). */
+  path: string[];
+  length: number;
+  /** Offset of the file's first byte in the concatenated stream. */
+  offset: number;
+  /** BEP 47 padding file (`attr` contains `p`): never written to disk. */
+  padding: boolean;
+}
+
+export interface TorrentMetadata {
+  /** SHA-1 of the exact `info` bytes (v1 info-hash), 20 bytes. */
+  infoHash: Buffer;
+  infoHashHex: string;
+  /** The raw bencoded `info` dictionary, as served over ut_metadata (BEP 9). */
+  infoBytes: Buffer;
+  name: string;
+  pieceLength: number;
+  pieceCount: number;
+  lastPieceLength: number;
+  /** Concatenated 20-byte SHA-1 hashes, one per piece. */
+  pieceHashes: Buffer;
+  files: TorrentFile[];
+  totalLength: number;
+  multiFile: boolean;
+  private: boolean;
+  /** Announce tiers (BEP 12); `announce` alone becomes a single tier. */
+  announceTiers: string[][];
+  webSeeds: string[];
+  creationDate?: Date;
+  comment?: string;
+  createdBy?: string;
+  /** 'v1' or 'hybrid' (BEP 52 with v1 fields); pure v2 is rejected at parse time. */
+  version: 'v1' | 'hybrid';
+}
+
+/** A stretch of one piece that lies inside one file. */
+export interface FileRange {
+  fileIndex: number;
+  /** Offset inside the file. */
+  fileOffset: number;
+  /** Offset inside the piece. */
+  pieceOffset: number;
+  length: number;
+}
+
+export interface MagnetLink {
+  /** v1 info-hash (20 bytes), absent for a v2-only (`urn:btmh:`) magnet. */
+  infoHash?: Buffer;
+  infoHashHex?: string;
+  /** v2 multihash (hex) from `urn:btmh:`, recognised but not supported for download yet. */
+  v2Hash?: string;
+  name?: string;
+  trackers: string[];
+  peers: PeerAddress[];
+  webSeeds: string[];
+}

@@ -1,0 +1,22 @@
+import type { Bitfield } from '../bitfield.js';
+
+/**
+ * Where verified pieces live. The session hands over whole pieces only after
+ * their SHA-1 matched, so a Storage never holds unverified data as complete.
+ */
+export interface Storage {
+  /** Creates folders and files on demand (files get their full length lazily). */
+  open(): Promise<void>;
+  /** Reads `length` bytes at `begin` of piece `index` (for uploading and re-checks). */
+  read(index: number, begin: number, length: number): Promise<Buffer>;
+  /** Writes one verified piece, given as its blocks in order. */
+  writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void>;
+  /** Flushes and closes file handles. */
+  close(): Promise<void>;
+}
+
+export interface CheckProgress {
+  checked: number;
+  valid: number;
+  total: number;
+}
