@@ -1,0 +1,68 @@
+/**
+ * Plain, JSON-ready summaries of a torrent or magnet for `lodestone info`. Absent
+ * optional fields are `null`, so the shape is the same for every torrent.
+ */
+import { formatAddress } from '../address.js';
+import { toMagnetUri } from './magnet.js';
+import type { MagnetLink, TorrentMetadata } from './types.js';
+
+export interface TorrentDescription {
+  name: string;
+  infoHash: string;
+  totalLength: number;
+  pieceCount: number;
+  pieceLength: number;
+  private: boolean;
+  /** Announce tiers (BEP 12), in order. */
+  trackers: string[][];
+  webSeeds: string[];
+  /** Real files only: BEP 47 padding files are left out. Paths are joined with "/". */
+  files: { path: string; length: number }[];
+  creationDate: string | null;
+  comment: string | null;
+  createdBy: string | null;
+  version: 'v1' | 'hybrid';
+  magnet: string;
+}
+
+export interface MagnetDescription {
+  infoHash: string | null;
+  v2Hash: string | null;
+  name: string | null;
+  trackers: string[];
+  webSeeds: string[];
+  /** "1.2.3.4:5" / "[::1]:5" */
+  peers: string[];
+}
+
+export function describeTorrent(meta: TorrentMetadata): TorrentDescription {
+  return {
+    name: meta.name,
+    infoHash: meta.infoHashHex,
+    totalLength: meta.totalLength,
+    pieceCount: meta.pieceCount,
+    pieceLength: meta.pieceLength,
+    private: meta.private,
+    trackers: meta.announceTiers.map((tier) => [...tier]),
+    webSeeds: [...meta.webSeeds],
+    files: meta.files
+      .filter((file) => !file.padding)
+      .map((file) => ({ path: file.path.join('/'), length: file.length })),
+    creationDate: meta.creationDate?.toISOString() ?? null,
+    comment: meta.comment ?? null,
+    createdBy: meta.createdBy ?? null,
+    version: meta.version,
+    magnet: toMagnetUri(meta),
+  };
+}
+
+export function describeMagnet(link: MagnetLink): MagnetDescription {
+  return {
+    infoHash: link.infoHashHex ?? link.infoHash?.toString('hex') ?? null,
+    v2Hash: link.v2Hash ?? null,
+    name: link.name ?? null,
+    trackers: [...link.trackers],
+    webSeeds: [...link.webSeeds],
+    peers: link.peers.map(formatAddress),
+  };
+}

@@ -1,0 +1,19 @@
+export {
+  describeMagnet,
+  describeTorrent,
+  type MagnetDescription,
+  type TorrentDescription,
+} from './describe.js';
+export { formatBytes } from './format.js';
+export { MAX_PIECE_LENGTH, MAX_TOTAL_LENGTH, MIN_PIECE_LENGTH } from './info-dictionary.js';
+export { formatMagnet, parseMagnet, toMagnetUri } from './magnet.js';
+export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './parse-torrent.js';
+export {
+  assertNoPathCollisions,
+  assertSafeComponent,
+  type PathEntry,
+  resolveInside,
+  unsafeComponentReason,
+} from './path-safety.js';
+export { fileRangesForSpan, pieceLength, pieceToFileRanges } from './piece-map.js';
+export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './types.js';

@@ -1,0 +1,217 @@
+/**
+ * Validation of the `info` dictionary (BEP 3, with BEP 47 padding files and the
+ * BEP 52 hybrid check). Every field that decides where bytes go on disk is read
+ * strictly: a missing or wrong-typed field is a MetainfoError naming it.
+ */
+import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
+import { LodestoneError, MetainfoError } from '../errors.js';
+import { assertNoPathCollisions, assertSafeComponent } from './path-safety.js';
+import type { TorrentFile, TorrentMetadata } from './types.js';
+
+export const MIN_PIECE_LENGTH = 16 * 1024;
+export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
+/** 1 PiB: far beyond any real torrent, and sums of such lengths stay exact doubles. */
+export const MAX_TOTAL_LENGTH = 2 ** 50;
+const HASH_LENGTH = 20;
+
+/** The part of TorrentMetadata that comes from the info dictionary alone. */
+export type InfoFields = Pick<
+  TorrentMetadata,
+  | 'name'
+  | 'pieceLength'
+  | 'pieceCount'
+  | 'lastPieceLength'
+  | 'pieceHashes'
+  | 'files'
+  | 'totalLength'
+  | 'multiFile'
+  | 'private'
+  | 'version'
+>;
+
+function describeType(value: BencodeValue): string {
+  if (typeof value === 'number') return 'an integer';
+  if (value instanceof Uint8Array) return 'a string';
+  if (Array.isArray(value)) return 'a list';
+  return 'a dictionary';
+}
+
+function missing(field: string): MetainfoError {
+  return new MetainfoError(`'${field}' is missing`);
+}
+
+function wrongType(field: string, expected: string, value: BencodeValue): MetainfoError {
+  return new MetainfoError(`'${field}' must be ${expected}, not ${describeType(value)}`);
+}
+
+function requireInteger(dict: BencodeDict, key: string, field: string): number {
+  const value = dict.get(key);
+  if (value === undefined) throw missing(field);
+  if (typeof value !== 'number') throw wrongType(field, 'an integer', value);
+  return value;
+}
+
+function requireBytes(dict: BencodeDict, key: string, field: string): Uint8Array {
+  const value = dict.get(key);
+  if (value === undefined) throw missing(field);
+  if (!(value instanceof Uint8Array)) throw wrongType(field, 'a string', value);
+  return value;
+}
+
+function requireList(dict: BencodeDict, key: string, field: string): BencodeValue[] {
+  const value = dict.get(key);
+  if (value === undefined) throw missing(field);
+  if (!Array.isArray(value)) throw wrongType(field, 'a list', value);
+  return value;
+}
+
+/** A file length: a non-negative integer no larger than the total we accept. */
+function requireLength(dict: BencodeDict, key: string, field: string): number {
+  const length = requireInteger(dict, key, field);
+  if (length < 0) throw new MetainfoError(`'${field}' must not be negative (got ${length})`);
+  if (length > MAX_TOTAL_LENGTH) {
+    throw new MetainfoError(`'${field}' of ${length} bytes exceeds the limit of ${MAX_TOTAL_LENGTH} bytes`);
+  }
+  return length;
+}
+
+/** BEP 3 `name`, preferring `name.utf-8` when a torrent supplies it as a string. */
+function readName(info: BencodeDict): string {
+  const utf8Name = info.get('name.utf-8');
+  const name =
+    utf8Name instanceof Uint8Array
+      ? bytesToText(utf8Name)
+      : bytesToText(requireBytes(info, 'name', 'info.name'));
+  assertSafeComponent(name, 'info.name');
+  return name;
+}
+
+function readPieceLength(info: BencodeDict): number {
+  const pieceLength = requireInteger(info, 'piece length', 'info.piece length');
+  // Range first: the bitwise power-of-two test only works on 32-bit values.
+  const inRange = pieceLength >= MIN_PIECE_LENGTH && pieceLength <= MAX_PIECE_LENGTH;
+  if (!inRange || (pieceLength & (pieceLength - 1)) !== 0) {
+    throw new MetainfoError(
+      `'info.piece length' must be a power of two from 16 KiB to 256 MiB (got ${pieceLength})`,
+    );
+  }
+  return pieceLength;
+}
+
+/** BEP 52: a hybrid torrent carries a complete v1 part, which is what we use. */
+function readVersion(info: BencodeDict): 'v1' | 'hybrid' {
+  const metaVersion = info.get('meta version');
+  if (metaVersion === undefined) return 'v1';
+  if (typeof metaVersion !== 'number') throw wrongType('info.meta version', 'an integer', metaVersion);
+  if (metaVersion === 1) return 'v1';
+  if (metaVersion === 2) {
+    if (info.has('pieces')) return 'hybrid';
+    throw new LodestoneError('LODESTONE_ERR_UNSUPPORTED', 'v2-only torrents are not supported yet');
+  }
+  throw new LodestoneError(
+    'LODESTONE_ERR_UNSUPPORTED',
+    `torrent meta version ${metaVersion} is not supported`,
+  );
+}
+
+function readPrivate(info: BencodeDict): boolean {
+  const value = info.get('private');
+  if (value === undefined) return false;
+  // A wrong type is an error rather than "public": guessing wrong would leak a private torrent to DHT/PEX.
+  if (typeof value !== 'number') throw wrongType('info.private', 'an integer', value);
+  return value !== 0;
+}
+
+/** `path.utf-8` when it is a well-formed list of strings, otherwise the required `path`. */
+function readFilePath(entry: BencodeDict, field: string): string[] {
+  const utf8Path = entry.get('path.utf-8');
+  let components: BencodeValue[];
+  let pathField = `${field}.path`;
+  if (Array.isArray(utf8Path) && utf8Path.every((c) => c instanceof Uint8Array)) {
+    components = utf8Path;
+    pathField = `${field}.path.utf-8`;
+  } else {
+    components = requireList(entry, 'path', pathField);
+  }
+  if (components.length === 0) throw new MetainfoError(`'${pathField}' must not be empty`);
+  return components.map((component, i) => {
+    if (!(component instanceof Uint8Array)) throw wrongType(`${pathField}[${i}]`, 'a string', component);
+    const text = bytesToText(component);
+    assertSafeComponent(text, pathField);
+    return text;
+  });
+}
+
+/** BEP 47 `attr`: 'p' marks a padding file. Other attributes (x, h, l) do not change the layout. */
+function readPadding(entry: BencodeDict, field: string): boolean {
+  const attr = entry.get('attr');
+  if (attr === undefined) return false;
+  if (!(attr instanceof Uint8Array)) throw wrongType(`${field}.attr`, 'a string', attr);
+  return attr.includes(0x70); // 'p'
+}
+
+function readFiles(info: BencodeDict, name: string): { files: TorrentFile[]; multiFile: boolean } {
+  const hasLength = info.has('length');
+  const hasFiles = info.has('files');
+  if (hasLength && hasFiles) throw new MetainfoError("'info' has both 'length' and 'files'");
+  if (!hasLength && !hasFiles) throw new MetainfoError("'info' has neither 'length' nor 'files'");
+  if (hasLength) {
+    const length = requireLength(info, 'length', 'info.length');
+    return { files: [{ path: [name], length, offset: 0, padding: false }], multiFile: false };
+  }
+  const entries = requireList(info, 'files', 'info.files');
+  if (entries.length === 0) throw new MetainfoError("'info.files' must not be empty");
+  const files: TorrentFile[] = [];
+  let offset = 0;
+  entries.forEach((entry, i) => {
+    const field = `info.files[${i}]`;
+    if (!isDict(entry)) throw wrongType(field, 'a dictionary', entry);
+    const length = requireLength(entry, 'length', `${field}.length`);
+    const path = [name, ...readFilePath(entry, field)];
+    files.push({ path, length, offset, padding: readPadding(entry, field) });
+    offset += length;
+    if (offset > MAX_TOTAL_LENGTH) {
+      throw new MetainfoError(`total length exceeds the limit of ${MAX_TOTAL_LENGTH} bytes`);
+    }
+  });
+  assertNoPathCollisions(files);
+  return { files, multiFile: true };
+}
+
+/**
+ * Reads and validates an info dictionary. Throws MetainfoError (LODESTONE_ERR_METAINFO
+ * or LODESTONE_ERR_UNSAFE_PATH) or LodestoneError LODESTONE_ERR_UNSUPPORTED for v2-only.
+ */
+export function readInfoFields(info: BencodeDict): InfoFields {
+  const version = readVersion(info);
+  const name = readName(info);
+  const pieceLength = readPieceLength(info);
+  const pieces = requireBytes(info, 'pieces', 'info.pieces');
+  if (pieces.length % HASH_LENGTH !== 0) {
+    throw new MetainfoError(`'info.pieces' length ${pieces.length} is not a multiple of ${HASH_LENGTH}`);
+  }
+  const { files, multiFile } = readFiles(info, name);
+  const last = files[files.length - 1]!;
+  const totalLength = last.offset + last.length;
+  if (totalLength === 0) throw new MetainfoError('torrent holds no data (total length is 0)');
+  // pieceLength is a power of two, so this division is exact.
+  const pieceCount = Math.ceil(totalLength / pieceLength);
+  if (pieces.length / HASH_LENGTH !== pieceCount) {
+    throw new MetainfoError(
+      `'info.pieces' holds ${pieces.length / HASH_LENGTH} hashes, but ${totalLength} bytes ` +
+        `in pieces of ${pieceLength} need ${pieceCount}`,
+    );
+  }
+  return {
+    name,
+    pieceLength,
+    pieceCount,
+    lastPieceLength: totalLength - (pieceCount - 1) * pieceLength,
+    pieceHashes: Buffer.from(pieces),
+    files,
+    totalLength,
+    multiFile,
+    private: readPrivate(info),
+    version,
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * Torrent files (BEP 3) and metadata fetched for a magnet (BEP 9) into TorrentMetadata.
+ *
+ * Decoding is strict first; real-world torrents often have unsorted or duplicate
+ * dictionary keys, so exactly that failure is retried leniently. The info-hash is
+ * always SHA-1 over the exact `info` bytes as they appear in the input (found with
+ * `spanOf`), never over a re-encoding, so a torrent with unsorted keys keeps the
+ * info-hash every other client computes for it.
+ *
+ * Fields that decide where bytes go (the info dictionary) are validated strictly;
+ * descriptive fields outside it (trackers, web seeds, comment, dates) are read
+ * forgivingly: a wrong type there is ignored rather than failing the whole torrent.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type BencodeDict,
+  type BencodeValue,
+  bytesToText,
+  decode,
+  getBytes,
+  getInt,
+  isDict,
+  spanOf,
+} from '../bencode/index.js';
+import { BencodeError, LodestoneError, MetainfoError } from '../errors.js';
+import { readInfoFields } from './info-dictionary.js';
+import type { TorrentMetadata } from './types.js';
+
+/** What a magnet or the outer torrent dictionary adds to the info dictionary. */
+export interface MetadataExtras {
+  announceTiers?: string[][];
+  webSeeds?: string[];
+  creationDate?: Date;
+  comment?: string;
+  createdBy?: string;
+}
+
+const UNSORTED_OR_DUPLICATE = /\b(unsorted|duplicate) dictionary key\b/;
+
+/** Decodes strictly, retrying leniently only for key-order problems; bencode errors become MetainfoErrors. */
+function decodeForgivingKeyOrder(bytes: Uint8Array, what: string): BencodeValue {
+  try {
+    try {
+      return decode(bytes);
+    } catch (error) {
+      if (error instanceof BencodeError && UNSORTED_OR_DUPLICATE.test(error.message)) {
+        return decode(bytes, { lenient: true });
+      }
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof BencodeError)
+      throw new MetainfoError(`${what} is not valid bencode: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Trims, drops empty and repeated URLs (the first occurrence wins), drops tiers left empty. */
+export function normalizeTiers(tiers: readonly (readonly string[])[]): string[][] {
+  const seen = new Set<string>();
+  const out: string[][] = [];
+  for (const tier of tiers) {
+    const kept: string[] = [];
+    for (const raw of tier) {
+      const url = raw.trim();
+      if (url === '' || seen.has(url)) continue;
+      seen.add(url);
+      kept.push(url);
+    }
+    if (kept.length > 0) out.push(kept);
+  }
+  return out;
+}
+
+/** BEP 12: `announce-list` wins when it yields any tracker; otherwise `announce` alone is one tier. */
+function readAnnounceTiers(root: BencodeDict): string[][] {
+  const announceList = root.get('announce-list');
+  const tiers: string[][] = [];
+  if (Array.isArray(announceList)) {
+    for (const tier of announceList) {
+      if (Array.isArray(tier)) {
+        tiers.push(tier.filter((url) => url instanceof Uint8Array).map((url) => bytesToText(url)));
+      } else if (tier instanceof Uint8Array) {
+        // Some creators write a flat list of URLs; each becomes its own tier.
+        tiers.push([bytesToText(tier)]);
+      }
+    }
+  }
+  const fromList = normalizeTiers(tiers);
+  if (fromList.length > 0) return fromList;
+  const announce = getBytes(root, 'announce');
+  return announce === undefined ? [] : normalizeTiers([[bytesToText(announce)]]);
+}
+
+/** BEP 19 `url-list`: a single string or a list of strings. */
+function readWebSeeds(root: BencodeDict): string[] {
+  const value = root.get('url-list');
+  if (value instanceof Uint8Array) return normalizeTiers([[bytesToText(value)]]).flat();
+  if (Array.isArray(value)) {
+    const urls = value.filter((url) => url instanceof Uint8Array).map((url) => bytesToText(url));
+    return normalizeTiers([urls]).flat();
+  }
+  return [];
+}
+
+function readText(root: BencodeDict, key: string): string | undefined {
+  const bytes = getBytes(root, `${key}.utf-8`) ?? getBytes(root, key);
+  return bytes === undefined ? undefined : bytesToText(bytes);
+}
+
+function readCreationDate(root: BencodeDict): Date | undefined {
+  const seconds = getInt(root, 'creation date');
+  if (seconds === undefined || seconds <= 0) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function readExtras(root: BencodeDict): MetadataExtras {
+  return {
+    announceTiers: readAnnounceTiers(root),
+    webSeeds: readWebSeeds(root),
+    creationDate: readCreationDate(root),
+    comment: readText(root, 'comment'),
+    createdBy: readText(root, 'created by'),
+  };
+}
+
+function buildMetadata(info: BencodeDict, infoBytes: Buffer, extras: MetadataExtras): TorrentMetadata {
+  const fields = readInfoFields(info);
+  const infoHash = createHash('sha1').update(infoBytes).digest();
+  const meta: TorrentMetadata = {
+    infoHash,
+    infoHashHex: infoHash.toString('hex'),
+    infoBytes,
+    ...fields,
+    announceTiers: normalizeTiers(extras.announceTiers ?? []),
+    webSeeds: normalizeTiers([extras.webSeeds ?? []]).flat(),
+  };
+  if (extras.creationDate !== undefined) meta.creationDate = extras.creationDate;
+  if (extras.comment !== undefined) meta.comment = extras.comment;
+  if (extras.createdBy !== undefined) meta.createdBy = extras.createdBy;
+  return meta;
+}
+
+/**
+ * Parses a .torrent file. Throws MetainfoError (LODESTONE_ERR_METAINFO for invalid
+ * bencode or fields, LODESTONE_ERR_UNSAFE_PATH for hostile file names) or
+ * LodestoneError LODESTONE_ERR_UNSUPPORTED for v2-only torrents.
+ */
+export function parseTorrent(bytes: Uint8Array): TorrentMetadata {
+  const root = decodeForgivingKeyOrder(bytes, 'torrent');
+  if (!isDict(root)) throw new MetainfoError('torrent is not a bencoded dictionary');
+  const info = root.get('info');
+  if (info === undefined) throw new MetainfoError("'info' is missing");
+  if (!isDict(info)) throw new MetainfoError("'info' must be a dictionary");
+  const span = spanOf(info);
+  if (span === undefined) throw new LodestoneError('LODESTONE_ERR_METAINFO', 'decoder lost the info span');
+  // A copy: the metadata must not pin (or alias) the caller's whole file buffer.
+  const infoBytes = Buffer.from(bytes.subarray(span.start, span.end));
+  return buildMetadata(info, infoBytes, readExtras(root));
+}
+
+/**
+ * Parses a bare info dictionary (metadata fetched over ut_metadata for a magnet).
+ * The info-hash is SHA-1 of `infoBytes` as given; the caller compares it with the
+ * magnet's. Trackers and web seeds come from the magnet via `extras`.
+ */
+export function parseInfoDictionary(
+  infoBytes: Uint8Array,
+  extras: { announceTiers?: string[][]; webSeeds?: string[] } = {},
+): TorrentMetadata {
+  const info = decodeForgivingKeyOrder(infoBytes, 'info dictionary');
+  if (!isDict(info)) throw new MetainfoError("'info' must be a dictionary");
+  return buildMetadata(info, Buffer.from(infoBytes), {
+    announceTiers: extras.announceTiers ?? [],
+    webSeeds: extras.webSeeds ?? [],
+  });
+}

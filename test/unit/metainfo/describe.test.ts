@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  describeMagnet,
+  describeTorrent,
+  formatBytes,
+  parseMagnet,
+  parseTorrent,
+} from '../../../src/metainfo/index.js';
+import { multiFileInfo, TRACKER, torrentBytes } from './torrent-builder.js';
+
+describe('formatBytes', () => {
+  test('1024-based units with two decimals', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(1023), '1023 B');
+    assert.equal(formatBytes(1024), '1.00 KiB');
+    assert.equal(formatBytes(1536 * 1024), '1.50 MiB');
+    assert.equal(formatBytes(1024 ** 3 * 2.25), '2.25 GiB');
+    assert.equal(formatBytes(1024 ** 4), '1.00 TiB');
+    assert.equal(formatBytes(1024 * 1024 - 1), '1.00 MiB');
+    assert.equal(formatBytes(-2048), '-2.00 KiB');
+  });
+});
+
+describe('describeTorrent', () => {
+  test('plain JSON with the fields lodestone info shows', () => {
+    const meta = parseTorrent(
+      torrentBytes(
+        multiFileInfo(
+          [
+            { path: ['a', 'b.txt'], length: 100 },
+            { path: ['.pad', '16284'], length: 16_284, attr: 'p' },
+            { path: ['c'], length: 5 },
+          ],
+          { private: 1 },
+        ),
+        {
+          announce: TRACKER,
+          'creation date': 1_700_000_000,
+          comment: 'hello',
+          'url-list': 'http://127.0.0.1/',
+        },
+      ),
+    );
+    const described = describeTorrent(meta);
+    assert.deepEqual(JSON.parse(JSON.stringify(described)), described, 'JSON round trip is lossless');
+    assert.deepEqual(described, {
+      name: 'folder',
+      infoHash: meta.infoHashHex,
+      totalLength: 16_389,
+      pieceCount: 2,
+      pieceLength: 16_384,
+      private: true,
+      trackers: [[TRACKER]],
+      webSeeds: ['http://127.0.0.1/'],
+      files: [
+        { path: 'folder/a/b.txt', length: 100 },
+        { path: 'folder/c', length: 5 },
+      ],
+      creationDate: '2023-11-14T22:13:20.000Z',
+      comment: 'hello',
+      createdBy: null,
+      version: 'v1',
+      magnet: `magnet:?xt=urn:btih:${meta.infoHashHex}&dn=folder&tr=${encodeURIComponent(TRACKER)}&ws=${encodeURIComponent('http://127.0.0.1/')}`,
+    });
+  });
+
+  test('describeMagnet', () => {
+    const hex = '0123456789abcdef0123456789abcdef01234567';
+    assert.deepEqual(
+      describeMagnet(parseMagnet(`magnet:?xt=urn:btih:${hex}&x.pe=[::1]:5&tr=udp://127.0.0.1:1`)),
+      {
+        infoHash: hex,
+        v2Hash: null,
+        name: null,
+        trackers: ['udp://127.0.0.1:1'],
+        webSeeds: [],
+        peers: ['[::1]:5'],
+      },
+    );
+  });
+});
