@@ -1,5 +1,3 @@
-import type { Bitfield } from '../bitfield.js';
-
 /**
  * Where verified pieces live. The session hands over whole pieces only after
  * their SHA-1 matched, so a Storage never holds unverified data as complete.
@@ -13,6 +11,12 @@ export interface Storage {
   writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void>;
   /** Flushes and closes file handles. */
   close(): Promise<void>;
+  /**
+   * Optional fast path for resume checks: `false` when piece `index` certainly
+   * holds no valid data (a file it needs is missing or too short), so a check
+   * can skip reading and hashing it. `true` means "read it to find out".
+   */
+  mayHavePiece?(index: number): Promise<boolean>;
 }
 
 export interface CheckProgress {

@@ -1,0 +1,7 @@
+export {
+  type BlockReceipt,
+  type BlockRequest,
+  type PickerPeer,
+  PiecePicker,
+  type PiecePickerOptions,
+} from './piece-picker.js';

@@ -1,0 +1,357 @@
+import { Bitfield } from '../bitfield.js';
+import { BlockState, PartialPiece } from './partial-piece.js';
+import { RarityOrder } from './rarity-order.js';
+
+export interface BlockRequest {
+  index: number;
+  begin: number;
+  length: number;
+}
+
+export interface PickerPeer {
+  /** Stable key of the connection (requests are tracked per id). */
+  id: string;
+  /** The pieces the peer has (its bitfield with haves applied). */
+  has: Bitfield;
+}
+
+export interface BlockReceipt {
+  /** The block was not needed (already received, piece done or never started): drop it. */
+  duplicate: boolean;
+  /** Every block of the piece has arrived: time to verify it. */
+  pieceComplete: boolean;
+  /** Other peers the block was requested from (endgame): send them a cancel. */
+  otherRequesters: string[];
+}
+
+export interface PiecePickerOptions {
+  pieceCount: number;
+  pieceLength: number;
+  totalLength: number;
+  /** @default 16384 */
+  blockSize?: number;
+  /** Random source in [0, 1); injected so tests are deterministic. */
+  random: () => number;
+  /** Pieces already verified (e.g. from a resume check). Copied. */
+  have?: Bitfield;
+  /** Pieces started at most at once (a partial piece's blocks sit in RAM). @default 64 */
+  maxPartialPieces?: number;
+  /** Below this many verified pieces, new pieces are picked at random, not rarest first. @default 4 */
+  randomFirstPieces?: number;
+  /** Peers one block may be requested from at once in endgame (original + duplicates). @default 3 */
+  maxRequestersPerBlock?: number;
+}
+
+/**
+ * Decides which blocks to request from which peer. Pure policy: no sockets,
+ * no timers; the only randomness comes from the injected `random`.
+ *
+ * Order of preference for a peer: (a) unrequested blocks of partial pieces
+ * the peer has, most advanced first; (b) a new piece, random while we have
+ * fewer than `randomFirstPieces` (to get something to trade quickly), then
+ * rarest first with random tie-breaking; (c) in endgame, when no block is
+ * left unrequested, blocks already requested from other peers.
+ *
+ * Complexity: availability changes are O(1) per piece (RarityOrder), so a
+ * bitfield costs O(pieces) once and a have O(1). pick() touches the partial
+ * pieces (at most `maxPartialPieces`, sorted: O(P log P)) and, for a new
+ * piece, scans the rarest non-empty bucket from a random start until it hits
+ * a piece the peer has: O(1) expected when the peer has a fair share of the
+ * rare pieces, O(pieces) only for a peer that has almost none of them.
+ * Nothing is ever re-sorted as a whole.
+ */
+export class PiecePicker {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  readonly totalLength: number;
+  readonly blockSize: number;
+  readonly maxPartialPieces: number;
+  readonly randomFirstPieces: number;
+  readonly maxRequestersPerBlock: number;
+  readonly #random: () => number;
+  readonly #have: Bitfield;
+  readonly #order: RarityOrder;
+  readonly #partials = new Map<number, PartialPiece>();
+  /** Per peer: keys (piece * blocksPerPiece + block) of its outstanding requests. */
+  readonly #peerRequests = new Map<string, Set<number>>();
+  readonly #blocksPerPiece: number;
+  /** Blocks of missing pieces in state None (never-started pieces count whole). */
+  #unrequested = 0;
+
+  constructor(options: PiecePickerOptions) {
+    const { pieceCount, pieceLength, totalLength, blockSize = 16384 } = options;
+    if (!Number.isInteger(pieceCount) || pieceCount < 0)
+      throw new RangeError(`bad piece count ${pieceCount}`);
+    if (!(pieceLength > 0) || !(blockSize > 0))
+      throw new RangeError('piece length and block size must be > 0');
+    if (pieceCount !== Math.ceil(totalLength / pieceLength)) {
+      throw new RangeError(
+        `${pieceCount} pieces do not match ${totalLength} bytes in pieces of ${pieceLength}`,
+      );
+    }
+    if (options.have && options.have.size !== pieceCount) {
+      throw new RangeError(`have bitfield of ${options.have.size} pieces, expected ${pieceCount}`);
+    }
+    this.pieceCount = pieceCount;
+    this.pieceLength = pieceLength;
+    this.totalLength = totalLength;
+    this.blockSize = blockSize;
+    this.maxPartialPieces = Math.max(1, options.maxPartialPieces ?? 64);
+    this.randomFirstPieces = options.randomFirstPieces ?? 4;
+    this.maxRequestersPerBlock = Math.max(1, options.maxRequestersPerBlock ?? 3);
+    this.#random = options.random;
+    this.#blocksPerPiece = Math.ceil(pieceLength / blockSize);
+    this.#have = options.have ? new Bitfield(pieceCount, options.have.bytes) : new Bitfield(pieceCount);
+    this.#order = new RarityOrder(pieceCount, (index) => !this.#have.has(index));
+    for (let index = 0; index < pieceCount; index++) {
+      if (!this.#have.has(index)) this.#unrequested += this.blockCount(index);
+    }
+  }
+
+  /** Verified pieces. Read-only for callers: change it through pieceVerified(). */
+  get haveBitfield(): Bitfield {
+    return this.#have;
+  }
+
+  get missingPieceCount(): number {
+    return this.pieceCount - this.#have.count;
+  }
+
+  get partialPieceCount(): number {
+    return this.#partials.size;
+  }
+
+  /** Every missing block is requested (or received): duplicates are now allowed. */
+  get inEndgame(): boolean {
+    return this.#unrequested === 0 && this.missingPieceCount > 0;
+  }
+
+  /** Connected peers that have piece `index` (as far as we were told). */
+  availability(index: number): number {
+    return this.#order.availability(index);
+  }
+
+  pieceSize(index: number): number {
+    return Math.min(this.pieceLength, this.totalLength - index * this.pieceLength);
+  }
+
+  blockCount(index: number): number {
+    return Math.ceil(this.pieceSize(index) / this.blockSize);
+  }
+
+  addPeerBitfield(bits: Bitfield): void {
+    forEachSetBit(bits, this.pieceCount, (index) => this.#order.increment(index));
+  }
+
+  /** Pass the peer's current bitfield (haves included), as counted so far. */
+  removePeerBitfield(bits: Bitfield): void {
+    forEachSetBit(bits, this.pieceCount, (index) => this.#order.decrement(index));
+  }
+
+  addPeerHave(index: number): void {
+    if (index >= 0 && index < this.pieceCount) this.#order.increment(index);
+  }
+
+  /** Up to `count` new block requests for `peer`, already marked as requested from it. */
+  pick(peer: PickerPeer, count: number): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    if (count <= 0 || this.missingPieceCount === 0) return out;
+    // (a) finish what is started.
+    for (const partial of this.#startedPiecesOf(peer)) {
+      if (partial.unrequested > 0) this.#takeFree(partial, peer.id, count, out);
+      if (out.length >= count) return out;
+    }
+    // (b) start new pieces, within the partial-piece budget.
+    while (out.length < count && this.#partials.size < this.maxPartialPieces) {
+      const index =
+        this.#have.count < this.randomFirstPieces ? this.#randomPiece(peer) : this.#rarestPiece(peer);
+      if (index === undefined) break;
+      const partial = new PartialPiece(index, this.blockCount(index));
+      this.#partials.set(index, partial);
+      this.#takeFree(partial, peer.id, count, out);
+    }
+    // (c) endgame: ask this peer too for blocks others are slow to deliver.
+    if (out.length < count && this.inEndgame) this.#takeDuplicates(peer, count, out);
+    return out;
+  }
+
+  blockReceived(index: number, begin: number, peerId: string): BlockReceipt {
+    const partial = this.#partials.get(index);
+    const block = this.#blockAt(index, begin);
+    if (!partial || block === undefined || partial.state[block] === BlockState.Received) {
+      return { duplicate: true, pieceComplete: false, otherRequesters: [] };
+    }
+    const { wasNone, requesters } = partial.receive(block);
+    if (wasNone) this.#unrequested--;
+    const key = this.#key(index, block);
+    for (const id of requesters) this.#peerRequests.get(id)?.delete(key);
+    return {
+      duplicate: false,
+      pieceComplete: partial.received === partial.blockCount,
+      otherRequesters: requesters.filter((id) => id !== peerId),
+    };
+  }
+
+  /** The request of `peerId` is gone (choke, timeout, reject): the block returns to the pool if nobody else has it. */
+  requestCancelled(index: number, begin: number, peerId: string): void {
+    const block = this.#blockAt(index, begin);
+    if (block === undefined) return;
+    this.#release(index, block, peerId);
+  }
+
+  /** Releases every request of a disconnected peer. */
+  peerGone(peerId: string): void {
+    const keys = this.#peerRequests.get(peerId);
+    if (!keys) return;
+    for (const key of [...keys]) {
+      this.#release(Math.floor(key / this.#blocksPerPiece), key % this.#blocksPerPiece, peerId);
+    }
+    this.#peerRequests.delete(peerId);
+  }
+
+  pieceVerified(index: number): void {
+    if (index < 0 || index >= this.pieceCount || this.#have.has(index)) return;
+    const partial = this.#partials.get(index);
+    if (partial) this.#dropPartial(partial);
+    else this.#unrequested -= this.blockCount(index);
+    this.#have.set(index);
+    this.#order.remove(index);
+  }
+
+  /** The piece failed its hash check (or could not be stored): all its blocks are needed again. */
+  pieceFailed(index: number): void {
+    const partial = this.#partials.get(index);
+    if (!partial) return;
+    this.#dropPartial(partial);
+    this.#unrequested += partial.blockCount;
+  }
+
+  /** Partial pieces the peer has, most advanced first (ties: lower index). */
+  #startedPiecesOf(peer: PickerPeer): PartialPiece[] {
+    const started: PartialPiece[] = [];
+    for (const partial of this.#partials.values()) if (peer.has.has(partial.index)) started.push(partial);
+    return started.sort((a, b) => b.progress - a.progress || a.index - b.index);
+  }
+
+  #takeFree(partial: PartialPiece, peerId: string, count: number, out: BlockRequest[]): void {
+    for (let block = partial.firstFree; block < partial.blockCount && out.length < count; block++) {
+      if (partial.state[block] !== BlockState.None) continue;
+      partial.request(block, peerId);
+      this.#unrequested--;
+      this.#track(peerId, partial.index, block);
+      out.push(this.#request(partial.index, block));
+      partial.firstFree = block + 1;
+    }
+    if (partial.unrequested === 0) partial.firstFree = partial.blockCount;
+  }
+
+  /** Endgame: requested blocks not yet asked of this peer, fewest requesters first. */
+  #takeDuplicates(peer: PickerPeer, count: number, out: BlockRequest[]): void {
+    const started = this.#startedPiecesOf(peer);
+    for (let level = 1; level < this.maxRequestersPerBlock; level++) {
+      for (const partial of started) {
+        for (let block = 0; block < partial.blockCount; block++) {
+          if (out.length >= count) return;
+          const requesters = partial.requesters[block];
+          if (requesters?.length !== level || requesters.includes(peer.id)) continue;
+          partial.request(block, peer.id);
+          this.#track(peer.id, partial.index, block);
+          out.push(this.#request(partial.index, block));
+        }
+      }
+    }
+  }
+
+  /**
+   * A random piece the peer has that is neither had nor started. Scans
+   * circularly from a random position, first over pieces some peer has
+   * (availability ≥ 1), then over the rest in case the peer was not counted.
+   */
+  #randomPiece(peer: PickerPeer): number | undefined {
+    const [, zeroEnd] = this.#order.bucket(0);
+    return this.#scan(peer, zeroEnd, this.#order.length) ?? this.#scan(peer, 0, zeroEnd);
+  }
+
+  /** The rarest piece the peer has that is neither had nor started; random among equals. */
+  #rarestPiece(peer: PickerPeer): number | undefined {
+    for (let level = 1; level <= this.#order.maxLevel; level++) {
+      const [start, end] = this.#order.bucket(level);
+      const found = this.#scan(peer, start, end);
+      if (found !== undefined) return found;
+    }
+    const [start, end] = this.#order.bucket(0);
+    return this.#scan(peer, start, end);
+  }
+
+  /**
+   * First eligible piece in order positions [start, end), starting at a
+   * random position and wrapping. Not perfectly uniform (a piece after a run
+   * of ineligible ones is likelier), which is fine for spreading requests.
+   */
+  #scan(peer: PickerPeer, start: number, end: number): number | undefined {
+    const size = end - start;
+    if (size <= 0) return undefined;
+    const offset = Math.min(size - 1, Math.floor(this.#random() * size));
+    for (let k = 0; k < size; k++) {
+      const index = this.#order.at(start + ((offset + k) % size));
+      if (peer.has.has(index) && !this.#partials.has(index)) return index;
+    }
+    return undefined;
+  }
+
+  #release(index: number, block: number, peerId: string): void {
+    this.#peerRequests.get(peerId)?.delete(this.#key(index, block));
+    const partial = this.#partials.get(index);
+    if (partial?.release(block, peerId)) this.#unrequested++;
+  }
+
+  /** Forgets a partial piece, every request for its blocks, and its unrequested blocks' count. */
+  #dropPartial(partial: PartialPiece): void {
+    this.#unrequested -= partial.unrequested;
+    partial.requesters.forEach((requesters, block) => {
+      const key = this.#key(partial.index, block);
+      for (const id of requesters ?? []) this.#peerRequests.get(id)?.delete(key);
+    });
+    this.#partials.delete(partial.index);
+  }
+
+  #track(peerId: string, index: number, block: number): void {
+    let keys = this.#peerRequests.get(peerId);
+    if (!keys) {
+      keys = new Set();
+      this.#peerRequests.set(peerId, keys);
+    }
+    keys.add(this.#key(index, block));
+  }
+
+  #key(index: number, block: number): number {
+    return index * this.#blocksPerPiece + block;
+  }
+
+  /** Block number of `begin` in piece `index`, or undefined if it is not a block start. */
+  #blockAt(index: number, begin: number): number | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return undefined;
+    if (!Number.isInteger(begin) || begin < 0 || begin % this.blockSize !== 0) return undefined;
+    const block = begin / this.blockSize;
+    return block < this.blockCount(index) ? block : undefined;
+  }
+
+  #request(index: number, block: number): BlockRequest {
+    const begin = block * this.blockSize;
+    return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
+  }
+}
+
+/** Calls `fn` for each set bit below `limit`, skipping zero bytes (sparse bitfields are cheap). */
+function forEachSetBit(bits: Bitfield, limit: number, fn: (index: number) => void): void {
+  const bytes = bits.bytes;
+  const end = Math.min(limit, bits.size);
+  for (let byteIndex = 0; byteIndex * 8 < end; byteIndex++) {
+    const byte = bytes[byteIndex]!;
+    if (byte === 0) continue;
+    for (let bit = 0; bit < 8; bit++) {
+      const index = byteIndex * 8 + bit;
+      if (index < end && (byte & (0x80 >> bit)) !== 0) fn(index);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { Bitfield } from '../bitfield.js';
+import { LodestoneError, StorageError } from '../errors.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
+import type { HashPool } from './hasher.js';
+import type { CheckProgress, Storage } from './types.js';
+
+export interface CheckOptions {
+  /** Called after each piece is decided (valid or not). */
+  onProgress?(progress: CheckProgress): void;
+  /** Aborting rejects with LODESTONE_ERR_ABORTED once the pieces in flight settle. */
+  signal?: AbortSignal;
+  /** Pieces read and hashed at once; memory is about concurrency × pieceLength. @default 4 */
+  concurrency?: number;
+}
+
+type CheckMetadata = Pick<TorrentMetadata, 'pieceCount' | 'pieceLength' | 'totalLength' | 'pieceHashes'>;
+
+/**
+ * Resume check: which pieces already on disk match their SHA-1.
+ *
+ * Pieces are read and hashed a few at a time (bounded memory, hashing spread
+ * over the pool's workers). A piece the storage says it cannot have (file
+ * missing or too short, via `mayHavePiece`) is skipped without reading, so
+ * checking a fresh download costs a few stats. A read error (missing or
+ * truncated file) means "not valid", never a failed check; hashing errors do
+ * fail it, since they say nothing about the data.
+ */
+export async function checkExisting(
+  meta: CheckMetadata,
+  storage: Storage,
+  hashPool: HashPool,
+  options: CheckOptions = {},
+): Promise<Bitfield> {
+  const { pieceCount } = meta;
+  const valid = new Bitfield(pieceCount);
+  const progress: CheckProgress = { checked: 0, valid: 0, total: pieceCount };
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const signal = options.signal;
+  let next = 0;
+
+  const throwIfAborted = () => {
+    if (signal?.aborted)
+      throw new StorageError('check aborted', 'LODESTONE_ERR_ABORTED', { cause: signal.reason });
+  };
+
+  const checkPiece = async (index: number): Promise<boolean> => {
+    if (storage.mayHavePiece && !(await storage.mayHavePiece(index))) return false;
+    const size = Math.min(meta.pieceLength, meta.totalLength - index * meta.pieceLength);
+    let data: Buffer;
+    try {
+      data = await storage.read(index, 0, size);
+    } catch (error) {
+      if (error instanceof LodestoneError && error.code === 'LODESTONE_ERR_STORAGE') return false;
+      throw error;
+    }
+    throwIfAborted();
+    const digest = await hashPool.hash([data]);
+    return digest.equals(meta.pieceHashes.subarray(index * 20, index * 20 + 20));
+  };
+
+  // Each lane takes the next unchecked piece, so at most `concurrency` pieces are in memory.
+  const lane = async (): Promise<void> => {
+    while (next < pieceCount) {
+      throwIfAborted();
+      const index = next++;
+      if (await checkPiece(index)) {
+        valid.set(index);
+        progress.valid++;
+      }
+      progress.checked++;
+      options.onProgress?.({ ...progress });
+    }
+  };
+
+  throwIfAborted();
+  const lanes = Array.from({ length: Math.min(concurrency, Math.max(1, pieceCount)) }, lane);
+  const results = await Promise.allSettled(lanes);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return valid;
+}

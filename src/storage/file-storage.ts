@@ -1,0 +1,302 @@
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import * as fsPromises from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { StorageError } from '../errors.js';
+import type { FileRange, TorrentMetadata } from '../metainfo/types.js';
+import { FileLayout } from './file-layout.js';
+import { HandleCache } from './handle-cache.js';
+import { isMissingFile, toStorageError } from './io-errors.js';
+import type { Storage } from './types.js';
+
+/** The few file-system calls FileStorage makes; tests swap them to simulate a full disk. */
+export interface FileSystem {
+  open(path: string, flags: string | number, mode?: number): Promise<FileHandle>;
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  stat(path: string): Promise<{ size: number }>;
+}
+
+export interface FileStorageOptions {
+  /** Open file handles kept in the LRU. @default 32 */
+  maxOpenFiles?: number;
+  /** File-system implementation. @default node:fs/promises */
+  fileSystem?: FileSystem;
+}
+
+/** Read-write, created if missing, never truncated (unlike 'w+', which would race a concurrent open). */
+const OPEN_OR_CREATE = constants.O_RDWR | constants.O_CREAT;
+
+/**
+ * Stores a torrent's pieces in its files under `root`.
+ *
+ * Files and folders are created when the first piece touching them is
+ * written, then extended to their full length (sparse where the OS allows),
+ * so a partly downloaded torrent only occupies folders it has data for.
+ * Padding files (BEP 47) are never written and read as zeros. Writes are
+ * positional (`pwritev`), so concurrent writes of different pieces to one
+ * file need no ordering; the handle cache keeps each handle open until the
+ * operations using it are done. Data reaches the OS page cache; like most
+ * clients we do not fsync.
+ */
+export class FileStorage implements Storage {
+  readonly root: string;
+  readonly #meta: TorrentMetadata;
+  readonly #layout: FileLayout;
+  readonly #fs: FileSystem;
+  readonly #handles: HandleCache;
+  readonly #paths = new Map<number, string>();
+  /** Sizes on disk (undefined: missing) for mayHavePiece, so a resume check stats each file once. */
+  readonly #sizes = new Map<number, Promise<number | undefined>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(meta: TorrentMetadata, root: string, options: FileStorageOptions = {}) {
+    this.#meta = meta;
+    this.root = resolve(root);
+    this.#layout = new FileLayout(meta);
+    this.#fs = options.fileSystem ?? fsPromises;
+    this.#handles = new HandleCache(options.maxOpenFiles ?? 32);
+  }
+
+  /** Validates every file path (so an unsafe torrent fails before any I/O); creates nothing yet. */
+  async open(): Promise<void> {
+    this.#sizes.clear();
+    for (let index = 0; index < this.#meta.files.length; index++) this.pathOf(index);
+  }
+
+  /**
+   * Absolute path of file `index`. Defence in depth behind metainfo's own
+   * checks: the resolved path must lie strictly inside `root`.
+   */
+  pathOf(index: number): string {
+    const cached = this.#paths.get(index);
+    if (cached !== undefined) return cached;
+    const file = this.#meta.files[index];
+    if (!file) throw new StorageError(`file ${index} out of range`);
+    const components = file.path;
+    const unsafe =
+      components.length === 0 || components.some((part) => part.length === 0 || part.includes('\0'));
+    const full = resolve(this.root, ...components);
+    const prefix = this.root.endsWith(sep) ? this.root : this.root + sep;
+    if (unsafe || !full.startsWith(prefix) || full.length === prefix.length) {
+      throw new StorageError(
+        `unsafe file path ${JSON.stringify(components.join('/'))} escapes ${this.root}`,
+        'LODESTONE_ERR_UNSAFE_PATH',
+      );
+    }
+    this.#paths.set(index, full);
+    return full;
+  }
+
+  read(index: number, begin: number, length: number): Promise<Buffer> {
+    return this.#track(this.#read(index, begin, length));
+  }
+
+  writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void> {
+    return this.#track(this.#writePiece(index, blocks));
+  }
+
+  async mayHavePiece(index: number): Promise<boolean> {
+    for (const range of this.#layout.ranges(index)) {
+      const file = this.#meta.files[range.fileIndex]!;
+      if (file.padding) continue;
+      const size = await this.#sizeOnDisk(range.fileIndex);
+      if (size === undefined || size < range.fileOffset + range.length) return false;
+    }
+    return true;
+  }
+
+  /** Waits for running reads and writes, then closes every file handle. */
+  async close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#handles.closeAll();
+    this.#sizes.clear();
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#inFlight.add(operation);
+    const untrack = () => this.#inFlight.delete(operation);
+    operation.then(untrack, untrack);
+    return operation;
+  }
+
+  async #read(index: number, begin: number, length: number): Promise<Buffer> {
+    const ranges = this.#layout.ranges(index, begin, length);
+    const out = Buffer.allocUnsafe(length);
+    await Promise.all(
+      ranges.map(async (range) => {
+        const target = out.subarray(range.pieceOffset - begin, range.pieceOffset - begin + range.length);
+        if (this.#meta.files[range.fileIndex]!.padding) {
+          target.fill(0);
+          return;
+        }
+        await this.#readRange(range, target);
+      }),
+    );
+    return out;
+  }
+
+  async #readRange(range: FileRange, target: Buffer): Promise<void> {
+    const path = this.pathOf(range.fileIndex);
+    try {
+      await this.#handles.use(
+        range.fileIndex,
+        false,
+        (writable) => this.#openFile(range.fileIndex, writable),
+        async (handle) => {
+          let done = 0;
+          while (done < target.length) {
+            const { bytesRead } = await handle.read(
+              target,
+              done,
+              target.length - done,
+              range.fileOffset + done,
+            );
+            if (bytesRead === 0) {
+              throw new StorageError(
+                `file ${path} is shorter than expected (${range.fileOffset + done} bytes)`,
+              );
+            }
+            done += bytesRead;
+          }
+        },
+      );
+    } catch (error) {
+      throw toStorageError(error, path, 'read');
+    }
+  }
+
+  async #writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void> {
+    const size = this.#layout.pieceSize(index);
+    let total = 0;
+    for (const block of blocks) total += block.byteLength;
+    if (total !== size)
+      throw new StorageError(`piece ${index} is ${size} bytes, got ${total} bytes to write`);
+    const writes: Promise<void>[] = [];
+    const cursor = new BlockCursor(blocks);
+    for (const range of this.#layout.ranges(index)) {
+      const parts = cursor.take(range.length);
+      if (this.#meta.files[range.fileIndex]!.padding) continue;
+      writes.push(this.#writeRange(range, parts));
+    }
+    for (const fileIndex of this.#layout.emptyFilesAt(index)) writes.push(this.#createEmpty(fileIndex));
+    await Promise.all(writes);
+  }
+
+  async #writeRange(range: FileRange, parts: Uint8Array[]): Promise<void> {
+    const path = this.pathOf(range.fileIndex);
+    try {
+      await this.#handles.use(
+        range.fileIndex,
+        true,
+        (writable) => this.#openFile(range.fileIndex, writable),
+        async (handle) => {
+          let position = range.fileOffset;
+          let pending = parts;
+          // writev may write less than asked (rare on regular files); continue with the rest.
+          while (pending.length > 0) {
+            const { bytesWritten } = await handle.writev(pending, position);
+            if (bytesWritten === 0) throw new StorageError(`no progress writing ${path}`, 'LODESTONE_ERR_IO');
+            position += bytesWritten;
+            pending = new BlockCursor(pending).skip(bytesWritten);
+          }
+        },
+      );
+    } catch (error) {
+      throw toStorageError(error, path, 'write');
+    }
+    // The file now has its full length (extended on open).
+    this.#sizes.set(range.fileIndex, Promise.resolve(this.#meta.files[range.fileIndex]!.length));
+  }
+
+  async #createEmpty(fileIndex: number): Promise<void> {
+    const path = this.pathOf(fileIndex);
+    try {
+      await this.#fs.mkdir(dirname(path), { recursive: true });
+      const handle = await this.#fs.open(path, OPEN_OR_CREATE, 0o666);
+      await handle.close();
+    } catch (error) {
+      throw toStorageError(error, path, 'create');
+    }
+  }
+
+  /**
+   * Opens file `index`: read-only for reads (seeding from read-only media
+   * works), read-write for writes, creating folders and the file on first
+   * write and extending it to its full length (never shrinking it).
+   */
+  async #openFile(index: number, writable: boolean): Promise<FileHandle> {
+    const path = this.pathOf(index);
+    if (!writable) return this.#fs.open(path, 'r');
+    let handle: FileHandle;
+    try {
+      handle = await this.#fs.open(path, 'r+');
+    } catch (error) {
+      if (!isMissingFile(error)) throw error;
+      await this.#fs.mkdir(dirname(path), { recursive: true });
+      handle = await this.#fs.open(path, OPEN_OR_CREATE, 0o666);
+    }
+    try {
+      const expected = this.#meta.files[index]!.length;
+      const { size } = await handle.stat();
+      if (size < expected) await handle.truncate(expected);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    return handle;
+  }
+
+  #sizeOnDisk(index: number): Promise<number | undefined> {
+    let size = this.#sizes.get(index);
+    if (!size) {
+      size = this.#fs.stat(this.pathOf(index)).then(
+        (stats) => stats.size,
+        // Missing, or unreadable for any reason: the check will treat the piece as not-have.
+        () => undefined,
+      );
+      this.#sizes.set(index, size);
+    }
+    return size;
+  }
+}
+
+/** Walks a list of blocks, handing out byte stretches as subarrays (never copies). */
+class BlockCursor {
+  readonly #blocks: readonly Uint8Array[];
+  #block = 0;
+  #offset = 0;
+
+  constructor(blocks: readonly Uint8Array[]) {
+    this.#blocks = blocks;
+  }
+
+  /** The next `length` bytes, split at block boundaries. */
+  take(length: number): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    let remaining = length;
+    while (remaining > 0) {
+      const block = this.#blocks[this.#block];
+      if (!block) throw new StorageError('blocks shorter than the piece');
+      const available = block.byteLength - this.#offset;
+      const take = Math.min(available, remaining);
+      if (take > 0) parts.push(block.subarray(this.#offset, this.#offset + take));
+      remaining -= take;
+      this.#offset += take;
+      if (this.#offset === block.byteLength) {
+        this.#block++;
+        this.#offset = 0;
+      }
+    }
+    return parts;
+  }
+
+  /** Everything after the first `length` bytes. */
+  skip(length: number): Uint8Array[] {
+    this.take(length);
+    const rest: Uint8Array[] = [];
+    const current = this.#blocks[this.#block];
+    if (current && this.#offset < current.byteLength) rest.push(current.subarray(this.#offset));
+    for (let k = this.#block + 1; k < this.#blocks.length; k++) rest.push(this.#blocks[k]!);
+    return rest;
+  }
+}

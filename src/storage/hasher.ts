@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { StorageError } from '../errors.js';
+import type { HashReply, HashRequest } from './hash-worker.js';
+
+const DIGEST_LENGTH = 20;
+/** Jobs posted to one worker before it answers; 2 hides the message round trip. */
+const PIPELINE_DEPTH = 2;
+/** Shared buffers are allocated in steps of this size so slightly different pieces reuse one. */
+const SLAB_GRANULARITY = 64 * 1024;
+/** Larger buffers are used once and dropped, so a pool never pins pieces' worth of memory per worker. */
+const MAX_RETAINED_SLAB = 4 * 1024 * 1024;
+
+export interface HashPoolOptions {
+  /** Worker threads. @default os.availableParallelism() (at least 1) */
+  workers?: number;
+  /** Worker script; only tests and custom builds need to change it. @default ./hash-worker.js */
+  workerUrl?: URL;
+}
+
+interface Job {
+  blocks: readonly Uint8Array[];
+  length: number;
+  resolve(digest: Buffer): void;
+  reject(error: unknown): void;
+}
+
+interface InFlight {
+  job: Job;
+  slab: SharedArrayBuffer;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  inFlight: Map<number, InFlight>;
+  /** Reusable shared buffers of this worker (at most PIPELINE_DEPTH). */
+  freeSlabs: SharedArrayBuffer[];
+  lastError?: unknown;
+}
+
+/** Synchronous SHA-1 over blocks in order, for small inputs where a thread hop costs more than it saves. */
+export function sha1(blocks: readonly Uint8Array[]): Buffer {
+  const hash = createHash('sha1');
+  for (const block of blocks) hash.update(block);
+  return hash.digest();
+}
+
+/**
+ * SHA-1 off the main thread on a small pool of worker threads.
+ *
+ * Transfer design: a piece arrives as many blocks that usually share
+ * ArrayBuffers with other data (Buffer pools, socket reads), so transferring
+ * them would detach memory the caller still uses, and plain postMessage
+ * would copy each block twice (serialise + deserialise). Instead each job's
+ * blocks are copied once into a SharedArrayBuffer that the worker hashes in
+ * place; the worker writes the digest back into the same buffer. Each worker
+ * keeps up to PIPELINE_DEPTH such buffers for reuse (up to 4 MiB each), so
+ * steady-state hashing allocates nothing beyond the 20-byte result.
+ *
+ * Dispatch: jobs wait in one FIFO queue on the main thread and go to an idle
+ * worker first (spawning one lazily up to `workers`), else to the least busy
+ * one with fewer than PIPELINE_DEPTH jobs. Workers are ref()'d only while they
+ * have work, so an idle pool never keeps the process alive while a pending
+ * `await pool.hash()` still does. A crashed worker rejects its jobs with
+ * StorageError and is replaced on the next dispatch.
+ */
+export class HashPool {
+  readonly size: number;
+  readonly #workerUrl: URL;
+  readonly #slots: WorkerSlot[] = [];
+  readonly #queue: Job[] = [];
+  #nextId = 1;
+  #destroyed = false;
+
+  constructor(options: HashPoolOptions = {}) {
+    const requested = options.workers ?? availableParallelism();
+    this.size = Math.max(1, Math.floor(Number.isFinite(requested) ? requested : 1));
+    this.#workerUrl = options.workerUrl ?? new URL('./hash-worker.js', import.meta.url);
+  }
+
+  /** Jobs waiting for a worker plus jobs being hashed. */
+  get pending(): number {
+    let count = this.#queue.length;
+    for (const slot of this.#slots) count += slot.inFlight.size;
+    return count;
+  }
+
+  /**
+   * SHA-1 (20 bytes) of the blocks concatenated in order. The blocks are only
+   * read, and only when a worker takes the job: leave them unchanged until the
+   * promise settles (queued jobs hold no copy, so waiting costs no memory).
+   */
+  hash(blocks: readonly Uint8Array[]): Promise<Buffer> {
+    if (this.#destroyed)
+      return Promise.reject(new StorageError('hash pool destroyed', 'LODESTONE_ERR_ABORTED'));
+    let length = 0;
+    for (const block of blocks) length += block.byteLength;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#queue.push({ blocks, length, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Terminates the workers; pending and later jobs reject with LODESTONE_ERR_ABORTED. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const error = new StorageError('hash pool destroyed', 'LODESTONE_ERR_ABORTED');
+    for (const job of this.#queue.splice(0)) job.reject(error);
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) {
+      for (const { job } of slot.inFlight.values()) job.reject(error);
+      slot.inFlight.clear();
+    }
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#destroyed) {
+      const slot = this.#chooseSlot();
+      if (!slot) return;
+      this.#dispatch(slot, this.#queue.shift()!);
+    }
+  }
+
+  #chooseSlot(): WorkerSlot | undefined {
+    let best: WorkerSlot | undefined;
+    for (const slot of this.#slots) {
+      if (slot.inFlight.size === 0) return slot;
+      if (slot.inFlight.size < PIPELINE_DEPTH && (!best || slot.inFlight.size < best.inFlight.size)) {
+        best = slot;
+      }
+    }
+    // Every live worker is busy: a new thread beats pipelining onto a busy one.
+    if (this.#slots.length < this.size) return this.#spawn();
+    return best;
+  }
+
+  #spawn(): WorkerSlot {
+    const worker = new Worker(this.#workerUrl);
+    worker.unref();
+    const slot: WorkerSlot = { worker, inFlight: new Map(), freeSlabs: [] };
+    worker.on('message', (reply: HashReply) => this.#onReply(slot, reply));
+    worker.on('error', (error) => {
+      slot.lastError = error;
+    });
+    worker.on('messageerror', (error) => {
+      slot.lastError = error;
+    });
+    worker.on('exit', (code) => this.#onExit(slot, code));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #dispatch(slot: WorkerSlot, job: Job): void {
+    const slab = this.#takeSlab(slot, job.length);
+    const view = new Uint8Array(slab);
+    let offset = 0;
+    for (const block of job.blocks) {
+      view.set(block, offset);
+      offset += block.byteLength;
+    }
+    const id = this.#nextId++;
+    if (slot.inFlight.size === 0) slot.worker.ref();
+    slot.inFlight.set(id, { job, slab });
+    const request: HashRequest = { id, buffer: slab, length: job.length };
+    slot.worker.postMessage(request);
+  }
+
+  #takeSlab(slot: WorkerSlot, length: number): SharedArrayBuffer {
+    const needed = Math.max(length, DIGEST_LENGTH);
+    const index = slot.freeSlabs.findIndex((slab) => slab.byteLength >= needed);
+    if (index >= 0) return slot.freeSlabs.splice(index, 1)[0]!;
+    return new SharedArrayBuffer(Math.ceil(needed / SLAB_GRANULARITY) * SLAB_GRANULARITY);
+  }
+
+  #returnSlab(slot: WorkerSlot, slab: SharedArrayBuffer): void {
+    if (slab.byteLength > MAX_RETAINED_SLAB) return;
+    slot.freeSlabs.push(slab);
+    if (slot.freeSlabs.length > PIPELINE_DEPTH) {
+      // Keep the largest ones: they fit every piece the smaller ones fit.
+      slot.freeSlabs.sort((a, b) => b.byteLength - a.byteLength).length = PIPELINE_DEPTH;
+    }
+  }
+
+  #onReply(slot: WorkerSlot, reply: HashReply): void {
+    const entry = slot.inFlight.get(reply.id);
+    if (!entry) return;
+    slot.inFlight.delete(reply.id);
+    if (slot.inFlight.size === 0) slot.worker.unref();
+    const digest = Buffer.from(new Uint8Array(entry.slab, 0, DIGEST_LENGTH));
+    this.#returnSlab(slot, entry.slab);
+    entry.job.resolve(digest);
+    this.#pump();
+  }
+
+  #onExit(slot: WorkerSlot, code: number): void {
+    const index = this.#slots.indexOf(slot);
+    if (index < 0) return; // destroyed: jobs were already rejected
+    this.#slots.splice(index, 1);
+    const reason = slot.lastError instanceof Error ? `: ${slot.lastError.message}` : '';
+    const error = new StorageError(`hash worker exited with code ${code}${reason}`, 'LODESTONE_ERR_STORAGE', {
+      cause: slot.lastError,
+    });
+    for (const { job } of slot.inFlight.values()) job.reject(error);
+    slot.inFlight.clear();
+    // Queued jobs get a fresh worker; jobs only fail if their own worker dies.
+    this.#pump();
+  }
+}

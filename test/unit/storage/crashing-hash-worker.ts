@@ -1,0 +1,17 @@
+/**
+ * Test double for the hash worker: behaves like the real one, except that a
+ * job of exactly 13 bytes kills the worker thread (to test crash handling).
+ */
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+
+const CRASH_LENGTH = 13;
+
+parentPort?.on('message', (request: { id: number; buffer: SharedArrayBuffer; length: number }) => {
+  if (request.length === CRASH_LENGTH) process.exit(3);
+  const digest = createHash('sha1')
+    .update(new Uint8Array(request.buffer, 0, request.length))
+    .digest();
+  new Uint8Array(request.buffer, 0, 20).set(digest);
+  parentPort?.postMessage({ id: request.id });
+});
