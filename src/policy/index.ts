@@ -5,3 +5,4 @@ export {
   PiecePicker,
   type PiecePickerOptions,
 } from './piece-picker.js';
+export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { isLodestoneError } from '../index.js';
+import { downloadCommand } from './commands/download.js';
+import { infoCommand } from './commands/info.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+const debug = process.argv.includes('--debug');
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function reportAndExit(error: unknown): never {
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  const prefix = isLodestoneError(error) ? 'error' : 'internal error';
+  process.stderr.write(`lodestone: ${prefix}: ${message}\n`);
+  process.exit(exitCodeFor(error));
+}
+
+const program = new Command()
+  .name('lodestone')
+  .description('A BitTorrent client for Node.js')
+  .version('0.1.0')
+  .option('--debug', 'print stack traces on errors')
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command('info')
+  .description('show what a .torrent file or magnet link contains')
+  .argument('<source>', '.torrent file or magnet link')
+  .option('--json', 'print JSON')
+  .action(async (source: string, options) => {
+    await infoCommand(source, options);
+  });
+
+program
+  .command('download')
+  .description('download a torrent into a folder')
+  .argument('<source>', '.torrent file')
+  .option('-o, --output <dir>', 'folder to download into', '.')
+  .option('-p, --port <port>', 'port to listen on for incoming peers (0 = any free port)', '6881')
+  .option('--bind <address>', 'local IP address to listen on and connect from')
+  .option('--max-peers <n>', 'most peers connected at once', '50')
+  .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
+  .option('--no-trackers', 'do not announce to the torrent\'s trackers')
+  .option('--seed', 'keep seeding after the download completes (until Ctrl-C)')
+  .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
+  .option('-q, --quiet', 'print nothing but errors')
+  .option('-v, --verbose', 'log tracker and peer events to stderr')
+  .option('--trace', 'log every wire message sent and received to stderr')
+  .action(async (source: string, options) => {
+    process.exitCode = await downloadCommand(source, options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? ExitCode.ok : ExitCode.usage);
+  }
+  reportAndExit(error);
+}

@@ -1,0 +1,123 @@
+import cliProgress from 'cli-progress';
+import { formatBytes, type SessionStats } from '../index.js';
+
+export type ReporterMode = 'tty' | 'plain' | 'json' | 'quiet';
+
+export function chooseMode(options: { json?: boolean; quiet?: boolean }): ReporterMode {
+  if (options.json) return 'json';
+  if (options.quiet) return 'quiet';
+  return process.stdout.isTTY ? 'tty' : 'plain';
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Everything the CLI shows while a torrent runs: a live bar on a terminal,
+ * periodic plain lines otherwise, one JSON object per line with --json, and
+ * log lines (verbose/trace) that never tear the bar.
+ */
+export class Reporter {
+  readonly mode: ReporterMode;
+  readonly #multibar: cliProgress.MultiBar | undefined;
+  #bar: cliProgress.SingleBar | undefined;
+  #lastPlainAt = 0;
+  readonly #startedAt = Date.now();
+
+  constructor(mode: ReporterMode) {
+    this.mode = mode;
+    if (mode === 'tty') {
+      this.#multibar = new cliProgress.MultiBar(
+        {
+          format:
+            '{bar} {percentage}% | {done}/{size} | ↓ {down}/s ↑ {up}/s | {peers} peers ({seeds} seeds) | ETA {etaText}',
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: false,
+          stopOnComplete: false,
+          etaBuffer: 10,
+          fps: 5,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+    }
+  }
+
+  /** A human-readable status line (stderr on terminals, stdout lines in plain mode). */
+  info(text: string): void {
+    if (this.mode === 'json' || this.mode === 'quiet') return;
+    if (this.#multibar) this.#multibar.log(`${text}\n`);
+    else process.stdout.write(`${text}\n`);
+  }
+
+  /** Diagnostic output (verbose and trace): always stderr, above the bar. */
+  log(text: string): void {
+    if (this.#multibar) this.#multibar.log(`${text}\n`);
+    else process.stderr.write(`${text}\n`);
+  }
+
+  event(type: string, fields: Record<string, unknown> = {}): void {
+    if (this.mode !== 'json') return;
+    process.stdout.write(`${JSON.stringify({ type, time: new Date().toISOString(), ...fields })}\n`);
+  }
+
+  progress(stats: SessionStats): void {
+    const left = stats.totalLength - stats.verifiedBytes;
+    const eta = stats.downloadRate > 0 ? left / stats.downloadRate : Number.POSITIVE_INFINITY;
+    const payload = {
+      done: formatBytes(stats.verifiedBytes),
+      size: formatBytes(stats.totalLength),
+      down: formatBytes(stats.downloadRate),
+      up: formatBytes(stats.uploadRate),
+      peers: stats.peers,
+      seeds: stats.seeds,
+      etaText: left === 0 ? 'done' : formatDuration(eta),
+    };
+    const percent = stats.totalLength === 0 ? 100 : (stats.verifiedBytes / stats.totalLength) * 100;
+    switch (this.mode) {
+      case 'tty':
+        if (!this.#bar) this.#bar = this.#multibar!.create(stats.totalLength, stats.verifiedBytes, payload);
+        else this.#bar.update(stats.verifiedBytes, payload);
+        return;
+      case 'plain': {
+        const now = Date.now();
+        if (now - this.#lastPlainAt < 2000 && left > 0) return;
+        this.#lastPlainAt = now;
+        process.stdout.write(
+          `${percent.toFixed(1)}% ${payload.done}/${payload.size} down ${payload.down}/s up ${payload.up}/s ` +
+            `peers ${stats.peers} (${stats.seeds} seeds) eta ${payload.etaText}\n`,
+        );
+        return;
+      }
+      case 'json':
+        this.event('progress', {
+          percent: Number(percent.toFixed(2)),
+          verifiedBytes: stats.verifiedBytes,
+          totalBytes: stats.totalLength,
+          downloadRate: Math.round(stats.downloadRate),
+          uploadRate: Math.round(stats.uploadRate),
+          uploadedBytes: stats.uploadedBytes,
+          peers: stats.peers,
+          seeds: stats.seeds,
+          pieces: stats.piecesVerified,
+          pieceCount: stats.pieceCount,
+        });
+        return;
+      case 'quiet':
+        return;
+    }
+  }
+
+  elapsedSeconds(): number {
+    return (Date.now() - this.#startedAt) / 1000;
+  }
+
+  stop(): void {
+    this.#multibar?.stop();
+  }
+}

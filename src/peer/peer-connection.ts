@@ -1,0 +1,243 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { formatAddress, type PeerAddress } from '../address.js';
+import { LodestoneError, WireError } from '../errors.js';
+import {
+  decodeHandshake,
+  encodeHandshake,
+  encodeMessage,
+  encodePieceHeader,
+  HANDSHAKE_LENGTH,
+  MessageDecoder,
+} from '../wire/index.js';
+import type { Handshake, Message } from '../wire/types.js';
+import { RateMeter } from './rate-meter.js';
+
+export type Direction = 'inbound' | 'outbound';
+
+export interface PeerConnectionOptions {
+  socket: Socket;
+  address: PeerAddress;
+  direction: Direction;
+  /** Our handshake, sent at once for outbound connections and after routing for inbound ones. */
+  localHandshake: Handshake;
+  /** Already received handshake and any bytes after it (inbound connections, from the listener). */
+  remoteHandshake?: Handshake;
+  leftover?: Uint8Array;
+  /** Bounds the largest message we accept (a bitfield for this many pieces). */
+  pieceCount?: number;
+  /** @default 10000 */
+  handshakeTimeoutMs?: number;
+}
+
+export interface PeerConnectionEvents {
+  handshake: [Handshake];
+  message: [Message];
+  close: [reason: string | undefined];
+  /** Every message in both directions, for --trace. */
+  wire: [direction: 'in' | 'out', message: Message];
+}
+
+/**
+ * One peer: the socket, the wire codec and the BEP 3 flow state. It knows
+ * nothing of pieces or policy; the session reacts to its `message` events.
+ */
+export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
+  readonly address: PeerAddress;
+  readonly key: string;
+  readonly direction: Direction;
+  readonly download = new RateMeter();
+  readonly upload = new RateMeter();
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+  remoteHandshake: Handshake | undefined;
+  /** Set when the session wants wire events; avoids building them otherwise. */
+  traced = false;
+  lastReceivedAt = Date.now();
+  lastSentAt = Date.now();
+  closed = false;
+
+  readonly #socket: Socket;
+  readonly #decoder: MessageDecoder;
+  readonly #localHandshake: Handshake;
+  #handshakeBuffer: Buffer | undefined = Buffer.alloc(0);
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #closeReason: string | undefined;
+
+  constructor(options: PeerConnectionOptions) {
+    super();
+    this.address = options.address;
+    this.key = formatAddress(options.address);
+    this.direction = options.direction;
+    this.#socket = options.socket;
+    this.#localHandshake = options.localHandshake;
+    this.#decoder = new MessageDecoder(
+      options.pieceCount === undefined ? {} : { pieceCount: options.pieceCount },
+    );
+    this.#socket.setNoDelay(true);
+    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#socket.on('error', (error) => this.close(error.message));
+    this.#socket.on('close', () => this.close(this.#closeReason ?? 'connection closed by peer'));
+    if (options.remoteHandshake) {
+      this.remoteHandshake = options.remoteHandshake;
+      this.#handshakeBuffer = undefined;
+      this.#write(encodeHandshake(this.#localHandshake));
+      if (options.leftover && options.leftover.length > 0) {
+        const leftover = options.leftover;
+        queueMicrotask(() => this.#onMessages(leftover));
+      }
+    } else {
+      this.#write(encodeHandshake(this.#localHandshake));
+      this.#handshakeTimer = setTimeout(
+        () => this.close('no handshake from peer'),
+        options.handshakeTimeoutMs ?? 10_000,
+      );
+      this.#handshakeTimer.unref();
+    }
+  }
+
+  get peerId(): Uint8Array | undefined {
+    return this.remoteHandshake?.peerId;
+  }
+
+  /** Bytes waiting in the socket's send buffer: the session's upload backpressure signal. */
+  get writableLength(): number {
+    return this.#socket.writableLength;
+  }
+
+  send(message: Message): void {
+    if (this.closed) return;
+    switch (message.type) {
+      case 'choke':
+        this.amChoking = true;
+        break;
+      case 'unchoke':
+        this.amChoking = false;
+        break;
+      case 'interested':
+        this.amInterested = true;
+        break;
+      case 'not-interested':
+        this.amInterested = false;
+        break;
+    }
+    if (this.traced) this.emit('wire', 'out', message);
+    this.#write(encodeMessage(message));
+  }
+
+  /** Sends a block without copying it into a new message buffer. */
+  sendPiece(index: number, begin: number, block: Uint8Array): void {
+    if (this.closed) return;
+    if (this.traced) this.emit('wire', 'out', { type: 'piece', index, begin, block });
+    this.#socket.cork();
+    this.#socket.write(encodePieceHeader(index, begin, block.length));
+    this.#socket.write(block);
+    this.#socket.uncork();
+    this.upload.add(block.length);
+    this.lastSentAt = Date.now();
+  }
+
+  /** Resolves once the socket's send buffer has drained (or the connection closed). */
+  waitForDrain(): Promise<void> {
+    if (this.closed || !this.#socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.off('close', done);
+        resolve();
+      };
+      this.#socket.once('drain', done);
+      this.once('close', done);
+    });
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#closeReason = reason;
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#socket.destroy();
+    this.emit('close', reason);
+  }
+
+  #write(bytes: Uint8Array): void {
+    this.#socket.write(bytes);
+    this.lastSentAt = Date.now();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastReceivedAt = Date.now();
+    if (this.#handshakeBuffer !== undefined) {
+      const buffered = Buffer.concat([this.#handshakeBuffer, chunk]);
+      if (buffered.length < HANDSHAKE_LENGTH) {
+        this.#handshakeBuffer = buffered;
+        return;
+      }
+      this.#handshakeBuffer = undefined;
+      if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+      try {
+        this.remoteHandshake = decodeHandshake(buffered.subarray(0, HANDSHAKE_LENGTH));
+      } catch (error) {
+        this.close(error instanceof LodestoneError ? error.message : 'bad handshake');
+        return;
+      }
+      if (!Buffer.from(this.remoteHandshake.infoHash).equals(Buffer.from(this.#localHandshake.infoHash))) {
+        this.close('peer answered with another info-hash');
+        return;
+      }
+      this.emit('handshake', this.remoteHandshake);
+      if (this.closed) return;
+      chunk = buffered.subarray(HANDSHAKE_LENGTH);
+      if (chunk.length === 0) return;
+    }
+    this.#onMessages(chunk);
+  }
+
+  #onMessages(chunk: Uint8Array): void {
+    try {
+      this.#decoder.push(chunk);
+      for (let message = this.#decoder.next(); message !== undefined; message = this.#decoder.next()) {
+        this.#track(message);
+        if (this.traced) this.emit('wire', 'in', message);
+        this.emit('message', message);
+        if (this.closed) return;
+      }
+    } catch (error) {
+      // A peer must never take the process down: protocol violations and
+      // unexpected failures alike end only this connection.
+      if (error instanceof WireError || error instanceof LodestoneError) this.close(error.message);
+      else this.close(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  #track(message: Message): void {
+    switch (message.type) {
+      case 'choke':
+        this.peerChoking = true;
+        break;
+      case 'unchoke':
+        this.peerChoking = false;
+        break;
+      case 'interested':
+        this.peerInterested = true;
+        break;
+      case 'not-interested':
+        this.peerInterested = false;
+        break;
+      case 'piece':
+        this.download.add(message.block.length);
+        break;
+    }
+  }
+}

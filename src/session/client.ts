@@ -1,0 +1,113 @@
+import { resolve } from 'node:path';
+import type { PeerAddress } from '../address.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
+import { PeerListener } from '../peer/listener.js';
+import { FileStorage } from '../storage/file-storage.js';
+import { HashPool } from '../storage/hasher.js';
+import type { Storage } from '../storage/types.js';
+import type { TrackerClient } from '../tracker/types.js';
+import { generatePeerId } from '../wire/index.js';
+import { TorrentSession } from './torrent-session.js';
+
+export interface ClientOptions {
+  /** First port to listen on; 0 picks any free port; `false` disables listening. @default 6881 */
+  port?: number | false;
+  /** Address to listen on and to dial from (e.g. 127.0.0.2 in tests). */
+  bindAddress?: string;
+  /** @default 50 */
+  maxPeersPerTorrent?: number;
+  /** SHA-1 worker threads. @default all cores */
+  hashWorkers?: number;
+  peerId?: Buffer;
+  createTrackerClient?: (url: string) => TrackerClient;
+}
+
+export interface AddTorrentOptions {
+  /** Folder the files are written to. */
+  path: string;
+  seed?: boolean;
+  peers?: PeerAddress[];
+  useTrackers?: boolean;
+  checkExisting?: boolean;
+  trace?: boolean;
+  storage?: Storage;
+  uploadSlots?: number;
+}
+
+/**
+ * Many torrents, one listener, one hash pool: the entry point of the library.
+ */
+export class Client {
+  readonly peerId: Buffer;
+  readonly #options: ClientOptions;
+  readonly #sessions = new Map<string, TorrentSession>();
+  readonly #hashPool: HashPool;
+  #listener: PeerListener | undefined;
+  #port = 0;
+
+  constructor(options: ClientOptions = {}) {
+    this.#options = options;
+    this.peerId = options.peerId ?? generatePeerId();
+    this.#hashPool = new HashPool(options.hashWorkers === undefined ? {} : { workers: options.hashWorkers });
+  }
+
+  /** The port we listen on (0 before `listen` or when not listening). */
+  get port(): number {
+    return this.#port;
+  }
+
+  get hashPool(): HashPool {
+    return this.#hashPool;
+  }
+
+  async listen(): Promise<number> {
+    if (this.#options.port === false || this.#listener) return this.#port;
+    const listener = new PeerListener({
+      port: this.#options.port ?? 6881,
+      ...(this.#options.bindAddress ? { host: this.#options.bindAddress } : {}),
+    });
+    listener.on('handshake', (socket, handshake, leftover, address) => {
+      const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
+      if (session) session.acceptIncoming(socket, handshake, leftover, address);
+      else socket.destroy();
+    });
+    this.#port = await listener.listen();
+    this.#listener = listener;
+    return this.#port;
+  }
+
+  add(meta: TorrentMetadata, options: AddTorrentOptions): TorrentSession {
+    const key = meta.infoHashHex;
+    if (this.#sessions.has(key)) return this.#sessions.get(key)!;
+    const session = new TorrentSession({
+      meta,
+      storage: options.storage ?? new FileStorage(meta, resolve(options.path)),
+      hashPool: this.#hashPool,
+      peerId: this.peerId,
+      port: this.#port,
+      maxPeers: this.#options.maxPeersPerTorrent ?? 50,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.peers ? { peers: options.peers } : {}),
+      ...(options.useTrackers !== undefined ? { useTrackers: options.useTrackers } : {}),
+      ...(options.checkExisting !== undefined ? { checkExisting: options.checkExisting } : {}),
+      ...(options.trace !== undefined ? { trace: options.trace } : {}),
+      ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
+      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      ...(this.#options.createTrackerClient ? { createTrackerClient: this.#options.createTrackerClient } : {}),
+    });
+    this.#sessions.set(key, session);
+    return session;
+  }
+
+  async remove(session: TorrentSession): Promise<void> {
+    this.#sessions.delete(session.meta.infoHashHex);
+    await session.stop();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
+    this.#sessions.clear();
+    await this.#listener?.close();
+    await this.#hashPool.destroy();
+  }
+}

@@ -1,0 +1,269 @@
+import { EventEmitter } from 'node:events';
+import { Bitfield } from '../bitfield.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
+import type { PiecePicker } from '../policy/piece-picker.js';
+import type { PieceAssembler } from './piece-assembler.js';
+import { blockKey, type PeerState } from './peer-state.js';
+
+export interface DownloaderOptions {
+  /** Stop requesting while this many bytes wait for hashing or disk. @default 32 MiB */
+  pendingWriteLimit?: number;
+  /** A request unanswered this long is given to another peer. @default 30000 */
+  requestTimeoutMs?: number;
+  /** A peer that sent no block for this long while we wanted some is snubbed. @default 60000 */
+  snubTimeoutMs?: number;
+  /** Hash failures a peer may contribute to before it is banned. @default 3 */
+  maxHashFailures?: number;
+  now?: () => number;
+}
+
+export interface DownloaderEvents {
+  'piece-verified': [index: number];
+  'piece-failed': [index: number, contributors: string[]];
+  'peer-banned': [key: string, reason: string];
+  complete: [];
+  fatal: [error: unknown];
+}
+
+const MIN_QUEUE = 8;
+const MAX_QUEUE = 500;
+/** Requests in flight cover this much time of the peer's current rate (bandwidth-delay product). */
+const QUEUE_SECONDS = 1.5;
+
+/**
+ * The download half of the session: tracks what each peer has, keeps each
+ * unchoked peer's request pipeline full, and turns received blocks into
+ * verified pieces. Mechanism around the policy of the PiecePicker.
+ */
+export class Downloader extends EventEmitter<DownloaderEvents> {
+  readonly #meta: TorrentMetadata;
+  readonly #picker: PiecePicker;
+  readonly #assembler: PieceAssembler;
+  readonly #peers: ReadonlyMap<string, PeerState>;
+  readonly #pendingWriteLimit: number;
+  readonly #requestTimeoutMs: number;
+  readonly #snubTimeoutMs: number;
+  readonly #maxHashFailures: number;
+  readonly #now: () => number;
+  readonly #verifying = new Set<number>();
+  #downloadedBytes = 0;
+  #wastedBytes = 0;
+  #finished = false;
+  #stopped = false;
+
+  constructor(
+    meta: TorrentMetadata,
+    picker: PiecePicker,
+    assembler: PieceAssembler,
+    peers: ReadonlyMap<string, PeerState>,
+    options: DownloaderOptions = {},
+  ) {
+    super();
+    this.#meta = meta;
+    this.#picker = picker;
+    this.#assembler = assembler;
+    this.#peers = peers;
+    this.#pendingWriteLimit = options.pendingWriteLimit ?? 32 * 1024 * 1024;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#snubTimeoutMs = options.snubTimeoutMs ?? 60_000;
+    this.#maxHashFailures = options.maxHashFailures ?? 3;
+    this.#now = options.now ?? Date.now;
+    this.#finished = picker.missingPieceCount === 0;
+  }
+
+  get have(): Bitfield {
+    return this.#picker.haveBitfield;
+  }
+
+  get downloadedBytes(): number {
+    return this.#downloadedBytes;
+  }
+
+  get wastedBytes(): number {
+    return this.#wastedBytes;
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  get inEndgame(): boolean {
+    return this.#picker.inEndgame;
+  }
+
+  /** Bytes of verified pieces. */
+  get verifiedBytes(): number {
+    const have = this.#picker.haveBitfield;
+    let bytes = have.count * this.#meta.pieceLength;
+    if (have.has(this.#meta.pieceCount - 1)) bytes += this.#meta.lastPieceLength - this.#meta.pieceLength;
+    return bytes;
+  }
+
+  onBitfield(peer: PeerState, bits: Bitfield): void {
+    this.#picker.removePeerBitfield(peer.has);
+    peer.has = bits;
+    this.#picker.addPeerBitfield(bits);
+    const have = this.#picker.haveBitfield;
+    let useful = 0;
+    for (let i = 0; i < bits.size; i++) if (bits.has(i) && !have.has(i)) useful++;
+    peer.usefulPieces = useful;
+    this.#updateInterest(peer);
+  }
+
+  onHave(peer: PeerState, index: number): void {
+    if (!peer.has.set(index)) return;
+    this.#picker.addPeerHave(index);
+    if (!this.#picker.haveBitfield.has(index)) {
+      peer.usefulPieces++;
+      this.#updateInterest(peer);
+    }
+  }
+
+  onChoke(peer: PeerState): void {
+    // Without the fast extension a choke discards every request we had queued there.
+    this.#releaseRequests(peer);
+  }
+
+  onUnchoke(peer: PeerState): void {
+    this.fill(peer);
+  }
+
+  onPiece(peer: PeerState, index: number, begin: number, block: Uint8Array): void {
+    const key = blockKey(index, begin);
+    const request = peer.requests.get(key);
+    if (!request || request.length !== block.length) {
+      // Unrequested (or cancelled before it arrived): harmless in endgame, suspicious in bulk.
+      this.#wastedBytes += block.length;
+      return;
+    }
+    peer.requests.delete(key);
+    peer.lastPieceAt = this.#now();
+    peer.snubbed = false;
+    const result = this.#picker.blockReceived(index, begin, peer.key);
+    if (result.duplicate) {
+      this.#wastedBytes += block.length;
+    } else {
+      this.#downloadedBytes += block.length;
+      this.#assembler.addBlock(index, begin, block, peer.key);
+      for (const other of result.otherRequesters) this.#cancelAt(other, index, begin, block.length);
+      if (result.pieceComplete) void this.#verify(index);
+    }
+    this.fill(peer);
+  }
+
+  peerGone(peer: PeerState): void {
+    this.#releaseRequests(peer);
+    this.#picker.removePeerBitfield(peer.has);
+    this.#picker.peerGone(peer.key);
+  }
+
+  /** Keeps the peer's pipeline at its target depth, if it is worth asking. */
+  fill(peer: PeerState): void {
+    const connection = peer.connection;
+    if (this.#stopped || this.#finished || connection.closed || connection.peerChoking || !connection.amInterested) {
+      return;
+    }
+    if (this.#assembler.pendingBytes >= this.#pendingWriteLimit) return; // disk is behind: let it catch up
+    const want = this.#queueDepth(peer) - peer.requests.size;
+    if (want <= 0) return;
+    const picks = this.#picker.pick({ id: peer.key, has: peer.has }, want);
+    const now = this.#now();
+    for (const pick of picks) {
+      peer.requests.set(blockKey(pick.index, pick.begin), { ...pick, sentAt: now });
+      connection.send({ type: 'request', index: pick.index, begin: pick.begin, length: pick.length });
+    }
+  }
+
+  /** Called once a second: time out slow requests and refill every pipeline. */
+  tick(): void {
+    const now = this.#now();
+    for (const peer of this.#peers.values()) {
+      if (peer.requests.size > 0 && now - peer.lastPieceAt > this.#snubTimeoutMs) peer.snubbed = true;
+      let timedOut = false;
+      for (const [key, request] of peer.requests) {
+        const limit = this.#picker.inEndgame ? this.#requestTimeoutMs / 3 : this.#requestTimeoutMs;
+        if (now - request.sentAt > limit) {
+          peer.requests.delete(key);
+          this.#picker.requestCancelled(request.index, request.begin, peer.key);
+          peer.connection.send({ type: 'cancel', index: request.index, begin: request.begin, length: request.length });
+          timedOut = true;
+        }
+      }
+      if (timedOut) peer.snubbed = true;
+    }
+    for (const peer of this.#peers.values()) this.fill(peer);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #queueDepth(peer: PeerState): number {
+    if (peer.snubbed) return 1;
+    const rate = peer.connection.download.rate();
+    const depth = Math.ceil((rate * QUEUE_SECONDS) / 16_384);
+    return Math.max(MIN_QUEUE, Math.min(depth + MIN_QUEUE, MAX_QUEUE, peer.maxRequests));
+  }
+
+  #updateInterest(peer: PeerState): void {
+    const want = peer.usefulPieces > 0 && !this.#finished;
+    if (want && !peer.connection.amInterested) peer.connection.send({ type: 'interested' });
+    else if (!want && peer.connection.amInterested) peer.connection.send({ type: 'not-interested' });
+  }
+
+  #releaseRequests(peer: PeerState): void {
+    for (const request of peer.requests.values()) {
+      this.#picker.requestCancelled(request.index, request.begin, peer.key);
+    }
+    peer.requests.clear();
+  }
+
+  #cancelAt(peerKey: string, index: number, begin: number, length: number): void {
+    const other = this.#peers.get(peerKey);
+    if (!other) return;
+    if (other.requests.delete(blockKey(index, begin))) {
+      other.connection.send({ type: 'cancel', index, begin, length });
+    }
+  }
+
+  async #verify(index: number): Promise<void> {
+    this.#verifying.add(index);
+    const outcome = await this.#assembler.verify(index);
+    this.#verifying.delete(index);
+    if (this.#stopped) return;
+    if (outcome.valid === true) {
+      this.#picker.pieceVerified(index);
+      for (const peer of this.#peers.values()) {
+        peer.connection.send({ type: 'have', index });
+        if (peer.has.has(index)) {
+          peer.usefulPieces--;
+          if (peer.usefulPieces === 0) this.#updateInterest(peer);
+        }
+      }
+      this.emit('piece-verified', index);
+      if (this.#picker.missingPieceCount === 0 && this.#verifying.size === 0) {
+        this.#finished = true;
+        for (const peer of this.#peers.values()) this.#updateInterest(peer);
+        this.emit('complete');
+      }
+    } else if (outcome.valid === false) {
+      this.#picker.pieceFailed(index);
+      const contributors = [...outcome.contributors];
+      this.emit('piece-failed', index, contributors);
+      for (const key of contributors) {
+        const peer = this.#peers.get(key);
+        if (!peer) continue;
+        // Every contributor shares the blame: an honest peer in a mixed piece
+        // rarely collects enough strikes, a lying one soon does.
+        peer.hashFailures++;
+        if (peer.hashFailures >= this.#maxHashFailures) {
+          this.emit('peer-banned', key, `sent data failing the hash check ${peer.hashFailures} times`);
+        }
+      }
+    } else {
+      this.#picker.pieceFailed(index);
+      this.emit('fatal', outcome.error);
+    }
+    for (const peer of this.#peers.values()) this.fill(peer);
+  }
+}

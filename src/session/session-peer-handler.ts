@@ -1,0 +1,235 @@
+import { Bitfield } from '../bitfield.js';
+import { LodestoneError } from '../errors.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
+import { Choker } from '../policy/choker.js';
+import {
+  decodeExtensionHandshake,
+  decodeMetadataMessage,
+  encodeExtensionHandshake,
+  encodeMetadataMessage,
+  LOCAL_EXTENSION_IDS,
+  METADATA_BLOCK_SIZE,
+  supportsExtensionProtocol,
+} from '../wire/index.js';
+import type { Handshake, Message } from '../wire/types.js';
+import type { Downloader } from './downloader.js';
+import type { PeerState } from './peer-state.js';
+import type { Uploader } from './uploader.js';
+
+/** What the handler needs of its session (kept narrow so it can be faked in tests). */
+export interface PeerHandlerContext {
+  readonly meta: TorrentMetadata;
+  readonly peers: ReadonlyMap<string, PeerState>;
+  readonly done: boolean;
+  ban(key: string, reason: string): void;
+  emit(event: 'peer-connected', info: { address: string; client?: string; direction: 'inbound' | 'outbound' }): boolean;
+}
+
+export interface PeerHandlerOptions {
+  peerId: Buffer;
+  port: number;
+  uploadSlots?: number;
+  clientName?: string;
+}
+
+const CHOKE_INTERVAL_MS = 10_000;
+const KEEPALIVE_INTERVAL_MS = 90_000;
+/** A peer silent this long is gone, whatever its socket says. */
+const IDLE_TIMEOUT_MS = 180_000;
+/** Protocol violations tolerated before a peer is dropped. */
+const MAX_STRIKES = 5;
+
+/**
+ * Turns each peer's messages into calls on the downloader and uploader, runs
+ * the BEP 10 extension handshake and BEP 9 metadata serving, and applies the
+ * choker's decisions. One per session.
+ */
+export class SessionPeerHandler {
+  readonly #session: PeerHandlerContext;
+  readonly #downloader: Downloader;
+  readonly #uploader: Uploader;
+  readonly #options: PeerHandlerOptions;
+  readonly #choker: Choker;
+  #lastChokeAt = 0;
+
+  constructor(
+    session: PeerHandlerContext,
+    downloader: Downloader,
+    uploader: Uploader,
+    options: PeerHandlerOptions,
+  ) {
+    this.#session = session;
+    this.#downloader = downloader;
+    this.#uploader = uploader;
+    this.#options = options;
+    this.#choker = new Choker({ slots: options.uploadSlots ?? 4 });
+  }
+
+  onHandshake(peer: PeerState, remote: Handshake): void {
+    const connection = peer.connection;
+    if (Buffer.from(remote.peerId).equals(this.#options.peerId)) {
+      connection.close('connected to ourselves');
+      return;
+    }
+    for (const other of this.#session.peers.values()) {
+      if (other !== peer && other.connection.peerId && Buffer.from(other.connection.peerId).equals(remote.peerId)) {
+        connection.close('already connected to this peer id');
+        return;
+      }
+    }
+    if (supportsExtensionProtocol(remote.reserved)) {
+      const meta = this.#session.meta;
+      const payload = encodeExtensionHandshake({
+        m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
+        v: this.#options.clientName ?? 'Lodestone 0.1.0',
+        ...(this.#options.port > 0 ? { p: this.#options.port } : {}),
+        reqq: this.#uploader.maxQueuedRequests,
+        metadataSize: meta.infoBytes.length,
+      });
+      connection.send({ type: 'extended', id: 0, payload });
+    }
+    const have = this.#downloader.have;
+    if (!have.empty) connection.send({ type: 'bitfield', bits: have.bytes });
+    this.#session.emit('peer-connected', { address: peer.key, direction: connection.direction });
+    this.#rechoke();
+  }
+
+  onMessage(peer: PeerState, message: Message): void {
+    const connection = peer.connection;
+    switch (message.type) {
+      case 'keep-alive':
+        return;
+      case 'choke':
+        this.#downloader.onChoke(peer);
+        return;
+      case 'unchoke':
+        this.#downloader.onUnchoke(peer);
+        return;
+      case 'interested':
+      case 'not-interested':
+        this.#rechokeSoon();
+        return;
+      case 'have':
+        if (message.index >= this.#session.meta.pieceCount) return this.#strike(peer, 'have for a piece out of range', true);
+        this.#downloader.onHave(peer, message.index);
+        return;
+      case 'bitfield':
+        return this.#onBitfield(peer, message.bits);
+      case 'request': {
+        const verdict = this.#uploader.onRequest(peer, message.index, message.begin, message.length);
+        if (verdict === 'violation') this.#strike(peer, 'request out of range', true);
+        return;
+      }
+      case 'piece':
+        this.#downloader.onPiece(peer, message.index, message.begin, message.block);
+        return;
+      case 'cancel':
+        this.#uploader.onCancel(peer, message.index, message.begin, message.length);
+        return;
+      case 'extended':
+        return this.#onExtended(peer, message.id, message.payload);
+      case 'have-all':
+      case 'have-none':
+        // Only valid with the fast extension, which we do not advertise.
+        return this.#strike(peer, `${message.type} without the fast extension`, true);
+      default:
+        // port, suggest, reject, allowed-fast and unknown ids: nothing we act on.
+        if (connection.closed) return;
+    }
+  }
+
+  onClose(peer: PeerState): void {
+    this.#downloader.peerGone(peer);
+    this.#rechokeSoon();
+  }
+
+  tick(): void {
+    const now = Date.now();
+    if (now - this.#lastChokeAt >= CHOKE_INTERVAL_MS) this.#rechoke();
+    for (const peer of this.#session.peers.values()) {
+      const connection = peer.connection;
+      if (now - connection.lastReceivedAt > IDLE_TIMEOUT_MS) connection.close('peer silent for 3 minutes');
+      else if (now - connection.lastSentAt > KEEPALIVE_INTERVAL_MS) connection.send({ type: 'keep-alive' });
+      else if (this.#session.done && peer.isSeed) connection.close('both sides are seeds');
+    }
+  }
+
+  #onBitfield(peer: PeerState, bits: Uint8Array): void {
+    const pieceCount = this.#session.meta.pieceCount;
+    if (peer.sentAvailability) return this.#strike(peer, 'second bitfield', true);
+    if (bits.length !== Math.ceil(pieceCount / 8)) return this.#strike(peer, 'bitfield of the wrong length', true);
+    if (!Bitfield.spareBitsClear(pieceCount, bits)) return this.#strike(peer, 'bitfield with spare bits set', true);
+    peer.sentAvailability = true;
+    this.#downloader.onBitfield(peer, new Bitfield(pieceCount, bits));
+  }
+
+  #onExtended(peer: PeerState, id: number, payload: Uint8Array): void {
+    try {
+      if (id === 0) {
+        const handshake = decodeExtensionHandshake(payload);
+        if (handshake.reqq !== undefined && handshake.reqq > 0) peer.maxRequests = Math.min(handshake.reqq, 2000);
+        if (handshake.v !== undefined) peer.clientName = handshake.v.slice(0, 64);
+        const metadataId = handshake.m.get('ut_metadata');
+        if (metadataId !== undefined) peer.extensionIds.set('ut_metadata', metadataId);
+        else if (handshake.m.has('ut_metadata')) peer.extensionIds.delete('ut_metadata');
+        return;
+      }
+      if (id === LOCAL_EXTENSION_IDS.ut_metadata) this.#onMetadataMessage(peer, payload);
+      // Unknown extension ids are ignored, never fatal (BEP 10).
+    } catch (error) {
+      this.#strike(peer, error instanceof LodestoneError ? error.message : 'malformed extension message', false);
+    }
+  }
+
+  #onMetadataMessage(peer: PeerState, payload: Uint8Array): void {
+    const message = decodeMetadataMessage(payload);
+    const remoteId = peer.extensionIds.get('ut_metadata');
+    if (message.msgType !== 'request' || remoteId === undefined) return;
+    const info = this.#session.meta.infoBytes;
+    const start = message.piece * METADATA_BLOCK_SIZE;
+    const reply =
+      start < info.length
+        ? encodeMetadataMessage({
+            msgType: 'data',
+            piece: message.piece,
+            totalSize: info.length,
+            data: info.subarray(start, start + METADATA_BLOCK_SIZE),
+          })
+        : encodeMetadataMessage({ msgType: 'reject', piece: message.piece });
+    peer.connection.send({ type: 'extended', id: remoteId, payload: reply });
+  }
+
+  #strike(peer: PeerState, reason: string, severe: boolean): void {
+    peer.protocolStrikes += severe ? MAX_STRIKES : 1;
+    if (peer.protocolStrikes >= MAX_STRIKES) peer.connection.close(`protocol violation: ${reason}`);
+  }
+
+  #rechokeSoon(): void {
+    // Interest changed: decide at once rather than making a new downloader wait 10 s.
+    queueMicrotask(() => this.#rechoke());
+  }
+
+  #rechoke(): void {
+    this.#lastChokeAt = Date.now();
+    const peers = [...this.#session.peers.values()].filter((p) => !p.connection.closed && p.connection.remoteHandshake);
+    const decision = this.#choker.decide(
+      peers.map((p) => ({
+        key: p.key,
+        interested: p.connection.peerInterested,
+        downloadRate: p.connection.download.rate(),
+        uploadRate: p.connection.upload.rate(),
+        snubbed: p.snubbed,
+        connectedAt: p.connectedAt,
+      })),
+      this.#session.done,
+    );
+    for (const peer of peers) {
+      const unchoke = decision.unchoke.has(peer.key);
+      if (unchoke && peer.connection.amChoking) peer.connection.send({ type: 'unchoke' });
+      else if (!unchoke && !peer.connection.amChoking) {
+        peer.connection.send({ type: 'choke' });
+        this.#uploader.onChoke(peer);
+      }
+    }
+  }
+}

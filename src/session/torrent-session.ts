@@ -1,0 +1,372 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { type PeerAddress, formatAddress } from '../address.js';
+import { Bitfield } from '../bitfield.js';
+import { LodestoneError } from '../errors.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
+import { PeerConnection } from '../peer/peer-connection.js';
+import { PiecePicker } from '../policy/piece-picker.js';
+import { checkExisting } from '../storage/check.js';
+import type { HashPool } from '../storage/hasher.js';
+import { ReadCache } from '../storage/read-cache.js';
+import type { CheckProgress, Storage } from '../storage/types.js';
+import { Announcer } from '../tracker/announcer.js';
+import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
+import { reservedBits } from '../wire/index.js';
+import type { Handshake, Message } from '../wire/types.js';
+import { AddressBook, type PeerSource } from './address-book.js';
+import { Downloader } from './downloader.js';
+import { PeerState } from './peer-state.js';
+import { PieceAssembler } from './piece-assembler.js';
+import { SessionPeerHandler } from './session-peer-handler.js';
+import { Uploader } from './uploader.js';
+
+export interface TorrentSessionOptions {
+  meta: TorrentMetadata;
+  storage: Storage;
+  hashPool: HashPool;
+  peerId: Buffer;
+  /** Port we announce to trackers (our listener's port; 0 when not listening). */
+  port: number;
+  /** @default 50 */
+  maxPeers?: number;
+  /** Unchoke slots for uploading. @default 4 */
+  uploadSlots?: number;
+  /** Announce to the torrent's trackers. @default true */
+  useTrackers?: boolean;
+  /** Peers to dial at once (magnet `x.pe`, manual). */
+  peers?: PeerAddress[];
+  /** Local address for outgoing connections and announces. */
+  bindAddress?: string;
+  /** Check existing files before downloading (resume). @default true */
+  checkExisting?: boolean;
+  /** Keep running after completion, serving peers. @default false */
+  seed?: boolean;
+  /** Emit a `wire` event for every message (for --trace). @default false */
+  trace?: boolean;
+  /** @default 10000 */
+  connectTimeoutMs?: number;
+  createTrackerClient?: (url: string) => TrackerClient;
+  /** Timing knobs for the announcer (tests). */
+  trackerRetryBaseMs?: number;
+}
+
+export interface SessionStats {
+  totalLength: number;
+  verifiedBytes: number;
+  downloadedBytes: number;
+  uploadedBytes: number;
+  wastedBytes: number;
+  piecesVerified: number;
+  pieceCount: number;
+  downloadRate: number;
+  uploadRate: number;
+  peers: number;
+  seeds: number;
+  knownPeers: number;
+  endgame: boolean;
+}
+
+export interface TorrentSessionEvents {
+  checking: [CheckProgress];
+  ready: [{ verifiedPieces: number }];
+  'peer-connected': [{ address: string; client?: string; direction: 'inbound' | 'outbound' }];
+  'peer-disconnected': [{ address: string; reason: string }];
+  'peer-banned': [{ address: string; reason: string }];
+  'tracker-response': [{ url: string; response: AnnounceResponse }];
+  'tracker-error': [{ url: string; message: string }];
+  'tracker-warning': [{ url: string; message: string }];
+  'piece-verified': [{ index: number }];
+  'piece-failed': [{ index: number; peers: string[] }];
+  wire: [{ peer: string; direction: 'in' | 'out'; message: Message }];
+  done: [];
+  error: [Error];
+}
+
+/**
+ * One torrent: finds peers, downloads and verifies pieces, serves them back.
+ * It wires the mechanisms (connections, storage, trackers) to the policies
+ * (picker, address book) and reports through typed events.
+ */
+export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
+  readonly meta: TorrentMetadata;
+  readonly peers = new Map<string, PeerState>();
+  readonly #options: TorrentSessionOptions;
+  readonly #book = new AddressBook();
+  readonly #dialing = new Set<string>();
+  readonly #localHandshake: Handshake;
+  #downloader: Downloader | undefined;
+  #uploader: Uploader | undefined;
+  #handler: SessionPeerHandler | undefined;
+  #assembler: PieceAssembler | undefined;
+  #announcer: Announcer | undefined;
+  #tick: NodeJS.Timeout | undefined;
+  #started = false;
+  #stopped = false;
+  #done = false;
+
+  constructor(options: TorrentSessionOptions) {
+    super();
+    this.meta = options.meta;
+    this.#options = options;
+    this.#localHandshake = {
+      reserved: reservedBits({ extensionProtocol: true }),
+      infoHash: options.meta.infoHash,
+      peerId: options.peerId,
+    };
+  }
+
+  get infoHash(): Buffer {
+    return this.meta.infoHash;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get have(): Bitfield {
+    return this.#downloader?.have ?? new Bitfield(this.meta.pieceCount);
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const { meta, storage, hashPool } = this.#options;
+    await storage.open();
+    const have =
+      this.#options.checkExisting === false
+        ? new Bitfield(meta.pieceCount)
+        : await checkExisting(meta, storage, hashPool, { onProgress: (p) => this.emit('checking', p) });
+    if (this.#stopped) return;
+    const picker = new PiecePicker({
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      totalLength: meta.totalLength,
+      random: Math.random,
+      have,
+    });
+    this.#assembler = new PieceAssembler(meta, hashPool, storage);
+    this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers);
+    const cache = new ReadCache(storage, meta);
+    this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
+    this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
+      peerId: this.#options.peerId,
+      port: this.#options.port,
+      ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
+    });
+    this.#downloader.on('piece-verified', (index) => this.emit('piece-verified', { index }));
+    this.#downloader.on('piece-failed', (index, peers) => this.emit('piece-failed', { index, peers }));
+    this.#downloader.on('peer-banned', (key, reason) => this.ban(key, reason));
+    this.#downloader.on('complete', () => this.#onComplete());
+    this.#downloader.on('fatal', (error) => this.#fail(error));
+    this.emit('ready', { verifiedPieces: have.count });
+    if (this.#downloader.finished) this.#onComplete();
+    if (this.#stopped) return;
+
+    for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');
+    this.#startAnnouncer();
+    this.#tick = setInterval(() => this.#onTick(), 1000);
+    this.#tick.unref();
+    this.#dialMore();
+  }
+
+  addPeer(address: PeerAddress, source: PeerSource): void {
+    if (this.#book.add(address, source)) this.#dialMore();
+  }
+
+  /** An incoming connection whose handshake named this torrent (from the listener). */
+  acceptIncoming(socket: Socket, remote: Handshake, leftover: Uint8Array, address: PeerAddress): void {
+    const key = formatAddress(address);
+    if (!this.#handler || this.#stopped || this.peers.size >= this.#maxPeers || this.#book.isBanned(address.host)) {
+      socket.destroy();
+      return;
+    }
+    if (this.peers.has(key)) {
+      socket.destroy();
+      return;
+    }
+    const connection = new PeerConnection({
+      socket,
+      address,
+      direction: 'inbound',
+      localHandshake: this.#localHandshake,
+      remoteHandshake: remote,
+      leftover,
+      pieceCount: this.meta.pieceCount,
+    });
+    this.#book.add(address, 'incoming');
+    this.#attach(connection);
+    this.#handler.onHandshake(this.peers.get(key)!, remote);
+  }
+
+  stats(): SessionStats {
+    let downloadRate = 0;
+    let uploadRate = 0;
+    let seeds = 0;
+    for (const peer of this.peers.values()) {
+      downloadRate += peer.connection.download.rate();
+      uploadRate += peer.connection.upload.rate();
+      if (peer.isSeed) seeds++;
+    }
+    return {
+      totalLength: this.meta.totalLength,
+      verifiedBytes: this.#downloader?.verifiedBytes ?? 0,
+      downloadedBytes: this.#downloader?.downloadedBytes ?? 0,
+      uploadedBytes: this.#uploader?.uploadedBytes ?? 0,
+      wastedBytes: this.#downloader?.wastedBytes ?? 0,
+      piecesVerified: this.have.count,
+      pieceCount: this.meta.pieceCount,
+      downloadRate,
+      uploadRate,
+      peers: this.peers.size,
+      seeds,
+      knownPeers: this.#book.size,
+      endgame: this.#downloader?.inEndgame ?? false,
+    };
+  }
+
+  ban(key: string, reason: string): void {
+    const peer = this.peers.get(key);
+    const host = peer?.connection.address.host ?? key.replace(/^\[?(.*?)\]?:\d+$/, '$1');
+    this.#book.ban(host);
+    this.emit('peer-banned', { address: key, reason });
+    peer?.connection.close(`banned: ${reason}`);
+  }
+
+  /** Stops cleanly: tells trackers, closes peers, flushes and closes files. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#tick) clearInterval(this.#tick);
+    this.#downloader?.stop();
+    for (const peer of this.peers.values()) peer.connection.close('session stopped');
+    await this.#announcer?.stop();
+    this.#assembler?.clear();
+    await this.#options.storage.close();
+  }
+
+  get #maxPeers(): number {
+    return this.#options.maxPeers ?? 50;
+  }
+
+  #startAnnouncer(): void {
+    const tiers = this.#options.useTrackers === false ? [] : this.meta.announceTiers;
+    if (tiers.length === 0) return;
+    const announcer = new Announcer({
+      tiers,
+      infoHash: this.meta.infoHash,
+      peerId: this.#options.peerId,
+      port: this.#options.port,
+      stats: () => {
+        const stats = this.stats();
+        return {
+          uploaded: stats.uploadedBytes,
+          downloaded: stats.downloadedBytes,
+          left: stats.totalLength - stats.verifiedBytes,
+        };
+      },
+      ...(this.#options.createTrackerClient ? { createClient: this.#options.createTrackerClient } : {}),
+    });
+    announcer.on('peers', (peers) => {
+      for (const address of peers) this.addPeer(address, 'tracker');
+    });
+    announcer.on('response', ({ url, response }) => this.emit('tracker-response', { url, response }));
+    announcer.on('announce-error', ({ url, error }) =>
+      this.emit('tracker-error', { url, message: error instanceof Error ? error.message : String(error) }),
+    );
+    announcer.on('warning', ({ url, message }) => this.emit('tracker-warning', { url, message }));
+    this.#announcer = announcer;
+    announcer.start();
+  }
+
+  #dialMore(): void {
+    if (!this.#handler || this.#stopped || (this.#done && !this.#options.seed)) return;
+    const free = this.#maxPeers - this.peers.size - this.#dialing.size;
+    const skip = new Set([...this.peers.keys(), ...this.#dialing]);
+    for (const address of this.#book.candidates(free, skip)) this.#dial(address);
+  }
+
+  #dial(address: PeerAddress): void {
+    const key = formatAddress(address);
+    this.#dialing.add(key);
+    const socket = connect({
+      host: address.host,
+      port: address.port,
+      ...(this.#options.bindAddress ? { localAddress: this.#options.bindAddress } : {}),
+    });
+    const timer = setTimeout(() => socket.destroy(), this.#options.connectTimeoutMs ?? 10_000);
+    timer.unref();
+    const fail = (): void => {
+      clearTimeout(timer);
+      this.#dialing.delete(key);
+      this.#book.markDisconnected(key, false);
+    };
+    socket.once('error', fail);
+    socket.once('close', () => {
+      if (this.#dialing.has(key)) fail();
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      this.#dialing.delete(key);
+      if (this.#stopped || this.peers.has(key)) {
+        socket.destroy();
+        return;
+      }
+      const connection = new PeerConnection({
+        socket,
+        address,
+        direction: 'outbound',
+        localHandshake: this.#localHandshake,
+        pieceCount: this.meta.pieceCount,
+      });
+      this.#attach(connection);
+      connection.once('handshake', (remote) => {
+        const peer = this.peers.get(key);
+        if (peer) this.#handler?.onHandshake(peer, remote);
+      });
+    });
+  }
+
+  #attach(connection: PeerConnection): void {
+    const peer = new PeerState(connection, this.meta.pieceCount);
+    peer.maxRequests = 250;
+    this.peers.set(connection.key, peer);
+    this.#book.markConnected(connection.key);
+    if (this.#options.trace) {
+      connection.traced = true;
+      connection.on('wire', (direction, message) =>
+        this.emit('wire', { peer: connection.key, direction, message }),
+      );
+    }
+    connection.on('message', (message) => this.#handler?.onMessage(peer, message));
+    connection.once('close', (reason) => {
+      this.peers.delete(connection.key);
+      this.#handler?.onClose(peer);
+      const useful = peer.connection.download.total > 0 || peer.connection.upload.total > 0;
+      this.#book.markDisconnected(connection.key, useful);
+      this.emit('peer-disconnected', { address: connection.key, reason: reason ?? 'closed' });
+      this.#dialMore();
+    });
+  }
+
+  #onTick(): void {
+    this.#downloader?.tick();
+    this.#handler?.tick();
+    this.#dialMore();
+  }
+
+  #onComplete(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#announcer?.completed();
+    this.emit('done');
+  }
+
+  #fail(error: unknown): void {
+    this.emit(
+      'error',
+      error instanceof Error ? error : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`),
+    );
+  }
+}
