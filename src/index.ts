@@ -10,6 +10,12 @@ export { Choker } from './policy/choker.js';
 export { PiecePicker } from './policy/piece-picker.js';
 export { type AddTorrentOptions, Client, type ClientOptions } from './session/client.js';
 export {
+  MetadataFetcher,
+  type MetadataFetcherEvents,
+  type MetadataFetcherOptions,
+  type MetadataProgress,
+} from './session/metadata-fetcher.js';
+export {
   type SessionStats,
   TorrentSession,
   type TorrentSessionEvents,

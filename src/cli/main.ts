@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError } from '../index.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
+import { metadataCommand } from './commands/metadata.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 const debug = process.argv.includes('--debug');
@@ -39,7 +40,7 @@ program
 program
   .command('download')
   .description('download a torrent into a folder')
-  .argument('<source>', '.torrent file')
+  .argument('<source>', '.torrent file or magnet link')
   .option('-o, --output <dir>', 'folder to download into', '.')
   .option('-p, --port <port>', 'port to listen on for incoming peers (0 = any free port)', '6881')
   .option('--bind <address>', 'local IP address to listen on and connect from')
@@ -53,6 +54,22 @@ program
   .option('--trace', 'log every wire message sent and received to stderr')
   .action(async (source: string, options) => {
     process.exitCode = await downloadCommand(source, options);
+  });
+
+program
+  .command('metadata')
+  .description('fetch the metadata of a magnet link from peers and save it as a .torrent file')
+  .argument('<magnet>', 'magnet link')
+  .requiredOption('-o, --output <file>', '.torrent file to write')
+  .option('-p, --port <port>', 'port to listen on (0 = any free port)', '6881')
+  .option('--bind <address>', 'local IP address to listen on and connect from')
+  .option('--no-trackers', "do not announce to the magnet's trackers")
+  .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
+  .option('-q, --quiet', 'print nothing but errors')
+  .option('-v, --verbose', 'log tracker and peer events to stderr')
+  .option('--trace', 'log every wire message to stderr')
+  .action(async (source: string, options) => {
+    process.exitCode = await metadataCommand(source, options);
   });
 
 try {

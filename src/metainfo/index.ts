@@ -17,3 +17,4 @@ export {
 } from './path-safety.js';
 export { fileRangesForSpan, pieceLength, pieceToFileRanges } from './piece-map.js';
 export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './types.js';
+export { buildTorrentFile, type TorrentFileExtras } from './torrent-file.js';

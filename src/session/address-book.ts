@@ -87,6 +87,11 @@ export class AddressBook {
     entry.nextAttemptAt = this.#now() + Math.min(15_000 * 2 ** (entry.failures - 1), MAX_RETRY_DELAY_MS);
   }
 
+  /** Every address still remembered (for handing peers from one phase to the next). */
+  addresses(): PeerAddress[] {
+    return [...this.#entries.values()].map((entry) => entry.address);
+  }
+
   ban(host: string): void {
     this.#bannedHosts.add(host);
     for (const [key, entry] of this.#entries) if (entry.address.host === host) this.#entries.delete(key);

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
-import type { TorrentMetadata } from '../metainfo/types.js';
+import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { PeerListener } from '../peer/listener.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
 import type { Storage } from '../storage/types.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
+import { MetadataFetcher } from './metadata-fetcher.js';
 import { TorrentSession } from './torrent-session.js';
 
 export interface ClientOptions {
@@ -97,6 +98,18 @@ export class Client {
     });
     this.#sessions.set(key, session);
     return session;
+  }
+
+  /** A fetcher for a magnet's metadata, set up with this client's identity and addresses. */
+  metadataFetcher(link: MagnetLink, options: { useTrackers?: boolean; trace?: boolean } = {}): MetadataFetcher {
+    return new MetadataFetcher({
+      link,
+      peerId: this.peerId,
+      port: this.#port,
+      ...options,
+      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      ...(this.#options.createTrackerClient ? { createTrackerClient: this.#options.createTrackerClient } : {}),
+    });
   }
 
   async remove(session: TorrentSession): Promise<void> {

@@ -170,8 +170,8 @@ export class SessionPeerHandler {
         if (handshake.reqq !== undefined && handshake.reqq > 0) peer.maxRequests = Math.min(handshake.reqq, 2000);
         if (handshake.v !== undefined) peer.clientName = handshake.v.slice(0, 64);
         const metadataId = handshake.m.get('ut_metadata');
-        if (metadataId !== undefined) peer.extensionIds.set('ut_metadata', metadataId);
-        else if (handshake.m.has('ut_metadata')) peer.extensionIds.delete('ut_metadata');
+        if (metadataId !== undefined && metadataId > 0) peer.extensionIds.set('ut_metadata', metadataId);
+        else if (metadataId === 0) peer.extensionIds.delete('ut_metadata');
         return;
       }
       if (id === LOCAL_EXTENSION_IDS.ut_metadata) this.#onMetadataMessage(peer, payload);

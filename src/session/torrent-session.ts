@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { type PeerAddress, formatAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import { dialPeer } from '../peer/dial.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { PiecePicker } from '../policy/piece-picker.js';
 import { checkExisting } from '../storage/check.js';
@@ -289,43 +290,34 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #dial(address: PeerAddress): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    const socket = connect({
-      host: address.host,
-      port: address.port,
-      ...(this.#options.bindAddress ? { localAddress: this.#options.bindAddress } : {}),
-    });
-    const timer = setTimeout(() => socket.destroy(), this.#options.connectTimeoutMs ?? 10_000);
-    timer.unref();
-    const fail = (): void => {
-      clearTimeout(timer);
-      this.#dialing.delete(key);
-      this.#book.markDisconnected(key, false);
-    };
-    socket.once('error', fail);
-    socket.once('close', () => {
-      if (this.#dialing.has(key)) fail();
-    });
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      this.#dialing.delete(key);
-      if (this.#stopped || this.peers.has(key)) {
-        socket.destroy();
-        return;
-      }
-      const connection = new PeerConnection({
-        socket,
-        address,
-        direction: 'outbound',
-        localHandshake: this.#localHandshake,
-        pieceCount: this.meta.pieceCount,
-      });
-      this.#attach(connection);
-      connection.once('handshake', (remote) => {
-        const peer = this.peers.get(key);
-        if (peer) this.#handler?.onHandshake(peer, remote);
-      });
-    });
+    dialPeer(address, {
+      timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
+      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+    }).then(
+      (socket) => {
+        this.#dialing.delete(key);
+        if (this.#stopped || this.peers.has(key)) {
+          socket.destroy();
+          return;
+        }
+        const connection = new PeerConnection({
+          socket,
+          address,
+          direction: 'outbound',
+          localHandshake: this.#localHandshake,
+          pieceCount: this.meta.pieceCount,
+        });
+        this.#attach(connection);
+        connection.once('handshake', (remote) => {
+          const peer = this.peers.get(key);
+          if (peer) this.#handler?.onHandshake(peer, remote);
+        });
+      },
+      () => {
+        this.#dialing.delete(key);
+        this.#book.markDisconnected(key, false);
+      },
+    );
   }
 
   #attach(connection: PeerConnection): void {

@@ -12,6 +12,7 @@ import {
 import { ExitCode } from '../exit-codes.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { loadSource } from '../source.js';
+import { fetchMetadata } from './fetch-metadata.js';
 
 export interface DownloadOptions {
   output: string;
@@ -45,9 +46,6 @@ function parsePeers(texts: string[] | undefined): PeerAddress[] {
 
 export async function downloadCommand(source: string, options: DownloadOptions): Promise<number> {
   const loaded = await loadSource(source);
-  if (loaded.kind === 'magnet') {
-    throw new LodestoneError('LODESTONE_ERR_UNSUPPORTED', 'downloading from magnet links is not supported yet');
-  }
   const maxPeers = Number(options.maxPeers);
   if (!Number.isInteger(maxPeers) || maxPeers < 1) {
     throw new LodestoneError('LODESTONE_ERR_USAGE', `invalid --max-peers "${options.maxPeers}"`);
@@ -60,7 +58,9 @@ export async function downloadCommand(source: string, options: DownloadOptions):
   });
   try {
     await client.listen();
-    return await runSession(client, loaded.meta, options, reporter);
+    if (loaded.kind === 'torrent') return await runSession(client, loaded.meta, [], options, reporter);
+    const { meta, peers } = await fetchMetadata(client, loaded.link, options, reporter);
+    return await runSession(client, meta, peers, options, reporter);
   } finally {
     reporter.stop();
     await client.close();
@@ -70,11 +70,12 @@ export async function downloadCommand(source: string, options: DownloadOptions):
 async function runSession(
   client: Client,
   meta: TorrentMetadata,
+  discovered: PeerAddress[],
   options: DownloadOptions,
   reporter: Reporter,
 ): Promise<number> {
   const output = resolve(options.output);
-  const peers = parsePeers(options.peer);
+  const peers = [...parsePeers(options.peer), ...discovered];
   if (meta.announceTiers.length === 0 && peers.length === 0) {
     throw new LodestoneError('LODESTONE_ERR_NO_PEER_SOURCE', 'the torrent has no trackers and no --peer was given: no way to find peers');
   }
