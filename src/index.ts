@@ -1,5 +1,5 @@
 /** Lodestone's public library API. The CLI uses nothing else. */
-export { type PeerAddress, formatAddress, parseAddress } from './address.js';
+export { formatAddress, type PeerAddress, parseAddress } from './address.js';
 export * from './bencode/index.js';
 export { Bitfield } from './bitfield.js';
 export * from './errors.js';

@@ -42,7 +42,8 @@ class Decoder {
   }
 
   value(depth: number): BencodeValue {
-    if (++this.#items > this.#maxItems) throw new BencodeError(`more than ${this.#maxItems} values`, this.#pos);
+    if (++this.#items > this.#maxItems)
+      throw new BencodeError(`more than ${this.#maxItems} values`, this.#pos);
     const byte = this.#bytes[this.#pos];
     if (byte === undefined) throw new BencodeError('unexpected end of data', this.#pos);
     if (byte === CHAR_I) return this.#integer();
@@ -126,7 +127,8 @@ class Decoder {
       if (keyByte === undefined || keyByte < CHAR_0 || keyByte > CHAR_9) {
         throw new BencodeError('dictionary key is not a string', keyOffset);
       }
-      if (++this.#items > this.#maxItems) throw new BencodeError(`more than ${this.#maxItems} values`, keyOffset);
+      if (++this.#items > this.#maxItems)
+        throw new BencodeError(`more than ${this.#maxItems} values`, keyOffset);
       const key = Buffer.from(this.#byteString()).toString('latin1');
       if (previousKey !== undefined && key <= previousKey && !this.#lenient) {
         const problem = key === previousKey ? 'duplicate' : 'unsorted';

@@ -34,7 +34,9 @@ function write(value: Encodable, parts: Uint8Array[], depth: number): void {
   } else {
     const entries: [Buffer, Encodable][] = [];
     const source =
-      value instanceof Map ? [...value.entries()] : Object.entries(value as Record<string, Encodable | undefined>);
+      value instanceof Map
+        ? [...value.entries()]
+        : Object.entries(value as Record<string, Encodable | undefined>);
     for (const [key, item] of source) {
       if (item === undefined) continue;
       // Map keys come from the decoder as latin1; object keys are written by us as text.

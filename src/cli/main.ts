@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError } from '../index.js';
+import { createCommand } from './commands/create.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
 import { metadataCommand } from './commands/metadata.js';
@@ -46,7 +47,7 @@ program
   .option('--bind <address>', 'local IP address to listen on and connect from')
   .option('--max-peers <n>', 'most peers connected at once', '50')
   .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
-  .option('--no-trackers', 'do not announce to the torrent\'s trackers')
+  .option('--no-trackers', "do not announce to the torrent's trackers")
   .option('--seed', 'keep seeding after the download completes (until Ctrl-C)')
   .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
   .option('-q, --quiet', 'print nothing but errors')
@@ -54,6 +55,32 @@ program
   .option('--trace', 'log every wire message sent and received to stderr')
   .action(async (source: string, options) => {
     process.exitCode = await downloadCommand(source, options);
+  });
+
+program
+  .command('create')
+  .description('make a .torrent from a file or folder')
+  .argument('<input>', 'file or folder to share')
+  .option(
+    '-t, --tracker <urls>',
+    'tracker announce URL; repeat for backup tiers, commas separate URLs of one tier',
+    collect,
+  )
+  .option('-w, --web-seed <urls>', 'web seed URL (repeatable, or comma-separated)', collect)
+  .option('-p, --private', 'mark the torrent private (peers only from its trackers)')
+  .option(
+    '--piece-length <size>',
+    'piece length in bytes or with a suffix: 256KiB, 1MiB (default: automatic)',
+  )
+  .option('-o, --output <file>', 'where to write the .torrent (default: <name>.torrent)')
+  .option('-n, --name <name>', "torrent name (default: the input's name)")
+  .option('-c, --comment <text>', 'comment stored in the torrent')
+  .option('--no-date', 'leave out the creation date (reproducible output)')
+  .option('-f, --force', 'overwrite an existing output file')
+  .addOption(new Option('--json', 'print a JSON summary').conflicts('quiet'))
+  .option('-q, --quiet', 'print nothing but errors')
+  .action(async (input: string, options) => {
+    process.exitCode = await createCommand(input, options);
   });
 
 program

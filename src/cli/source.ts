@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { LodestoneError, type MagnetLink, parseMagnet, parseTorrent, type TorrentMetadata } from '../index.js';
+import {
+  LodestoneError,
+  type MagnetLink,
+  parseMagnet,
+  parseTorrent,
+  type TorrentMetadata,
+} from '../index.js';
 
 export type Source = { kind: 'torrent'; meta: TorrentMetadata } | { kind: 'magnet'; link: MagnetLink };
 
@@ -11,7 +17,8 @@ export async function loadSource(argument: string): Promise<Source> {
     bytes = await readFile(argument);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (code ?? 'unreadable');
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (code ?? 'unreadable');
     throw new LodestoneError('LODESTONE_ERR_IO', `cannot read ${argument}: ${why}`);
   }
   return { kind: 'torrent', meta: parseTorrent(bytes) };

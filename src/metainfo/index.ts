@@ -1,4 +1,13 @@
 export {
+  assertValidPieceLength,
+  autoPieceLength,
+  type CreatedTorrent,
+  type CreateTorrentOptions,
+  createTorrent,
+  DEFAULT_CREATED_BY,
+  type SkippedEntry,
+} from './create.js';
+export {
   describeMagnet,
   describeTorrent,
   type MagnetDescription,
@@ -16,5 +25,5 @@ export {
   unsafeComponentReason,
 } from './path-safety.js';
 export { fileRangesForSpan, pieceLength, pieceToFileRanges } from './piece-map.js';
-export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './types.js';
 export { buildTorrentFile, type TorrentFileExtras } from './torrent-file.js';
+export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './types.js';

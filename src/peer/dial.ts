@@ -20,7 +20,12 @@ export function dialPeer(address: PeerAddress, options: DialOptions = {}): Promi
     const fail = (reason: string): void => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new LodestoneError('LODESTONE_ERR_IO', `cannot connect to ${address.host}:${address.port}: ${reason}`));
+      reject(
+        new LodestoneError(
+          'LODESTONE_ERR_IO',
+          `cannot connect to ${address.host}:${address.port}: ${reason}`,
+        ),
+      );
     };
     const timer = setTimeout(() => fail('timed out'), options.timeoutMs ?? 10_000);
     timer.unref();

@@ -1,3 +1,4 @@
+export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
 export {
   type BlockReceipt,
   type BlockRequest,
@@ -5,4 +6,3 @@ export {
   PiecePicker,
   type PiecePickerOptions,
 } from './piece-picker.js';
-export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';

@@ -42,7 +42,8 @@ export class AddressBook {
     const existing = this.#entries.get(key);
     if (existing) {
       // Heard of again: a tracker still lists it, so give it another chance soon.
-      if (!existing.connected && existing.failures > 0) existing.nextAttemptAt = Math.min(existing.nextAttemptAt, this.#now() + 15_000);
+      if (!existing.connected && existing.failures > 0)
+        existing.nextAttemptAt = Math.min(existing.nextAttemptAt, this.#now() + 15_000);
       return false;
     }
     if (this.#entries.size >= MAX_ENTRIES) return false;

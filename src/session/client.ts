@@ -94,21 +94,28 @@ export class Client {
       ...(options.trace !== undefined ? { trace: options.trace } : {}),
       ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
-      ...(this.#options.createTrackerClient ? { createTrackerClient: this.#options.createTrackerClient } : {}),
+      ...(this.#options.createTrackerClient
+        ? { createTrackerClient: this.#options.createTrackerClient }
+        : {}),
     });
     this.#sessions.set(key, session);
     return session;
   }
 
   /** A fetcher for a magnet's metadata, set up with this client's identity and addresses. */
-  metadataFetcher(link: MagnetLink, options: { useTrackers?: boolean; trace?: boolean } = {}): MetadataFetcher {
+  metadataFetcher(
+    link: MagnetLink,
+    options: { useTrackers?: boolean; trace?: boolean } = {},
+  ): MetadataFetcher {
     return new MetadataFetcher({
       link,
       peerId: this.peerId,
       port: this.#port,
       ...options,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
-      ...(this.#options.createTrackerClient ? { createTrackerClient: this.#options.createTrackerClient } : {}),
+      ...(this.#options.createTrackerClient
+        ? { createTrackerClient: this.#options.createTrackerClient }
+        : {}),
     });
   }
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { Bitfield } from '../bitfield.js';
+import type { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
-import type { PieceAssembler } from './piece-assembler.js';
 import { blockKey, type PeerState } from './peer-state.js';
+import type { PieceAssembler } from './piece-assembler.js';
 
 export interface DownloaderOptions {
   /** Stop requesting while this many bytes wait for hashing or disk. @default 32 MiB */
@@ -160,7 +160,13 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   /** Keeps the peer's pipeline at its target depth, if it is worth asking. */
   fill(peer: PeerState): void {
     const connection = peer.connection;
-    if (this.#stopped || this.#finished || connection.closed || connection.peerChoking || !connection.amInterested) {
+    if (
+      this.#stopped ||
+      this.#finished ||
+      connection.closed ||
+      connection.peerChoking ||
+      !connection.amInterested
+    ) {
       return;
     }
     if (this.#assembler.pendingBytes >= this.#pendingWriteLimit) return; // disk is behind: let it catch up
@@ -185,7 +191,12 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         if (now - request.sentAt > limit) {
           peer.requests.delete(key);
           this.#picker.requestCancelled(request.index, request.begin, peer.key);
-          peer.connection.send({ type: 'cancel', index: request.index, begin: request.begin, length: request.length });
+          peer.connection.send({
+            type: 'cancel',
+            index: request.index,
+            begin: request.begin,
+            length: request.length,
+          });
           timedOut = true;
         }
       }

@@ -33,7 +33,10 @@ export class MetadataAssembly {
     this.#infoHash = infoHash;
     this.size = size;
     this.#now = now;
-    this.#blocks = Array.from({ length: metadataPieceCount(size) }, () => ({ state: 'missing' }) as BlockState);
+    this.#blocks = Array.from(
+      { length: metadataPieceCount(size) },
+      () => ({ state: 'missing' }) as BlockState,
+    );
   }
 
   get blockCount(): number {

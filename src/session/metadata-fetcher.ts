@@ -81,7 +81,10 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   constructor(options: MetadataFetcherOptions) {
     super();
     if (!options.link.infoHash) {
-      throw new LodestoneError('LODESTONE_ERR_UNSUPPORTED', 'v2-only magnet links (urn:btmh) are not supported yet');
+      throw new LodestoneError(
+        'LODESTONE_ERR_UNSUPPORTED',
+        'v2-only magnet links (urn:btmh) are not supported yet',
+      );
     }
     this.#options = options;
     this.#infoHash = options.link.infoHash;
@@ -110,9 +113,13 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
         if (result instanceof Error) reject(result);
         else resolve(result);
       };
-      signal?.addEventListener('abort', () => this.#finish(new LodestoneError('LODESTONE_ERR_ABORTED', 'metadata fetch aborted')), {
-        once: true,
-      });
+      signal?.addEventListener(
+        'abort',
+        () => this.#finish(new LodestoneError('LODESTONE_ERR_ABORTED', 'metadata fetch aborted')),
+        {
+          once: true,
+        },
+      );
       for (const address of link.peers) this.#addPeer(address, 'magnet');
       if (useTrackers) this.#startAnnouncer(link.trackers.map((url) => [url]));
       this.#tick = setInterval(() => this.#onTick(), 1000);
@@ -189,7 +196,9 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
       connection.traced = true;
-      connection.on('wire', (direction, message) => this.emit('wire', { peer: connection.key, direction, message }));
+      connection.on('wire', (direction, message) =>
+        this.emit('wire', { peer: connection.key, direction, message }),
+      );
     }
     connection.once('handshake', (remote) => {
       if (!supportsExtensionProtocol(remote.reserved)) {
@@ -240,7 +249,10 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       const message = decodeMetadataMessage(payload);
       const assembly = this.#assemblies.get(peer.size)!;
       if (message.msgType === 'data') {
-        if (message.totalSize !== peer.size || !assembly.receive(connection.key, message.piece, message.data)) {
+        if (
+          message.totalSize !== peer.size ||
+          !assembly.receive(connection.key, message.piece, message.data)
+        ) {
           connection.close('sent a metadata block of the wrong size or number');
           return;
         }
@@ -266,7 +278,11 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     if (this.#finished || peer.size === undefined || peer.remoteId === undefined) return;
     const assembly = this.#assemblies.get(peer.size)!;
     const key = peer.connection.key;
-    for (const piece of assembly.nextRequests(key, this.#options.requestsPerPeer ?? 16, this.#options.blockTimeoutMs ?? 8000)) {
+    for (const piece of assembly.nextRequests(
+      key,
+      this.#options.requestsPerPeer ?? 16,
+      this.#options.blockTimeoutMs ?? 8000,
+    )) {
       peer.connection.send({
         type: 'extended',
         id: peer.remoteId,
@@ -298,7 +314,9 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       this.#finish(meta);
     } catch (error) {
       // The hash matched, so these are the real metadata: an unsafe torrent is refused outright.
-      this.#finish(error instanceof Error ? error : new LodestoneError('LODESTONE_ERR_METADATA', String(error)));
+      this.#finish(
+        error instanceof Error ? error : new LodestoneError('LODESTONE_ERR_METADATA', String(error)),
+      );
     }
   }
 
@@ -312,8 +330,14 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       }
     }
     let withMetadata = 0;
-    for (const peer of this.#peers.values()) if (peer.remoteId !== undefined && peer.size !== undefined) withMetadata++;
-    this.emit('progress', { peers: this.#peers.size, peersWithMetadata: withMetadata, receivedBlocks: received, totalBlocks: total });
+    for (const peer of this.#peers.values())
+      if (peer.remoteId !== undefined && peer.size !== undefined) withMetadata++;
+    this.emit('progress', {
+      peers: this.#peers.size,
+      peersWithMetadata: withMetadata,
+      receivedBlocks: received,
+      totalBlocks: total,
+    });
   }
 
   #onTick(): void {

@@ -22,7 +22,10 @@ export interface PeerHandlerContext {
   readonly peers: ReadonlyMap<string, PeerState>;
   readonly done: boolean;
   ban(key: string, reason: string): void;
-  emit(event: 'peer-connected', info: { address: string; client?: string; direction: 'inbound' | 'outbound' }): boolean;
+  emit(
+    event: 'peer-connected',
+    info: { address: string; client?: string; direction: 'inbound' | 'outbound' },
+  ): boolean;
 }
 
 export interface PeerHandlerOptions {
@@ -72,7 +75,11 @@ export class SessionPeerHandler {
       return;
     }
     for (const other of this.#session.peers.values()) {
-      if (other !== peer && other.connection.peerId && Buffer.from(other.connection.peerId).equals(remote.peerId)) {
+      if (
+        other !== peer &&
+        other.connection.peerId &&
+        Buffer.from(other.connection.peerId).equals(remote.peerId)
+      ) {
         connection.close('already connected to this peer id');
         return;
       }
@@ -110,11 +117,15 @@ export class SessionPeerHandler {
         this.#rechokeSoon();
         return;
       case 'have':
-        if (message.index >= this.#session.meta.pieceCount) return this.#strike(peer, 'have for a piece out of range', true);
+        if (message.index >= this.#session.meta.pieceCount) {
+          this.#strike(peer, 'have for a piece out of range', true);
+          return;
+        }
         this.#downloader.onHave(peer, message.index);
         return;
       case 'bitfield':
-        return this.#onBitfield(peer, message.bits);
+        this.#onBitfield(peer, message.bits);
+        return;
       case 'request': {
         const verdict = this.#uploader.onRequest(peer, message.index, message.begin, message.length);
         if (verdict === 'violation') this.#strike(peer, 'request out of range', true);
@@ -127,11 +138,13 @@ export class SessionPeerHandler {
         this.#uploader.onCancel(peer, message.index, message.begin, message.length);
         return;
       case 'extended':
-        return this.#onExtended(peer, message.id, message.payload);
+        this.#onExtended(peer, message.id, message.payload);
+        return;
       case 'have-all':
       case 'have-none':
         // Only valid with the fast extension, which we do not advertise.
-        return this.#strike(peer, `${message.type} without the fast extension`, true);
+        this.#strike(peer, `${message.type} without the fast extension`, true);
+        return;
       default:
         // port, suggest, reject, allowed-fast and unknown ids: nothing we act on.
         if (connection.closed) return;
@@ -156,9 +169,18 @@ export class SessionPeerHandler {
 
   #onBitfield(peer: PeerState, bits: Uint8Array): void {
     const pieceCount = this.#session.meta.pieceCount;
-    if (peer.sentAvailability) return this.#strike(peer, 'second bitfield', true);
-    if (bits.length !== Math.ceil(pieceCount / 8)) return this.#strike(peer, 'bitfield of the wrong length', true);
-    if (!Bitfield.spareBitsClear(pieceCount, bits)) return this.#strike(peer, 'bitfield with spare bits set', true);
+    if (peer.sentAvailability) {
+      this.#strike(peer, 'second bitfield', true);
+      return;
+    }
+    if (bits.length !== Math.ceil(pieceCount / 8)) {
+      this.#strike(peer, 'bitfield of the wrong length', true);
+      return;
+    }
+    if (!Bitfield.spareBitsClear(pieceCount, bits)) {
+      this.#strike(peer, 'bitfield with spare bits set', true);
+      return;
+    }
     peer.sentAvailability = true;
     this.#downloader.onBitfield(peer, new Bitfield(pieceCount, bits));
   }
@@ -167,7 +189,8 @@ export class SessionPeerHandler {
     try {
       if (id === 0) {
         const handshake = decodeExtensionHandshake(payload);
-        if (handshake.reqq !== undefined && handshake.reqq > 0) peer.maxRequests = Math.min(handshake.reqq, 2000);
+        if (handshake.reqq !== undefined && handshake.reqq > 0)
+          peer.maxRequests = Math.min(handshake.reqq, 2000);
         if (handshake.v !== undefined) peer.clientName = handshake.v.slice(0, 64);
         const metadataId = handshake.m.get('ut_metadata');
         if (metadataId !== undefined && metadataId > 0) peer.extensionIds.set('ut_metadata', metadataId);
@@ -177,7 +200,11 @@ export class SessionPeerHandler {
       if (id === LOCAL_EXTENSION_IDS.ut_metadata) this.#onMetadataMessage(peer, payload);
       // Unknown extension ids are ignored, never fatal (BEP 10).
     } catch (error) {
-      this.#strike(peer, error instanceof LodestoneError ? error.message : 'malformed extension message', false);
+      this.#strike(
+        peer,
+        error instanceof LodestoneError ? error.message : 'malformed extension message',
+        false,
+      );
     }
   }
 
@@ -211,7 +238,9 @@ export class SessionPeerHandler {
 
   #rechoke(): void {
     this.#lastChokeAt = Date.now();
-    const peers = [...this.#session.peers.values()].filter((p) => !p.connection.closed && p.connection.remoteHandshake);
+    const peers = [...this.#session.peers.values()].filter(
+      (p) => !p.connection.closed && p.connection.remoteHandshake,
+    );
     const decision = this.#choker.decide(
       peers.map((p) => ({
         key: p.key,

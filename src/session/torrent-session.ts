@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { type PeerAddress, formatAddress } from '../address.js';
+import { formatAddress, type PeerAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
@@ -178,7 +178,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** An incoming connection whose handshake named this torrent (from the listener). */
   acceptIncoming(socket: Socket, remote: Handshake, leftover: Uint8Array, address: PeerAddress): void {
     const key = formatAddress(address);
-    if (!this.#handler || this.#stopped || this.peers.size >= this.#maxPeers || this.#book.isBanned(address.host)) {
+    if (
+      !this.#handler ||
+      this.#stopped ||
+      this.peers.size >= this.#maxPeers ||
+      this.#book.isBanned(address.host)
+    ) {
       socket.destroy();
       return;
     }
@@ -358,7 +363,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #fail(error: unknown): void {
     this.emit(
       'error',
-      error instanceof Error ? error : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`),
+      error instanceof Error
+        ? error
+        : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`),
     );
   }
 }

@@ -13,7 +13,11 @@ function makeTorrent(name: string, files: { path: string[]; data: Buffer }[], pi
   const stream = Buffer.concat(files.map((f) => f.data));
   const hashes: Buffer[] = [];
   for (let offset = 0; offset < stream.length; offset += pieceLength) {
-    hashes.push(createHash('sha1').update(stream.subarray(offset, offset + pieceLength)).digest());
+    hashes.push(
+      createHash('sha1')
+        .update(stream.subarray(offset, offset + pieceLength))
+        .digest(),
+    );
   }
   return encode({
     info: {

@@ -39,7 +39,11 @@ function parsePort(text: string): number {
 function parsePeers(texts: string[] | undefined): PeerAddress[] {
   return (texts ?? []).map((text) => {
     const address = parseAddress(text);
-    if (!address) throw new LodestoneError('LODESTONE_ERR_USAGE', `invalid peer address "${text}" (use ip:port or [ipv6]:port)`);
+    if (!address)
+      throw new LodestoneError(
+        'LODESTONE_ERR_USAGE',
+        `invalid peer address "${text}" (use ip:port or [ipv6]:port)`,
+      );
     return address;
   });
 }
@@ -77,11 +81,26 @@ async function runSession(
   const output = resolve(options.output);
   const peers = [...parsePeers(options.peer), ...discovered];
   if (meta.announceTiers.length === 0 && peers.length === 0) {
-    throw new LodestoneError('LODESTONE_ERR_NO_PEER_SOURCE', 'the torrent has no trackers and no --peer was given: no way to find peers');
+    throw new LodestoneError(
+      'LODESTONE_ERR_NO_PEER_SOURCE',
+      'the torrent has no trackers and no --peer was given: no way to find peers',
+    );
   }
-  const session = client.add(meta, { path: output, peers, useTrackers: options.trackers, trace: options.trace === true, seed: options.seed === true });
+  const session = client.add(meta, {
+    path: output,
+    peers,
+    useTrackers: options.trackers,
+    trace: options.trace === true,
+    seed: options.seed === true,
+  });
   reporter.info(`${meta.name}: ${formatBytes(meta.totalLength)} in ${meta.pieceCount} pieces -> ${output}`);
-  reporter.event('start', { name: meta.name, infoHash: meta.infoHashHex, totalBytes: meta.totalLength, output, port: client.port });
+  reporter.event('start', {
+    name: meta.name,
+    infoHash: meta.infoHashHex,
+    totalBytes: meta.totalLength,
+    output,
+    port: client.port,
+  });
   attachLogging(session, options, reporter);
 
   let fatal: Error | undefined;
@@ -116,11 +135,19 @@ function finish(session: TorrentSession, code: number, reporter: Reporter): numb
   const seconds = reporter.elapsedSeconds();
   if (code === ExitCode.ok) {
     const rate = stats.downloadedBytes / Math.max(seconds, 0.001);
-    reporter.info(`done: ${formatBytes(stats.totalLength)} verified in ${seconds.toFixed(1)}s (${formatBytes(rate)}/s)`);
-    reporter.event('done', { verifiedBytes: stats.verifiedBytes, downloadedBytes: stats.downloadedBytes, seconds });
+    reporter.info(
+      `done: ${formatBytes(stats.totalLength)} verified in ${seconds.toFixed(1)}s (${formatBytes(rate)}/s)`,
+    );
+    reporter.event('done', {
+      verifiedBytes: stats.verifiedBytes,
+      downloadedBytes: stats.downloadedBytes,
+      seconds,
+    });
     return ExitCode.ok;
   }
-  reporter.info(`stopped at ${((stats.verifiedBytes / Math.max(stats.totalLength, 1)) * 100).toFixed(1)}%; run the same command again to resume`);
+  reporter.info(
+    `stopped at ${((stats.verifiedBytes / Math.max(stats.totalLength, 1)) * 100).toFixed(1)}%; run the same command again to resume`,
+  );
   reporter.event('stopped', { verifiedBytes: stats.verifiedBytes });
   return code;
 }
@@ -131,12 +158,19 @@ function attachLogging(session: TorrentSession, options: DownloadOptions, report
     if (verbose) reporter.log(text);
   };
   session.on('checking', (p) => {
-    if (p.checked === p.total && p.total > 0) reporter.info(`checked existing data: ${p.valid}/${p.total} pieces valid`);
+    if (p.checked === p.total && p.total > 0)
+      reporter.info(`checked existing data: ${p.valid}/${p.total} pieces valid`);
     reporter.event('checking', { ...p });
   });
   session.on('tracker-response', ({ url, response }) => {
     log(`tracker ${url}: ${response.peers.length} peers, interval ${response.interval}s`);
-    reporter.event('tracker-response', { url, peers: response.peers.length, interval: response.interval, seeders: response.seeders, leechers: response.leechers });
+    reporter.event('tracker-response', {
+      url,
+      peers: response.peers.length,
+      interval: response.interval,
+      seeders: response.seeders,
+      leechers: response.leechers,
+    });
   });
   session.on('tracker-error', ({ url, message }) => {
     log(`tracker ${url} failed: ${message}`);

@@ -12,10 +12,19 @@ export async function fetchMetadata(
   options: { verbose?: boolean; trace?: boolean; trackers?: boolean },
   reporter: Reporter,
 ): Promise<{ meta: TorrentMetadata; peers: ReturnType<Client['metadataFetcher']>['discoveredPeers'] }> {
-  const fetcher = client.metadataFetcher(link, { useTrackers: options.trackers !== false, trace: options.trace === true });
+  const fetcher = client.metadataFetcher(link, {
+    useTrackers: options.trackers !== false,
+    trace: options.trace === true,
+  });
   const verbose = options.verbose === true || options.trace === true;
-  reporter.info(`fetching metadata for ${link.infoHashHex ?? link.v2Hash}${link.name ? ` (${link.name})` : ''}`);
-  reporter.event('metadata-start', { infoHash: link.infoHashHex, trackers: link.trackers.length, peers: link.peers.length });
+  reporter.info(
+    `fetching metadata for ${link.infoHashHex ?? link.v2Hash}${link.name ? ` (${link.name})` : ''}`,
+  );
+  reporter.event('metadata-start', {
+    infoHash: link.infoHashHex,
+    trackers: link.trackers.length,
+    peers: link.peers.length,
+  });
   let lastLine = '';
   fetcher.on('progress', (p) => {
     const line = `fetching metadata: ${p.peers} peers (${p.peersWithMetadata} with metadata), ${p.receivedBlocks}/${p.totalBlocks || '?'} blocks`;
@@ -59,7 +68,12 @@ export async function fetchMetadata(
     const meta = await fetcher.fetch(abort.signal);
     const seconds = (Date.now() - started) / 1000;
     reporter.info(`metadata received in ${seconds.toFixed(2)}s: ${meta.name}`);
-    reporter.event('metadata-done', { name: meta.name, infoHash: meta.infoHashHex, infoBytes: meta.infoBytes.length, seconds });
+    reporter.event('metadata-done', {
+      name: meta.name,
+      infoHash: meta.infoHashHex,
+      infoBytes: meta.infoBytes.length,
+      seconds,
+    });
     return { meta, peers: fetcher.discoveredPeers };
   } finally {
     process.off('SIGINT', interrupt);

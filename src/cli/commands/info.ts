@@ -7,8 +7,7 @@ export interface InfoOptions {
 
 export async function infoCommand(source: string, options: InfoOptions): Promise<void> {
   const loaded = await loadSource(source);
-  const description =
-    loaded.kind === 'torrent' ? describeTorrent(loaded.meta) : describeMagnet(loaded.link);
+  const description = loaded.kind === 'torrent' ? describeTorrent(loaded.meta) : describeMagnet(loaded.link);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
     return;

@@ -19,9 +19,13 @@ export interface MetadataOptions {
 /** `lodestone metadata <magnet> -o file.torrent`: fetch only the info dictionary and save a .torrent. */
 export async function metadataCommand(source: string, options: MetadataOptions): Promise<number> {
   const loaded = await loadSource(source);
-  if (loaded.kind !== 'magnet') throw new LodestoneError('LODESTONE_ERR_USAGE', 'metadata needs a magnet link');
+  if (loaded.kind !== 'magnet')
+    throw new LodestoneError('LODESTONE_ERR_USAGE', 'metadata needs a magnet link');
   const reporter = new Reporter(chooseMode(options));
-  const client = new Client({ port: Number(options.port), ...(options.bind ? { bindAddress: options.bind } : {}) });
+  const client = new Client({
+    port: Number(options.port),
+    ...(options.bind ? { bindAddress: options.bind } : {}),
+  });
   try {
     await client.listen();
     const { meta } = await fetchMetadata(client, loaded.link, options, reporter);
@@ -31,7 +35,10 @@ export async function metadataCommand(source: string, options: MetadataOptions):
       createdBy: 'Lodestone 0.1.0',
     });
     await writeFile(options.output, torrent).catch((error: NodeJS.ErrnoException) => {
-      throw new LodestoneError('LODESTONE_ERR_IO', `cannot write ${options.output}: ${error.code ?? error.message}`);
+      throw new LodestoneError(
+        'LODESTONE_ERR_IO',
+        `cannot write ${options.output}: ${error.code ?? error.message}`,
+      );
     });
     reporter.info(`wrote ${options.output} (${meta.name}, info-hash ${meta.infoHashHex})`);
     reporter.event('written', { path: options.output, infoHash: meta.infoHashHex, name: meta.name });
