@@ -5,6 +5,7 @@ import { createCommand } from './commands/create.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
 import { metadataCommand } from './commands/metadata.js';
+import { seedCommand } from './commands/seed.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 const debug = process.argv.includes('--debug');
@@ -38,24 +39,47 @@ program
     await infoCommand(source, options);
   });
 
-program
-  .command('download')
-  .description('download a torrent into a folder')
-  .argument('<source>', '.torrent file or magnet link')
-  .option('-o, --output <dir>', 'folder to download into', '.')
-  .option('-p, --port <port>', 'port to listen on for incoming peers (0 = any free port)', '6881')
-  .option('--bind <address>', 'local IP address to listen on and connect from')
-  .option('--max-peers <n>', 'most peers connected at once', '50')
-  .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
-  .option('--no-trackers', "do not announce to the torrent's trackers")
-  .option('--seed', 'keep seeding after the download completes (until Ctrl-C)')
-  .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
-  .option('-q, --quiet', 'print nothing but errors')
-  .option('-v, --verbose', 'log tracker and peer events to stderr')
-  .option('--trace', 'log every wire message sent and received to stderr')
-  .action(async (source: string, options) => {
-    process.exitCode = await downloadCommand(source, options);
-  });
+/** Options of every command that joins a swarm (download, seed). */
+function swarmOptions(command: Command): Command {
+  return command
+    .option(
+      '-p, --port <port>',
+      'port to listen on for incoming peers, next ones tried if taken (0 = any free port)',
+      '6881',
+    )
+    .option('--bind <address>', 'local IP address to listen on, connect and announce from')
+    .option('--max-peers <n>', 'most peers connected at once', '50')
+    .option('--upload-slots <n>', 'peers unchoked at once (plus one optimistic)', '4')
+    .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
+    .option('--no-trackers', "do not announce to the torrent's trackers")
+    .option('--seed-ratio <ratio>', 'seed until uploaded = ratio × size (implies --seed)')
+    .option('--seed-time <duration>', 'seed for this long after completion, e.g. 30m (implies --seed)')
+    .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('-v, --verbose', 'log tracker and peer events to stderr')
+    .option('--trace', 'log every wire message sent and received to stderr');
+}
+
+swarmOptions(
+  program
+    .command('download')
+    .description('download a torrent or magnet link into a folder')
+    .argument('<source>', '.torrent file or magnet link')
+    .option('-o, --output <dir>', 'folder to download into', '.')
+    .option('--seed', 'keep seeding after the download completes (until Ctrl-C or a seeding limit)'),
+).action(async (source: string, options) => {
+  process.exitCode = await downloadCommand(source, options);
+});
+
+swarmOptions(
+  program
+    .command('seed')
+    .description('check existing data against a torrent and seed it')
+    .argument('<torrent>', '.torrent file')
+    .argument('<data-path>', "the torrent's file or folder, or the folder that holds it"),
+).action(async (torrent: string, dataPath: string, options) => {
+  process.exitCode = await seedCommand(torrent, dataPath, options);
+});
 
 program
   .command('create')

@@ -5,6 +5,7 @@ import { PeerListener } from '../peer/listener.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
 import type { Storage } from '../storage/types.js';
+import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
 import { MetadataFetcher } from './metadata-fetcher.js';
@@ -47,7 +48,16 @@ export class Client {
   #port = 0;
 
   constructor(options: ClientOptions = {}) {
-    this.#options = options;
+    const localAddress = options.bindAddress;
+    // Announce from the address we listen on, so trackers hand that address to others.
+    this.#options =
+      options.createTrackerClient || !localAddress
+        ? options
+        : {
+            ...options,
+            createTrackerClient: (url) =>
+              createTrackerClient(url, { http: { localAddress }, udp: { localAddress } }),
+          };
     this.peerId = options.peerId ?? generatePeerId();
     this.#hashPool = new HashPool(options.hashWorkers === undefined ? {} : { workers: options.hashWorkers });
   }

@@ -120,7 +120,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
           once: true,
         },
       );
-      for (const address of link.peers) this.#addPeer(address, 'magnet');
+      for (const address of link.peers) this.addPeer(address, 'magnet');
       if (useTrackers) this.#startAnnouncer(link.trackers.map((url) => [url]));
       this.#tick = setInterval(() => this.#onTick(), 1000);
       this.#tick.unref();
@@ -139,7 +139,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       ...(this.#options.createTrackerClient ? { createClient: this.#options.createTrackerClient } : {}),
     });
     announcer.on('peers', (peers) => {
-      for (const address of peers) this.#addPeer(address, 'tracker');
+      for (const address of peers) this.addPeer(address, 'tracker');
     });
     announcer.on('response', ({ url, response }) => this.emit('tracker-response', { url, response }));
     announcer.on('announce-error', ({ url, error }) =>
@@ -149,7 +149,8 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     announcer.start();
   }
 
-  #addPeer(address: PeerAddress, source: PeerSource): void {
+  /** Adds a peer to ask (e.g. found by another means while fetching). */
+  addPeer(address: PeerAddress, source: PeerSource = 'manual'): void {
     if (this.#book.add(address, source)) this.#dialMore();
   }
 

@@ -161,7 +161,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#downloader.on('complete', () => this.#onComplete());
     this.#downloader.on('fatal', (error) => this.#fail(error));
     this.emit('ready', { verifiedPieces: have.count });
-    if (this.#downloader.finished) this.#onComplete();
+    if (this.#downloader.finished) {
+      // Complete from the start: a seed, not a finished download, so no `completed` announce.
+      this.#done = true;
+      this.emit('done');
+    }
     if (this.#stopped) return;
 
     for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');

@@ -1,0 +1,57 @@
+import { LodestoneError, type PeerAddress, parseAddress } from '../index.js';
+
+/** Options shared by the commands that run a torrent (download, seed). */
+export interface SwarmOptions {
+  port: string;
+  bind?: string;
+  maxPeers: string;
+  peer?: string[];
+  trackers: boolean;
+  seedRatio?: string;
+  seedTime?: string;
+  uploadSlots?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  trace?: boolean;
+}
+
+function usage(message: string): LodestoneError {
+  return new LodestoneError('LODESTONE_ERR_USAGE', message);
+}
+
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`invalid port "${text}"`);
+  return port;
+}
+
+export function parsePositiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw usage(`invalid ${flag} "${text}" (a whole number ≥ 1)`);
+  return value;
+}
+
+export function parsePeers(texts: string[] | undefined): PeerAddress[] {
+  return (texts ?? []).map((text) => {
+    const address = parseAddress(text);
+    if (!address) throw usage(`invalid peer address "${text}" (use ip:port or [ipv6]:port)`);
+    return address;
+  });
+}
+
+export function parseRatio(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ratio = Number(text);
+  if (!Number.isFinite(ratio) || ratio < 0) throw usage(`invalid --seed-ratio "${text}" (e.g. 1.5)`);
+  return ratio;
+}
+
+/** "90" (seconds), "90s", "30m", "2h", "1h30m" → milliseconds. */
+export function parseDuration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text === '') throw usage(`invalid duration "${text}" (e.g. 90, 30m, 2h, 1h30m)`);
+  return ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0)) * 1000;
+}

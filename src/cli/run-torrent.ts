@@ -1,0 +1,203 @@
+import {
+  type Client,
+  describeMessage,
+  formatBytes,
+  type PeerAddress,
+  type TorrentMetadata,
+  type TorrentSession,
+} from '../index.js';
+import { ExitCode } from './exit-codes.js';
+import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
+import type { Reporter } from './reporter.js';
+
+export interface RunTorrentOptions extends SwarmOptions {
+  /** Folder holding (or receiving) the torrent's files. */
+  root: string;
+  /** Keep serving peers after completion. */
+  seed: boolean;
+  /** Refuse to start unless the data is already complete (`lodestone seed`). */
+  requireComplete?: boolean;
+}
+
+/**
+ * Runs one torrent to completion (and, when seeding, until a seeding limit
+ * or Ctrl-C): the ordinary code path of `download`, `seed` and `demo`.
+ */
+export async function runTorrent(
+  client: Client,
+  meta: TorrentMetadata,
+  discovered: PeerAddress[],
+  options: RunTorrentOptions,
+  reporter: Reporter,
+): Promise<number> {
+  const peers = [...parsePeers(options.peer), ...discovered];
+  const seedRatio = parseRatio(options.seedRatio);
+  const seedTimeMs = parseDuration(options.seedTime);
+  const session = client.add(meta, {
+    path: options.root,
+    peers,
+    useTrackers: options.trackers,
+    trace: options.trace === true,
+    seed: options.seed,
+    ...(options.uploadSlots
+      ? { uploadSlots: parsePositiveInteger(options.uploadSlots, '--upload-slots') }
+      : {}),
+  });
+  reporter.info(
+    `${meta.name}: ${formatBytes(meta.totalLength)} in ${meta.pieceCount} pieces -> ${options.root}`,
+  );
+  reporter.event('start', {
+    name: meta.name,
+    infoHash: meta.infoHashHex,
+    totalBytes: meta.totalLength,
+    output: options.root,
+    port: client.port,
+  });
+  attachLogging(session, options, reporter);
+
+  let fatal: Error | undefined;
+  let seedTimer: NodeJS.Timeout | undefined;
+  const onSignal: { handler?: () => void } = {};
+  const outcome = new Promise<number>((resolveOutcome) => {
+    session.once('ready', ({ verifiedPieces }) => {
+      if (options.requireComplete && verifiedPieces < meta.pieceCount) {
+        const missing = meta.pieceCount - verifiedPieces;
+        reporter.log(
+          `lodestone: error: ${missing} of ${meta.pieceCount} pieces are missing or wrong in ${options.root}; ` +
+            'use `lodestone download` to complete the data',
+        );
+        resolveOutcome(ExitCode.incomplete);
+      }
+    });
+    session.once('done', () => {
+      if (!options.seed) {
+        resolveOutcome(ExitCode.ok);
+        return;
+      }
+      const limits = [
+        seedRatio !== undefined ? `ratio ${seedRatio}` : undefined,
+        seedTimeMs !== undefined ? `${seedTimeMs / 1000}s` : undefined,
+      ].filter(Boolean);
+      reporter.info(
+        `complete; seeding${limits.length ? ` until ${limits.join(' or ')}` : ''} (Ctrl-C to stop)`,
+      );
+      reporter.event('seeding', { seedRatio, seedTimeMs });
+      if (seedTimeMs !== undefined) seedTimer = setTimeout(() => resolveOutcome(ExitCode.ok), seedTimeMs);
+    });
+    session.on('piece-verified', () => undefined);
+    session.once('error', (error) => {
+      fatal = error;
+      resolveOutcome(ExitCode.failure);
+    });
+    onSignal.handler = () => resolveOutcome(ExitCode.interrupted);
+    process.once('SIGINT', onSignal.handler);
+    process.once('SIGTERM', onSignal.handler);
+    if (seedRatio !== undefined) {
+      const check = setInterval(() => {
+        const stats = session.stats();
+        if (session.done && stats.uploadedBytes >= seedRatio * meta.totalLength) {
+          clearInterval(check);
+          resolveOutcome(ExitCode.ok);
+        }
+      }, 500);
+      check.unref();
+      session.once('error', () => clearInterval(check));
+    }
+  });
+  const ticker = setInterval(() => reporter.progress(session.stats()), 500);
+  try {
+    await session.start();
+    const code = await outcome;
+    if (fatal) throw fatal;
+    reporter.progress(session.stats());
+    return summarize(session, code, reporter);
+  } finally {
+    clearInterval(ticker);
+    if (seedTimer) clearTimeout(seedTimer);
+    if (onSignal.handler) {
+      process.off('SIGINT', onSignal.handler);
+      process.off('SIGTERM', onSignal.handler);
+    }
+    await session.stop();
+  }
+}
+
+function summarize(session: TorrentSession, code: number, reporter: Reporter): number {
+  const stats = session.stats();
+  const seconds = reporter.elapsedSeconds();
+  if (code === ExitCode.ok && session.done) {
+    const rate = stats.downloadedBytes / Math.max(seconds, 0.001);
+    reporter.info(
+      `done: ${formatBytes(stats.totalLength)} verified in ${seconds.toFixed(1)}s ` +
+        `(downloaded ${formatBytes(stats.downloadedBytes)} at ${formatBytes(rate)}/s, uploaded ${formatBytes(stats.uploadedBytes)})`,
+    );
+    reporter.event('done', {
+      verifiedBytes: stats.verifiedBytes,
+      downloadedBytes: stats.downloadedBytes,
+      uploadedBytes: stats.uploadedBytes,
+      seconds,
+    });
+    return ExitCode.ok;
+  }
+  if (code === ExitCode.ok) return ExitCode.incomplete;
+  const percent = (stats.verifiedBytes / Math.max(stats.totalLength, 1)) * 100;
+  if (!session.done) reporter.info(`stopped at ${percent.toFixed(1)}%; run the same command again to resume`);
+  reporter.event('stopped', {
+    verifiedBytes: stats.verifiedBytes,
+    downloadedBytes: stats.downloadedBytes,
+    uploadedBytes: stats.uploadedBytes,
+  });
+  return code === ExitCode.interrupted && session.done ? ExitCode.ok : code;
+}
+
+function attachLogging(session: TorrentSession, options: SwarmOptions, reporter: Reporter): void {
+  const verbose = options.verbose === true || options.trace === true;
+  const log = (text: string): void => {
+    if (verbose) reporter.log(text);
+  };
+  session.on('checking', (p) => {
+    if (p.checked === p.total && p.total > 0)
+      reporter.info(`checked existing data: ${p.valid}/${p.total} pieces valid`);
+    reporter.event('checking', { ...p });
+  });
+  session.on('tracker-response', ({ url, response }) => {
+    log(`tracker ${url}: ${response.peers.length} peers, interval ${response.interval}s`);
+    reporter.event('tracker-response', {
+      url,
+      peers: response.peers.length,
+      interval: response.interval,
+      seeders: response.seeders,
+      leechers: response.leechers,
+    });
+  });
+  session.on('tracker-error', ({ url, message }) => {
+    log(`tracker ${url} failed: ${message}`);
+    reporter.event('tracker-error', { url, message });
+  });
+  session.on('tracker-warning', ({ url, message }) => {
+    log(`tracker ${url} warns: ${message}`);
+    reporter.event('tracker-warning', { url, message });
+  });
+  session.on('peer-connected', ({ address, direction }) => {
+    log(`peer ${address} connected (${direction})`);
+    reporter.event('peer-connected', { address, direction });
+  });
+  session.on('peer-disconnected', ({ address, reason }) => {
+    log(`peer ${address} disconnected: ${reason}`);
+    reporter.event('peer-disconnected', { address, reason });
+  });
+  session.on('peer-banned', ({ address, reason }) => {
+    reporter.log(`peer ${address} banned: ${reason}`);
+    reporter.event('peer-banned', { address, reason });
+  });
+  session.on('piece-verified', ({ index }) => reporter.event('piece-verified', { index }));
+  session.on('piece-failed', ({ index, peers }) => {
+    log(`piece ${index} failed its hash check (from ${peers.join(', ')})`);
+    reporter.event('piece-failed', { index, peers });
+  });
+  if (options.trace) {
+    session.on('wire', ({ peer, direction, message }) => {
+      reporter.log(`${direction === 'in' ? '<-' : '->'} ${peer} ${describeMessage(message)}`);
+    });
+  }
+}

@@ -1,0 +1,26 @@
+export {
+  Announcer,
+  type AnnouncerEvents,
+  type AnnouncerOptions,
+  type AnnouncerStats,
+  type AnnouncerTimers,
+} from './announcer.js';
+export { type CreateTrackerOptions, createTrackerClient } from './create-tracker.js';
+export {
+  buildAnnounceUrl,
+  HttpTracker,
+  type HttpTrackerOptions,
+  parseHttpAnnounceResponse,
+  percentEncodeBytes,
+} from './http-tracker.js';
+export type { AnnounceEvent, AnnounceRequest, AnnounceResponse, TrackerClient } from './types.js';
+export {
+  type DecodeUdpOptions,
+  decodeUdpResponse,
+  encodeAnnounceRequest,
+  encodeConnectRequest,
+  UDP_PROTOCOL_ID,
+  type UdpResponse,
+  UdpTracker,
+  type UdpTrackerOptions,
+} from './udp-tracker.js';

@@ -1,0 +1,35 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+const found = new Map<string, boolean>();
+
+/** Whether an executable called `name` is on the PATH (cached). */
+export function toolAvailable(name: string): boolean {
+  const cached = found.get(name);
+  if (cached !== undefined) return cached;
+  let available = false;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      available = true;
+      break;
+    } catch {
+      // not in this directory
+    }
+  }
+  found.set(name, available);
+  return available;
+}
+
+/**
+ * True when the tool is installed. Otherwise the test is skipped locally, but
+ * fails in CI (`CI=true`), where a missing tool means a broken environment.
+ */
+export function requireTool(t: TestContext, name: string): boolean {
+  if (toolAvailable(name)) return true;
+  if (process.env.CI === 'true') throw new Error(`${name} is required in CI but is not installed`);
+  t.skip(`${name} not installed`);
+  return false;
+}
