@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError } from '../index.js';
 import { createCommand } from './commands/create.js';
+import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
 import { metadataCommand } from './commands/metadata.js';
@@ -121,6 +122,18 @@ program
   .option('--trace', 'log every wire message to stderr')
   .action(async (source: string, options) => {
     process.exitCode = await metadataCommand(source, options);
+  });
+
+program
+  .command('demo')
+  .description(
+    'download generated content from a loopback swarm of our own (tracker + Lodestone seeder), offline',
+  )
+  .option('--size <size>', 'how much content to generate, e.g. 64MiB, 1GiB', '128MiB')
+  .option('--keep', 'keep the downloaded files (they are in a temporary folder)')
+  .option('-q, --quiet', 'print nothing but errors')
+  .action(async (options) => {
+    process.exitCode = await demoCommand(options);
   });
 
 try {

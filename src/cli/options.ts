@@ -55,3 +55,24 @@ export function parseDuration(text: string | undefined): number | undefined {
   if (!match || text === '') throw usage(`invalid duration "${text}" (e.g. 90, 30m, 2h, 1h30m)`);
   return ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0)) * 1000;
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** "512MiB", "1GiB", "1048576" → bytes. */
+export function parseSize(text: string, flag: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw usage(`invalid ${flag} "${text}" (e.g. 64MiB, 1GiB)`);
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (bytes < 1) throw usage(`${flag} must be at least one byte`);
+  return bytes;
+}

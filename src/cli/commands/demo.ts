@@ -1,0 +1,179 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server as TrackerServer } from 'bittorrent-tracker';
+import { createTorrent, formatBytes, LodestoneError } from '../../index.js';
+import { ExitCode } from '../exit-codes.js';
+import { parseSize } from '../options.js';
+import { downloadCommand } from './download.js';
+
+export interface DemoOptions {
+  size: string;
+  keep?: boolean;
+  quiet?: boolean;
+}
+
+const SEEDER_ADDRESS = '127.0.0.2';
+const LEECHER_ADDRESS = '127.0.0.3';
+const TRACKER_ADDRESS = '127.0.0.1';
+
+/**
+ * `lodestone demo`: the main job, offline. A loopback swarm of our own (a
+ * tracker from the bittorrent-tracker package and a Lodestone seeder process
+ * on 127.0.0.2), then an ordinary `lodestone download` of generated
+ * multi-file content, a byte-for-byte check, and cleanup of everything started.
+ */
+export async function demoCommand(options: DemoOptions): Promise<number> {
+  const size = parseSize(options.size, '--size');
+  const root = await mkdtemp(join(tmpdir(), 'lodestone-demo-'));
+  const say = (text: string): void => {
+    if (!options.quiet) process.stdout.write(`${text}\n`);
+  };
+  let tracker: TrackerServer | undefined;
+  let seeder: ChildProcess | undefined;
+  let succeeded = false;
+  try {
+    say(`demo: generating ${formatBytes(size)} of random content in ${root}`);
+    const files = await generateContent(join(root, 'seed', 'demo-content'), size);
+    tracker = await startTracker();
+    const announce = `http://${TRACKER_ADDRESS}:${tracker.http.address().port}/announce`;
+    const { meta, torrent } = await createTorrent(join(root, 'seed', 'demo-content'), {
+      trackers: [[announce]],
+    });
+    const torrentPath = join(root, 'demo.torrent');
+    await writeFile(torrentPath, torrent);
+    say(
+      `demo: tracker on ${announce}; torrent ${meta.infoHashHex} (${meta.pieceCount} pieces of ${formatBytes(meta.pieceLength)})`,
+    );
+
+    const announced = waitForAnnounce(tracker, meta.infoHashHex);
+    seeder = spawn(
+      process.execPath,
+      [
+        process.argv[1]!,
+        'seed',
+        torrentPath,
+        join(root, 'seed'),
+        '--bind',
+        SEEDER_ADDRESS,
+        '--port',
+        '0',
+        '--quiet',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    await Promise.race([announced, exitOf(seeder).then((code) => Promise.reject(seederFailed(code)))]);
+    say(
+      `demo: Lodestone seeder (pid ${seeder.pid}) is seeding on ${SEEDER_ADDRESS}; downloading with lodestone download`,
+    );
+
+    const output = join(root, 'download');
+    const code = await downloadCommand(torrentPath, {
+      output,
+      port: '0',
+      bind: LEECHER_ADDRESS,
+      maxPeers: '50',
+      trackers: true,
+      ...(options.quiet ? { quiet: true } : {}),
+    });
+    if (code !== ExitCode.ok) return code;
+    for (const file of files) {
+      const copy = join(output, 'demo-content', file.name);
+      if (!(await sameContent(file.path, copy))) {
+        throw new LodestoneError('LODESTONE_ERR_IO', `demo: ${copy} differs from the original`);
+      }
+    }
+    succeeded = true;
+    say(
+      `demo: all ${files.length} files verified byte for byte; the download is in ${join(output, 'demo-content')}`,
+    );
+    if (!options.keep) say('demo: (temporary folder; it is removed now — pass --keep to keep it)');
+    return ExitCode.ok;
+  } finally {
+    if (seeder && seeder.exitCode === null) {
+      seeder.kill('SIGTERM');
+      const forced = setTimeout(() => seeder?.kill('SIGKILL'), 3000);
+      await exitOf(seeder);
+      clearTimeout(forced);
+    }
+    if (tracker) await new Promise<void>((resolve) => tracker!.close(() => resolve()));
+    if (!(options.keep && succeeded)) await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function generateContent(dir: string, size: number): Promise<{ name: string; path: string }[]> {
+  // A few files of uneven sizes so pieces straddle file boundaries.
+  const shares = [0.5, 0.3, 0.2 - 1 / 1024, 1 / 1024];
+  const names = ['video.bin', 'extras/audio.bin', 'extras/notes/readme.bin', 'cover.bin'];
+  const files: { name: string; path: string }[] = [];
+  let left = size;
+  for (let i = 0; i < names.length; i++) {
+    const length = i === names.length - 1 ? left : Math.min(left, Math.floor(size * shares[i]!) + 7 * i);
+    left -= length;
+    const path = join(dir, names[i]!);
+    await mkdir(join(path, '..'), { recursive: true });
+    const handle = await open(path, 'w');
+    try {
+      for (let written = 0; written < length; ) {
+        const chunk = randomBytes(Math.min(4 * 1024 * 1024, length - written));
+        await handle.write(chunk);
+        written += chunk.length;
+      }
+    } finally {
+      await handle.close();
+    }
+    files.push({ name: names[i]!, path });
+  }
+  return files;
+}
+
+function startTracker(): Promise<TrackerServer> {
+  return new Promise((resolve, reject) => {
+    const server = new TrackerServer({ udp: false, http: true, ws: false, stats: false, trustProxy: false });
+    server.once('error', reject);
+    server.on('warning', () => undefined);
+    server.listen(0, TRACKER_ADDRESS, () => {
+      server.off('error', reject);
+      server.on('error', () => undefined);
+      resolve(server);
+    });
+  });
+}
+
+function waitForAnnounce(tracker: TrackerServer, infoHashHex: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const swarm = tracker.torrents[infoHashHex];
+      if (swarm && swarm.complete > 0) {
+        tracker.off('start', check);
+        tracker.off('update', check);
+        resolve();
+      }
+    };
+    tracker.on('start', check);
+    tracker.on('update', check);
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+function seederFailed(code: number | null): LodestoneError {
+  return new LodestoneError('LODESTONE_ERR_IO', `demo: the seeder process exited early (code ${code})`);
+}
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const digest = async (path: string): Promise<string> => {
+    const hash = (await import('node:crypto')).createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  };
+  return (await digest(a)) === (await digest(b));
+}
