@@ -163,3 +163,99 @@ function handleExtended(
     }),
   });
 }
+
+export interface ScriptedClient {
+  socket: Socket;
+  messages: Message[];
+  send(message: Message): void;
+  raw(bytes: Uint8Array): void;
+  /** Resolves with the first received message matching `predicate`. */
+  waitFor(predicate: (message: Message) => boolean, timeoutMs?: number): Promise<Message>;
+  /** Resolves when the other side closes the connection. */
+  closed: Promise<void>;
+  isClosed(): boolean;
+  /** Stops reading from the socket (to let the other side's send buffer fill). */
+  pause(): void;
+  close(): void;
+}
+
+/** Dials a peer, exchanges handshakes, and records every message it sends us. */
+export async function connectScriptedClient(
+  host: string,
+  port: number,
+  infoHash: Buffer,
+  options: { localAddress?: string } = {},
+): Promise<ScriptedClient> {
+  const { connect } = await import('node:net');
+  const socket = connect({
+    host,
+    port,
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
+  socket.on('error', () => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(
+    encodeHandshake({
+      reserved: reservedBits({ extensionProtocol: true }),
+      infoHash,
+      peerId: generatePeerId('-SC0001-'),
+    }),
+  );
+  const messages: Message[] = [];
+  const waiters = new Set<{ predicate: (m: Message) => boolean; resolve: (m: Message) => void }>();
+  const decoder = new MessageDecoder({});
+  let handshake: Buffer | undefined = Buffer.alloc(0);
+  let closedFlag = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      closedFlag = true;
+      resolve();
+    }),
+  );
+  socket.on('data', (chunk: Buffer) => {
+    let data: Buffer = chunk;
+    if (handshake !== undefined) {
+      handshake = Buffer.concat([handshake, chunk]);
+      if (handshake.length < HANDSHAKE_LENGTH) return;
+      data = handshake.subarray(HANDSHAKE_LENGTH);
+      handshake = undefined;
+    }
+    decoder.push(data);
+    for (let message = decoder.next(); message; message = decoder.next()) {
+      messages.push(message);
+      for (const waiter of waiters) {
+        if (waiter.predicate(message)) {
+          waiters.delete(waiter);
+          waiter.resolve(message);
+        }
+      }
+    }
+  });
+  return {
+    socket,
+    messages,
+    send: (message) => socket.write(encodeMessage(message)),
+    raw: (bytes) => socket.write(bytes),
+    waitFor(predicate, timeoutMs = 10_000) {
+      const found = messages.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('expected message did not arrive')), timeoutMs);
+        waiters.add({
+          predicate,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        });
+      });
+    },
+    closed,
+    isClosed: () => closedFlag,
+    pause: () => socket.pause(),
+    close: () => socket.destroy(),
+  };
+}

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server as TrackerServer } from 'bittorrent-tracker';
+import type { Server as TrackerServer } from 'bittorrent-tracker';
 import { createTorrent, formatBytes, LodestoneError } from '../../index.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSize } from '../options.js';
@@ -132,9 +132,11 @@ async function generateContent(dir: string, size: number): Promise<{ name: strin
   return files;
 }
 
-function startTracker(): Promise<TrackerServer> {
+async function startTracker(): Promise<TrackerServer> {
+  // Loaded only here: the tracker server is a demo prop, not part of the client.
+  const { Server } = await import('bittorrent-tracker');
   return new Promise((resolve, reject) => {
-    const server = new TrackerServer({ udp: false, http: true, ws: false, stats: false, trustProxy: false });
+    const server = new Server({ udp: false, http: true, ws: false, stats: false, trustProxy: false });
     server.once('error', reject);
     server.on('warning', () => undefined);
     server.listen(0, TRACKER_ADDRESS, () => {

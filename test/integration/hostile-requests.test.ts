@@ -1,0 +1,145 @@
+/**
+ * A Lodestone seeder facing a peer whose requests are hostile: each is
+ * answered by dropping the peer or ignoring the request, never by a crash or
+ * by memory that grows with what the peer asks.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encode } from '../../src/bencode/index.js';
+import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
+import { Client } from '../../src/session/client.js';
+import type { TorrentSession } from '../../src/session/torrent-session.js';
+import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
+
+const PIECE = 64 * 1024;
+let root: string;
+let meta: TorrentMetadata;
+let seeder: Client;
+let session: TorrentSession;
+let port: number;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-'));
+  const data = randomBytes(PIECE * 40 + 999);
+  const hashes: Buffer[] = [];
+  for (let offset = 0; offset < data.length; offset += PIECE) {
+    hashes.push(
+      createHash('sha1')
+        .update(data.subarray(offset, offset + PIECE))
+        .digest(),
+    );
+  }
+  meta = parseTorrent(
+    encode({
+      info: { name: 'h.bin', 'piece length': PIECE, pieces: Buffer.concat(hashes), length: data.length },
+    }),
+  );
+  // The last ten pieces are zeroed on disk: a partial seed, so some pieces are genuinely missing.
+  const onDisk = Buffer.from(data);
+  onDisk.fill(0, PIECE * 30);
+  await mkdir(join(root, 'seed'), { recursive: true });
+  await writeFile(join(root, 'seed', 'h.bin'), onDisk);
+  seeder = new Client({ port: 0, bindAddress: '127.0.0.5', hashWorkers: 1 });
+  port = await seeder.listen();
+  session = seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false });
+  await session.start();
+  assert.equal(session.have.count, 30);
+});
+
+after(async () => {
+  await seeder.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function unchokedClient(): Promise<ScriptedClient> {
+  const client = await connectScriptedClient('127.0.0.5', port, meta.infoHash, { localAddress: '127.0.0.6' });
+  await client.waitFor((m) => m.type === 'bitfield');
+  client.send({ type: 'interested' });
+  await client.waitFor((m) => m.type === 'unchoke');
+  return client;
+}
+
+describe('hostile requests to a seeder', () => {
+  test('a valid request is served', async () => {
+    const client = await unchokedClient();
+    client.send({ type: 'request', index: 3, begin: 16384, length: 16384 });
+    const piece = await client.waitFor((m) => m.type === 'piece');
+    assert.ok(
+      piece.type === 'piece' && piece.index === 3 && piece.begin === 16384 && piece.block.length === 16384,
+    );
+    client.close();
+  });
+
+  test('a request for a piece index out of range drops the peer', async () => {
+    const client = await unchokedClient();
+    client.send({ type: 'request', index: meta.pieceCount + 5, begin: 0, length: 16384 });
+    await client.closed;
+  });
+
+  test('a request past the end of a piece drops the peer', async () => {
+    const client = await unchokedClient();
+    client.send({ type: 'request', index: 1, begin: PIECE - 100, length: 16384 });
+    await client.closed;
+  });
+
+  test('an oversized request (32 KiB) drops the peer', async () => {
+    const client = await unchokedClient();
+    client.send({ type: 'request', index: 1, begin: 0, length: 32768 });
+    await client.closed;
+  });
+
+  test('a request for a piece we do not have is ignored', async () => {
+    const client = await unchokedClient();
+    client.send({ type: 'request', index: 35, begin: 0, length: 16384 });
+    client.send({ type: 'request', index: 2, begin: 0, length: 16384 });
+    const piece = await client.waitFor((m) => m.type === 'piece');
+    assert.ok(piece.type === 'piece' && piece.index === 2, 'the next valid request is still served');
+    assert.ok(!client.messages.some((m) => m.type === 'piece' && m.index === 35));
+    assert.ok(!client.isClosed());
+    client.close();
+  });
+
+  test('a request while choked is ignored', async () => {
+    const client = await connectScriptedClient('127.0.0.5', port, meta.infoHash, {
+      localAddress: '127.0.0.7',
+    });
+    await client.waitFor((m) => m.type === 'bitfield');
+    client.send({ type: 'request', index: 1, begin: 0, length: 16384 });
+    await sleep(300);
+    assert.ok(!client.messages.some((m) => m.type === 'piece'));
+    client.close();
+  });
+
+  test('a flood of requests beyond reqq, never read, does not grow memory', async () => {
+    const client = await unchokedClient();
+    client.pause();
+    const before = process.memoryUsage().rss;
+    const burst: Buffer[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const index = i % 30;
+      const begin = (i % 4) * 16384;
+      burst.push(Buffer.from([0, 0, 0, 13, 6, ...u32(index), ...u32(begin), ...u32(16384)]));
+    }
+    client.raw(Buffer.concat(burst));
+    await sleep(1500);
+    const peer = [...session.peers.values()].find((p) => p.connection.address.host === '127.0.0.6');
+    assert.ok(peer, 'the flooding peer is still known (or was dropped)');
+    assert.ok(peer.uploadQueue.length <= 250, `queued requests bounded by reqq: ${peer.uploadQueue.length}`);
+    assert.ok(
+      peer.connection.writableLength < 4 * 1024 * 1024,
+      `send buffer bounded: ${peer.connection.writableLength}`,
+    );
+    const grown = process.memoryUsage().rss - before;
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes for 20,000 requests (312 MiB asked)`);
+    client.close();
+  });
+});
+
+function u32(value: number): number[] {
+  return [(value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
+}
