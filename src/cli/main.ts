@@ -130,7 +130,7 @@ program
     'download generated content from a loopback swarm of our own (tracker + Lodestone seeder), offline',
   )
   .option('--size <size>', 'how much content to generate, e.g. 64MiB, 1GiB', '128MiB')
-  .option('--keep', 'keep the downloaded files (they are in a temporary folder)')
+  .option('--no-keep', 'remove the downloaded copy at the end too')
   .option('-q, --quiet', 'print nothing but errors')
   .action(async (options) => {
     process.exitCode = await demoCommand(options);

@@ -6,7 +6,7 @@ import { blockKey, type PeerState } from './peer-state.js';
 import type { PieceAssembler } from './piece-assembler.js';
 
 export interface DownloaderOptions {
-  /** Stop requesting while this many bytes wait for hashing or disk. @default 32 MiB */
+  /** Stop requesting while this many bytes wait for hashing or disk. @default 8 MiB */
   pendingWriteLimit?: number;
   /** A request unanswered this long is given to another peer. @default 30000 */
   requestTimeoutMs?: number;
@@ -63,7 +63,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#picker = picker;
     this.#assembler = assembler;
     this.#peers = peers;
-    this.#pendingWriteLimit = options.pendingWriteLimit ?? 32 * 1024 * 1024;
+    this.#pendingWriteLimit = options.pendingWriteLimit ?? 8 * 1024 * 1024;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#snubTimeoutMs = options.snubTimeoutMs ?? 60_000;
     this.#maxHashFailures = options.maxHashFailures ?? 3;
@@ -173,11 +173,14 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     const want = this.#queueDepth(peer) - peer.requests.size;
     if (want <= 0) return;
     const picks = this.#picker.pick({ id: peer.key, has: peer.has }, want);
+    if (picks.length === 0) return;
     const now = this.#now();
-    for (const pick of picks) {
-      peer.requests.set(blockKey(pick.index, pick.begin), { ...pick, sentAt: now });
-      connection.send({ type: 'request', index: pick.index, begin: pick.begin, length: pick.length });
-    }
+    connection.batch(() => {
+      for (const pick of picks) {
+        peer.requests.set(blockKey(pick.index, pick.begin), { ...pick, sentAt: now });
+        connection.send({ type: 'request', index: pick.index, begin: pick.begin, length: pick.length });
+      }
+    });
   }
 
   /** Called once a second: time out slow requests and refill every pipeline. */

@@ -13,6 +13,8 @@ export type VerifyOutcome =
   | { index: number; valid: false; contributors: Set<string> }
   | { index: number; valid: 'error'; error: unknown; contributors: Set<string> };
 
+const MAX_SPARE_BUFFERS = 128;
+
 interface PartialPiece {
   buffer: Buffer;
   contributors: Set<string>;
@@ -30,7 +32,11 @@ export class PieceAssembler {
   readonly #hasher: PieceHasher;
   readonly #writer: PieceWriter;
   readonly #partial = new Map<number, PartialPiece>();
-  /** Recycled full-size piece buffers: avoids re-allocating megabytes per piece. */
+  /**
+   * Recycled full-size piece buffers. They live in shared memory so the hash
+   * workers read them in place (no copy per piece), and reuse spares the
+   * allocation and page faults of megabytes per piece.
+   */
   readonly #spare: Buffer[] = [];
   #pendingBytes = 0;
 
@@ -100,10 +106,11 @@ export class PieceAssembler {
   }
 
   #allocate(): Buffer {
-    return this.#spare.pop() ?? Buffer.allocUnsafe(this.#meta.pieceLength);
+    return this.#spare.pop() ?? Buffer.from(new SharedArrayBuffer(this.#meta.pieceLength));
   }
 
   #release(buffer: Buffer): void {
-    if (this.#spare.length < 8) this.#spare.push(buffer);
+    // Never more spares than pieces that can be in flight at once (partial + verifying).
+    if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(buffer);
   }
 }

@@ -22,6 +22,9 @@ import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
 
+/** RAM for pieces being downloaded; with the pending-write limit, the bulk of a download's memory. */
+const PARTIAL_PIECES_BUDGET = 16 * 1024 * 1024;
+
 export interface TorrentSessionOptions {
   meta: TorrentMetadata;
   storage: Storage;
@@ -145,6 +148,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       totalLength: meta.totalLength,
       random: Math.random,
       have,
+      // Partial pieces live in RAM until verified: bound them by bytes, not count.
+      maxPartialPieces: Math.max(4, Math.min(64, Math.floor(PARTIAL_PIECES_BUDGET / meta.pieceLength))),
     });
     this.#assembler = new PieceAssembler(meta, hashPool, storage);
     this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers);

@@ -1,11 +1,7 @@
 /**
- * Worker side of HashPool: SHA-1 over a prefix of a SharedArrayBuffer.
- *
- * The pool copies a piece's blocks into shared memory (one memcpy, no
- * structured-clone copies) and posts only the buffer reference. The 20-byte
- * digest is written back over the start of the same buffer, which the pool
- * reads once the reply arrives; the buffer is not touched by the pool while
- * the job is in flight, so no locking is needed.
+ * Worker side of HashPool: SHA-1 over a range of a SharedArrayBuffer. Only
+ * the buffer reference crosses threads, never the bytes; the buffer is not
+ * written by anyone while the job is in flight, so no locking is needed.
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
@@ -13,24 +9,25 @@ import { parentPort } from 'node:worker_threads';
 export interface HashRequest {
   id: number;
   buffer: SharedArrayBuffer;
+  /** Where the bytes start in `buffer` (non-zero when hashing a caller's shared buffer in place). */
+  offset: number;
   length: number;
 }
 
 export interface HashReply {
   id: number;
+  digest: Uint8Array;
 }
-
-/** SHA-1 digest length. Not exported: the pool imports this module for types only, never runs it. */
-const DIGEST_LENGTH = 20;
 
 if (parentPort) {
   const port = parentPort;
   port.on('message', (request: HashRequest) => {
     const digest = createHash('sha1')
-      .update(new Uint8Array(request.buffer, 0, request.length))
+      .update(new Uint8Array(request.buffer, request.offset, request.length))
       .digest();
-    new Uint8Array(request.buffer, 0, DIGEST_LENGTH).set(digest);
-    const reply: HashReply = { id: request.id };
+    // 20 bytes cloned with the reply: the shared buffer itself is never written,
+    // so a caller's piece buffer can go to disk unchanged after hashing.
+    const reply: HashReply = { id: request.id, digest: new Uint8Array(digest) };
     port.postMessage(reply);
   });
 }

@@ -28,7 +28,8 @@ interface Job {
 
 interface InFlight {
   job: Job;
-  slab: SharedArrayBuffer;
+  /** The pool's own copy buffer, returned for reuse; undefined when the caller's shared buffer was hashed in place. */
+  slab: SharedArrayBuffer | undefined;
 }
 
 interface WorkerSlot {
@@ -154,17 +155,25 @@ export class HashPool {
   }
 
   #dispatch(slot: WorkerSlot, job: Job): void {
-    const slab = this.#takeSlab(slot, job.length);
-    const view = new Uint8Array(slab);
-    let offset = 0;
-    for (const block of job.blocks) {
-      view.set(block, offset);
-      offset += block.byteLength;
-    }
     const id = this.#nextId++;
+    let request: HashRequest;
+    let slab: SharedArrayBuffer | undefined;
+    const only = job.blocks.length === 1 ? job.blocks[0]! : undefined;
+    if (only && only.buffer instanceof SharedArrayBuffer) {
+      // Already in shared memory (the session's piece buffers): hash in place, no copy.
+      request = { id, buffer: only.buffer, offset: only.byteOffset, length: only.byteLength };
+    } else {
+      slab = this.#takeSlab(slot, job.length);
+      const view = new Uint8Array(slab);
+      let offset = 0;
+      for (const block of job.blocks) {
+        view.set(block, offset);
+        offset += block.byteLength;
+      }
+      request = { id, buffer: slab, offset: 0, length: job.length };
+    }
     if (slot.inFlight.size === 0) slot.worker.ref();
     slot.inFlight.set(id, { job, slab });
-    const request: HashRequest = { id, buffer: slab, length: job.length };
     slot.worker.postMessage(request);
   }
 
@@ -189,8 +198,8 @@ export class HashPool {
     if (!entry) return;
     slot.inFlight.delete(reply.id);
     if (slot.inFlight.size === 0) slot.worker.unref();
-    const digest = Buffer.from(new Uint8Array(entry.slab, 0, DIGEST_LENGTH));
-    this.#returnSlab(slot, entry.slab);
+    const digest = Buffer.from(reply.digest.buffer, reply.digest.byteOffset, DIGEST_LENGTH);
+    if (entry.slab) this.#returnSlab(slot, entry.slab);
     entry.job.resolve(digest);
     this.#pump();
   }

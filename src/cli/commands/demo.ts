@@ -12,6 +12,7 @@ import { downloadCommand } from './download.js';
 
 export interface DemoOptions {
   size: string;
+  /** Commander's `--no-keep` sets this to false: then the downloaded copy is removed too. */
   keep?: boolean;
   quiet?: boolean;
 }
@@ -102,7 +103,13 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
       clearTimeout(forced);
     }
     if (tracker) await new Promise<void>((resolve) => tracker!.close(() => resolve()));
-    if (!(options.keep && succeeded)) await rm(root, { recursive: true, force: true });
+    if (options.keep !== false && succeeded) {
+      // Keep only the downloaded copy: the seeder's data and the torrent were props.
+      await rm(join(root, 'seed'), { recursive: true, force: true });
+      await rm(join(root, 'demo.torrent'), { force: true });
+    } else {
+      await rm(root, { recursive: true, force: true });
+    }
   }
 }
 
