@@ -11,6 +11,7 @@ import {
   MessageDecoder,
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
+import type { ReadRelay } from './dial.js';
 import { RateMeter } from './rate-meter.js';
 
 export type Direction = 'inbound' | 'outbound';
@@ -28,6 +29,8 @@ export interface PeerConnectionOptions {
   pieceCount?: number;
   /** @default 10000 */
   handshakeTimeoutMs?: number;
+  /** The socket's reads when it reads into a reusable buffer (dialled sockets); otherwise 'data' events. */
+  reads?: ReadRelay;
 }
 
 export interface PeerConnectionEvents {
@@ -77,7 +80,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       options.pieceCount === undefined ? {} : { pieceCount: options.pieceCount },
     );
     this.#socket.setNoDelay(true);
-    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (options.reads) options.reads.attach((chunk) => this.#onData(chunk, true));
+    else this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk, false));
     this.#socket.on('error', (error) => this.close(error.message));
     this.#socket.on('close', () => this.close(this.#closeReason ?? 'connection closed by peer'));
     if (options.remoteHandshake) {
@@ -86,7 +90,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.#write(encodeHandshake(this.#localHandshake));
       if (options.leftover && options.leftover.length > 0) {
         const leftover = options.leftover;
-        queueMicrotask(() => this.#onMessages(leftover));
+        queueMicrotask(() => this.#onMessages(leftover, false));
       }
     } else {
       this.#write(encodeHandshake(this.#localHandshake));
@@ -189,7 +193,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.lastSentAt = Date.now();
   }
 
-  #onData(chunk: Buffer): void {
+  /** `borrowed`: the chunk's memory is reused after this call, so nothing may keep a view of it. */
+  #onData(chunk: Buffer, borrowed: boolean): void {
     if (this.closed) return;
     this.lastReceivedAt = Date.now();
     if (this.#handshakeBuffer !== undefined) {
@@ -212,13 +217,15 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       }
       this.emit('handshake', this.remoteHandshake);
       if (this.closed) return;
-      chunk = buffered.subarray(HANDSHAKE_LENGTH);
-      if (chunk.length === 0) return;
+      // `buffered` is a copy, so the rest of it is ours to keep.
+      const rest = buffered.subarray(HANDSHAKE_LENGTH);
+      if (rest.length > 0) this.#onMessages(rest, false);
+      return;
     }
-    this.#onMessages(chunk);
+    this.#onMessages(chunk, borrowed);
   }
 
-  #onMessages(chunk: Uint8Array): void {
+  #onMessages(chunk: Uint8Array, borrowed: boolean): void {
     try {
       this.#decoder.push(chunk);
       for (let message = this.#decoder.next(); message !== undefined; message = this.#decoder.next()) {
@@ -227,6 +234,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         this.emit('message', message);
         if (this.closed) return;
       }
+      // Listeners consume messages synchronously (blocks are copied into piece buffers).
+      if (borrowed) this.#decoder.detach();
     } catch (error) {
       // A peer must never take the process down: protocol violations and
       // unexpected failures alike end only this connection.

@@ -26,6 +26,8 @@ export interface DownloaderEvents {
 }
 
 const MIN_QUEUE = 8;
+/** Blocks a pipeline may fall below its depth before it is topped up. */
+const REFILL_BATCH = 16;
 const MAX_QUEUE = 500;
 /** Requests in flight cover this much time of the peer's current rate (bandwidth-delay product). */
 const QUEUE_SECONDS = 1.5;
@@ -170,8 +172,10 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       return;
     }
     if (this.#assembler.pendingBytes >= this.#pendingWriteLimit) return; // disk is behind: let it catch up
-    const want = this.#queueDepth(peer) - peer.requests.size;
-    if (want <= 0) return;
+    const depth = this.#queueDepth(peer);
+    const want = depth - peer.requests.size;
+    // Refill in batches: one pick and one socket write per batch, not per received block.
+    if (want <= 0 || (peer.requests.size > 0 && want < Math.min(REFILL_BATCH, depth >> 1))) return;
     const picks = this.#picker.pick({ id: peer.key, has: peer.has }, want);
     if (picks.length === 0) return;
     const now = this.#now();

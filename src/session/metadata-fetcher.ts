@@ -165,7 +165,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     const key = formatAddress(address);
     this.#dialing.add(key);
     dialPeer(address, this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}).then(
-      (socket) => {
+      ({ socket, reads }) => {
         this.#dialing.delete(key);
         if (this.#finished) {
           socket.destroy();
@@ -176,6 +176,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
             socket,
             address,
             direction: 'outbound',
+            reads,
             localHandshake: {
               reserved: reservedBits({ extensionProtocol: true }),
               infoHash: this.#infoHash,

@@ -308,7 +308,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
     }).then(
-      (socket) => {
+      ({ socket, reads }) => {
         this.#dialing.delete(key);
         if (this.#stopped || this.peers.has(key)) {
           socket.destroy();
@@ -320,6 +320,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
           direction: 'outbound',
           localHandshake: this.#localHandshake,
           pieceCount: this.meta.pieceCount,
+          reads,
         });
         this.#attach(connection);
         connection.once('handshake', (remote) => {

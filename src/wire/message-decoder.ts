@@ -90,6 +90,27 @@ export class MessageDecoder implements Iterable<Message> {
     this.#buffered += chunk.length;
   }
 
+  /**
+   * Copies what is left of the most recently pushed chunk, so the caller can
+   * reuse that read buffer (a socket with `onread`). Call it after `next()`
+   * returned undefined, once the messages returned so far have been consumed;
+   * earlier chunks were already copied by earlier calls, so the cost is the
+   * unread tail of one read, never the whole buffered message again.
+   */
+  detach(): void {
+    const last = this.#chunks.length - 1;
+    if (last < this.#first || this.#buffered === 0) {
+      this.#chunks.length = 0;
+      this.#first = 0;
+      this.#offset = 0;
+      return;
+    }
+    const chunk = this.#chunks[last]!;
+    const from = last === this.#first ? this.#offset : 0;
+    this.#chunks[last] = Uint8Array.prototype.slice.call(chunk, from);
+    if (last === this.#first) this.#offset = 0;
+  }
+
   *[Symbol.iterator](): Iterator<Message> {
     for (let message = this.next(); message !== undefined; message = this.next()) yield message;
   }

@@ -312,3 +312,25 @@ describe('MessageDecoder length checks', () => {
     assert.throws(() => new MessageDecoder({ maxMessageLength: 1.5 }), { code: 'LODESTONE_ERR_USAGE' });
   });
 });
+
+test('MessageDecoder.detach lets the caller reuse its read buffer', async () => {
+  const { encodeMessage, MessageDecoder } = await import('../../../src/wire/index.js');
+  const stream = Buffer.concat([
+    encodeMessage({ type: 'have', index: 7 }),
+    encodeMessage({ type: 'piece', index: 1, begin: 0, block: Buffer.alloc(300, 9) }),
+    encodeMessage({ type: 'request', index: 2, begin: 16384, length: 16384 }),
+  ]);
+  const decoder = new MessageDecoder({ pieceCount: 10 });
+  const readBuffer = Buffer.alloc(64);
+  const seen: string[] = [];
+  for (let offset = 0; offset < stream.length; offset += readBuffer.length) {
+    const length = stream.copy(readBuffer, 0, offset, offset + readBuffer.length);
+    decoder.push(readBuffer.subarray(0, length));
+    for (let message = decoder.next(); message; message = decoder.next()) {
+      seen.push(message.type === 'piece' ? `piece ${message.block.every((b) => b === 9)}` : message.type);
+    }
+    decoder.detach();
+    readBuffer.fill(0xee); // the next read overwrites the buffer
+  }
+  assert.deepEqual(seen, ['have', 'piece true', 'request']);
+});
