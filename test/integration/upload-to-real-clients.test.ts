@@ -22,6 +22,7 @@ import {
   waitTrackerListsPeer,
 } from '../helpers/real-clients/index.js';
 import { requireTool, toolAvailable } from '../helpers/tools.js';
+import { startWebTorrentLeecher, webtorrentAvailable } from '../helpers/webtorrent/index.js';
 
 const MiB = 1024 * 1024;
 const TOOLS = ['opentracker', 'aria2c', 'transmission-daemon', 'qbittorrent-nox'];
@@ -76,6 +77,11 @@ after(async () => {
 
 function ready(t: TestContext): Fixture | undefined {
   for (const tool of TOOLS) if (!requireTool(t, tool)) return undefined;
+  if (!webtorrentAvailable()) {
+    if (process.env.CI === 'true') throw new Error('webtorrent is required in CI');
+    t.skip('webtorrent not installed');
+    return undefined;
+  }
   assert.ok(fixture);
   return fixture;
 }
@@ -105,7 +111,7 @@ async function seedTo(t: TestContext, f: Fixture, leecher: RealLeecherHandle) {
   return seeder;
 }
 
-type LeecherKind = 'aria2' | 'transmission' | 'qbittorrent';
+type LeecherKind = 'aria2' | 'transmission' | 'qbittorrent' | 'webtorrent';
 
 async function startLeecher(
   kind: LeecherKind,
@@ -115,11 +121,12 @@ async function startLeecher(
   const address = nextLoopbackAddress();
   if (kind === 'aria2') return startAria2Leecher({ ...source, outDir, address });
   if (kind === 'transmission') return startTransmissionLeecher({ ...source, outDir, address });
+  if (kind === 'webtorrent') return startWebTorrentLeecher({ ...source, outDir, address });
   return startQbittorrentLeecher({ ...source, outDir, address });
 }
 
 describe('real clients download from a Lodestone seeder', { timeout: 600_000 }, () => {
-  for (const kind of ['aria2', 'transmission', 'qbittorrent'] as const) {
+  for (const kind of ['aria2', 'transmission', 'qbittorrent', 'webtorrent'] as const) {
     for (const via of ['torrent', 'magnet'] as const) {
       test(`${kind} downloads from Lodestone alone, from the ${via === 'torrent' ? '.torrent' : 'magnet link'}`, async (t) => {
         const f = ready(t);
