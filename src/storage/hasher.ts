@@ -50,14 +50,14 @@ export function sha1(blocks: readonly Uint8Array[]): Buffer {
 /**
  * SHA-1 off the main thread on a small pool of worker threads.
  *
- * Transfer design: a piece arrives as many blocks that usually share
- * ArrayBuffers with other data (Buffer pools, socket reads), so transferring
- * them would detach memory the caller still uses, and plain postMessage
- * would copy each block twice (serialise + deserialise). Instead each job's
- * blocks are copied once into a SharedArrayBuffer that the worker hashes in
- * place; the worker writes the digest back into the same buffer. Each worker
- * keeps up to PIPELINE_DEPTH such buffers for reuse (up to 4 MiB each), so
- * steady-state hashing allocates nothing beyond the 20-byte result.
+ * Transfer design: only SharedArrayBuffer references cross threads, never
+ * bytes. A caller whose data already lives in one shared buffer (the
+ * session's piece buffers) has it hashed in place, with no copy at all;
+ * other jobs (blocks that share ArrayBuffers with other data, such as Buffer
+ * pools or socket reads) are copied once into a shared slab of the worker,
+ * reused across jobs (up to PIPELINE_DEPTH slabs of at most 4 MiB each).
+ * The 20-byte digest comes back in the reply message; the shared memory is
+ * never written by the worker, so a piece buffer can go to disk unchanged.
  *
  * Dispatch: jobs wait in one FIFO queue on the main thread and go to an idle
  * worker first (spawning one lazily up to `workers`), else to the least busy

@@ -4,14 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import type { HashReply, HashRequest } from '../../../src/storage/hash-worker.js';
 
 const CRASH_LENGTH = 13;
 
-parentPort?.on('message', (request: { id: number; buffer: SharedArrayBuffer; length: number }) => {
+parentPort?.on('message', (request: HashRequest) => {
   if (request.length === CRASH_LENGTH) process.exit(3);
   const digest = createHash('sha1')
-    .update(new Uint8Array(request.buffer, 0, request.length))
+    .update(new Uint8Array(request.buffer, request.offset, request.length))
     .digest();
-  new Uint8Array(request.buffer, 0, 20).set(digest);
-  parentPort?.postMessage({ id: request.id });
+  const reply: HashReply = { id: request.id, digest: new Uint8Array(digest) };
+  parentPort?.postMessage(reply);
 });
