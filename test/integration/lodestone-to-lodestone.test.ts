@@ -77,3 +77,42 @@ test('a Lodestone leecher downloads a multi-file torrent from a Lodestone seeder
   assert.equal(session.stats().verifiedBytes, meta.totalLength);
   assert.ok(seeding.stats().uploadedBytes >= meta.totalLength, 'the seeder counted what it uploaded');
 });
+
+test('over IPv6 (::1), with --trace logging every wire message', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'lodestone-l2l6-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const files = [{ path: ['six.bin'], data: randomBytes(300_000) }];
+  const torrent = makeTorrent('v6', files, 16 * 1024);
+  const meta = parseTorrent(torrent);
+  await mkdir(join(root, 'seed', 'v6'), { recursive: true });
+  await writeFile(join(root, 'seed', 'v6', 'six.bin'), files[0]!.data);
+  await writeFile(join(root, 'v6.torrent'), torrent);
+  const seeder = new Client({ port: 0, bindAddress: '::1', hashWorkers: 1 });
+  t.after(() => seeder.close());
+  const port = await seeder.listen();
+  await seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false }).start();
+
+  const { runCli } = await import('../helpers/lodestone-cli.js');
+  const run = runCli([
+    'download',
+    join(root, 'v6.torrent'),
+    '-o',
+    join(root, 'out'),
+    '--peer',
+    `[::1]:${port}`,
+    '--bind',
+    '::1',
+    '--port',
+    '0',
+    '--trace',
+    '--quiet',
+  ]);
+  t.after(() => run.stop());
+  const result = await run.exited;
+  assert.equal(result.code, 0, result.stderr.slice(-2000));
+  assert.ok((await readFile(join(root, 'out', 'v6', 'six.bin'))).equals(files[0]!.data));
+  const peer = `[::1]:${port}`;
+  assert.ok(result.stderr.includes(`-> ${peer} request index=0 begin=0 length=16384`), 'requests are traced');
+  assert.ok(result.stderr.includes(`<- ${peer} piece index=0 begin=0 length=16384`), 'pieces are traced');
+  assert.ok(result.stderr.includes(`<- ${peer} unchoke`), 'flow messages are traced');
+});
