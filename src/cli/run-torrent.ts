@@ -1,3 +1,6 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   type Client,
   describeMessage,
@@ -6,6 +9,7 @@ import {
   type TorrentMetadata,
   type TorrentSession,
 } from '../index.js';
+import { isMissingFile, toStorageError } from '../storage/io-errors.js';
 import { ExitCode } from './exit-codes.js';
 import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
 import type { Reporter } from './reporter.js';
@@ -67,6 +71,13 @@ export async function runTorrent(
             'use `lodestone download` to complete the data',
         );
         resolveOutcome(ExitCode.incomplete);
+      } else if (verifiedPieces < meta.pieceCount) {
+        // Fail fast on a folder we cannot write (read-only mount, no permission): otherwise the
+        // error shows only when the first piece arrives, and never if no peer sends data.
+        assertWritableFolder(options.root).catch((error: Error) => {
+          fatal = error; // always a StorageError (toStorageError)
+          resolveOutcome(ExitCode.failure);
+        });
       }
     });
     session.once('done', () => {
@@ -119,6 +130,19 @@ export async function runTorrent(
       process.off('SIGTERM', onSignal.handler);
     }
     await session.stop();
+  }
+}
+
+/** Throws a StorageError unless `root`, or the closest existing folder above it, is writable. */
+async function assertWritableFolder(root: string): Promise<void> {
+  for (let dir = root; ; dir = dirname(dir)) {
+    try {
+      await access(dir, constants.W_OK);
+      return;
+    } catch (error) {
+      // Missing folders are created on the first write: what matters is the closest existing one.
+      if (!isMissingFile(error) || dirname(dir) === dir) throw toStorageError(error, dir, 'write');
+    }
   }
 }
 

@@ -44,6 +44,14 @@ export interface AnnouncerOptions {
   minAnnounceGapMs?: number;
   /** How long `stop()` waits for trackers to take the `stopped` event. @default 3000 */
   stopTimeoutMs?: number;
+  /**
+   * Longest wait for one tracker's answer before the next tracker of the tier is tried. Without
+   * it a UDP tracker that never answers (a dead host: loopback and most firewalls send nothing
+   * back an unconnected UDP socket sees) holds its tier for BEP 15's whole retransmission
+   * schedule, about two hours, and is never reported. @default 30000 (libtorrent's
+   * tracker_completion_timeout)
+   */
+  announceTimeoutMs?: number;
 }
 
 export interface AnnouncerEvents {
@@ -226,7 +234,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
         let response: AnnounceResponse;
         tier.inFlight = { url, event };
         try {
-          response = await this.#announceTo(url, event, this.#inFlight.signal);
+          response = await this.#announceWithDeadline(url, event);
         } catch (error) {
           if (this.#state !== 'running') return;
           this.emit('announce-error', {
@@ -272,6 +280,30 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     this.emit('response', { url, response });
     if (response.warning !== undefined) this.emit('warning', { url, message: response.warning });
     if (response.peers.length > 0) this.emit('peers', response.peers, url);
+  }
+
+  /** One announce bounded by `announceTimeoutMs`; a timeout rejects with a TrackerError saying so. */
+  async #announceWithDeadline(url: string, event: AnnounceEvent | undefined): Promise<AnnounceResponse> {
+    const limitMs = this.#options.announceTimeoutMs ?? 30_000;
+    const controller = new AbortController();
+    const forwardStop = () => controller.abort(this.#inFlight.signal.reason);
+    if (this.#inFlight.signal.aborted) forwardStop();
+    this.#inFlight.signal.addEventListener('abort', forwardStop, { once: true });
+    let timedOut = false;
+    const timer = this.#timers.setTimeout(() => {
+      timedOut = true;
+      controller.abort(abortError('announce (tracker timed out)'));
+    }, limitMs);
+    try {
+      return await this.#announceTo(url, event, controller.signal);
+    } catch (error) {
+      // Clients turn an abort into their own error; say what really happened.
+      if (timedOut) throw new TrackerError(`tracker did not answer within ${limitMs / 1000} s`);
+      throw error;
+    } finally {
+      this.#timers.clearTimeout(timer);
+      this.#inFlight.signal.removeEventListener('abort', forwardStop);
+    }
   }
 
   #announceTo(url: string, event: AnnounceEvent | undefined, signal: AbortSignal): Promise<AnnounceResponse> {
