@@ -80,6 +80,15 @@ export class HashPool {
     this.#workerUrl = options.workerUrl ?? new URL('./hash-worker.js', import.meta.url);
   }
 
+  /**
+   * Starts the worker threads now rather than on the first job, so the first
+   * pieces of a download do not wait for a thread to boot. Idle workers do
+   * not keep the process alive.
+   */
+  warmUp(): void {
+    while (!this.#destroyed && this.#slots.length < this.size) this.#spawn();
+  }
+
   /** Jobs waiting for a worker plus jobs being hashed. */
   get pending(): number {
     let count = this.#queue.length;
