@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PeerAddress } from '../address.js';
 import { LodestoneError } from '../errors.js';
-import { decodeHandshake, HANDSHAKE_LENGTH } from '../wire/index.js';
+import { checkHandshakePrefix, decodeHandshake, HANDSHAKE_LENGTH } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
 
 export interface ListenerOptions {
@@ -16,6 +16,12 @@ export interface ListenerOptions {
   handshakeTimeoutMs?: number;
   /** Most connections still handshaking at once (slowloris bound). @default 64 */
   maxPendingHandshakes?: number;
+  /**
+   * Most connections still handshaking at once from one remote address, so a single host
+   * opening many silent connections cannot use up `maxPendingHandshakes` and lock every
+   * other peer out. @default 8
+   */
+  maxPendingHandshakesPerHost?: number;
 }
 
 export interface ListenerEvents {
@@ -30,6 +36,8 @@ export interface ListenerEvents {
 export class PeerListener extends EventEmitter<ListenerEvents> {
   readonly #options: ListenerOptions;
   readonly #pending = new Set<Socket>();
+  /** Connections still handshaking, per remote host. */
+  readonly #pendingByHost = new Map<string, number>();
   #server: Server | undefined;
   #port = 0;
 
@@ -91,18 +99,39 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
       return;
     }
     const address: PeerAddress = { host: host.startsWith('::ffff:') ? host.slice(7) : host, port };
+    const fromHost = this.#pendingByHost.get(address.host) ?? 0;
+    if (fromHost >= (this.#options.maxPendingHandshakesPerHost ?? 8)) {
+      socket.destroy();
+      return;
+    }
+    this.#pendingByHost.set(address.host, fromHost + 1);
     this.#pending.add(socket);
     let buffered = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), this.#options.handshakeTimeoutMs ?? 10_000);
     timer.unref();
+    let finished = false;
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       this.#pending.delete(socket);
+      const left = (this.#pendingByHost.get(address.host) ?? 1) - 1;
+      if (left > 0) this.#pendingByHost.set(address.host, left);
+      else this.#pendingByHost.delete(address.host);
       socket.off('data', onData);
     };
     const onData = (chunk: Buffer): void => {
       buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < HANDSHAKE_LENGTH) return;
+      if (buffered.length < HANDSHAKE_LENGTH) {
+        // Another protocol (HTTP, a port scanner…) is told apart by its first bytes: drop it
+        // now rather than holding a pending slot until the handshake timeout.
+        try {
+          checkHandshakePrefix(buffered);
+        } catch {
+          socket.destroy();
+        }
+        return;
+      }
       finish();
       socket.pause();
       let handshake: Handshake;

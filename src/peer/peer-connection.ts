@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { formatAddress, type PeerAddress } from '../address.js';
 import { LodestoneError, WireError } from '../errors.js';
 import {
+  checkHandshakePrefix,
   decodeHandshake,
   encodeHandshake,
   encodeMessage,
@@ -61,6 +62,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   lastReceivedAt = Date.now();
   lastSentAt = Date.now();
   closed = false;
+  /**
+   * Cancels we sent: each may cross a block already on its way, so the session tolerates that
+   * many unrequested blocks before it calls a peer's unrequested blocks a flood.
+   */
+  cancelsSent = 0;
 
   readonly #socket: Socket;
   readonly #decoder: MessageDecoder;
@@ -125,6 +131,15 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         break;
       case 'not-interested':
         this.amInterested = false;
+        break;
+      case 'cancel':
+        this.cancelsSent++;
+        break;
+      case 'have':
+        // A dialled peer whose handshake has not arrived yet gets our availability as the
+        // bitfield sent on its handshake, which will include this piece: a have now would come
+        // before that bitfield, which BEP 3 forbids (and which we drop a peer for).
+        if (this.remoteHandshake === undefined) return;
         break;
     }
     if (this.traced) this.emit('wire', 'out', message);
@@ -200,6 +215,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (this.#handshakeBuffer !== undefined) {
       const buffered = Buffer.concat([this.#handshakeBuffer, chunk]);
       if (buffered.length < HANDSHAKE_LENGTH) {
+        // A peer speaking another protocol shows it in its first bytes: no need to wait for 68.
+        try {
+          checkHandshakePrefix(buffered);
+        } catch (error) {
+          this.close(error instanceof LodestoneError ? error.message : 'bad handshake');
+          return;
+        }
         this.#handshakeBuffer = buffered;
         return;
       }

@@ -22,6 +22,11 @@ export interface ClientOptions {
   hashWorkers?: number;
   peerId?: Buffer;
   createTrackerClient?: (url: string) => TrackerClient;
+  /**
+   * Time a peer has to complete its handshake, on connections we accept and on those we dial;
+   * a peer that dribbles it or says nothing is dropped then (slowloris). @default 10000
+   */
+  handshakeTimeoutMs?: number;
 }
 
 export interface AddTorrentOptions {
@@ -60,6 +65,7 @@ export class Client {
           };
     this.peerId = options.peerId ?? generatePeerId();
     this.#hashPool = new HashPool(options.hashWorkers === undefined ? {} : { workers: options.hashWorkers });
+    this.#hashPool.warmUp();
   }
 
   /** The port we listen on (0 before `listen` or when not listening). */
@@ -76,6 +82,9 @@ export class Client {
     const listener = new PeerListener({
       port: this.#options.port ?? 6881,
       ...(this.#options.bindAddress ? { host: this.#options.bindAddress } : {}),
+      ...(this.#options.handshakeTimeoutMs !== undefined
+        ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
+        : {}),
     });
     listener.on('handshake', (socket, handshake, leftover, address) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
@@ -104,6 +113,9 @@ export class Client {
       ...(options.trace !== undefined ? { trace: options.trace } : {}),
       ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      ...(this.#options.handshakeTimeoutMs !== undefined
+        ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
+        : {}),
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),

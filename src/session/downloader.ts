@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
+import { HashBlame } from './hash-blame.js';
 import { blockKey, type PeerState } from './peer-state.js';
 import type { PieceAssembler } from './piece-assembler.js';
 
@@ -12,7 +13,7 @@ export interface DownloaderOptions {
   requestTimeoutMs?: number;
   /** A peer that sent no block for this long while we wanted some is snubbed. @default 60000 */
   snubTimeoutMs?: number;
-  /** Hash failures a peer may contribute to before it is banned. @default 3 */
+  /** Pieces failing their hash check that one peer alone may send before it is banned. @default 3 */
   maxHashFailures?: number;
   now?: () => number;
 }
@@ -48,6 +49,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   readonly #maxHashFailures: number;
   readonly #now: () => number;
   readonly #verifying = new Set<number>();
+  readonly #blame = new HashBlame();
   #downloadedBytes = 0;
   #wastedBytes = 0;
   #finished = false;
@@ -146,6 +148,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       this.#wastedBytes += block.length;
     } else {
       this.#downloadedBytes += block.length;
+      this.#blame.blockReceived(peer.key, index, begin, block);
       this.#assembler.addBlock(index, begin, block, peer.key);
       for (const other of result.otherRequesters) this.#cancelAt(other, index, begin, block.length);
       if (result.pieceComplete) void this.#verify(index);
@@ -246,7 +249,12 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   async #verify(index: number): Promise<void> {
     this.#verifying.add(index);
-    const outcome = await this.#assembler.verify(index);
+    const outcome = await this.#assembler.verify(index, (data) => {
+      // A piece that failed before has passed: whoever sent a differing block lied.
+      for (const key of this.#blame.pieceVerified(index, data)) {
+        this.emit('peer-banned', key, 'sent a block that differs from the verified piece');
+      }
+    });
     this.#verifying.delete(index);
     if (this.#stopped) return;
     if (outcome.valid === true) {
@@ -268,15 +276,12 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       this.#picker.pieceFailed(index);
       const contributors = [...outcome.contributors];
       this.emit('piece-failed', index, contributors);
-      for (const key of contributors) {
-        const peer = this.#peers.get(key);
-        if (!peer) continue;
-        // Every contributor shares the blame: an honest peer in a mixed piece
-        // rarely collects enough strikes, a lying one soon does.
-        peer.hashFailures++;
-        if (peer.hashFailures >= this.#maxHashFailures) {
-          this.emit('peer-banned', key, `sent data failing the hash check ${peer.hashFailures} times`);
-        }
+      this.#blame.pieceFailed(index);
+      const [only] = contributors;
+      // Only a piece from one peer proves who lied; a mixed one starts the watch (smart ban).
+      const peer = contributors.length === 1 && only !== undefined ? this.#peers.get(only) : undefined;
+      if (peer && ++peer.hashFailures >= this.#maxHashFailures) {
+        this.emit('peer-banned', peer.key, `sent ${peer.hashFailures} pieces that failed the hash check`);
       }
     } else {
       this.#picker.pieceFailed(index);

@@ -75,7 +75,7 @@ export class PieceAssembler {
   }
 
   /** Hashes a piece whose blocks have all arrived, and writes it if valid. */
-  async verify(index: number): Promise<VerifyOutcome> {
+  async verify(index: number, onValid?: (data: Uint8Array) => void): Promise<VerifyOutcome> {
     const piece = this.#partial.get(index);
     if (!piece) throw new RangeError(`piece ${index} has no data to verify`);
     this.#partial.delete(index);
@@ -86,6 +86,7 @@ export class PieceAssembler {
       const digest = await this.#hasher.hash([data]);
       const expected = this.#meta.pieceHashes.subarray(index * 20, index * 20 + 20);
       if (!digest.equals(expected)) return { index, valid: false, contributors: piece.contributors };
+      onValid?.(data);
       await this.#writer.writePiece(index, [data]);
       return { index, valid: true, contributors: piece.contributors };
     } catch (error) {

@@ -3,6 +3,7 @@ import { LodestoneError } from '../errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { Choker } from '../policy/choker.js';
 import {
+  BLOCK_SIZE,
   decodeExtensionHandshake,
   decodeMetadataMessage,
   encodeExtensionHandshake,
@@ -13,7 +14,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { Downloader } from './downloader.js';
-import type { PeerState } from './peer-state.js';
+import { blockKey, type PeerState } from './peer-state.js';
 import type { Uploader } from './uploader.js';
 
 /** What the handler needs of its session (kept narrow so it can be faked in tests). */
@@ -41,6 +42,22 @@ const KEEPALIVE_INTERVAL_MS = 90_000;
 const IDLE_TIMEOUT_MS = 180_000;
 /** Protocol violations tolerated before a peer is dropped. */
 const MAX_STRIKES = 5;
+/**
+ * Blocks a peer may send that we never requested, beyond those our cancels and its chokes
+ * explain (a cancel can cross a block already on its way). A peer past that is flooding us.
+ */
+const UNREQUESTED_BLOCK_ALLOWANCE = 32;
+/**
+ * ut_metadata answers (16 KiB each) are not sent while this much already waits in the peer's
+ * send buffer: a peer that asks without reading could otherwise make us buffer without bound.
+ */
+const METADATA_SEND_LIMIT = 256 * 1024;
+
+/** Unrequested blocks a peer sent, and how many of them it was entitled to by our own doing. */
+interface UnrequestedBlocks {
+  received: number;
+  excused: number;
+}
 
 /**
  * Turns each peer's messages into calls on the downloader and uploader, runs
@@ -53,6 +70,7 @@ export class SessionPeerHandler {
   readonly #uploader: Uploader;
   readonly #options: PeerHandlerOptions;
   readonly #choker: Choker;
+  readonly #unrequested = new WeakMap<PeerState, UnrequestedBlocks>();
   #lastChokeAt = 0;
 
   constructor(
@@ -107,6 +125,8 @@ export class SessionPeerHandler {
       case 'keep-alive':
         return;
       case 'choke':
+        // Blocks already on their way when the peer choked are excused if they still arrive.
+        this.#unrequestedOf(peer).excused += peer.requests.size;
         this.#downloader.onChoke(peer);
         return;
       case 'unchoke':
@@ -121,6 +141,8 @@ export class SessionPeerHandler {
           this.#strike(peer, 'have for a piece out of range', true);
           return;
         }
+        // BEP 3: a bitfield may only come first, so after a have one is a violation.
+        peer.sentAvailability = true;
         this.#downloader.onHave(peer, message.index);
         return;
       case 'bitfield':
@@ -131,9 +153,13 @@ export class SessionPeerHandler {
         if (verdict === 'violation') this.#strike(peer, 'request out of range', true);
         return;
       }
-      case 'piece':
+      case 'piece': {
+        const verdict = this.#judgeBlock(peer, message.index, message.begin, message.block.length);
+        if (verdict === 'violation') return;
+        // Unrequested blocks too: the downloader counts them as wasted and drops them.
         this.#downloader.onPiece(peer, message.index, message.begin, message.block);
         return;
+      }
       case 'cancel':
         this.#uploader.onCancel(peer, message.index, message.begin, message.length);
         return;
@@ -170,7 +196,7 @@ export class SessionPeerHandler {
   #onBitfield(peer: PeerState, bits: Uint8Array): void {
     const pieceCount = this.#session.meta.pieceCount;
     if (peer.sentAvailability) {
-      this.#strike(peer, 'second bitfield', true);
+      this.#strike(peer, 'bitfield after a bitfield or have (BEP 3: only as the first message)', true);
       return;
     }
     if (bits.length !== Math.ceil(pieceCount / 8)) {
@@ -212,6 +238,8 @@ export class SessionPeerHandler {
     const message = decodeMetadataMessage(payload);
     const remoteId = peer.extensionIds.get('ut_metadata');
     if (message.msgType !== 'request' || remoteId === undefined) return;
+    // Not read what we sent before: no answer (it may ask again once it reads).
+    if (peer.connection.writableLength > METADATA_SEND_LIMIT) return;
     const info = this.#session.meta.infoBytes;
     const start = message.piece * METADATA_BLOCK_SIZE;
     const reply =
@@ -224,6 +252,49 @@ export class SessionPeerHandler {
           })
         : encodeMetadataMessage({ msgType: 'reject', piece: message.piece });
     peer.connection.send({ type: 'extended', id: remoteId, payload: reply });
+  }
+
+  /**
+   * Judges a received block against what we asked of this peer, before the downloader sees it.
+   * A block we could never have requested (outside the torrent or its piece, or not on our 16 KiB
+   * block grid: the picker's block size) or of another length than we asked for is a lie and
+   * drops the peer; an unrequested one is tolerated up to what our cancels and its chokes explain.
+   */
+  #judgeBlock(
+    peer: PeerState,
+    index: number,
+    begin: number,
+    length: number,
+  ): 'requested' | 'unrequested' | 'violation' {
+    const meta = this.#session.meta;
+    const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
+    if (index >= meta.pieceCount || begin % BLOCK_SIZE !== 0 || begin + length > pieceLength) {
+      this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
+      return 'violation';
+    }
+    const request = peer.requests.get(blockKey(index, begin));
+    if (request) {
+      if (request.length === length) return 'requested';
+      this.#strike(peer, `sent a block of ${length} bytes for a request of ${request.length}`, true);
+      return 'violation';
+    }
+    const unrequested = this.#unrequestedOf(peer);
+    unrequested.received++;
+    const excused = UNREQUESTED_BLOCK_ALLOWANCE + unrequested.excused + peer.connection.cancelsSent;
+    if (unrequested.received > excused) {
+      this.#strike(peer, `sent ${unrequested.received} blocks we never requested`, true);
+      return 'violation';
+    }
+    return 'unrequested';
+  }
+
+  #unrequestedOf(peer: PeerState): UnrequestedBlocks {
+    let unrequested = this.#unrequested.get(peer);
+    if (!unrequested) {
+      unrequested = { received: 0, excused: 0 };
+      this.#unrequested.set(peer, unrequested);
+    }
+    return unrequested;
   }
 
   #strike(peer: PeerState, reason: string, severe: boolean): void {

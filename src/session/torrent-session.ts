@@ -50,6 +50,8 @@ export interface TorrentSessionOptions {
   trace?: boolean;
   /** @default 10000 */
   connectTimeoutMs?: number;
+  /** Time a peer we dialed has to answer with its handshake. @default 10000 */
+  handshakeTimeoutMs?: number;
   createTrackerClient?: (url: string) => TrackerClient;
   /** Timing knobs for the announcer (tests). */
   trackerRetryBaseMs?: number;
@@ -243,6 +245,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   ban(key: string, reason: string): void {
     const peer = this.peers.get(key);
     const host = peer?.connection.address.host ?? key.replace(/^\[?(.*?)\]?:\d+$/, '$1');
+    // Already banned and gone (several pieces can convict the same liar): nothing new to say.
+    if (!peer && this.#book.isBanned(host)) return;
     this.#book.ban(host);
     this.emit('peer-banned', { address: key, reason });
     peer?.connection.close(`banned: ${reason}`);
@@ -281,6 +285,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         };
       },
       ...(this.#options.createTrackerClient ? { createClient: this.#options.createTrackerClient } : {}),
+      // Declared in the options but was never passed on (fault tests shorten the back-off).
+      ...(this.#options.trackerRetryBaseMs !== undefined
+        ? { retryBaseMs: this.#options.trackerRetryBaseMs }
+        : {}),
     });
     announcer.on('peers', (peers) => {
       for (const address of peers) this.addPeer(address, 'tracker');
@@ -321,6 +329,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
           localHandshake: this.#localHandshake,
           pieceCount: this.meta.pieceCount,
           reads,
+          ...(this.#options.handshakeTimeoutMs !== undefined
+            ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
+            : {}),
         });
         this.#attach(connection);
         connection.once('handshake', (remote) => {

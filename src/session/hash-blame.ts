@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+
+/** Pieces watched at once after a failure: bounds what a stream of failures can cost. */
+const MAX_WATCHED_PIECES = 256;
+/** Versions of one block remembered (one per sender). */
+const MAX_SENDERS_PER_BLOCK = 8;
+
+interface BlockVersion {
+  length: number;
+  sha1: Buffer;
+}
+
+/**
+ * libtorrent's "smart ban": finds who lied in a piece that several peers
+ * filled. Blaming every contributor alike would get an honest peer that
+ * shares pieces with a liar banned as fast as the liar (the picker finishes
+ * started pieces with whoever is free). Instead a failed piece is watched:
+ * the SHA-1 of each block received for it is kept per sender, and once the
+ * piece passes, whoever sent a block that differs from the verified data is
+ * a proven liar. The cost is nil until a piece fails.
+ */
+export class HashBlame {
+  /** Watched piece → block offset → sender → what it sent. */
+  readonly #watched = new Map<number, Map<number, Map<string, BlockVersion>>>();
+
+  /** A piece failed its hash check: watch the blocks it receives from now on. */
+  pieceFailed(index: number): void {
+    if (this.#watched.has(index)) return;
+    if (this.#watched.size >= MAX_WATCHED_PIECES) {
+      const oldest = this.#watched.keys().next().value;
+      if (oldest !== undefined) this.#watched.delete(oldest);
+    }
+    this.#watched.set(index, new Map());
+  }
+
+  isWatched(index: number): boolean {
+    return this.#watched.has(index);
+  }
+
+  /** A requested block arrived; `block` is only read during the call. */
+  blockReceived(peer: string, index: number, begin: number, block: Uint8Array): void {
+    const blocks = this.#watched.get(index);
+    if (!blocks) return;
+    let senders = blocks.get(begin);
+    if (!senders) {
+      senders = new Map();
+      blocks.set(begin, senders);
+    }
+    if (!senders.has(peer) && senders.size >= MAX_SENDERS_PER_BLOCK) return;
+    senders.set(peer, { length: block.length, sha1: createHash('sha1').update(block).digest() });
+  }
+
+  /**
+   * A watched piece passed its hash check; `piece` is its verified data.
+   * Returns the peers that sent a version of one of its blocks that differs.
+   */
+  pieceVerified(index: number, piece: Uint8Array): string[] {
+    const blocks = this.#watched.get(index);
+    this.#watched.delete(index);
+    if (!blocks) return [];
+    const liars = new Set<string>();
+    for (const [begin, senders] of blocks) {
+      const truth = new Map<number, Buffer>();
+      for (const [peer, version] of senders) {
+        let expected = truth.get(version.length);
+        if (!expected) {
+          expected = createHash('sha1')
+            .update(piece.subarray(begin, begin + version.length))
+            .digest();
+          truth.set(version.length, expected);
+        }
+        if (!expected.equals(version.sha1)) liars.add(peer);
+      }
+    }
+    return [...liars];
+  }
+}
