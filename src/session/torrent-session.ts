@@ -22,9 +22,6 @@ import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
 
-/** RAM for pieces being downloaded; with the pending-write limit, the bulk of a download's memory. */
-const PARTIAL_PIECES_BUDGET = 16 * 1024 * 1024;
-
 export interface TorrentSessionOptions {
   meta: TorrentMetadata;
   storage: Storage;
@@ -48,6 +45,12 @@ export interface TorrentSessionOptions {
   seed?: boolean;
   /** Emit a `wire` event for every message (for --trace). @default false */
   trace?: boolean;
+  /**
+   * RAM for piece data being downloaded: half for partial pieces, half for
+   * complete pieces waiting for their hash check or the disk (requests pause
+   * beyond it). The bulk of a download's memory. @default 16 MiB
+   */
+  memoryBudget?: number;
   /** @default 10000 */
   connectTimeoutMs?: number;
   /** Time a peer we dialed has to answer with its handshake. @default 10000 */
@@ -151,10 +154,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       random: Math.random,
       have,
       // Partial pieces live in RAM until verified: bound them by bytes, not count.
-      maxPartialPieces: Math.max(4, Math.min(64, Math.floor(PARTIAL_PIECES_BUDGET / meta.pieceLength))),
+      maxPartialPieces: Math.max(4, Math.min(64, Math.floor(this.#memoryBudget / 2 / meta.pieceLength))),
     });
     this.#assembler = new PieceAssembler(meta, hashPool, storage);
-    this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers);
+    this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
+      pendingWriteLimit: this.#memoryBudget / 2,
+    });
     const cache = new ReadCache(storage, meta);
     this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
@@ -262,6 +267,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     await this.#announcer?.stop();
     this.#assembler?.clear();
     await this.#options.storage.close();
+  }
+
+  get #memoryBudget(): number {
+    return this.#options.memoryBudget ?? 16 * 1024 * 1024;
   }
 
   get #maxPeers(): number {
