@@ -22,7 +22,9 @@ function reportAndExit(error: unknown): never {
   if (process.argv.includes('--json')) {
     // Scripts reading the event stream see the failure too, not only a human on stderr.
     const code = isLodestoneError(error) ? error.code : 'LODESTONE_ERR_INTERNAL';
-    process.stdout.write(`${JSON.stringify({ type: 'error', time: new Date().toISOString(), code, message })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ type: 'error', time: new Date().toISOString(), code, message })}\n`,
+    );
   }
   process.stderr.write(`lodestone: ${prefix}: ${message}\n`);
   process.exit(exitCodeFor(error));
