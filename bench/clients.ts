@@ -1,0 +1,220 @@
+/**
+ * One timed download by one client: Lodestone (its CLI, as a user runs it),
+ * aria2c or WebTorrent (the library in its own process), from the .torrent
+ * or from the magnet link. Each runs in a fresh folder on its own loopback
+ * address, is sampled (CPU, peak RSS) the moment it reports completion, then
+ * stopped by PID; the files are then checked (size + SHA-1) and removed.
+ *
+ * How completion is timed, without polling the client itself (a control API
+ * polled often would add to its CPU):
+ * - Lodestone: `--seed --json`; the `seeding` event, printed the moment the
+ *   last piece is verified, carries its wall-clock time (`metadata-done` too).
+ * - aria2c: `--on-bt-download-complete` / `--on-download-complete` hooks
+ *   append `date +%s%N` to a file: the metadata download of a magnet ends with
+ *   0 files, the content download with its files.
+ * - WebTorrent: the driver's `done` / `metadata` events carry milliseconds
+ *   since its process started, which is within a few ms of our spawn.
+ */
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli } from '../test/helpers/lodestone-cli.js';
+import { nextLoopbackAddress, startAria2Leecher } from '../test/helpers/real-clients/index.js';
+import { startWebTorrentLeecher } from '../test/helpers/webtorrent/index.js';
+import {
+  BenchError,
+  type Cleanup,
+  type ProcessSample,
+  pollFor,
+  sampleProcess,
+  verifyDownload,
+} from './measure.js';
+import type { BenchTorrent, LeecherKind } from './swarm.js';
+
+export type SourceKind = 'torrent' | 'magnet';
+
+export interface DownloadMeasurement {
+  /** From spawning the client to every piece verified. */
+  wallSeconds: number;
+  /** Magnet only: from spawn to the info dictionary received and checked. */
+  metadataSeconds?: number;
+  /** The leecher process at completion: CPU (user+sys, children included) and VmHWM. */
+  leecher: ProcessSample;
+}
+
+export interface DownloadRequest {
+  kind: LeecherKind;
+  source: SourceKind;
+  torrent: BenchTorrent;
+  /** Parent folder for the download folder (created fresh, removed afterwards). */
+  workDir: string;
+  cleanup: Cleanup;
+  timeoutMs: number;
+  /** Called the moment the leecher is sampled, before it is stopped (e.g. to sample the seeder too). */
+  onComplete?: () => Promise<void>;
+  /** Compare size + SHA-1 of every file with the original after the client stopped. @default true */
+  verify?: boolean;
+}
+
+/** Runs one download to completion; throws BenchError when it fails, times out or is corrupt. */
+export async function timedDownload(request: DownloadRequest): Promise<DownloadMeasurement> {
+  const outDir = await mkdtemp(join(request.workDir, `${request.kind}-${request.source}-`));
+  const removeOut = request.cleanup.add(`download folder ${outDir}`, () =>
+    rm(outDir, { recursive: true, force: true }),
+  );
+  try {
+    const run = { lodestone: lodestoneDownload, aria2: aria2Download, webtorrent: webtorrentDownload }[
+      request.kind
+    ];
+    const measurement = await run(request, outDir);
+    if (request.verify !== false) {
+      const problem = await verifyDownload(outDir, request.torrent.expected);
+      if (problem !== undefined) throw new BenchError(`${request.kind} (${request.source}): ${problem}`);
+    }
+    return measurement;
+  } finally {
+    await removeOut();
+  }
+}
+
+function mustSample(sample: ProcessSample | undefined, kind: string): ProcessSample {
+  if (sample === undefined) throw new BenchError(`${kind} exited before it could be measured`);
+  return sample;
+}
+
+async function lodestoneDownload(request: DownloadRequest, outDir: string): Promise<DownloadMeasurement> {
+  const { torrent, source } = request;
+  const startedAt = Date.now();
+  const run = runCli([
+    'download',
+    source === 'torrent' ? torrent.torrentPath : torrent.magnet,
+    '-o',
+    outDir,
+    '--json',
+    '--bind',
+    nextLoopbackAddress(),
+    '--port',
+    '0',
+    '--seed', // stay up after completion so the process can be sampled
+  ]);
+  const pid = run.child.pid;
+  const stop = request.cleanup.add(`lodestone leecher (pid ${pid})`, () => run.stop());
+  try {
+    if (pid === undefined) throw new BenchError('could not start lodestone');
+    const seeding = await run.waitFor((event) => event.type === 'seeding', request.timeoutMs);
+    const leecher = mustSample(await sampleProcess(pid), 'lodestone');
+    await request.onComplete?.();
+    const metadata = run.events.find((event) => event.type === 'metadata-done');
+    const at = (event: { [field: string]: unknown }) => (Date.parse(String(event.time)) - startedAt) / 1000;
+    return {
+      wallSeconds: at(seeding),
+      ...(metadata !== undefined ? { metadataSeconds: at(metadata) } : {}),
+      leecher,
+    };
+  } finally {
+    await stop();
+  }
+}
+
+const HOOK_SCRIPT =
+  '#!/bin/sh\n# args: GID, number of files, first file path\necho "$(date +%s%N) $2" >> "$0.log"\n';
+
+async function aria2Download(request: DownloadRequest, outDir: string): Promise<DownloadMeasurement> {
+  const { torrent, source } = request;
+  // The hook logs next to itself: one script per download, outside the download folder.
+  const hookDir = await mkdtemp(join(request.workDir, 'aria2-hook-'));
+  const removeHook = request.cleanup.add(`aria2 hook ${hookDir}`, () =>
+    rm(hookDir, { recursive: true, force: true }),
+  );
+  const hook = join(hookDir, 'done.sh');
+  await writeFile(hook, HOOK_SCRIPT);
+  await chmod(hook, 0o755);
+  const startedAt = Date.now();
+  const handle = await startAria2Leecher({
+    ...(source === 'torrent' ? { torrentPath: torrent.torrentPath } : { magnet: torrent.magnet }),
+    outDir,
+    address: nextLoopbackAddress(),
+    extraArgs: [`--on-bt-download-complete=${hook}`, `--on-download-complete=${hook}`],
+  });
+  const stop = request.cleanup.add(`aria2 leecher (pid ${handle.pid})`, () => handle.stop());
+  try {
+    const hookLines = async () =>
+      (await readFile(`${hook}.log`, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          const [nanoseconds, files] = line.split(' ');
+          return { seconds: (Number(BigInt(nanoseconds ?? '0') / 1_000_000n) - startedAt) / 1000, files };
+        });
+    let lastStatusCheck = Date.now();
+    const done = await pollFor(
+      'aria2 download',
+      request.timeoutMs,
+      50,
+      async () => {
+        const line = (await hookLines()).find((entry) => entry.files !== '0');
+        if (line !== undefined) return line;
+        if (Date.now() - lastStatusCheck > 2000) {
+          lastStatusCheck = Date.now();
+          await handle.progress(); // throws when aria2 reports the download failed
+        }
+        return undefined;
+      },
+      () => (processGone(handle.pid) ? 'aria2c exited' : undefined),
+    );
+    const leecher = mustSample(await sampleProcess(handle.pid), 'aria2c');
+    await request.onComplete?.();
+    await handle.waitComplete(10_000); // its own API agrees
+    const metadata = (await hookLines()).find((entry) => entry.files === '0');
+    return {
+      wallSeconds: done.seconds,
+      ...(source === 'magnet' && metadata !== undefined ? { metadataSeconds: metadata.seconds } : {}),
+      leecher,
+    };
+  } finally {
+    await stop();
+    await removeHook();
+  }
+}
+
+async function webtorrentDownload(request: DownloadRequest, outDir: string): Promise<DownloadMeasurement> {
+  const { torrent, source } = request;
+  const handle = await startWebTorrentLeecher({
+    ...(source === 'torrent' ? { torrentPath: torrent.torrentPath } : { magnet: torrent.magnet }),
+    outDir,
+    address: nextLoopbackAddress(),
+  });
+  const stop = request.cleanup.add(`webtorrent leecher (pid ${handle.pid})`, () => handle.stop());
+  try {
+    const done = await pollFor(
+      'WebTorrent download',
+      request.timeoutMs,
+      25,
+      async () => {
+        const events = await handle.events();
+        const error = events.find((event) => event.event === 'error');
+        if (error !== undefined) throw new BenchError(`WebTorrent failed: ${String(error.message)}`);
+        return events.find((event) => event.event === 'done');
+      },
+      () => (processGone(handle.pid) ? 'the WebTorrent driver exited' : undefined),
+    );
+    const leecher = mustSample(await sampleProcess(handle.pid), 'webtorrent');
+    await request.onComplete?.();
+    const metadata = (await handle.events()).find((event) => event.event === 'metadata');
+    return {
+      wallSeconds: done.ms / 1000,
+      ...(source === 'magnet' && metadata !== undefined ? { metadataSeconds: metadata.ms / 1000 } : {}),
+      leecher,
+    };
+  } finally {
+    await stop();
+  }
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}

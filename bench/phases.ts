@@ -1,0 +1,138 @@
+/**
+ * The two download phases of the benchmark: a swarm of several seeders with
+ * every leecher downloading in turn (rounds rotate the order), and each
+ * seeder alone serving the same leechers. A failed download is recorded and
+ * the phase goes on; Ctrl-C (`aborted()`) ends it at once.
+ */
+import type { RunningOpentracker } from '../test/helpers/opentracker.js';
+import { type SourceKind, timedDownload } from './clients.js';
+import { type Cleanup, GiB, MiB } from './measure.js';
+import { type DownloadRecord, rates } from './report.js';
+import { type BenchTorrent, type LeecherKind, type SeederKind, startSeeder } from './swarm.js';
+
+export interface PhaseConfig {
+  runs: number;
+  seeders: SeederKind[];
+  leechers: LeecherKind[];
+  sources: SourceKind[];
+  soloSeeders: SeederKind[];
+  soloLeechers: LeecherKind[];
+  verify: boolean;
+  timeoutMs: number;
+}
+
+/** Round r runs the list rotated by r, so no client always goes first (warm caches, a fresh tracker). */
+function rotate<T>(items: T[], round: number): T[] {
+  const shift = items.length === 0 ? 0 : round % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+export interface Phase {
+  torrent: BenchTorrent;
+  tracker: RunningOpentracker;
+  workDir: string;
+  cleanup: Cleanup;
+  config: PhaseConfig;
+  log: (text: string) => void;
+  records: DownloadRecord[];
+  aborted: () => boolean;
+}
+
+async function download(
+  phase: Phase,
+  base: Pick<DownloadRecord, 'phase' | 'seeders' | 'leecher' | 'source' | 'round'>,
+  seederSample?: () => Promise<{ cpuSeconds: number } | undefined>,
+): Promise<void> {
+  const { torrent, config } = phase;
+  const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source})`;
+  const seederBefore = await seederSample?.();
+  let seederAfter: { cpuSeconds: number } | undefined;
+  try {
+    const m = await timedDownload({
+      kind: base.leecher as LeecherKind,
+      source: base.source,
+      torrent,
+      workDir: phase.workDir,
+      cleanup: phase.cleanup,
+      timeoutMs: config.timeoutMs,
+      verify: config.verify,
+      onComplete: async () => {
+        seederAfter = await seederSample?.();
+      },
+    });
+    const record: DownloadRecord = {
+      ...base,
+      ok: true,
+      wallSeconds: m.wallSeconds,
+      ...rates(torrent.totalSize, m.wallSeconds, m.leecher.cpuSeconds),
+      cpuSeconds: m.leecher.cpuSeconds,
+      cpuUserSeconds: m.leecher.userSeconds,
+      cpuSystemSeconds: m.leecher.systemSeconds,
+      peakRssMiB: m.leecher.peakRssBytes / MiB,
+      ...(m.metadataSeconds !== undefined ? { metadataSeconds: m.metadataSeconds } : {}),
+      ...(seederBefore && seederAfter
+        ? {
+            seederCpuSecondsPerGiB:
+              (seederAfter.cpuSeconds - seederBefore.cpuSeconds) / (torrent.totalSize / GiB),
+          }
+        : {}),
+    };
+    phase.records.push(record);
+    phase.log(
+      `${label}: ${record.wallSeconds!.toFixed(2)} s, ${record.mibPerSecond!.toFixed(1)} MiB/s, ` +
+        `CPU ${record.cpuSeconds!.toFixed(2)} s, RSS ${record.peakRssMiB!.toFixed(0)} MiB` +
+        (record.metadataSeconds !== undefined ? `, metadata ${record.metadataSeconds.toFixed(2)} s` : ''),
+    );
+  } catch (error) {
+    if (phase.aborted()) throw error;
+    const message = (error as Error).message.split('\n').slice(0, 3).join(' ');
+    phase.records.push({ ...base, ok: false, error: message });
+    phase.log(`${label}: FAILED: ${message}`);
+  }
+}
+
+export async function swarmPhase(phase: Phase): Promise<void> {
+  const { config } = phase;
+  if (config.seeders.length === 0 || config.leechers.length === 0 || config.sources.length === 0) return;
+  phase.log(`starting seeders: ${config.seeders.join(', ')}`);
+  const seeders = await Promise.all(
+    config.seeders.map((kind) =>
+      startSeeder(kind, phase.torrent, phase.tracker, phase.cleanup, config.timeoutMs),
+    ),
+  );
+  try {
+    const combos = config.leechers.flatMap((leecher) =>
+      config.sources.map((source) => ({ leecher, source })),
+    );
+    for (let round = 1; round <= config.runs; round++) {
+      for (const { leecher, source } of rotate(combos, round - 1)) {
+        if (phase.aborted()) return;
+        const seedersLabel = config.seeders.join('+');
+        await download(phase, { phase: 'swarm', seeders: seedersLabel, leecher, source, round });
+      }
+    }
+  } finally {
+    await Promise.all(seeders.map((seeder) => seeder.stop()));
+  }
+}
+
+export async function soloPhase(phase: Phase): Promise<void> {
+  const { config } = phase;
+  if (config.soloLeechers.length === 0) return;
+  for (const kind of config.soloSeeders) {
+    if (phase.aborted()) return;
+    phase.log(`starting ${kind} as the only seeder`);
+    const seeder = await startSeeder(kind, phase.torrent, phase.tracker, phase.cleanup, config.timeoutMs);
+    try {
+      for (let round = 1; round <= config.runs; round++) {
+        for (const leecher of rotate(config.soloLeechers, round - 1)) {
+          if (phase.aborted()) return;
+          const base = { phase: 'solo', seeders: kind, leecher, source: 'torrent', round } as const;
+          await download(phase, base, () => seeder.sample());
+        }
+      }
+    } finally {
+      await seeder.stop();
+    }
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Turns the benchmark's raw records into the report: per-client medians with
+ * min–max, Lodestone's ratios to every other client measured in the same
+ * round, and the micro-benchmarks; as Markdown (stdout and latest.md) and
+ * JSON (latest.json, raw records included).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SourceKind } from './clients.js';
+import { GiB, MiB } from './measure.js';
+import type { MicroResult } from './micro.js';
+
+export interface DownloadRecord {
+  /** 'swarm': several seeders at once; 'solo': one seeder alone. */
+  phase: 'swarm' | 'solo';
+  /** The seeders, e.g. 'aria2+qbittorrent+lodestone' or 'lodestone'. */
+  seeders: string;
+  leecher: string;
+  source: SourceKind;
+  round: number;
+  ok: boolean;
+  error?: string;
+  wallSeconds?: number;
+  mibPerSecond?: number;
+  metadataSeconds?: number;
+  cpuSeconds?: number;
+  /** The user and system parts of cpuSeconds (JSON only). */
+  cpuUserSeconds?: number;
+  cpuSystemSeconds?: number;
+  cpuSecondsPerGiB?: number;
+  peakRssMiB?: number;
+  /** Solo phase: CPU the seeder spent while serving this download, per GiB. */
+  seederCpuSecondsPerGiB?: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; loadAverageAtStart: number[] };
+  config: Record<string, unknown>;
+  versions: Record<string, string>;
+  notes: string[];
+  records: DownloadRecord[];
+  micro: MicroResult[];
+  durationSeconds?: number;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function spread(values: readonly (number | undefined)[]): Spread | undefined {
+  const sorted = values
+    .filter((v): v is number => v !== undefined && Number.isFinite(v))
+    .sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted.at(-1)!, n: sorted.length };
+}
+
+function digits(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** '12.3 (11.9–13.0)', or just the number for one sample, '–' for none. */
+function cell(s: Spread | undefined, suffix = ''): string {
+  if (s === undefined) return '–';
+  if (s.n === 1 || s.min === s.max) return `${digits(s.median)}${suffix}`;
+  return `${digits(s.median)}${suffix} (${digits(s.min)}–${digits(s.max)})`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export interface GroupSummary {
+  phase: DownloadRecord['phase'];
+  seeders: string;
+  leecher: string;
+  source: SourceKind;
+  ok: number;
+  failed: number;
+  wallSeconds?: Spread;
+  mibPerSecond?: Spread;
+  metadataSeconds?: Spread;
+  cpuSeconds?: Spread;
+  cpuSecondsPerGiB?: Spread;
+  peakRssMiB?: Spread;
+  seederCpuSecondsPerGiB?: Spread;
+}
+
+export function summarize(records: DownloadRecord[]): GroupSummary[] {
+  const groups = new Map<string, DownloadRecord[]>();
+  for (const record of records) {
+    const key = [record.phase, record.seeders, record.leecher, record.source].join('|');
+    groups.set(key, [...(groups.get(key) ?? []), record]);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0]!;
+    const ok = group.filter((r) => r.ok);
+    const of = (field: keyof DownloadRecord) => spread(ok.map((r) => r[field] as number | undefined));
+    return {
+      phase: first.phase,
+      seeders: first.seeders,
+      leecher: first.leecher,
+      source: first.source,
+      ok: ok.length,
+      failed: group.length - ok.length,
+      wallSeconds: of('wallSeconds'),
+      mibPerSecond: of('mibPerSecond'),
+      metadataSeconds: of('metadataSeconds'),
+      cpuSeconds: of('cpuSeconds'),
+      cpuSecondsPerGiB: of('cpuSecondsPerGiB'),
+      peakRssMiB: of('peakRssMiB'),
+      seederCpuSecondsPerGiB: of('seederCpuSecondsPerGiB'),
+    };
+  });
+}
+
+export interface RatioSummary {
+  /** What is compared: the other leecher (swarm) or the other seeder (solo). */
+  other: string;
+  /** The fixed side: source (swarm) or leecher (solo). */
+  context: string;
+  throughput?: Spread;
+  cpu?: Spread;
+  rss?: Spread;
+  seederCpu?: Spread;
+}
+
+/**
+ * Lodestone ÷ other, computed within each round (same swarm, same minute),
+ * then median and range over rounds. Throughput > 1: Lodestone is faster;
+ * CPU and RSS < 1: Lodestone is cheaper.
+ */
+export function ratios(records: DownloadRecord[], phase: DownloadRecord['phase']): RatioSummary[] {
+  const ok = records.filter((r) => r.ok && r.phase === phase);
+  // swarm: compare leechers for the same source; solo: compare seeders for the same leecher.
+  const contextOf = (r: DownloadRecord) => (phase === 'swarm' ? r.source : r.leecher);
+  const sideOf = (r: DownloadRecord) => (phase === 'swarm' ? r.leecher : r.seeders);
+  const out: RatioSummary[] = [];
+  const contexts = [...new Set(ok.map(contextOf))];
+  for (const context of contexts) {
+    const inContext = ok.filter((r) => contextOf(r) === context);
+    const others = [...new Set(inContext.map(sideOf))].filter((side) => side !== 'lodestone');
+    for (const other of others) {
+      const pairs: [DownloadRecord, DownloadRecord][] = [];
+      for (const mine of inContext.filter((r) => sideOf(r) === 'lodestone')) {
+        const theirs = inContext.find((r) => sideOf(r) === other && r.round === mine.round);
+        if (theirs !== undefined) pairs.push([mine, theirs]);
+      }
+      if (pairs.length === 0) continue;
+      const ratio = (field: keyof DownloadRecord) =>
+        spread(
+          pairs.map(([mine, theirs]) => {
+            const a = mine[field] as number | undefined;
+            const b = theirs[field] as number | undefined;
+            return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+          }),
+        );
+      out.push({
+        other,
+        context,
+        throughput: ratio('mibPerSecond'),
+        cpu: ratio('cpuSeconds'),
+        rss: ratio('peakRssMiB'),
+        seederCpu: ratio('seederCpuSecondsPerGiB'),
+      });
+    }
+  }
+  return out;
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const parts: string[] = [];
+  const c = report.config;
+  parts.push(
+    '# Lodestone benchmark',
+    '',
+    `${report.startedAt} · ${report.machine.cpu} × ${report.machine.cores} · ${report.machine.memoryGiB} GiB RAM · ` +
+      `Node ${report.machine.node} · load average at start ${report.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+    '',
+  );
+  if (report.records.length > 0) {
+    parts.push(
+      `Content: ${c.size} in ${c.files} file(s), ${c.pieces} pieces of ${c.pieceLength}; rounds: ${c.runs}; ` +
+        `verification: ${c.verification}.`,
+    );
+  }
+  parts.push(
+    `Versions: ${Object.entries(report.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(' · ')}`,
+  );
+  if (report.notes.length > 0) parts.push('', ...report.notes.map((note) => `- ${note}`));
+
+  const summaries = summarize(report.records);
+  const swarm = summaries.filter((s) => s.phase === 'swarm');
+  if (swarm.length > 0) {
+    parts.push(
+      '',
+      `## Downloads from ${swarm[0]!.seeders} (median, min–max)`,
+      '',
+      table(
+        ['leecher', 'source', 'ok', 'wall s', 'MiB/s', 'CPU s', 'CPU s/GiB', 'peak RSS MiB', 'metadata s'],
+        swarm.map((s) => [
+          s.leecher,
+          s.source,
+          s.failed > 0 ? `${s.ok}/${s.ok + s.failed}` : String(s.ok),
+          cell(s.wallSeconds),
+          cell(s.mibPerSecond),
+          cell(s.cpuSeconds),
+          cell(s.cpuSecondsPerGiB),
+          cell(s.peakRssMiB),
+          s.source === 'magnet' ? cell(s.metadataSeconds) : '',
+        ]),
+      ),
+    );
+    const swarmRatios = ratios(report.records, 'swarm');
+    if (swarmRatios.length > 0) {
+      parts.push(
+        '',
+        '### Lodestone ÷ other leecher, same round (throughput > 1: Lodestone faster; CPU, RSS < 1: Lodestone cheaper)',
+        '',
+        table(
+          ['vs', 'source', 'throughput ratio', 'CPU ratio', 'RSS ratio'],
+          swarmRatios.map((r) => [r.other, r.context, cell(r.throughput), cell(r.cpu), cell(r.rss)]),
+        ),
+      );
+    }
+  }
+
+  const solo = summaries.filter((s) => s.phase === 'solo');
+  if (solo.length > 0) {
+    parts.push(
+      '',
+      '## One seeder alone (from the .torrent; median, min–max)',
+      '',
+      table(
+        ['seeder', 'leecher', 'ok', 'MiB/s', 'seeder CPU s/GiB', 'leecher CPU s/GiB'],
+        solo.map((s) => [
+          s.seeders,
+          s.leecher,
+          s.failed > 0 ? `${s.ok}/${s.ok + s.failed}` : String(s.ok),
+          cell(s.mibPerSecond),
+          cell(s.seederCpuSecondsPerGiB),
+          cell(s.cpuSecondsPerGiB),
+        ]),
+      ),
+    );
+    const soloRatios = ratios(report.records, 'solo');
+    if (soloRatios.length > 0) {
+      parts.push(
+        '',
+        '### Lodestone seeder ÷ other seeder, same leecher and round',
+        '',
+        table(
+          ['vs seeder', 'leecher', 'throughput ratio', 'seeder CPU ratio (per GiB)'],
+          soloRatios.map((r) => [r.other, r.context, cell(r.throughput), cell(r.seederCpu)]),
+        ),
+      );
+    }
+  }
+
+  const failures = report.records.filter((r) => !r.ok);
+  if (failures.length > 0) {
+    parts.push('', '## Failures', '');
+    for (const f of failures) {
+      parts.push(`- ${f.phase} ${f.seeders} → ${f.leecher} (${f.source}, round ${f.round}): ${f.error}`);
+    }
+  }
+
+  if (report.micro.length > 0) {
+    parts.push(
+      '',
+      '## Micro-benchmarks (tinybench; time per operation: median, and best sample)',
+      '',
+      table(
+        ['benchmark', 'per op', 'best', 'throughput (median)', 'samples'],
+        report.micro.map((m) => [
+          m.name,
+          formatDuration(m.medianMs),
+          formatDuration(m.bestMs),
+          m.bytesPerOp !== undefined ? `${digits(m.bytesPerOp / MiB / (m.medianMs / 1000))} MiB/s` : m.rate,
+          String(m.samples),
+        ]),
+      ),
+    );
+  }
+  if (report.durationSeconds !== undefined)
+    parts.push('', `Total run time: ${report.durationSeconds.toFixed(0)} s.`);
+  return `${parts.join('\n')}\n`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms >= 1000) return `${digits(ms / 1000)} s`;
+  if (ms >= 1) return `${digits(ms)} ms`;
+  return `${digits(ms * 1000)} µs`;
+}
+
+/** Bytes per second → MiB/s and seconds per GiB helpers for records. */
+export function rates(totalBytes: number, wallSeconds: number, cpuSeconds: number) {
+  return {
+    mibPerSecond: totalBytes / MiB / wallSeconds,
+    cpuSecondsPerGiB: cpuSeconds / (totalBytes / GiB),
+  };
+}
+
+export async function writeResults(dir: string, report: BenchReport, markdown: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const json = {
+    ...report,
+    summaries: summarize(report.records),
+    ratios: {
+      swarm: ratios(report.records, 'swarm'),
+      solo: ratios(report.records, 'solo'),
+    },
+  };
+  await writeFile(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(dir, 'latest.md'), markdown);
+}

@@ -1,0 +1,345 @@
+/**
+ * `npm run bench`: Lodestone against real clients on a loopback swarm, plus
+ * micro-benchmarks of the hot paths. See `node dist/bench/run.js --help`.
+ *
+ * Phases: (1) swarm: several seeders at once, every leecher downloads the
+ * same torrent from the .torrent and from the magnet link, in turn, rounds
+ * alternating the order; (2) solo: each seeder alone, the same leechers
+ * downloading from it; (3) micro-benchmarks. Everything stays on
+ * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
+ * on success, failure and Ctrl-C.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startOpentracker } from '../test/helpers/opentracker.js';
+import { toolAvailable } from '../test/helpers/tools.js';
+import type { SourceKind } from './clients.js';
+import { BenchError, Cleanup, formatSize, GiB, MiB, parseSize } from './measure.js';
+import { runMicroBenchmarks } from './micro.js';
+import { type Phase, type PhaseConfig, soloPhase, swarmPhase } from './phases.js';
+import { type BenchReport, renderMarkdown, writeResults } from './report.js';
+import {
+  type ClientKind,
+  LEECHER_KINDS,
+  type LeecherKind,
+  missingFor,
+  prepareTorrent,
+  SEEDER_KINDS,
+  type SeederKind,
+} from './swarm.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CI = process.env.CI === 'true';
+
+const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [options])
+
+  --quick                 64 MiB, 1 round, short micro-benchmarks; skips clients whose tool is
+                          missing (fails instead when CI=true)
+  --size <size>           content size, e.g. 256MiB, 1GiB (default 1GiB; quick: 64MiB)
+  --files <n>             split the content into n files (default 1: a single-file torrent)
+  --piece-length <size>   piece length, a power of two (default 256KiB, mktorrent's)
+  --runs <n>              rounds of every download (default 3; quick: 1)
+  --seeders <list>        swarm seeders, of ${SEEDER_KINDS.join(',')}
+                          (default aria2,qbittorrent,lodestone; Transmission seeds slowly on loopback)
+  --leechers <list>       of ${LEECHER_KINDS.join(',')} (default: all)
+  --sources <list>        torrent,magnet (default: both)
+  --solo-seeders <list>   seeders measured alone (default: the --seeders list; 'none' to skip)
+  --solo-leechers <list>  leechers of the solo phase (default aria2,webtorrent)
+  --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
+  --micro-filter <text>   only micro-benchmarks whose name contains text
+  --no-verify             skip the SHA-1 comparison of each download with the original
+  --timeout <seconds>     per download (default: 120 s + 1 s per 4 MiB)
+  --out <dir>             where latest.md and latest.json go (default bench-results/ in the repo)
+  -h, --help`;
+
+interface Config extends PhaseConfig {
+  quick: boolean;
+  size: number;
+  files: number;
+  pieceLengthExp: number;
+  runs: number;
+  seeders: SeederKind[];
+  leechers: LeecherKind[];
+  sources: SourceKind[];
+  soloSeeders: SeederKind[];
+  soloLeechers: LeecherKind[];
+  micro: boolean;
+  downloads: boolean;
+  microFilter?: string;
+  verify: boolean;
+  timeoutMs: number;
+  out: string;
+}
+
+function list<T extends string>(
+  text: string | undefined,
+  allowed: readonly T[],
+  fallback: T[],
+  flag: string,
+): T[] {
+  if (text === undefined) return fallback;
+  if (text === 'none' || text === '') return [];
+  const items = text.split(',').map((item) => item.trim().toLowerCase());
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw new BenchError(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`);
+  }
+  return [...new Set(items as T[])];
+}
+
+function positiveInteger(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new BenchError(`${flag} must be a positive integer`);
+  return value;
+}
+
+function parseConfig(argv: string[]): Config | undefined {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      size: { type: 'string' },
+      files: { type: 'string' },
+      'piece-length': { type: 'string' },
+      runs: { type: 'string' },
+      seeders: { type: 'string' },
+      leechers: { type: 'string' },
+      sources: { type: 'string' },
+      'solo-seeders': { type: 'string' },
+      'solo-leechers': { type: 'string' },
+      'no-micro': { type: 'boolean' },
+      'micro-only': { type: 'boolean' },
+      'micro-filter': { type: 'string' },
+      'no-verify': { type: 'boolean' },
+      timeout: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (v.help) return undefined;
+  const quick = v.quick === true;
+  const size = parseSize(v.size ?? (quick ? '64MiB' : '1GiB'));
+  const pieceLength = parseSize(v['piece-length'] ?? '256KiB');
+  const pieceLengthExp = Math.log2(pieceLength);
+  if (!Number.isInteger(pieceLengthExp) || pieceLengthExp < 15 || pieceLengthExp > 28) {
+    throw new BenchError('--piece-length must be a power of two from 32KiB to 256MiB');
+  }
+  const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'lodestone'], '--seeders');
+  const timeoutSeconds = v.timeout === undefined ? 120 + size / (4 * MiB) : Number(v.timeout);
+  if (!(timeoutSeconds > 0)) throw new BenchError('--timeout must be a positive number of seconds');
+  return {
+    quick,
+    size,
+    files: positiveInteger(v.files, 1, '--files'),
+    pieceLengthExp,
+    runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),
+    seeders,
+    leechers: list(v.leechers, LEECHER_KINDS, [...LEECHER_KINDS], '--leechers'),
+    sources: list(v.sources, ['torrent', 'magnet'] as const, ['torrent', 'magnet'], '--sources'),
+    soloSeeders: list(v['solo-seeders'], SEEDER_KINDS, seeders, '--solo-seeders'),
+    soloLeechers: list(v['solo-leechers'], LEECHER_KINDS, ['aria2', 'webtorrent'], '--solo-leechers'),
+    micro: v['no-micro'] !== true,
+    downloads: v['micro-only'] !== true,
+    ...(v['micro-filter'] !== undefined ? { microFilter: v['micro-filter'] } : {}),
+    verify: v['no-verify'] !== true,
+    timeoutMs: timeoutSeconds * 1000,
+    out: resolve(v.out ?? join(ROOT, 'bench-results')),
+  };
+}
+
+const startedAt = Date.now();
+function log(text: string): void {
+  process.stderr.write(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
+}
+
+/**
+ * Drops clients whose tool is missing (with a note) in quick mode; anywhere
+ * else, or in CI (where .ci/run installs every tool and npm ci WebTorrent), a
+ * missing tool is an error.
+ */
+function checkTools(config: Config, notes: string[]): void {
+  const wanted = new Set<ClientKind>([
+    ...config.seeders,
+    ...config.leechers,
+    ...config.soloSeeders,
+    ...config.soloLeechers,
+  ]);
+  const missing = new Map<ClientKind, string[]>();
+  for (const kind of wanted) {
+    const tools = missingFor(kind);
+    if (tools.length > 0) missing.set(kind, tools);
+  }
+  const base = ['opentracker', 'mktorrent'].filter((tool) => !toolAvailable(tool));
+  const problems = [
+    ...base.map((tool) => `${tool} is not installed (needed for every download benchmark)`),
+    ...[...missing].map(([kind, tools]) => `${kind} needs ${tools.join(', ')}, not installed`),
+  ];
+  if (problems.length === 0) return;
+  if (!config.quick || CI) {
+    throw new BenchError(
+      `${problems.join('; ')}${CI ? ' (CI=true: .ci/run installs these)' : ''}; install it, or leave the client out (--seeders/--leechers/--solo-*)`,
+    );
+  }
+  for (const problem of problems) notes.push(`Skipped: ${problem}.`);
+  if (base.length > 0) {
+    config.downloads = false;
+    return;
+  }
+  const keep = <T extends ClientKind>(kinds: T[]) => kinds.filter((kind) => !missing.has(kind));
+  config.seeders = keep(config.seeders);
+  config.leechers = keep(config.leechers);
+  config.soloSeeders = keep(config.soloSeeders);
+  config.soloLeechers = keep(config.soloLeechers);
+}
+
+function version(command: string, args: string[]): string | undefined {
+  try {
+    const output = execFileSync(command, args, { encoding: 'utf8', timeout: 5000, stdio: 'pipe' });
+    return output.split('\n')[0]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function versions(): Record<string, string> {
+  const packageVersion = (path: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as { version: string }).version;
+    } catch {
+      return undefined;
+    }
+  };
+  const found: Record<string, string | undefined> = {
+    lodestone: packageVersion('package.json'),
+    aria2: version('aria2c', ['--version'])?.replace(/^aria2 version /, ''),
+    qbittorrent: version('qbittorrent-nox', ['--version'])?.replace(/^qBittorrent /, ''),
+    webtorrent: packageVersion('node_modules/webtorrent/package.json'),
+  };
+  return Object.fromEntries(Object.entries(found).filter((entry): entry is [string, string] => !!entry[1]));
+}
+
+async function main(): Promise<number> {
+  let config: Config | undefined;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (config === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const cleanup = new Cleanup();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping every client and removing temp folders`);
+    void cleanup.run().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const notes: string[] = [];
+  const report: BenchReport = {
+    startedAt: new Date(startedAt).toISOString(),
+    machine: {
+      cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+      cores: os.availableParallelism(),
+      memoryGiB: Math.round(os.totalmem() / GiB),
+      node: process.versions.node,
+      loadAverageAtStart: os.loadavg(),
+    },
+    config: {},
+    versions: versions(),
+    notes,
+    records: [],
+    micro: [],
+  };
+  let failed = false;
+  try {
+    if (config.downloads) checkTools(config, notes);
+    notes.push(
+      'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
+      'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+    );
+    report.config = {
+      size: formatSize(config.size),
+      files: config.files,
+      pieceLength: formatSize(2 ** config.pieceLengthExp),
+      pieces: Math.ceil(config.size / 2 ** config.pieceLengthExp),
+      runs: config.runs,
+      quick: config.quick,
+      seeders: config.seeders,
+      leechers: config.leechers,
+      sources: config.sources,
+      soloSeeders: config.soloSeeders,
+      soloLeechers: config.soloLeechers,
+      verification: config.verify
+        ? 'size and SHA-1 of every file compared with the original after each download'
+        : 'none (--no-verify): the clients’ own piece checks only',
+    };
+    if (config.downloads) {
+      const workDir = await mkdtemp(join(os.tmpdir(), 'lodestone-bench-'));
+      cleanup.add(`work folder ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
+      const tracker = await startOpentracker({ infoHashes: [] });
+      cleanup.add(`opentracker (pid ${tracker.pid})`, () => tracker.stop());
+      log(`writing ${formatSize(config.size)} of random content and its torrent (mktorrent)`);
+      const torrent = await prepareTorrent({
+        root: workDir,
+        size: config.size,
+        fileCount: config.files,
+        pieceLengthExp: config.pieceLengthExp,
+        trackerUrl: tracker.httpUrl,
+      });
+      await tracker.addInfoHash(torrent.facts.infoHashHex);
+      const phase: Phase = {
+        torrent,
+        tracker,
+        workDir,
+        cleanup,
+        config,
+        records: report.records,
+        aborted: () => interrupted,
+        log,
+      };
+      await swarmPhase(phase);
+      await soloPhase(phase);
+      await tracker.stop();
+    }
+    if (config.micro && !interrupted) {
+      log('micro-benchmarks');
+      report.micro = await runMicroBenchmarks({
+        quick: config.quick,
+        ...(config.microFilter !== undefined ? { filter: config.microFilter } : {}),
+        onProgress: log,
+      });
+    }
+    failed = report.records.some((record) => !record.ok);
+  } catch (error) {
+    if (interrupted) return 130;
+    failed = true;
+    log(`error: ${(error as Error).stack ?? error}`);
+    notes.push(`Aborted: ${(error as Error).message.split('\n')[0]}`);
+  } finally {
+    const problems = await cleanup.run();
+    for (const problem of problems) log(`cleanup: ${problem}`);
+  }
+  if (interrupted) return 130;
+  report.durationSeconds = (Date.now() - startedAt) / 1000;
+  const markdown = renderMarkdown(report);
+  process.stdout.write(markdown);
+  await writeResults(config.out, report, markdown);
+  log(`results written to ${join(config.out, 'latest.md')} and latest.json`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
