@@ -7,7 +7,12 @@ export interface BlockReader {
 }
 
 export interface UploaderOptions {
-  /** Most requests we queue per peer (our advertised `reqq`); beyond, requests are dropped. @default 250 */
+  /**
+   * Most requests we queue per peer (our advertised `reqq`); beyond, requests
+   * are dropped. Generous, as libtorrent's 2000: an entry costs a few bytes,
+   * and clients that pipeline past a small `reqq` (aria2 does) would otherwise
+   * stall until their request timeout on every dropped one. @default 2000
+   */
   maxQueuedRequests?: number;
   /** Stop reading more blocks while this much waits in a peer's socket. @default 1 MiB */
   socketHighWaterMark?: number;
@@ -37,7 +42,7 @@ export class Uploader {
     this.#meta = meta;
     this.#reader = reader;
     this.#have = have;
-    this.#maxQueued = options.maxQueuedRequests ?? 250;
+    this.#maxQueued = options.maxQueuedRequests ?? 2000;
     this.#highWaterMark = options.socketHighWaterMark ?? 1024 * 1024;
   }
 

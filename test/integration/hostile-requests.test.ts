@@ -129,7 +129,7 @@ describe('hostile requests to a seeder', () => {
     await sleep(1500);
     const peer = [...session.peers.values()].find((p) => p.connection.address.host === '127.0.0.6');
     assert.ok(peer, 'the flooding peer is still known (or was dropped)');
-    assert.ok(peer.uploadQueue.length <= 250, `queued requests bounded by reqq: ${peer.uploadQueue.length}`);
+    assert.ok(peer.uploadQueue.length <= 2000, `queued requests bounded by reqq: ${peer.uploadQueue.length}`);
     assert.ok(
       peer.connection.writableLength < 4 * 1024 * 1024,
       `send buffer bounded: ${peer.connection.writableLength}`,
