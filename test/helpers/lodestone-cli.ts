@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 /** The compiled CLI, next to this compiled helper: dist/test/helpers → dist/src/cli/main.js. */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -25,7 +26,7 @@ export interface CliRun {
  * the command prints them. Callers register `t.after(() => run.stop())`.
  */
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI_PATH, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

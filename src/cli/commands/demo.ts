@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Server as TrackerServer } from 'bittorrent-tracker';
 import { createTorrent, formatBytes, LodestoneError } from '../../index.js';
 import { ExitCode } from '../exit-codes.js';
+import { CLI_NODE_FLAGS } from '../node-flags.js';
 import { parseSize } from '../options.js';
 import { downloadCommand } from './download.js';
 
@@ -54,6 +55,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     seeder = spawn(
       process.execPath,
       [
+        ...CLI_NODE_FLAGS,
         process.argv[1]!,
         'seed',
         torrentPath,
@@ -90,10 +92,10 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
       }
     }
     succeeded = true;
-    say(
-      `demo: all ${files.length} files verified byte for byte; the download is in ${join(output, 'demo-content')}`,
-    );
-    if (!options.keep) say('demo: (temporary folder; it is removed now — pass --keep to keep it)');
+    say(`demo: all ${files.length} files verified byte for byte against the originals`);
+    if (options.keep !== false) {
+      say(`demo: the download is in ${join(output, 'demo-content')} (remove it with rm -r ${root})`);
+    }
     return ExitCode.ok;
   } finally {
     if (seeder && seeder.exitCode === null) {
