@@ -20,3 +20,24 @@ export function parseAddress(text: string): PeerAddress | undefined {
   if (isIP(host) === 0 || port < 1 || port > 65535) return undefined;
   return { host, port };
 }
+
+/** The address's bytes as BEP 10 `yourip` wants them: 4 for IPv4, 16 for IPv6; undefined if not a literal. */
+export function addressBytes(host: string): Uint8Array | undefined {
+  const family = isIP(host);
+  if (family === 4) return Uint8Array.from(host.split('.').map(Number));
+  if (family !== 6) return undefined;
+  const [head = '', tail = ''] = host.split('::');
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').flatMap(groupBytes));
+  const front = parse(head);
+  const back = host.includes('::') ? parse(tail) : [];
+  const bytes = new Uint8Array(16);
+  bytes.set(front, 0);
+  bytes.set(back, 16 - back.length);
+  return bytes;
+}
+
+function groupBytes(group: string): number[] {
+  if (group.includes('.')) return group.split('.').map(Number); // IPv4-mapped tail
+  const value = Number.parseInt(group, 16);
+  return [value >> 8, value & 0xff];
+}

@@ -1,3 +1,4 @@
+import { addressBytes } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
@@ -34,6 +35,12 @@ export interface PeerHandlerOptions {
   port: number;
   uploadSlots?: number;
   clientName?: string;
+}
+
+/** BEP 10 `yourip`: tells the peer the address we see it at (helps it learn its external address). */
+function yourIp(host: string): { yourip?: Uint8Array } {
+  const bytes = addressBytes(host);
+  return bytes ? { yourip: bytes } : {};
 }
 
 const CHOKE_INTERVAL_MS = 10_000;
@@ -109,6 +116,7 @@ export class SessionPeerHandler {
         v: this.#options.clientName ?? 'Lodestone 0.1.0',
         ...(this.#options.port > 0 ? { p: this.#options.port } : {}),
         reqq: this.#uploader.maxQueuedRequests,
+        ...yourIp(connection.address.host),
         metadataSize: meta.infoBytes.length,
       });
       connection.send({ type: 'extended', id: 0, payload });

@@ -14,6 +14,7 @@ import { encode } from '../../src/bencode/index.js';
 import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import type { TorrentSession } from '../../src/session/torrent-session.js';
+import { decodeExtensionHandshake } from '../../src/wire/index.js';
 import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
 
 const PIECE = 64 * 1024;
@@ -65,8 +66,14 @@ async function unchokedClient(): Promise<ScriptedClient> {
 }
 
 describe('hostile requests to a seeder', () => {
-  test('a valid request is served', async () => {
+  test('a valid request is served; the extension handshake tells the peer its address (yourip)', async () => {
     const client = await unchokedClient();
+    const handshake = await client.waitFor((m) => m.type === 'extended' && m.id === 0);
+    assert.ok(handshake.type === 'extended');
+    const extension = decodeExtensionHandshake(handshake.payload);
+    assert.deepEqual([...(extension.yourip ?? [])], [127, 0, 0, 6]);
+    assert.equal(extension.reqq, 2000);
+    assert.equal(extension.metadataSize, meta.infoBytes.length);
     client.send({ type: 'request', index: 3, begin: 16384, length: 16384 });
     const piece = await client.waitFor((m) => m.type === 'piece');
     assert.ok(
