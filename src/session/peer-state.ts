@@ -34,8 +34,6 @@ export class PeerState {
   clientName: string | undefined;
   /** Extension ids the peer assigned (BEP 10 `m`), by extension name. */
   readonly extensionIds = new Map<string, number>();
-  /** The peer sent have-all/have-none or a bitfield; later ones are a protocol violation. */
-  sentAvailability = false;
 
   constructor(connection: PeerConnection, pieceCount: number) {
     this.connection = connection;

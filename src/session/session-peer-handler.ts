@@ -149,8 +149,6 @@ export class SessionPeerHandler {
           this.#strike(peer, 'have for a piece out of range', true);
           return;
         }
-        // BEP 3: a bitfield may only come first, so after a have one is a violation.
-        peer.sentAvailability = true;
         this.#downloader.onHave(peer, message.index);
         return;
       case 'bitfield':
@@ -203,10 +201,8 @@ export class SessionPeerHandler {
 
   #onBitfield(peer: PeerState, bits: Uint8Array): void {
     const pieceCount = this.#session.meta.pieceCount;
-    if (peer.sentAvailability) {
-      this.#strike(peer, 'bitfield after a bitfield or have (BEP 3: only as the first message)', true);
-      return;
-    }
+    // BEP 3 sends a bitfield only first, but aria2 sends its bitfield again mid-connection;
+    // like libtorrent we take a later one as the peer's new availability rather than drop it.
     if (bits.length !== Math.ceil(pieceCount / 8)) {
       this.#strike(peer, 'bitfield of the wrong length', true);
       return;
@@ -215,7 +211,6 @@ export class SessionPeerHandler {
       this.#strike(peer, 'bitfield with spare bits set', true);
       return;
     }
-    peer.sentAvailability = true;
     this.#downloader.onBitfield(peer, new Bitfield(pieceCount, bits));
   }
 
