@@ -138,7 +138,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       case 'have':
         // A dialled peer whose handshake has not arrived yet gets our availability as the
         // bitfield sent on its handshake, which will include this piece: a have now would come
-        // before that bitfield, which BEP 3 forbids (and which we drop a peer for).
+        // before that bitfield, which BEP 3 forbids (and strict clients drop a peer for).
         if (this.remoteHandshake === undefined) return;
         break;
     }
