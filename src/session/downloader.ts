@@ -3,7 +3,7 @@ import type { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
 import { HashBlame } from './hash-blame.js';
-import { blockKey, type PeerState } from './peer-state.js';
+import { blockBeginOf, blockIndexOf, blockKey, type PeerState, requestedBlockLength } from './peer-state.js';
 import type { PieceAssembler } from './piece-assembler.js';
 
 export interface DownloaderOptions {
@@ -134,8 +134,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   onPiece(peer: PeerState, index: number, begin: number, block: Uint8Array): void {
     const key = blockKey(index, begin);
-    const request = peer.requests.get(key);
-    if (!request || request.length !== block.length) {
+    if (!peer.requests.has(key) || block.length !== requestedBlockLength(this.#meta, index, begin)) {
       // Unrequested (or cancelled before it arrived): harmless in endgame, suspicious in bulk.
       this.#wastedBytes += block.length;
       return;
@@ -184,7 +183,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     const now = this.#now();
     connection.batch(() => {
       for (const pick of picks) {
-        peer.requests.set(blockKey(pick.index, pick.begin), { ...pick, sentAt: now });
+        peer.requests.set(blockKey(pick.index, pick.begin), now);
         connection.send({ type: 'request', index: pick.index, begin: pick.begin, length: pick.length });
       }
     });
@@ -196,19 +195,16 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     for (const peer of this.#peers.values()) {
       if (peer.requests.size > 0 && now - peer.lastPieceAt > this.#snubTimeoutMs) peer.snubbed = true;
       let timedOut = false;
-      for (const [key, request] of peer.requests) {
-        const limit = this.#picker.inEndgame ? this.#requestTimeoutMs / 3 : this.#requestTimeoutMs;
-        if (now - request.sentAt > limit) {
-          peer.requests.delete(key);
-          this.#picker.requestCancelled(request.index, request.begin, peer.key);
-          peer.connection.send({
-            type: 'cancel',
-            index: request.index,
-            begin: request.begin,
-            length: request.length,
-          });
-          timedOut = true;
-        }
+      const limit = this.#picker.inEndgame ? this.#requestTimeoutMs / 3 : this.#requestTimeoutMs;
+      for (const [key, sentAt] of peer.requests) {
+        if (now - sentAt <= limit) continue;
+        const index = blockIndexOf(key);
+        const begin = blockBeginOf(key);
+        peer.requests.delete(key);
+        this.#picker.requestCancelled(index, begin, peer.key);
+        const length = requestedBlockLength(this.#meta, index, begin);
+        peer.connection.send({ type: 'cancel', index, begin, length });
+        timedOut = true;
       }
       if (timedOut) peer.snubbed = true;
     }
@@ -233,8 +229,8 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   }
 
   #releaseRequests(peer: PeerState): void {
-    for (const request of peer.requests.values()) {
-      this.#picker.requestCancelled(request.index, request.begin, peer.key);
+    for (const key of peer.requests.keys()) {
+      this.#picker.requestCancelled(blockIndexOf(key), blockBeginOf(key), peer.key);
     }
     peer.requests.clear();
   }

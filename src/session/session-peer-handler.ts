@@ -15,7 +15,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { Downloader } from './downloader.js';
-import { blockKey, type PeerState } from './peer-state.js';
+import { blockKey, type PeerState, requestedBlockLength } from './peer-state.js';
 import type { Uploader } from './uploader.js';
 
 /** What the handler needs of its session (kept narrow so it can be faked in tests). */
@@ -275,10 +275,10 @@ export class SessionPeerHandler {
       this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
       return 'violation';
     }
-    const request = peer.requests.get(blockKey(index, begin));
-    if (request) {
-      if (request.length === length) return 'requested';
-      this.#strike(peer, `sent a block of ${length} bytes for a request of ${request.length}`, true);
+    if (peer.requests.has(blockKey(index, begin))) {
+      const expected = requestedBlockLength(meta, index, begin);
+      if (expected === length) return 'requested';
+      this.#strike(peer, `sent a block of ${length} bytes for a request of ${expected}`, true);
       return 'violation';
     }
     const unrequested = this.#unrequestedOf(peer);
