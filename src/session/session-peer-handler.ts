@@ -270,15 +270,16 @@ export class SessionPeerHandler {
     length: number,
   ): 'requested' | 'unrequested' | 'violation' {
     const meta = this.#session.meta;
-    const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
-    if (index >= meta.pieceCount || begin % BLOCK_SIZE !== 0 || begin + length > pieceLength) {
-      this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
-      return 'violation';
-    }
     if (peer.requests.has(blockKey(index, begin))) {
+      // An answer to our request: it must be exactly the block we asked for.
       const expected = requestedBlockLength(meta, index, begin);
       if (expected === length) return 'requested';
       this.#strike(peer, `sent a block of ${length} bytes for a request of ${expected}`, true);
+      return 'violation';
+    }
+    const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
+    if (index >= meta.pieceCount || begin % BLOCK_SIZE !== 0 || begin + length > pieceLength) {
+      this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
       return 'violation';
     }
     const unrequested = this.#unrequestedOf(peer);
