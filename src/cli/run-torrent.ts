@@ -95,7 +95,6 @@ export async function runTorrent(
       reporter.event('seeding', { seedRatio, seedTimeMs });
       if (seedTimeMs !== undefined) seedTimer = setTimeout(() => resolveOutcome(ExitCode.ok), seedTimeMs);
     });
-    session.on('piece-verified', () => undefined);
     session.once('error', (error) => {
       fatal = error;
       resolveOutcome(ExitCode.failure);

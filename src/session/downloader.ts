@@ -132,14 +132,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.fill(peer);
   }
 
+  /** A block the peer handler matched to one of our outstanding requests (right length). */
   onPiece(peer: PeerState, index: number, begin: number, block: Uint8Array): void {
-    const key = blockKey(index, begin);
-    if (!peer.requests.has(key) || block.length !== requestedBlockLength(this.#meta, index, begin)) {
-      // Unrequested (or cancelled before it arrived): harmless in endgame, suspicious in bulk.
-      this.#wastedBytes += block.length;
-      return;
-    }
-    peer.requests.delete(key);
+    peer.requests.delete(blockKey(index, begin));
     peer.lastPieceAt = this.#now();
     peer.snubbed = false;
     const result = this.#picker.blockReceived(index, begin, peer.key);
@@ -153,6 +148,11 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       if (result.pieceComplete) void this.#verify(index);
     }
     this.fill(peer);
+  }
+
+  /** A block we had not (or no longer) requested: harmless after an endgame cancel, counted as waste. */
+  onUnrequestedBlock(length: number): void {
+    this.#wastedBytes += length;
   }
 
   peerGone(peer: PeerState): void {

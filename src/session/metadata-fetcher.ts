@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { formatAddress, type PeerAddress } from '../address.js';
+import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { LodestoneError } from '../errors.js';
 import { parseInfoDictionary } from '../metainfo/index.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
@@ -300,7 +300,8 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       this.emit('metadata-rejected', { peers: verdict.contributors });
       for (const key of verdict.contributors) {
         if (assembly.isSuspect(key)) {
-          this.#book.ban(key.replace(/^\[?(.*?)\]?:\d+$/, '$1'));
+          const host = parseAddress(key)?.host;
+          if (host !== undefined) this.#book.ban(host);
           this.#peers.get(key)?.connection.close('sent metadata that does not match the info-hash');
         }
       }

@@ -161,9 +161,9 @@ export class SessionPeerHandler {
       }
       case 'piece': {
         const verdict = this.#judgeBlock(peer, message.index, message.begin, message.block.length);
-        if (verdict === 'violation') return;
-        // Unrequested blocks too: the downloader counts them as wasted and drops them.
-        this.#downloader.onPiece(peer, message.index, message.begin, message.block);
+        if (verdict === 'requested')
+          this.#downloader.onPiece(peer, message.index, message.begin, message.block);
+        else if (verdict === 'unrequested') this.#downloader.onUnrequestedBlock(message.block.length);
         return;
       }
       case 'cancel':

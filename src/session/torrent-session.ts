@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { formatAddress, type PeerAddress } from '../address.js';
+import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
@@ -249,7 +249,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
   ban(key: string, reason: string): void {
     const peer = this.peers.get(key);
-    const host = peer?.connection.address.host ?? key.replace(/^\[?(.*?)\]?:\d+$/, '$1');
+    const host = peer?.connection.address.host ?? parseAddress(key)?.host;
+    if (host === undefined) return;
     // Already banned and gone (several pieces can convict the same liar): nothing new to say.
     if (!peer && this.#book.isBanned(host)) return;
     this.#book.ban(host);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -182,7 +182,7 @@ function seederFailed(code: number | null): LodestoneError {
 
 async function sameContent(a: string, b: string): Promise<boolean> {
   const digest = async (path: string): Promise<string> => {
-    const hash = (await import('node:crypto')).createHash('sha256');
+    const hash = createHash('sha256');
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
     return hash.digest('hex');
   };

@@ -27,12 +27,10 @@ export async function downloadCommand(source: string, options: DownloadOptions):
   const seed = options.seed === true || options.seedRatio !== undefined || options.seedTime !== undefined;
   try {
     await client.listen();
-    let meta = loaded.kind === 'torrent' ? loaded.meta : undefined;
-    let discovered: Awaited<ReturnType<typeof fetchMetadata>>['peers'] = [];
-    if (loaded.kind === 'magnet') {
-      ({ meta, peers: discovered } = await fetchMetadata(client, loaded.link, options, reporter));
-    }
-    if (!meta) throw new LodestoneError('LODESTONE_ERR_METADATA', 'no metadata');
+    const { meta, peers: discovered } =
+      loaded.kind === 'torrent'
+        ? { meta: loaded.meta, peers: [] }
+        : await fetchMetadata(client, loaded.link, options, reporter);
     if (meta.announceTiers.length === 0 && (options.peer ?? []).length === 0 && discovered.length === 0) {
       throw new LodestoneError(
         'LODESTONE_ERR_NO_PEER_SOURCE',

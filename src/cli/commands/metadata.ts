@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { buildTorrentFile, Client, LodestoneError } from '../../index.js';
 import { ExitCode } from '../exit-codes.js';
+import { parsePort } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { loadSource } from '../source.js';
 import { fetchMetadata } from './fetch-metadata.js';
@@ -23,7 +24,7 @@ export async function metadataCommand(source: string, options: MetadataOptions):
     throw new LodestoneError('LODESTONE_ERR_USAGE', 'metadata needs a magnet link');
   const reporter = new Reporter(chooseMode(options));
   const client = new Client({
-    port: Number(options.port),
+    port: parsePort(options.port),
     ...(options.bind ? { bindAddress: options.bind } : {}),
   });
   try {
