@@ -65,12 +65,13 @@ export class Client {
               createTrackerClient(url, { http: { localAddress }, udp: { localAddress } }),
           };
     this.peerId = options.peerId ?? generatePeerId();
-    // One core stays with the main thread (sockets, disk); SHA-1 at ~1.6 GB/s per
-    // core outruns the network with the rest.
+    // Only checking existing data (start of a resumed download or a seed) uses
+    // the pool, so its threads start on demand and end when idle; downloaded
+    // pieces are hashed incrementally as blocks arrive (PieceAssembler). One
+    // core stays with the main thread (sockets, disk).
     this.#hashPool = new HashPool({
       workers: options.hashWorkers ?? Math.max(1, availableParallelism() - 1),
     });
-    this.#hashPool.warmUp();
   }
 
   /** The port we listen on (0 before `listen` or when not listening). */

@@ -156,7 +156,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       // Partial pieces live in RAM until verified: bound them by bytes, not count.
       maxPartialPieces: Math.max(4, Math.min(64, Math.floor(this.#memoryBudget / 2 / meta.pieceLength))),
     });
-    this.#assembler = new PieceAssembler(meta, hashPool, storage);
+    this.#assembler = new PieceAssembler(meta, storage);
     this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
       pendingWriteLimit: this.#memoryBudget / 2,
     });

@@ -17,6 +17,11 @@ export interface HashPoolOptions {
   workers?: number;
   /** Worker script; only tests and custom builds need to change it. @default ./hash-worker.js */
   workerUrl?: URL;
+  /**
+   * A worker idle this long is ended (a thread's V8 heap is ~10 MB of RSS);
+   * the next job starts a new one. @default 10000
+   */
+  idleTimeoutMs?: number;
 }
 
 interface Job {
@@ -38,6 +43,7 @@ interface WorkerSlot {
   /** Reusable shared buffers of this worker (at most PIPELINE_DEPTH). */
   freeSlabs: SharedArrayBuffer[];
   lastError?: unknown;
+  idleTimer?: NodeJS.Timeout | undefined;
 }
 
 /** Synchronous SHA-1 over blocks in order, for small inputs where a thread hop costs more than it saves. */
@@ -69,6 +75,7 @@ export function sha1(blocks: readonly Uint8Array[]): Buffer {
 export class HashPool {
   readonly size: number;
   readonly #workerUrl: URL;
+  readonly #idleTimeoutMs: number;
   readonly #slots: WorkerSlot[] = [];
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -78,6 +85,12 @@ export class HashPool {
     const requested = options.workers ?? availableParallelism();
     this.size = Math.max(1, Math.floor(Number.isFinite(requested) ? requested : 1));
     this.#workerUrl = options.workerUrl ?? new URL('./hash-worker.js', import.meta.url);
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+  }
+
+  /** Live worker threads (started lazily or by warmUp, ended when idle). */
+  get workerCount(): number {
+    return this.#slots.length;
   }
 
   /**
@@ -120,6 +133,7 @@ export class HashPool {
     for (const job of this.#queue.splice(0)) job.reject(error);
     const slots = this.#slots.splice(0);
     for (const slot of slots) {
+      clearTimeout(slot.idleTimer);
       for (const { job } of slot.inFlight.values()) job.reject(error);
       slot.inFlight.clear();
     }
@@ -182,6 +196,8 @@ export class HashPool {
       request = { id, buffer: slab, offset: 0, length: job.length };
     }
     if (slot.inFlight.size === 0) slot.worker.ref();
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     slot.inFlight.set(id, { job, slab });
     slot.worker.postMessage(request);
   }
@@ -211,6 +227,17 @@ export class HashPool {
     if (entry.slab) this.#returnSlab(slot, entry.slab);
     entry.job.resolve(digest);
     this.#pump();
+    if (slot.inFlight.size === 0 && !this.#destroyed) this.#retireWhenIdle(slot);
+  }
+
+  #retireWhenIdle(slot: WorkerSlot): void {
+    slot.idleTimer = setTimeout(() => {
+      const index = this.#slots.indexOf(slot);
+      if (index < 0 || slot.inFlight.size > 0) return;
+      this.#slots.splice(index, 1); // before terminate(): its exit is then not a crash
+      void slot.worker.terminate();
+    }, this.#idleTimeoutMs);
+    slot.idleTimer.unref();
   }
 
   #onExit(slot: WorkerSlot, code: number): void {

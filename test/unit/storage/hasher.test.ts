@@ -123,6 +123,21 @@ describe('HashPool', () => {
     }
   });
 
+  test('an idle worker ends, and the next job starts a new one', async () => {
+    const pool = new HashPool({ workers: 1, idleTimeoutMs: 50 });
+    try {
+      assert.equal(pool.workerCount, 0, 'no thread before the first job');
+      await pool.hash([Buffer.from('first')]);
+      assert.equal(pool.workerCount, 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(pool.workerCount, 0, 'the idle thread ended');
+      assert.deepEqual(await pool.hash([Buffer.from('again')]), reference([Buffer.from('again')]));
+      assert.equal(pool.workerCount, 1);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
   test('default size is at least one worker', () => {
     assert.ok(new HashPool().size >= 1);
     assert.equal(new HashPool({ workers: 0 }).size, 1);
