@@ -24,7 +24,13 @@ export {
   supportsExtensionProtocol,
   supportsFastExtension,
 } from './handshake.js';
-export { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from './message-codec.js';
+export {
+  encodeHaves,
+  encodeMessage,
+  encodePieceHeader,
+  encodeRequests,
+  PIECE_HEADER_LENGTH,
+} from './message-codec.js';
 export { MessageDecoder, type MessageDecoderOptions } from './message-decoder.js';
 export {
   bitfieldMessageLength,

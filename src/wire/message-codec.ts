@@ -79,6 +79,38 @@ export function encodeMessage(message: Message): Buffer {
 }
 
 /**
+ * `have` messages for several pieces back to back in one buffer, so a burst of
+ * verified pieces costs one socket write.
+ */
+export function encodeHaves(indexes: readonly number[]): Buffer {
+  const out = Buffer.allocUnsafe(indexes.length * 9);
+  for (let i = 0; i < indexes.length; i++) {
+    const at = i * 9;
+    out.writeUInt32BE(5, at);
+    out[at + LENGTH_PREFIX] = MessageId.have;
+    out.writeUInt32BE(checkUint32(indexes[i]!, 'piece index'), at + LENGTH_PREFIX + 1);
+  }
+  return out;
+}
+
+/** `request` messages for several blocks back to back in one buffer (one socket write per batch). */
+export function encodeRequests(
+  requests: readonly { index: number; begin: number; length: number }[],
+): Buffer {
+  const out = Buffer.allocUnsafe(requests.length * 17);
+  for (let i = 0; i < requests.length; i++) {
+    const { index, begin, length } = requests[i]!;
+    const at = i * 17;
+    out.writeUInt32BE(13, at);
+    out[at + LENGTH_PREFIX] = MessageId.request;
+    out.writeUInt32BE(checkUint32(index, 'piece index'), at + LENGTH_PREFIX + 1);
+    out.writeUInt32BE(checkUint32(begin, 'block offset'), at + LENGTH_PREFIX + 5);
+    out.writeUInt32BE(checkUint32(length, 'block length'), at + LENGTH_PREFIX + 9);
+  }
+  return out;
+}
+
+/**
  * The 13 bytes that precede a block in a `piece` message (length prefix, id, index, begin), so a
  * sender can write the header and then the block buffer it already holds, copying nothing.
  */

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WireError } from '../../../src/errors.js';
 import {
+  encodeHaves,
   encodeMessage,
   encodePieceHeader,
+  encodeRequests,
   MessageDecoder,
   PIECE_HEADER_LENGTH,
 } from '../../../src/wire/message-codec.js';
@@ -49,6 +51,25 @@ describe('encodeMessage', () => {
     assert.equal(header.length, PIECE_HEADER_LENGTH);
     assert.deepEqual(header, whole.subarray(0, PIECE_HEADER_LENGTH));
     assert.deepEqual(concat([header, block]), new Uint8Array(whole));
+  });
+
+  test('encodeHaves and encodeRequests are the single messages back to back', () => {
+    const haves = [0, 7, 0xffffffff];
+    assert.deepEqual(
+      new Uint8Array(encodeHaves(haves)),
+      concat(haves.map((index) => encodeMessage({ type: 'have', index }))),
+    );
+    const requests = [
+      { index: 0, begin: 0, length: 16384 },
+      { index: 3, begin: 49152, length: 1000 },
+    ];
+    assert.deepEqual(
+      new Uint8Array(encodeRequests(requests)),
+      concat(requests.map((request) => encodeMessage({ type: 'request', ...request }))),
+    );
+    assert.equal(encodeHaves([]).length, 0);
+    assert.throws(() => encodeHaves([-1]), WireError);
+    assert.throws(() => encodeRequests([{ index: 0, begin: 0.5, length: 1 }]), WireError);
   });
 
   test('values that do not fit the wire are WireErrors', () => {

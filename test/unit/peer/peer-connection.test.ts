@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { PeerConnection } from '../../../src/peer/peer-connection.js';
+import { encodeHaves, encodeMessage, encodeRequests, HANDSHAKE_LENGTH } from '../../../src/wire/index.js';
+import type { Handshake } from '../../../src/wire/types.js';
+
+const handshake: Handshake = {
+  reserved: new Uint8Array(8),
+  infoHash: new Uint8Array(20).fill(1),
+  peerId: new Uint8Array(20).fill(2),
+};
+
+/** A PeerConnection (inbound, handshake done) and the raw socket of the other end, on loopback. */
+async function connectedPair(): Promise<{ connection: PeerConnection; remote: Socket; received: Buffer[] }> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const accepted = once(server, 'connection');
+  const remote = connect(port, '127.0.0.1');
+  const [socket] = (await accepted) as [Socket];
+  server.close();
+  const received: Buffer[] = [];
+  remote.on('data', (chunk: Buffer) => received.push(chunk));
+  const connection = new PeerConnection({
+    socket,
+    address: { host: '127.0.0.1', port },
+    direction: 'inbound',
+    localHandshake: handshake,
+    remoteHandshake: handshake,
+  });
+  return { connection, remote, received };
+}
+
+async function waitForBytes(received: Buffer[], length: number): Promise<Buffer> {
+  for (let i = 0; i < 200; i++) {
+    const all = Buffer.concat(received);
+    if (all.length >= length) return all;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`only ${Buffer.concat(received).length} of ${length} bytes arrived`);
+}
+
+describe('PeerConnection: coalesced haves', () => {
+  let pair: Awaited<ReturnType<typeof connectedPair>>;
+  before(async () => {
+    pair = await connectedPair();
+    await waitForBytes(pair.received, HANDSHAKE_LENGTH);
+    pair.received.length = 0;
+  });
+  after(() => {
+    pair.connection.close();
+    pair.remote.destroy();
+  });
+
+  test('haves sent in a burst leave in one write, soon after', async () => {
+    const { connection, received } = pair;
+    for (const index of [3, 1, 4]) connection.send({ type: 'have', index });
+    assert.equal(received.length, 0);
+    const started = Date.now();
+    const bytes = await waitForBytes(received, 27);
+    assert.ok(Date.now() - started < 1000, 'flushed by its timer');
+    assert.deepEqual(bytes, encodeHaves([3, 1, 4]));
+    assert.equal(received.length, 1, 'one chunk: one write');
+    received.length = 0;
+  });
+
+  test('a pending have goes out before the next message, in order', async () => {
+    const { connection, received } = pair;
+    connection.send({ type: 'have', index: 9 });
+    const requests = [{ index: 2, begin: 16384, length: 16384 }];
+    connection.sendRequests(requests);
+    connection.send({ type: 'interested' });
+    const expected = Buffer.concat([
+      encodeHaves([9]),
+      encodeRequests(requests),
+      encodeMessage({ type: 'interested' }),
+    ]);
+    assert.deepEqual(await waitForBytes(received, expected.length), expected);
+    // Nothing is sent twice when the coalescing timer would have fired.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    assert.equal(Buffer.concat(received).length, expected.length);
+  });
+});
