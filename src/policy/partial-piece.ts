@@ -6,6 +6,13 @@ export const BlockState = {
 } as const;
 
 /**
+ * Who a block is requested from: one peer id in the common case (stored as
+ * the string itself, so a request allocates nothing), an array only when
+ * endgame asks a second peer.
+ */
+export type Requesters = string | string[] | undefined;
+
+/**
  * A piece we started: for each block whether it is unrequested, requested
  * (and from which peers: more than one only in endgame) or received.
  */
@@ -14,7 +21,7 @@ export class PartialPiece {
   readonly blockCount: number;
   readonly state: Uint8Array;
   /** Peer ids a block is requested from (undefined unless state is Requested). */
-  readonly requesters: (string[] | undefined)[];
+  readonly #requesters: Requesters[];
   received = 0;
   requested = 0;
   /** No block below this is in state None: a scan hint, reset when a block goes back. */
@@ -24,7 +31,7 @@ export class PartialPiece {
     this.index = index;
     this.blockCount = blockCount;
     this.state = new Uint8Array(blockCount);
-    this.requesters = new Array(blockCount);
+    this.#requesters = new Array(blockCount);
   }
 
   get unrequested(): number {
@@ -36,19 +43,36 @@ export class PartialPiece {
     return this.received + this.requested;
   }
 
+  requesterCount(block: number): number {
+    const requesters = this.#requesters[block];
+    return requesters === undefined ? 0 : typeof requesters === 'string' ? 1 : requesters.length;
+  }
+
+  isRequestedBy(block: number, peerId: string): boolean {
+    const requesters = this.#requesters[block];
+    return typeof requesters === 'string' ? requesters === peerId : (requesters?.includes(peerId) ?? false);
+  }
+
+  /** Calls `fn` for each (block, requester) pair. */
+  forEachRequest(fn: (block: number, peerId: string) => void): void {
+    for (let block = 0; block < this.blockCount; block++)
+      forEachId(this.#requesters[block], (id) => fn(block, id));
+  }
+
   /** Marks block `block` requested from `peerId`; false if that peer already has it requested. */
   request(block: number, peerId: string): boolean {
     const state = this.state[block];
     if (state === BlockState.Received) return false;
     if (state === BlockState.None) {
       this.state[block] = BlockState.Requested;
-      this.requesters[block] = [peerId];
+      this.#requesters[block] = peerId;
       this.requested++;
       return true;
     }
-    const list = this.requesters[block]!;
-    if (list.includes(peerId)) return false;
-    list.push(peerId);
+    if (this.isRequestedBy(block, peerId)) return false;
+    const requesters = this.#requesters[block]!;
+    if (typeof requesters === 'string') this.#requesters[block] = [requesters, peerId];
+    else requesters.push(peerId);
     return true;
   }
 
@@ -57,27 +81,33 @@ export class PartialPiece {
    * back to None (nobody else asked for it).
    */
   release(block: number, peerId: string): boolean {
-    if (this.state[block] !== BlockState.Requested) return false;
-    const list = this.requesters[block]!;
-    const at = list.indexOf(peerId);
-    if (at < 0) return false;
-    list.splice(at, 1);
-    if (list.length > 0) return false;
+    if (this.state[block] !== BlockState.Requested || !this.isRequestedBy(block, peerId)) return false;
+    const requesters = this.#requesters[block]!;
+    if (typeof requesters !== 'string' && requesters.length > 1) {
+      requesters.splice(requesters.indexOf(peerId), 1);
+      if (requesters.length === 1) this.#requesters[block] = requesters[0];
+      return false;
+    }
     this.state[block] = BlockState.None;
-    this.requesters[block] = undefined;
+    this.#requesters[block] = undefined;
     this.requested--;
     if (block < this.firstFree) this.firstFree = block;
     return true;
   }
 
-  /** Marks `block` received; returns who else had it requested (before clearing them). */
-  receive(block: number): { wasNone: boolean; requesters: string[] } {
-    const state = this.state[block];
-    const requesters = this.requesters[block] ?? [];
-    if (state === BlockState.Requested) this.requested--;
+  /** Marks `block` received; returns who had it requested (before clearing them). */
+  receive(block: number): Requesters {
+    const requesters = this.#requesters[block];
+    if (this.state[block] === BlockState.Requested) this.requested--;
     this.state[block] = BlockState.Received;
-    this.requesters[block] = undefined;
+    this.#requesters[block] = undefined;
     this.received++;
-    return { wasNone: state === BlockState.None, requesters };
+    return requesters;
   }
+}
+
+export function forEachId(requesters: Requesters, fn: (id: string) => void): void {
+  if (requesters === undefined) return;
+  if (typeof requesters === 'string') fn(requesters);
+  else for (const id of requesters) fn(id);
 }

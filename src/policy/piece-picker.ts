@@ -20,9 +20,27 @@ export interface BlockReceipt {
   duplicate: boolean;
   /** Every block of the piece has arrived: time to verify it. */
   pieceComplete: boolean;
-  /** Other peers the block was requested from (endgame): send them a cancel. */
-  otherRequesters: string[];
+  /** Other peers the block was requested from (endgame): send them a cancel. Read-only. */
+  readonly otherRequesters: readonly string[];
 }
+
+// Shared, never-mutated receipts: the common outcomes allocate nothing per block.
+const NONE: readonly string[] = Object.freeze([]);
+const DUPLICATE: BlockReceipt = Object.freeze({
+  duplicate: true,
+  pieceComplete: false,
+  otherRequesters: NONE,
+});
+const ACCEPTED: BlockReceipt = Object.freeze({
+  duplicate: false,
+  pieceComplete: false,
+  otherRequesters: NONE,
+});
+const COMPLETED: BlockReceipt = Object.freeze({
+  duplicate: false,
+  pieceComplete: true,
+  otherRequesters: NONE,
+});
 
 export interface PiecePickerOptions {
   pieceCount: number;
@@ -178,16 +196,22 @@ export class PiecePicker {
   blockReceived(index: number, begin: number, peerId: string): BlockReceipt {
     const partial = this.#partials.get(index);
     const block = this.#blockAt(index, begin);
-    if (!partial || block === undefined || partial.state[block] === BlockState.Received) {
-      return { duplicate: true, pieceComplete: false, otherRequesters: [] };
-    }
-    const { wasNone, requesters } = partial.receive(block);
-    if (wasNone) this.#unrequested--;
+    if (!partial || block === undefined || partial.state[block] === BlockState.Received) return DUPLICATE;
+    if (partial.state[block] === BlockState.None) this.#unrequested--;
+    const requesters = partial.receive(block);
+    const complete = partial.received === partial.blockCount;
+    if (requesters === undefined) return complete ? COMPLETED : ACCEPTED;
     const key = this.#key(index, block);
+    if (typeof requesters === 'string') {
+      this.#peerRequests.get(requesters)?.delete(key);
+      if (requesters === peerId) return complete ? COMPLETED : ACCEPTED;
+      return { duplicate: false, pieceComplete: complete, otherRequesters: [requesters] };
+    }
+    // Endgame: several peers had it requested; the others get a cancel.
     for (const id of requesters) this.#peerRequests.get(id)?.delete(key);
     return {
       duplicate: false,
-      pieceComplete: partial.received === partial.blockCount,
+      pieceComplete: complete,
       otherRequesters: requesters.filter((id) => id !== peerId),
     };
   }
@@ -252,8 +276,7 @@ export class PiecePicker {
       for (const partial of started) {
         for (let block = 0; block < partial.blockCount; block++) {
           if (out.length >= count) return;
-          const requesters = partial.requesters[block];
-          if (requesters?.length !== level || requesters.includes(peer.id)) continue;
+          if (partial.requesterCount(block) !== level || partial.isRequestedBy(block, peer.id)) continue;
           partial.request(block, peer.id);
           this.#track(peer.id, partial.index, block);
           out.push(this.#request(partial.index, block));
@@ -308,10 +331,9 @@ export class PiecePicker {
   /** Forgets a partial piece, every request for its blocks, and its unrequested blocks' count. */
   #dropPartial(partial: PartialPiece): void {
     this.#unrequested -= partial.unrequested;
-    partial.requesters.forEach((requesters, block) => {
-      const key = this.#key(partial.index, block);
-      for (const id of requesters ?? []) this.#peerRequests.get(id)?.delete(key);
-    });
+    partial.forEachRequest((block, id) =>
+      this.#peerRequests.get(id)?.delete(this.#key(partial.index, block)),
+    );
     this.#partials.delete(partial.index);
   }
 

@@ -219,7 +219,7 @@ describe('PiecePicker: endgame', () => {
     const [first] = d;
     const receipt = picker.blockReceived(first!.index, first!.begin, 'b');
     assert.equal(receipt.duplicate, false);
-    assert.deepEqual(receipt.otherRequesters.sort(), ['a', 'd']);
+    assert.deepEqual([...receipt.otherRequesters].sort(), ['a', 'd']);
     assert.equal(picker.blockReceived(first!.index, first!.begin, 'a').duplicate, true);
   });
 
