@@ -3,7 +3,7 @@ import type { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
 import { HashBlame } from './hash-blame.js';
-import { blockBeginOf, blockIndexOf, blockKey, type PeerState, requestedBlockLength } from './peer-state.js';
+import { BlockKeys, type PeerState, requestedBlockLength } from './peer-state.js';
 import type { PieceAssembler } from './piece-assembler.js';
 
 export interface DownloaderOptions {
@@ -27,6 +27,17 @@ export interface DownloaderEvents {
 }
 
 const MIN_QUEUE = 8;
+/**
+ * libtorrent's trust points, for pieces several peers filled: each verified
+ * piece earns its contributors a point (up to TRUST_CAP), each failed one
+ * costs them TRUST_FAILURE_COST. A contributor at TRUST_BAN_AT or below that
+ * is less trusted than another contributor of the same failed piece is
+ * banned: it ends the loop where a fast liar's blocks make a shared piece
+ * fail again and again, without banning a peer we cannot tell apart.
+ */
+const TRUST_CAP = 8;
+const TRUST_FAILURE_COST = 2;
+const TRUST_BAN_AT = -7;
 /** Blocks a pipeline may fall below its depth before it is topped up. */
 const REFILL_BATCH = 16;
 const MAX_QUEUE = 500;
@@ -48,6 +59,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   readonly #snubTimeoutMs: number;
   readonly #maxHashFailures: number;
   readonly #now: () => number;
+  /** Request times are kept relative to this, so they stay small integers. */
+  readonly #epoch: number;
+  readonly #keys: BlockKeys;
   readonly #verifying = new Set<number>();
   readonly #blame = new HashBlame();
   #downloadedBytes = 0;
@@ -72,6 +86,8 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#snubTimeoutMs = options.snubTimeoutMs ?? 60_000;
     this.#maxHashFailures = options.maxHashFailures ?? 3;
     this.#now = options.now ?? Date.now;
+    this.#epoch = this.#now();
+    this.#keys = new BlockKeys(meta);
     this.#finished = picker.missingPieceCount === 0;
   }
 
@@ -134,7 +150,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   /** A block the peer handler matched to one of our outstanding requests (right length). */
   onPiece(peer: PeerState, index: number, begin: number, block: Uint8Array): void {
-    peer.requests.delete(blockKey(index, begin));
+    peer.requests.delete(this.#keys.of(index, begin));
     peer.lastPieceAt = this.#now();
     peer.snubbed = false;
     const result = this.#picker.blockReceived(index, begin, peer.key);
@@ -142,7 +158,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       this.#wastedBytes += block.length;
     } else {
       this.#downloadedBytes += block.length;
-      this.#blame.blockReceived(peer.key, index, begin, block);
+      if (this.#blame.blockReceived(peer.key, index, begin, block)) {
+        this.emit('peer-banned', peer.key, 'sent two different versions of the same block');
+      }
       this.#assembler.addBlock(index, begin, block, peer.key);
       for (const other of result.otherRequesters) this.#cancelAt(other, index, begin, block.length);
       if (result.pieceComplete) void this.#verify(index);
@@ -183,8 +201,8 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     if (want <= 0 || (peer.requests.size > 0 && want < batch)) return;
     const picks = this.#picker.pick({ id: peer.key, has: peer.has }, want);
     if (picks.length === 0) return;
-    const now = this.#now();
-    for (const pick of picks) peer.requests.set(blockKey(pick.index, pick.begin), now);
+    const sentAt = this.#now() - this.#epoch;
+    for (const pick of picks) peer.requests.set(this.#keys.of(pick.index, pick.begin), sentAt);
     connection.sendRequests(picks);
   }
 
@@ -196,9 +214,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       let timedOut = false;
       const limit = this.#picker.inEndgame ? this.#requestTimeoutMs / 3 : this.#requestTimeoutMs;
       for (const [key, sentAt] of peer.requests) {
-        if (now - sentAt <= limit) continue;
-        const index = blockIndexOf(key);
-        const begin = blockBeginOf(key);
+        if (now - this.#epoch - sentAt <= limit) continue;
+        const index = this.#keys.indexOf(key);
+        const begin = this.#keys.beginOf(key);
         peer.requests.delete(key);
         this.#picker.requestCancelled(index, begin, peer.key);
         const length = requestedBlockLength(this.#meta, index, begin);
@@ -212,6 +230,25 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   stop(): void {
     this.#stopped = true;
+  }
+
+  #blameFailure(contributors: readonly string[]): void {
+    const peers = contributors.flatMap((key) => this.#peers.get(key) ?? []);
+    const [only] = peers;
+    // Only a piece from one peer proves who lied; a mixed one starts the watch (smart ban).
+    if (peers.length === 1 && only !== undefined) {
+      if (++only.hashFailures >= this.#maxHashFailures) {
+        this.emit('peer-banned', only.key, `sent ${only.hashFailures} pieces that failed the hash check`);
+      }
+      return;
+    }
+    for (const peer of peers) peer.trust -= TRUST_FAILURE_COST;
+    const mostTrusted = Math.max(...peers.map((peer) => peer.trust));
+    for (const peer of peers) {
+      if (peer.trust <= TRUST_BAN_AT && peer.trust < mostTrusted) {
+        this.emit('peer-banned', peer.key, 'contributed to far more failed pieces than verified ones');
+      }
+    }
   }
 
   #queueDepth(peer: PeerState): number {
@@ -229,7 +266,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   #releaseRequests(peer: PeerState): void {
     for (const key of peer.requests.keys()) {
-      this.#picker.requestCancelled(blockIndexOf(key), blockBeginOf(key), peer.key);
+      this.#picker.requestCancelled(this.#keys.indexOf(key), this.#keys.beginOf(key), peer.key);
     }
     peer.requests.clear();
   }
@@ -237,7 +274,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   #cancelAt(peerKey: string, index: number, begin: number, length: number): void {
     const other = this.#peers.get(peerKey);
     if (!other) return;
-    if (other.requests.delete(blockKey(index, begin))) {
+    if (other.requests.delete(this.#keys.of(index, begin))) {
       other.connection.send({ type: 'cancel', index, begin, length });
     }
   }
@@ -254,6 +291,10 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     if (this.#stopped) return;
     if (outcome.valid === true) {
       this.#picker.pieceVerified(index);
+      for (const key of outcome.contributors) {
+        const peer = this.#peers.get(key);
+        if (peer) peer.trust = Math.min(TRUST_CAP, peer.trust + 1);
+      }
       for (const peer of this.#peers.values()) {
         peer.connection.send({ type: 'have', index });
         if (peer.has.has(index)) {
@@ -272,12 +313,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       const contributors = [...outcome.contributors];
       this.emit('piece-failed', index, contributors);
       this.#blame.pieceFailed(index);
-      const [only] = contributors;
-      // Only a piece from one peer proves who lied; a mixed one starts the watch (smart ban).
-      const peer = contributors.length === 1 && only !== undefined ? this.#peers.get(only) : undefined;
-      if (peer && ++peer.hashFailures >= this.#maxHashFailures) {
-        this.emit('peer-banned', peer.key, `sent ${peer.hashFailures} pieces that failed the hash check`);
-      }
+      this.#blameFailure(contributors);
     } else {
       this.#picker.pieceFailed(index);
       this.emit('fatal', outcome.error);

@@ -37,17 +37,26 @@ export class HashBlame {
     return this.#watched.has(index);
   }
 
-  /** A requested block arrived; `block` is only read during the call. */
-  blockReceived(peer: string, index: number, begin: number, block: Uint8Array): void {
+  /**
+   * A requested block arrived; `block` is only read during the call. Returns
+   * true when `peer` sent this block of a watched piece before with other
+   * bytes: a block's content is fixed by the torrent, so a peer that
+   * contradicts itself lied at least once (no need to wait for the piece to pass,
+   * which a fast liar in endgame can prevent forever).
+   */
+  blockReceived(peer: string, index: number, begin: number, block: Uint8Array): boolean {
     const blocks = this.#watched.get(index);
-    if (!blocks) return;
+    if (!blocks) return false;
     let senders = blocks.get(begin);
     if (!senders) {
       senders = new Map();
       blocks.set(begin, senders);
     }
-    if (!senders.has(peer) && senders.size >= MAX_SENDERS_PER_BLOCK) return;
-    senders.set(peer, { length: block.length, sha1: createHash('sha1').update(block).digest() });
+    const before = senders.get(peer);
+    if (!before && senders.size >= MAX_SENDERS_PER_BLOCK) return false;
+    const version = { length: block.length, sha1: createHash('sha1').update(block).digest() };
+    senders.set(peer, version);
+    return before !== undefined && (before.length !== version.length || !before.sha1.equals(version.sha1));
   }
 
   /**

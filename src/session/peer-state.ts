@@ -2,21 +2,33 @@ import { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 
-const BLOCKS_PER_PIECE_KEY = 4_194_304;
 const BLOCK = 16_384;
 
-export function blockKey(index: number, begin: number): number {
-  // One number per block: pieces have at most 2^22 blocks of 16 KiB (far above
-  // the 256 MiB piece length limit), so the key is unique and exact in a double.
-  return index * BLOCKS_PER_PIECE_KEY + begin / BLOCK;
-}
+/**
+ * One small integer per block of a torrent: piece × blocks-per-piece + block.
+ * Below 2^30 blocks (16 TiB) that is a V8 small integer, so keying a map by
+ * it allocates nothing (a request record per block would otherwise be heap
+ * numbers that outlive young-generation collections). Only meaningful for a
+ * `begin` on the 16 KiB grid inside the piece: check that first.
+ */
+export class BlockKeys {
+  readonly #perPiece: number;
 
-export function blockIndexOf(key: number): number {
-  return Math.floor(key / BLOCKS_PER_PIECE_KEY);
-}
+  constructor(meta: Pick<TorrentMetadata, 'pieceLength'>) {
+    this.#perPiece = Math.ceil(meta.pieceLength / BLOCK);
+  }
 
-export function blockBeginOf(key: number): number {
-  return (key % BLOCKS_PER_PIECE_KEY) * BLOCK;
+  of(index: number, begin: number): number {
+    return index * this.#perPiece + begin / BLOCK;
+  }
+
+  indexOf(key: number): number {
+    return Math.floor(key / this.#perPiece);
+  }
+
+  beginOf(key: number): number {
+    return (key % this.#perPiece) * BLOCK;
+  }
 }
 
 /** Length of the block we request at `begin` of piece `index` (16 KiB but at a piece's end). */
@@ -32,9 +44,10 @@ export class PeerState {
   /** Pieces the peer has that we still need: interest without rescanning the bitfield. */
   usefulPieces = 0;
   /**
-   * Blocks requested from this peer: block key → when it was sent (ms). A
-   * number rather than a record per request: at hundreds in flight per peer,
-   * records outlive young-generation collections and pile up in old space.
+   * Blocks requested from this peer: block key (BlockKeys) → when it was sent
+   * (ms since the downloader started). Small integers both, rather than a
+   * record per request: at hundreds in flight per peer, records outlive
+   * young-generation collections and pile up in old space.
    */
   readonly requests = new Map<number, number>();
   /** Peer's advertised request queue limit (BEP 10 `reqq`). */
@@ -45,6 +58,8 @@ export class PeerState {
   lastPieceAt = Date.now();
   connectedAt = Date.now();
   hashFailures = 0;
+  /** Verified pieces it helped fill minus twice the failed ones (capped; see the Downloader). */
+  trust = 0;
   protocolStrikes = 0;
   snubbed = false;
   clientName: string | undefined;

@@ -15,7 +15,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { Downloader } from './downloader.js';
-import { blockKey, type PeerState, requestedBlockLength } from './peer-state.js';
+import { BlockKeys, type PeerState, requestedBlockLength } from './peer-state.js';
 import type { Uploader } from './uploader.js';
 
 /** What the handler needs of its session (kept narrow so it can be faked in tests). */
@@ -77,6 +77,7 @@ export class SessionPeerHandler {
   readonly #uploader: Uploader;
   readonly #options: PeerHandlerOptions;
   readonly #choker: Choker;
+  readonly #keys: BlockKeys;
   readonly #unrequested = new WeakMap<PeerState, UnrequestedBlocks>();
   #lastChokeAt = 0;
 
@@ -91,6 +92,7 @@ export class SessionPeerHandler {
     this.#uploader = uploader;
     this.#options = options;
     this.#choker = new Choker({ slots: options.uploadSlots ?? 4 });
+    this.#keys = new BlockKeys(session.meta);
   }
 
   onHandshake(peer: PeerState, remote: Handshake): void {
@@ -270,15 +272,16 @@ export class SessionPeerHandler {
     length: number,
   ): 'requested' | 'unrequested' | 'violation' {
     const meta = this.#session.meta;
-    if (peer.requests.has(blockKey(index, begin))) {
+    const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
+    const onGrid = index < meta.pieceCount && begin % BLOCK_SIZE === 0 && begin < pieceLength;
+    if (onGrid && peer.requests.has(this.#keys.of(index, begin))) {
       // An answer to our request: it must be exactly the block we asked for.
       const expected = requestedBlockLength(meta, index, begin);
       if (expected === length) return 'requested';
       this.#strike(peer, `sent a block of ${length} bytes for a request of ${expected}`, true);
       return 'violation';
     }
-    const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
-    if (index >= meta.pieceCount || begin % BLOCK_SIZE !== 0 || begin + length > pieceLength) {
+    if (!onGrid || begin + length > pieceLength) {
       this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
       return 'violation';
     }
