@@ -94,9 +94,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.direction = options.direction;
     this.#socket = options.socket;
     this.#localHandshake = options.localHandshake;
-    this.#decoder = new MessageDecoder(
-      options.pieceCount === undefined ? {} : { pieceCount: options.pieceCount },
-    );
+    // Every consumer copies what it keeps (blocks go into piece buffers), so the decoder may
+    // reuse its memory for the bytes it has to copy.
+    this.#decoder = new MessageDecoder({
+      reuseMemory: true,
+      ...(options.pieceCount === undefined ? {} : { pieceCount: options.pieceCount }),
+    });
     this.#socket.setNoDelay(true);
     if (options.reads) options.reads.attach((chunk) => this.#onData(chunk, true));
     else this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk, false));

@@ -18,12 +18,24 @@ export interface MessageDecoderOptions {
    * bitfield's length if larger; 1 MiB + 1 while the piece count is unknown.
    */
   maxMessageLength?: number;
+  /**
+   * Lets the decoder reuse its own memory for the bytes it copies: the block of a `piece`
+   * message that straddles chunks is then valid only until the next `next()` call, and
+   * `detach()` keeps the unread tail in one buffer reused from call to call. For consumers that
+   * copy what they keep (a session writing blocks into piece buffers): a download then copies
+   * ~16 KiB per read into the same two buffers instead of allocating them.
+   * @default false
+   */
+  reuseMemory?: boolean;
 }
 
 const LENGTH_PREFIX = 4;
 const EMPTY = new Uint8Array(0);
 /** Consumed chunk slots are compacted away once this many pile up at the front of the list. */
 const COMPACT_AFTER = 1024;
+/** Reused buffers start at one block plus headers and are dropped after holding more than this. */
+const REUSED_INITIAL = 16 * 1024 + 64;
+const REUSED_KEPT_MAX = 128 * 1024 + 64;
 
 /**
  * A sans-I/O decoder for the length-prefixed messages that follow the handshake: `push()` the
@@ -51,8 +63,13 @@ export class MessageDecoder implements Iterable<Message> {
   #explicitMax: number | undefined;
   #maxMessageLength: number;
   #failure: WireError | undefined;
+  readonly #reuse: boolean;
+  /** With reuseMemory: where detach() keeps the unread tail, and where straddling blocks are joined. */
+  #carry: Buffer | undefined;
+  #scratch: Buffer | undefined;
 
   constructor(options: MessageDecoderOptions = {}) {
+    this.#reuse = options.reuseMemory ?? false;
     this.#pieceCount = checkCount(options.pieceCount, 'pieceCount');
     this.#explicitMax = checkCount(options.maxMessageLength, 'maxMessageLength');
     this.#maxMessageLength = this.#explicitMax ?? maxMessageLengthFor(this.#pieceCount);
@@ -105,10 +122,38 @@ export class MessageDecoder implements Iterable<Message> {
       this.#offset = 0;
       return;
     }
+    if (this.#reuse) {
+      this.#detachIntoCarry();
+      return;
+    }
     const chunk = this.#chunks[last]!;
     const from = last === this.#first ? this.#offset : 0;
     this.#chunks[last] = Uint8Array.prototype.slice.call(chunk, from);
     if (last === this.#first) this.#offset = 0;
+  }
+
+  /** Gathers every unread byte at the start of the reused carry buffer (moving what is already there). */
+  #detachIntoCarry(): void {
+    const total = this.#buffered;
+    let carry = this.#carry;
+    // A large message (a bitfield) grows it once; a later small tail lets the big one go.
+    const tooBig = carry !== undefined && carry.length > REUSED_KEPT_MAX && total <= REUSED_INITIAL;
+    if (carry === undefined || carry.length < total || tooBig) {
+      carry = Buffer.allocUnsafeSlow(Math.max(total, REUSED_INITIAL));
+    }
+    let written = 0;
+    for (let i = this.#first; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i]!;
+      const from = i === this.#first ? this.#offset : 0;
+      // Uint8Array#set copies as if through a temporary, so moving bytes within the carry is safe.
+      carry.set(from === 0 ? chunk : chunk.subarray(from), written);
+      written += chunk.length - from;
+    }
+    this.#carry = carry;
+    this.#chunks.length = 0;
+    this.#chunks.push(carry.subarray(0, total));
+    this.#first = 0;
+    this.#offset = 0;
   }
 
   *[Symbol.iterator](): Iterator<Message> {
@@ -265,7 +310,7 @@ export class MessageDecoder implements Iterable<Message> {
       this.#discard(count);
       return view;
     }
-    const out = Buffer.allocUnsafe(count);
+    const out = this.#joinBuffer(count);
     let written = 0;
     while (written < count) {
       const chunk = this.#chunks[this.#first]!;
@@ -275,6 +320,21 @@ export class MessageDecoder implements Iterable<Message> {
       this.#discard(part);
     }
     return out;
+  }
+
+  /**
+   * Where a message straddling chunks is joined: a fresh buffer, or with reuseMemory the reused
+   * scratch buffer for a block-sized body (a piece message, consumed before the next call).
+   */
+  #joinBuffer(count: number): Buffer {
+    if (!this.#reuse || count > REUSED_KEPT_MAX) return Buffer.allocUnsafe(count);
+    const head = this.#chunks[this.#first]!;
+    const id = this.#offset < head.length ? head[this.#offset] : this.#peekByte(0);
+    if (id !== MessageId.piece) return Buffer.allocUnsafe(count);
+    if (this.#scratch === undefined || this.#scratch.length < count) {
+      this.#scratch = Buffer.allocUnsafeSlow(Math.max(count, REUSED_INITIAL));
+    }
+    return this.#scratch.subarray(0, count);
   }
 
   #dropHead(): void {

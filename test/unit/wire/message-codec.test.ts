@@ -355,3 +355,30 @@ test('MessageDecoder.detach lets the caller reuse its read buffer', async () => 
   }
   assert.deepEqual(seen, ['have', 'piece true', 'request']);
 });
+
+test('MessageDecoder with reuseMemory: messages consumed at once are intact whatever the read sizes', async () => {
+  const fc = (await import('fast-check')).default;
+  const { encodeMessage, MessageDecoder } = await import('../../../src/wire/index.js');
+  const messages = sampleMessages().filter((message) => message.type !== 'unknown');
+  const expected = messages.map(plain);
+  const stream = Buffer.concat(messages.map((message) => encodeMessage(message)));
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1, maxLength: 30 }), (sizes) => {
+      const decoder = new MessageDecoder({ reuseMemory: true });
+      const readBuffer = Buffer.alloc(40_000);
+      const seen: Message[] = [];
+      let offset = 0;
+      for (let i = 0; offset < stream.length; i++) {
+        const length = stream.copy(readBuffer, 0, offset, offset + sizes[i % sizes.length]!);
+        offset += length;
+        decoder.push(readBuffer.subarray(0, length));
+        // Consumed before the next call, as the session does: copied here.
+        for (let message = decoder.next(); message; message = decoder.next()) seen.push(plain(message));
+        decoder.detach();
+        readBuffer.fill(0xee);
+      }
+      assert.deepEqual(seen, expected);
+    }),
+    { numRuns: 300 },
+  );
+});
