@@ -95,6 +95,10 @@ export class PiecePicker {
   readonly #blocksPerPiece: number;
   /** Blocks of missing pieces in state None (never-started pieces count whole). */
   #unrequested = 0;
+  /** Of those, blocks of missing pieces not started: the rest are free blocks of partial pieces. */
+  #unstarted = 0;
+  /** Reused by #startedPiecesOf: a pick allocates no array and no sort buffer. */
+  readonly #started: PartialPiece[] = [];
 
   constructor(options: PiecePickerOptions) {
     const { pieceCount, pieceLength, totalLength, blockSize = 16384 } = options;
@@ -124,6 +128,7 @@ export class PiecePicker {
     for (let index = 0; index < pieceCount; index++) {
       if (!this.#have.has(index)) this.#unrequested += this.blockCount(index);
     }
+    this.#unstarted = this.#unrequested;
   }
 
   /** Verified pieces. Read-only for callers: change it through pieceVerified(). */
@@ -174,6 +179,15 @@ export class PiecePicker {
   pick(peer: PickerPeer, count: number): BlockRequest[] {
     const out: BlockRequest[] = [];
     if (count <= 0 || this.missingPieceCount === 0) return out;
+    // Nothing to give anyone (every started block asked for, no room to start a piece, not
+    // endgame): the common case once the pipeline is full, answered without looking.
+    if (
+      this.#unrequested === this.#unstarted &&
+      this.#partials.size >= this.maxPartialPieces &&
+      this.#unrequested > 0
+    ) {
+      return out;
+    }
     // (a) finish what is started.
     for (const partial of this.#startedPiecesOf(peer)) {
       if (partial.unrequested > 0) this.#takeFree(partial, peer.id, count, out);
@@ -186,6 +200,7 @@ export class PiecePicker {
       if (index === undefined) break;
       const partial = new PartialPiece(index, this.blockCount(index));
       this.#partials.set(index, partial);
+      this.#unstarted -= partial.blockCount;
       this.#takeFree(partial, peer.id, count, out);
     }
     // (c) endgame: ask this peer too for blocks others are slow to deliver.
@@ -237,7 +252,10 @@ export class PiecePicker {
     if (index < 0 || index >= this.pieceCount || this.#have.has(index)) return;
     const partial = this.#partials.get(index);
     if (partial) this.#dropPartial(partial);
-    else this.#unrequested -= this.blockCount(index);
+    else {
+      this.#unrequested -= this.blockCount(index);
+      this.#unstarted -= this.blockCount(index);
+    }
     this.#have.set(index);
     this.#order.remove(index);
   }
@@ -248,13 +266,24 @@ export class PiecePicker {
     if (!partial) return;
     this.#dropPartial(partial);
     this.#unrequested += partial.blockCount;
+    this.#unstarted += partial.blockCount;
   }
 
   /** Partial pieces the peer has, most advanced first (ties: lower index). */
-  #startedPiecesOf(peer: PickerPeer): PartialPiece[] {
-    const started: PartialPiece[] = [];
-    for (const partial of this.#partials.values()) if (peer.has.has(partial.index)) started.push(partial);
-    return started.sort((a, b) => b.progress - a.progress || a.index - b.index);
+  #startedPiecesOf(peer: PickerPeer): readonly PartialPiece[] {
+    const started = this.#started;
+    started.length = 0;
+    for (const partial of this.#partials.values()) {
+      if (!peer.has.has(partial.index)) continue;
+      // Insertion sort: at most maxPartialPieces entries, and no allocation (Array#sort copies).
+      let at = started.length;
+      while (at > 0 && comesFirst(partial, started[at - 1]!)) {
+        started[at] = started[at - 1]!;
+        at--;
+      }
+      started[at] = partial;
+    }
+    return started;
   }
 
   #takeFree(partial: PartialPiece, peerId: string, count: number, out: BlockRequest[]): void {
@@ -362,6 +391,11 @@ export class PiecePicker {
     const begin = block * this.blockSize;
     return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
   }
+}
+
+/** Most advanced first; ties: lower index. */
+function comesFirst(a: PartialPiece, b: PartialPiece): boolean {
+  return a.progress > b.progress || (a.progress === b.progress && a.index < b.index);
 }
 
 /** Calls `fn` for each set bit below `limit`, skipping zero bytes (sparse bitfields are cheap). */

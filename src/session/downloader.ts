@@ -162,7 +162,8 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         this.emit('peer-banned', peer.key, 'sent two different versions of the same block');
       }
       this.#assembler.addBlock(index, begin, block, peer.key);
-      for (const other of result.otherRequesters) this.#cancelAt(other, index, begin, block.length);
+      const others = result.otherRequesters;
+      for (let i = 0; i < others.length; i++) this.#cancelAt(others[i]!, index, begin, block.length);
       if (result.pieceComplete) void this.#verify(index);
     }
     this.fill(peer);

@@ -192,9 +192,14 @@ export class FileStorage implements Storage {
         async (handle) => {
           let position = range.fileOffset;
           let pending = parts;
-          // writev may write less than asked (rare on regular files); continue with the rest.
+          // A write may write less than asked (rare on regular files); continue with the rest.
           while (pending.length > 0) {
-            const { bytesWritten } = await handle.writev(pending, position);
+            // One buffer (a whole piece, the common case) goes through write(): Node's writev
+            // path costs about twice the main-thread time and three times the latency per call.
+            const only = pending.length === 1 ? pending[0]! : undefined;
+            const { bytesWritten } = only
+              ? await handle.write(only, 0, only.byteLength, position)
+              : await handle.writev(pending, position);
             if (bytesWritten === 0) throw new StorageError(`no progress writing ${path}`, 'LODESTONE_ERR_IO');
             position += bytesWritten;
             pending = new BlockCursor(pending).skip(bytesWritten);

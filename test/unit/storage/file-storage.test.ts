@@ -212,7 +212,7 @@ describe('FileStorage', () => {
   });
 
   describe('error mapping (simulated with a fake file system)', () => {
-    function failingFs(code: string, on: 'open' | 'writev'): FileSystem {
+    function failingFs(code: string, on: 'open' | 'write'): FileSystem {
       const fail = () => Object.assign(new Error(`${code}: simulated`), { code });
       return {
         mkdir: fsPromises.mkdir,
@@ -220,10 +220,10 @@ describe('FileStorage', () => {
         async open(path, flags, mode) {
           if (on === 'open' && flags !== 'r') throw fail();
           const handle = await fsPromises.open(path, flags, mode);
-          if (on === 'writev') {
+          if (on === 'write') {
             return new Proxy(handle, {
               get(target, property) {
-                if (property === 'writev') return async () => Promise.reject(fail());
+                if (property === 'write' || property === 'writev') return async () => Promise.reject(fail());
                 const value = Reflect.get(target, property, target);
                 return typeof value === 'function' ? value.bind(target) : value;
               },
@@ -237,7 +237,7 @@ describe('FileStorage', () => {
     // A real full disk needs a tiny filesystem (root + mount); faking the errno is the portable way.
     test('ENOSPC becomes LODESTONE_ERR_DISK_FULL', async () => {
       const fixture = threeFiles();
-      const storage = new FileStorage(fixture.meta, dir, { fileSystem: failingFs('ENOSPC', 'writev') });
+      const storage = new FileStorage(fixture.meta, dir, { fileSystem: failingFs('ENOSPC', 'write') });
       await assert.rejects(storage.writePiece(1, fixture.blocks(1)), (error: unknown) => {
         assert.ok(isLodestoneError(error));
         assert.equal(error.code, 'LODESTONE_ERR_DISK_FULL');
