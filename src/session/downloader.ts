@@ -235,10 +235,10 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   #blameFailure(contributors: readonly string[]): void {
     const peers = contributors.flatMap((key) => this.#peers.get(key) ?? []);
-    const [only] = peers;
     // Only a piece from one peer proves who lied; a mixed one starts the watch (smart ban).
-    if (peers.length === 1 && only !== undefined) {
-      if (++only.hashFailures >= this.#maxHashFailures) {
+    if (contributors.length === 1) {
+      const [only] = peers;
+      if (only && ++only.hashFailures >= this.#maxHashFailures) {
         this.emit('peer-banned', only.key, `sent ${only.hashFailures} pieces that failed the hash check`);
       }
       return;
