@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Bitfield } from '../../../src/bitfield.js';
-import type { TorrentMetadata } from '../../../src/metainfo/types.js';
 import type { PeerConnection } from '../../../src/peer/peer-connection.js';
 import { PiecePicker } from '../../../src/policy/piece-picker.js';
 import { Downloader } from '../../../src/session/downloader.js';
 import { BlockKeys, PeerState } from '../../../src/session/peer-state.js';
 import { PieceAssembler } from '../../../src/session/piece-assembler.js';
 import type { Message } from '../../../src/wire/types.js';
+import { metaFor } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 4 * BLOCK;
@@ -38,22 +38,7 @@ class FakeConnection {
 
 function torrent(pieceCount: number) {
   const data = randomBytes(pieceCount * PIECE);
-  const hashes = [];
-  for (let i = 0; i < pieceCount; i++) {
-    hashes.push(
-      createHash('sha1')
-        .update(data.subarray(i * PIECE, (i + 1) * PIECE))
-        .digest(),
-    );
-  }
-  const meta = {
-    pieceLength: PIECE,
-    pieceCount,
-    lastPieceLength: PIECE,
-    totalLength: data.length,
-    pieceHashes: Buffer.concat(hashes),
-  } as TorrentMetadata;
-  return { data, meta };
+  return { data, meta: metaFor(data, PIECE) };
 }
 
 /**

@@ -1,31 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { TorrentMetadata } from '../../../src/metainfo/types.js';
 import { PieceAssembler } from '../../../src/session/piece-assembler.js';
+import { metaFor } from './fixtures.js';
 
 const BLOCK = 16_384;
-
-/** Metadata for `content` cut into pieces of `pieceLength` (only the fields the assembler reads). */
-function metaFor(content: Buffer, pieceLength: number): TorrentMetadata {
-  const pieceCount = Math.ceil(content.length / pieceLength);
-  const hashes = [];
-  for (let i = 0; i < pieceCount; i++) {
-    hashes.push(
-      createHash('sha1')
-        .update(content.subarray(i * pieceLength, (i + 1) * pieceLength))
-        .digest(),
-    );
-  }
-  return {
-    pieceLength,
-    pieceCount,
-    lastPieceLength: content.length - (pieceCount - 1) * pieceLength,
-    pieceHashes: Buffer.concat(hashes),
-    totalLength: content.length,
-  } as TorrentMetadata;
-}
 
 class RecordingWriter {
   readonly written = new Map<number, Buffer>();
