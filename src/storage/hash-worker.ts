@@ -1,5 +1,5 @@
 /**
- * Worker side of HashPool: SHA-1 over a range of a SharedArrayBuffer. Only
+ * Worker side of HashPool: SHA-1 over a prefix of a SharedArrayBuffer. Only
  * the buffer reference crosses threads, never the bytes; the buffer is not
  * written by anyone while the job is in flight, so no locking is needed.
  */
@@ -9,8 +9,6 @@ import { parentPort } from 'node:worker_threads';
 export interface HashRequest {
   id: number;
   buffer: SharedArrayBuffer;
-  /** Where the bytes start in `buffer` (non-zero when hashing a caller's shared buffer in place). */
-  offset: number;
   length: number;
 }
 
@@ -23,10 +21,9 @@ if (parentPort) {
   const port = parentPort;
   port.on('message', (request: HashRequest) => {
     const digest = createHash('sha1')
-      .update(new Uint8Array(request.buffer, request.offset, request.length))
+      .update(new Uint8Array(request.buffer, 0, request.length))
       .digest();
-    // 20 bytes cloned with the reply: the shared buffer itself is never written,
-    // so a caller's piece buffer can go to disk unchanged after hashing.
+    // 20 bytes cloned with the reply; the shared buffer itself is only read.
     const reply: HashReply = { id: request.id, digest: new Uint8Array(digest) };
     port.postMessage(reply);
   });

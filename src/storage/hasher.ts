@@ -33,8 +33,8 @@ interface Job {
 
 interface InFlight {
   job: Job;
-  /** The pool's own copy buffer, returned for reuse; undefined when the caller's shared buffer was hashed in place. */
-  slab: SharedArrayBuffer | undefined;
+  /** The worker's shared copy of the job's blocks, returned for reuse. */
+  slab: SharedArrayBuffer;
 }
 
 interface WorkerSlot {
@@ -57,13 +57,11 @@ export function sha1(blocks: readonly Uint8Array[]): Buffer {
  * SHA-1 off the main thread on a small pool of worker threads.
  *
  * Transfer design: only SharedArrayBuffer references cross threads, never
- * bytes. A caller whose data already lives in one shared buffer (the
- * session's piece buffers) has it hashed in place, with no copy at all;
- * other jobs (blocks that share ArrayBuffers with other data, such as Buffer
- * pools or socket reads) are copied once into a shared slab of the worker,
- * reused across jobs (up to PIPELINE_DEPTH slabs of at most 4 MiB each).
- * The 20-byte digest comes back in the reply message; the shared memory is
- * never written by the worker, so a piece buffer can go to disk unchanged.
+ * bytes. A job's blocks (which usually share ArrayBuffers with other data,
+ * such as Buffer pools or file reads, so they cannot be transferred) are
+ * copied once into a shared slab of the worker, reused across jobs (up to
+ * PIPELINE_DEPTH slabs of at most 4 MiB each). The 20-byte digest comes back
+ * in the reply message.
  *
  * Dispatch: jobs wait in one FIFO queue on the main thread and go to an idle
  * worker first (spawning one lazily up to `workers`), else to the least busy
@@ -88,18 +86,9 @@ export class HashPool {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
   }
 
-  /** Live worker threads (started lazily or by warmUp, ended when idle). */
+  /** Live worker threads (started with the first jobs, ended when idle). */
   get workerCount(): number {
     return this.#slots.length;
-  }
-
-  /**
-   * Starts the worker threads now rather than on the first job, so the first
-   * pieces of a download do not wait for a thread to boot. Idle workers do
-   * not keep the process alive.
-   */
-  warmUp(): void {
-    while (!this.#destroyed && this.#slots.length < this.size) this.#spawn();
   }
 
   /** Jobs waiting for a worker plus jobs being hashed. */
@@ -179,22 +168,14 @@ export class HashPool {
 
   #dispatch(slot: WorkerSlot, job: Job): void {
     const id = this.#nextId++;
-    let request: HashRequest;
-    let slab: SharedArrayBuffer | undefined;
-    const only = job.blocks.length === 1 ? job.blocks[0]! : undefined;
-    if (only && only.buffer instanceof SharedArrayBuffer) {
-      // Already in shared memory (the session's piece buffers): hash in place, no copy.
-      request = { id, buffer: only.buffer, offset: only.byteOffset, length: only.byteLength };
-    } else {
-      slab = this.#takeSlab(slot, job.length);
-      const view = new Uint8Array(slab);
-      let offset = 0;
-      for (const block of job.blocks) {
-        view.set(block, offset);
-        offset += block.byteLength;
-      }
-      request = { id, buffer: slab, offset: 0, length: job.length };
+    const slab = this.#takeSlab(slot, job.length);
+    const view = new Uint8Array(slab);
+    let offset = 0;
+    for (const block of job.blocks) {
+      view.set(block, offset);
+      offset += block.byteLength;
     }
+    const request: HashRequest = { id, buffer: slab, length: job.length };
     if (slot.inFlight.size === 0) slot.worker.ref();
     clearTimeout(slot.idleTimer);
     slot.idleTimer = undefined;
@@ -224,7 +205,7 @@ export class HashPool {
     slot.inFlight.delete(reply.id);
     if (slot.inFlight.size === 0) slot.worker.unref();
     const digest = Buffer.from(reply.digest.buffer, reply.digest.byteOffset, DIGEST_LENGTH);
-    if (entry.slab) this.#returnSlab(slot, entry.slab);
+    this.#returnSlab(slot, entry.slab);
     entry.job.resolve(digest);
     this.#pump();
     if (slot.inFlight.size === 0 && !this.#destroyed) this.#retireWhenIdle(slot);

@@ -11,7 +11,7 @@ const CRASH_LENGTH = 13;
 parentPort?.on('message', (request: HashRequest) => {
   if (request.length === CRASH_LENGTH) process.exit(3);
   const digest = createHash('sha1')
-    .update(new Uint8Array(request.buffer, request.offset, request.length))
+    .update(new Uint8Array(request.buffer, 0, request.length))
     .digest();
   const reply: HashReply = { id: request.id, digest: new Uint8Array(digest) };
   parentPort?.postMessage(reply);
