@@ -1,8 +1,8 @@
 import { Bitfield } from '../bitfield.js';
+import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
-
-const BLOCK = 16_384;
+import { BLOCK_SIZE as BLOCK } from '../wire/types.js';
 
 /**
  * One small integer per block of a torrent: piece × blocks-per-piece + block.
@@ -33,8 +33,7 @@ export class BlockKeys {
 
 /** Length of the block we request at `begin` of piece `index` (16 KiB but at a piece's end). */
 export function requestedBlockLength(meta: TorrentMetadata, index: number, begin: number): number {
-  const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
-  return Math.min(BLOCK, pieceLength - begin);
+  return Math.min(BLOCK, pieceLength(meta, index) - begin);
 }
 
 /** What the session knows of one connected peer beyond the wire flow state. */

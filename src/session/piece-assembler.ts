@@ -1,5 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
+import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import { BLOCK_SIZE } from '../wire/types.js';
 
 export interface PieceWriter {
   writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void>;
@@ -10,12 +12,13 @@ export type VerifyOutcome =
   | { index: number; valid: false; contributors: Set<string> }
   | { index: number; valid: 'error'; error: unknown; contributors: Set<string> };
 
-const BLOCK = 16_384;
 /** Spare piece buffers kept for reuse (bounded again by the session's memory budget in bytes). */
 const MAX_SPARE_BUFFERS = 64;
 
 interface PartialPiece {
   buffer: Buffer;
+  /** The piece's length (the last piece is shorter): the first `length` bytes of `buffer`. */
+  length: number;
   /** Per 16 KiB block: 1 once it arrived. */
   arrived: Uint8Array;
   /** SHA-1 of buffer[0, hashedUpTo): fed as soon as the blocks before it are in. */
@@ -68,10 +71,11 @@ export class PieceAssembler {
   addBlock(index: number, begin: number, block: Uint8Array, from: string): void {
     let piece = this.#partial.get(index);
     if (!piece) {
-      const length = this.#pieceLength(index);
+      const length = pieceLength(this.#meta, index);
       piece = {
         buffer: this.#allocate(),
-        arrived: new Uint8Array(Math.ceil(length / BLOCK)),
+        length,
+        arrived: new Uint8Array(Math.ceil(length / BLOCK_SIZE)),
         hash: createHash('sha1'),
         hashedUpTo: 0,
         contributors: new Set(),
@@ -80,16 +84,15 @@ export class PieceAssembler {
     }
     piece.buffer.set(block, begin);
     piece.contributors.add(from);
-    piece.arrived[begin / BLOCK] = 1;
+    piece.arrived[begin / BLOCK_SIZE] = 1;
     if (begin !== piece.hashedUpTo) return;
     // In order: hash this block straight from the socket's bytes, then any that were waiting.
     piece.hash.update(block);
     piece.hashedUpTo += block.length;
-    const length = this.#pieceLength(index);
-    let next = begin / BLOCK + 1;
+    let next = begin / BLOCK_SIZE + 1;
     let end = piece.hashedUpTo;
     while (next < piece.arrived.length && piece.arrived[next] === 1) {
-      end = Math.min(length, end + BLOCK);
+      end = Math.min(piece.length, end + BLOCK_SIZE);
       next++;
     }
     if (end > piece.hashedUpTo) {
@@ -111,7 +114,7 @@ export class PieceAssembler {
     const piece = this.#partial.get(index);
     if (!piece) throw new RangeError(`piece ${index} has no data to verify`);
     this.#partial.delete(index);
-    const length = this.#pieceLength(index);
+    const { length } = piece;
     const data = piece.buffer.subarray(0, length);
     try {
       if (piece.hashedUpTo !== length) {
@@ -143,10 +146,6 @@ export class PieceAssembler {
   clear(): void {
     for (const index of [...this.#partial.keys()]) this.discard(index);
     this.#spare.length = 0;
-  }
-
-  #pieceLength(index: number): number {
-    return index === this.#meta.pieceCount - 1 ? this.#meta.lastPieceLength : this.#meta.pieceLength;
   }
 
   #allocate(): Buffer {

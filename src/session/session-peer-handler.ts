@@ -1,6 +1,7 @@
 import { addressBytes } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
+import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { Choker } from '../policy/choker.js';
 import {
@@ -272,8 +273,8 @@ export class SessionPeerHandler {
     length: number,
   ): 'requested' | 'unrequested' | 'violation' {
     const meta = this.#session.meta;
-    const pieceLength = index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
-    const onGrid = index < meta.pieceCount && begin % BLOCK_SIZE === 0 && begin < pieceLength;
+    const pieceSize = index < meta.pieceCount ? pieceLength(meta, index) : 0;
+    const onGrid = begin % BLOCK_SIZE === 0 && begin < pieceSize;
     if (onGrid && peer.requests.has(this.#keys.of(index, begin))) {
       // An answer to our request: it must be exactly the block we asked for.
       const expected = requestedBlockLength(meta, index, begin);
@@ -281,7 +282,7 @@ export class SessionPeerHandler {
       this.#strike(peer, `sent a block of ${length} bytes for a request of ${expected}`, true);
       return 'violation';
     }
-    if (!onGrid || begin + length > pieceLength) {
+    if (!onGrid || begin + length > pieceSize) {
       this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
       return 'violation';
     }

@@ -1,3 +1,4 @@
+import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { MAX_BLOCK_SIZE } from '../wire/types.js';
 import type { PeerState } from './peer-state.js';
@@ -57,9 +58,12 @@ export class Uploader {
   /** Judges a request; 'violation' means the peer broke the protocol and should be dropped. */
   onRequest(peer: PeerState, index: number, begin: number, length: number): RequestVerdict {
     if (index < 0 || index >= this.#meta.pieceCount) return 'violation';
-    const pieceLength =
-      index === this.#meta.pieceCount - 1 ? this.#meta.lastPieceLength : this.#meta.pieceLength;
-    if (length <= 0 || length > MAX_BLOCK_SIZE || begin < 0 || begin + length > pieceLength)
+    if (
+      length <= 0 ||
+      length > MAX_BLOCK_SIZE ||
+      begin < 0 ||
+      begin + length > pieceLength(this.#meta, index)
+    )
       return 'violation';
     // Requests while choked, or for pieces we lack, are dropped silently (BEP 3 leaves them undefined).
     if (peer.connection.amChoking || !this.#have().has(index)) return 'ignored';
