@@ -60,6 +60,10 @@ export class PeerState {
   /** Verified pieces it helped fill minus twice the failed ones (capped; see the Downloader). */
   trust = 0;
   protocolStrikes = 0;
+  /** Blocks it sent that we had not (or no longer) requested. */
+  unrequestedBlocks = 0;
+  /** Of those, how many our own doing explains: requests outstanding when it choked us. */
+  excusedBlocks = 0;
   snubbed = false;
   clientName: string | undefined;
   /** Extension ids the peer assigned (BEP 10 `m`), by extension name. */

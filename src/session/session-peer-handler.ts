@@ -61,12 +61,6 @@ const UNREQUESTED_BLOCK_ALLOWANCE = 32;
  */
 const METADATA_SEND_LIMIT = 256 * 1024;
 
-/** Unrequested blocks a peer sent, and how many of them it was entitled to by our own doing. */
-interface UnrequestedBlocks {
-  received: number;
-  excused: number;
-}
-
 /**
  * Turns each peer's messages into calls on the downloader and uploader, runs
  * the BEP 10 extension handshake and BEP 9 metadata serving, and applies the
@@ -79,7 +73,6 @@ export class SessionPeerHandler {
   readonly #options: PeerHandlerOptions;
   readonly #choker: Choker;
   readonly #keys: BlockKeys;
-  readonly #unrequested = new WeakMap<PeerState, UnrequestedBlocks>();
   #lastChokeAt = 0;
 
   constructor(
@@ -137,7 +130,7 @@ export class SessionPeerHandler {
         return;
       case 'choke':
         // Blocks already on their way when the peer choked are excused if they still arrive.
-        this.#unrequestedOf(peer).excused += peer.requests.size;
+        peer.excusedBlocks += peer.requests.size;
         this.#downloader.onChoke(peer);
         return;
       case 'unchoke':
@@ -286,23 +279,13 @@ export class SessionPeerHandler {
       this.#strike(peer, `sent a block (${index}:${begin}+${length}) we never requested`, true);
       return 'violation';
     }
-    const unrequested = this.#unrequestedOf(peer);
-    unrequested.received++;
-    const excused = UNREQUESTED_BLOCK_ALLOWANCE + unrequested.excused + peer.connection.cancelsSent;
-    if (unrequested.received > excused) {
-      this.#strike(peer, `sent ${unrequested.received} blocks we never requested`, true);
+    peer.unrequestedBlocks++;
+    const excused = UNREQUESTED_BLOCK_ALLOWANCE + peer.excusedBlocks + peer.connection.cancelsSent;
+    if (peer.unrequestedBlocks > excused) {
+      this.#strike(peer, `sent ${peer.unrequestedBlocks} blocks we never requested`, true);
       return 'violation';
     }
     return 'unrequested';
-  }
-
-  #unrequestedOf(peer: PeerState): UnrequestedBlocks {
-    let unrequested = this.#unrequested.get(peer);
-    if (!unrequested) {
-      unrequested = { received: 0, excused: 0 };
-      this.#unrequested.set(peer, unrequested);
-    }
-    return unrequested;
   }
 
   #strike(peer: PeerState, reason: string, severe: boolean): void {
