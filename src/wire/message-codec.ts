@@ -83,12 +83,9 @@ export function encodeMessage(message: Message): Buffer {
  * verified pieces costs one socket write.
  */
 export function encodeHaves(indexes: readonly number[]): Buffer {
-  const out = Buffer.allocUnsafe(indexes.length * 9);
+  const out = Buffer.allocUnsafe(indexes.length * INDEX_MESSAGE_LENGTH);
   for (let i = 0; i < indexes.length; i++) {
-    const at = i * 9;
-    out.writeUInt32BE(5, at);
-    out[at + LENGTH_PREFIX] = MessageId.have;
-    out.writeUInt32BE(checkUint32(indexes[i]!, 'piece index'), at + LENGTH_PREFIX + 1);
+    writeIndexMessage(out, i * INDEX_MESSAGE_LENGTH, MessageId.have, indexes[i]!);
   }
   return out;
 }
@@ -97,15 +94,10 @@ export function encodeHaves(indexes: readonly number[]): Buffer {
 export function encodeRequests(
   requests: readonly { index: number; begin: number; length: number }[],
 ): Buffer {
-  const out = Buffer.allocUnsafe(requests.length * 17);
+  const out = Buffer.allocUnsafe(requests.length * BLOCK_REF_MESSAGE_LENGTH);
   for (let i = 0; i < requests.length; i++) {
     const { index, begin, length } = requests[i]!;
-    const at = i * 17;
-    out.writeUInt32BE(13, at);
-    out[at + LENGTH_PREFIX] = MessageId.request;
-    out.writeUInt32BE(checkUint32(index, 'piece index'), at + LENGTH_PREFIX + 1);
-    out.writeUInt32BE(checkUint32(begin, 'block offset'), at + LENGTH_PREFIX + 5);
-    out.writeUInt32BE(checkUint32(length, 'block length'), at + LENGTH_PREFIX + 9);
+    writeBlockRefMessage(out, i * BLOCK_REF_MESSAGE_LENGTH, MessageId.request, index, begin, length);
   }
   return out;
 }
@@ -139,18 +131,42 @@ function idOnly(id: number): Buffer {
   return header(1, id);
 }
 
+/** Prefix + id + a piece index (have, suggest, allowed-fast). */
+const INDEX_MESSAGE_LENGTH = LENGTH_PREFIX + 5;
+/** Prefix + id + index, begin, length (request, cancel, reject). */
+const BLOCK_REF_MESSAGE_LENGTH = LENGTH_PREFIX + 13;
+
 function withIndex(id: number, index: number): Buffer {
-  const out = header(5, id);
-  out.writeUInt32BE(checkUint32(index, 'piece index'), LENGTH_PREFIX + 1);
+  const out = Buffer.allocUnsafe(INDEX_MESSAGE_LENGTH);
+  writeIndexMessage(out, 0, id, index);
   return out;
 }
 
 function withBlockRef(id: number, index: number, begin: number, length: number): Buffer {
-  const out = header(13, id);
-  out.writeUInt32BE(checkUint32(index, 'piece index'), LENGTH_PREFIX + 1);
-  out.writeUInt32BE(checkUint32(begin, 'block offset'), LENGTH_PREFIX + 5);
-  out.writeUInt32BE(checkUint32(length, 'block length'), LENGTH_PREFIX + 9);
+  const out = Buffer.allocUnsafe(BLOCK_REF_MESSAGE_LENGTH);
+  writeBlockRefMessage(out, 0, id, index, begin, length);
   return out;
+}
+
+function writeIndexMessage(out: Buffer, at: number, id: number, index: number): void {
+  out.writeUInt32BE(5, at);
+  out[at + LENGTH_PREFIX] = id;
+  out.writeUInt32BE(checkUint32(index, 'piece index'), at + LENGTH_PREFIX + 1);
+}
+
+function writeBlockRefMessage(
+  out: Buffer,
+  at: number,
+  id: number,
+  index: number,
+  begin: number,
+  length: number,
+): void {
+  out.writeUInt32BE(13, at);
+  out[at + LENGTH_PREFIX] = id;
+  out.writeUInt32BE(checkUint32(index, 'piece index'), at + LENGTH_PREFIX + 1);
+  out.writeUInt32BE(checkUint32(begin, 'block offset'), at + LENGTH_PREFIX + 5);
+  out.writeUInt32BE(checkUint32(length, 'block length'), at + LENGTH_PREFIX + 9);
 }
 
 function checkUint32(value: number, what: string): number {
