@@ -106,7 +106,7 @@ export class PartialPiece {
   }
 }
 
-export function forEachId(requesters: Requesters, fn: (id: string) => void): void {
+function forEachId(requesters: Requesters, fn: (id: string) => void): void {
   if (requesters === undefined) return;
   if (typeof requesters === 'string') fn(requesters);
   else for (const id of requesters) fn(id);

@@ -7,7 +7,7 @@
  * place. Addresses: 127.0.1.x (seeder .1, leechers .10+, hostile peers .110+).
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ import {
   retainedMemory,
   startHostilePeer,
 } from '../helpers/hostile-peer.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
 
 const PIECE = 64 * 1024;
 /** Not a multiple of 8, so a bitfield has spare bits; the last piece is short. About 4 MiB. */
@@ -70,17 +71,9 @@ let honest: PeerAddress;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-dl-'));
   data = randomBytes(DATA_LENGTH);
-  const hashes: Buffer[] = [];
-  for (let offset = 0; offset < data.length; offset += PIECE) {
-    hashes.push(
-      createHash('sha1')
-        .update(data.subarray(offset, offset + PIECE))
-        .digest(),
-    );
-  }
   meta = parseTorrent(
     encode({
-      info: { name: 'd.bin', 'piece length': PIECE, pieces: Buffer.concat(hashes), length: data.length },
+      info: { name: 'd.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
     }),
   );
   assert.equal(meta.pieceCount, PIECE_COUNT);

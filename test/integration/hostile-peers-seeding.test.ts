@@ -5,7 +5,7 @@
  * client. Addresses: 127.0.2.x (seeder .1, honest clients .2, hostile .10+).
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import {
   METADATA_BLOCK_SIZE,
 } from '../../src/wire/index.js';
 import { dialRaw, handshakeBytes, rawMessage, retainedMemory } from '../helpers/hostile-peer.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
 
 const PIECE = 16 * 1024;
@@ -56,17 +57,9 @@ let port: number;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-seed-'));
   data = randomBytes(DATA_LENGTH);
-  const hashes: Buffer[] = [];
-  for (let offset = 0; offset < data.length; offset += PIECE) {
-    hashes.push(
-      createHash('sha1')
-        .update(data.subarray(offset, offset + PIECE))
-        .digest(),
-    );
-  }
   meta = parseTorrent(
     encode({
-      info: { name: 's.bin', 'piece length': PIECE, pieces: Buffer.concat(hashes), length: data.length },
+      info: { name: 's.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
     }),
   );
   assert.equal(meta.pieceCount, PIECE_COUNT);

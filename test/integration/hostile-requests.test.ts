@@ -4,7 +4,7 @@
  * by memory that grows with what the peer asks.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js'
 import { Client } from '../../src/session/client.js';
 import type { TorrentSession } from '../../src/session/torrent-session.js';
 import { decodeExtensionHandshake } from '../../src/wire/index.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
 
 const PIECE = 64 * 1024;
@@ -27,17 +28,9 @@ let port: number;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-'));
   const data = randomBytes(PIECE * 40 + 999);
-  const hashes: Buffer[] = [];
-  for (let offset = 0; offset < data.length; offset += PIECE) {
-    hashes.push(
-      createHash('sha1')
-        .update(data.subarray(offset, offset + PIECE))
-        .digest(),
-    );
-  }
   meta = parseTorrent(
     encode({
-      info: { name: 'h.bin', 'piece length': PIECE, pieces: Buffer.concat(hashes), length: data.length },
+      info: { name: 'h.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
     }),
   );
   // The last ten pieces are zeroed on disk: a partial seed, so some pieces are genuinely missing.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,23 +7,16 @@ import { test } from 'node:test';
 import { encode } from '../../src/bencode/index.js';
 import { parseTorrent } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
 
 /** Builds a multi-file torrent in memory (the `create` command is another issue's). */
 function makeTorrent(name: string, files: { path: string[]; data: Buffer }[], pieceLength: number): Buffer {
   const stream = Buffer.concat(files.map((f) => f.data));
-  const hashes: Buffer[] = [];
-  for (let offset = 0; offset < stream.length; offset += pieceLength) {
-    hashes.push(
-      createHash('sha1')
-        .update(stream.subarray(offset, offset + pieceLength))
-        .digest(),
-    );
-  }
   return encode({
     info: {
       name,
       'piece length': pieceLength,
-      pieces: Buffer.concat(hashes),
+      pieces: pieceHashesOf(stream, pieceLength),
       files: files.map((f) => ({ length: f.data.length, path: f.path })),
     },
   });

@@ -3,7 +3,7 @@
  * liars are found out, absurd sizes refused, honest metadata accepted.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,22 +13,20 @@ import { parseMagnet, parseTorrent } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import { MetadataFetcher } from '../../src/session/metadata-fetcher.js';
 import { generatePeerId } from '../../src/wire/index.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { startScriptedPeer } from '../helpers/scripted-peer.js';
 
 /** A torrent with enough pieces that its info dictionary spans several 16 KiB metadata blocks. */
 async function seededTorrent(root: string) {
   const pieceLength = 16 * 1024;
   const data = randomBytes(pieceLength * 2000 + 123);
-  const hashes: Buffer[] = [];
-  for (let offset = 0; offset < data.length; offset += pieceLength) {
-    hashes.push(
-      createHash('sha1')
-        .update(data.subarray(offset, offset + pieceLength))
-        .digest(),
-    );
-  }
   const torrent = encode({
-    info: { name: 'm.bin', 'piece length': pieceLength, pieces: Buffer.concat(hashes), length: data.length },
+    info: {
+      name: 'm.bin',
+      'piece length': pieceLength,
+      pieces: pieceHashesOf(data, pieceLength),
+      length: data.length,
+    },
   });
   const meta = parseTorrent(torrent);
   await mkdir(join(root, 'seed'), { recursive: true });
