@@ -13,9 +13,11 @@
 import {
   DEFAULT_WAIT_MS,
   FatalClientState,
+  type LeecherPlacement,
   RealClientError,
   type RealClientHandle,
   type RealLeecherHandle,
+  type SeederPlacement,
 } from './common.js';
 import { readTorrentFacts, type TorrentFacts } from './content.js';
 import { freePort, httpRequest } from './net.js';
@@ -29,28 +31,14 @@ import {
   spawnManaged,
 } from './process.js';
 
-export interface Aria2SeederOptions {
-  torrentPath: string;
-  /** Folder that already holds the content (the torrent's `name` inside it). */
-  dataDir: string;
-  /** Loopback address to listen and announce on, e.g. from nextLoopbackAddress(). */
-  address: string;
-  /** BitTorrent port. @default a free port on `address` */
-  port?: number;
+export interface Aria2SeederOptions extends SeederPlacement {
   /** JSON-RPC port on 127.0.0.1. @default a free port */
   rpcPort?: number;
   /** More aria2c switches, e.g. ['--max-upload-limit=1M']. */
   extraArgs?: string[];
 }
 
-export interface Aria2LeecherOptions {
-  /** Exactly one of torrentPath and magnet. */
-  torrentPath?: string;
-  magnet?: string;
-  /** Where the download goes. */
-  outDir: string;
-  address: string;
-  port?: number;
+export interface Aria2LeecherOptions extends LeecherPlacement {
   rpcPort?: number;
   /**
    * Seconds between announces (`--bt-tracker-interval`), so aria2 also meets

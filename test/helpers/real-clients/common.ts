@@ -3,6 +3,28 @@
  * Processes live in process.ts, ports/addresses/HTTP in net.ts.
  */
 /** A real BitTorrent client running on its own loopback address. */
+/** Where a real client seeds from: what every seeder helper takes. */
+export interface SeederPlacement {
+  torrentPath: string;
+  /** Folder that already holds the content (the torrent's `name` inside it). */
+  dataDir: string;
+  /** Loopback address to listen and announce on, e.g. from nextLoopbackAddress(). */
+  address: string;
+  /** BitTorrent port. @default a free port on `address` */
+  port?: number;
+}
+
+/** What a real client downloads and where: what every leecher helper takes. */
+export interface LeecherPlacement {
+  /** Exactly one of torrentPath and magnet. */
+  torrentPath?: string;
+  magnet?: string;
+  /** Where the download goes. */
+  outDir: string;
+  address: string;
+  port?: number;
+}
+
 export interface RealClientHandle {
   readonly name: string;
   readonly pid: number;

@@ -22,9 +22,11 @@ import { basename, join } from 'node:path';
 import {
   DEFAULT_WAIT_MS,
   FatalClientState,
+  type LeecherPlacement,
   RealClientError,
   type RealClientHandle,
   type RealLeecherHandle,
+  type SeederPlacement,
 } from './common.js';
 import { readTorrentFacts, type TorrentFacts } from './content.js';
 import { freePort, httpRequest } from './net.js';
@@ -39,26 +41,14 @@ import {
   waitListening,
 } from './process.js';
 
-export interface QbittorrentSeederOptions {
-  torrentPath: string;
-  /** Folder that already holds the content (the torrent's `name` inside it). */
-  dataDir: string;
-  address: string;
-  /** BitTorrent port. @default a free port on `address` */
-  port?: number;
+export interface QbittorrentSeederOptions extends SeederPlacement {
   /** WebUI port on `address`. @default a free port */
   webUiPort?: number;
   /** Extra `Key=value` lines per section, e.g. { BitTorrent: ['Session\\MaxUploads=4'] }. */
   extraConfig?: Record<string, string[]>;
 }
 
-export interface QbittorrentLeecherOptions {
-  /** Exactly one of torrentPath and magnet. */
-  torrentPath?: string;
-  magnet?: string;
-  outDir: string;
-  address: string;
-  port?: number;
+export interface QbittorrentLeecherOptions extends LeecherPlacement {
   webUiPort?: number;
   extraConfig?: Record<string, string[]>;
 }

@@ -21,9 +21,11 @@ import { join } from 'node:path';
 import {
   DEFAULT_WAIT_MS,
   FatalClientState,
+  type LeecherPlacement,
   RealClientError,
   type RealClientHandle,
   type RealLeecherHandle,
+  type SeederPlacement,
 } from './common.js';
 import { readTorrentFacts, type TorrentFacts } from './content.js';
 import { freePort, httpRequest } from './net.js';
@@ -38,26 +40,14 @@ import {
   waitListening,
 } from './process.js';
 
-export interface TransmissionSeederOptions {
-  torrentPath: string;
-  /** Folder that already holds the content (the torrent's `name` inside it). */
-  dataDir: string;
-  address: string;
-  /** BitTorrent port. @default a free port on `address` */
-  port?: number;
+export interface TransmissionSeederOptions extends SeederPlacement {
   /** RPC port on `address`. @default a free port */
   rpcPort?: number;
   /** Merged over the generated settings.json. */
   extraSettings?: Record<string, unknown>;
 }
 
-export interface TransmissionLeecherOptions {
-  /** Exactly one of torrentPath and magnet. */
-  torrentPath?: string;
-  magnet?: string;
-  outDir: string;
-  address: string;
-  port?: number;
+export interface TransmissionLeecherOptions extends LeecherPlacement {
   rpcPort?: number;
   extraSettings?: Record<string, unknown>;
 }
