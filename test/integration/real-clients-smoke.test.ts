@@ -8,31 +8,26 @@
  * fails the test, locally it is skipped.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { startOpentracker } from '../helpers/opentracker.js';
 import {
-  createTorrentWithMktorrent,
   isCompleteBitfield,
   magnetUri,
-  makeRandomContent,
   nextLoopbackAddress,
   probeHandshake,
   type RealClientHandle,
   type RealLeecherHandle,
-  readTorrentFacts,
   startAria2Leecher,
   startAria2Seeder,
   startQbittorrentLeecher,
   startQbittorrentSeeder,
   startTransmissionLeecher,
   startTransmissionSeeder,
-  type TorrentFacts,
   waitTrackerListsPeer,
 } from '../helpers/real-clients/index.js';
 import { requireTool } from '../helpers/tools.js';
+import { type TrackedTorrent, trackedTorrent } from '../helpers/tracked-torrent.js';
 
 const MiB = 1 << 20;
 const FILE_NAME = 'payload.bin';
@@ -50,31 +45,15 @@ const SEEDERS: { name: string; tool: string; start: SeederStart }[] = [
   { name: 'qbittorrent', tool: 'qbittorrent-nox', start: startQbittorrentSeeder },
 ];
 
-interface Fixture {
-  work: string;
-  dataDir: string;
-  torrentPath: string;
-  facts: TorrentFacts;
-  trackerUrl: string;
-}
+type Fixture = TrackedTorrent;
 
 /** A temp folder, a running opentracker and a ~5 MiB single-file torrent (odd size) it whitelists. */
-async function makeFixture(t: TestContext): Promise<Fixture> {
-  const work = await mkdtemp(join(tmpdir(), 'lodestone-real-clients-'));
-  t.after(() => rm(work, { recursive: true, force: true }));
-  const tracker = await startOpentracker({ infoHashes: [] });
-  t.after(() => tracker.stop());
-  const dataDir = join(work, 'data');
-  await makeRandomContent(dataDir, { files: [{ path: FILE_NAME, size: 5 * MiB + 12_345 }] });
-  const torrentPath = await createTorrentWithMktorrent({
-    path: join(dataDir, FILE_NAME),
-    announce: [tracker.httpUrl],
-    pieceLengthExp: 16,
-    out: join(work, 'payload.torrent'),
+function makeFixture(t: TestContext): Promise<Fixture> {
+  return trackedTorrent(t, {
+    prefix: 'lodestone-real-clients-',
+    fileName: FILE_NAME,
+    size: 5 * MiB + 12_345,
   });
-  const facts = await readTorrentFacts(torrentPath);
-  await tracker.addInfoHash(facts.infoHashHex);
-  return { work, dataDir, torrentPath, facts, trackerUrl: tracker.httpUrl };
 }
 
 function pidIsGone(pid: number): boolean {

@@ -8,20 +8,12 @@
  * CI=true a missing one fails the test, locally it is skipped.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { startOpentracker } from '../helpers/opentracker.js';
-import {
-  createTorrentWithMktorrent,
-  magnetUri,
-  makeRandomContent,
-  readTorrentFacts,
-  type TorrentFacts,
-  waitTrackerListsPeer,
-} from '../helpers/real-clients/index.js';
+import { magnetUri, waitTrackerListsPeer } from '../helpers/real-clients/index.js';
 import { requireTool } from '../helpers/tools.js';
+import { type TrackedTorrent, trackedTorrent } from '../helpers/tracked-torrent.js';
 import {
   type DriverEvent,
   startWebTorrentLeecher,
@@ -42,31 +34,11 @@ function requireWebTorrent(t: TestContext): boolean {
   return false;
 }
 
-interface Fixture {
-  work: string;
-  dataDir: string;
-  torrentPath: string;
-  facts: TorrentFacts;
-  trackerUrl: string;
-}
+type Fixture = TrackedTorrent;
 
 /** A temp folder, a running opentracker and a ~4 MiB single-file torrent (odd size) it whitelists. */
-async function makeFixture(t: TestContext): Promise<Fixture> {
-  const work = await mkdtemp(join(tmpdir(), 'lodestone-webtorrent-'));
-  t.after(() => rm(work, { recursive: true, force: true }));
-  const tracker = await startOpentracker({ infoHashes: [] });
-  t.after(() => tracker.stop());
-  const dataDir = join(work, 'data');
-  await makeRandomContent(dataDir, { files: [{ path: FILE_NAME, size: 4 * MiB + 4321 }] });
-  const torrentPath = await createTorrentWithMktorrent({
-    path: join(dataDir, FILE_NAME),
-    announce: [tracker.httpUrl],
-    pieceLengthExp: 16,
-    out: join(work, 'payload.torrent'),
-  });
-  const facts = await readTorrentFacts(torrentPath);
-  await tracker.addInfoHash(facts.infoHashHex);
-  return { work, dataDir, torrentPath, facts, trackerUrl: tracker.httpUrl };
+function makeFixture(t: TestContext): Promise<Fixture> {
+  return trackedTorrent(t, { prefix: 'lodestone-webtorrent-', fileName: FILE_NAME, size: 4 * MiB + 4321 });
 }
 
 async function startSeeder(t: TestContext, fixture: Fixture): Promise<WebTorrentHandle> {
