@@ -6,7 +6,7 @@
  */
 import type { RunningOpentracker } from '../test/helpers/opentracker.js';
 import { type SourceKind, timedDownload } from './clients.js';
-import { type Cleanup, GiB, MiB } from './measure.js';
+import { type Cleanup, delay, GiB, MiB } from './measure.js';
 import { type DownloadRecord, rates } from './report.js';
 import { type BenchTorrent, type LeecherKind, type SeederKind, startSeeder } from './swarm.js';
 
@@ -19,6 +19,14 @@ export interface PhaseConfig {
   soloLeechers: LeecherKind[];
   verify: boolean;
   timeoutMs: number;
+  /**
+   * Idle pause before each download. Writing into the page cache costs up to
+   * ~8× more system CPU on a VM whose balloon driver has handed freed memory
+   * back to the host (free page reporting, ~2 s after the previous download's
+   * files were deleted) than while that memory is still mapped: without the
+   * pause, whichever client runs right after a deletion is billed less.
+   */
+  settleMs: number;
 }
 
 /** Round r runs the list rotated by r, so no client always goes first (warm caches, a fresh tracker). */
@@ -45,6 +53,7 @@ async function download(
 ): Promise<void> {
   const { torrent, config } = phase;
   const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source})`;
+  if (config.settleMs > 0) await delay(config.settleMs);
   const seederBefore = await seederSample?.();
   let seederAfter: { cpuSeconds: number } | undefined;
   try {

@@ -54,6 +54,8 @@ const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
   --timeout <seconds>     per download (default: 120 s + 1 s per 4 MiB)
+  --settle <seconds>      idle pause before each download (default 5; quick: 0), so every
+                          client starts from the same memory state (see the note in the report)
   --out <dir>             where latest.md and latest.json go (default bench-results/ in the repo)
   -h, --help`;
 
@@ -118,6 +120,7 @@ function parseConfig(argv: string[]): Config | undefined {
       'micro-filter': { type: 'string' },
       'no-verify': { type: 'boolean' },
       timeout: { type: 'string' },
+      settle: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -134,6 +137,8 @@ function parseConfig(argv: string[]): Config | undefined {
   const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'lodestone'], '--seeders');
   const timeoutSeconds = v.timeout === undefined ? 120 + size / (4 * MiB) : Number(v.timeout);
   if (!(timeoutSeconds > 0)) throw new BenchError('--timeout must be a positive number of seconds');
+  const settleSeconds = v.settle === undefined ? (quick ? 0 : 5) : Number(v.settle);
+  if (!(settleSeconds >= 0)) throw new BenchError('--settle must be a number of seconds, 0 or more');
   return {
     quick,
     size,
@@ -150,6 +155,7 @@ function parseConfig(argv: string[]): Config | undefined {
     ...(v['micro-filter'] !== undefined ? { microFilter: v['micro-filter'] } : {}),
     verify: v['no-verify'] !== true,
     timeoutMs: timeoutSeconds * 1000,
+    settleMs: settleSeconds * 1000,
     out: resolve(v.out ?? join(ROOT, 'bench-results')),
   };
 }
@@ -270,6 +276,7 @@ async function main(): Promise<number> {
     notes.push(
       'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
       'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+      `Each download starts after ${config.settleMs / 1000} s idle: on a VM, page-cache writes cost several times more system CPU once the balloon driver has returned freed memory to the host (about 2 s after the previous download was deleted), so without the pause the client that happens to run right after a deletion is billed less.`,
     );
     report.config = {
       size: formatSize(config.size),
@@ -283,6 +290,7 @@ async function main(): Promise<number> {
       sources: config.sources,
       soloSeeders: config.soloSeeders,
       soloLeechers: config.soloLeechers,
+      settleSeconds: config.settleMs / 1000,
       verification: config.verify
         ? 'size and SHA-1 of every file compared with the original after each download'
         : 'none (--no-verify): the clients’ own piece checks only',
