@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import { copyIntoShared, sharedBuffer } from '../storage/shared-memory.js';
 import { BLOCK_SIZE } from '../wire/types.js';
 
 export interface PieceWriter {
@@ -82,7 +83,7 @@ export class PieceAssembler {
       };
       this.#partial.set(index, piece);
     }
-    piece.buffer.set(block, begin);
+    copyIntoShared(piece.buffer, block, begin);
     piece.contributors.add(from);
     piece.arrived[begin / BLOCK_SIZE] = 1;
     if (begin !== piece.hashedUpTo) return;
@@ -149,7 +150,8 @@ export class PieceAssembler {
   }
 
   #allocate(): Buffer {
-    return this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.#meta.pieceLength);
+    // Shared memory: the storage's write thread then writes the piece without a copy.
+    return this.#spare.pop() ?? sharedBuffer(this.#meta.pieceLength);
   }
 
   #release(buffer: Buffer): void {

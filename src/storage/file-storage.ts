@@ -8,6 +8,7 @@ import { FileLayout } from './file-layout.js';
 import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
 import type { Storage } from './types.js';
+import { WriteThread } from './write-thread.js';
 
 /** The few file-system calls FileStorage makes; tests swap them to simulate a full disk. */
 export interface FileSystem {
@@ -21,6 +22,12 @@ export interface FileStorageOptions {
   maxOpenFiles?: number;
   /** File-system implementation. @default node:fs/promises */
   fileSystem?: FileSystem;
+  /**
+   * Write pieces on a worker thread, by file descriptor (see WriteThread).
+   * @default true, unless a custom `fileSystem` is given: its handles are
+   * written through their own write()/writev()
+   */
+  writeThread?: boolean;
 }
 
 /** Read-write, created if missing, never truncated (unlike 'w+', which would race a concurrent open). */
@@ -33,10 +40,10 @@ const OPEN_OR_CREATE = constants.O_RDWR | constants.O_CREAT;
  * written, then extended to their full length (sparse where the OS allows),
  * so a partly downloaded torrent only occupies folders it has data for.
  * Padding files (BEP 47) are never written and read as zeros. Writes are
- * positional (`pwritev`), so concurrent writes of different pieces to one
- * file need no ordering; the handle cache keeps each handle open until the
- * operations using it are done. Data reaches the OS page cache; like most
- * clients we do not fsync.
+ * positional, so writes of different pieces to one file need no ordering;
+ * they go to a WriteThread (reads use the libuv pool), and the handle cache
+ * keeps each handle open until the operations using it are done. Data
+ * reaches the OS page cache; like most clients we do not fsync.
  */
 export class FileStorage implements Storage {
   readonly root: string;
@@ -48,6 +55,7 @@ export class FileStorage implements Storage {
   /** Sizes on disk (undefined: missing) for mayHavePiece, so a resume check stats each file once. */
   readonly #sizes = new Map<number, Promise<number | undefined>>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #writeThread: WriteThread | undefined;
 
   constructor(meta: TorrentMetadata, root: string, options: FileStorageOptions = {}) {
     this.#meta = meta;
@@ -55,6 +63,7 @@ export class FileStorage implements Storage {
     this.#layout = new FileLayout(meta);
     this.#fs = options.fileSystem ?? fsPromises;
     this.#handles = new HandleCache(options.maxOpenFiles ?? 32);
+    if (options.writeThread ?? options.fileSystem === undefined) this.#writeThread = new WriteThread();
   }
 
   /** Validates every file path (so an unsafe torrent fails before any I/O); creates nothing yet. */
@@ -105,10 +114,11 @@ export class FileStorage implements Storage {
     return true;
   }
 
-  /** Waits for running reads and writes, then closes every file handle. */
+  /** Waits for running reads and writes, then closes every file handle (a later write reopens them). */
   async close(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#handles.closeAll();
+    await this.#writeThread?.close();
     this.#sizes.clear();
   }
 
@@ -190,6 +200,7 @@ export class FileStorage implements Storage {
         true,
         (writable) => this.#openFile(range.fileIndex, writable),
         async (handle) => {
+          if (this.#writeThread) return this.#writeThread.write(handle.fd, range.fileOffset, parts);
           let position = range.fileOffset;
           let pending = parts;
           // A write may write less than asked (rare on regular files); continue with the rest.

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { StorageError } from '../errors.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
+import { copyIntoShared } from './shared-memory.js';
 
 const DIGEST_LENGTH = 20;
 /** Jobs posted to one worker before it answers; 2 hides the message round trip. */
@@ -169,10 +170,10 @@ export class HashPool {
   #dispatch(slot: WorkerSlot, job: Job): void {
     const id = this.#nextId++;
     const slab = this.#takeSlab(slot, job.length);
-    const view = new Uint8Array(slab);
+    const view = Buffer.from(slab);
     let offset = 0;
     for (const block of job.blocks) {
-      view.set(block, offset);
+      copyIntoShared(view, block, offset);
       offset += block.byteLength;
     }
     const request: HashRequest = { id, buffer: slab, length: job.length };

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isLodestoneError } from '../../../src/errors.js';
+import { copyIntoShared, sharedBuffer } from '../../../src/storage/shared-memory.js';
+import { WriteThread } from '../../../src/storage/write-thread.js';
+import { WRITE_SLICE } from '../../../src/storage/write-worker.js';
+import { patternBytes } from './fixtures.js';
+
+describe('WriteThread', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lodestone-write-thread-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes parts back to back at their positions, shared and plain, in and across slices', async () => {
+    const path = join(dir, 'out.bin');
+    const content = patternBytes(3 * WRITE_SLICE + 4321, 5);
+    const shared = sharedBuffer(content.length);
+    copyIntoShared(shared, content, 0);
+    const fd = openSync(path, 'w+');
+    const thread = new WriteThread();
+    try {
+      // Out of order, uneven parts, a part spanning slices, an empty part, shared and plain memory.
+      const cut = [0, 5, WRITE_SLICE + 7, 2 * WRITE_SLICE + 100, content.length];
+      await Promise.all([
+        thread.write(fd, cut[3]!, [shared.subarray(cut[3]!, cut[4]!)]),
+        thread.write(fd, cut[0]!, [content.subarray(cut[0]!, cut[1]!), Buffer.alloc(0)]),
+        thread.write(fd, cut[1]!, [shared.subarray(cut[1]!, cut[2]!), content.subarray(cut[2]!, cut[3]!)]),
+      ]);
+      assert.ok(thread.running);
+    } finally {
+      closeSync(fd);
+      await thread.close();
+    }
+    assert.deepEqual(readFileSync(path), content);
+    assert.equal(thread.running, false);
+  });
+
+  test('a full disk rejects with ENOSPC, and the thread goes on writing', async (t) => {
+    let full: number;
+    try {
+      full = openSync('/dev/full', 'w');
+    } catch {
+      t.skip('no /dev/full here');
+      return;
+    }
+    const path = join(dir, 'after-full.bin');
+    const fd = openSync(path, 'w+');
+    const thread = new WriteThread();
+    try {
+      await assert.rejects(thread.write(full, 0, [patternBytes(100)]), (error: unknown) => {
+        assert.equal((error as { code?: string }).code, 'ENOSPC');
+        return true;
+      });
+      await assert.rejects(thread.write(123_456, 0, [patternBytes(10)]), { code: 'EBADF' });
+      await thread.write(fd, 0, [Buffer.from('still writing')]);
+    } finally {
+      closeSync(full);
+      closeSync(fd);
+      await thread.close();
+    }
+    assert.equal(readFileSync(path, 'utf8'), 'still writing');
+  });
+
+  test('an idle thread ends, and the next write starts another', async () => {
+    const path = join(dir, 'idle.bin');
+    const fd = openSync(path, 'w+');
+    const thread = new WriteThread({ idleTimeoutMs: 20 });
+    try {
+      await thread.write(fd, 0, [Buffer.from('one')]);
+      assert.ok(thread.running);
+      for (let waited = 0; thread.running && waited < 2000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(thread.running, false, 'retired after 20 ms idle');
+      await thread.write(fd, 3, [Buffer.from('two')]);
+    } finally {
+      closeSync(fd);
+      await thread.close();
+    }
+    assert.equal(readFileSync(path, 'utf8'), 'onetwo');
+  });
+
+  test('a crashed thread rejects its writes with StorageError', async () => {
+    const thread = new WriteThread({ workerUrl: new URL('./exiting-write-worker.js', import.meta.url) });
+    try {
+      const writes = [thread.write(1, 0, [Buffer.from('a')]), thread.write(1, 1, [Buffer.from('b')])];
+      for (const write of writes) {
+        await assert.rejects(write, (error: unknown) => {
+          assert.ok(isLodestoneError(error));
+          assert.equal(error.code, 'LODESTONE_ERR_STORAGE');
+          assert.match(error.message, /exited with code 3/);
+          return true;
+        });
+      }
+      assert.equal(thread.running, false);
+    } finally {
+      await thread.close();
+    }
+  });
+});
+
+describe('copyIntoShared', () => {
+  test('copies like set(), at any offset, into shared memory', () => {
+    const target = sharedBuffer(64);
+    const expected = Buffer.alloc(64);
+    for (const [offset, length] of [
+      [0, 64],
+      [3, 17],
+      [60, 4],
+      [10, 0],
+    ] as const) {
+      const source = patternBytes(length, offset + 1);
+      copyIntoShared(target, source, offset);
+      expected.set(source, offset);
+      assert.deepEqual(Buffer.from(target), expected);
+    }
+    assert.throws(() => copyIntoShared(target, patternBytes(8), 60), RangeError);
+  });
+});
