@@ -20,8 +20,9 @@ type CheckMetadata = Pick<TorrentMetadata, 'pieceCount' | 'pieceLength' | 'total
  *
  * Pieces are read and hashed a few at a time (bounded memory, hashing spread
  * over the pool's workers). A piece the storage says it cannot have (file
- * missing or too short, via `mayHavePiece`) is skipped without reading, so
- * checking a fresh download costs a few stats. A read error (missing or
+ * missing or too short, via `mayHavePiece`) is skipped without reading, and
+ * a storage with no data at all (`hasAnyData`) skips the loop, so checking a
+ * fresh download costs a stat per file. A read error (missing or
  * truncated file) means "not valid", never a failed check; hashing errors do
  * fail it, since they say nothing about the data.
  */
@@ -73,6 +74,10 @@ export async function checkExisting(
   };
 
   throwIfAborted();
+  if (storage.hasAnyData && !(await storage.hasAnyData())) {
+    options.onProgress?.({ checked: pieceCount, valid: 0, total: pieceCount });
+    return valid;
+  }
   const lanes = Array.from({ length: Math.min(concurrency, Math.max(1, pieceCount)) }, lane);
   const results = await Promise.allSettled(lanes);
   const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

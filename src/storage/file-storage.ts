@@ -114,6 +114,12 @@ export class FileStorage implements Storage {
     return true;
   }
 
+  async hasAnyData(): Promise<boolean> {
+    const sizes = this.#meta.files.map((file, index) => (file.padding ? undefined : this.#sizeOnDisk(index)));
+    for (const size of sizes) if (((await size) ?? 0) > 0) return true;
+    return false;
+  }
+
   /** Waits for running reads and writes, then closes every file handle (a later write reopens them). */
   async close(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);

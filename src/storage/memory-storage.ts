@@ -49,6 +49,10 @@ export class MemoryStorage implements Storage {
     return this.#pieces.has(index);
   }
 
+  async hasAnyData(): Promise<boolean> {
+    return this.#pieces.size > 0;
+  }
+
   /** Test helper: forget a piece, as if its data were lost. */
   delete(index: number): boolean {
     return this.#pieces.delete(index);

@@ -17,6 +17,12 @@ export interface Storage {
    * can skip reading and hashing it. `true` means "read it to find out".
    */
   mayHavePiece?(index: number): Promise<boolean>;
+  /**
+   * Optional fast path for a fresh download: `false` when the torrent has no
+   * data at all here yet (no file exists with a byte in it), so a resume
+   * check can skip every piece at once. `true` means "check piece by piece".
+   */
+  hasAnyData?(): Promise<boolean>;
 }
 
 export interface CheckProgress {

@@ -71,18 +71,43 @@ describe('checkExisting', () => {
     await storage.close();
   });
 
-  test('a fresh download folder is all invalid, without reading anything', async () => {
+  test('a fresh download folder is all invalid at once, without reading or asking per piece', async () => {
     const fixture = sixFiles();
     const storage = new FileStorage(fixture.meta, dir);
     let reads = 0;
+    let perPiece = 0;
     const read = storage.read.bind(storage);
     storage.read = (...args) => {
       reads++;
       return read(...args);
     };
-    const have = await checkExisting(fixture.meta, storage, pool);
+    const mayHavePiece = storage.mayHavePiece.bind(storage);
+    storage.mayHavePiece = (index) => {
+      perPiece++;
+      return mayHavePiece(index);
+    };
+    const progress: CheckProgress[] = [];
+    const have = await checkExisting(fixture.meta, storage, pool, { onProgress: (p) => progress.push(p) });
     assert.equal(have.count, 0);
     assert.equal(reads, 0);
+    assert.equal(perPiece, 0);
+    const total = fixture.meta.pieceCount;
+    assert.deepEqual(progress, [{ checked: total, valid: 0, total }]);
+  });
+
+  test('hasAnyData: empty files hold no data; one byte anywhere means a piece-by-piece check', async () => {
+    const fixture = sixFiles();
+    const storage = new FileStorage(fixture.meta, dir);
+    assert.equal(await storage.hasAnyData(), false);
+    await storage.writePiece(14, fixture.blocks(14)); // the last piece: only f5 gets bytes
+    await storage.close(); // forgets cached sizes
+    assert.equal(await storage.hasAnyData(), true);
+    await truncate(join(dir, 'check', 'f5'), 0);
+    await storage.close();
+    assert.equal(await storage.hasAnyData(), false);
+    const have = await checkExisting(fixture.meta, storage, pool);
+    assert.equal(have.count, 0);
+    await storage.close();
   });
 
   test('works on a storage without mayHavePiece (reads fail → not valid)', async () => {
@@ -103,6 +128,7 @@ describe('checkExisting', () => {
   test('an aborted signal stops the check with LODESTONE_ERR_ABORTED', async () => {
     const fixture = sixFiles();
     const memory = new MemoryStorage(fixture.meta);
+    await memory.writePiece(0, fixture.blocks(0)); // some data, so the check goes piece by piece
     const controller = new AbortController();
     let seen = 0;
     const check = checkExisting(fixture.meta, memory, pool, {
