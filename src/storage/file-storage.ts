@@ -8,7 +8,7 @@ import { FileLayout } from './file-layout.js';
 import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
 import type { Storage } from './types.js';
-import { WriteThread } from './write-thread.js';
+import { sharedWriteThread, type WriteThread } from './write-thread.js';
 
 /** The few file-system calls FileStorage makes; tests swap them to simulate a full disk. */
 export interface FileSystem {
@@ -23,11 +23,12 @@ export interface FileStorageOptions {
   /** File-system implementation. @default node:fs/promises */
   fileSystem?: FileSystem;
   /**
-   * Write pieces on a worker thread, by file descriptor (see WriteThread).
-   * @default true, unless a custom `fileSystem` is given: its handles are
-   * written through their own write()/writev()
+   * The thread that writes pieces, by file descriptor; `false` writes
+   * through the handles' own write()/writev() on the libuv pool.
+   * @default the process-wide sharedWriteThread(), unless a custom
+   * `fileSystem` is given (its handles need not have a real descriptor)
    */
-  writeThread?: boolean;
+  writeThread?: WriteThread | false;
 }
 
 /** Read-write, created if missing, never truncated (unlike 'w+', which would race a concurrent open). */
@@ -63,7 +64,8 @@ export class FileStorage implements Storage {
     this.#layout = new FileLayout(meta);
     this.#fs = options.fileSystem ?? fsPromises;
     this.#handles = new HandleCache(options.maxOpenFiles ?? 32);
-    if (options.writeThread ?? options.fileSystem === undefined) this.#writeThread = new WriteThread();
+    const writeThread = options.writeThread ?? (options.fileSystem === undefined && sharedWriteThread());
+    this.#writeThread = writeThread === false ? undefined : writeThread;
   }
 
   /** Validates every file path (so an unsafe torrent fails before any I/O); creates nothing yet. */
@@ -124,7 +126,6 @@ export class FileStorage implements Storage {
   async close(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#handles.closeAll();
-    await this.#writeThread?.close();
     this.#sizes.clear();
   }
 

@@ -5,3 +5,4 @@ export { HashPool, type HashPoolOptions, sha1 } from './hasher.js';
 export { MemoryStorage, type MemoryStorageMetadata } from './memory-storage.js';
 export { ReadCache, type ReadCacheOptions } from './read-cache.js';
 export type { CheckProgress, Storage } from './types.js';
+export { sharedWriteThread, WriteThread, type WriteThreadOptions } from './write-thread.js';

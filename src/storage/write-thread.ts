@@ -26,7 +26,8 @@ interface PendingWrite {
  * meanwhile (parts on a SharedArrayBuffer are not copied).
  *
  * The thread starts with the first write, holds the process open only while
- * writes are pending, and ends when idle. If it dies, its pending writes
+ * writes are pending, and ends when idle, so one thread can serve every
+ * torrent of a process (`sharedWriteThread()`). If it dies, its pending writes
  * reject with StorageError and the next write starts a fresh one.
  */
 export class WriteThread {
@@ -125,4 +126,12 @@ export class WriteThread {
     this.#pending.clear();
     for (const write of pending) write.reject(error);
   }
+}
+
+let shared: WriteThread | undefined;
+
+/** The process-wide WriteThread that FileStorage uses by default (one disk writer, however many torrents). */
+export function sharedWriteThread(): WriteThread {
+  shared ??= new WriteThread();
+  return shared;
 }

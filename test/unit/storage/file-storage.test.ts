@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isLodestoneError } from '../../../src/errors.js';
 import { FileLayout } from '../../../src/storage/file-layout.js';
 import { FileStorage, type FileSystem } from '../../../src/storage/file-storage.js';
+import { sharedWriteThread, WriteThread } from '../../../src/storage/write-thread.js';
 import { makeFixture, tempDir } from './fixtures.js';
 
 const exists = (path: string) =>
@@ -68,24 +69,34 @@ describe('FileStorage', () => {
     await cleanup();
   });
 
-  test('writes and reads pieces across file boundaries', async () => {
-    const fixture = threeFiles();
-    const storage = new FileStorage(fixture.meta, dir);
-    await storage.open();
-    // Blocks of 3 bytes so block edges and file edges differ.
-    for (let i = 0; i < fixture.meta.pieceCount; i++) await storage.writePiece(i, fixture.blocks(i, 3));
-    assert.deepEqual(await storage.read(0, 0, 16), fixture.piece(0));
-    assert.deepEqual(await storage.read(0, 8, 8), fixture.content.subarray(8, 16));
-    assert.deepEqual(await storage.read(2, 1, 2), fixture.content.subarray(33, 35));
-    await storage.close();
-    assert.deepEqual(await readFile(join(dir, 't', 'a.bin')), fixture.content.subarray(0, 10));
-    assert.deepEqual(await readFile(join(dir, 't', 'b.bin')), fixture.content.subarray(10, 15));
-    assert.deepEqual(
-      await readFile(join(dir, 't', 'sub', 'deep', 'c.bin')),
-      fixture.content.subarray(15, 35),
-    );
-    assert.equal((await stat(join(dir, 't', 'sub', 'empty.txt'))).size, 0);
-  });
+  // Every writer: the shared write thread (the default), a thread of its own, and the handles' own write().
+  for (const [label, writeThread] of [
+    ['shared write thread', undefined],
+    ['own write thread', new WriteThread()],
+    ['no write thread', false],
+  ] as const) {
+    test(`writes and reads pieces across file boundaries (${label})`, async () => {
+      const fixture = threeFiles();
+      const storage = new FileStorage(fixture.meta, dir, writeThread === undefined ? {} : { writeThread });
+      const thread = writeThread === undefined ? sharedWriteThread() : writeThread;
+      await storage.open();
+      // Blocks of 3 bytes so block edges and file edges differ.
+      for (let i = 0; i < fixture.meta.pieceCount; i++) await storage.writePiece(i, fixture.blocks(i, 3));
+      if (thread) assert.ok(thread.running, 'the pieces went through the write thread');
+      assert.deepEqual(await storage.read(0, 0, 16), fixture.piece(0));
+      assert.deepEqual(await storage.read(0, 8, 8), fixture.content.subarray(8, 16));
+      assert.deepEqual(await storage.read(2, 1, 2), fixture.content.subarray(33, 35));
+      await storage.close();
+      if (writeThread) await writeThread.close();
+      assert.deepEqual(await readFile(join(dir, 't', 'a.bin')), fixture.content.subarray(0, 10));
+      assert.deepEqual(await readFile(join(dir, 't', 'b.bin')), fixture.content.subarray(10, 15));
+      assert.deepEqual(
+        await readFile(join(dir, 't', 'sub', 'deep', 'c.bin')),
+        fixture.content.subarray(15, 35),
+      );
+      assert.equal((await stat(join(dir, 't', 'sub', 'empty.txt'))).size, 0);
+    });
+  }
 
   test('creates files lazily, at their full length', async () => {
     const fixture = threeFiles();
