@@ -172,13 +172,21 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   /** Sends a block without copying it into a new message buffer. */
-  sendPiece(index: number, begin: number, block: Uint8Array): void {
-    if (this.closed) return;
+  /**
+   * Sends a block without copying it. `onSent` runs once the socket no longer
+   * needs the bytes (written to the kernel, or the connection failed), so the
+   * caller may then reuse the memory.
+   */
+  sendPiece(index: number, begin: number, block: Uint8Array, onSent?: () => void): void {
+    if (this.closed) {
+      onSent?.();
+      return;
+    }
     if (this.traced) this.emit('wire', 'out', { type: 'piece', index, begin, block });
     this.#socket.cork();
     this.#flushHaves();
     this.#socket.write(encodePieceHeader(index, begin, block.length));
-    this.#socket.write(block);
+    this.#socket.write(block, onSent && (() => onSent()));
     this.#socket.uncork();
     this.upload.add(block.length);
     this.lastSentAt = Date.now();

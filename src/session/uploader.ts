@@ -1,10 +1,12 @@
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import type { BlockLease } from '../storage/read-cache.js';
 import { MAX_BLOCK_SIZE } from '../wire/types.js';
 import type { PeerState } from './peer-state.js';
 
+/** Where served blocks come from (the session's ReadCache): each lease is released once sent. */
 export interface BlockReader {
-  read(index: number, begin: number, length: number): Promise<Buffer>;
+  lease(index: number, begin: number, length: number): Promise<BlockLease>;
 }
 
 export interface UploaderOptions {
@@ -95,9 +97,12 @@ export class Uploader {
           continue;
         }
         const request = peer.uploadQueue.shift()!;
-        const block = await this.#reader.read(request.index, request.begin, request.length);
-        if (connection.closed || connection.amChoking) break;
-        connection.sendPiece(request.index, request.begin, block);
+        const { block, release } = await this.#reader.lease(request.index, request.begin, request.length);
+        if (connection.closed || connection.amChoking) {
+          release();
+          break;
+        }
+        connection.sendPiece(request.index, request.begin, block, release);
         this.#uploadedBytes += block.length;
       }
     } catch (error) {

@@ -99,7 +99,12 @@ export class FileStorage implements Storage {
   }
 
   read(index: number, begin: number, length: number): Promise<Buffer> {
-    return this.#track(this.#read(index, begin, length));
+    const out = Buffer.allocUnsafe(length);
+    return this.#track(this.#readInto(index, begin, out).then(() => out));
+  }
+
+  readInto(index: number, begin: number, target: Buffer): Promise<void> {
+    return this.#track(this.#readInto(index, begin, target));
   }
 
   writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void> {
@@ -136,9 +141,8 @@ export class FileStorage implements Storage {
     return operation;
   }
 
-  async #read(index: number, begin: number, length: number): Promise<Buffer> {
-    const ranges = this.#layout.ranges(index, begin, length);
-    const out = Buffer.allocUnsafe(length);
+  async #readInto(index: number, begin: number, out: Buffer): Promise<void> {
+    const ranges = this.#layout.ranges(index, begin, out.length);
     await Promise.all(
       ranges.map(async (range) => {
         const target = out.subarray(range.pieceOffset - begin, range.pieceOffset - begin + range.length);
@@ -149,7 +153,6 @@ export class FileStorage implements Storage {
         await this.#readRange(range, target);
       }),
     );
-    return out;
   }
 
   async #readRange(range: FileRange, target: Buffer): Promise<void> {

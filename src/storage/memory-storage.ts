@@ -29,11 +29,19 @@ export class MemoryStorage implements Storage {
   async close(): Promise<void> {}
 
   async read(index: number, begin: number, length: number): Promise<Buffer> {
+    // A copy, so callers can keep or transfer it without aliasing the store.
+    return Buffer.from(this.#range(index, begin, length));
+  }
+
+  async readInto(index: number, begin: number, target: Buffer): Promise<void> {
+    target.set(this.#range(index, begin, target.length));
+  }
+
+  #range(index: number, begin: number, length: number): Buffer {
     assertRangeInPiece(index, begin, length, pieceSize(this.#meta, index));
     const piece = this.#pieces.get(index);
     if (!piece) throw new StorageError(`piece ${index} not stored`);
-    // A copy, so callers can keep or transfer it without aliasing the store.
-    return Buffer.from(piece.subarray(begin, begin + length));
+    return piece.subarray(begin, begin + length);
   }
 
   async writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void> {

@@ -7,6 +7,12 @@ export interface Storage {
   open(): Promise<void>;
   /** Reads `length` bytes at `begin` of piece `index` (for uploading and re-checks). */
   read(index: number, begin: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: reads `target.length` bytes at `begin` of piece `index` into
+   * `target`, so a caller can reuse its buffers instead of getting a new one
+   * per read. Fails like `read`.
+   */
+  readInto?(index: number, begin: number, target: Buffer): Promise<void>;
   /** Writes one verified piece, given as its blocks in order. */
   writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void>;
   /** Flushes and closes file handles. */
