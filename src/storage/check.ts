@@ -44,12 +44,22 @@ export async function checkExisting(
       throw new StorageError('check aborted', 'LODESTONE_ERR_ABORTED', { cause: signal.reason });
   };
 
-  const checkPiece = async (index: number): Promise<boolean> => {
+  /**
+   * `lane.buffer`: the lane's own piece buffer, reused for every piece it reads
+   * (when the storage can read into it): a fresh buffer per piece churns the heap.
+   */
+  const checkPiece = async (index: number, lane: { buffer?: Buffer }): Promise<boolean> => {
     if (storage.mayHavePiece && !(await storage.mayHavePiece(index))) return false;
     const size = Math.min(meta.pieceLength, meta.totalLength - index * meta.pieceLength);
     let data: Buffer;
     try {
-      data = await storage.read(index, 0, size);
+      if (storage.readInto) {
+        lane.buffer ??= Buffer.allocUnsafeSlow(meta.pieceLength);
+        data = lane.buffer.subarray(0, size);
+        await storage.readInto(index, 0, data);
+      } else {
+        data = await storage.read(index, 0, size);
+      }
     } catch (error) {
       if (error instanceof LodestoneError && error.code === 'LODESTONE_ERR_STORAGE') return false;
       throw error;
@@ -61,10 +71,11 @@ export async function checkExisting(
 
   // Each lane takes the next unchecked piece, so at most `concurrency` pieces are in memory.
   const lane = async (): Promise<void> => {
+    const state: { buffer?: Buffer } = {};
     while (next < pieceCount) {
       throwIfAborted();
       const index = next++;
-      if (await checkPiece(index)) {
+      if (await checkPiece(index, state)) {
         valid.set(index);
         progress.valid++;
       }
