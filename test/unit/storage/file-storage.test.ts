@@ -259,6 +259,47 @@ describe('FileStorage', () => {
       await storage.close();
     });
 
+    test('a real ENOSPC from the write thread becomes LODESTONE_ERR_DISK_FULL', async (t) => {
+      let full: FileHandle;
+      try {
+        full = await fsPromises.open('/dev/full', 'w');
+      } catch {
+        t.skip('no /dev/full here');
+        return;
+      }
+      // Real files, but every write descriptor is /dev/full's, so the kernel itself answers ENOSPC.
+      const toFullDisk: FileSystem = {
+        mkdir: fsPromises.mkdir,
+        stat: fsPromises.stat,
+        async open(path, flags, mode) {
+          const handle = await fsPromises.open(path, flags, mode);
+          if (flags === 'r') return handle;
+          return new Proxy(handle, {
+            get(target, property) {
+              if (property === 'fd') return full.fd;
+              const value = Reflect.get(target, property, target);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }) as FileHandle;
+        },
+      };
+      const fixture = threeFiles();
+      const thread = new WriteThread();
+      const storage = new FileStorage(fixture.meta, dir, { fileSystem: toFullDisk, writeThread: thread });
+      try {
+        await assert.rejects(storage.writePiece(1, fixture.blocks(1)), (error: unknown) => {
+          assert.ok(isLodestoneError(error));
+          assert.equal(error.code, 'LODESTONE_ERR_DISK_FULL');
+          assert.match(error.message, /disk full: no space left to write .*c\.bin/);
+          return true;
+        });
+      } finally {
+        await storage.close();
+        await thread.close();
+        await full.close();
+      }
+    });
+
     test('EACCES and EROFS become LODESTONE_ERR_IO with the path', async () => {
       const fixture = threeFiles();
       const cases = [
