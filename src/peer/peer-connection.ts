@@ -171,11 +171,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#write(encodeRequests(requests));
   }
 
-  /** Sends a block without copying it into a new message buffer. */
   /**
-   * Sends a block without copying it. `onSent` runs once the socket no longer
-   * needs the bytes (written to the kernel, or the connection failed), so the
-   * caller may then reuse the memory.
+   * Sends a block without copying it into a new message buffer. `onSent` runs
+   * once the socket no longer needs the bytes (written to the kernel, or the
+   * connection failed), so the caller may then reuse the memory.
    */
   sendPiece(index: number, begin: number, block: Uint8Array, onSent?: () => void): void {
     if (this.closed) {
@@ -186,7 +185,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#socket.cork();
     this.#flushHaves();
     this.#socket.write(encodePieceHeader(index, begin, block.length));
-    this.#socket.write(block, onSent && (() => onSent()));
+    this.#socket.write(block, onSent);
     this.#socket.uncork();
     this.upload.add(block.length);
     this.lastSentAt = Date.now();

@@ -165,19 +165,16 @@ export class ReadCache {
   }
 
   async #load(index: number, size: number): Promise<CachedPiece> {
-    const piece: CachedPiece = {
-      buffer: Buffer.alloc(0),
+    const entry = (buffer: Buffer, escaped: boolean): CachedPiece => ({
+      buffer,
       size,
       leases: 0,
-      escaped: false,
+      escaped,
       evicted: false,
       recycled: false,
-    };
-    if (!this.#storage.readInto) {
-      piece.buffer = await this.#storage.read(index, 0, size);
-      piece.escaped = true; // the storage's own buffer: not ours to pool
-      return piece;
-    }
+    });
+    // Without readInto the storage hands out its own buffer: not ours to pool.
+    if (!this.#storage.readInto) return entry(await this.#storage.read(index, 0, size), true);
     const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#meta.pieceLength);
     try {
       await this.#storage.readInto(index, 0, buffer.subarray(0, size));
@@ -185,8 +182,7 @@ export class ReadCache {
       this.#free.push(buffer);
       throw error;
     }
-    piece.buffer = buffer;
-    return piece;
+    return entry(buffer, false);
   }
 
   #store(index: number, piece: CachedPiece): void {
