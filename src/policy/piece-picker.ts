@@ -54,6 +54,14 @@ export interface PiecePickerOptions {
   have?: Bitfield;
   /** Pieces started at most at once (a partial piece's blocks sit in RAM). @default 64 */
   maxPartialPieces?: number;
+  /**
+   * Once the partial-piece budget has been full, new pieces start only when this many slots
+   * are free (or when every piece left to start fits in the free slots). Pieces leave the budget
+   * one at a time, as each is verified and written; starting one piece per verified piece sends
+   * each peer one small request message per piece, while a batch goes out in one write.
+   * @default maxPartialPieces / 8, at least 1
+   */
+  pieceStartBatch?: number;
   /** Below this many verified pieces, new pieces are picked at random, not rarest first. @default 4 */
   randomFirstPieces?: number;
   /** Peers one block may be requested from at once in endgame (original + duplicates). @default 3 */
@@ -84,6 +92,7 @@ export class PiecePicker {
   readonly totalLength: number;
   readonly blockSize: number;
   readonly maxPartialPieces: number;
+  readonly pieceStartBatch: number;
   readonly randomFirstPieces: number;
   readonly maxRequestersPerBlock: number;
   readonly #random: () => number;
@@ -119,6 +128,10 @@ export class PiecePicker {
     this.totalLength = totalLength;
     this.blockSize = blockSize;
     this.maxPartialPieces = Math.max(1, options.maxPartialPieces ?? 64);
+    this.pieceStartBatch = Math.min(
+      this.maxPartialPieces,
+      Math.max(1, options.pieceStartBatch ?? Math.floor(this.maxPartialPieces / 8)),
+    );
     this.randomFirstPieces = options.randomFirstPieces ?? 4;
     this.maxRequestersPerBlock = Math.max(1, options.maxRequestersPerBlock ?? 3);
     this.#random = options.random;
@@ -179,22 +192,17 @@ export class PiecePicker {
   pick(peer: PickerPeer, count: number): BlockRequest[] {
     const out: BlockRequest[] = [];
     if (count <= 0 || this.missingPieceCount === 0) return out;
-    // Nothing to give anyone (every started block asked for, no room to start a piece, not
+    // Nothing to give anyone (every started block asked for, no piece may start, not
     // endgame): the common case once the pipeline is full, answered without looking.
-    if (
-      this.#unrequested === this.#unstarted &&
-      this.#partials.size >= this.maxPartialPieces &&
-      this.#unrequested > 0
-    ) {
-      return out;
-    }
+    const mayStart = this.#mayStartPieces();
+    if (this.#unrequested === this.#unstarted && !mayStart && this.#unrequested > 0) return out;
     // (a) finish what is started.
     for (const partial of this.#startedPiecesOf(peer)) {
       if (partial.unrequested > 0) this.#takeFree(partial, peer.id, count, out);
       if (out.length >= count) return out;
     }
     // (b) start new pieces, within the partial-piece budget.
-    while (out.length < count && this.#partials.size < this.maxPartialPieces) {
+    while (mayStart && out.length < count && this.#partials.size < this.maxPartialPieces) {
       const index =
         this.#have.count < this.randomFirstPieces ? this.#randomPiece(peer) : this.#rarestPiece(peer);
       if (index === undefined) break;
@@ -267,6 +275,13 @@ export class PiecePicker {
     this.#dropPartial(partial);
     this.#unrequested += partial.blockCount;
     this.#unstarted += partial.blockCount;
+  }
+
+  /** Whether new pieces may start now: a batch of slots is free, or all that is left fits. */
+  #mayStartPieces(): boolean {
+    const free = this.maxPartialPieces - this.#partials.size;
+    if (free <= 0) return false;
+    return free >= this.pieceStartBatch || this.#unstarted <= free * this.#blocksPerPiece;
   }
 
   /** Partial pieces the peer has, most advanced first (ties: lower index). */

@@ -64,6 +64,7 @@ function simulate(seed: number): number {
     blockSize,
     random: seededRandom(seed + 1),
     maxPartialPieces: 1 + Math.floor(random() * 8),
+    pieceStartBatch: 1 + Math.floor(random() * 8),
   });
   const peers = new Map<string, { has: Bitfield; outstanding: Map<string, BlockRequest> }>();
   let nextPeer = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Bitfield } from '../../../src/bitfield.js';
-import { PiecePicker } from '../../../src/policy/piece-picker.js';
+import { PiecePicker, type PiecePickerOptions } from '../../../src/policy/piece-picker.js';
 import { BLOCK, bits, piecesOf, seededRandom, tablePicker } from './picker-helpers.js';
 
 describe('PiecePicker: rarest first (table)', () => {
@@ -121,6 +121,55 @@ describe('PiecePicker: partial pieces', () => {
     for (const r of a.filter((r) => r.index === a[0]!.index)) picker.blockReceived(r.index, r.begin, 'a');
     picker.pieceVerified(a[0]!.index);
     assert.equal(piecesOf(picker.pick({ id: 'b', has: bits('111111') }, 10)).length, 1);
+  });
+
+  test('once the budget was full, new pieces start in batches of pieceStartBatch free slots', () => {
+    const picker = tablePicker({
+      availability: '1 1 1 1 1 1 1 1 1 1 1 1',
+      blocksPerPiece: 2,
+      options: { maxPartialPieces: 4, pieceStartBatch: 2 },
+    });
+    const all = bits('111111111111');
+    const first = picker.pick({ id: 'a', has: all }, 100);
+    assert.equal(piecesOf(first).length, 4);
+    const finish = (index: number): void => {
+      for (const r of first.filter((r) => r.index === index)) picker.blockReceived(r.index, r.begin, 'a');
+      picker.pieceVerified(index);
+    };
+    const [p0, p1] = piecesOf(first);
+    finish(p0!);
+    assert.deepEqual(picker.pick({ id: 'a', has: all }, 100), [], 'one free slot of a batch of two: wait');
+    assert.deepEqual(picker.pick({ id: 'b', has: all }, 100), []);
+    finish(p1!);
+    const batch = picker.pick({ id: 'a', has: all }, 100);
+    assert.equal(piecesOf(batch).length, 2, 'two slots free: both start in one pick');
+    assert.equal(batch.length, 4);
+  });
+
+  test('the last pieces start without waiting for a full batch', () => {
+    const picker = tablePicker({
+      availability: '1 1 1 1 1',
+      blocksPerPiece: 2,
+      options: { maxPartialPieces: 4, pieceStartBatch: 3 },
+    });
+    const all = bits('11111');
+    const first = picker.pick({ id: 'a', has: all }, 100);
+    assert.equal(piecesOf(first).length, 4);
+    const done = piecesOf(first)[0]!;
+    for (const r of first.filter((r) => r.index === done)) picker.blockReceived(r.index, r.begin, 'a');
+    picker.pieceVerified(done);
+    // One slot free, batch of three, but only one piece is left to start: it starts now.
+    const last = picker.pick({ id: 'a', has: all }, 100);
+    assert.equal(piecesOf(last).length, 1);
+    assert.ok(!piecesOf(first).includes(last[0]!.index));
+  });
+
+  test('pieceStartBatch defaults to an eighth of the budget, at least 1 and at most the budget', () => {
+    const make = (options: Partial<PiecePickerOptions>) =>
+      tablePicker({ availability: '1', options }).pieceStartBatch;
+    assert.equal(make({ maxPartialPieces: 32 }), 4);
+    assert.equal(make({ maxPartialPieces: 4 }), 1);
+    assert.equal(make({ maxPartialPieces: 4, pieceStartBatch: 9 }), 4);
   });
 
   test('blocks of the last piece are sized to fit', () => {
