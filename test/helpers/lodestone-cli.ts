@@ -2,8 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
-/** The compiled CLI, next to this compiled helper: dist/test/helpers → dist/src/cli/main.js. */
-export const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/**
+ * The `lodestone` command as installed (package.json `bin`): the bundle `npm run build` writes,
+ * next to this compiled helper: dist/test/helpers → dist/cli/lodestone.js.
+ */
+export const CLI_PATH = fileURLToPath(new URL('../../cli/lodestone.js', import.meta.url));
 
 export interface CliEvent {
   type: string;

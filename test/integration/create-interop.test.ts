@@ -19,7 +19,7 @@ import { requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const TRACKER = 'http://127.0.0.1:6969/announce';
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/lodestone.js', import.meta.url));
 const PIECE_EXPONENT = 15; // 32 KiB: several pieces, some spanning file boundaries
 
 /** Relative path → size; hidden, empty and names whose order differs by strcmp vs components. */

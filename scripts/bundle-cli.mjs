@@ -1,0 +1,31 @@
+// Bundles the compiled CLI (dist/src/cli/main.js) and the two worker entry points into
+// dist/cli/, one file each, for the `lodestone` command. Node then loads three files
+// instead of ~100 ES modules: measured ~0.09 CPU-s less per start (0.28 → 0.19 s for
+// `lodestone info`), which every download, seed and create pays.
+// The library (`import ... from 'lodestone'`) stays the unbundled tsc output in dist/src.
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    lodestone: 'dist/src/cli/main.js',
+    // Resolved at run time next to the bundle: new URL('./write-worker.js', import.meta.url).
+    'write-worker': 'dist/src/storage/write-worker.js',
+    'hash-worker': 'dist/src/storage/hash-worker.js',
+  },
+  outdir: 'dist/cli',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Only `lodestone demo` loads the tracker package (dynamic import), so it stays a package.
+  external: ['bittorrent-tracker'],
+  // Bundled CommonJS dependencies (commander, cli-progress) call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as lodestoneCreateRequire } from 'node:module'; const require = lodestoneCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
