@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=10
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=33554432 MALLOC_MMAP_THRESHOLD_=33554432 node --max-semi-space-size=2 --heap-growing-percent=10
 import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError } from '../index.js';
 import { createCommand } from './commands/create.js';

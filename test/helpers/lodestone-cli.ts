@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 /**
  * The `lodestone` command as installed (package.json `bin`): the bundle `npm run build` writes,
@@ -31,7 +31,7 @@ export interface CliRun {
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
   const child = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI_PATH, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...CLI_NODE_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events: CliEvent[] = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Server as TrackerServer } from 'bittorrent-tracker';
 import { createTorrent, formatBytes, LodestoneError } from '../../index.js';
 import { ExitCode } from '../exit-codes.js';
-import { CLI_NODE_FLAGS } from '../node-flags.js';
+import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../node-flags.js';
 import { parseSize } from '../options.js';
 import { downloadCommand } from './download.js';
 
@@ -67,6 +67,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
         '--quiet',
       ],
       {
+        env: { ...process.env, ...CLI_NODE_ENV },
         stdio: ['ignore', 'ignore', 'inherit'],
       },
     );
