@@ -55,10 +55,10 @@ export interface PiecePickerOptions {
   /** Pieces started at most at once (a partial piece's blocks sit in RAM). @default 64 */
   maxPartialPieces?: number;
   /**
-   * Once the partial-piece budget has been full, new pieces start only when this many slots
-   * are free (or when every piece left to start fits in the free slots). Pieces leave the budget
-   * one at a time, as each is verified and written; starting one piece per verified piece sends
-   * each peer one small request message per piece, while a batch goes out in one write.
+   * New pieces start only while at least this many partial-piece slots are free (or every piece
+   * left to start fits in the free slots), so once the budget is full they start in batches.
+   * Pieces leave the budget one at a time, as each is verified and written; starting one piece
+   * per verified piece sends a peer one small request message per piece, a batch one write.
    * @default maxPartialPieces / 8, at least 1
    */
   pieceStartBatch?: number;
