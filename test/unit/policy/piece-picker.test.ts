@@ -123,45 +123,41 @@ describe('PiecePicker: partial pieces', () => {
     assert.equal(piecesOf(picker.pick({ id: 'b', has: bits('111111') }, 10)).length, 1);
   });
 
-  test('once the budget was full, new pieces start in batches of pieceStartBatch free slots', () => {
+  /** A picker of `pieces` 2-block pieces whose 4-piece budget one pick from peer a has filled. */
+  const fullBudget = (pieces: number, pieceStartBatch: number) => {
     const picker = tablePicker({
-      availability: '1 1 1 1 1 1 1 1 1 1 1 1',
+      availability: Array(pieces).fill('1').join(' '),
       blocksPerPiece: 2,
-      options: { maxPartialPieces: 4, pieceStartBatch: 2 },
+      options: { maxPartialPieces: 4, pieceStartBatch },
     });
-    const all = bits('111111111111');
+    const all = bits('1'.repeat(pieces));
     const first = picker.pick({ id: 'a', has: all }, 100);
     assert.equal(piecesOf(first).length, 4);
     const finish = (index: number): void => {
       for (const r of first.filter((r) => r.index === index)) picker.blockReceived(r.index, r.begin, 'a');
       picker.pieceVerified(index);
     };
-    const [p0, p1] = piecesOf(first);
-    finish(p0!);
+    return { picker, all, started: piecesOf(first), finish };
+  };
+
+  test('once the budget was full, new pieces start in batches of pieceStartBatch free slots', () => {
+    const { picker, all, started, finish } = fullBudget(12, 2);
+    finish(started[0]!);
     assert.deepEqual(picker.pick({ id: 'a', has: all }, 100), [], 'one free slot of a batch of two: wait');
     assert.deepEqual(picker.pick({ id: 'b', has: all }, 100), []);
-    finish(p1!);
+    finish(started[1]!);
     const batch = picker.pick({ id: 'a', has: all }, 100);
     assert.equal(piecesOf(batch).length, 2, 'two slots free: both start in one pick');
     assert.equal(batch.length, 4);
   });
 
   test('the last pieces start without waiting for a full batch', () => {
-    const picker = tablePicker({
-      availability: '1 1 1 1 1',
-      blocksPerPiece: 2,
-      options: { maxPartialPieces: 4, pieceStartBatch: 3 },
-    });
-    const all = bits('11111');
-    const first = picker.pick({ id: 'a', has: all }, 100);
-    assert.equal(piecesOf(first).length, 4);
-    const done = piecesOf(first)[0]!;
-    for (const r of first.filter((r) => r.index === done)) picker.blockReceived(r.index, r.begin, 'a');
-    picker.pieceVerified(done);
+    const { picker, all, started, finish } = fullBudget(5, 3);
+    finish(started[0]!);
     // One slot free, batch of three, but only one piece is left to start: it starts now.
     const last = picker.pick({ id: 'a', has: all }, 100);
     assert.equal(piecesOf(last).length, 1);
-    assert.ok(!piecesOf(first).includes(last[0]!.index));
+    assert.ok(!started.includes(last[0]!.index));
   });
 
   test('pieceStartBatch defaults to an eighth of the budget, at least 1 and at most the budget', () => {
