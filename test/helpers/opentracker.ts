@@ -30,6 +30,12 @@ export interface RunningOpentracker {
   pid: number;
   /** Whitelists one more hash and resolves once the tracker accepts it. */
   addInfoHash(hex: string): Promise<void>;
+  /**
+   * Resolves once the tracker hands out `host:port` for the hash. A client reports "seeding"
+   * before its first announce has reached the tracker; a leecher that announces in between is
+   * told of nobody and waits out the tracker's interval (opentracker: 30 min).
+   */
+  waitForPeer(hex: string, host: string, port: number, timeoutMs?: number): Promise<void>;
   /** SIGTERM, SIGKILL after 2 s, then removes the temp folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -133,8 +139,43 @@ async function launch(
       child.kill('SIGHUP'); // reloads the whitelist
       await waitAuthorized(baseUrl, hash);
     },
+    async waitForPeer(hex: string, host: string, peerPort: number, timeoutMs = 60_000) {
+      const hash = checkHex(hex);
+      await waitUntil(
+        async () =>
+          (await listedPeers(baseUrl, hash).catch((): string[] => [])).includes(`${host}:${peerPort}`),
+        `opentracker to list ${host}:${peerPort} for ${hash}`,
+        timeoutMs,
+      );
+    },
     stop: stopProcess,
   };
+}
+
+/**
+ * The peers the tracker hands a leecher, as "host:port". The probe peer (port 1)
+ * is removed again with `stopped`, as in waitAuthorized.
+ */
+async function listedPeers(baseUrl: string, hex: string): Promise<string[]> {
+  const infoHash = hex.replace(/../g, (pair) => `%${pair}`);
+  const probe = `${baseUrl}/announce?info_hash=${infoHash}&peer_id=-LSPROBE-00000000001&port=1&uploaded=0&downloaded=0&left=1&compact=1&numwant=200`;
+  try {
+    const { body } = await httpGet(probe);
+    // Compact IPv4 peers (BEP 23): "5:peers<len>:" then 6 bytes per peer.
+    const match = /5:peers(\d+):/.exec(body);
+    if (!match) return [];
+    const start = match.index + match[0].length;
+    const bytes = Buffer.from(body.slice(start, start + Number(match[1])), 'latin1');
+    const peers: string[] = [];
+    for (let at = 0; at + 6 <= bytes.length; at += 6) {
+      peers.push(
+        `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}:${bytes.readUInt16BE(at + 4)}`,
+      );
+    }
+    return peers;
+  } finally {
+    await httpGet(`${probe}&event=stopped`).catch(() => undefined);
+  }
 }
 
 function checkHex(hex: string): string {
@@ -225,8 +266,12 @@ async function waitAuthorized(baseUrl: string, hex: string): Promise<void> {
   await httpGet(`${probe}&event=stopped`).catch(() => undefined);
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+async function waitUntil(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await delay(50);

@@ -100,6 +100,8 @@ async function startSeeder(t: TestContext, kind: SeederKind, f: Fixture): Promis
           : await startWebTorrentSeeder({ ...options, announce: [f.tracker.httpUrl] });
   t.after(() => seeder.stop());
   await seeder.waitSeeding(60_000);
+  // Only then is the magnet's tracker sure to name it: the download announces once, at start.
+  await f.tracker.waitForPeer(f.infoHashHex, seeder.address, seeder.port, 60_000);
   return seeder;
 }
 
