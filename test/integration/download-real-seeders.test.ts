@@ -143,6 +143,10 @@ async function startSeeder(
   }
   t.after(() => seeder.stop());
   await seeder.waitSeeding(60_000);
+  // A client says "seeding" before its first announce reaches the tracker; a download announcing
+  // in between would be told of nobody and wait out the tracker's interval.
+  const { infoHashHex } = parseTorrent(await readFile(torrent));
+  await fixture!.tracker.waitForPeer(infoHashHex, seeder.address, seeder.port, 60_000);
   return seeder;
 }
 
