@@ -12,6 +12,11 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  buildAnnounceUrl,
+  failureReasonOf,
+  parseHttpAnnounceResponse,
+} from '../../src/tracker/http-codec.js';
 
 export interface OpentrackerOptions {
   /** Loopback address to bind. @default '127.0.0.1' */
@@ -152,29 +157,37 @@ async function launch(
   };
 }
 
-/**
- * The peers the tracker hands a leecher, as "host:port". The probe peer (port 1)
- * is removed again with `stopped`, as in waitAuthorized.
- */
+/** The peers the tracker hands a leecher, as "host:port" (a probe announce). */
 async function listedPeers(baseUrl: string, hex: string): Promise<string[]> {
-  const infoHash = hex.replace(/../g, (pair) => `%${pair}`);
-  const probe = `${baseUrl}/announce?info_hash=${infoHash}&peer_id=-LSPROBE-00000000001&port=1&uploaded=0&downloaded=0&left=1&compact=1&numwant=200`;
+  const { body } = await probeAnnounce(baseUrl, hex, { left: 1, numwant: 200 });
+  return parseHttpAnnounceResponse(body).peers.map((peer) => `${peer.host}:${peer.port}`);
+}
+
+/**
+ * Announces a probe peer (port 1) for `hex`, then removes it again with
+ * `stopped`, so tests never see it among their peers.
+ */
+async function probeAnnounce(
+  baseUrl: string,
+  hex: string,
+  { left, numwant }: { left: number; numwant: number },
+): Promise<{ status: number; body: Buffer }> {
+  const request = {
+    infoHash: Buffer.from(hex, 'hex'),
+    peerId: Buffer.from('-LSPROBE-00000000000'),
+    port: 1,
+    uploaded: 0,
+    downloaded: 0,
+    left,
+    numwant,
+    key: 0,
+  };
   try {
-    const { body } = await httpGet(probe);
-    // Compact IPv4 peers (BEP 23): "5:peers<len>:" then 6 bytes per peer.
-    const match = /5:peers(\d+):/.exec(body);
-    if (!match) return [];
-    const start = match.index + match[0].length;
-    const bytes = Buffer.from(body.slice(start, start + Number(match[1])), 'latin1');
-    const peers: string[] = [];
-    for (let at = 0; at + 6 <= bytes.length; at += 6) {
-      peers.push(
-        `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}:${bytes.readUInt16BE(at + 4)}`,
-      );
-    }
-    return peers;
+    return await httpGet(buildAnnounceUrl(`${baseUrl}/announce`, request));
   } finally {
-    await httpGet(`${probe}&event=stopped`).catch(() => undefined);
+    await httpGet(buildAnnounceUrl(`${baseUrl}/announce`, { ...request, event: 'stopped' })).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -237,14 +250,12 @@ function httpStatus(url: string): Promise<number | undefined> {
   );
 }
 
-function httpGet(url: string): Promise<{ status: number; body: string }> {
+function httpGet(url: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const request = http.get(url, { agent: false, timeout: 1000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('latin1') }),
-      );
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
       response.on('error', reject);
     });
     request.on('timeout', () => request.destroy(new Error('timeout')));
@@ -252,18 +263,12 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-/**
- * Waits until an announce for `hex` is no longer refused. The probe peer
- * (port 1) is removed again with `stopped` so tests never see it.
- */
+/** Waits until an announce for `hex` is no longer refused (a probe announce). */
 async function waitAuthorized(baseUrl: string, hex: string): Promise<void> {
-  const infoHash = hex.replace(/../g, (pair) => `%${pair}`);
-  const probe = `${baseUrl}/announce?info_hash=${infoHash}&peer_id=-LSPROBE-00000000000&port=1&uploaded=0&downloaded=0&left=0&compact=1&numwant=0`;
   await waitUntil(async () => {
-    const result = await httpGet(probe).catch(() => undefined);
-    return result !== undefined && result.status === 200 && !result.body.includes('failure reason');
+    const result = await probeAnnounce(baseUrl, hex, { left: 0, numwant: 0 }).catch(() => undefined);
+    return result !== undefined && result.status === 200 && failureReasonOf(result.body) === undefined;
   }, `opentracker to whitelist ${hex}`);
-  await httpGet(`${probe}&event=stopped`).catch(() => undefined);
 }
 
 async function waitUntil(
