@@ -1,4 +1,5 @@
 import { Bitfield } from '../bitfield.js';
+import { NumberMap } from '../number-map.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 import { RarityOrder } from './rarity-order.js';
 
@@ -99,8 +100,12 @@ export class PiecePicker {
   readonly #have: Bitfield;
   readonly #order: RarityOrder;
   readonly #partials = new Map<number, PartialPiece>();
-  /** Per peer: keys (piece * blocksPerPiece + block) of its outstanding requests. */
-  readonly #peerRequests = new Map<string, Set<number>>();
+  /**
+   * Per peer: keys (piece * blocksPerPiece + block) of its outstanding requests,
+   * as a set (values unused); a NumberMap, as a Set's store would be reallocated
+   * in old space by the churn (see NumberMap).
+   */
+  readonly #peerRequests = new Map<string, NumberMap>();
   readonly #blocksPerPiece: number;
   /** Blocks of missing pieces in state None (never-started pieces count whole). */
   #unrequested = 0;
@@ -250,9 +255,9 @@ export class PiecePicker {
   peerGone(peerId: string): void {
     const keys = this.#peerRequests.get(peerId);
     if (!keys) return;
-    for (const key of [...keys]) {
+    keys.forEach((_unused, key) => {
       this.#release(Math.floor(key / this.#blocksPerPiece), key % this.#blocksPerPiece, peerId);
-    }
+    });
     this.#peerRequests.delete(peerId);
   }
 
@@ -384,10 +389,10 @@ export class PiecePicker {
   #track(peerId: string, index: number, block: number): void {
     let keys = this.#peerRequests.get(peerId);
     if (!keys) {
-      keys = new Set();
+      keys = new NumberMap(64);
       this.#peerRequests.set(peerId, keys);
     }
-    keys.add(this.#key(index, block));
+    keys.set(this.#key(index, block), 0);
   }
 
   #key(index: number, block: number): number {

@@ -214,8 +214,8 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       if (peer.requests.size > 0 && now - peer.lastPieceAt > this.#snubTimeoutMs) peer.snubbed = true;
       let timedOut = false;
       const limit = this.#picker.inEndgame ? this.#requestTimeoutMs / 3 : this.#requestTimeoutMs;
-      for (const [key, sentAt] of peer.requests) {
-        if (now - this.#epoch - sentAt <= limit) continue;
+      peer.requests.forEach((sentAt, key) => {
+        if (now - this.#epoch - sentAt <= limit) return;
         const index = this.#keys.indexOf(key);
         const begin = this.#keys.beginOf(key);
         peer.requests.delete(key);
@@ -223,7 +223,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         const length = requestedBlockLength(this.#meta, index, begin);
         peer.connection.send({ type: 'cancel', index, begin, length });
         timedOut = true;
-      }
+      });
       if (timedOut) peer.snubbed = true;
     }
     for (const peer of this.#peers.values()) this.fill(peer);
@@ -266,9 +266,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   }
 
   #releaseRequests(peer: PeerState): void {
-    for (const key of peer.requests.keys()) {
+    peer.requests.forEach((_sentAt, key) => {
       this.#picker.requestCancelled(this.#keys.indexOf(key), this.#keys.beginOf(key), peer.key);
-    }
+    });
     peer.requests.clear();
   }
 

@@ -1,6 +1,7 @@
 import { Bitfield } from '../bitfield.js';
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import { NumberMap } from '../number-map.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import { BLOCK_SIZE as BLOCK } from '../wire/types.js';
 
@@ -46,9 +47,11 @@ export class PeerState {
    * Blocks requested from this peer: block key (BlockKeys) → when it was sent
    * (ms since the downloader started). Small integers both, rather than a
    * record per request: at hundreds in flight per peer, records outlive
-   * young-generation collections and pile up in old space.
+   * young-generation collections and pile up in old space. A NumberMap, not
+   * a Map: a set and a delete per block would keep reallocating a Map's
+   * backing store in old space (see NumberMap).
    */
-  readonly requests = new Map<number, number>();
+  readonly requests = new NumberMap(64);
   /** Peer's advertised request queue limit (BEP 10 `reqq`). */
   maxRequests = 250;
   /** Blocks the peer asked of us, served in order. */
