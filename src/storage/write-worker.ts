@@ -1,7 +1,8 @@
 /**
  * Worker side of WriteThread: positional, synchronous writes of verified
- * pieces, so the main thread never waits on the disk and the libuv pool is
- * left to reads. Parts backed by a SharedArrayBuffer arrive without a copy.
+ * pieces, in batches, so the main thread never waits on the disk and the
+ * libuv pool is left to reads. Parts backed by a SharedArrayBuffer arrive
+ * without a copy.
  */
 import { writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
@@ -56,14 +57,17 @@ function describe(error: unknown): WriteFailure {
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (request: WriteRequest) => {
-    let reply: WriteReply;
-    try {
-      writeAll(request.fd, request.position, request.parts);
-      reply = { id: request.id };
-    } catch (error) {
-      reply = { id: request.id, error: describe(error) };
+  // One message is a batch of writes, done in order and answered with one message.
+  port.on('message', (batch: WriteRequest[]) => {
+    const replies: WriteReply[] = [];
+    for (const request of batch) {
+      try {
+        writeAll(request.fd, request.position, request.parts);
+        replies.push({ id: request.id });
+      } catch (error) {
+        replies.push({ id: request.id, error: describe(error) });
+      }
     }
-    port.postMessage(reply);
+    port.postMessage(replies);
   });
 }

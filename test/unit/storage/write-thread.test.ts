@@ -43,6 +43,46 @@ describe('WriteThread', () => {
     assert.equal(thread.running, false);
   });
 
+  test('writes go to the thread in batches: by size at once, the rest after the batch delay', {
+    timeout: 20_000,
+  }, async () => {
+    const path = join(dir, 'batched.bin');
+    const fd = openSync(path, 'w+');
+    // A delay no test would wait out: a write that completes was sent by size, or by delay below.
+    const thread = new WriteThread({ batchBytes: 1000, batchDelayMs: 60_000 });
+    try {
+      const small = [0, 1, 2].map((i) => thread.write(fd, i * 300, [patternBytes(300, i + 1)]));
+      assert.equal(thread.batchesSent, 0, '900 bytes queued: under the batch size');
+      await Promise.all([...small, thread.write(fd, 900, [patternBytes(300, 4)])]);
+      assert.equal(thread.batchesSent, 1, 'four writes, one message');
+    } finally {
+      closeSync(fd);
+      await thread.close();
+    }
+    const expected = Buffer.concat([1, 2, 3, 4].map((seed) => patternBytes(300, seed)));
+    assert.deepEqual(readFileSync(path), expected);
+
+    const lone = openSync(join(dir, 'lone.bin'), 'w+');
+    const prompt = new WriteThread({ batchBytes: 1 << 20, batchDelayMs: 5 });
+    try {
+      await prompt.write(lone, 0, [Buffer.from('alone')]);
+      assert.equal(prompt.batchesSent, 1, 'a lone small write goes out after the delay');
+    } finally {
+      closeSync(lone);
+      await prompt.close();
+    }
+  });
+
+  test('closing rejects writes still queued for a batch', async () => {
+    const thread = new WriteThread({ batchBytes: 1 << 20, batchDelayMs: 60_000 });
+    const queued = assert.rejects(thread.write(1, 0, [Buffer.from('never sent')]), {
+      code: 'LODESTONE_ERR_ABORTED',
+    });
+    await thread.close();
+    await queued;
+    assert.equal(thread.batchesSent, 0);
+  });
+
   test('a full disk rejects with ENOSPC, and the thread goes on writing', async (t) => {
     let full: number;
     try {
