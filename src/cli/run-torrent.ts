@@ -95,8 +95,8 @@ export async function runTorrent(
       reporter.event('seeding', { seedRatio, seedTimeMs });
       if (seedTimeMs !== undefined) seedTimer = setTimeout(() => resolveOutcome(ExitCode.ok), seedTimeMs);
     });
-    session.once('error', (error) => {
-      fatal = error;
+    session.on('error', (error) => {
+      fatal ??= error;
       resolveOutcome(ExitCode.failure);
     });
     onSignal.handler = () => resolveOutcome(ExitCode.interrupted);

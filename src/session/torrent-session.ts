@@ -112,6 +112,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #tick: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
+  /** The fatal error that ended the download, if one did. */
+  #failure: Error | undefined;
   #done = false;
 
   constructor(options: TorrentSessionOptions) {
@@ -391,12 +393,19 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.emit('done');
   }
 
+  /**
+   * A fatal failure (the disk is full, a file cannot be written) ends the
+   * download: requesting stops and 'error' is emitted once. Writes already
+   * in flight fail the same way (a batch of writes meets the same full disk),
+   * and are not reported again: a second 'error' would find the listener gone.
+   */
   #fail(error: unknown): void {
-    this.emit(
-      'error',
+    if (this.#failure) return;
+    this.#failure =
       error instanceof Error
         ? error
-        : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`),
-    );
+        : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`);
+    this.#downloader?.stop();
+    this.emit('error', this.#failure);
   }
 }

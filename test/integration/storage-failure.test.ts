@@ -1,0 +1,94 @@
+/**
+ * A download whose storage fails (a full disk) between a Lodestone seeder and
+ * leecher on loopback (127.0.2.x): the session reports the failure once, as
+ * the typed error, and stops requesting. Several writes in flight meet the
+ * same full disk; reporting each would emit 'error' with nobody listening any
+ * more, which crashed the CLI.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PeerAddress } from '../../src/address.js';
+import { encode } from '../../src/bencode/index.js';
+import { isLodestoneError, StorageError } from '../../src/errors.js';
+import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
+import { Client } from '../../src/session/client.js';
+import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
+
+const PIECE = 64 * 1024;
+/** 64 MiB: far more than the requests in flight when the disk fills (a few MiB). */
+const DATA_LENGTH = 1024 * PIECE;
+
+let root: string;
+let meta: TorrentMetadata;
+let seeder: Client;
+let seederAddress: PeerAddress;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lodestone-storage-failure-'));
+  const data = randomBytes(DATA_LENGTH);
+  meta = parseTorrent(
+    encode({
+      info: { name: 'f.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
+    }),
+  );
+  await mkdir(join(root, 'seed'));
+  await writeFile(join(root, 'seed', 'f.bin'), data);
+  seeder = new Client({ port: 0, bindAddress: '127.0.2.1', hashWorkers: 1 });
+  const port = await seeder.listen();
+  await seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false }).start();
+  seederAddress = { host: '127.0.2.1', port };
+});
+
+after(async () => {
+  await seeder.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Memory storage whose disk is full: every piece write fails, after a little while, as a disk's would. */
+class FullDisk extends MemoryStorage {
+  writes = 0;
+  override async writePiece(): Promise<void> {
+    this.writes++;
+    await sleep(5);
+    throw new StorageError('disk full: no space left', 'LODESTONE_ERR_DISK_FULL');
+  }
+}
+
+test('a full disk: one error event with the typed error, then no more requests or errors', async (t) => {
+  const storage = new FullDisk(meta);
+  const leecher = new Client({ port: false, bindAddress: '127.0.2.2', hashWorkers: 1 });
+  t.after(() => leecher.close());
+  const session = leecher.add(meta, {
+    path: join(root, 'leech'),
+    useTrackers: false,
+    peers: [seederAddress],
+    storage,
+  });
+  const errors: Error[] = [];
+  session.on('error', (error) => errors.push(error));
+  await session.start();
+  for (let waited = 0; errors.length === 0 && waited < 20_000; waited += 20) await sleep(20);
+  assert.equal(errors.length, 1, 'the failure is reported');
+  const [error] = errors;
+  assert.ok(isLodestoneError(error) && error.code === 'LODESTONE_ERR_DISK_FULL', String(error));
+  // Writes already in flight fail too; none is reported again, and the download stops.
+  let downloaded = session.stats().downloadedBytes;
+  for (let still = 0; still < 5; ) {
+    await sleep(200);
+    const now = session.stats().downloadedBytes;
+    still = now === downloaded ? still + 1 : 0;
+    downloaded = now;
+  }
+  assert.equal(errors.length, 1, 'no second error event');
+  assert.ok(storage.writes >= 1);
+  assert.ok(
+    downloaded < DATA_LENGTH / 2,
+    `requests stop at the failure: ${downloaded} of ${DATA_LENGTH} bytes came in`,
+  );
+});
