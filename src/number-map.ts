@@ -14,7 +14,8 @@
  *
  * It never shrinks: its users hold a bounded number of entries (a request
  * pipeline, a peer's blocks in flight). Deleting during `forEach` is safe (a
- * deleted slot only becomes a tombstone); inserting during `forEach` throws.
+ * deleted slot only becomes a tombstone); any `set` during `forEach` throws,
+ * as an insertion could rehash the arrays being walked.
  */
 export class NumberMap {
   #keys: Float64Array;
@@ -50,7 +51,7 @@ export class NumberMap {
     if (!(key >= 0 && key <= Number.MAX_SAFE_INTEGER && Math.floor(key) === key)) {
       throw new RangeError(`NumberMap keys are non-negative safe integers, not ${key}`);
     }
-    if (this.#iterating > 0) throw new Error('NumberMap: insertion during forEach');
+    if (this.#iterating > 0) throw new Error('NumberMap: set during forEach');
     const keys = this.#keys;
     const mask = this.#mask;
     let slot = hashOf(key) & mask;

@@ -395,9 +395,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
   /**
    * A fatal failure (the disk is full, a file cannot be written) ends the
-   * download: requesting stops and 'error' is emitted once. Writes already
-   * in flight fail the same way (a batch of writes meets the same full disk),
-   * and are not reported again: a second 'error' would find the listener gone.
+   * download: requesting stops and 'error' is emitted once, for the first
+   * failure. Writes already in flight meet the same full disk (a batch of
+   * writes fails together); reporting each would only repeat it. Blocks
+   * already requested still arrive (one pipeline per peer at most); the owner
+   * stops the session.
    */
   #fail(error: unknown): void {
     if (this.#failure) return;

@@ -96,11 +96,13 @@ export class WriteThread {
     clearTimeout(this.#batchTimer);
     this.#batchTimer = undefined;
     const batch = this.#queue;
-    if (batch.length === 0 || !this.#worker) return;
+    if (batch.length === 0) return;
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#batchesSent++;
-    this.#worker.postMessage(batch);
+    // Queued writes are pending, and a worker that ends with writes pending fails them and
+    // empties the queue, so one is running here; spawning keeps that from being load-bearing.
+    (this.#worker ?? this.#spawn()).postMessage(batch);
   }
 
   /** Ends the thread now (pending writes reject with LODESTONE_ERR_ABORTED); a later write starts another. */

@@ -64,7 +64,7 @@ test('NumberMap keeps working through long FIFO churn, the pattern of a request 
   );
 });
 
-test('NumberMap.forEach may delete as it goes, but refuses an insertion', () => {
+test('NumberMap.forEach may delete as it goes, but refuses a set', () => {
   const map = new NumberMap();
   for (let key = 0; key < 50; key++) map.set(key, key);
   const seen: number[] = [];
@@ -80,7 +80,7 @@ test('NumberMap.forEach may delete as it goes, but refuses an insertion', () => 
       map.forEach(() => {
         map.set(1000, 0);
       }),
-    /insertion during forEach/,
+    /set during forEach/,
   );
   map.set(1000, 0); // the guard is lifted once forEach returns, even by a throw
   assert.equal(map.get(1000), 0);

@@ -73,14 +73,29 @@ describe('WriteThread', () => {
     }
   });
 
-  test('closing rejects writes still queued for a batch', async () => {
-    const thread = new WriteThread({ batchBytes: 1 << 20, batchDelayMs: 60_000 });
-    const queued = assert.rejects(thread.write(1, 0, [Buffer.from('never sent')]), {
-      code: 'LODESTONE_ERR_ABORTED',
-    });
-    await thread.close();
-    await queued;
-    assert.equal(thread.batchesSent, 0);
+  test('closing rejects writes still queued for a batch, and none of them is written later', async () => {
+    const dropped = join(dir, 'dropped.bin');
+    const kept = join(dir, 'kept.bin');
+    const droppedFd = openSync(dropped, 'w+');
+    const keptFd = openSync(kept, 'w+');
+    const thread = new WriteThread({ batchBytes: 1 << 20, batchDelayMs: 5 });
+    try {
+      const queued = assert.rejects(thread.write(droppedFd, 0, [Buffer.from('never sent')]), {
+        code: 'LODESTONE_ERR_ABORTED',
+      });
+      await thread.close();
+      await queued;
+      assert.equal(thread.batchesSent, 0);
+      // The next write starts a fresh thread; a stale queue would ride along in its batch.
+      await thread.write(keptFd, 0, [Buffer.from('kept')]);
+      assert.equal(thread.batchesSent, 1);
+    } finally {
+      closeSync(droppedFd);
+      closeSync(keptFd);
+      await thread.close();
+    }
+    assert.equal(readFileSync(kept, 'utf8'), 'kept');
+    assert.equal(readFileSync(dropped).length, 0, 'the closed-out write never reached the file');
   });
 
   test('a full disk rejects with ENOSPC, and the thread goes on writing', async (t) => {
