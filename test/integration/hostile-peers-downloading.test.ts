@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PeerAddress } from '../../src/address.js';
 import { encode } from '../../src/bencode/index.js';
-import { parseMagnet, parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
+import { parseMagnet, type TorrentMetadata } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import { MetadataFetcher } from '../../src/session/metadata-fetcher.js';
 import type { TorrentSession } from '../../src/session/torrent-session.js';
@@ -40,7 +40,7 @@ import {
   retainedMemory,
   startHostilePeer,
 } from '../helpers/hostile-peer.js';
-import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import { singleFileTorrent, startLodestoneSeeder } from '../helpers/lodestone-seeder.js';
 
 const PIECE = 64 * 1024;
 /** Not a multiple of 8, so a bitfield has spare bits; the last piece is short. About 4 MiB. */
@@ -71,19 +71,16 @@ let honest: PeerAddress;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-dl-'));
   data = randomBytes(DATA_LENGTH);
-  meta = parseTorrent(
-    encode({
-      info: { name: 'd.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
-    }),
-  );
+  meta = singleFileTorrent('d.bin', data, PIECE);
   assert.equal(meta.pieceCount, PIECE_COUNT);
-  await mkdir(join(root, 'seed'), { recursive: true });
-  await writeFile(join(root, 'seed', 'd.bin'), data);
-  seeder = new Client({ port: 0, bindAddress: SEEDER_HOST, hashWorkers: 1 });
-  const port = await seeder.listen();
-  const session = seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false });
-  await session.start();
-  honest = { host: SEEDER_HOST, port };
+  const started = await startLodestoneSeeder({
+    meta,
+    onDisk: data,
+    dir: join(root, 'seed'),
+    host: SEEDER_HOST,
+  });
+  seeder = started.client;
+  honest = started.address;
 });
 
 after(async () => {

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encode } from '../../src/bencode/index.js';
-import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
+import type { TorrentMetadata } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import type { TorrentSession } from '../../src/session/torrent-session.js';
 import {
@@ -21,7 +21,7 @@ import {
   METADATA_BLOCK_SIZE,
 } from '../../src/wire/index.js';
 import { dialRaw, handshakeBytes, rawMessage, retainedMemory } from '../helpers/hostile-peer.js';
-import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import { singleFileTorrent, startLodestoneSeeder } from '../helpers/lodestone-seeder.js';
 import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
 
 const PIECE = 16 * 1024;
@@ -57,24 +57,18 @@ let port: number;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-seed-'));
   data = randomBytes(DATA_LENGTH);
-  meta = parseTorrent(
-    encode({
-      info: { name: 's.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
-    }),
-  );
+  meta = singleFileTorrent('s.bin', data, PIECE);
   assert.equal(meta.pieceCount, PIECE_COUNT);
   assert.ok(meta.infoBytes.length > METADATA_BLOCK_SIZE);
-  await mkdir(join(root, 'seed'), { recursive: true });
-  await writeFile(join(root, 'seed', 's.bin'), data);
-  seeder = new Client({
-    port: 0,
-    bindAddress: SEEDER_HOST,
-    hashWorkers: 1,
-    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  const started = await startLodestoneSeeder({
+    meta,
+    onDisk: data,
+    dir: join(root, 'seed'),
+    host: SEEDER_HOST,
+    client: { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
   });
-  port = await seeder.listen();
-  session = seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false });
-  await session.start();
+  ({ client: seeder, session } = started);
+  port = started.address.port;
 });
 
 after(async () => {

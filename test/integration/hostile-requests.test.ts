@@ -5,17 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encode } from '../../src/bencode/index.js';
-import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
-import { Client } from '../../src/session/client.js';
+import type { TorrentMetadata } from '../../src/metainfo/index.js';
+import type { Client } from '../../src/session/client.js';
 import type { TorrentSession } from '../../src/session/torrent-session.js';
 import { decodeExtensionHandshake } from '../../src/wire/index.js';
-import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import { singleFileTorrent, startLodestoneSeeder } from '../helpers/lodestone-seeder.js';
 import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
 
 const PIECE = 64 * 1024;
@@ -28,20 +27,13 @@ let port: number;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-hostile-'));
   const data = randomBytes(PIECE * 40 + 999);
-  meta = parseTorrent(
-    encode({
-      info: { name: 'h.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
-    }),
-  );
+  meta = singleFileTorrent('h.bin', data, PIECE);
   // The last ten pieces are zeroed on disk: a partial seed, so some pieces are genuinely missing.
   const onDisk = Buffer.from(data);
   onDisk.fill(0, PIECE * 30);
-  await mkdir(join(root, 'seed'), { recursive: true });
-  await writeFile(join(root, 'seed', 'h.bin'), onDisk);
-  seeder = new Client({ port: 0, bindAddress: '127.0.0.5', hashWorkers: 1 });
-  port = await seeder.listen();
-  session = seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false });
-  await session.start();
+  const started = await startLodestoneSeeder({ meta, onDisk, dir: join(root, 'seed'), host: '127.0.0.5' });
+  ({ client: seeder, session } = started);
+  port = started.address.port;
   assert.equal(session.have.count, 30);
 });
 

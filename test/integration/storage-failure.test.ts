@@ -1,24 +1,27 @@
 /**
  * A download whose storage fails (a full disk) between a Lodestone seeder and
- * leecher on loopback (127.0.2.x): the session reports the failure once, as
- * the typed error, and stops requesting. Several writes in flight meet the
+ * leecher on loopback (addresses from nextLoopbackAddress): the session
+ * reports the failure once, as the typed error, and stops requesting. Several writes in flight meet the
  * same full disk; reporting each would emit 'error' with nobody listening any
  * more, which crashed the CLI.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PeerAddress } from '../../src/address.js';
-import { encode } from '../../src/bencode/index.js';
 import { isLodestoneError, StorageError } from '../../src/errors.js';
-import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
+import type { TorrentMetadata } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
-import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import {
+  type LodestoneSeeder,
+  singleFileTorrent,
+  startLodestoneSeeder,
+} from '../helpers/lodestone-seeder.js';
+import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
 
 const PIECE = 64 * 1024;
 /** 64 MiB: far more than the requests in flight when the disk fills (a few MiB). */
@@ -26,27 +29,22 @@ const DATA_LENGTH = 1024 * PIECE;
 
 let root: string;
 let meta: TorrentMetadata;
-let seeder: Client;
-let seederAddress: PeerAddress;
+let seeder: LodestoneSeeder;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lodestone-storage-failure-'));
   const data = randomBytes(DATA_LENGTH);
-  meta = parseTorrent(
-    encode({
-      info: { name: 'f.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
-    }),
-  );
-  await mkdir(join(root, 'seed'));
-  await writeFile(join(root, 'seed', 'f.bin'), data);
-  seeder = new Client({ port: 0, bindAddress: '127.0.2.1', hashWorkers: 1 });
-  const port = await seeder.listen();
-  await seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false }).start();
-  seederAddress = { host: '127.0.2.1', port };
+  meta = singleFileTorrent('f.bin', data, PIECE);
+  seeder = await startLodestoneSeeder({
+    meta,
+    onDisk: data,
+    dir: join(root, 'seed'),
+    host: nextLoopbackAddress(),
+  });
 });
 
 after(async () => {
-  await seeder.close();
+  await seeder.client.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -81,12 +79,12 @@ test('a full disk: one error event with the typed error, then no more requests o
   timeout: 60_000,
 }, async (t) => {
   const storage = new FullDisk(meta);
-  const leecher = new Client({ port: false, bindAddress: '127.0.2.2', hashWorkers: 1 });
+  const leecher = new Client({ port: false, bindAddress: nextLoopbackAddress(), hashWorkers: 1 });
   t.after(() => leecher.close());
   const session = leecher.add(meta, {
     path: join(root, 'leech'),
     useTrackers: false,
-    peers: [seederAddress],
+    peers: [seeder.address],
     storage,
   });
   const errors: Error[] = [];
