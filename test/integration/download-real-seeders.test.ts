@@ -38,8 +38,15 @@ interface Fixture {
   tracker: RunningOpentracker;
   /** Content folder the seeders use: holds `single.bin` and `multi/`. */
   dataDir: string;
-  single: { torrent: string; udpTorrent: string; content: WrittenContent };
-  multi: { torrent: string; udpTorrent: string; content: WrittenContent };
+  single: FixtureTorrent;
+  multi: FixtureTorrent;
+}
+
+interface FixtureTorrent {
+  torrent: string;
+  infoHashHex: string;
+  udpTorrent: string;
+  content: WrittenContent;
 }
 
 let fixture: Fixture | undefined;
@@ -80,23 +87,17 @@ before(async () => {
     pieceLengthExp: 17,
     out: join(root, 'multi.torrent'),
   });
-  for (const path of [singleTorrent, multiTorrent]) {
-    await tracker.addInfoHash(parseTorrent(await readFile(path)).infoHashHex);
-  }
+  const entry = async (torrent: string, content: WrittenContent): Promise<FixtureTorrent> => {
+    const { infoHashHex } = parseTorrent(await readFile(torrent));
+    await tracker.addInfoHash(infoHashHex);
+    return { torrent, infoHashHex, udpTorrent: await udpOnlyCopy(torrent, tracker.udpUrl), content };
+  };
   fixture = {
     root,
     tracker,
     dataDir,
-    single: {
-      torrent: singleTorrent,
-      udpTorrent: await udpOnlyCopy(singleTorrent, tracker.udpUrl),
-      content: single,
-    },
-    multi: {
-      torrent: multiTorrent,
-      udpTorrent: await udpOnlyCopy(multiTorrent, tracker.udpUrl),
-      content: multi,
-    },
+    single: await entry(singleTorrent, single),
+    multi: await entry(multiTorrent, multi),
   };
 });
 
@@ -117,7 +118,7 @@ type SeederKind = 'aria2' | 'transmission' | 'qbittorrent';
 async function startSeeder(
   t: TestContext,
   kind: SeederKind,
-  torrent: string,
+  { torrent, infoHashHex }: FixtureTorrent,
   dataDir: string,
   extra: string[] = [],
   limitKiB?: number,
@@ -145,7 +146,6 @@ async function startSeeder(
   await seeder.waitSeeding(60_000);
   // A client says "seeding" before its first announce reaches the tracker; a download announcing
   // in between would be told of nobody and wait out the tracker's interval.
-  const { infoHashHex } = parseTorrent(await readFile(torrent));
   await fixture!.tracker.waitForPeer(infoHashHex, seeder.address, seeder.port, 60_000);
   return seeder;
 }
@@ -193,8 +193,8 @@ describe('download from real seeders via opentracker', { timeout: 600_000 }, () 
     test(`from ${kind} alone: single-file over HTTP announce, multi-file over UDP announce`, async (t) => {
       const f = ready(t);
       if (!f) return;
-      await startSeeder(t, kind, f.single.torrent, f.dataDir);
-      await startSeeder(t, kind, f.multi.torrent, f.dataDir);
+      await startSeeder(t, kind, f.single, f.dataDir);
+      await startSeeder(t, kind, f.multi, f.dataDir);
       const out = await mkdtemp(join(f.root, `out-${kind}-`));
 
       const singleEvents = await download(t, f.single.torrent, out);
@@ -218,7 +218,7 @@ describe('download from real seeders via opentracker', { timeout: 600_000 }, () 
     if (!f) return;
     // Each limited to 3 MiB/s, so the download takes seconds and every seeder's handshake lands in it.
     for (const kind of ['aria2', 'transmission', 'qbittorrent'] as const) {
-      await startSeeder(t, kind, f.multi.torrent, f.dataDir, [], 3072);
+      await startSeeder(t, kind, f.multi, f.dataDir, [], 3072);
     }
     const out = await mkdtemp(join(f.root, 'out-all-'));
     const events = await download(t, f.multi.torrent, out);
@@ -240,8 +240,8 @@ describe('download from real seeders via opentracker', { timeout: 600_000 }, () 
     if (!f) return;
     // Throttled so the download takes seconds and the kill lands mid-way.
     const limit = ['--max-upload-limit=2M'];
-    const doomed = await startSeeder(t, 'aria2', f.single.torrent, f.dataDir, limit);
-    await startSeeder(t, 'aria2', f.single.torrent, f.dataDir, limit);
+    const doomed = await startSeeder(t, 'aria2', f.single, f.dataDir, limit);
+    await startSeeder(t, 'aria2', f.single, f.dataDir, limit);
     const out = await mkdtemp(join(f.root, 'out-kill-'));
     const run = runCli([
       'download',
@@ -271,7 +271,7 @@ describe('download from real seeders via opentracker', { timeout: 600_000 }, () 
   test('resume: interrupted with SIGINT, restarted, finishes without re-downloading verified pieces', async (t) => {
     const f = ready(t);
     if (!f) return;
-    await startSeeder(t, 'aria2', f.single.torrent, f.dataDir, ['--max-upload-limit=3M']);
+    await startSeeder(t, 'aria2', f.single, f.dataDir, ['--max-upload-limit=3M']);
     const meta = parseTorrent(await readFile(f.single.torrent));
     const out = await mkdtemp(join(f.root, 'out-resume-'));
     const bind = nextLoopbackAddress();
