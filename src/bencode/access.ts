@@ -20,6 +20,7 @@ export function getBytes(dict: BencodeDict, key: string): Uint8Array | undefined
   return value instanceof Uint8Array ? value : undefined;
 }
 
+/** A safe integer; an integer beyond 2^53 (decoded as a bigint) reads as absent too. */
 export function getInt(dict: BencodeDict, key: string): number | undefined {
   const value = dict.get(key);
   return typeof value === 'number' ? value : undefined;

@@ -9,8 +9,14 @@ const CHAR_COLON = 0x3a;
 const CHAR_MINUS = 0x2d;
 const CHAR_0 = 0x30;
 const CHAR_9 = 0x39;
-/** Longest digit run we parse; 16 digits already exceed any byte length we could hold. */
-const MAX_DIGITS = 16;
+/** Longest string length we parse; 16 digits already exceed any byte length we could hold. */
+const MAX_LENGTH_DIGITS = 16;
+/**
+ * Longest integer magnitude we parse: 20 digits, libtorrent's own bound (it fails a whole
+ * document with more), so every unsigned or signed 64-bit value fits. Integers beyond 2^53
+ * become `bigint`; consumers that need a number read them as absent or refuse them by name.
+ */
+export const MAX_INTEGER_DIGITS = 20;
 
 const spans = new WeakMap<object, Span>();
 
@@ -55,43 +61,64 @@ class Decoder {
     throw new BencodeError(`unexpected byte 0x${byte.toString(16).padStart(2, '0')}`, this.#pos);
   }
 
-  /** Reads an unsigned decimal run ending at `terminator`; returns its value. */
-  #digits(terminator: number, what: string): number {
+  /**
+   * Reads an unsigned decimal run of at most `maxDigits` ending at `terminator`, leaving the
+   * position on the terminator; returns the run's [start, end).
+   */
+  #digits(terminator: number, what: string, maxDigits: number): [number, number] {
     const bytes = this.#bytes;
     const start = this.#pos;
-    let value = 0;
     while (true) {
       const byte = bytes[this.#pos];
       if (byte === undefined) throw new BencodeError(`unterminated ${what}`, this.#pos);
       if (byte === terminator) break;
       if (byte < CHAR_0 || byte > CHAR_9) throw new BencodeError(`invalid digit in ${what}`, this.#pos);
-      if (this.#pos - start >= MAX_DIGITS) throw new BencodeError(`${what} too large`, start);
-      value = value * 10 + (byte - CHAR_0);
+      if (this.#pos - start >= maxDigits) throw new BencodeError(`${what} too large`, start);
       this.#pos++;
     }
-    const count = this.#pos - start;
-    if (count === 0) throw new BencodeError(`empty ${what}`, start);
-    if (count > 1 && bytes[start] === CHAR_0 && !this.#lenient) {
+    const end = this.#pos;
+    if (end === start) throw new BencodeError(`empty ${what}`, start);
+    if (end - start > 1 && bytes[start] === CHAR_0 && !this.#lenient) {
       throw new BencodeError(`leading zero in ${what}`, start);
     }
     this.#pos++; // terminator
+    return [start, end];
+  }
+
+  /**
+   * The value of a short digit run: exact up to 15 digits (integers); a 16-digit string length may
+   * round, which is harmless because any such length overruns the input and is refused.
+   */
+  #smallValue(start: number, end: number): number {
+    let value = 0;
+    for (let i = start; i < end; i++) value = value * 10 + (this.#bytes[i]! - CHAR_0);
     return value;
   }
 
-  #integer(): number {
+  /** A number when it is a safe integer, otherwise a bigint (at most MAX_INTEGER_DIGITS digits). */
+  #integer(): number | bigint {
     const start = this.#pos;
     this.#pos++; // 'i'
     const negative = this.#bytes[this.#pos] === CHAR_MINUS;
     if (negative) this.#pos++;
-    const magnitude = this.#digits(CHAR_E, 'integer');
-    if (!Number.isSafeInteger(magnitude)) throw new BencodeError('integer beyond 2^53', start);
-    if (negative && magnitude === 0) throw new BencodeError('negative zero', start);
-    return negative ? -magnitude : magnitude;
+    const [from, to] = this.#digits(CHAR_E, 'integer', MAX_INTEGER_DIGITS);
+    if (to - from <= 15) {
+      const magnitude = this.#smallValue(from, to);
+      if (negative && magnitude === 0) throw new BencodeError('negative zero', start);
+      return negative ? -magnitude : magnitude;
+    }
+    // Up to 20 ASCII digits: exact as a bigint, then narrowed back when it is safe.
+    const text = Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + from, to - from).toString('latin1');
+    const big = negative ? -BigInt(text) : BigInt(text);
+    if (big === 0n && negative) throw new BencodeError('negative zero', start);
+    const small = Number(big);
+    return Number.isSafeInteger(small) ? small : big;
   }
 
   #byteString(): Uint8Array {
     const start = this.#pos;
-    const length = this.#digits(CHAR_COLON, 'string length');
+    const [from, to] = this.#digits(CHAR_COLON, 'string length', MAX_LENGTH_DIGITS);
+    const length = this.#smallValue(from, to);
     const end = this.#pos + length;
     // Checked before any allocation: a declared length can never exceed the input.
     if (end > this.#bytes.length) {

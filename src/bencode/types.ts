@@ -1,9 +1,11 @@
 /**
  * A decoded bencode value. Byte strings stay bytes; dictionary keys are kept as
  * binary (latin1) strings so that every key byte survives and the sort order
- * of the encoding (raw byte order) equals JavaScript string order.
+ * of the encoding (raw byte order) equals JavaScript string order. An integer is a
+ * `number` when it is a safe integer and a `bigint` beyond (up to 20 digits), so that
+ * encoding a decoded value gives back the same bytes.
  */
-export type BencodeValue = number | Uint8Array | BencodeValue[] | BencodeDict;
+export type BencodeValue = number | bigint | Uint8Array | BencodeValue[] | BencodeDict;
 export type BencodeDict = Map<string, BencodeValue>;
 
 /** What `encode` accepts: the decoded shapes plus convenient JavaScript ones. */

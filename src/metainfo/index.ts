@@ -26,4 +26,11 @@ export {
 } from './path-safety.js';
 export { fileRangesForSpan, pieceLength, pieceToFileRanges } from './piece-map.js';
 export { buildTorrentFile, type TorrentFileExtras } from './torrent-file.js';
-export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './types.js';
+export type {
+  FileRange,
+  MagnetLink,
+  MetainfoWarning,
+  MetainfoWarningCode,
+  TorrentFile,
+  TorrentMetadata,
+} from './types.js';

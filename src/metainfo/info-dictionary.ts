@@ -5,6 +5,7 @@
  */
 import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
 import { LodestoneError, MetainfoError } from '../errors.js';
+import { assertHybridHalvesAgree } from './hybrid-check.js';
 import { assertNoPathCollisions, assertSafeComponent } from './path-safety.js';
 import type { TorrentFile, TorrentMetadata } from './types.js';
 
@@ -30,7 +31,7 @@ export type InfoFields = Pick<
 >;
 
 function describeType(value: BencodeValue): string {
-  if (typeof value === 'number') return 'an integer';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'an integer';
   if (value instanceof Uint8Array) return 'a string';
   if (Array.isArray(value)) return 'a list';
   return 'a dictionary';
@@ -41,6 +42,9 @@ function missing(field: string): MetainfoError {
 }
 
 function wrongType(field: string, expected: string, value: BencodeValue): MetainfoError {
+  // The decoder keeps integers beyond 2^53 as bigints; no field we read can use one.
+  if (typeof value === 'bigint')
+    return new MetainfoError(`'${field}' is too large (${value} is beyond 2^53)`);
   return new MetainfoError(`'${field}' must be ${expected}, not ${describeType(value)}`);
 }
 
@@ -202,6 +206,7 @@ export function readInfoFields(info: BencodeDict): InfoFields {
         `in pieces of ${pieceLength} need ${pieceCount}`,
     );
   }
+  if (version === 'hybrid') assertHybridHalvesAgree(info, pieceLength);
   return {
     name,
     pieceLength,

@@ -2,7 +2,9 @@
  * Torrent files (BEP 3) and metadata fetched for a magnet (BEP 9) into TorrentMetadata.
  *
  * Decoding is strict first; real-world torrents often have unsorted or duplicate
- * dictionary keys, so exactly that failure is retried leniently. The info-hash is
+ * dictionary keys, so exactly that failure is retried leniently. Bytes after a torrent
+ * file's root dictionary (a trailing newline some sites append) are ignored with a
+ * warning, as libtorrent and Transmission do; the info-hash never covers them. The info-hash is
  * always SHA-1 over the exact `info` bytes as they appear in the input (found with
  * `spanOf`), never over a re-encoding, so a torrent with unsorted keys keeps the
  * info-hash every other client computes for it.
@@ -16,15 +18,14 @@ import {
   type BencodeDict,
   type BencodeValue,
   bytesToText,
-  decode,
+  decodePrefix,
   getBytes,
-  getInt,
   isDict,
   spanOf,
 } from '../bencode/index.js';
 import { BencodeError, LodestoneError, MetainfoError } from '../errors.js';
 import { readInfoFields } from './info-dictionary.js';
-import type { TorrentMetadata } from './types.js';
+import type { MetainfoWarning, TorrentMetadata } from './types.js';
 
 /** What a magnet or the outer torrent dictionary adds to the info dictionary. */
 export interface MetadataExtras {
@@ -33,18 +34,34 @@ export interface MetadataExtras {
   creationDate?: Date;
   comment?: string;
   createdBy?: string;
+  warnings?: MetainfoWarning[];
 }
 
 const UNSORTED_OR_DUPLICATE = /\b(unsorted|duplicate) dictionary key\b/;
 
-/** Decodes strictly, retrying leniently only for key-order problems; bencode errors become MetainfoErrors. */
-function decodeForgivingKeyOrder(bytes: Uint8Array, what: string): BencodeValue {
+/**
+ * Decodes strictly, retrying leniently only for key-order problems; bencode errors become
+ * MetainfoErrors. With `allowTrailing`, bytes after the value are left alone and `end` says
+ * where the value stopped; otherwise they are an error.
+ */
+function decodeForgivingKeyOrder(
+  bytes: Uint8Array,
+  what: string,
+  allowTrailing: boolean,
+): { value: BencodeValue; end: number } {
+  const decodeOnce = (lenient: boolean): { value: BencodeValue; end: number } => {
+    const decoded = decodePrefix(bytes, { lenient });
+    if (!allowTrailing && decoded.end !== bytes.length) {
+      throw new BencodeError('trailing data after value', decoded.end);
+    }
+    return decoded;
+  };
   try {
     try {
-      return decode(bytes);
+      return decodeOnce(false);
     } catch (error) {
       if (error instanceof BencodeError && UNSORTED_OR_DUPLICATE.test(error.message)) {
-        return decode(bytes, { lenient: true });
+        return decodeOnce(true);
       }
       throw error;
     }
@@ -108,20 +125,35 @@ function readText(root: BencodeDict, key: string): string | undefined {
   return bytes === undefined ? undefined : bytesToText(bytes);
 }
 
-function readCreationDate(root: BencodeDict): Date | undefined {
-  const seconds = getInt(root, 'creation date');
-  if (seconds === undefined || seconds <= 0) return undefined;
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+/** The latest `creation date` taken as seconds: 9999-12-31T23:59:59Z. */
+const MAX_CREATION_SECONDS = 253_402_300_799;
+
+/**
+ * BEP 3 `creation date`, seconds since 1970. A value that is no plausible time in seconds
+ * (milliseconds, an integer beyond 2^53 decoded as a bigint) is ignored with a warning: it
+ * describes the torrent, it never decides where bytes go.
+ */
+function readCreationDate(root: BencodeDict, warnings: MetainfoWarning[]): Date | undefined {
+  const value = root.get('creation date');
+  if (typeof value === 'bigint' || (typeof value === 'number' && value > MAX_CREATION_SECONDS)) {
+    warnings.push({
+      code: 'LODESTONE_WARN_CREATION_DATE',
+      message: `'creation date' ${value} is not a time in seconds; ignored`,
+    });
+    return undefined;
+  }
+  if (typeof value !== 'number' || value <= 0) return undefined;
+  return new Date(value * 1000);
 }
 
-function readExtras(root: BencodeDict): MetadataExtras {
+function readExtras(root: BencodeDict, warnings: MetainfoWarning[]): MetadataExtras {
   return {
     announceTiers: readAnnounceTiers(root),
     webSeeds: readWebSeeds(root),
-    creationDate: readCreationDate(root),
+    creationDate: readCreationDate(root, warnings),
     comment: readText(root, 'comment'),
     createdBy: readText(root, 'created by'),
+    warnings,
   };
 }
 
@@ -135,6 +167,7 @@ function buildMetadata(info: BencodeDict, infoBytes: Buffer, extras: MetadataExt
     ...fields,
     announceTiers: normalizeTiers(extras.announceTiers ?? []),
     webSeeds: normalizeTiers([extras.webSeeds ?? []]).flat(),
+    warnings: [...(extras.warnings ?? [])],
   };
   if (extras.creationDate !== undefined) meta.creationDate = extras.creationDate;
   if (extras.comment !== undefined) meta.comment = extras.comment;
@@ -145,10 +178,11 @@ function buildMetadata(info: BencodeDict, infoBytes: Buffer, extras: MetadataExt
 /**
  * Parses a .torrent file. Throws MetainfoError (LODESTONE_ERR_METAINFO for invalid
  * bencode or fields, LODESTONE_ERR_UNSAFE_PATH for hostile file names) or
- * LodestoneError LODESTONE_ERR_UNSUPPORTED for v2-only torrents.
+ * LodestoneError LODESTONE_ERR_UNSUPPORTED for v2-only torrents. Bytes after the root
+ * dictionary are ignored and reported in `warnings`.
  */
 export function parseTorrent(bytes: Uint8Array): TorrentMetadata {
-  const root = decodeForgivingKeyOrder(bytes, 'torrent');
+  const { value: root, end } = decodeForgivingKeyOrder(bytes, 'torrent', true);
   if (!isDict(root)) throw new MetainfoError('torrent is not a bencoded dictionary');
   const info = root.get('info');
   if (info === undefined) throw new MetainfoError("'info' is missing");
@@ -157,7 +191,14 @@ export function parseTorrent(bytes: Uint8Array): TorrentMetadata {
   if (span === undefined) throw new LodestoneError('LODESTONE_ERR_METAINFO', 'decoder lost the info span');
   // A copy: the metadata must not pin (or alias) the caller's whole file buffer.
   const infoBytes = Buffer.from(bytes.subarray(span.start, span.end));
-  return buildMetadata(info, infoBytes, readExtras(root));
+  const warnings: MetainfoWarning[] = [];
+  if (end < bytes.length) {
+    warnings.push({
+      code: 'LODESTONE_WARN_TRAILING_DATA',
+      message: `${bytes.length - end} bytes after the torrent's root dictionary were ignored`,
+    });
+  }
+  return buildMetadata(info, infoBytes, readExtras(root, warnings));
 }
 
 /**
@@ -169,7 +210,8 @@ export function parseInfoDictionary(
   infoBytes: Uint8Array,
   extras: { announceTiers?: string[][]; webSeeds?: string[] } = {},
 ): TorrentMetadata {
-  const info = decodeForgivingKeyOrder(infoBytes, 'info dictionary');
+  // No trailing bytes here: the info-hash is taken over all of `infoBytes`.
+  const { value: info } = decodeForgivingKeyOrder(infoBytes, 'info dictionary', false);
   if (!isDict(info)) throw new MetainfoError("'info' must be a dictionary");
   return buildMetadata(info, Buffer.from(infoBytes), {
     announceTiers: extras.announceTiers ?? [],

@@ -11,6 +11,21 @@ export interface TorrentFile {
   padding: boolean;
 }
 
+/**
+ * Something unusual in a torrent that was accepted (and ignored or worked around) rather
+ * than refused. `code` is stable for programs; `message` is for people.
+ */
+export interface MetainfoWarning {
+  code: MetainfoWarningCode;
+  message: string;
+}
+
+export type MetainfoWarningCode =
+  /** Bytes after the torrent file's root dictionary, ignored (as libtorrent and Transmission do). */
+  | 'LODESTONE_WARN_TRAILING_DATA'
+  /** `creation date` that is not a plausible time in seconds (e.g. milliseconds, beyond 2^53), ignored. */
+  | 'LODESTONE_WARN_CREATION_DATE';
+
 export interface TorrentMetadata {
   /** SHA-1 of the exact `info` bytes (v1 info-hash), 20 bytes. */
   infoHash: Buffer;
@@ -35,6 +50,11 @@ export interface TorrentMetadata {
   createdBy?: string;
   /** 'v1' or 'hybrid' (BEP 52 with v1 fields); pure v2 is rejected at parse time. */
   version: 'v1' | 'hybrid';
+  /**
+   * What was accepted despite being unusual, in the order found. Always set by parseTorrent and
+   * parseInfoDictionary (empty for a clean torrent); optional only so hand-built metadata need not carry it.
+   */
+  warnings?: MetainfoWarning[];
 }
 
 /** A stretch of one piece that lies inside one file. */

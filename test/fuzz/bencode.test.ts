@@ -21,6 +21,7 @@ const { value: bencodeValue } = fc.letrec<{ value: BencodeValue }>((tie) => ({
 /** A comparable form: byte strings as hex, dictionaries as key-sorted entry lists. */
 function canonical(value: BencodeValue): unknown {
   if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return { bigint: value.toString() };
   if (value instanceof Uint8Array) return { bytes: Buffer.from(value).toString('hex') };
   if (Array.isArray(value)) return value.map(canonical);
   return [...value.entries()]
