@@ -15,6 +15,7 @@
  */
 import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
 import { MetainfoError } from '../errors.js';
+import { MAX_TOTAL_LENGTH } from './info-dictionary.js';
 
 /** Deepest folder nesting we walk in a v2 file tree (the decoder's own limit is 64 levels in all). */
 export const MAX_FILE_TREE_DEPTH = 62;
@@ -38,8 +39,10 @@ function disagree(detail: string): MetainfoError {
   return new MetainfoError(`hybrid torrent's v1 and v2 file lists disagree: ${detail}`);
 }
 
-function badTree(field: string, problem: string): MetainfoError {
-  return new MetainfoError(`'${field}' ${problem}`);
+/** A malformed v2 file tree: the entry's path (when there is one) and what is wrong with it. */
+function badTree(path: readonly Buffer[] | undefined, problem: string): MetainfoError {
+  const where = path === undefined ? '' : ` entry ${showPath(path)}:`;
+  return new MetainfoError(`'info.file tree'${where} ${problem}`);
 }
 
 function bytesOf(value: BencodeValue | undefined): Buffer | undefined {
@@ -82,22 +85,24 @@ function v1Layout(info: BencodeDict): {
 }
 
 /** A v2 file entry (the dictionary under the empty key): its length, checked for shape. */
-function readV2File(spec: BencodeValue, field: string): number {
-  if (!isDict(spec)) throw badTree(field, 'must be a dictionary');
+function readV2File(spec: BencodeValue, path: readonly Buffer[]): number {
+  if (!isDict(spec)) throw badTree(path, 'must be a dictionary');
   const attr = spec.get('attr');
-  if (attr !== undefined && !(attr instanceof Uint8Array)) throw badTree(`${field}.attr`, 'must be a string');
-  if (attr?.includes(CHAR_P)) throw badTree(field, 'is a padding file, which a v2 file tree must not hold');
+  if (attr !== undefined && !(attr instanceof Uint8Array)) throw badTree(path, "'attr' must be a string");
+  if (attr?.includes(CHAR_P)) throw badTree(path, 'is a padding file, which a v2 file tree must not hold');
   // BEP 47 symlinks take no space in the payload, whatever `length` says.
   if (attr?.includes(CHAR_L)) return 0;
   const length = spec.get('length');
-  if (length === undefined) throw badTree(`${field}.length`, 'is missing');
-  if (typeof length === 'bigint') throw badTree(`${field}.length`, `is too large (${length} is beyond 2^53)`);
+  if (length === undefined) throw badTree(path, "'length' is missing");
+  if (typeof length === 'bigint') throw badTree(path, `'length' is too large (${length} is beyond 2^53)`);
   if (typeof length !== 'number' || length < 0)
-    throw badTree(`${field}.length`, 'must be a non-negative integer');
+    throw badTree(path, "'length' must be a non-negative integer");
+  if (length > MAX_TOTAL_LENGTH)
+    throw badTree(path, `'length' exceeds the limit of ${MAX_TOTAL_LENGTH} bytes`);
   if (length > 0) {
     const root = spec.get('pieces root');
     if (!(root instanceof Uint8Array) || root.length !== PIECES_ROOT_LENGTH) {
-      throw badTree(`${field}.pieces root`, `must be a ${PIECES_ROOT_LENGTH}-byte string`);
+      throw badTree(path, `'pieces root' must be a ${PIECES_ROOT_LENGTH}-byte string`);
     }
   }
   return length;
@@ -133,17 +138,16 @@ function v2Layout(
     const [key, node] = next.value;
     const component = Buffer.from(key, 'latin1');
     const path = singleFile ? [component] : [...frame.path, component];
-    const field = `info.file tree ${showPath(path)}`;
-    if (key === '') throw badTree(field, 'has an empty name');
-    if (!isDict(node)) throw badTree(field, 'must be a dictionary');
+    if (key === '') throw badTree(path, 'has an empty name');
+    if (!isDict(node)) throw badTree(path, 'must be a dictionary');
     const leaf = node.size === 1 && node.has('');
     if (!leaf) {
       if (stack.length >= MAX_FILE_TREE_DEPTH)
-        throw badTree(field, `nests deeper than ${MAX_FILE_TREE_DEPTH} folders`);
+        throw badTree(path, `nests deeper than ${MAX_FILE_TREE_DEPTH} folders`);
       if (node.size > 0) stack.push({ entries: node.entries(), path });
       continue;
     }
-    const length = readV2File(node.get('')!, field);
+    const length = readV2File(node.get('')!, path);
     if (files.length === limit) {
       throw disagree(
         `the v2 file tree lists more than the ${limit} files of the v1 list (first extra: ${showPath(path)})`,
@@ -169,7 +173,7 @@ function samePath(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 export function assertHybridHalvesAgree(info: BencodeDict, pieceLength: number): void {
   const tree = info.get('file tree');
   if (tree === undefined) throw new MetainfoError("hybrid torrent (meta version 2) has no 'info.file tree'");
-  if (!isDict(tree)) throw badTree('info.file tree', 'must be a dictionary');
+  if (!isDict(tree)) throw badTree(undefined, 'must be a dictionary');
   const v1 = v1Layout(info);
   const onlyEntry = tree.size === 1 ? [...tree.values()][0] : undefined;
   const singleFile = !v1.multiFile && isDict(onlyEntry) && onlyEntry.size === 1 && onlyEntry.has('');

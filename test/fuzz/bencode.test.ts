@@ -10,6 +10,9 @@ const { value: bencodeValue } = fc.letrec<{ value: BencodeValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', maxDepth: 6 },
     fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+    // Beyond 2^53 the decoder yields bigints, up to 20 digits.
+    fc.bigInt({ min: 2n ** 53n, max: 10n ** 20n - 1n }),
+    fc.bigInt({ min: -(10n ** 20n - 1n), max: -(2n ** 53n) }),
     fc.uint8Array({ maxLength: 24 }),
     fc.array(tie('value'), { maxLength: 6 }),
     fc
@@ -46,6 +49,20 @@ test('decode(encode(v)) equals v, and re-encoding is byte-identical', () => {
       const decoded = decode(encoded);
       assert.deepEqual(canonical(decoded), canonical(value));
       assert.deepEqual(encode(decoded), encoded);
+    }),
+    { numRuns },
+  );
+});
+
+test('integers of 1 to 20 digits decode exactly: a number when safe, a bigint beyond', () => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: -(10n ** 20n - 1n), max: 10n ** 20n - 1n }), (big) => {
+      const text = `i${big}e`;
+      const value = decode(Buffer.from(text));
+      const safe = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER);
+      assert.equal(typeof value, safe ? 'number' : 'bigint');
+      assert.equal(BigInt(value as number | bigint), big);
+      assert.equal(encode(value).toString(), text);
     }),
     { numRuns },
   );

@@ -47,6 +47,33 @@ describe('decode: values', () => {
     assert.deepEqual(dict.get('b'), new Map([['c', []]]));
   });
 
+  test('integers beyond 2^53 are bigints, up to 20 digits, and re-encode to the same bytes', () => {
+    const cases: [string, number | bigint][] = [
+      ['i9007199254740991e', Number.MAX_SAFE_INTEGER],
+      ['i-9007199254740991e', Number.MIN_SAFE_INTEGER],
+      ['i1000000000000000e', 1e15],
+      ['i9007199254740992e', 2n ** 53n],
+      ['i-9007199254740992e', -(2n ** 53n)],
+      ['i9007199254740993e', 2n ** 53n + 1n],
+      ['i1700000000000000e', 1_700_000_000_000_000],
+      ['i9223372036854775807e', 2n ** 63n - 1n],
+      ['i18446744073709551615e', 2n ** 64n - 1n],
+      ['i99999999999999999999e', 10n ** 20n - 1n],
+      ['i-99999999999999999999e', -(10n ** 20n - 1n)],
+    ];
+    for (const [text, expected] of cases) {
+      const value = decode(bytes(text));
+      assert.equal(typeof value, typeof expected, text);
+      assert.equal(value, expected, text);
+      assert.equal(encode(value).toString('latin1'), text);
+    }
+    // Leading zeros (lenient only) never make a small value a bigint.
+    assert.equal(decode(bytes(`i${'0'.repeat(19)}7e`), { lenient: true }), 7);
+    const dict = decode(bytes('d3:bigi18446744073709551616e5:smalli1ee')) as BencodeDict;
+    assert.equal(dict.get('big'), 2n ** 64n);
+    assert.equal(encode(dict).toString('latin1'), 'd3:bigi18446744073709551616e5:smalli1ee');
+  });
+
   test('binary keys survive as latin1 strings', () => {
     const dict = decode(Buffer.from([0x64, 0x31, 0x3a, 0xff, 0x69, 0x31, 0x65, 0x65])) as BencodeDict;
     assert.equal(dict.get('\xff'), 1);
@@ -70,8 +97,9 @@ describe('decode: strict errors carry the offset', () => {
     assertBencodeError('i12', 3, 'unterminated integer');
     assertBencodeError('i1.5e', 2, 'invalid digit in integer');
     assertBencodeError('i--1e', 2, 'invalid digit in integer');
-    assertBencodeError('i12345678901234567e', 1, 'integer too large');
-    assertBencodeError('i9007199254740993e', 0, 'integer beyond 2^53');
+    assertBencodeError('i123456789012345678901e', 1, 'integer too large');
+    assertBencodeError('i-123456789012345678901e', 2, 'integer too large');
+    assertBencodeError(`i-${'0'.repeat(20)}e`, 0, 'negative zero', { lenient: true });
   });
 
   test('strings', () => {
@@ -213,6 +241,7 @@ describe('typed readers', () => {
   test('read the right type and treat a wrong type as absent', () => {
     assert.equal(getInt(dict, 'i'), 7);
     assert.equal(getInt(dict, 's'), undefined);
+    assert.equal(getInt(decode(bytes('d1:ii9007199254740992ee')) as BencodeDict, 'i'), undefined);
     assert.deepEqual(getBytes(dict, 's'), bytes('hi'));
     assert.equal(getBytes(dict, 'i'), undefined);
     assert.deepEqual(getList(dict, 'l'), []);
