@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { type Encodable, encode } from '../../src/bencode/index.js';
 import { LodestoneError } from '../../src/errors.js';
@@ -59,6 +61,8 @@ const seeds: Buffer[] = [
       { path: ['c'], length: 20_000 },
     ]),
   ),
+  // A real hybrid (libtorrent): mutations reach the v2 file tree check.
+  readFileSync(fileURLToPath(new URL('../../../test/fixtures/hybrid/hybrid-multi.torrent', import.meta.url))),
 ];
 
 function mutate(
@@ -112,6 +116,7 @@ test('mutated valid torrents: metadata or a LodestoneError', () => {
 const anyLeaf: fc.Arbitrary<Encodable> = fc.oneof(
   fc.integer({ min: -2, max: 2 ** 20 }),
   fc.constantFrom(16_384, 32_768, 0, -1, 2 ** 52),
+  fc.constantFrom(2n ** 53n, -(2n ** 63n), 2n ** 64n - 1n),
   fc.string({ maxLength: 8 }),
   fc.constantFrom('..', '.', '', 'CON', 'a/b', 'x\0', 'ok', '.pad', 'p'),
   fc.uint8Array({ maxLength: 45 }),
@@ -125,6 +130,26 @@ const fileEntry = fc.record(
   { length: anyField, path: anyField, 'path.utf-8': anyField, attr: anyField },
   { requiredKeys: [] },
 );
+/** BEP 52 file trees: folders, leaves under the empty key, with random field values. */
+const { node: fileTree } = fc.letrec<{ node: Encodable }>((tie) => ({
+  node: fc.dictionary(
+    fc.constantFrom('', 'a', 'b', 'sub', 'file.bin', 'folder', 'x'),
+    fc.oneof(
+      { depthSize: 'small', maxDepth: 4 },
+      fc.record(
+        {
+          length: fc.oneof(anyField, fc.constantFrom(10, 20_000, 40_000)),
+          'pieces root': fc.oneof(anyField, fc.constant(Buffer.alloc(32, 1))),
+          attr: anyField,
+        },
+        { requiredKeys: [] },
+      ),
+      tie('node'),
+    ),
+    { maxKeys: 4 },
+  ),
+}));
+
 const infoDict = fc.record(
   {
     name: anyField,
@@ -137,10 +162,27 @@ const infoDict = fc.record(
     length: anyField,
     files: fc.oneof(anyField, fc.array(fc.oneof(fileEntry, anyLeaf), { maxLength: 5 })),
     private: anyField,
-    'meta version': anyField,
+    'meta version': fc.oneof(anyField, fc.constant(2)),
+    'file tree': fc.oneof(anyField, fileTree),
   },
   { requiredKeys: [] },
 );
+
+test('bytes after a valid torrent never change what it parses to, only add a warning', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...seeds), fc.uint8Array({ minLength: 1, maxLength: 64 }), (seed, tail) => {
+      const clean = parseTorrent(seed);
+      const meta = parseTorrent(Buffer.concat([seed, tail]));
+      assert.equal(meta.infoHashHex, clean.infoHashHex);
+      assert.deepEqual(meta.files, clean.files);
+      assert.deepEqual(
+        meta.warnings?.map((w) => w.code),
+        [...(clean.warnings ?? []).map((w) => w.code), 'LODESTONE_WARN_TRAILING_DATA'],
+      );
+    }),
+    { numRuns },
+  );
+});
 
 test('torrent-shaped dictionaries with random field types: metadata or a LodestoneError', () => {
   fc.assert(
