@@ -23,6 +23,8 @@ export interface TorrentDescription {
   createdBy: string | null;
   version: 'v1' | 'hybrid';
   magnet: string;
+  /** What was accepted despite being unusual (e.g. bytes after the torrent), as in TorrentMetadata.warnings. */
+  warnings: { code: string; message: string }[];
 }
 
 export interface MagnetDescription {
@@ -53,6 +55,7 @@ export function describeTorrent(meta: TorrentMetadata): TorrentDescription {
     createdBy: meta.createdBy ?? null,
     version: meta.version,
     magnet: toMagnetUri(meta),
+    warnings: (meta.warnings ?? []).map(({ code, message }) => ({ code, message })),
   };
 }
 

@@ -192,13 +192,14 @@ export function parseTorrent(bytes: Uint8Array): TorrentMetadata {
   // A copy: the metadata must not pin (or alias) the caller's whole file buffer.
   const infoBytes = Buffer.from(bytes.subarray(span.start, span.end));
   const warnings: MetainfoWarning[] = [];
+  const extras = readExtras(root, warnings);
   if (end < bytes.length) {
     warnings.push({
       code: 'LODESTONE_WARN_TRAILING_DATA',
       message: `${bytes.length - end} bytes after the torrent's root dictionary were ignored`,
     });
   }
-  return buildMetadata(info, infoBytes, readExtras(root, warnings));
+  return buildMetadata(info, infoBytes, extras);
 }
 
 /**

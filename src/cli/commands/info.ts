@@ -34,6 +34,7 @@ function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string {
     field(i === 0 ? 'Trackers' : '', `tier ${i + 1}: ${tier.join(', ')}`);
   });
   if (meta.webSeeds.length > 0) field('Web seeds', meta.webSeeds.join(', '));
+  for (const warning of meta.warnings ?? []) field('Warning', warning.message);
   lines.push(`Files (${meta.files.filter((f) => !f.padding).length}):`);
   for (const file of meta.files) {
     if (file.padding) continue;

@@ -62,7 +62,28 @@ describe('describeTorrent', () => {
       createdBy: null,
       version: 'v1',
       magnet: `magnet:?xt=urn:btih:${meta.infoHashHex}&dn=folder&tr=${encodeURIComponent(TRACKER)}&ws=${encodeURIComponent('http://127.0.0.1/')}`,
+      warnings: [],
     });
+  });
+
+  test('warnings of an unusual but accepted torrent are listed', () => {
+    const bytes = torrentBytes(multiFileInfo([{ path: ['a'], length: 100 }]), {
+      announce: TRACKER,
+      'creation date': 2n ** 60n,
+    });
+    const described = describeTorrent(parseTorrent(Buffer.concat([bytes, Buffer.from('\r\n')])));
+    assert.deepEqual(JSON.parse(JSON.stringify(described)), described, 'JSON round trip is lossless');
+    assert.equal(described.creationDate, null);
+    assert.deepEqual(described.warnings, [
+      {
+        code: 'LODESTONE_WARN_CREATION_DATE',
+        message: "'creation date' 1152921504606846976 is not a time in seconds; ignored",
+      },
+      {
+        code: 'LODESTONE_WARN_TRAILING_DATA',
+        message: "2 bytes after the torrent's root dictionary were ignored",
+      },
+    ]);
   });
 
   test('describeMagnet', () => {
