@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { type Encodable, encode } from '../../src/bencode/index.js';
+import { type BencodeDict, decode, type Encodable, encode } from '../../src/bencode/index.js';
 import { LodestoneError } from '../../src/errors.js';
 import {
   describeTorrent,
@@ -64,6 +64,7 @@ const seeds: Buffer[] = [
   // A real hybrid (libtorrent): mutations reach the v2 file tree check.
   readFileSync(fileURLToPath(new URL('../../../test/fixtures/hybrid/hybrid-multi.torrent', import.meta.url))),
 ];
+const realHybrid = seeds[seeds.length - 1]!;
 
 function mutate(
   bytes: Buffer,
@@ -133,7 +134,7 @@ const fileEntry = fc.record(
 /** BEP 52 file trees: folders, leaves under the empty key, with random field values. */
 const { node: fileTree } = fc.letrec<{ node: Encodable }>((tie) => ({
   node: fc.dictionary(
-    fc.constantFrom('', 'a', 'b', 'sub', 'file.bin', 'folder', 'x'),
+    fc.constantFrom('', 'a', 'sub', 'file.bin', 'a.txt', 'empty.txt', 'b.bin', 'c.dat'),
     fc.oneof(
       { depthSize: 'small', maxDepth: 4 },
       fc.record(
@@ -179,6 +180,21 @@ test('bytes after a valid torrent never change what it parses to, only add a war
         meta.warnings?.map((w) => w.code),
         [...(clean.warnings ?? []).map((w) => w.code), 'LODESTONE_WARN_TRAILING_DATA'],
       );
+    }),
+    { numRuns },
+  );
+});
+
+test('a real hybrid with a random v2 file tree: metadata or a LodestoneError', () => {
+  fc.assert(
+    fc.property(fileTree, fc.boolean(), (tree, keepRealSub) => {
+      const root = decode(realHybrid) as BencodeDict;
+      const info = root.get('info') as BencodeDict;
+      const real = info.get('file tree') as BencodeDict;
+      // Half the time the random tree keeps the real 'sub' folder, so it agrees in part.
+      const mixed = keepRealSub ? { ...(tree as Record<string, Encodable>), sub: real.get('sub')! } : tree;
+      info.set('file tree', mixed as BencodeDict);
+      checkParse(() => parseTorrent(encode(root)));
     }),
     { numRuns },
   );
