@@ -42,8 +42,8 @@ function missing(field: string): MetainfoError {
 }
 
 function wrongType(field: string, expected: string, value: BencodeValue): MetainfoError {
-  // The decoder keeps integers beyond 2^53 as bigints; no field we read can use one.
-  if (typeof value === 'bigint')
+  // The decoder keeps integers beyond 2^53 as bigints; no integer field we read can use one.
+  if (typeof value === 'bigint' && expected === 'an integer')
     return new MetainfoError(`'${field}' is too large (${value} is beyond 2^53)`);
   return new MetainfoError(`'${field}' must be ${expected}, not ${describeType(value)}`);
 }

@@ -291,6 +291,11 @@ describe('parseTorrent: integers beyond 2^53', () => {
     ]);
     (files.files as Record<string, unknown>[])[1]!.length = -(2n ** 63n);
     refuse(files, 'info.files[1].length');
+    // Where a string belongs, a big integer is just the wrong type.
+    assert.throws(() => parseTorrent(torrentBytes(singleFileInfo(100, { name: 2n ** 60n }))), {
+      code: 'LODESTONE_ERR_METAINFO',
+      message: "'info.name' must be a string, not an integer",
+    });
   });
 });
 
