@@ -18,12 +18,20 @@ export { MAX_PIECE_LENGTH, MAX_TOTAL_LENGTH, MIN_PIECE_LENGTH } from './info-dic
 export { formatMagnet, parseMagnet, toMagnetUri } from './magnet.js';
 export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './parse-torrent.js';
 export {
-  assertNoPathCollisions,
+  MAX_COMPONENT_BYTES,
+  type NameRules,
+  renamedFiles,
+  type RenamedFile,
+  sanitizeComponent,
+  sanitizePath,
+  skippedSymlinks,
+  type SkippedSymlink,
+} from './file-names.js';
+export {
   assertSafeComponent,
-  type PathEntry,
   resolveInside,
   unsafeComponentReason,
 } from './path-safety.js';
 export { fileRangesForSpan, pieceLength, pieceToFileRanges } from './piece-map.js';
 export { buildTorrentFile, type TorrentFileExtras } from './torrent-file.js';
-export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './types.js';
+export type { FileRange, MagnetLink, SymlinkTarget, TorrentFile, TorrentMetadata } from './types.js';
