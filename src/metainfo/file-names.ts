@@ -79,7 +79,6 @@ export function displayName(bytes: Uint8Array): string {
   return lenientUtf8.decode(bytes);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it matches
 const REPLACED_EVERYWHERE = /[/\\\x00-\x1f\x7f-\x9f]/g;
 const REPLACED_ON_WINDOWS = /[<>:"|?*]/g;
 const REMOVED = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;

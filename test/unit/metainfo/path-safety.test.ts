@@ -2,11 +2,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import {
-  assertSafeComponent,
-  resolveInside,
-  unsafeComponentReason,
-} from '../../../src/metainfo/index.js';
+import { assertSafeComponent, resolveInside, unsafeComponentReason } from '../../../src/metainfo/index.js';
 
 describe('assertSafeComponent', () => {
   const unsafe = [
