@@ -213,11 +213,17 @@ export function resolveDuplicatePaths(
       return;
     }
     const folder = file.path.slice(0, -1);
-    const { stem, extension } = splitExtension(file.path[file.path.length - 1]!);
+    const last = file.path[file.path.length - 1]!;
+    const split = splitExtension(last);
+    // A long "extension" is part of the name: the counter goes at the end, and the stem is cut to fit.
+    const short = utf8Length(split.extension) <= MAX_EXTENSION_BYTES;
+    const stem = short ? split.stem : last;
+    const extension = short ? split.extension : '';
     const counterKey = `${wanted}\u0000${key([stem])}\u0000${key([extension])}`;
     let counter = counters.get(counterKey) ?? 1;
     for (;;) {
-      const candidate = [...folder, `${stem}.${counter}${extension}`];
+      const suffix = `.${counter}${extension}`;
+      const candidate = [...folder, cutToBytes(stem, MAX_COMPONENT_BYTES - utf8Length(suffix)) + suffix];
       counter++;
       if (!taken.has(key(candidate))) {
         taken.add(key(candidate));
