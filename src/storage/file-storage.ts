@@ -200,8 +200,14 @@ export class FileStorage implements Storage {
       if (this.#meta.files[range.fileIndex]!.padding) continue;
       writes.push(this.#writeRange(range, parts));
     }
-    for (const fileIndex of this.#layout.emptyFilesAt(index)) writes.push(this.#createEmpty(fileIndex));
+    const links: number[] = [];
+    for (const fileIndex of this.#layout.emptyFilesAt(index)) {
+      if (this.#meta.files[fileIndex]!.symlink) links.push(fileIndex);
+      else writes.push(this.#createEmpty(fileIndex));
+    }
     await Promise.all(writes);
+    // Links last and one at a time, in file-list order: each sees the folders and links made before it.
+    for (const fileIndex of links) await this.#createSymlink(fileIndex);
   }
 
   async #writeRange(range: FileRange, parts: Uint8Array[]): Promise<void> {
@@ -237,7 +243,6 @@ export class FileStorage implements Storage {
   }
 
   async #createEmpty(fileIndex: number): Promise<void> {
-    if (this.#meta.files[fileIndex]!.symlink) return this.#createSymlink(fileIndex);
     const path = this.pathOf(fileIndex);
     try {
       await this.#fs.mkdir(dirname(path), { recursive: true });
