@@ -84,6 +84,8 @@ interface HostileCase {
   info: (target: string) => Record<string, Encodable>;
   /** Where the hostile file's bytes must land, relative to the output folder. */
   landsAt: (target: string) => string;
+  /** False when the name is fine on this platform and used as it is. @default true */
+  renamed?: boolean;
 }
 
 const flat = (path: string) => path.replaceAll('/', '_');
@@ -132,7 +134,13 @@ const cases: HostileCase[] = [
     info: () => singleFile('ok', { 'name.utf-8': '../evil' }),
     landsAt: () => '.._evil',
   },
-  { title: 'drive letter "C:"', info: () => multiFile(['C:', 'evil']), landsAt: () => 'set/C:/evil' },
+  // "C:" is a drive only on Windows (where it becomes "C_"); elsewhere it is an ordinary name.
+  {
+    title: 'drive letter "C:"',
+    info: () => multiFile(['C:', 'evil']),
+    landsAt: () => (process.platform === 'win32' ? 'set/C_/evil' : 'set/C:/evil'),
+    renamed: process.platform === 'win32',
+  },
 ];
 
 /** Seeds `meta` (whose bytes are `content`) from an in-process Lodestone client, laid out as Lodestone lays it out. */
@@ -192,6 +200,10 @@ async function assertLandsInside(
   const renamed = events.find((event) => event.type === 'renamed-files') as
     | (CliEvent & { files: { path: string; originalPath: string }[] })
     | undefined;
+  if (hostile.renamed === false) {
+    assert.equal(renamed, undefined, 'no renamed-files event for a name used as it is');
+    return;
+  }
   assert.ok(renamed, 'a renamed-files event');
   assert.ok(
     renamed.files.some((file) => file.path === landsAt),
@@ -398,5 +410,84 @@ describe('a torrent libtorrent accepts downloads in Lodestone', { timeout: 120_0
     ]);
     assert.deepEqual(renamed.skippedSymlinks, [{ path: 'odd/links/out', target: '../../outside.txt' }]);
     assert.equal(stderr.trim(), '', 'with --json, nothing on stderr');
+  });
+});
+
+describe('lodestone info shows what was renamed', { timeout: 60_000 }, () => {
+  test('text and --json list renamed files and symlinks (original -> used), control characters escaped', async (t) => {
+    const entries = [...realWorldEntries(), { path: ['esc\x1b[2Jape'], length: 5 }];
+    const content = realWorldContent(entries);
+    const info = { name: 'odd', 'piece length': PIECE, pieces: pieceHashes(content), files: entries };
+    const torrentPath = join(root, 'odd-info.torrent');
+    await writeFile(torrentPath, encode({ info: info as unknown as Encodable }));
+
+    const text = runCli(['info', torrentPath]);
+    t.after(() => text.stop());
+    const shown = await text.exited;
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.doesNotMatch(shown.stdout, /\x1b/, 'no raw escape reaches the terminal');
+    const cut = `${'x'.repeat(236)}.dat`;
+    for (const line of [
+      'Renamed (4) to be safe on disk:',
+      '  odd/../up.txt -> odd/up.txt',
+      `  odd/${LONG_NAME} -> odd/${cut}`,
+      '  odd/dup.txt -> odd/dup.1.txt',
+      '  odd/esc\\x1b[2Jape -> odd/esc_[2Jape',
+      'Symlinks (2):',
+      '  odd/links/in -> odd/data.bin',
+      "  odd/links/out -> ../../outside.txt (not created: the target leaves the torrent's folder)",
+    ]) {
+      assert.ok(
+        shown.stdout.split('\n').includes(line),
+        `info shows ${JSON.stringify(line)}:\n${shown.stdout}`,
+      );
+    }
+    assert.doesNotMatch(shown.stdout, /padding_file|\.pad/, 'padding files are not listed');
+
+    const json = runCli(['info', torrentPath, '--json']);
+    t.after(() => json.stop());
+    const described = JSON.parse((await json.exited).stdout) as {
+      renamedFiles: { path: string; originalPath: string }[];
+      symlinks: { path: string; target: string | null; originalTarget: string }[];
+      files: { path: string }[];
+    };
+    assert.equal(described.renamedFiles.length, 4);
+    assert.deepEqual(described.renamedFiles[3], {
+      path: 'odd/esc_[2Jape',
+      originalPath: 'odd/esc\x1b[2Jape',
+    });
+    assert.deepEqual(described.symlinks, [
+      { path: 'odd/links/in', target: 'odd/data.bin', originalTarget: 'data.bin' },
+      { path: 'odd/links/out', target: null, originalTarget: '../../outside.txt' },
+    ]);
+    assert.equal(described.files.length, 9, 'data files only: no padding, no symlinks');
+  });
+
+  test('download without --json prints one warning line per renamed file', async (t) => {
+    const info = multiFile(['..', 'evil']);
+    const peer = await startSeeder(t, parseInfoDictionary(encode(info)), data);
+    const torrentPath = join(root, 'warn.torrent');
+    await writeFile(torrentPath, encode({ info }));
+    const outDir = join(root, 'warn-out');
+    const run = runCli([
+      'download',
+      torrentPath,
+      '-o',
+      outDir,
+      '--port',
+      '0',
+      '--bind',
+      nextLoopbackAddress(),
+      '--peer',
+      peer,
+    ]);
+    t.after(() => run.stop());
+    const result = await run.exited;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      result.stderr.split('\n').filter((line) => line !== ''),
+      ['lodestone: warning: renamed "set/../evil" to "set/evil"'],
+    );
+    assert.deepEqual(await readFile(join(outDir, 'set', 'evil')), data.subarray(100));
   });
 });
