@@ -191,15 +191,17 @@ export function resolveDuplicatePaths(
   rules: NameRules = {},
 ): Map<number, string[]> {
   const { foldCase } = resolveRules(rules);
-  const key = (parts: readonly string[]): string => {
-    const joined = parts.join('/');
-    return foldCase ? joined.toLowerCase() : joined;
-  };
+  const fold = (joined: string): string => (foldCase ? joined.toLowerCase() : joined);
+  const key = (parts: readonly string[]): string => fold(parts.join('/'));
   // Folders first, so a file can never take the path of a folder.
   const taken = new Set<string>();
   for (const file of files) {
     if (file.padding) continue;
-    for (let depth = 1; depth < file.path.length; depth++) taken.add(key(file.path.slice(0, depth)));
+    let folder = '';
+    for (let depth = 0; depth < file.path.length - 1; depth++) {
+      folder = depth === 0 ? file.path[0]! : `${folder}/${file.path[depth]!}`;
+      taken.add(fold(folder));
+    }
   }
   const renamed = new Map<number, string[]>();
   /** Next counter per (folder, stem, extension), so n copies cost O(n), not O(n²). */
