@@ -11,13 +11,7 @@ import type { Encodable } from '../../../src/bencode/index.js';
 import { encode } from '../../../src/bencode/index.js';
 import { type ErrorCode, LodestoneError } from '../../../src/errors.js';
 import { parseInfoDictionary, parseTorrent } from '../../../src/metainfo/index.js';
-import {
-  fakePieceHashes,
-  multiFileInfo,
-  PIECE_16K,
-  singleFileInfo,
-  torrentBytes,
-} from './torrent-builder.js';
+import { multiFileInfo, singleFileInfo, torrentBytes } from './torrent-builder.js';
 
 const INVALID: ErrorCode = 'LODESTONE_ERR_METAINFO';
 
