@@ -1,7 +1,9 @@
 /**
- * Validation of the `info` dictionary (BEP 3, with BEP 47 padding files and the
- * BEP 52 hybrid check). Every field that decides where bytes go on disk is read
- * strictly: a missing or wrong-typed field is a MetainfoError naming it.
+ * Validation of the `info` dictionary (BEP 3, with BEP 47 padding files,
+ * symlinks and attributes, and the BEP 52 hybrid check). Every field that decides
+ * where bytes go on disk is read strictly: a missing or wrong-typed field is a
+ * MetainfoError naming it. File names are the exception by design: an unsafe
+ * name is rewritten (file-names.ts), never a reason to refuse the torrent.
  */
 import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
 import { LodestoneError, MetainfoError } from '../errors.js';
