@@ -3,6 +3,7 @@
  * optional fields are `null`, so the shape is the same for every torrent.
  */
 import { formatAddress } from '../address.js';
+import { type RenamedFile, renamedFiles } from './file-names.js';
 import { toMagnetUri } from './magnet.js';
 import type { MagnetLink, TorrentMetadata } from './types.js';
 
@@ -16,8 +17,16 @@ export interface TorrentDescription {
   /** Announce tiers (BEP 12), in order. */
   trackers: string[][];
   webSeeds: string[];
-  /** Real files only: BEP 47 padding files are left out. Paths are joined with "/". */
+  /** Real files only: BEP 47 padding files and symlinks are left out. Paths are joined with "/". */
   files: { path: string; length: number }[];
+  /** Files whose names were rewritten (sanitised, duplicates, long names), original → used. */
+  renamedFiles: RenamedFile[];
+  /**
+   * BEP 47 symlinks: `target` from the download folder (like `path`), or null when
+   * the torrent's target (`originalTarget`, from the torrent's folder) leaves the
+   * torrent's folder and the link is not created.
+   */
+  symlinks: { path: string; target: string | null; originalTarget: string }[];
   creationDate: string | null;
   comment: string | null;
   createdBy: string | null;
@@ -48,8 +57,20 @@ export function describeTorrent(meta: TorrentMetadata): TorrentDescription {
     trackers: meta.announceTiers.map((tier) => [...tier]),
     webSeeds: [...meta.webSeeds],
     files: meta.files
-      .filter((file) => !file.padding)
+      .filter((file) => !file.padding && !file.symlink)
       .map((file) => ({ path: file.path.join('/'), length: file.length })),
+    renamedFiles: renamedFiles(meta),
+    symlinks: meta.files.flatMap((file) =>
+      file.symlink
+        ? [
+            {
+              path: file.path.join('/'),
+              target: file.symlink.target?.join('/') ?? null,
+              originalTarget: file.symlink.original.join('/'),
+            },
+          ]
+        : [],
+    ),
     creationDate: meta.creationDate?.toISOString() ?? null,
     comment: meta.comment ?? null,
     createdBy: meta.createdBy ?? null,

@@ -13,14 +13,22 @@ export {
   type MagnetDescription,
   type TorrentDescription,
 } from './describe.js';
+export {
+  MAX_COMPONENT_BYTES,
+  type NameRules,
+  type RenamedFile,
+  renamedFiles,
+  type SkippedSymlink,
+  sanitizeComponent,
+  sanitizePath,
+  skippedSymlinks,
+} from './file-names.js';
 export { formatBytes } from './format.js';
 export { MAX_PIECE_LENGTH, MAX_TOTAL_LENGTH, MIN_PIECE_LENGTH } from './info-dictionary.js';
 export { formatMagnet, parseMagnet, toMagnetUri } from './magnet.js';
 export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './parse-torrent.js';
 export {
-  assertNoPathCollisions,
   assertSafeComponent,
-  type PathEntry,
   resolveInside,
   unsafeComponentReason,
 } from './path-safety.js';
@@ -31,6 +39,7 @@ export type {
   MagnetLink,
   MetainfoWarning,
   MetainfoWarningCode,
+  SymlinkTarget,
   TorrentFile,
   TorrentMetadata,
 } from './types.js';

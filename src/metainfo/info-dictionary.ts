@@ -1,12 +1,22 @@
 /**
- * Validation of the `info` dictionary (BEP 3, with BEP 47 padding files and the
- * BEP 52 hybrid check). Every field that decides where bytes go on disk is read
- * strictly: a missing or wrong-typed field is a MetainfoError naming it.
+ * Validation of the `info` dictionary (BEP 3, with BEP 47 padding files,
+ * symlinks and attributes, and the BEP 52 hybrid check). Every field that decides
+ * where bytes go on disk is read strictly: a missing or wrong-typed field is a
+ * MetainfoError naming it. File names are the exception by design: an unsafe
+ * name is rewritten (file-names.ts), never a reason to refuse the torrent.
  */
 import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
 import { LodestoneError, MetainfoError } from '../errors.js';
+import {
+  displayName,
+  EMPTY_NAME,
+  type NameRules,
+  resolveDuplicatePaths,
+  sanitizeComponent,
+  sanitizePath,
+  sanitizeSymlinkTarget,
+} from './file-names.js';
 import { assertHybridHalvesAgree } from './hybrid-check.js';
-import { assertNoPathCollisions, assertSafeComponent } from './path-safety.js';
 import type { TorrentFile, TorrentMetadata } from './types.js';
 
 export const MIN_PIECE_LENGTH = 16 * 1024;
@@ -79,15 +89,11 @@ function requireLength(dict: BencodeDict, key: string, field: string): number {
   return length;
 }
 
-/** BEP 3 `name`, preferring `name.utf-8` when a torrent supplies it as a string. */
-function readName(info: BencodeDict): string {
+/** BEP 3 `name`, preferring `name.utf-8` when a torrent supplies it as a string; sanitised, never empty. */
+function readName(info: BencodeDict, rules: NameRules): { name: string; original: string } {
   const utf8Name = info.get('name.utf-8');
-  const name =
-    utf8Name instanceof Uint8Array
-      ? bytesToText(utf8Name)
-      : bytesToText(requireBytes(info, 'name', 'info.name'));
-  assertSafeComponent(name, 'info.name');
-  return name;
+  const raw = utf8Name instanceof Uint8Array ? utf8Name : requireBytes(info, 'name', 'info.name');
+  return { name: sanitizeComponent(raw, rules) || EMPTY_NAME, original: displayName(raw) };
 }
 
 function readPieceLength(info: BencodeDict): number {
@@ -126,59 +132,112 @@ function readPrivate(info: BencodeDict): boolean {
   return value !== 0;
 }
 
-/** `path.utf-8` when it is a well-formed list of strings, otherwise the required `path`. */
-function readFilePath(entry: BencodeDict, field: string): string[] {
-  const utf8Path = entry.get('path.utf-8');
-  let components: BencodeValue[];
-  let pathField = `${field}.path`;
-  if (Array.isArray(utf8Path) && utf8Path.every((c) => c instanceof Uint8Array)) {
-    components = utf8Path;
-    pathField = `${field}.path.utf-8`;
-  } else {
-    components = requireList(entry, 'path', pathField);
-  }
+/** A list of strings, or undefined when `value` is anything else. */
+function stringList(value: BencodeValue | undefined): Uint8Array[] | undefined {
+  if (!Array.isArray(value) || !value.every((c) => c instanceof Uint8Array)) return undefined;
+  return value as Uint8Array[];
+}
+
+/** `path.utf-8` when it is a well-formed list of strings, otherwise `path`; undefined when both are missing. */
+function readRawPath(entry: BencodeDict, field: string): Uint8Array[] | undefined {
+  const utf8Path = stringList(entry.get('path.utf-8'));
+  if (utf8Path !== undefined && utf8Path.length > 0) return utf8Path;
+  const pathField = `${field}.path`;
+  const components = entry.get('path');
+  if (components === undefined) return undefined;
+  if (!Array.isArray(components)) throw wrongType(pathField, 'a list', components);
   if (components.length === 0) throw new MetainfoError(`'${pathField}' must not be empty`);
-  return components.map((component, i) => {
+  components.forEach((component, i) => {
     if (!(component instanceof Uint8Array)) throw wrongType(`${pathField}[${i}]`, 'a string', component);
-    const text = bytesToText(component);
-    assertSafeComponent(text, pathField);
-    return text;
   });
+  return components as Uint8Array[];
 }
 
-/** BEP 47 `attr`: 'p' marks a padding file. Other attributes (x, h, l) do not change the layout. */
-function readPadding(entry: BencodeDict, field: string): boolean {
+/** BEP 47 `attr`: p padding, l symlink, x executable, h hidden (nothing to do on Unix). */
+function readAttr(entry: BencodeDict, field: string): string {
   const attr = entry.get('attr');
-  if (attr === undefined) return false;
+  if (attr === undefined) return '';
   if (!(attr instanceof Uint8Array)) throw wrongType(`${field}.attr`, 'a string', attr);
-  return attr.includes(0x70); // 'p'
+  return bytesToText(attr);
 }
 
-function readFiles(info: BencodeDict, name: string): { files: TorrentFile[]; multiFile: boolean } {
+/** BitComet marks padding by name only (no `attr`); libtorrent treats these as padding too. */
+const BITCOMET_PADDING = '_____padding_file_';
+
+function sameComponents(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
+}
+
+function readFileEntry(
+  entry: BencodeValue,
+  field: string,
+  torrent: { name: string; original: string },
+  rules: NameRules,
+): Omit<TorrentFile, 'offset'> {
+  if (!isDict(entry)) throw wrongType(field, 'a dictionary', entry);
+  const attr = readAttr(entry, field);
+  // BEP 47: a symlink needs its `symlink path`; without one it is an ordinary file (as in libtorrent).
+  const symlinkPath = attr.includes('l') ? stringList(entry.get('symlink path')) : undefined;
+  // A symlink holds no bytes of the piece space, whatever `length` says (or if it is missing).
+  const length = symlinkPath ? 0 : requireLength(entry, 'length', `${field}.length`);
+  const rawPath = readRawPath(entry, field);
+  const lastComponent = rawPath === undefined ? '' : displayName(rawPath[rawPath.length - 1]!);
+  const padding = attr.includes('p') || lastComponent.startsWith(BITCOMET_PADDING);
+  if (rawPath === undefined) {
+    if (!padding) throw missing(`${field}.path`);
+    // A padding file needs no path (BEP 47 hybrids); it is never written, so any name will do.
+    return { path: [torrent.name, '.pad', String(length)], length, padding };
+  }
+  const file: Omit<TorrentFile, 'offset'> = {
+    path: [torrent.name, ...sanitizePath(rawPath, rules)],
+    length,
+    padding,
+  };
+  const originalPath = [torrent.original, ...rawPath.map(displayName)];
+  if (!padding && !sameComponents(file.path, originalPath)) file.originalPath = originalPath;
+  if (symlinkPath && !padding) {
+    const target = sanitizeSymlinkTarget(symlinkPath, rules);
+    file.symlink = {
+      target: target === null ? null : [torrent.name, ...target],
+      original: symlinkPath.map(displayName),
+    };
+  }
+  if (attr.includes('x')) file.executable = true;
+  return file;
+}
+
+function readFiles(
+  info: BencodeDict,
+  torrent: { name: string; original: string },
+  rules: NameRules,
+): { files: TorrentFile[]; multiFile: boolean } {
   const hasLength = info.has('length');
   const hasFiles = info.has('files');
   if (hasLength && hasFiles) throw new MetainfoError("'info' has both 'length' and 'files'");
   if (!hasLength && !hasFiles) throw new MetainfoError("'info' has neither 'length' nor 'files'");
   if (hasLength) {
     const length = requireLength(info, 'length', 'info.length');
-    return { files: [{ path: [name], length, offset: 0, padding: false }], multiFile: false };
+    const file: TorrentFile = { path: [torrent.name], length, offset: 0, padding: false };
+    if (torrent.name !== torrent.original) file.originalPath = [torrent.original];
+    return { files: [file], multiFile: false };
   }
   const entries = requireList(info, 'files', 'info.files');
   if (entries.length === 0) throw new MetainfoError("'info.files' must not be empty");
   const files: TorrentFile[] = [];
   let offset = 0;
   entries.forEach((entry, i) => {
-    const field = `info.files[${i}]`;
-    if (!isDict(entry)) throw wrongType(field, 'a dictionary', entry);
-    const length = requireLength(entry, 'length', `${field}.length`);
-    const path = [name, ...readFilePath(entry, field)];
-    files.push({ path, length, offset, padding: readPadding(entry, field) });
-    offset += length;
+    const file = readFileEntry(entry, `info.files[${i}]`, torrent, rules);
+    files.push({ ...file, offset });
+    offset += file.length;
     if (offset > MAX_TOTAL_LENGTH) {
       throw new MetainfoError(`total length exceeds the limit of ${MAX_TOTAL_LENGTH} bytes`);
     }
   });
-  assertNoPathCollisions(files);
+  for (const [index, path] of resolveDuplicatePaths(files, rules)) {
+    const file = files[index]!;
+    file.originalPath ??= [torrent.original, ...file.path.slice(1)];
+    file.path = path;
+  }
   return { files, multiFile: true };
 }
 
@@ -186,15 +245,15 @@ function readFiles(info: BencodeDict, name: string): { files: TorrentFile[]; mul
  * Reads and validates an info dictionary. Throws MetainfoError (LODESTONE_ERR_METAINFO
  * or LODESTONE_ERR_UNSAFE_PATH) or LodestoneError LODESTONE_ERR_UNSUPPORTED for v2-only.
  */
-export function readInfoFields(info: BencodeDict): InfoFields {
+export function readInfoFields(info: BencodeDict, rules: NameRules = {}): InfoFields {
   const version = readVersion(info);
-  const name = readName(info);
+  const torrent = readName(info, rules);
   const pieceLength = readPieceLength(info);
   const pieces = requireBytes(info, 'pieces', 'info.pieces');
   if (pieces.length % HASH_LENGTH !== 0) {
     throw new MetainfoError(`'info.pieces' length ${pieces.length} is not a multiple of ${HASH_LENGTH}`);
   }
-  const { files, multiFile } = readFiles(info, name);
+  const { files, multiFile } = readFiles(info, torrent, rules);
   const last = files[files.length - 1]!;
   const totalLength = last.offset + last.length;
   if (totalLength === 0) throw new MetainfoError('torrent holds no data (total length is 0)');
@@ -208,7 +267,7 @@ export function readInfoFields(info: BencodeDict): InfoFields {
   }
   if (version === 'hybrid') assertHybridHalvesAgree(info, pieceLength);
   return {
-    name,
+    name: torrent.name,
     pieceLength,
     pieceCount,
     lastPieceLength: totalLength - (pieceCount - 1) * pieceLength,

@@ -1,15 +1,13 @@
 /**
- * File names in a torrent are chosen by whoever made it, so they are hostile input.
+ * Checks for path components Lodestone itself writes or creates.
  *
- * DECISION: reject, do not sanitize. A torrent whose names would need rewriting
- * fails to parse with a MetainfoError (code LODESTONE_ERR_UNSAFE_PATH) naming the
- * offending component. Rewriting names ("..", "CON", "a/b" → something else) would
- * silently produce a file layout that no other client agrees on, can make two
- * files collide after rewriting, and hides the attack from the user. Rejecting is
- * simple to reason about and the rules are the same on every platform, so a
- * torrent that Lodestone accepts on Linux is also safe to write on Windows.
+ * Parsing a torrent no longer refuses odd names: it rewrites them (file-names.ts),
+ * as libtorrent and Transmission do. What stays here is the strict check used
+ * where refusing is right: `lodestone create` never makes a torrent whose names
+ * another client would have to rewrite, and `resolveInside` is defence in depth
+ * for anything that joins components under a folder.
  *
- * A component is rejected when it is:
+ * A component is unsafe when it is:
  *  - empty, "." or "..";
  *  - contains "/" or "\" (a separator on some platform);
  *  - contains a control character (0x00-0x1f, 0x7f), NUL included;
@@ -19,12 +17,6 @@
  *  - starts with a drive letter ("C:", "c:foo"), which Windows resolves outside the folder.
  * Other characters that Windows forbids (`:` elsewhere, `<>"|?*`) are accepted: they
  * cannot escape the download folder, and torrents use them legitimately on Unix.
- *
- * Across the whole file list, two files mapping to the same path, or a file whose
- * path is a directory of another file, are rejected too. Names are compared
- * exactly (no case folding or Unicode normalisation). BEP 47 padding files are
- * never written to disk, so they are exempt from the collision checks (hybrid
- * torrents legitimately repeat ".pad/16384").
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MetainfoError } from '../errors.js';
@@ -70,50 +62,10 @@ export function assertSafeComponent(name: string, where = 'path'): void {
   }
 }
 
-/** The part of a file the collision check needs. */
-export interface PathEntry {
-  path: readonly string[];
-  padding: boolean;
-}
-
-/**
- * Rejects two files with the same path and a file whose path is also a folder of
- * another file (both would make storage open the wrong thing). Components must
- * already be safe, so joining them with "/" is unambiguous.
- */
-export function assertNoPathCollisions(files: readonly PathEntry[]): void {
-  const filePaths = new Set<string>();
-  const directoryPaths = new Set<string>();
-  for (const file of files) {
-    if (file.padding) continue;
-    const joined = file.path.join('/');
-    if (filePaths.has(joined)) {
-      throw new MetainfoError(
-        `two files share the path "${printableName(joined)}"`,
-        'LODESTONE_ERR_UNSAFE_PATH',
-      );
-    }
-    filePaths.add(joined);
-    let prefix = '';
-    for (let i = 0; i < file.path.length - 1; i++) {
-      prefix = i === 0 ? file.path[0]! : `${prefix}/${file.path[i]!}`;
-      directoryPaths.add(prefix);
-    }
-  }
-  for (const path of filePaths) {
-    if (directoryPaths.has(path)) {
-      throw new MetainfoError(
-        `"${printableName(path)}" is both a file and a directory`,
-        'LODESTONE_ERR_UNSAFE_PATH',
-      );
-    }
-  }
-}
-
 /**
  * The absolute path of `components` inside `root`. Every component is checked
  * again and the result must lie strictly inside `root`: defence in depth for
- * storage, even though parsing already rejected unsafe names.
+ * storage and creation.
  */
 export function resolveInside(root: string, components: readonly string[]): string {
   if (components.length === 0) {

@@ -2,13 +2,37 @@ import type { PeerAddress } from '../address.js';
 
 /** One file of a torrent, placed in the concatenated byte stream of all files. */
 export interface TorrentFile {
-  /** Safe path components relative to the download folder (first is the torrent name for multi-file). */
+  /**
+   * Safe path components relative to the download folder (first is the torrent
+   * name for multi-file), after sanitising (see file-names.ts).
+   */
   path: string[];
+  /** Bytes in the piece space: 0 for a symlink, whatever the torrent says. */
   length: number;
   /** Offset of the file's first byte in the concatenated stream. */
   offset: number;
-  /** BEP 47 padding file (`attr` contains `p`): never written to disk. */
+  /**
+   * BEP 47 padding file (`attr` contains `p`, or a BitComet `_____padding_file_…`
+   * name): never written to disk, read as zeros.
+   */
   padding: boolean;
+  /** The path as the torrent spells it, present only when sanitising changed it. */
+  originalPath?: string[];
+  /** BEP 47 symlink (`attr` contains `l` and a `symlink path` is given): created as a link, holds no bytes. */
+  symlink?: SymlinkTarget;
+  /** BEP 47 `attr` contains `x`: the file is created executable. */
+  executable?: boolean;
+}
+
+export interface SymlinkTarget {
+  /**
+   * The target as components from the download folder (same base as `path`),
+   * always inside the torrent's folder; null when the torrent's target leaves
+   * that folder, in which case no link is created.
+   */
+  target: string[] | null;
+  /** `symlink path` as the torrent spells it, relative to the torrent's folder. */
+  original: string[];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as fsPromises from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileRange, TorrentMetadata } from '../metainfo/types.js';
 import { FileLayout } from './file-layout.js';
@@ -122,7 +122,9 @@ export class FileStorage implements Storage {
   }
 
   async hasAnyData(): Promise<boolean> {
-    const sizes = this.#meta.files.map((file, index) => (file.padding ? undefined : this.#sizeOnDisk(index)));
+    const sizes = this.#meta.files.map((file, index) =>
+      file.padding || file.symlink ? undefined : this.#sizeOnDisk(index),
+    );
     for (const size of sizes) if (((await size) ?? 0) > 0) return true;
     return false;
   }
@@ -198,8 +200,14 @@ export class FileStorage implements Storage {
       if (this.#meta.files[range.fileIndex]!.padding) continue;
       writes.push(this.#writeRange(range, parts));
     }
-    for (const fileIndex of this.#layout.emptyFilesAt(index)) writes.push(this.#createEmpty(fileIndex));
+    const links: number[] = [];
+    for (const fileIndex of this.#layout.emptyFilesAt(index)) {
+      if (this.#meta.files[fileIndex]!.symlink) links.push(fileIndex);
+      else writes.push(this.#createEmpty(fileIndex));
+    }
     await Promise.all(writes);
+    // Links last and one at a time, in file-list order: each sees the folders and links made before it.
+    for (const fileIndex of links) await this.#createSymlink(fileIndex);
   }
 
   async #writeRange(range: FileRange, parts: Uint8Array[]): Promise<void> {
@@ -238,7 +246,7 @@ export class FileStorage implements Storage {
     const path = this.pathOf(fileIndex);
     try {
       await this.#fs.mkdir(dirname(path), { recursive: true });
-      const handle = await this.#fs.open(path, OPEN_OR_CREATE, 0o666);
+      const handle = await this.#fs.open(path, OPEN_OR_CREATE, this.#modeOf(fileIndex));
       await handle.close();
     } catch (error) {
       throw toStorageError(error, path, 'create');
@@ -259,7 +267,7 @@ export class FileStorage implements Storage {
     } catch (error) {
       if (!isMissingFile(error)) throw error;
       await this.#fs.mkdir(dirname(path), { recursive: true });
-      handle = await this.#fs.open(path, OPEN_OR_CREATE, 0o666);
+      handle = await this.#fs.open(path, OPEN_OR_CREATE, this.#modeOf(index));
     }
     try {
       const expected = this.#meta.files[index]!.length;
@@ -270,6 +278,52 @@ export class FileStorage implements Storage {
       throw error;
     }
     return handle;
+  }
+
+  /** BEP 47 `x`: created executable (the umask still applies); only new files, existing modes are kept. */
+  #modeOf(index: number): number {
+    return this.#meta.files[index]!.executable ? 0o777 : 0o666;
+  }
+
+  /**
+   * Creates the BEP 47 symlink of file `index`, along with the piece at its
+   * position (like an empty file). Parsing left `target` null when the torrent's
+   * target leaves the torrent's folder; such links are not created. The target
+   * is checked again to lie strictly inside the torrent's folder, and written
+   * relative ("../b/c": climbing first, then only descending), and the link is
+   * only made when no symlink lies between that folder and the link's folder,
+   * so following it can never leave the torrent's folder, whatever other links
+   * it passes through. An existing entry at the link's path is left alone.
+   * Where links cannot be made (EPERM on Windows without the privilege), the
+   * link is skipped.
+   */
+  async #createSymlink(index: number): Promise<void> {
+    const file = this.#meta.files[index]!;
+    const target = file.symlink?.target;
+    if (!target || file.path.length < 2) return;
+    const linkPath = this.pathOf(index);
+    const folder = resolve(this.root, file.path[0]!);
+    const targetPath = resolve(this.root, ...target);
+    if (!isStrictlyInside(folder, targetPath) || !isStrictlyInside(folder, linkPath)) {
+      throw new StorageError(
+        `symlink ${JSON.stringify(file.path.join('/'))} points outside ${folder}`,
+        'LODESTONE_ERR_UNSAFE_PATH',
+      );
+    }
+    const parent = dirname(linkPath);
+    try {
+      await this.#fs.mkdir(parent, { recursive: true });
+      const [realParent, realFolder] = await Promise.all([
+        fsPromises.realpath(parent),
+        fsPromises.realpath(folder),
+      ]);
+      if (realParent !== join(realFolder, relative(folder, parent))) return;
+      await fsPromises.symlink(relative(parent, targetPath), linkPath);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'EPERM' || code === 'ENOTSUP') return;
+      throw toStorageError(error, linkPath, 'create');
+    }
   }
 
   #sizeOnDisk(index: number): Promise<number | undefined> {
@@ -284,6 +338,11 @@ export class FileStorage implements Storage {
     }
     return size;
   }
+}
+
+function isStrictlyInside(folder: string, path: string): boolean {
+  const inside = relative(folder, path);
+  return inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside);
 }
 
 /** Walks a list of blocks, handing out byte stretches as subarrays (never copies). */

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Client, LodestoneError } from '../../index.js';
+import { reportNameChanges } from '../name-warnings.js';
 import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
@@ -37,6 +38,7 @@ export async function downloadCommand(source: string, options: DownloadOptions):
         'the torrent has no trackers and no --peer was given, and DHT is not supported yet: no way to find peers',
       );
     }
+    reportNameChanges(meta, reporter);
     return await runTorrent(
       client,
       meta,

@@ -1,4 +1,5 @@
 import { describeMagnet, describeTorrent, formatBytes } from '../../index.js';
+import { printable } from '../name-warnings.js';
 import { loadSource } from '../source.js';
 
 export interface InfoOptions {
@@ -35,10 +36,24 @@ function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string {
   });
   if (meta.webSeeds.length > 0) field('Web seeds', meta.webSeeds.join(', '));
   for (const warning of meta.warnings ?? []) field('Warning', warning.message);
-  lines.push(`Files (${meta.files.filter((f) => !f.padding).length}):`);
-  for (const file of meta.files) {
-    if (file.padding) continue;
-    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${file.path.join('/')}`);
+  const description = describeTorrent(meta);
+  lines.push(`Files (${description.files.length}):`);
+  for (const file of description.files) {
+    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${printable(file.path)}`);
+  }
+  if (description.symlinks.length > 0) lines.push(`Symlinks (${description.symlinks.length}):`);
+  for (const link of description.symlinks) {
+    const target =
+      link.target === null
+        ? `${printable(link.originalTarget)} (not created: the target leaves the torrent's folder)`
+        : printable(link.target);
+    lines.push(`  ${printable(link.path)} -> ${target}`);
+  }
+  if (description.renamedFiles.length > 0) {
+    lines.push(`Renamed (${description.renamedFiles.length}) to be safe on disk:`);
+  }
+  for (const file of description.renamedFiles) {
+    lines.push(`  ${printable(file.originalPath)} -> ${printable(file.path)}`);
   }
   return `${lines.join('\n')}\n`;
 }

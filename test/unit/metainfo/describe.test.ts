@@ -57,6 +57,8 @@ describe('describeTorrent', () => {
         { path: 'folder/a/b.txt', length: 100 },
         { path: 'folder/c', length: 5 },
       ],
+      renamedFiles: [],
+      symlinks: [],
       creationDate: '2023-11-14T22:13:20.000Z',
       comment: 'hello',
       createdBy: null,
@@ -83,6 +85,32 @@ describe('describeTorrent', () => {
         code: 'LODESTONE_WARN_TRAILING_DATA',
         message: "2 bytes after the torrent's root dictionary were ignored",
       },
+    ]);
+  });
+
+  test('renamed files and symlinks (created or not) are listed; symlinks are not files', () => {
+    const meta = parseTorrent(
+      torrentBytes({
+        name: 'folder',
+        'piece length': 16_384,
+        pieces: Buffer.alloc(20),
+        files: [
+          { length: 10, path: ['a\x1b'] },
+          { length: 10, path: ['b'] },
+          { attr: 'l', 'symlink path': ['b'], path: ['in'] },
+          { attr: 'l', 'symlink path': ['..', 'x'], path: ['out'] },
+        ],
+      }),
+    );
+    const described = describeTorrent(meta);
+    assert.deepEqual(described.files, [
+      { path: 'folder/a_', length: 10 },
+      { path: 'folder/b', length: 10 },
+    ]);
+    assert.deepEqual(described.renamedFiles, [{ path: 'folder/a_', originalPath: 'folder/a\x1b' }]);
+    assert.deepEqual(described.symlinks, [
+      { path: 'folder/in', target: 'folder/b', originalTarget: 'b' },
+      { path: 'folder/out', target: null, originalTarget: '../x' },
     ]);
   });
 

@@ -90,7 +90,8 @@ describe('parseTorrent: BEP 3 layouts', () => {
 
   test('invalid UTF-8 in names is replaced, not fatal', () => {
     const meta = parseTorrent(torrentBytes(singleFileInfo(100, { name: Buffer.from([0x61, 0xff, 0x62]) })));
-    assert.equal(meta.name, 'a\uFFFDb');
+    assert.equal(meta.name, 'a_b', 'invalid bytes become "_" (as in libtorrent)');
+    assert.deepEqual(meta.files[0]!.originalPath, ['a\uFFFDb']);
   });
 });
 

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import {
-  assertNoPathCollisions,
-  assertSafeComponent,
-  resolveInside,
-  unsafeComponentReason,
-} from '../../../src/metainfo/index.js';
+import { assertSafeComponent, resolveInside, unsafeComponentReason } from '../../../src/metainfo/index.js';
 
 describe('assertSafeComponent', () => {
   const unsafe = [
@@ -76,41 +71,6 @@ describe('assertSafeComponent', () => {
       () => assertSafeComponent(`${'a'.repeat(500)}/`),
       (error: Error) => error.message.length < 200,
     );
-  });
-});
-
-describe('assertNoPathCollisions', () => {
-  test('accepts distinct files and shared directories', () => {
-    assertNoPathCollisions([
-      { path: ['t', 'a', 'x'], padding: false },
-      { path: ['t', 'a', 'y'], padding: false },
-      { path: ['t', 'b'], padding: false },
-    ]);
-  });
-  test('rejects duplicates in either order of the prefix clash', () => {
-    assert.throws(
-      () =>
-        assertNoPathCollisions([
-          { path: ['t', 'a'], padding: false },
-          { path: ['t', 'a'], padding: false },
-        ]),
-      /two files share/,
-    );
-    assert.throws(
-      () =>
-        assertNoPathCollisions([
-          { path: ['t', 'a'], padding: false },
-          { path: ['t', 'a', 'b'], padding: false },
-        ]),
-      /both a file and a directory/,
-    );
-  });
-  test('ignores padding files', () => {
-    assertNoPathCollisions([
-      { path: ['t', '.pad', '1'], padding: true },
-      { path: ['t', '.pad', '1'], padding: true },
-      { path: ['t', '.pad'], padding: false },
-    ]);
   });
 });
 
