@@ -13,7 +13,11 @@ import type { MicroResult } from './micro.js';
 export interface DownloadRecord {
   /** 'swarm': several seeders at once; 'solo': one seeder alone. */
   phase: 'swarm' | 'solo';
-  /** The seeders, e.g. 'aria2+qbittorrent+lodestone' or 'lodestone'. */
+  /**
+   * The seeders, e.g. 'aria2+qbittorrent+transmission' (the swarm of other
+   * clients, on which the targets are judged), 'aria2+qbittorrent+transmission+lodestone'
+   * (the same with a Lodestone seeder, reported apart) or 'lodestone' (solo).
+   */
   seeders: string;
   leecher: string;
   source: SourceKind;
@@ -125,6 +129,8 @@ export function summarize(records: DownloadRecord[]): GroupSummary[] {
 }
 
 export interface RatioSummary {
+  /** Swarm: the seeders of the swarm the ratios were measured on; solo: ''. */
+  seeders: string;
   /** What is compared: the other leecher (swarm) or the other seeder (solo). */
   other: string;
   /** The fixed side: source (swarm) or leecher (solo). */
@@ -135,47 +141,113 @@ export interface RatioSummary {
   seederCpu?: Spread;
 }
 
+/** Whether a Lodestone seeder took part: such rows are reported, never used for the targets. */
+export function hasLodestoneSeeder(seeders: string): boolean {
+  return seeders.split('+').includes('lodestone');
+}
+
 /**
  * Lodestone ÷ other, computed within each round (same swarm, same minute),
  * then median and range over rounds. Throughput > 1: Lodestone is faster;
- * CPU and RSS < 1: Lodestone is cheaper.
+ * CPU and RSS < 1: Lodestone is cheaper. Swarm ratios are kept apart per
+ * set of seeders (the swarm of other clients, and the same plus a Lodestone
+ * seeder).
  */
 export function ratios(records: DownloadRecord[], phase: DownloadRecord['phase']): RatioSummary[] {
   const ok = records.filter((r) => r.ok && r.phase === phase);
-  // swarm: compare leechers for the same source; solo: compare seeders for the same leecher.
+  // swarm: compare leechers for the same swarm and source; solo: compare seeders for the same leecher.
+  const swarmOf = (r: DownloadRecord) => (phase === 'swarm' ? r.seeders : '');
   const contextOf = (r: DownloadRecord) => (phase === 'swarm' ? r.source : r.leecher);
   const sideOf = (r: DownloadRecord) => (phase === 'swarm' ? r.leecher : r.seeders);
   const out: RatioSummary[] = [];
-  const contexts = [...new Set(ok.map(contextOf))];
-  for (const context of contexts) {
-    const inContext = ok.filter((r) => contextOf(r) === context);
-    const others = [...new Set(inContext.map(sideOf))].filter((side) => side !== 'lodestone');
-    for (const other of others) {
-      const pairs: [DownloadRecord, DownloadRecord][] = [];
-      for (const mine of inContext.filter((r) => sideOf(r) === 'lodestone')) {
-        const theirs = inContext.find((r) => sideOf(r) === other && r.round === mine.round);
-        if (theirs !== undefined) pairs.push([mine, theirs]);
+  for (const seeders of new Set(ok.map(swarmOf))) {
+    const inSwarm = ok.filter((r) => swarmOf(r) === seeders);
+    for (const context of new Set(inSwarm.map(contextOf))) {
+      const inContext = inSwarm.filter((r) => contextOf(r) === context);
+      const others = [...new Set(inContext.map(sideOf))].filter((side) => side !== 'lodestone');
+      for (const other of others) {
+        const pairs: [DownloadRecord, DownloadRecord][] = [];
+        for (const mine of inContext.filter((r) => sideOf(r) === 'lodestone')) {
+          const theirs = inContext.find((r) => sideOf(r) === other && r.round === mine.round);
+          if (theirs !== undefined) pairs.push([mine, theirs]);
+        }
+        if (pairs.length === 0) continue;
+        const ratio = (field: keyof DownloadRecord) =>
+          spread(
+            pairs.map(([mine, theirs]) => {
+              const a = mine[field] as number | undefined;
+              const b = theirs[field] as number | undefined;
+              return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+            }),
+          );
+        out.push({
+          seeders,
+          other,
+          context,
+          throughput: ratio('mibPerSecond'),
+          cpu: ratio('cpuSeconds'),
+          rss: ratio('peakRssMiB'),
+          seederCpu: ratio('seederCpuSecondsPerGiB'),
+        });
       }
-      if (pairs.length === 0) continue;
-      const ratio = (field: keyof DownloadRecord) =>
-        spread(
-          pairs.map(([mine, theirs]) => {
-            const a = mine[field] as number | undefined;
-            const b = theirs[field] as number | undefined;
-            return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
-          }),
-        );
-      out.push({
-        other,
-        context,
-        throughput: ratio('mibPerSecond'),
-        cpu: ratio('cpuSeconds'),
-        rss: ratio('peakRssMiB'),
-        seederCpu: ratio('seederCpuSecondsPerGiB'),
-      });
     }
   }
   return out;
+}
+
+/** The project's targets for the Lodestone leecher, as ratios to another leecher in the same round. */
+export interface Target {
+  label: string;
+  other: string;
+  metric: 'throughput' | 'cpu' | 'rss';
+  /** 'min': the ratio must be at least `bound`; 'max': at most. */
+  kind: 'min' | 'max';
+  bound: number;
+}
+
+export const TARGETS: readonly Target[] = [
+  { label: 'throughput ≥ 1.25× aria2', other: 'aria2', metric: 'throughput', kind: 'min', bound: 1.25 },
+  { label: 'throughput ≥ 1.5× WebTorrent', other: 'webtorrent', metric: 'throughput', kind: 'min', bound: 1.5 },
+  { label: 'CPU per GiB ≤ aria2', other: 'aria2', metric: 'cpu', kind: 'max', bound: 1 },
+  { label: 'peak RSS ≤ 0.5× WebTorrent', other: 'webtorrent', metric: 'rss', kind: 'max', bound: 0.5 },
+];
+
+export interface TargetResult {
+  target: string;
+  /** The swarm it was judged on (never one with a Lodestone seeder). */
+  seeders: string;
+  source: string;
+  ratio: Spread;
+  /** The median meets the target. */
+  met: boolean;
+  /** Every round meets it (the worst round: min for 'min' targets, max for 'max'). */
+  everyRound: boolean;
+}
+
+/**
+ * The targets, judged on the swarm ratios of swarms without a Lodestone
+ * seeder only: a Lodestone seeder on loopback serves a Lodestone leecher
+ * faster than any other client does and would flatter it.
+ */
+export function evaluateTargets(swarmRatios: RatioSummary[]): TargetResult[] {
+  const results: TargetResult[] = [];
+  for (const r of swarmRatios) {
+    if (hasLodestoneSeeder(r.seeders)) continue;
+    for (const target of TARGETS.filter((t) => t.other === r.other)) {
+      const ratio = r[target.metric];
+      if (ratio === undefined) continue;
+      const meets = (value: number) => (target.kind === 'min' ? value >= target.bound : value <= target.bound);
+      results.push({
+        target: target.label,
+        seeders: r.seeders,
+        source: r.context,
+        ratio,
+        met: meets(ratio.median),
+        everyRound: meets(target.kind === 'min' ? ratio.min : ratio.max),
+      });
+    }
+  }
+  return results;
 }
 
 export function renderMarkdown(report: BenchReport): string {

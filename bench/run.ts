@@ -2,10 +2,12 @@
  * `npm run bench`: Lodestone against real clients on a loopback swarm, plus
  * micro-benchmarks of the hot paths. See `node dist/bench/run.js --help`.
  *
- * Phases: (1) swarm: several seeders at once, every leecher downloads the
- * same torrent from the .torrent and from the magnet link, in turn, rounds
- * alternating the order; (2) solo: each seeder alone, the same leechers
- * downloading from it; (3) micro-benchmarks. Everything stays on
+ * Phases: (1) swarm: several seeders of other clients at once (aria2,
+ * qBittorrent, Transmission), every leecher downloads the same torrent from
+ * the .torrent and from the magnet link, in turn, rounds alternating the
+ * order; the targets are judged here; (2) the same swarm plus a Lodestone
+ * seeder, reported as separate rows; (3) solo: each seeder alone, the same
+ * leechers downloading from it; (4) micro-benchmarks. Everything stays on
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
  */
@@ -38,17 +40,23 @@ const CI = process.env.CI === 'true';
 
 const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [options])
 
-  --quick                 64 MiB, 1 round, short micro-benchmarks; skips clients whose tool is
-                          missing (fails instead when CI=true)
+  --quick                 64 MiB, 1 round, no Lodestone-seeder phase, short micro-benchmarks;
+                          skips clients whose tool is missing (fails instead when CI=true)
   --size <size>           content size, e.g. 256MiB, 1GiB (default 1GiB; quick: 64MiB)
   --files <n>             split the content into n files (default 1: a single-file torrent)
   --piece-length <size>   piece length, a power of two (default 256KiB, mktorrent's)
   --runs <n>              rounds of every download (default 3; quick: 1)
-  --seeders <list>        swarm seeders, of ${SEEDER_KINDS.join(',')}
-                          (default aria2,qbittorrent,lodestone; Transmission seeds slowly on loopback)
+  --seeders <list>        swarm seeders, of ${SEEDER_KINDS.join(',')} (default
+                          aria2,qbittorrent,transmission: other clients only; the targets are
+                          judged on this swarm unless it includes lodestone)
   --leechers <list>       of ${LEECHER_KINDS.join(',')} (default: all)
+  --lodestone-seeder-leechers <list>
+                          leechers of the second swarm phase, the same seeders plus a Lodestone
+                          seeder, reported apart (default: all; quick: none; 'none' to skip)
+  --no-lodestone-seeder   same as --lodestone-seeder-leechers none
   --sources <list>        torrent,magnet (default: both)
-  --solo-seeders <list>   seeders measured alone (default: the --seeders list; 'none' to skip)
+  --solo-seeders <list>   seeders measured alone (default aria2,qbittorrent,lodestone; 'none' to
+                          skip; Transmission alone serves ~8 MiB/s on loopback: 2 min per GiB)
   --solo-leechers <list>  leechers of the solo phase (default aria2,webtorrent)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
@@ -112,6 +120,8 @@ function parseConfig(argv: string[]): Config | undefined {
       runs: { type: 'string' },
       seeders: { type: 'string' },
       leechers: { type: 'string' },
+      'lodestone-seeder-leechers': { type: 'string' },
+      'no-lodestone-seeder': { type: 'boolean' },
       sources: { type: 'string' },
       'solo-seeders': { type: 'string' },
       'solo-leechers': { type: 'string' },
@@ -134,7 +144,17 @@ function parseConfig(argv: string[]): Config | undefined {
   if (!Number.isInteger(pieceLengthExp) || pieceLengthExp < 15 || pieceLengthExp > 28) {
     throw new BenchError('--piece-length must be a power of two from 32KiB to 256MiB');
   }
-  const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'lodestone'], '--seeders');
+  const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'transmission'], '--seeders');
+  const leechers = list(v.leechers, LEECHER_KINDS, [...LEECHER_KINDS], '--leechers');
+  if (v['no-lodestone-seeder'] === true && v['lodestone-seeder-leechers'] !== undefined) {
+    throw new BenchError('--no-lodestone-seeder and --lodestone-seeder-leechers exclude each other');
+  }
+  const lodestoneSeederLeechers = list(
+    v['no-lodestone-seeder'] === true ? 'none' : v['lodestone-seeder-leechers'],
+    LEECHER_KINDS,
+    quick ? [] : leechers,
+    '--lodestone-seeder-leechers',
+  );
   const timeoutSeconds = v.timeout === undefined ? 120 + size / (4 * MiB) : Number(v.timeout);
   if (!(timeoutSeconds > 0)) throw new BenchError('--timeout must be a positive number of seconds');
   const settleSeconds = v.settle === undefined ? (quick ? 0 : 5) : Number(v.settle);
@@ -146,9 +166,10 @@ function parseConfig(argv: string[]): Config | undefined {
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),
     seeders,
-    leechers: list(v.leechers, LEECHER_KINDS, [...LEECHER_KINDS], '--leechers'),
+    leechers,
+    lodestoneSeederLeechers,
     sources: list(v.sources, ['torrent', 'magnet'] as const, ['torrent', 'magnet'], '--sources'),
-    soloSeeders: list(v['solo-seeders'], SEEDER_KINDS, seeders, '--solo-seeders'),
+    soloSeeders: list(v['solo-seeders'], SEEDER_KINDS, ['aria2', 'qbittorrent', 'lodestone'], '--solo-seeders'),
     soloLeechers: list(v['solo-leechers'], LEECHER_KINDS, ['aria2', 'webtorrent'], '--solo-leechers'),
     micro: v['no-micro'] !== true,
     downloads: v['micro-only'] !== true,
@@ -174,6 +195,7 @@ function checkTools(config: Config, notes: string[]): void {
   const wanted = new Set<ClientKind>([
     ...config.seeders,
     ...config.leechers,
+    ...config.lodestoneSeederLeechers,
     ...config.soloSeeders,
     ...config.soloLeechers,
   ]);
@@ -201,6 +223,7 @@ function checkTools(config: Config, notes: string[]): void {
   const keep = <T extends ClientKind>(kinds: T[]) => kinds.filter((kind) => !missing.has(kind));
   config.seeders = keep(config.seeders);
   config.leechers = keep(config.leechers);
+  config.lodestoneSeederLeechers = keep(config.lodestoneSeederLeechers);
   config.soloSeeders = keep(config.soloSeeders);
   config.soloLeechers = keep(config.soloLeechers);
 }
@@ -287,6 +310,7 @@ async function main(): Promise<number> {
       quick: config.quick,
       seeders: config.seeders,
       leechers: config.leechers,
+      lodestoneSeederLeechers: config.seeders.includes('lodestone') ? [] : config.lodestoneSeederLeechers,
       sources: config.sources,
       soloSeeders: config.soloSeeders,
       soloLeechers: config.soloLeechers,
