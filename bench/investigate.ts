@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { Cleanup, delay, formatSize, MiB, parseSize } from './measure.js';
 import { prepareTorrent, SEEDER_KINDS, type SeederKind, startSeeder } from './swarm.js';
 
 const PROBE = fileURLToPath(new URL('./probe-leecher.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/lodestone.js', import.meta.url));
 
 interface PeerSample {
   key: string;
@@ -51,6 +52,8 @@ const { values: v } = parseArgs({
     interval: { type: 'string', default: '250' },
     settle: { type: 'string', default: '3' },
     out: { type: 'string', default: 'bench-results/investigate.jsonl' },
+    /** 'probe': the sampling library leecher; 'cli': `lodestone download` (no --seed) under /usr/bin/time. */
+    leecher: { type: 'string', default: 'probe' },
   },
 });
 const sizes = v.sizes.split(',').map((text) => parseSize(text));
@@ -130,6 +133,89 @@ async function probe(torrentPath: string, workDir: string, seederNames: Map<stri
   }
 }
 
+/**
+ * The measurement of the outside review: `lodestone download` as a user runs
+ * it (exits when done), its peak RSS from `/usr/bin/time` (ru_maxrss, the
+ * whole life of the process, shutdown included), and VmRSS polled every
+ * 50 ms to see *when* the peak happens: during the download, or after the
+ * `done` event (closing files, stopping workers).
+ */
+async function cliRun(torrentPath: string, workDir: string, label: string) {
+  const outDir = await mkdtemp(join(workDir, 'cli-'));
+  const timeFile = join(outDir, '..', `time-${process.pid}-${Date.now()}.txt`);
+  const child = spawn(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%M %e %U %S %R',
+      '-o',
+      timeFile,
+      process.execPath,
+      ...CLI_NODE_FLAGS,
+      CLI,
+      'download',
+      torrentPath,
+      '-o',
+      outDir,
+      '--json',
+      '--bind',
+      nextLoopbackAddress(),
+      '--port',
+      '0',
+    ],
+    { env: { ...process.env, ...CLI_NODE_ENV }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const stop = cleanup.add(`cli (pid ${child.pid})`, async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(0)));
+    await rm(outDir, { recursive: true, force: true });
+    await rm(timeFile, { force: true });
+  });
+  const startedAt = Date.now();
+  let doneAt: number | undefined;
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    if (doneAt === undefined && output.includes('"type":"done"')) doneAt = Date.now() - startedAt;
+  });
+  const rssTrace: { ms: number; rss: number }[] = [];
+  const poll = setInterval(() => {
+    void (async () => {
+      try {
+        const children = await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8');
+        const nodePid = children.trim().split(' ')[0];
+        const status = await readFile(`/proc/${nodePid}/status`, 'utf8');
+        const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024;
+        rssTrace.push({ ms: Date.now() - startedAt, rss });
+      } catch {}
+    })();
+  }, 50);
+  try {
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearInterval(poll);
+    const [maxRssKiB, wall, user, sys, faults] = (await readFile(timeFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .split(' ');
+    const peak = rssTrace.reduce((best, s) => (s.rss > best.rss ? s : best), { ms: 0, rss: 0 });
+    const beforeDone = rssTrace.filter((s) => doneAt === undefined || s.ms <= doneAt);
+    const peakBeforeDone = Math.max(0, ...beforeDone.map((s) => s.rss));
+    raw.write(
+      `${JSON.stringify({ label, type: 'cli', code, maxRssKiB, wall, user, sys, faults, doneAt, rssTrace })}\n`,
+    );
+    log(
+      `${label} (cli, exit ${code}): ${wall} s, user ${user} s, sys ${sys} s, faults ${faults}; ` +
+        `/usr/bin/time max RSS ${(Number(maxRssKiB) / 1024).toFixed(1)} MiB; polled VmRSS peak ` +
+        `${(peak.rss / MiB).toFixed(1)} MiB at ${(peak.ms / 1000).toFixed(1)} s, before 'done' ` +
+        `${(peakBeforeDone / MiB).toFixed(1)} MiB, 'done' at ${((doneAt ?? 0) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    clearInterval(poll);
+    await stop();
+  }
+}
+
 try {
   const workDir = await mkdtemp(join(os.tmpdir(), 'lodestone-investigate-'));
   cleanup.add(`work folder ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
@@ -155,7 +241,9 @@ try {
     }
     for (let round = 1; round <= runs; round++) {
       await delay(Number(v.settle) * 1000);
-      await probe(torrent.torrentPath, root, names, `${formatSize(size)} round ${round}`);
+      const label = `${formatSize(size)} round ${round}`;
+      if (v.leecher === 'cli') await cliRun(torrent.torrentPath, root, label);
+      else await probe(torrent.torrentPath, root, names, label);
     }
     for (const seeder of seeders) await seeder.stop();
     await rm(root, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { SourceKind } from './clients.js';
 import { GiB, MiB } from './measure.js';
 import type { MicroResult } from './micro.js';
+import { evaluateTargets, hasLodestoneSeeder } from './targets.js';
 
 export interface DownloadRecord {
   /** 'swarm': several seeders at once; 'solo': one seeder alone. */
@@ -141,11 +142,6 @@ export interface RatioSummary {
   seederCpu?: Spread;
 }
 
-/** Whether a Lodestone seeder took part: such rows are reported, never used for the targets. */
-export function hasLodestoneSeeder(seeders: string): boolean {
-  return seeders.split('+').includes('lodestone');
-}
-
 /**
  * Lodestone ÷ other, computed within each round (same swarm, same minute),
  * then median and range over rounds. Throughput > 1: Lodestone is faster;
@@ -195,61 +191,6 @@ export function ratios(records: DownloadRecord[], phase: DownloadRecord['phase']
   return out;
 }
 
-/** The project's targets for the Lodestone leecher, as ratios to another leecher in the same round. */
-export interface Target {
-  label: string;
-  other: string;
-  metric: 'throughput' | 'cpu' | 'rss';
-  /** 'min': the ratio must be at least `bound`; 'max': at most. */
-  kind: 'min' | 'max';
-  bound: number;
-}
-
-export const TARGETS: readonly Target[] = [
-  { label: 'throughput ≥ 1.25× aria2', other: 'aria2', metric: 'throughput', kind: 'min', bound: 1.25 },
-  { label: 'throughput ≥ 1.5× WebTorrent', other: 'webtorrent', metric: 'throughput', kind: 'min', bound: 1.5 },
-  { label: 'CPU per GiB ≤ aria2', other: 'aria2', metric: 'cpu', kind: 'max', bound: 1 },
-  { label: 'peak RSS ≤ 0.5× WebTorrent', other: 'webtorrent', metric: 'rss', kind: 'max', bound: 0.5 },
-];
-
-export interface TargetResult {
-  target: string;
-  /** The swarm it was judged on (never one with a Lodestone seeder). */
-  seeders: string;
-  source: string;
-  ratio: Spread;
-  /** The median meets the target. */
-  met: boolean;
-  /** Every round meets it (the worst round: min for 'min' targets, max for 'max'). */
-  everyRound: boolean;
-}
-
-/**
- * The targets, judged on the swarm ratios of swarms without a Lodestone
- * seeder only: a Lodestone seeder on loopback serves a Lodestone leecher
- * faster than any other client does and would flatter it.
- */
-export function evaluateTargets(swarmRatios: RatioSummary[]): TargetResult[] {
-  const results: TargetResult[] = [];
-  for (const r of swarmRatios) {
-    if (hasLodestoneSeeder(r.seeders)) continue;
-    for (const target of TARGETS.filter((t) => t.other === r.other)) {
-      const ratio = r[target.metric];
-      if (ratio === undefined) continue;
-      const meets = (value: number) => (target.kind === 'min' ? value >= target.bound : value <= target.bound);
-      results.push({
-        target: target.label,
-        seeders: r.seeders,
-        source: r.context,
-        ratio,
-        met: meets(ratio.median),
-        everyRound: meets(target.kind === 'min' ? ratio.min : ratio.max),
-      });
-    }
-  }
-  return results;
-}
-
 export function renderMarkdown(report: BenchReport): string {
   const parts: string[] = [];
   const c = report.config;
@@ -275,14 +216,23 @@ export function renderMarkdown(report: BenchReport): string {
 
   const summaries = summarize(report.records);
   const swarm = summaries.filter((s) => s.phase === 'swarm');
-  if (swarm.length > 0) {
+  const swarmRatios = ratios(report.records, 'swarm');
+  // The swarm of other clients first (the targets are judged there), then any with a Lodestone seeder.
+  const swarms = [...new Set(swarm.map((s) => s.seeders))].sort(
+    (x, y) => Number(hasLodestoneSeeder(x)) - Number(hasLodestoneSeeder(y)),
+  );
+  for (const seeders of swarms) {
+    const rows = swarm.filter((s) => s.seeders === seeders);
+    const title = hasLodestoneSeeder(seeders)
+      ? `## Swarm with a Lodestone seeder: ${seeders} (not used for the targets; median, min–max)`
+      : `## Swarm of other clients: ${seeders} (median, min–max)`;
     parts.push(
       '',
-      `## Downloads from ${swarm[0]!.seeders} (median, min–max)`,
+      title,
       '',
       table(
         ['leecher', 'source', 'ok', 'wall s', 'MiB/s', 'CPU s', 'CPU s/GiB', 'peak RSS MiB', 'metadata s'],
-        swarm.map((s) => [
+        rows.map((s) => [
           s.leecher,
           s.source,
           s.failed > 0 ? `${s.ok}/${s.ok + s.failed}` : String(s.ok),
@@ -295,15 +245,37 @@ export function renderMarkdown(report: BenchReport): string {
         ]),
       ),
     );
-    const swarmRatios = ratios(report.records, 'swarm');
-    if (swarmRatios.length > 0) {
+    const mine = swarmRatios.filter((r) => r.seeders === seeders);
+    if (mine.length > 0) {
       parts.push(
         '',
         '### Lodestone ÷ other leecher, same round (throughput > 1: Lodestone faster; CPU, RSS < 1: Lodestone cheaper)',
         '',
         table(
           ['vs', 'source', 'throughput ratio', 'CPU ratio', 'RSS ratio'],
-          swarmRatios.map((r) => [r.other, r.context, cell(r.throughput), cell(r.cpu), cell(r.rss)]),
+          mine.map((r) => [r.other, r.context, cell(r.throughput), cell(r.cpu), cell(r.rss)]),
+        ),
+      );
+    }
+  }
+  if (swarm.length > 0) {
+    const targets = evaluateTargets(swarmRatios);
+    parts.push('', '## Targets (judged on the swarm without a Lodestone seeder)', '');
+    if (targets.length === 0) {
+      parts.push(
+        'Not evaluated: no swarm without a Lodestone seeder with both Lodestone and the other leecher measured.',
+      );
+    } else {
+      parts.push(
+        table(
+          ['target', 'source', 'ratio (median, min–max)', 'median meets it', 'every round meets it'],
+          targets.map((t) => [
+            t.target,
+            t.source,
+            cell(t.ratio),
+            t.met ? 'yes' : '**no**',
+            t.everyRound ? 'yes' : 'no',
+          ]),
         ),
       );
     }
@@ -394,6 +366,7 @@ export async function writeResults(dir: string, report: BenchReport, markdown: s
       swarm: ratios(report.records, 'swarm'),
       solo: ratios(report.records, 'solo'),
     },
+    targets: evaluateTargets(ratios(report.records, 'swarm')),
   };
   await writeFile(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(dir, 'latest.md'), markdown);

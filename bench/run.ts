@@ -169,7 +169,12 @@ function parseConfig(argv: string[]): Config | undefined {
     leechers,
     lodestoneSeederLeechers,
     sources: list(v.sources, ['torrent', 'magnet'] as const, ['torrent', 'magnet'], '--sources'),
-    soloSeeders: list(v['solo-seeders'], SEEDER_KINDS, ['aria2', 'qbittorrent', 'lodestone'], '--solo-seeders'),
+    soloSeeders: list(
+      v['solo-seeders'],
+      SEEDER_KINDS,
+      ['aria2', 'qbittorrent', 'lodestone'],
+      '--solo-seeders',
+    ),
     soloLeechers: list(v['solo-leechers'], LEECHER_KINDS, ['aria2', 'webtorrent'], '--solo-leechers'),
     micro: v['no-micro'] !== true,
     downloads: v['micro-only'] !== true,
