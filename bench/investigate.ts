@@ -125,7 +125,7 @@ async function probe(torrentPath: string, workDir: string, seederNames: Map<stri
       `${label}: ${(end.ms / 1000).toFixed(1)} s, ${(size / MiB / (end.ms / 1000)).toFixed(0)} MiB/s; ` +
         `VmHWM ${(Number(end.VmHWM) / MiB).toFixed(1)} MiB (RssAnon peak ${(peak('RssAnon') / MiB).toFixed(1)}, ` +
         `heapUsed peak ${(peak('heapUsed') / MiB).toFixed(1)}, arrayBuffers peak ${(peak('arrayBuffers') / MiB).toFixed(1)}, ` +
-        `in flight peak ${String(end.peakInFlight)}, faults ${String(end.minorFaults)}); ${shares}`,
+        `in flight peak ${String(end.peakInFlight)}, writing peak ${(Number(end.peakWriting) / MiB).toFixed(1)}, faults ${String(end.minorFaults)}); ${shares}`,
     );
   } finally {
     clearTimeout(timeout);

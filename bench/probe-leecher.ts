@@ -9,13 +9,15 @@
  * from and where memory goes, never for speed (`npm run bench` is for that).
  *
  * Usage: node <CLI flags> dist/bench/probe-leecher.js TORRENT OUT_DIR BIND_ADDRESS [INTERVAL_MS]
+ * PROBE_DISK_MIBS=N in the environment makes the disk a serial one writing N MiB/s (a disk
+ * behind the network, or Linux throttling a writer once dirty pages pass vm.dirty_ratio).
  * Lines: {type:'start',port}, {type:'sample',...} repeatedly, {type:'done',...}, then it
  * keeps seeding until SIGTERM (the driver samples and stops it by PID).
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
-import { Client, parseTorrent } from '../src/index.js';
+import { Client, FileStorage, parseTorrent, type Storage } from '../src/index.js';
 
 const [torrentPath, outDir, bindAddress, intervalText] = process.argv.slice(2);
 if (torrentPath === undefined || outDir === undefined || bindAddress === undefined) {
@@ -42,7 +44,29 @@ async function procStatus(): Promise<Record<string, number>> {
 const meta = parseTorrent(readFileSync(torrentPath));
 const client = new Client({ port: 0, bindAddress });
 await client.listen();
-const session = client.add(meta, { path: outDir, seed: true });
+/** Bytes handed to the storage whose write has not finished, now and at most. */
+let writing = 0;
+let peakWriting = 0;
+const diskRate = Number(process.env.PROBE_DISK_MIBS ?? 0) * 1024 * 1024;
+const storage: Storage = new FileStorage(meta, outDir);
+const write = storage.writePiece.bind(storage);
+let diskFreeAt = 0;
+storage.writePiece = async (index, blocks) => {
+  const bytes = blocks.reduce((sum, block) => sum + block.byteLength, 0);
+  writing += bytes;
+  peakWriting = Math.max(peakWriting, writing);
+  try {
+    if (diskRate > 0) {
+      // A serial disk: this write ends bytes/rate after the previous one did.
+      diskFreeAt = Math.max(diskFreeAt, performance.now()) + (bytes / diskRate) * 1000;
+      await new Promise((resolve) => setTimeout(resolve, diskFreeAt - performance.now()));
+    }
+    await write(index, blocks);
+  } finally {
+    writing -= bytes;
+  }
+};
+const session = client.add(meta, { path: outDir, seed: true, storage });
 const startedAt = performance.now();
 let peakHeapUsed = 0;
 let peakArrayBuffers = 0;
@@ -75,6 +99,7 @@ async function sample(): Promise<void> {
     wasted: stats.wastedBytes,
     endgame: stats.endgame,
     knownPeers: stats.knownPeers,
+    writing,
     heapUsed: memory.heapUsed,
     heapTotal: memory.heapTotal,
     external: memory.external,
@@ -103,6 +128,7 @@ session.once('done', () => {
       peakArrayBuffers,
       peakExternal,
       peakInFlight,
+      peakWriting,
       maxRssKiB: usage.maxRSS,
       minorFaults: usage.minorPageFault,
       cpuUserSeconds: usage.userCPUTime / 1e6,
