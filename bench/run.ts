@@ -11,7 +11,7 @@
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -233,13 +233,11 @@ function checkTools(config: Config, notes: string[]): void {
   config.soloLeechers = keep(config.soloLeechers);
 }
 
+/** First line a tool prints for `args`, on stdout or (transmission-daemon) stderr. */
 function version(command: string, args: string[]): string | undefined {
-  try {
-    const output = execFileSync(command, args, { encoding: 'utf8', timeout: 5000, stdio: 'pipe' });
-    return output.split('\n')[0]?.trim();
-  } catch {
-    return undefined;
-  }
+  const run = spawnSync(command, args, { encoding: 'utf8', timeout: 5000, stdio: 'pipe' });
+  if (run.error !== undefined) return undefined;
+  return `${run.stdout}${run.stderr}`.split('\n')[0]?.trim() || undefined;
 }
 
 function versions(): Record<string, string> {
@@ -254,6 +252,7 @@ function versions(): Record<string, string> {
     lodestone: packageVersion('package.json'),
     aria2: version('aria2c', ['--version'])?.replace(/^aria2 version /, ''),
     qbittorrent: version('qbittorrent-nox', ['--version'])?.replace(/^qBittorrent /, ''),
+    transmission: version('transmission-daemon', ['--version'])?.replace(/^transmission-daemon /, ''),
     webtorrent: packageVersion('node_modules/webtorrent/package.json'),
   };
   return Object.fromEntries(Object.entries(found).filter((entry): entry is [string, string] => !!entry[1]));
@@ -304,6 +303,11 @@ async function main(): Promise<number> {
     notes.push(
       'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
       'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+      ...(config.size < GiB
+        ? [
+            `The targets are set for downloads of 1 GiB and more: at ${formatSize(config.size)} start-up (loading Node, the first announce) weighs on CPU per GiB and peak RSS, so a missed target here says little.`,
+          ]
+        : []),
       `Each download starts after ${config.settleMs / 1000} s idle: on a VM, page-cache writes cost several times more system CPU once the balloon driver has returned freed memory to the host (about 2 s after the previous download was deleted), so without the pause the client that happens to run right after a deletion is billed less.`,
     );
     report.config = {
