@@ -303,6 +303,12 @@ async function main(): Promise<number> {
     notes.push(
       'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
       'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+      `Swarm: ${config.seeders.join(', ')}${config.seeders.includes('lodestone') ? ' (includes a Lodestone seeder: no targets are judged)' : ', the swarm the targets are judged on'}. Transmission seeds at ~10 MiB/s on loopback and unchokes a new peer only at its next 10-second choke round, so it is a real but slow peer.`,
+      ...(config.lodestoneSeederLeechers.length > 0 && !config.seeders.includes('lodestone')
+        ? [
+            'Then the same swarm plus a Lodestone seeder, as separate rows: on loopback a Lodestone leecher fetches most of its bytes from it, so those rows show the home swarm, never the targets.',
+          ]
+        : []),
       ...(config.size < GiB
         ? [
             `The targets are set for downloads of 1 GiB and more: at ${formatSize(config.size)} start-up (loading Node, the first announce) weighs on CPU per GiB and peak RSS, so a missed target here says little.`,
