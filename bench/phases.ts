@@ -1,8 +1,10 @@
 /**
- * The two download phases of the benchmark: a swarm of several seeders with
- * every leecher downloading in turn (rounds rotate the order), and each
- * seeder alone serving the same leechers. A failed download is recorded and
- * the phase goes on; Ctrl-C (`aborted()`) ends it at once.
+ * The download phases of the benchmark: a swarm of several seeders (by
+ * default other clients only: aria2, qBittorrent, Transmission) with every
+ * leecher downloading in turn (rounds rotate the order); the same swarm plus
+ * a Lodestone seeder, reported as its own rows; and each seeder alone
+ * serving the same leechers. A failed download is recorded and the phase
+ * goes on; Ctrl-C (`aborted()`) ends it at once.
  */
 import type { RunningOpentracker } from '../test/helpers/opentracker.js';
 import { type SourceKind, timedDownload } from './clients.js';
@@ -15,6 +17,12 @@ export interface PhaseConfig {
   seeders: SeederKind[];
   leechers: LeecherKind[];
   sources: SourceKind[];
+  /**
+   * Leechers of the second swarm phase: the --seeders swarm plus a Lodestone
+   * seeder (a Lodestone leecher fetches most of its bytes from it on loopback,
+   * so it is reported apart and never used for the targets). Empty: skipped.
+   */
+  lodestoneSeederLeechers: LeecherKind[];
   soloSeeders: SeederKind[];
   soloLeechers: LeecherKind[];
   verify: boolean;
@@ -102,7 +110,9 @@ async function download(
 
 export async function swarmPhase(phase: Phase): Promise<void> {
   const { config } = phase;
-  if (config.seeders.length === 0 || config.leechers.length === 0 || config.sources.length === 0) return;
+  if (config.seeders.length === 0 || config.sources.length === 0) return;
+  const withLodestone = config.seeders.includes('lodestone') ? [] : config.lodestoneSeederLeechers;
+  if (config.leechers.length === 0 && withLodestone.length === 0) return;
   phase.log(`starting seeders: ${config.seeders.join(', ')}`);
   const seeders = await Promise.all(
     config.seeders.map((kind) =>
@@ -110,18 +120,27 @@ export async function swarmPhase(phase: Phase): Promise<void> {
     ),
   );
   try {
-    const combos = config.leechers.flatMap((leecher) =>
-      config.sources.map((source) => ({ leecher, source })),
+    await swarmRounds(phase, config.seeders.join('+'), config.leechers);
+    if (withLodestone.length === 0 || phase.aborted()) return;
+    // The same swarm plus a Lodestone seeder: its rows and ratios are reported apart.
+    phase.log('adding a Lodestone seeder to the swarm');
+    seeders.push(
+      await startSeeder('lodestone', phase.torrent, phase.tracker, phase.cleanup, config.timeoutMs),
     );
-    for (let round = 1; round <= config.runs; round++) {
-      for (const { leecher, source } of rotate(combos, round - 1)) {
-        if (phase.aborted()) return;
-        const seedersLabel = config.seeders.join('+');
-        await download(phase, { phase: 'swarm', seeders: seedersLabel, leecher, source, round });
-      }
-    }
+    await swarmRounds(phase, [...config.seeders, 'lodestone'].join('+'), withLodestone);
   } finally {
     await Promise.all(seeders.map((seeder) => seeder.stop()));
+  }
+}
+
+async function swarmRounds(phase: Phase, seeders: string, leechers: LeecherKind[]): Promise<void> {
+  const { config } = phase;
+  const combos = leechers.flatMap((leecher) => config.sources.map((source) => ({ leecher, source })));
+  for (let round = 1; round <= config.runs; round++) {
+    for (const { leecher, source } of rotate(combos, round - 1)) {
+      if (phase.aborted()) return;
+      await download(phase, { phase: 'swarm', seeders, leecher, source, round });
+    }
   }
 }
 

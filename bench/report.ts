@@ -9,11 +9,16 @@ import { join } from 'node:path';
 import type { SourceKind } from './clients.js';
 import { GiB, MiB } from './measure.js';
 import type { MicroResult } from './micro.js';
+import { evaluateTargets, hasLodestoneSeeder } from './targets.js';
 
 export interface DownloadRecord {
   /** 'swarm': several seeders at once; 'solo': one seeder alone. */
   phase: 'swarm' | 'solo';
-  /** The seeders, e.g. 'aria2+qbittorrent+lodestone' or 'lodestone'. */
+  /**
+   * The seeders, e.g. 'aria2+qbittorrent+transmission' (the swarm of other
+   * clients, on which the targets are judged), 'aria2+qbittorrent+transmission+lodestone'
+   * (the same with a Lodestone seeder, reported apart) or 'lodestone' (solo).
+   */
   seeders: string;
   leecher: string;
   source: SourceKind;
@@ -125,6 +130,8 @@ export function summarize(records: DownloadRecord[]): GroupSummary[] {
 }
 
 export interface RatioSummary {
+  /** Swarm: the seeders of the swarm the ratios were measured on; solo: ''. */
+  seeders: string;
   /** What is compared: the other leecher (swarm) or the other seeder (solo). */
   other: string;
   /** The fixed side: source (swarm) or leecher (solo). */
@@ -138,41 +145,47 @@ export interface RatioSummary {
 /**
  * Lodestone ÷ other, computed within each round (same swarm, same minute),
  * then median and range over rounds. Throughput > 1: Lodestone is faster;
- * CPU and RSS < 1: Lodestone is cheaper.
+ * CPU and RSS < 1: Lodestone is cheaper. Swarm ratios are kept apart per
+ * set of seeders (the swarm of other clients, and the same plus a Lodestone
+ * seeder).
  */
 export function ratios(records: DownloadRecord[], phase: DownloadRecord['phase']): RatioSummary[] {
   const ok = records.filter((r) => r.ok && r.phase === phase);
-  // swarm: compare leechers for the same source; solo: compare seeders for the same leecher.
+  // swarm: compare leechers for the same swarm and source; solo: compare seeders for the same leecher.
+  const swarmOf = (r: DownloadRecord) => (phase === 'swarm' ? r.seeders : '');
   const contextOf = (r: DownloadRecord) => (phase === 'swarm' ? r.source : r.leecher);
   const sideOf = (r: DownloadRecord) => (phase === 'swarm' ? r.leecher : r.seeders);
   const out: RatioSummary[] = [];
-  const contexts = [...new Set(ok.map(contextOf))];
-  for (const context of contexts) {
-    const inContext = ok.filter((r) => contextOf(r) === context);
-    const others = [...new Set(inContext.map(sideOf))].filter((side) => side !== 'lodestone');
-    for (const other of others) {
-      const pairs: [DownloadRecord, DownloadRecord][] = [];
-      for (const mine of inContext.filter((r) => sideOf(r) === 'lodestone')) {
-        const theirs = inContext.find((r) => sideOf(r) === other && r.round === mine.round);
-        if (theirs !== undefined) pairs.push([mine, theirs]);
+  for (const seeders of new Set(ok.map(swarmOf))) {
+    const inSwarm = ok.filter((r) => swarmOf(r) === seeders);
+    for (const context of new Set(inSwarm.map(contextOf))) {
+      const inContext = inSwarm.filter((r) => contextOf(r) === context);
+      const others = [...new Set(inContext.map(sideOf))].filter((side) => side !== 'lodestone');
+      for (const other of others) {
+        const pairs: [DownloadRecord, DownloadRecord][] = [];
+        for (const mine of inContext.filter((r) => sideOf(r) === 'lodestone')) {
+          const theirs = inContext.find((r) => sideOf(r) === other && r.round === mine.round);
+          if (theirs !== undefined) pairs.push([mine, theirs]);
+        }
+        if (pairs.length === 0) continue;
+        const ratio = (field: keyof DownloadRecord) =>
+          spread(
+            pairs.map(([mine, theirs]) => {
+              const a = mine[field] as number | undefined;
+              const b = theirs[field] as number | undefined;
+              return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+            }),
+          );
+        out.push({
+          seeders,
+          other,
+          context,
+          throughput: ratio('mibPerSecond'),
+          cpu: ratio('cpuSeconds'),
+          rss: ratio('peakRssMiB'),
+          seederCpu: ratio('seederCpuSecondsPerGiB'),
+        });
       }
-      if (pairs.length === 0) continue;
-      const ratio = (field: keyof DownloadRecord) =>
-        spread(
-          pairs.map(([mine, theirs]) => {
-            const a = mine[field] as number | undefined;
-            const b = theirs[field] as number | undefined;
-            return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
-          }),
-        );
-      out.push({
-        other,
-        context,
-        throughput: ratio('mibPerSecond'),
-        cpu: ratio('cpuSeconds'),
-        rss: ratio('peakRssMiB'),
-        seederCpu: ratio('seederCpuSecondsPerGiB'),
-      });
     }
   }
   return out;
@@ -203,14 +216,23 @@ export function renderMarkdown(report: BenchReport): string {
 
   const summaries = summarize(report.records);
   const swarm = summaries.filter((s) => s.phase === 'swarm');
-  if (swarm.length > 0) {
+  const swarmRatios = ratios(report.records, 'swarm');
+  // The swarm of other clients first (the targets are judged there), then any with a Lodestone seeder.
+  const swarms = [...new Set(swarm.map((s) => s.seeders))].sort(
+    (x, y) => Number(hasLodestoneSeeder(x)) - Number(hasLodestoneSeeder(y)),
+  );
+  for (const seeders of swarms) {
+    const rows = swarm.filter((s) => s.seeders === seeders);
+    const title = hasLodestoneSeeder(seeders)
+      ? `## Swarm with a Lodestone seeder: ${seeders} (not used for the targets; median, min–max)`
+      : `## Swarm of other clients: ${seeders} (median, min–max)`;
     parts.push(
       '',
-      `## Downloads from ${swarm[0]!.seeders} (median, min–max)`,
+      title,
       '',
       table(
         ['leecher', 'source', 'ok', 'wall s', 'MiB/s', 'CPU s', 'CPU s/GiB', 'peak RSS MiB', 'metadata s'],
-        swarm.map((s) => [
+        rows.map((s) => [
           s.leecher,
           s.source,
           s.failed > 0 ? `${s.ok}/${s.ok + s.failed}` : String(s.ok),
@@ -223,15 +245,37 @@ export function renderMarkdown(report: BenchReport): string {
         ]),
       ),
     );
-    const swarmRatios = ratios(report.records, 'swarm');
-    if (swarmRatios.length > 0) {
+    const mine = swarmRatios.filter((r) => r.seeders === seeders);
+    if (mine.length > 0) {
       parts.push(
         '',
         '### Lodestone ÷ other leecher, same round (throughput > 1: Lodestone faster; CPU, RSS < 1: Lodestone cheaper)',
         '',
         table(
           ['vs', 'source', 'throughput ratio', 'CPU ratio', 'RSS ratio'],
-          swarmRatios.map((r) => [r.other, r.context, cell(r.throughput), cell(r.cpu), cell(r.rss)]),
+          mine.map((r) => [r.other, r.context, cell(r.throughput), cell(r.cpu), cell(r.rss)]),
+        ),
+      );
+    }
+  }
+  if (swarm.length > 0) {
+    const targets = evaluateTargets(swarmRatios);
+    parts.push('', '## Targets (judged on the swarm without a Lodestone seeder)', '');
+    if (targets.length === 0) {
+      parts.push(
+        'Not evaluated: no swarm without a Lodestone seeder with both Lodestone and the other leecher measured.',
+      );
+    } else {
+      parts.push(
+        table(
+          ['target', 'source', 'ratio (median, min–max)', 'median meets it', 'every round meets it'],
+          targets.map((t) => [
+            t.target,
+            t.source,
+            cell(t.ratio),
+            t.met ? 'yes' : '**no**',
+            t.everyRound ? 'yes' : 'no',
+          ]),
         ),
       );
     }
@@ -322,6 +366,7 @@ export async function writeResults(dir: string, report: BenchReport, markdown: s
       swarm: ratios(report.records, 'swarm'),
       solo: ratios(report.records, 'solo'),
     },
+    targets: evaluateTargets(ratios(report.records, 'swarm')),
   };
   await writeFile(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(dir, 'latest.md'), markdown);

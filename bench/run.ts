@@ -2,14 +2,16 @@
  * `npm run bench`: Lodestone against real clients on a loopback swarm, plus
  * micro-benchmarks of the hot paths. See `node dist/bench/run.js --help`.
  *
- * Phases: (1) swarm: several seeders at once, every leecher downloads the
- * same torrent from the .torrent and from the magnet link, in turn, rounds
- * alternating the order; (2) solo: each seeder alone, the same leechers
- * downloading from it; (3) micro-benchmarks. Everything stays on
+ * Phases: (1) swarm: several seeders of other clients at once (aria2,
+ * qBittorrent, Transmission), every leecher downloads the same torrent from
+ * the .torrent and from the magnet link, in turn, rounds alternating the
+ * order; the targets are judged here; (2) the same swarm plus a Lodestone
+ * seeder, reported as separate rows; (3) solo: each seeder alone, the same
+ * leechers downloading from it; (4) micro-benchmarks. Everything stays on
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -38,17 +40,23 @@ const CI = process.env.CI === 'true';
 
 const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [options])
 
-  --quick                 64 MiB, 1 round, short micro-benchmarks; skips clients whose tool is
-                          missing (fails instead when CI=true)
+  --quick                 64 MiB, 1 round, no Lodestone-seeder phase, short micro-benchmarks;
+                          skips clients whose tool is missing (fails instead when CI=true)
   --size <size>           content size, e.g. 256MiB, 1GiB (default 1GiB; quick: 64MiB)
   --files <n>             split the content into n files (default 1: a single-file torrent)
   --piece-length <size>   piece length, a power of two (default 256KiB, mktorrent's)
   --runs <n>              rounds of every download (default 3; quick: 1)
-  --seeders <list>        swarm seeders, of ${SEEDER_KINDS.join(',')}
-                          (default aria2,qbittorrent,lodestone; Transmission seeds slowly on loopback)
+  --seeders <list>        swarm seeders, of ${SEEDER_KINDS.join(',')} (default
+                          aria2,qbittorrent,transmission: other clients only; the targets are
+                          judged on this swarm unless it includes lodestone)
   --leechers <list>       of ${LEECHER_KINDS.join(',')} (default: all)
+  --lodestone-seeder-leechers <list>
+                          leechers of the second swarm phase, the same seeders plus a Lodestone
+                          seeder, reported apart (default: all; quick: none; 'none' to skip)
+  --no-lodestone-seeder   same as --lodestone-seeder-leechers none
   --sources <list>        torrent,magnet (default: both)
-  --solo-seeders <list>   seeders measured alone (default: the --seeders list; 'none' to skip)
+  --solo-seeders <list>   seeders measured alone (default aria2,qbittorrent,lodestone; 'none' to
+                          skip; Transmission alone serves ~8 MiB/s on loopback: 2 min per GiB)
   --solo-leechers <list>  leechers of the solo phase (default aria2,webtorrent)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
@@ -112,6 +120,8 @@ function parseConfig(argv: string[]): Config | undefined {
       runs: { type: 'string' },
       seeders: { type: 'string' },
       leechers: { type: 'string' },
+      'lodestone-seeder-leechers': { type: 'string' },
+      'no-lodestone-seeder': { type: 'boolean' },
       sources: { type: 'string' },
       'solo-seeders': { type: 'string' },
       'solo-leechers': { type: 'string' },
@@ -134,7 +144,17 @@ function parseConfig(argv: string[]): Config | undefined {
   if (!Number.isInteger(pieceLengthExp) || pieceLengthExp < 15 || pieceLengthExp > 28) {
     throw new BenchError('--piece-length must be a power of two from 32KiB to 256MiB');
   }
-  const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'lodestone'], '--seeders');
+  const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'transmission'], '--seeders');
+  const leechers = list(v.leechers, LEECHER_KINDS, [...LEECHER_KINDS], '--leechers');
+  if (v['no-lodestone-seeder'] === true && v['lodestone-seeder-leechers'] !== undefined) {
+    throw new BenchError('--no-lodestone-seeder and --lodestone-seeder-leechers exclude each other');
+  }
+  const lodestoneSeederLeechers = list(
+    v['no-lodestone-seeder'] === true ? 'none' : v['lodestone-seeder-leechers'],
+    LEECHER_KINDS,
+    quick ? [] : leechers,
+    '--lodestone-seeder-leechers',
+  );
   const timeoutSeconds = v.timeout === undefined ? 120 + size / (4 * MiB) : Number(v.timeout);
   if (!(timeoutSeconds > 0)) throw new BenchError('--timeout must be a positive number of seconds');
   const settleSeconds = v.settle === undefined ? (quick ? 0 : 5) : Number(v.settle);
@@ -146,9 +166,15 @@ function parseConfig(argv: string[]): Config | undefined {
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),
     seeders,
-    leechers: list(v.leechers, LEECHER_KINDS, [...LEECHER_KINDS], '--leechers'),
+    leechers,
+    lodestoneSeederLeechers,
     sources: list(v.sources, ['torrent', 'magnet'] as const, ['torrent', 'magnet'], '--sources'),
-    soloSeeders: list(v['solo-seeders'], SEEDER_KINDS, seeders, '--solo-seeders'),
+    soloSeeders: list(
+      v['solo-seeders'],
+      SEEDER_KINDS,
+      ['aria2', 'qbittorrent', 'lodestone'],
+      '--solo-seeders',
+    ),
     soloLeechers: list(v['solo-leechers'], LEECHER_KINDS, ['aria2', 'webtorrent'], '--solo-leechers'),
     micro: v['no-micro'] !== true,
     downloads: v['micro-only'] !== true,
@@ -174,6 +200,7 @@ function checkTools(config: Config, notes: string[]): void {
   const wanted = new Set<ClientKind>([
     ...config.seeders,
     ...config.leechers,
+    ...config.lodestoneSeederLeechers,
     ...config.soloSeeders,
     ...config.soloLeechers,
   ]);
@@ -201,17 +228,16 @@ function checkTools(config: Config, notes: string[]): void {
   const keep = <T extends ClientKind>(kinds: T[]) => kinds.filter((kind) => !missing.has(kind));
   config.seeders = keep(config.seeders);
   config.leechers = keep(config.leechers);
+  config.lodestoneSeederLeechers = keep(config.lodestoneSeederLeechers);
   config.soloSeeders = keep(config.soloSeeders);
   config.soloLeechers = keep(config.soloLeechers);
 }
 
+/** First line a tool prints for `args`, on stdout or (transmission-daemon) stderr. */
 function version(command: string, args: string[]): string | undefined {
-  try {
-    const output = execFileSync(command, args, { encoding: 'utf8', timeout: 5000, stdio: 'pipe' });
-    return output.split('\n')[0]?.trim();
-  } catch {
-    return undefined;
-  }
+  const run = spawnSync(command, args, { encoding: 'utf8', timeout: 5000, stdio: 'pipe' });
+  if (run.error !== undefined) return undefined;
+  return `${run.stdout}${run.stderr}`.split('\n')[0]?.trim() || undefined;
 }
 
 function versions(): Record<string, string> {
@@ -226,6 +252,7 @@ function versions(): Record<string, string> {
     lodestone: packageVersion('package.json'),
     aria2: version('aria2c', ['--version'])?.replace(/^aria2 version /, ''),
     qbittorrent: version('qbittorrent-nox', ['--version'])?.replace(/^qBittorrent /, ''),
+    transmission: version('transmission-daemon', ['--version'])?.replace(/^transmission-daemon /, ''),
     webtorrent: packageVersion('node_modules/webtorrent/package.json'),
   };
   return Object.fromEntries(Object.entries(found).filter((entry): entry is [string, string] => !!entry[1]));
@@ -276,6 +303,17 @@ async function main(): Promise<number> {
     notes.push(
       'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
       'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+      `Swarm: ${config.seeders.join(', ')}${config.seeders.includes('lodestone') ? ' (includes a Lodestone seeder: no targets are judged)' : ', the swarm the targets are judged on'}. Transmission seeds at ~10 MiB/s on loopback and unchokes a new peer only at its next 10-second choke round, so it is a real but slow peer.`,
+      ...(config.lodestoneSeederLeechers.length > 0 && !config.seeders.includes('lodestone')
+        ? [
+            'Then the same swarm plus a Lodestone seeder, as separate rows: on loopback a Lodestone leecher fetches most of its bytes from it, so those rows show the home swarm, never the targets.',
+          ]
+        : []),
+      ...(config.size < GiB
+        ? [
+            `The targets are set for downloads of 1 GiB and more: at ${formatSize(config.size)} start-up (loading Node, the first announce) weighs on CPU per GiB and peak RSS, so a missed target here says little.`,
+          ]
+        : []),
       `Each download starts after ${config.settleMs / 1000} s idle: on a VM, page-cache writes cost several times more system CPU once the balloon driver has returned freed memory to the host (about 2 s after the previous download was deleted), so without the pause the client that happens to run right after a deletion is billed less.`,
     );
     report.config = {
@@ -287,6 +325,7 @@ async function main(): Promise<number> {
       quick: config.quick,
       seeders: config.seeders,
       leechers: config.leechers,
+      lodestoneSeederLeechers: config.seeders.includes('lodestone') ? [] : config.lodestoneSeederLeechers,
       sources: config.sources,
       soloSeeders: config.soloSeeders,
       soloLeechers: config.soloLeechers,

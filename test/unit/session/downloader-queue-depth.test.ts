@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { Bitfield } from '../../../src/bitfield.js';
+import type { PeerConnection } from '../../../src/peer/peer-connection.js';
+import { PiecePicker } from '../../../src/policy/piece-picker.js';
+import { Downloader } from '../../../src/session/downloader.js';
+import { PeerState } from '../../../src/session/peer-state.js';
+import { PieceAssembler } from '../../../src/session/piece-assembler.js';
+import type { Message } from '../../../src/wire/types.js';
+import { metaFor } from './fixtures.js';
+
+const BLOCK = 16_384;
+const PIECE = 16 * BLOCK;
+const MiB = 1024 * 1024;
+
+/** The parts of a PeerConnection the Downloader uses, with a download rate the test sets. */
+class FakeConnection {
+  requested = 0;
+  closed = false;
+  peerChoking = false;
+  amInterested = false;
+  readonly download: { rate: () => number };
+  constructor(
+    readonly key: string,
+    bytesPerSecond: number,
+  ) {
+    this.download = { rate: () => bytesPerSecond };
+  }
+  send(message: Message): void {
+    if (message.type === 'interested') this.amInterested = true;
+  }
+  sendRequests(requests: readonly unknown[]): void {
+    this.requested += requests.length;
+  }
+}
+
+test('a slow seeder cannot hold the partial-piece budget: requests in flight follow each peer’s share of the rate', () => {
+  const pieceCount = 256;
+  const data = randomBytes(pieceCount * PIECE);
+  const meta = metaFor(data, PIECE);
+  // 8 partial pieces of 16 blocks: 128 blocks may be in flight in all.
+  const picker = new PiecePicker({
+    pieceCount,
+    pieceLength: PIECE,
+    totalLength: data.length,
+    random: () => 0.5,
+    maxPartialPieces: 8,
+  });
+  const peers = new Map<string, PeerState>();
+  const downloader = new Downloader(
+    meta,
+    picker,
+    new PieceAssembler(meta, { writePiece: async () => {} }),
+    peers,
+    { now: () => 0 },
+  );
+  // Transmission on loopback (~10 MiB/s) and qBittorrent (~150 MiB/s), both seeds.
+  const slow = new PeerState(new FakeConnection('slow', 10 * MiB) as unknown as PeerConnection, pieceCount);
+  const fast = new PeerState(new FakeConnection('fast', 150 * MiB) as unknown as PeerConnection, pieceCount);
+  peers.set('slow', slow);
+  peers.set('fast', fast);
+  downloader.tick(); // learns the rates (nobody is interested yet: no requests)
+  for (const peer of [slow, fast]) downloader.onBitfield(peer, Bitfield.full(pieceCount));
+  // The slow peer unchokes us first, as Transmission's 10 s choke round may.
+  downloader.onUnchoke(slow);
+  downloader.onUnchoke(fast);
+  const inFlight = (peer: PeerState) => (peer.connection as unknown as FakeConnection).requested;
+  // 1.5 s of 10 MiB/s is 960 blocks: before, the slow peer took all 128 and the fast one got none.
+  assert.ok(inFlight(slow) <= 16, `slow peer holds ${inFlight(slow)} of 128 budget blocks`);
+  assert.ok(inFlight(fast) >= 96, `fast peer holds ${inFlight(fast)} of 128 budget blocks`);
+});
