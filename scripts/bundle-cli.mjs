@@ -9,6 +9,19 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// Only `lodestone demo` loads a tracker server (the `bittorrent-tracker` package, a
+// devDependency: library users never install it). It is bundled into its own file,
+// dist/cli/demo-tracker.js, which the command imports lazily, so every other command starts
+// without parsing it and the installed command needs no tracker package.
+const demoTrackerChunk = {
+  name: 'demo-tracker-chunk',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^bittorrent-tracker\/server$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: './demo-tracker.js', external: true } : undefined,
+    );
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -16,14 +29,14 @@ await build({
     // Resolved at run time next to the bundle: new URL('./write-worker.js', import.meta.url).
     'write-worker': 'dist/src/storage/write-worker.js',
     'hash-worker': 'dist/src/storage/hash-worker.js',
+    'demo-tracker': 'bittorrent-tracker/server',
   },
   outdir: 'dist/cli',
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Only `lodestone demo` loads the tracker package (dynamic import), so it stays a package.
-  external: ['bittorrent-tracker'],
+  plugins: [demoTrackerChunk],
   // Bundled CommonJS dependencies (commander, cli-progress) call require() for Node built-ins.
   banner: {
     js: "import { createRequire as lodestoneCreateRequire } from 'node:module'; const require = lodestoneCreateRequire(import.meta.url);",

@@ -1,13 +1,4 @@
 export {
-  assertValidPieceLength,
-  autoPieceLength,
-  type CreatedTorrent,
-  type CreateTorrentOptions,
-  createTorrent,
-  DEFAULT_CREATED_BY,
-  type SkippedEntry,
-} from './create.js';
-export {
   describeMagnet,
   describeTorrent,
   type MagnetDescription,
