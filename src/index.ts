@@ -34,6 +34,8 @@ export * from './errors.js';
 export { parseMagnet, toMagnetUri } from './metainfo/magnet.js';
 export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './metainfo/parse-torrent.js';
 export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './metainfo/types.js';
+export type { NumberMap } from './number-map.js';
+export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientOptions } from './session/client.js';
 export type {
   CheckingEvent,

@@ -1,5 +1,5 @@
 /** `lodestone/peer`: one peer connection (socket + wire codec + flow state) and the listener. */
-export { type DialedSocket, type DialOptions, dialPeer } from './dial.js';
+export { type DialedSocket, type DialOptions, dialPeer, ReadRelay } from './dial.js';
 export { type ListenerEvents, type ListenerOptions, PeerListener } from './listener.js';
 export {
   type Direction,
