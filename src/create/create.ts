@@ -36,6 +36,7 @@ import { HashPool } from '../storage/hasher.js';
 import { CLIENT_NAME } from '../version.js';
 import { hashPieces, ioError, type SourceFile, throwIfAborted } from './create-hashing.js';
 
+/** Options of {@link createTorrent}. */
 export interface CreateTorrentOptions {
   /** Announce tiers (BEP 12): each inner array is one tier, tried in order. */
   trackers?: string[][];
@@ -47,8 +48,9 @@ export interface CreateTorrentOptions {
   pieceLength?: number;
   /** Torrent name (file or top folder name when downloaded). @default the input's base name */
   name?: string;
+  /** Free-text `comment`. @default none */
   comment?: string;
-  /** @default `Lodestone <version>` */
+  /** `created by`. @default `Lodestone <version>` */
   createdBy?: string;
   /** `false` leaves the date out (reproducible output). @default new Date() */
   creationDate?: Date | false;
@@ -56,6 +58,7 @@ export interface CreateTorrentOptions {
   hashPool?: HashPool;
   /** Called after each piece is hashed; `hashedBytes` only grows and ends at `totalBytes`. */
   onProgress?: (hashedBytes: number, totalBytes: number) => void;
+  /** Aborts the hashing; the promise rejects with `LODESTONE_ERR_ABORTED`. */
   signal?: AbortSignal;
 }
 
@@ -63,14 +66,17 @@ export interface CreateTorrentOptions {
 export interface SkippedEntry {
   /** Path relative to the input folder, with "/". */
   path: string;
+  /** Why, in words (e.g. a link pointing outside the folder). */
   reason: string;
 }
 
+/** What {@link createTorrent} resolves with. */
 export interface CreatedTorrent {
   /** The bencoded .torrent file. */
   torrent: Buffer;
   /** `parseTorrent(torrent)`, so the caller has the info-hash. */
   meta: TorrentMetadata;
+  /** Entries of the input folder left out, with the reason (empty when nothing was). */
   skipped: SkippedEntry[];
 }
 
