@@ -20,7 +20,7 @@
  *
  * The `lodestone` command uses only these entries, so they are enough for a real program.
  *
- * @packageDocumentation
+ * @module lodestone
  */
 export { formatAddress, type PeerAddress, parseAddress } from './address.js';
 export { Bitfield } from './bitfield.js';

@@ -1,3 +1,9 @@
+/**
+ * `lodestone/create`: Making torrents (v1, BEP 12 tiers, BEP 19 web seeds), hashed on a worker
+ * pool, and the piece-length rules.
+ *
+ * @module lodestone/create
+ */
 /** Torrent creation: above metainfo (the format it writes) and storage (the hash pool it uses). */
 export {
   assertValidPieceLength,

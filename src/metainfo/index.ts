@@ -1,3 +1,9 @@
+/**
+ * `lodestone/metainfo`: Torrent files and magnet links: parsing, building a .torrent around
+ * fetched metadata, describing, file-path safety, the piece ↔ file map.
+ *
+ * @module lodestone/metainfo
+ */
 export {
   describeMagnet,
   describeTorrent,

@@ -1,4 +1,9 @@
-/** `lodestone/peer`: one peer connection (socket + wire codec + flow state) and the listener. */
+/**
+ * `lodestone/peer`: One peer connection (socket + wire codec + choke/interest state), dialing, and
+ * the listener for incoming peers.
+ *
+ * @module lodestone/peer
+ */
 export { type DialedSocket, type DialOptions, dialPeer, ReadRelay } from './dial.js';
 export { type ListenerEvents, type ListenerOptions, PeerListener } from './listener.js';
 export {

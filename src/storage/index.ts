@@ -1,3 +1,9 @@
+/**
+ * `lodestone/storage`: The Storage interface and its file and memory implementations, SHA-1
+ * workers, the writer thread, the read cache, the existing-data check.
+ *
+ * @module lodestone/storage
+ */
 export { type CheckMetadata, type CheckOptions, checkExisting } from './check.js';
 export { FileLayout, type LayoutMetadata } from './file-layout.js';
 export { FileStorage, type FileStorageOptions, type FileSystem } from './file-storage.js';
