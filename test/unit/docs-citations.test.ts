@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -43,5 +43,24 @@ describe('documentation citations', () => {
     }
     assert.deepEqual(problems, []);
     assert.ok(cited > 0, 'some docs are cited');
+  });
+
+  test('relative links in README.md and docs/*.md point to files that exist', () => {
+    const pages = [
+      join(ROOT, 'README.md'),
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => join(ROOT, 'docs', name)),
+    ];
+    assert.ok(pages.length >= 5, 'README and the docs pages were found');
+    const broken: string[] = [];
+    for (const page of pages) {
+      for (const match of readFileSync(page, 'utf8').matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = match[1]!;
+        if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+        if (!existsSync(join(dirname(page), target))) broken.push(`${relative(ROOT, page)} → ${target}`);
+      }
+    }
+    assert.deepEqual(broken, []);
   });
 });
