@@ -13,22 +13,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import {
-  Bitfield,
-  buildTorrentFile,
-  checkExisting,
-  decode,
-  encode,
-  encodeMessage,
-  FileStorage,
-  HashPool,
-  MessageDecoder,
-  PiecePicker,
-  parseTorrent,
-  sha1,
-} from '../src/index.js';
-import type { BlockRequest, PickerPeer } from '../src/policy/index.js';
+import { decode, encode } from '../src/bencode/index.js';
+import { Bitfield, parseTorrent } from '../src/index.js';
+import { buildTorrentFile } from '../src/metainfo/index.js';
+import { type BlockRequest, type PickerPeer, PiecePicker } from '../src/policy/index.js';
 import { PieceAssembler } from '../src/session/piece-assembler.js';
+import { checkExisting, FileStorage, HashPool, sha1 } from '../src/storage/index.js';
+import { encodeMessage, MessageDecoder } from '../src/wire/index.js';
 import { BenchError, MiB } from './measure.js';
 
 export interface MicroResult {

@@ -17,7 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
-import { Client, FileStorage, parseTorrent, type Storage } from '../src/index.js';
+import { Client, parseTorrent } from '../src/index.js';
+import { FileStorage, type Storage } from '../src/storage/index.js';
 
 const [torrentPath, outDir, bindAddress, intervalText] = process.argv.slice(2);
 if (torrentPath === undefined || outDir === undefined || bindAddress === undefined) {

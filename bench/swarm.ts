@@ -3,7 +3,7 @@
  * made by the real `mktorrent`, an opentracker that whitelists it, and
  * seeders (aria2, qBittorrent, Transmission, Lodestone), each on its own
  * 127.x address and reported ready only once it serves every piece and the
- * tracker lists it (INTEROP.md traps 1 and 8).
+ * tracker lists it (docs/interop.md: opentracker trap 1, and ready means ready).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -2,7 +2,9 @@ import { isIP } from 'node:net';
 
 /** A peer's transport address. `host` is a literal IPv4 or IPv6 address (no brackets). */
 export interface PeerAddress {
+  /** Literal IPv4 or IPv6 address. */
   host: string;
+  /** TCP port, 1–65535. */
   port: number;
 }
 

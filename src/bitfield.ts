@@ -3,7 +3,9 @@
  * (high bit of byte 0 is piece 0), so it can be sent and received without copying.
  */
 export class Bitfield {
+  /** Number of pieces (bits). */
   readonly size: number;
+  /** The bits, most significant bit first, as sent in a `bitfield` message. */
   readonly bytes: Uint8Array;
   #count = 0;
 
@@ -28,29 +30,35 @@ export class Bitfield {
     return (last & ((1 << spare) - 1)) === 0;
   }
 
+  /** A bitfield with every bit set. */
   static full(size: number): Bitfield {
     const field = new Bitfield(size);
     for (let i = 0; i < size; i++) field.set(i);
     return field;
   }
 
+  /** Bits set. */
   get count(): number {
     return this.#count;
   }
 
+  /** Every bit set. */
   get complete(): boolean {
     return this.#count === this.size;
   }
 
+  /** No bit set. */
   get empty(): boolean {
     return this.#count === 0;
   }
 
+  /** Bit `index` is set (false out of range). */
   has(index: number): boolean {
     if (index < 0 || index >= this.size) return false;
     return ((this.bytes[index >> 3]! >> (7 - (index & 7))) & 1) === 1;
   }
 
+  /** Sets bit `index`; true if it changed. */
   set(index: number): boolean {
     if (index < 0 || index >= this.size || this.has(index)) return false;
     this.bytes[index >> 3]! |= 1 << (7 - (index & 7));
@@ -58,6 +66,7 @@ export class Bitfield {
     return true;
   }
 
+  /** Clears bit `index`; true if it changed. */
   clear(index: number): boolean {
     if (!this.has(index)) return false;
     this.bytes[index >> 3]! &= ~(1 << (7 - (index & 7)));
@@ -65,6 +74,7 @@ export class Bitfield {
     return true;
   }
 
+  /** The set bits' indices, ascending. */
   *indices(): IterableIterator<number> {
     for (let i = 0; i < this.size; i++) if (this.has(i)) yield i;
   }

@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'LODESTONE_ERR_USAGE'
   | 'LODESTONE_ERR_IO';
 
+/** The base class of every error Lodestone throws or emits on purpose. */
 export class LodestoneError extends Error {
+  /** Stable code to branch on (`LODESTONE_ERR_*`); messages may change, codes do not. */
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -29,6 +31,7 @@ export class LodestoneError extends Error {
 
 /** Malformed or hostile bencoded data; `offset` is the byte where decoding stopped. */
 export class BencodeError extends LodestoneError {
+  /** Byte offset in the input where decoding stopped. */
   readonly offset: number;
   constructor(message: string, offset: number) {
     super('LODESTONE_ERR_BENCODE', `${message} at byte ${offset}`);
@@ -43,6 +46,7 @@ export class MetainfoError extends LodestoneError {
   }
 }
 
+/** A magnet link that cannot be used (no `xt`, bad info-hash, bad `x.pe`). */
 export class MagnetError extends LodestoneError {
   constructor(message: string) {
     super('LODESTONE_ERR_MAGNET', message);
@@ -56,18 +60,21 @@ export class WireError extends LodestoneError {
   }
 }
 
+/** An announce failed: network, timeout, bad response or the tracker's `failure reason`. */
 export class TrackerError extends LodestoneError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('LODESTONE_ERR_TRACKER', message, options);
   }
 }
 
+/** Reading or writing the files failed (`LODESTONE_ERR_DISK_FULL` when the disk is full). */
 export class StorageError extends LodestoneError {
   constructor(message: string, code: ErrorCode = 'LODESTONE_ERR_STORAGE', options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
 
+/** Narrows `unknown` (a `catch` binding) to a {@link LodestoneError}. */
 export function isLodestoneError(error: unknown): error is LodestoneError {
   return error instanceof LodestoneError;
 }

@@ -1,26 +1,69 @@
-/** Lodestone's public library API. The CLI uses nothing else. */
+/**
+ * Lodestone's public library API: a BitTorrent client for Node.js.
+ *
+ * The top level is what a program needs to download, seed and make torrents: {@link Client},
+ * {@link TorrentSession} with its events, {@link parseTorrent} / {@link parseMagnet},
+ * {@link createTorrent}, and the typed errors. The building blocks (codecs, trackers, storage,
+ * policies) are subpath exports, each with its own entry:
+ *
+ * | import from | what |
+ * |---|---|
+ * | `lodestone` | this module |
+ * | `lodestone/bencode` | bencode decoder and encoder |
+ * | `lodestone/metainfo` | torrent files and magnet links: parsing, building, describing, path safety |
+ * | `lodestone/create` | torrent creation and its piece-length rules |
+ * | `lodestone/wire` | the peer wire protocol codecs (BEP 3, 9, 10) |
+ * | `lodestone/tracker` | HTTP and UDP tracker clients and the announcer |
+ * | `lodestone/peer` | a peer connection over a socket, the listener |
+ * | `lodestone/policy` | piece picker and choker |
+ * | `lodestone/storage` | the Storage interface, file and memory storage, hashing, the writer thread |
+ *
+ * The `lodestone` command uses only these entries, so they are enough for a real program.
+ *
+ * @module lodestone
+ */
 export { formatAddress, type PeerAddress, parseAddress } from './address.js';
-export * from './bencode/index.js';
 export { Bitfield } from './bitfield.js';
+export {
+  type CreatedTorrent,
+  type CreateTorrentOptions,
+  createTorrent,
+  type SkippedEntry,
+} from './create/index.js';
 export * from './errors.js';
-export * from './metainfo/index.js';
-export { type ListenerOptions, PeerListener } from './peer/listener.js';
-export { PeerConnection } from './peer/peer-connection.js';
-export { Choker } from './policy/choker.js';
-export { PiecePicker } from './policy/piece-picker.js';
+export { parseMagnet, toMagnetUri } from './metainfo/magnet.js';
+export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './metainfo/parse-torrent.js';
+export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './metainfo/types.js';
+export type { NumberMap } from './number-map.js';
+export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientOptions } from './session/client.js';
+export type {
+  CheckingEvent,
+  PeerBannedEvent,
+  PeerConnectedEvent,
+  PeerDisconnectedEvent,
+  PieceFailedEvent,
+  PieceVerifiedEvent,
+  ReadyEvent,
+  TrackerErrorEvent,
+  TrackerResponseEvent,
+  TrackerWarningEvent,
+  WireEvent,
+} from './session/event-types.js';
 export {
   MetadataFetcher,
   type MetadataFetcherEvents,
   type MetadataFetcherOptions,
   type MetadataProgress,
 } from './session/metadata-fetcher.js';
+export type { PeerState } from './session/peer-state.js';
 export {
   type SessionStats,
   TorrentSession,
   type TorrentSessionEvents,
   type TorrentSessionOptions,
 } from './session/torrent-session.js';
-export * from './storage/index.js';
-export * from './tracker/index.js';
-export * from './wire/index.js';
+export type { CheckProgress, Storage } from './storage/types.js';
+export type { AnnounceResponse } from './tracker/types.js';
+export { CLIENT_NAME, VERSION } from './version.js';
+export type { Message } from './wire/types.js';

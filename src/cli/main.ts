@@ -1,6 +1,6 @@
 #!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=33554432 MALLOC_MMAP_THRESHOLD_=33554432 node --max-semi-space-size=2 --heap-growing-percent=10
 import { Command, CommanderError, Option } from 'commander';
-import { isLodestoneError } from '../index.js';
+import { isLodestoneError, VERSION } from '../index.js';
 import { createCommand } from './commands/create.js';
 import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
@@ -33,7 +33,7 @@ function reportAndExit(error: unknown): never {
 const program = new Command()
   .name('lodestone')
   .description('A BitTorrent client for Node.js')
-  .version('0.1.0')
+  .version(VERSION)
   .option('--debug', 'print stack traces on errors')
   .exitOverride()
   .showHelpAfterError();

@@ -4,7 +4,8 @@
  * starts: one warning line per file on stderr (a summary past MAX_LINES), or one
  * `renamed-files` event with --json.
  */
-import { renamedFiles, skippedSymlinks, type TorrentMetadata } from '../index.js';
+import type { TorrentMetadata } from '../index.js';
+import { renamedFiles, skippedSymlinks } from '../metainfo/index.js';
 import type { Reporter } from './reporter.js';
 
 /** Warning lines printed before the rest are summed up. */

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
-import { formatBytes, type SessionStats } from '../index.js';
+import type { SessionStats } from '../index.js';
+import { formatBytes } from '../metainfo/index.js';
 
 export type ReporterMode = 'tty' | 'plain' | 'json' | 'quiet';
 

@@ -1,15 +1,10 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  type Client,
-  describeMessage,
-  formatBytes,
-  type PeerAddress,
-  type TorrentMetadata,
-  type TorrentSession,
-} from '../index.js';
-import { isMissingFile, toStorageError } from '../storage/io-errors.js';
+import type { Client, PeerAddress, TorrentMetadata, TorrentSession } from '../index.js';
+import { formatBytes } from '../metainfo/index.js';
+import { isMissingFile, toStorageError } from '../storage/index.js';
+import { describeMessage } from '../wire/index.js';
 import { ExitCode } from './exit-codes.js';
 import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
 import type { Reporter } from './reporter.js';

@@ -1,12 +1,9 @@
-export {
-  assertValidPieceLength,
-  autoPieceLength,
-  type CreatedTorrent,
-  type CreateTorrentOptions,
-  createTorrent,
-  DEFAULT_CREATED_BY,
-  type SkippedEntry,
-} from './create.js';
+/**
+ * `lodestone/metainfo`: Torrent files and magnet links: parsing, building a .torrent around
+ * fetched metadata, describing, file-path safety, the piece ↔ file map.
+ *
+ * @module lodestone/metainfo
+ */
 export {
   describeMagnet,
   describeTorrent,

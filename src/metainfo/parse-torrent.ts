@@ -28,11 +28,17 @@ import { readInfoFields } from './info-dictionary.js';
 import type { MetainfoWarning, TorrentMetadata } from './types.js';
 
 /** What a magnet or the outer torrent dictionary adds to the info dictionary. */
+/** The fields of a torrent file outside `info` (for {@link parseInfoDictionary} of fetched metadata). */
 export interface MetadataExtras {
+  /** Announce tiers (BEP 12). */
   announceTiers?: string[][];
+  /** Web seed URLs (BEP 19). */
   webSeeds?: string[];
+  /** `creation date`. */
   creationDate?: Date;
+  /** `comment`. */
   comment?: string;
+  /** `created by`. */
   createdBy?: string;
   warnings?: MetainfoWarning[];
 }

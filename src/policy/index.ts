@@ -1,3 +1,9 @@
+/**
+ * `lodestone/policy`: Pure decisions: the piece picker (what to request) and the choker (whom to
+ * serve).
+ *
+ * @module lodestone/policy
+ */
 export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
 export {
   type BlockReceipt,

@@ -3,12 +3,17 @@ import { NumberMap } from '../number-map.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 import { RarityOrder } from './rarity-order.js';
 
+/** One block to request: piece `index`, byte offset `begin` inside it, `length` bytes. */
 export interface BlockRequest {
+  /** Piece index. */
   index: number;
+  /** Byte offset inside the piece (a multiple of the block size). */
   begin: number;
+  /** Block length in bytes (the block size, or less at a piece's end). */
   length: number;
 }
 
+/** A peer as the picker sees it: a key and the pieces it has. */
 export interface PickerPeer {
   /** Stable key of the connection (requests are tracked per id). */
   id: string;
@@ -16,6 +21,7 @@ export interface PickerPeer {
   has: Bitfield;
 }
 
+/** What {@link PiecePicker.blockReceived} says about a block that arrived. */
 export interface BlockReceipt {
   /** The block was not needed (already received, piece done or never started): drop it. */
   duplicate: boolean;
@@ -43,11 +49,15 @@ const COMPLETED: BlockReceipt = Object.freeze({
   otherRequesters: NONE,
 });
 
+/** Options of a {@link PiecePicker}: the torrent's geometry and the picking budget. */
 export interface PiecePickerOptions {
+  /** Pieces in the torrent. */
   pieceCount: number;
+  /** Bytes per piece (the last may be shorter). */
   pieceLength: number;
+  /** Size of the torrent's content in bytes. */
   totalLength: number;
-  /** @default 16384 */
+  /** Bytes per requested block. @default 16384 */
   blockSize?: number;
   /** Random source in [0, 1); injected so tests are deterministic. */
   random: () => number;

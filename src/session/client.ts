@@ -12,16 +12,22 @@ import { generatePeerId } from '../wire/index.js';
 import { MetadataFetcher } from './metadata-fetcher.js';
 import { TorrentSession } from './torrent-session.js';
 
+/** Options of a {@link Client}: identity, listening and limits shared by all its torrents. */
 export interface ClientOptions {
   /** First port to listen on; 0 picks any free port; `false` disables listening. @default 6881 */
   port?: number | false;
   /** Address to listen on and to dial from (e.g. 127.0.0.2 in tests). */
   bindAddress?: string;
-  /** @default 50 */
+  /** Most peers connected at once per torrent. @default 50 */
   maxPeersPerTorrent?: number;
   /** SHA-1 worker threads. @default the number of cores minus one (at least one) */
   hashWorkers?: number;
+  /** Our 20-byte peer id. @default `-LS<version>-` followed by 12 random printable characters */
   peerId?: Buffer;
+  /**
+   * Makes the tracker client for an announce URL (tests, custom transports).
+   * @default HTTP or UDP by the URL's scheme, announcing from `bindAddress`
+   */
   createTrackerClient?: (url: string) => TrackerClient;
   /**
    * Time a peer has to complete its handshake, on connections we accept and on those we dial;
@@ -30,15 +36,26 @@ export interface ClientOptions {
   handshakeTimeoutMs?: number;
 }
 
+/** Options of {@link Client.add}: where one torrent's files go and how it finds peers. */
 export interface AddTorrentOptions {
-  /** Folder the files are written to. */
+  /** Folder the files are written to (a multi-file torrent's top folder is created inside it). */
   path: string;
+  /** Keep running after completion, serving peers, until `stop()`. @default false */
   seed?: boolean;
+  /** Peers to dial at once, besides those the trackers return (e.g. a magnet's `x.pe`). */
   peers?: PeerAddress[];
+  /** Announce to the torrent's trackers. @default true */
   useTrackers?: boolean;
+  /**
+   * Check the files already in `path` before downloading, so an interrupted download resumes
+   * with what is there. `false` assumes nothing is there. @default true
+   */
   checkExisting?: boolean;
+  /** Emit a `wire` event for every peer-wire message sent and received (`--trace`). @default false */
   trace?: boolean;
+  /** Where pieces are read and written. @default a FileStorage on `path` */
   storage?: Storage;
+  /** Peers unchoked at once (plus one optimistic unchoke). @default 4 */
   uploadSlots?: number;
 }
 
@@ -46,6 +63,7 @@ export interface AddTorrentOptions {
  * Many torrents, one listener, one hash pool: the entry point of the library.
  */
 export class Client {
+  /** Our 20-byte peer id, the same for every torrent of this client. */
   readonly peerId: Buffer;
   readonly #options: ClientOptions;
   readonly #sessions = new Map<string, TorrentSession>();
@@ -79,10 +97,15 @@ export class Client {
     return this.#port;
   }
 
+  /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
   get hashPool(): HashPool {
     return this.#hashPool;
   }
 
+  /**
+   * Starts listening for incoming peers on `port` (trying the next ports if taken) and resolves
+   * with the port bound. Call it before `add`, so trackers are told the right port.
+   */
   async listen(): Promise<number> {
     if (this.#options.port === false || this.#listener) return this.#port;
     const listener = new PeerListener({
@@ -102,6 +125,10 @@ export class Client {
     return this.#port;
   }
 
+  /**
+   * Adds a torrent and returns its session, not yet started: attach listeners, then call
+   * `session.start()`. Adding the same info-hash twice returns the existing session.
+   */
   add(meta: TorrentMetadata, options: AddTorrentOptions): TorrentSession {
     const key = meta.infoHashHex;
     if (this.#sessions.has(key)) return this.#sessions.get(key)!;
@@ -147,11 +174,13 @@ export class Client {
     });
   }
 
+  /** Stops a torrent (trackers told `stopped`, files closed) and forgets it. */
   async remove(session: TorrentSession): Promise<void> {
     this.#sessions.delete(session.meta.infoHashHex);
     await session.stop();
   }
 
+  /** Stops every torrent, the listener and the hash workers. */
   async close(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
     this.#sessions.clear();

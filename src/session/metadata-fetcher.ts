@@ -7,6 +7,7 @@ import { dialPeer } from '../peer/dial.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
+import { CLIENT_NAME } from '../version.js';
 import {
   decodeExtensionHandshake,
   decodeMetadataMessage,
@@ -210,7 +211,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       this.emit('peer-connected', { address: connection.key, direction: 'outbound' });
       const payload = encodeExtensionHandshake({
         m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
-        v: 'Lodestone 0.1.0',
+        v: CLIENT_NAME,
         ...(this.#options.port > 0 ? { p: this.#options.port } : {}),
         reqq: 250,
       });

@@ -4,6 +4,7 @@ import { LodestoneError } from '../errors.js';
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { Choker } from '../policy/choker.js';
+import { CLIENT_NAME } from '../version.js';
 import {
   BLOCK_SIZE,
   decodeExtensionHandshake,
@@ -109,7 +110,7 @@ export class SessionPeerHandler {
       const meta = this.#session.meta;
       const payload = encodeExtensionHandshake({
         m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
-        v: this.#options.clientName ?? 'Lodestone 0.1.0',
+        v: this.#options.clientName ?? CLIENT_NAME,
         ...(this.#options.port > 0 ? { p: this.#options.port } : {}),
         reqq: this.#uploader.maxQueuedRequests,
         ...yourIp(connection.address.host),

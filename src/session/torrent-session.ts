@@ -22,14 +22,22 @@ import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
 
+/**
+ * Options of a {@link TorrentSession} made directly; {@link Client.add} fills them from the
+ * client's options and {@link AddTorrentOptions}.
+ */
 export interface TorrentSessionOptions {
+  /** The torrent. */
   meta: TorrentMetadata;
+  /** Where pieces are read and written. */
   storage: Storage;
+  /** SHA-1 workers for checking existing data. */
   hashPool: HashPool;
+  /** Our 20-byte peer id. */
   peerId: Buffer;
   /** Port we announce to trackers (our listener's port; 0 when not listening). */
   port: number;
-  /** @default 50 */
+  /** Most peers connected at once. @default 50 */
   maxPeers?: number;
   /** Unchoke slots for uploading. @default 4 */
   uploadSlots?: number;
@@ -51,44 +59,79 @@ export interface TorrentSessionOptions {
    * beyond it). The bulk of a download's memory. @default 16 MiB
    */
   memoryBudget?: number;
-  /** @default 10000 */
+  /** Time a TCP connect to a peer may take. @default 10000 */
   connectTimeoutMs?: number;
   /** Time a peer we dialed has to answer with its handshake. @default 10000 */
   handshakeTimeoutMs?: number;
+  /** Makes the tracker client for an announce URL. @default HTTP or UDP by scheme */
   createTrackerClient?: (url: string) => TrackerClient;
   /** Timing knobs for the announcer (tests). */
   trackerRetryBaseMs?: number;
 }
 
+/** A snapshot of a torrent's progress, from {@link TorrentSession.stats}. */
 export interface SessionStats {
+  /** Size of the torrent's content in bytes. */
   totalLength: number;
+  /** Bytes of pieces verified and on disk (or already there at the start). */
   verifiedBytes: number;
+  /** Piece data received from peers in this session, in bytes. */
   downloadedBytes: number;
+  /** Piece data sent to peers in this session, in bytes. */
   uploadedBytes: number;
+  /** Received bytes thrown away: duplicates, unrequested blocks, pieces that failed their hash. */
   wastedBytes: number;
+  /** Pieces we have, verified. */
   piecesVerified: number;
+  /** Pieces in the torrent. */
   pieceCount: number;
+  /** Download rate over the last seconds, bytes per second, all peers. */
   downloadRate: number;
+  /** Upload rate over the last seconds, bytes per second, all peers. */
   uploadRate: number;
+  /** Peers connected now. */
   peers: number;
+  /** Of those, peers that have every piece. */
   seeds: number;
+  /** Peer addresses known (from trackers, the magnet, incoming connections), connected or not. */
   knownPeers: number;
+  /** In endgame mode: the last blocks are requested from several peers at once. */
   endgame: boolean;
 }
 
+/**
+ * The events a {@link TorrentSession} emits, with their payloads (`session.on(name, listener)`).
+ * Addresses are `host:port` (`[v6]:port` for IPv6).
+ */
 export interface TorrentSessionEvents {
+  /** Progress of the check of existing files (resume), before any peer is contacted. */
   checking: [CheckProgress];
+  /** The check is over: `verifiedPieces` were already on disk; peers come next. */
   ready: [{ verifiedPieces: number }];
+  /** A peer completed its handshake; `client` is its BEP 10 `v` name when it sent one. */
   'peer-connected': [{ address: string; client?: string; direction: 'inbound' | 'outbound' }];
+  /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */
   'peer-disconnected': [{ address: string; reason: string }];
+  /** A peer sent bad data and is never dialled or accepted again in this session. */
   'peer-banned': [{ address: string; reason: string }];
+  /** An announce succeeded; `response` holds the interval, peer counts and peers. */
   'tracker-response': [{ url: string; response: AnnounceResponse }];
+  /** An announce failed; the tier is retried with back-off. */
   'tracker-error': [{ url: string; message: string }];
+  /** A tracker answered with a `warning message` (the announce still counted). */
   'tracker-warning': [{ url: string; message: string }];
+  /** Piece `index` passed its SHA-1 check and is written to disk. */
   'piece-verified': [{ index: number }];
+  /** Piece `index` failed its SHA-1 check; `peers` sent its blocks. It is downloaded again. */
   'piece-failed': [{ index: number; peers: string[] }];
+  /** With `trace` only: one peer-wire message, sent (`out`) or received (`in`). */
   wire: [{ peer: string; direction: 'in' | 'out'; message: Message }];
+  /** Every piece is verified on disk. A seeding session keeps running; otherwise call `stop()`. */
   done: [];
+  /**
+   * Emitted once, for the failure that stopped the download (such as a full disk:
+   * `LODESTONE_ERR_DISK_FULL`); then call `stop()`. Bad peers never cause it.
+   */
   error: [Error];
 }
 
@@ -98,7 +141,9 @@ export interface TorrentSessionEvents {
  * (picker, address book) and reports through typed events.
  */
 export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
+  /** The torrent. */
   readonly meta: TorrentMetadata;
+  /** Connected peers by `host:port`: read-only for callers (the session owns their state). */
   readonly peers = new Map<string, PeerState>();
   readonly #options: TorrentSessionOptions;
   readonly #book = new AddressBook();
@@ -127,18 +172,25 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     };
   }
 
+  /** The 20-byte v1 info-hash. */
   get infoHash(): Buffer {
     return this.meta.infoHash;
   }
 
+  /** Every piece is verified on disk. */
   get done(): boolean {
     return this.#done;
   }
 
+  /** The pieces we have, verified (all clear before `start()` has checked the files). */
   get have(): Bitfield {
     return this.#downloader?.have ?? new Bitfield(this.meta.pieceCount);
   }
 
+  /**
+   * Checks existing files (`checking`, then `ready`), then announces, dials and downloads;
+   * resolves once the check is over. Calling it twice does nothing.
+   */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
@@ -189,6 +241,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#dialMore();
   }
 
+  /** Adds a peer address to dial (it waits its turn if the session is full). */
   addPeer(address: PeerAddress, source: PeerSource): void {
     if (this.#book.add(address, source)) this.#dialMore();
   }
@@ -223,6 +276,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#handler.onHandshake(this.peers.get(key)!, remote);
   }
 
+  /** A snapshot of the torrent's progress, rates and peers. */
   stats(): SessionStats {
     let downloadRate = 0;
     let uploadRate = 0;

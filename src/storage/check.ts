@@ -13,7 +13,10 @@ export interface CheckOptions {
   concurrency?: number;
 }
 
-type CheckMetadata = Pick<TorrentMetadata, 'pieceCount' | 'pieceLength' | 'totalLength' | 'pieceHashes'>;
+export type CheckMetadata = Pick<
+  TorrentMetadata,
+  'pieceCount' | 'pieceLength' | 'totalLength' | 'pieceHashes'
+>;
 
 /**
  * Resume check: which pieces already on disk match their SHA-1.

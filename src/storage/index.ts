@@ -1,8 +1,16 @@
-export { type CheckOptions, checkExisting } from './check.js';
+/**
+ * `lodestone/storage`: The Storage interface and its file and memory implementations, SHA-1
+ * workers, the writer thread, the read cache, the existing-data check.
+ *
+ * @module lodestone/storage
+ */
+export { type CheckMetadata, type CheckOptions, checkExisting } from './check.js';
 export { FileLayout, type LayoutMetadata } from './file-layout.js';
 export { FileStorage, type FileStorageOptions, type FileSystem } from './file-storage.js';
 export { HashPool, type HashPoolOptions, sha1 } from './hasher.js';
+export { type IoAction, isMissingFile, toStorageError } from './io-errors.js';
 export { MemoryStorage, type MemoryStorageMetadata } from './memory-storage.js';
-export { ReadCache, type ReadCacheOptions } from './read-cache.js';
+export type { PieceGeometry } from './piece-geometry.js';
+export { type BlockLease, ReadCache, type ReadCacheOptions } from './read-cache.js';
 export type { CheckProgress, Storage } from './types.js';
 export { sharedWriteThread, WriteThread, type WriteThreadOptions } from './write-thread.js';

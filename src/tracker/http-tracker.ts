@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { TrackerError } from '../errors.js';
+import { USER_AGENT } from '../version.js';
 import { abortError } from './announce-common.js';
 import { buildAnnounceUrl, failureReasonOf, parseHttpAnnounceResponse } from './http-codec.js';
 import type { AnnounceRequest, AnnounceResponse, TrackerClient } from './types.js';
@@ -15,7 +16,7 @@ export interface HttpTrackerOptions {
   maxBodyBytes?: number;
   /** Redirects followed before giving up with "redirect loop". @default 3 */
   maxRedirects?: number;
-  /** @default 'Lodestone/0.1' */
+  /** User-Agent header of announces. @default `Lodestone/<version>` */
   userAgent?: string;
   /** Local IPv4 address to announce from, so the tracker records that address for us. */
   localAddress?: string;
@@ -62,7 +63,7 @@ export class HttpTracker implements TrackerClient {
     this.#maxRedirects = options.maxRedirects ?? 3;
     this.#limits = {
       maxBodyBytes: options.maxBodyBytes ?? 2 * 1024 * 1024,
-      userAgent: options.userAgent ?? 'Lodestone/0.1',
+      userAgent: options.userAgent ?? USER_AGENT,
       localAddress: options.localAddress,
     };
   }

@@ -1,3 +1,9 @@
+/**
+ * `lodestone/tracker`: Tracker clients: HTTP (BEP 3, 23, 7) and UDP (BEP 15), and the announcer
+ * that runs the tiers (BEP 12).
+ *
+ * @module lodestone/tracker
+ */
 export {
   Announcer,
   type AnnouncerEvents,

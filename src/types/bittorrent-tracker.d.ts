@@ -1,6 +1,6 @@
 // The bittorrent-tracker package ships no types; this declares only the
-// server surface the demo uses.
-declare module 'bittorrent-tracker' {
+// server surface the demo uses (the package's `./server` entry, default export).
+declare module 'bittorrent-tracker/server' {
   import type { EventEmitter } from 'node:events';
   import type { AddressInfo } from 'node:net';
 
@@ -13,7 +13,7 @@ declare module 'bittorrent-tracker' {
     interval?: number;
   }
 
-  export class Server extends EventEmitter {
+  export default class Server extends EventEmitter {
     constructor(options?: ServerOptions);
     http: { address(): AddressInfo };
     torrents: Record<string, { complete: number; incomplete: number } | undefined>;

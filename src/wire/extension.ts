@@ -22,7 +22,7 @@ export interface ExtensionHandshake {
    * the caller's job.
    */
   m: Map<string, number>;
-  /** Client name and version, e.g. "Lodestone 0.1.0". */
+  /** Client name and version, e.g. "Lodestone 0.1.0" (see CLIENT_NAME in src/version.ts). */
   v?: string;
   /** The sender's listen port. */
   p?: number;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LodestoneError, WireError } from '../errors.js';
+import { PEER_ID_PREFIX } from '../version.js';
 import type { Handshake } from './types.js';
 
 /** BEP 3: `<pstrlen=19><pstr><8 reserved><20 info-hash><20 peer id>`. */
@@ -119,10 +120,10 @@ export function supportsDht(reserved: Uint8Array): boolean {
 const PEER_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
- * A 20-byte peer id: `prefix` (Azureus style, `-LS0001-` = Lodestone 0.0.0.1) followed by random
+ * A 20-byte peer id: `prefix` (Azureus style, `-LS0100-` = Lodestone 0.1.0) followed by random
  * printable characters.
  */
-export function generatePeerId(prefix = '-LS0001-'): Buffer {
+export function generatePeerId(prefix = PEER_ID_PREFIX): Buffer {
   const prefixBytes = Buffer.from(prefix, 'latin1');
   if (prefixBytes.length > PEER_ID_LENGTH || [...prefix].some((c) => c.charCodeAt(0) > 0xff)) {
     throw new LodestoneError(

@@ -1,3 +1,9 @@
+/**
+ * `lodestone/wire`: The peer wire protocol as pure codecs: handshake, messages with per-type
+ * length limits, BEP 10 extension handshake, BEP 9 `ut_metadata`.
+ *
+ * @module lodestone/wire
+ */
 export { describeHandshake, describeMessage, printable } from './describe.js';
 export {
   decodeExtensionHandshake,

@@ -22,6 +22,11 @@ export const MessageId = {
   extended: 20,
 } as const;
 
+/**
+ * One peer-wire message, decoded (`MessageDecoder`) or to encode (`encodeMessage`); `type` tells
+ * them apart. `index` is a piece index, `begin` a byte offset inside the piece, `length` a block
+ * length in bytes; `bits` is a bitfield's raw bytes, `block` a piece message's data.
+ */
 export type Message =
   | { type: 'keep-alive' }
   | { type: 'choke' }
@@ -43,15 +48,20 @@ export type Message =
   /** An id we do not know: skipped, never fatal (BEP 3). */
   | { type: 'unknown'; id: number; length: number };
 
+/** The `type` of a {@link Message}. */
 export type MessageType = Message['type'];
 
+/** The BEP 3 handshake that opens every peer connection. */
 export interface Handshake {
   /** 8 reserved bytes: bit 20 (byte 5, 0x10) = BEP 10, byte 7 0x04 = BEP 6, byte 7 0x01 = BEP 5. */
   reserved: Uint8Array;
+  /** The torrent's 20-byte info-hash. */
   infoHash: Uint8Array;
+  /** The sender's 20-byte peer id. */
   peerId: Uint8Array;
 }
 
+/** The block size we request: 16 KiB (smaller only at a piece's end). */
 export const BLOCK_SIZE = 16 * 1024;
 /** Largest block a peer may request from us or send us (BEP 3 practice; libtorrent rejects larger). */
 export const MAX_BLOCK_SIZE = 16 * 1024;

@@ -1,6 +1,6 @@
 /**
  * Runs a real opentracker on loopback for tests. Debian's build is
- * whitelist-only (INTEROP.md trap 1): every info-hash a test uses must be
+ * whitelist-only (docs/interop.md, opentracker trap 1): every info-hash a test uses must be
  * listed, via `infoHashes` or `addInfoHash`. The process chroots into a temp
  * folder and drops to `nobody`, so that folder and the whitelist in it are
  * world-readable.

@@ -14,7 +14,8 @@ import { after, before, describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { CreateOptions } from '../../src/cli/commands/create.js';
-import { createTorrent, parseTorrent } from '../../src/metainfo/index.js';
+import { createTorrent } from '../../src/create/index.js';
+import { parseTorrent } from '../../src/metainfo/index.js';
 import { requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);

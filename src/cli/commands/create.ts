@@ -1,14 +1,8 @@
 import { access, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import cliProgress from 'cli-progress';
-import {
-  assertSafeComponent,
-  createTorrent,
-  formatBytes,
-  LodestoneError,
-  type TorrentMetadata,
-  toMagnetUri,
-} from '../../index.js';
+import { createTorrent, LodestoneError, type TorrentMetadata, toMagnetUri } from '../../index.js';
+import { assertSafeComponent, formatBytes } from '../../metainfo/index.js';
 import { ExitCode } from '../exit-codes.js';
 
 export interface CreateOptions {

@@ -4,8 +4,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server as TrackerServer } from 'bittorrent-tracker';
-import { createTorrent, formatBytes, LodestoneError } from '../../index.js';
+import type TrackerServer from 'bittorrent-tracker/server';
+import { createTorrent, LodestoneError } from '../../index.js';
+import { formatBytes } from '../../metainfo/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../node-flags.js';
 import { parseSize } from '../options.js';
@@ -143,8 +144,10 @@ async function generateContent(dir: string, size: number): Promise<{ name: strin
 }
 
 async function startTracker(): Promise<TrackerServer> {
-  // Loaded only here: the tracker server is a demo prop, not part of the client.
-  const { Server } = await import('bittorrent-tracker');
+  // Loaded only here: the tracker server is a demo prop, not part of the client. It is a
+  // devDependency: the command bundle carries it as dist/cli/demo-tracker.js (see
+  // scripts/bundle-cli.mjs), so installing the library never pulls in its 45 packages.
+  const { default: Server } = await import('bittorrent-tracker/server');
   return new Promise((resolve, reject) => {
     const server = new Server({ udp: false, http: true, ws: false, stats: false, trustProxy: false });
     server.once('error', reject);

@@ -1,5 +1,5 @@
 import type { Client, MagnetLink, TorrentMetadata } from '../../index.js';
-import { describeMessage } from '../../index.js';
+import { describeMessage } from '../../wire/index.js';
 import type { Reporter } from '../reporter.js';
 
 /**

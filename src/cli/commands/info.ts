@@ -1,4 +1,4 @@
-import { describeMagnet, describeTorrent, formatBytes } from '../../index.js';
+import { describeMagnet, describeTorrent, formatBytes } from '../../metainfo/index.js';
 import { printable } from '../name-warnings.js';
 import { loadSource } from '../source.js';
 

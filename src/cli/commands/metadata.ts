@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { buildTorrentFile, Client, LodestoneError } from '../../index.js';
+import { CLIENT_NAME, Client, LodestoneError } from '../../index.js';
+import { buildTorrentFile } from '../../metainfo/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { parsePort } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
@@ -33,7 +34,7 @@ export async function metadataCommand(source: string, options: MetadataOptions):
     const torrent = buildTorrentFile(meta.infoBytes, {
       announceTiers: loaded.link.trackers.map((url) => [url]),
       webSeeds: loaded.link.webSeeds,
-      createdBy: 'Lodestone 0.1.0',
+      createdBy: CLIENT_NAME,
     });
     await writeFile(options.output, torrent).catch((error: NodeJS.ErrnoException) => {
       throw new LodestoneError(

@@ -2,7 +2,7 @@
  * aria2c as a seeder or leecher on its own loopback address, watched through
  * its JSON-RPC (which listens on 127.0.0.1/::1 only, `--rpc-listen-all=false`).
  *
- * Traps (INTEROP.md 6): aria2 reaches UDP trackers only through its DHT
+ * Traps (docs/interop.md, aria2): aria2 reaches UDP trackers only through its DHT
  * socket, so give it an HTTP tracker; it works in 1-second ticks. It exits by
  * itself when the test process dies (`--stop-with-process`), on SIGTERM it
  * first sends a `stopped` announce (about 1 s).

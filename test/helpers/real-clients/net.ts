@@ -102,7 +102,7 @@ export interface HttpResult {
 
 /**
  * One HTTP request on a fresh connection (no keep-alive agent: several of
- * these servers close after each answer, see INTEROP.md trap 2).
+ * these servers close after each answer, see docs/interop.md, opentracker trap 2).
  */
 export function httpRequest(
   url: string,

@@ -3,7 +3,7 @@
  * loopback address, with its own `--profile` and qBittorrent.conf written
  * before start, driven through the WebUI API v2 on the same address.
  *
- * Traps (INTEROP.md 5), checked against the config 4.5.2 writes back:
+ * Traps (docs/interop.md, qBittorrent), checked against the config 4.5.2 writes back:
  * - Without `[LegalNotice] Accepted=true` it waits on stdin forever.
  * - `[Network] PortForwardingEnabled` (UPnP/NAT-PMP) and `[Preferences]
  *   Connection\ResolvePeerCountries` (GeoIP download) must be off, DHT/LSD/PeX

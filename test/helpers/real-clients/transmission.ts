@@ -3,7 +3,7 @@
  * with its own --config-dir, run in the foreground (`-f`) so the PID is ours,
  * and driven through its RPC over HTTP (the X-Transmission-Session-Id dance).
  *
- * Traps (INTEROP.md 3, 4):
+ * Traps (docs/interop.md, Transmission):
  * - Transmission never dials a peer on 127.0.0.0/8, but accepts incoming
  *   connections. A Transmission LEECHER therefore only downloads if the other
  *   side dials it: the seeder must learn its address from the tracker (announce

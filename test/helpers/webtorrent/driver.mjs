@@ -98,7 +98,7 @@ if (address !== undefined) {
 // cross-fetch-ponyfill (the HTTP tracker client's fetch) prefers the global
 // fetch, which ignores `agent`. Without it, node-fetch is used and honours the
 // agent below: our source address and one request per connection (opentracker
-// answers one request per TCP connection, INTEROP.md trap 2).
+// answers one request per TCP connection, docs/interop.md, opentracker trap 2).
 delete globalThis.fetch;
 const httpAgent = new http.Agent({
   keepAlive: false,

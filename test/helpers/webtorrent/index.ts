@@ -5,7 +5,7 @@
  * event loop never shares ours. The driver prints JSON lines (see its header)
  * into the profile's client.log, which is read here.
  *
- * Never run the `webtorrent` command instead (INTEROP.md trap 7): it switches
+ * Never run the `webtorrent` command instead (docs/interop.md, WebTorrent trap 1): it switches
  * on DHT, LSD, UPnP and NAT-PMP. The driver turns all of that off, plus PEX,
  * uTP, web seeds and WebRTC, and only talks to loopback trackers.
  *

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WireError } from '../../../src/errors.js';
+import { PEER_ID_PREFIX } from '../../../src/version.js';
 import {
   checkHandshakePrefix,
   decodeHandshake,
@@ -97,7 +98,7 @@ describe('generatePeerId', () => {
   test('20 bytes: the prefix, then random printable characters', () => {
     const id = generatePeerId();
     assert.equal(id.length, 20);
-    assert.equal(id.subarray(0, 8).toString('latin1'), '-LS0001-');
+    assert.equal(id.subarray(0, 8).toString('latin1'), PEER_ID_PREFIX);
     assert.match(id.toString('latin1'), /^[\x21-\x7e]{20}$/);
     assert.notDeepEqual(generatePeerId(), generatePeerId());
   });

@@ -27,14 +27,16 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Encodable } from '../bencode/index.js';
 import { encode } from '../bencode/index.js';
 import { LodestoneError, MetainfoError } from '../errors.js';
+import { MAX_PIECE_LENGTH, MAX_TOTAL_LENGTH, MIN_PIECE_LENGTH } from '../metainfo/info-dictionary.js';
+import { normalizeTiers, parseTorrent } from '../metainfo/parse-torrent.js';
+import { assertSafeComponent, printableName } from '../metainfo/path-safety.js';
+import { buildTorrentFile } from '../metainfo/torrent-file.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
 import { HashPool } from '../storage/hasher.js';
+import { CLIENT_NAME } from '../version.js';
 import { hashPieces, ioError, type SourceFile, throwIfAborted } from './create-hashing.js';
-import { MAX_PIECE_LENGTH, MAX_TOTAL_LENGTH, MIN_PIECE_LENGTH } from './info-dictionary.js';
-import { normalizeTiers, parseTorrent } from './parse-torrent.js';
-import { assertSafeComponent, printableName } from './path-safety.js';
-import { buildTorrentFile } from './torrent-file.js';
-import type { TorrentMetadata } from './types.js';
 
+/** Options of {@link createTorrent}. */
 export interface CreateTorrentOptions {
   /** Announce tiers (BEP 12): each inner array is one tier, tried in order. */
   trackers?: string[][];
@@ -46,8 +48,9 @@ export interface CreateTorrentOptions {
   pieceLength?: number;
   /** Torrent name (file or top folder name when downloaded). @default the input's base name */
   name?: string;
+  /** Free-text `comment`. @default none */
   comment?: string;
-  /** @default 'Lodestone 0.1.0' */
+  /** `created by`. @default `Lodestone <version>` */
   createdBy?: string;
   /** `false` leaves the date out (reproducible output). @default new Date() */
   creationDate?: Date | false;
@@ -55,6 +58,7 @@ export interface CreateTorrentOptions {
   hashPool?: HashPool;
   /** Called after each piece is hashed; `hashedBytes` only grows and ends at `totalBytes`. */
   onProgress?: (hashedBytes: number, totalBytes: number) => void;
+  /** Aborts the hashing; the promise rejects with `LODESTONE_ERR_ABORTED`. */
   signal?: AbortSignal;
 }
 
@@ -62,18 +66,21 @@ export interface CreateTorrentOptions {
 export interface SkippedEntry {
   /** Path relative to the input folder, with "/". */
   path: string;
+  /** Why, in words (e.g. a link pointing outside the folder). */
   reason: string;
 }
 
+/** What {@link createTorrent} resolves with. */
 export interface CreatedTorrent {
   /** The bencoded .torrent file. */
   torrent: Buffer;
   /** `parseTorrent(torrent)`, so the caller has the info-hash. */
   meta: TorrentMetadata;
+  /** Entries of the input folder left out, with the reason (empty when nothing was). */
   skipped: SkippedEntry[];
 }
 
-export const DEFAULT_CREATED_BY = 'Lodestone 0.1.0';
+export const DEFAULT_CREATED_BY = CLIENT_NAME;
 /** Auto piece length aims at no more than this many pieces (a 40 KiB piece list, like libtorrent). */
 const AUTO_TARGET_PIECES = 2048;
 /** Auto piece length stops here: larger pieces waste too much on a single bad block. */

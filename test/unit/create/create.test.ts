@@ -1,25 +1,31 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bytesToText, decode, isDict } from '../../../src/bencode/index.js';
 import { parsePieceLength } from '../../../src/cli/commands/create.js';
-import { isLodestoneError } from '../../../src/errors.js';
 import {
   assertValidPieceLength,
   autoPieceLength,
   type CreateTorrentOptions,
   createTorrent,
-  parseTorrent,
-  type TorrentMetadata,
-} from '../../../src/metainfo/index.js';
+} from '../../../src/create/index.js';
+import { isLodestoneError } from '../../../src/errors.js';
+import { parseTorrent, type TorrentMetadata } from '../../../src/metainfo/index.js';
 import { HashPool } from '../../../src/storage/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const TRACKER = 'http://127.0.0.1:6969/announce';
+/** Read here, not through src/version.ts: the default `created by` must follow package.json. */
+const packageVersion = (
+  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 let workdir: string;
 let pool: HashPool;
@@ -386,7 +392,7 @@ describe('createTorrent: outer fields', () => {
     assert.equal(meta.creationDate?.getTime(), date.getTime());
 
     const defaults = await createTorrent(folder, { hashPool: pool });
-    assert.equal(defaults.meta.createdBy, 'Lodestone 0.1.0');
+    assert.equal(defaults.meta.createdBy, `Lodestone ${packageVersion}`);
     assert.ok(Math.abs((defaults.meta.creationDate?.getTime() ?? 0) - Date.now()) < 60_000);
     assert.equal((await create(folder)).meta.creationDate, undefined);
   });

@@ -1,0 +1,15 @@
+/**
+ * `lodestone/peer`: One peer connection (socket + wire codec + choke/interest state), dialing, and
+ * the listener for incoming peers.
+ *
+ * @module lodestone/peer
+ */
+export { type DialedSocket, type DialOptions, dialPeer, ReadRelay } from './dial.js';
+export { type ListenerEvents, type ListenerOptions, PeerListener } from './listener.js';
+export {
+  type Direction,
+  PeerConnection,
+  type PeerConnectionEvents,
+  type PeerConnectionOptions,
+} from './peer-connection.js';
+export { RateMeter } from './rate-meter.js';
