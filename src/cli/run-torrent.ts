@@ -10,6 +10,7 @@ import {
   type TorrentSession,
 } from '../index.js';
 import { isMissingFile, toStorageError } from '../storage/io-errors.js';
+import { formatDurationMs } from '../duration.js';
 import { ExitCode } from './exit-codes.js';
 import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
 import type { Reporter } from './reporter.js';
@@ -36,7 +37,7 @@ export async function runTorrent(
 ): Promise<number> {
   const peers = [...parsePeers(options.peer), ...discovered];
   const seedRatio = parseRatio(options.seedRatio);
-  const seedTimeMs = parseDuration(options.seedTime);
+  const seedTimeMs = parseDuration(options.seedTime, '--seed-time');
   const session = client.add(meta, {
     path: options.root,
     peers,
@@ -87,7 +88,7 @@ export async function runTorrent(
       }
       const limits = [
         seedRatio !== undefined ? `ratio ${seedRatio}` : undefined,
-        seedTimeMs !== undefined ? `${seedTimeMs / 1000}s` : undefined,
+        seedTimeMs !== undefined ? formatDurationMs(seedTimeMs) : undefined,
       ].filter(Boolean);
       reporter.info(
         `complete; seeding${limits.length ? ` until ${limits.join(' or ')}` : ''} (Ctrl-C to stop)`,
