@@ -2,6 +2,7 @@
 export { formatAddress, type PeerAddress, parseAddress } from './address.js';
 export * from './bencode/index.js';
 export { Bitfield } from './bitfield.js';
+export { formatDurationMs, parseDurationMs } from './duration.js';
 export * from './errors.js';
 export * from './metainfo/index.js';
 export { type ListenerOptions, PeerListener } from './peer/listener.js';
@@ -10,11 +11,19 @@ export { Choker } from './policy/choker.js';
 export { PiecePicker } from './policy/piece-picker.js';
 export { type AddTorrentOptions, Client, type ClientOptions } from './session/client.js';
 export {
+  describeMetadataAttempt,
+  type MetadataAttemptSummary,
+  type MetadataPeerOutcome,
+  type MetadataTrackerRecord,
+} from './session/metadata-attempt.js';
+export {
   MetadataFetcher,
   type MetadataFetcherEvents,
   type MetadataFetcherOptions,
+  type MetadataFetcherTimers,
   type MetadataProgress,
 } from './session/metadata-fetcher.js';
+export { noPeerSourceError, type PeerSources } from './session/peer-source.js';
 export {
   type SessionStats,
   TorrentSession,

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { formatDurationMs } from '../duration.js';
 import {
   type Client,
   describeMessage,
@@ -10,10 +11,10 @@ import {
   type TorrentSession,
 } from '../index.js';
 import { isMissingFile, toStorageError } from '../storage/io-errors.js';
-import { formatDurationMs } from '../duration.js';
 import { ExitCode } from './exit-codes.js';
 import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
 import type { Reporter } from './reporter.js';
+import { type Stall, StallWatch } from './stall-watch.js';
 
 export interface RunTorrentOptions extends SwarmOptions {
   /** Folder holding (or receiving) the torrent's files. */
@@ -115,7 +116,33 @@ export async function runTorrent(
       session.once('error', () => clearInterval(check));
     }
   });
-  const ticker = setInterval(() => reporter.progress(session.stats()), 500);
+  const stallAfterMs = stallNoticeMs();
+  let stall: StallWatch | undefined;
+  let stalled: Stall['kind'] | undefined;
+  session.once('ready', () => {
+    const trackers = meta.announceTiers.flat().length;
+    const watch = new StallWatch({
+      trackers: options.trackers === false ? 0 : trackers,
+      trackersOff: options.trackers === false && trackers > 0,
+      ...(stallAfterMs !== undefined ? { afterMs: stallAfterMs } : {}),
+    });
+    session.on('tracker-response', ({ url }) => watch.trackerAnswered(url));
+    session.on('tracker-error', ({ url, message }) => watch.trackerFailed(url, message));
+    session.on('peer-disconnected', ({ reason }) => watch.peerDisconnected(reason));
+    stall = watch;
+  });
+  const ticker = setInterval(() => {
+    const stats = session.stats();
+    const current = session.done ? undefined : stall?.check(stats);
+    if (current?.kind !== stalled) {
+      stalled = current?.kind;
+      if (current) {
+        reporter.info(`stalled: ${current.reason}`);
+        reporter.event('stalled', { kind: current.kind, reason: current.reason });
+      } else reporter.event('unstalled');
+    }
+    reporter.progress(stats, current ? `stalled: ${current.reason}` : undefined);
+  }, 500);
   try {
     await session.start();
     const code = await outcome;
@@ -131,6 +158,16 @@ export async function runTorrent(
     }
     await session.stop();
   }
+}
+
+/**
+ * How long without peers and tracker answers before the progress line says so. 60 s; the
+ * environment variable LODESTONE_STALL_NOTICE_MS (whole milliseconds) overrides it, for tests.
+ */
+function stallNoticeMs(): number | undefined {
+  const text = process.env.LODESTONE_STALL_NOTICE_MS;
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
 }
 
 /** Throws a StorageError unless `root`, or the closest existing folder above it, is writable. */

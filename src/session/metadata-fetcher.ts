@@ -21,13 +21,13 @@ import {
 import type { Message } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { MetadataAssembly } from './metadata-assembly.js';
-import { noPeerSourceError } from './peer-source.js';
 import {
-  type MetadataAttemptSummary,
   MetadataAttemptLog,
+  type MetadataAttemptSummary,
   type MetadataPeerOutcome,
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
+import { noPeerSourceError } from './peer-source.js';
 
 /** The timer functions the fetcher uses; tests pass a fake clock (same shape as the announcer's). */
 export interface MetadataFetcherTimers {

@@ -11,6 +11,8 @@ export interface MetadataOptions {
   port: string;
   bind?: string;
   trackers: boolean;
+  peer?: string[];
+  metadataTimeout?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
