@@ -177,11 +177,12 @@ export class MetadataAssembly {
     return { kind: 'invalid', contributors, proven };
   }
 
-  /** Peers (first wrong block each) whose blocks in the failed mixed attempt differ from `real`. */
+  /** Peers not yet suspect (first wrong block each) whose blocks in the failed mixed attempt differ from `real`. */
   #liarsAgainst(real: Array<{ data: Uint8Array }>): Array<{ peer: string; piece: number }> {
     const liars = new Map<string, number>();
     this.#failedBlocks?.forEach(({ peer, digest }, piece) => {
-      if (!liars.has(peer) && !sha1(real[piece]!.data).equals(digest)) liars.set(peer, piece);
+      if (liars.has(peer) || this.#suspects.has(peer)) return; // named once
+      if (!sha1(real[piece]!.data).equals(digest)) liars.set(peer, piece);
     });
     return [...liars].map(([peer, piece]) => ({ peer, piece }));
   }

@@ -13,6 +13,7 @@ import { parseMagnet, parseTorrent } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import { MetadataFetcher } from '../../src/session/metadata-fetcher.js';
 import { generatePeerId } from '../../src/wire/index.js';
+import { startHostilePeer } from '../helpers/hostile-peer.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { startScriptedPeer } from '../helpers/scripted-peer.js';
 
@@ -36,6 +37,13 @@ async function seededTorrent(root: string) {
   const session = seeder.add(meta, { path: join(root, 'seed'), seed: true, useTrackers: false });
   await session.start();
   return { meta, seeder, honest: { host: '127.0.0.2', port } };
+}
+
+/** One byte off in every 16 KiB block: whichever block the liar serves is wrong. */
+function lieEverywhere(info: Buffer): Buffer {
+  const wrong = Buffer.from(info);
+  for (let at = 0; at < wrong.length; at += 16 * 1024) wrong[at + 10]! ^= 0xff;
+  return wrong;
 }
 
 function lie(info: Buffer): Buffer {
@@ -81,7 +89,7 @@ test('metadata: blocks spread over a liar and an honest peer; single-source retr
   const liar = await startScriptedPeer({
     host: '127.0.0.3',
     infoHash: meta.infoHash,
-    metadata: lie(meta.infoBytes),
+    metadata: lieEverywhere(meta.infoBytes),
   });
   t.after(() => liar.close());
   const link = parseMagnet(
@@ -89,9 +97,110 @@ test('metadata: blocks spread over a liar and an honest peer; single-source retr
   );
   // One block in flight per peer forces the first attempt to mix both sources.
   const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, requestsPerPeer: 1 });
+  const rejected: string[][] = [];
+  const banned: { address: string; reason: string }[] = [];
+  const dropped: { address: string; reason: string }[] = [];
+  fetcher.on('metadata-rejected', ({ peers }) => rejected.push(peers));
+  fetcher.on('peer-banned', (info) => banned.push(info));
+  fetcher.on('peer-disconnected', (info) => dropped.push(info));
   const fetched = await fetcher.fetch(AbortSignal.timeout(20_000));
   assert.ok(fetched.infoBytes.equals(meta.infoBytes));
   assert.ok(liar.blocksServed > 0, 'the liar was asked');
+  const liarKey = `127.0.0.3:${liar.port}`;
+  const honestKey = `${honest.host}:${honest.port}`;
+  assert.equal(rejected.length >= 1, true, 'the mixed first attempt failed its hash check');
+  assert.deepEqual(rejected[0]!.sort(), [liarKey, honestKey].sort());
+  // Whichever peer won the solo turn, the liar is named, banned and dropped for the hash failure.
+  assert.deepEqual(
+    banned.map((b) => b.address),
+    [liarKey],
+  );
+  assert.match(banned[0]!.reason, /does not match the info-hash/);
+  assert.ok(dropped.some((d) => d.address === liarKey && /does not match the info-hash/.test(d.reason)));
+  assert.equal(fetcher.attempt.outcomes.liar, 1);
+  assert.ok(!fetcher.discoveredPeers.some((p) => p.host === '127.0.0.3'), 'the liar is not handed on');
+});
+
+test('metadata: a peer that never sends its extension handshake is dropped promptly', async (t) => {
+  const infoHash = randomBytes(20);
+  const silent = await startHostilePeer({ host: '127.0.0.5', infoHash });
+  t.after(() => silent.close());
+  const link = parseMagnet(`magnet:?xt=urn:btih:${infoHash.toString('hex')}&x.pe=${silent.key}`);
+  const fetcher = new MetadataFetcher({
+    link,
+    peerId: generatePeerId(),
+    port: 0,
+    extensionHandshakeTimeoutMs: 300,
+  });
+  const dropped = new Promise<{ address: string; reason: string }>((resolve) =>
+    fetcher.once('peer-disconnected', resolve),
+  );
+  const abort = new AbortController();
+  const fetching = fetcher.fetch(abort.signal).catch((error: Error) => error);
+  const { address, reason } = await dropped;
+  assert.equal(address, silent.key);
+  assert.match(reason, /sent no extension handshake within 300ms/);
+  assert.equal(fetcher.attempt.outcomes['timed-out'], 1);
+  abort.abort();
+  assert.match(String(await fetching), /aborted/);
+});
+
+test('metadata: a peer that holds a block request unanswered is dropped and the block asked of another', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'lodestone-meta-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const { meta, seeder, honest } = await seededTorrent(root);
+  t.after(() => seeder.close());
+  // Offers the metadata (metadata_size) and then never answers a request.
+  const mute = await startScriptedPeer({
+    host: '127.0.0.6',
+    infoHash: meta.infoHash,
+    metadataSize: meta.infoBytes.length,
+  });
+  t.after(() => mute.close());
+  const muteKey = `127.0.0.6:${mute.port}`;
+  const link = parseMagnet(
+    `magnet:?xt=urn:btih:${meta.infoHashHex}&x.pe=${muteKey}&x.pe=${honest.host}:${honest.port}`,
+  );
+  const fetcher = new MetadataFetcher({
+    link,
+    peerId: generatePeerId(),
+    port: 0,
+    requestsPerPeer: 1,
+    blockTimeoutMs: 500,
+  });
+  const dropped: { address: string; reason: string }[] = [];
+  fetcher.on('peer-disconnected', (info) => dropped.push(info));
+  const fetched = await fetcher.fetch(AbortSignal.timeout(15_000));
+  assert.ok(fetched.infoBytes.equals(meta.infoBytes));
+  assert.ok(
+    dropped.some((d) => d.address === muteKey && /answered no metadata request within 500ms/.test(d.reason)),
+    JSON.stringify(dropped),
+  );
+});
+
+test('metadata: no progress for metadataTimeoutMs fails with LODESTONE_ERR_METADATA saying what was tried', async (t) => {
+  const infoHash = randomBytes(20);
+  const mute = await startScriptedPeer({ host: '127.0.0.7', infoHash, metadataSize: 40_000 });
+  t.after(() => mute.close());
+  const noExtensions = await startHostilePeer({ host: '127.0.0.8', infoHash, extensionProtocol: false });
+  t.after(() => noExtensions.close());
+  const link = parseMagnet(
+    `magnet:?xt=urn:btih:${infoHash.toString('hex')}&x.pe=127.0.0.7:${mute.port}&x.pe=${noExtensions.key}`,
+  );
+  const fetcher = new MetadataFetcher({
+    link,
+    peerId: generatePeerId(),
+    port: 0,
+    metadataTimeoutMs: 1500,
+    blockTimeoutMs: 60_000,
+  });
+  const started = Date.now();
+  await assert.rejects(fetcher.fetch(AbortSignal.timeout(10_000)), {
+    code: 'LODESTONE_ERR_METADATA',
+    message:
+      'metadata could not be fetched (no progress for 1s500ms): no trackers, 2 peers found, 2 connected, 1 had no metadata',
+  });
+  assert.ok(Date.now() - started < 5000, 'gave up at the deadline, not at the abort');
 });
 
 test('metadata: a metadata_size of 1 GiB is refused without allocating it', async (t) => {
