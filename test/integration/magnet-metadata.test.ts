@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { encode } from '../../src/bencode/index.js';
 import { parseMagnet, parseTorrent } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
@@ -52,7 +52,9 @@ function lie(info: Buffer): Buffer {
   return wrong;
 }
 
-test('metadata: a liar alone is found out; the honest peer added later supplies the real metadata', async (t) => {
+test('metadata: a liar alone is found out; the honest peer added later supplies the real metadata', {
+  timeout: 30_000,
+}, async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'lodestone-meta-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const { meta, seeder, honest } = await seededTorrent(root);
@@ -81,7 +83,13 @@ test('metadata: a liar alone is found out; the honest peer added later supplies 
   assert.ok(dropped.some((d) => d.address === `127.0.0.3:${liar.port}` && /does not match/.test(d.reason)));
 });
 
-test('metadata: blocks spread over a liar and an honest peer; single-source retries isolate the liar', async (t) => {
+/**
+ * Blocks spread over a liar and an honest peer; single-source retries isolate the liar. The
+ * peer listed first usually connects first and so takes the first solo turn: liar first, its
+ * solo attempt fails and proves it; honest first, the metadata verify and the liar's blocks of
+ * the mixed attempt are compared with them. Either way the liar must be named.
+ */
+async function isolateLiar(t: TestContext, liarFirst: boolean): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'lodestone-meta-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const { meta, seeder, honest } = await seededTorrent(root);
@@ -92,9 +100,9 @@ test('metadata: blocks spread over a liar and an honest peer; single-source retr
     metadata: lieEverywhere(meta.infoBytes),
   });
   t.after(() => liar.close());
-  const link = parseMagnet(
-    `magnet:?xt=urn:btih:${meta.infoHashHex}&x.pe=127.0.0.3:${liar.port}&x.pe=${honest.host}:${honest.port}`,
-  );
+  const peers = [`127.0.0.3:${liar.port}`, `${honest.host}:${honest.port}`];
+  if (!liarFirst) peers.reverse();
+  const link = parseMagnet(`magnet:?xt=urn:btih:${meta.infoHashHex}&x.pe=${peers.join('&x.pe=')}`);
   // One block in flight per peer forces the first attempt to mix both sources.
   const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, requestsPerPeer: 1 });
   const rejected: string[][] = [];
@@ -119,9 +127,21 @@ test('metadata: blocks spread over a liar and an honest peer; single-source retr
   assert.ok(dropped.some((d) => d.address === liarKey && /does not match the info-hash/.test(d.reason)));
   assert.equal(fetcher.attempt.outcomes.liar, 1);
   assert.ok(!fetcher.discoveredPeers.some((p) => p.host === '127.0.0.3'), 'the liar is not handed on');
-});
+}
 
-test('metadata: a peer that never sends its extension handshake is dropped promptly', async (t) => {
+test(
+  'metadata: mixed blocks, liar listed first: single-source retries isolate the liar',
+  { timeout: 30_000 },
+  (t) => isolateLiar(t, true),
+);
+
+test('metadata: mixed blocks, honest peer listed first: the liar is still named', { timeout: 30_000 }, (t) =>
+  isolateLiar(t, false),
+);
+
+test('metadata: a peer that never sends its extension handshake is dropped promptly', {
+  timeout: 30_000,
+}, async (t) => {
   const infoHash = randomBytes(20);
   const silent = await startHostilePeer({ host: '127.0.0.5', infoHash });
   t.after(() => silent.close());
@@ -145,7 +165,9 @@ test('metadata: a peer that never sends its extension handshake is dropped promp
   assert.match(String(await fetching), /aborted/);
 });
 
-test('metadata: a peer that holds a block request unanswered is dropped and the block asked of another', async (t) => {
+test('metadata: a peer that holds a block request unanswered is dropped and the block asked of another', {
+  timeout: 30_000,
+}, async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'lodestone-meta-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const { meta, seeder, honest } = await seededTorrent(root);
@@ -178,7 +200,9 @@ test('metadata: a peer that holds a block request unanswered is dropped and the 
   );
 });
 
-test('metadata: no progress for metadataTimeoutMs fails with LODESTONE_ERR_METADATA saying what was tried', async (t) => {
+test('metadata: no progress for metadataTimeoutMs fails with LODESTONE_ERR_METADATA saying what was tried', {
+  timeout: 30_000,
+}, async (t) => {
   const infoHash = randomBytes(20);
   const mute = await startScriptedPeer({ host: '127.0.0.7', infoHash, metadataSize: 40_000 });
   t.after(() => mute.close());
@@ -203,7 +227,9 @@ test('metadata: no progress for metadataTimeoutMs fails with LODESTONE_ERR_METAD
   assert.ok(Date.now() - started < 5000, 'gave up at the deadline, not at the abort');
 });
 
-test('metadata: a metadata_size of 1 GiB is refused without allocating it', async (t) => {
+test('metadata: a metadata_size of 1 GiB is refused without allocating it', {
+  timeout: 30_000,
+}, async (t) => {
   const infoHash = randomBytes(20);
   const peer = await startScriptedPeer({ host: '127.0.0.4', infoHash, metadataSize: 1024 ** 3 });
   t.after(() => peer.close());
@@ -223,7 +249,9 @@ test('metadata: a metadata_size of 1 GiB is refused without allocating it', asyn
   assert.ok(outcome instanceof Error && /aborted/.test(outcome.message));
 });
 
-test('metadata: a magnet with neither trackers nor peers says there is no way to find peers', async () => {
+test('metadata: a magnet with neither trackers nor peers says there is no way to find peers', {
+  timeout: 30_000,
+}, async () => {
   const link = parseMagnet(`magnet:?xt=urn:btih:${'ab'.repeat(20)}`);
   const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0 });
   await assert.rejects(fetcher.fetch(), { code: 'LODESTONE_ERR_NO_PEER_SOURCE' });
