@@ -12,7 +12,7 @@ import { encode } from '../../src/bencode/index.js';
 import { parseMagnet, parseTorrent } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
 import { MetadataFetcher } from '../../src/session/metadata-fetcher.js';
-import { generatePeerId } from '../../src/wire/index.js';
+import { decodeMetadataMessage, encodeMetadataMessage, generatePeerId } from '../../src/wire/index.js';
 import { startHostilePeer } from '../helpers/hostile-peer.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { startScriptedPeer } from '../helpers/scripted-peer.js';
@@ -44,6 +44,19 @@ function lieEverywhere(info: Buffer): Buffer {
   const wrong = Buffer.from(info);
   for (let at = 0; at < wrong.length; at += 16 * 1024) wrong[at + 10]! ^= 0xff;
   return wrong;
+}
+
+/** `promise`, or a failed assertion naming what did not happen within `ms` (so a missing drop fails, not hangs). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new assert.AssertionError({ message: `${what} within ${ms} ms` })), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function lie(info: Buffer): Buffer {
@@ -157,10 +170,47 @@ test('metadata: a peer that never sends its extension handshake is dropped promp
   );
   const abort = new AbortController();
   const fetching = fetcher.fetch(abort.signal).catch((error: Error) => error);
-  const { address, reason } = await dropped;
+  const { address, reason } = await within(dropped, 5000, 'the silent peer was not dropped');
   assert.equal(address, silent.key);
   assert.match(reason, /sent no extension handshake within 300ms/);
   assert.equal(fetcher.attempt.outcomes['timed-out'], 1);
+  abort.abort();
+  assert.match(String(await fetching), /aborted/);
+});
+
+test('metadata: a peer that rejects every block is dropped as having no metadata', {
+  timeout: 30_000,
+}, async (t) => {
+  const infoHash = randomBytes(20);
+  const refuser = await startScriptedPeer({
+    host: '127.0.0.9',
+    infoHash,
+    metadataSize: 40_000,
+    onMessage(message, peer) {
+      if (message.type !== 'extended' || message.id === 0 || peer.remoteMetadataId === undefined) return;
+      const request = decodeMetadataMessage(message.payload);
+      if (request.msgType !== 'request') return;
+      peer.send({
+        type: 'extended',
+        id: peer.remoteMetadataId,
+        payload: encodeMetadataMessage({ msgType: 'reject', piece: request.piece }),
+      });
+    },
+  });
+  t.after(() => refuser.close());
+  const key = `127.0.0.9:${refuser.port}`;
+  const link = parseMagnet(`magnet:?xt=urn:btih:${infoHash.toString('hex')}&x.pe=${key}`);
+  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0 });
+  const dropped = new Promise<{ address: string; reason: string }>((resolve) =>
+    fetcher.once('peer-disconnected', resolve),
+  );
+  const abort = new AbortController();
+  const fetching = fetcher.fetch(abort.signal).catch((error: Error) => error);
+  assert.deepEqual(await within(dropped, 5000, 'the refusing peer was not dropped'), {
+    address: key,
+    reason: 'peer rejected our metadata requests (it has no metadata)',
+  });
+  assert.equal(fetcher.attempt.outcomes['no-metadata'], 1);
   abort.abort();
   assert.match(String(await fetching), /aborted/);
 });
