@@ -30,6 +30,7 @@ export {
   createTorrent,
   type SkippedEntry,
 } from './create/index.js';
+export { formatDurationMs, parseDurationMs } from './duration.js';
 export * from './errors.js';
 export { parseMagnet, toMagnetUri } from './metainfo/magnet.js';
 export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './metainfo/parse-torrent.js';
@@ -51,11 +52,19 @@ export type {
   WireEvent,
 } from './session/event-types.js';
 export {
+  describeMetadataAttempt,
+  type MetadataAttemptSummary,
+  type MetadataPeerOutcome,
+  type MetadataTrackerRecord,
+} from './session/metadata-attempt.js';
+export {
   MetadataFetcher,
   type MetadataFetcherEvents,
   type MetadataFetcherOptions,
+  type MetadataFetcherTimers,
   type MetadataProgress,
 } from './session/metadata-fetcher.js';
+export { noPeerSourceError, type PeerSources } from './session/peer-source.js';
 export type { PeerState } from './session/peer-state.js';
 export {
   type SessionStats,

@@ -74,7 +74,12 @@ swarmOptions(
     .description('download a torrent or magnet link into a folder')
     .argument('<source>', '.torrent file or magnet link')
     .option('-o, --output <dir>', 'folder to download into', '.')
-    .option('--seed', 'keep seeding after the download completes (until Ctrl-C or a seeding limit)'),
+    .option('--seed', 'keep seeding after the download completes (until Ctrl-C or a seeding limit)')
+    .option(
+      '--metadata-timeout <duration>',
+      'magnet links: give up (exit 5) after this long without progress fetching the metadata, e.g. 90s, 5m',
+      '5m',
+    ),
 ).action(async (source: string, options) => {
   process.exitCode = await downloadCommand(source, options);
 });
@@ -123,6 +128,12 @@ program
   .option('-p, --port <port>', 'port to listen on (0 = any free port)', '6881')
   .option('--bind <address>', 'local IP address to listen on and connect from')
   .option('--no-trackers', "do not announce to the magnet's trackers")
+  .option('--peer <host:port>', 'also ask this peer (repeatable)', collect)
+  .option(
+    '--metadata-timeout <duration>',
+    'give up (exit 5) after this long without progress, e.g. 90s, 5m',
+    '5m',
+  )
   .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
   .option('-q, --quiet', 'print nothing but errors')
   .option('-v, --verbose', 'log tracker and peer events to stderr')

@@ -1,4 +1,10 @@
-import { LodestoneError, type PeerAddress, parseAddress } from '../index.js';
+import {
+  formatDurationMs,
+  LodestoneError,
+  type PeerAddress,
+  parseAddress,
+  parseDurationMs,
+} from '../index.js';
 
 /** Options shared by the commands that run a torrent (download, seed). */
 export interface SwarmOptions {
@@ -9,6 +15,8 @@ export interface SwarmOptions {
   trackers: boolean;
   seedRatio?: string;
   seedTime?: string;
+  /** `--metadata-timeout`: give up fetching a magnet's metadata after this long without progress. */
+  metadataTimeout?: string;
   uploadSlots?: string;
   json?: boolean;
   quiet?: boolean;
@@ -47,13 +55,21 @@ export function parseRatio(text: string | undefined): number | undefined {
   return ratio;
 }
 
-/** "90" (seconds), "90s", "30m", "2h", "1h30m" → milliseconds. */
-export function parseDuration(text: string | undefined): number | undefined {
+/**
+ * A duration option → milliseconds: "90" (seconds), "15s", "5m", "2h", "1d", "500ms", "1h30m".
+ * The one parser of every duration flag (--seed-time, --metadata-timeout, …).
+ */
+export function parseDuration(
+  text: string | undefined,
+  flag: string,
+  options: { min?: number } = {},
+): number | undefined {
   if (text === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  if (!match || text === '') throw usage(`invalid duration "${text}" (e.g. 90, 30m, 2h, 1h30m)`);
-  return ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0)) * 1000;
+  const ms = parseDurationMs(text);
+  if (ms === undefined)
+    throw usage(`invalid ${flag} "${text}" (a duration such as 90, 15s, 5m, 2h, 1h30m or 500ms)`);
+  if (ms < (options.min ?? 0)) throw usage(`${flag} must be at least ${formatDurationMs(options.min ?? 0)}`);
+  return ms;
 }
 
 const SIZE_UNITS: Record<string, number> = {

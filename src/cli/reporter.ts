@@ -36,7 +36,7 @@ export class Reporter {
       this.#multibar = new cliProgress.MultiBar(
         {
           format:
-            '{bar} {percentage}% | {done}/{size} | ↓ {down}/s ↑ {up}/s | {peers} peers ({seeds} seeds) | ETA {etaText}',
+            '{bar} {percentage}% | {done}/{size} | ↓ {down}/s ↑ {up}/s | {peers} peers ({seeds} seeds) | ETA {etaText}{note}',
           barsize: 24,
           hideCursor: true,
           clearOnComplete: false,
@@ -67,7 +67,8 @@ export class Reporter {
     process.stdout.write(`${JSON.stringify({ type, time: new Date().toISOString(), ...fields })}\n`);
   }
 
-  progress(stats: SessionStats): void {
+  /** `note`: why nothing is happening (a stall), shown on the progress line. */
+  progress(stats: SessionStats, note?: string): void {
     const left = stats.totalLength - stats.verifiedBytes;
     const eta = stats.downloadRate > 0 ? left / stats.downloadRate : Number.POSITIVE_INFINITY;
     const payload = {
@@ -78,6 +79,7 @@ export class Reporter {
       peers: stats.peers,
       seeds: stats.seeds,
       etaText: left === 0 ? 'done' : formatDuration(eta),
+      note: note ? ` | ${note}` : '',
     };
     const percent = stats.totalLength === 0 ? 100 : (stats.verifiedBytes / stats.totalLength) * 100;
     switch (this.mode) {
@@ -91,7 +93,7 @@ export class Reporter {
         this.#lastPlainAt = now;
         process.stdout.write(
           `${percent.toFixed(1)}% ${payload.done}/${payload.size} down ${payload.down}/s up ${payload.up}/s ` +
-            `peers ${stats.peers} (${stats.seeds} seeds) eta ${payload.etaText}\n`,
+            `peers ${stats.peers} (${stats.seeds} seeds) eta ${payload.etaText}${note ? ` - ${note}` : ''}\n`,
         );
         return;
       }
@@ -107,6 +109,7 @@ export class Reporter {
           seeds: stats.seeds,
           pieces: stats.piecesVerified,
           pieceCount: stats.pieceCount,
+          ...(note ? { stalled: note } : {}),
         });
         return;
       case 'quiet':

@@ -1,13 +1,20 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Client, PeerAddress, TorrentMetadata, TorrentSession } from '../index.js';
+import {
+  type Client,
+  formatDurationMs,
+  type PeerAddress,
+  type TorrentMetadata,
+  type TorrentSession,
+} from '../index.js';
 import { formatBytes } from '../metainfo/index.js';
 import { isMissingFile, toStorageError } from '../storage/index.js';
 import { describeMessage } from '../wire/index.js';
 import { ExitCode } from './exit-codes.js';
 import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
 import type { Reporter } from './reporter.js';
+import { type Stall, StallWatch } from './stall-watch.js';
 
 export interface RunTorrentOptions extends SwarmOptions {
   /** Folder holding (or receiving) the torrent's files. */
@@ -31,7 +38,7 @@ export async function runTorrent(
 ): Promise<number> {
   const peers = [...parsePeers(options.peer), ...discovered];
   const seedRatio = parseRatio(options.seedRatio);
-  const seedTimeMs = parseDuration(options.seedTime);
+  const seedTimeMs = parseDuration(options.seedTime, '--seed-time');
   const session = client.add(meta, {
     path: options.root,
     peers,
@@ -82,7 +89,7 @@ export async function runTorrent(
       }
       const limits = [
         seedRatio !== undefined ? `ratio ${seedRatio}` : undefined,
-        seedTimeMs !== undefined ? `${seedTimeMs / 1000}s` : undefined,
+        seedTimeMs !== undefined ? formatDurationMs(seedTimeMs) : undefined,
       ].filter(Boolean);
       reporter.info(
         `complete; seeding${limits.length ? ` until ${limits.join(' or ')}` : ''} (Ctrl-C to stop)`,
@@ -109,7 +116,33 @@ export async function runTorrent(
       session.once('error', () => clearInterval(check));
     }
   });
-  const ticker = setInterval(() => reporter.progress(session.stats()), 500);
+  const stallAfterMs = stallNoticeMs();
+  let stall: StallWatch | undefined;
+  let stalled: Stall['kind'] | undefined;
+  session.once('ready', () => {
+    const trackers = meta.announceTiers.flat().length;
+    const watch = new StallWatch({
+      trackers: options.trackers === false ? 0 : trackers,
+      trackersOff: options.trackers === false && trackers > 0,
+      ...(stallAfterMs !== undefined ? { afterMs: stallAfterMs } : {}),
+    });
+    session.on('tracker-response', ({ url }) => watch.trackerAnswered(url));
+    session.on('tracker-error', ({ url, message }) => watch.trackerFailed(url, message));
+    session.on('peer-disconnected', ({ reason }) => watch.peerDisconnected(reason));
+    stall = watch;
+  });
+  const ticker = setInterval(() => {
+    const stats = session.stats();
+    const current = session.done ? undefined : stall?.check(stats);
+    if (current?.kind !== stalled) {
+      stalled = current?.kind;
+      if (current) {
+        reporter.info(`stalled: ${current.reason}`);
+        reporter.event('stalled', { kind: current.kind, reason: current.reason });
+      } else reporter.event('unstalled');
+    }
+    reporter.progress(stats, current ? `stalled: ${current.reason}` : undefined);
+  }, 500);
   try {
     await session.start();
     const code = await outcome;
@@ -125,6 +158,16 @@ export async function runTorrent(
     }
     await session.stop();
   }
+}
+
+/**
+ * How long without peers and tracker answers before the progress line says so. 60 s; the
+ * environment variable LODESTONE_STALL_NOTICE_MS (whole milliseconds) overrides it, for tests.
+ */
+function stallNoticeMs(): number | undefined {
+  const text = process.env.LODESTONE_STALL_NOTICE_MS;
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
 }
 
 /** Throws a StorageError unless `root`, or the closest existing folder above it, is writable. */

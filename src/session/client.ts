@@ -9,7 +9,7 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
-import { MetadataFetcher } from './metadata-fetcher.js';
+import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { TorrentSession } from './torrent-session.js';
 
 /** Options of a {@link Client}: identity, listening and limits shared by all its torrents. */
@@ -160,7 +160,7 @@ export class Client {
   /** A fetcher for a magnet's metadata, set up with this client's identity and addresses. */
   metadataFetcher(
     link: MagnetLink,
-    options: { useTrackers?: boolean; trace?: boolean } = {},
+    options: Pick<MetadataFetcherOptions, 'useTrackers' | 'trace' | 'metadataTimeoutMs' | 'peers'> = {},
   ): MetadataFetcher {
     return new MetadataFetcher({
       link,

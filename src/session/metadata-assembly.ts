@@ -8,15 +8,20 @@ type BlockState =
 
 export type MetadataVerdict =
   | { kind: 'incomplete' }
-  | { kind: 'valid'; info: Buffer }
-  | { kind: 'invalid'; contributors: string[] };
+  /** `liars`: peers whose blocks in an earlier, failed attempt differ from the verified metadata. */
+  | { kind: 'valid'; info: Buffer; liars: Array<{ peer: string; piece: number }> }
+  /** `proven`: the one peer that supplied every block of this attempt, now a suspect. */
+  | { kind: 'invalid'; contributors: string[]; proven: string | undefined };
 
 /**
  * BEP 9 block bookkeeping for one metadata size, with no sockets: which
  * 16 KiB block to ask of which peer, timeouts, rejects, and the final SHA-1
  * check against the info-hash. After a failed check the next attempts take
  * every block from a single peer, so a liar is identified and excluded
- * instead of poisoning every later attempt.
+ * instead of poisoning every later attempt. A solo peer that stops answering
+ * is timed out (`expire`) and the next attempt goes to another peer; when a
+ * later attempt verifies, the blocks of the failed mixed attempt are compared
+ * with the real ones, so a liar is named even if the honest peer won the race.
  */
 export class MetadataAssembly {
   readonly size: number;
@@ -28,6 +33,10 @@ export class MetadataAssembly {
   /** Set after a failed check: only this peer is asked during the current attempt. */
   #soloPeer: string | undefined;
   #failedAttempts = 0;
+  /** Per peer, when it last answered a request (block or reject), for `expire`. */
+  readonly #lastAnswerAt = new Map<string, number>();
+  /** SHA-1 of each block of the failed mixed attempt and who sent it (20 bytes per block). */
+  #failedBlocks: Array<{ peer: string; digest: Buffer }> | undefined;
 
   constructor(infoHash: Buffer, size: number, now: () => number = Date.now) {
     this.#infoHash = infoHash;
@@ -55,34 +64,66 @@ export class MetadataAssembly {
     return this.#suspects.has(peer);
   }
 
-  /** Blocks to request from `peer` now, at most `limit` in flight for it. */
-  nextRequests(peer: string, limit: number, timeoutMs: number): number[] {
+  /**
+   * Blocks to request from `peer` now, at most `limit` in flight for it. After a failed
+   * check only one peer at a time (the solo peer) is asked, and only a peer that has
+   * rejected none of our requests can be it (a solo attempt needs every block).
+   */
+  nextRequests(peer: string, limit: number): number[] {
     if (this.#suspects.has(peer)) return [];
+    const rejected = this.#rejected.get(peer);
     if (this.#failedAttempts > 0) {
-      if (this.#soloPeer === undefined) this.#soloPeer = peer;
+      if (this.#soloPeer === undefined && !rejected?.size) this.#soloPeer = peer;
       if (this.#soloPeer !== peer) return [];
     }
     const now = this.#now();
-    const rejected = this.#rejected.get(peer);
     let inFlight = 0;
     for (const block of this.#blocks) if (block.state === 'requested' && block.peer === peer) inFlight++;
     const out: number[] = [];
     for (let piece = 0; piece < this.#blocks.length && inFlight + out.length < limit; piece++) {
-      const block = this.#blocks[piece]!;
-      if (rejected?.has(piece)) continue;
-      const stale = block.state === 'requested' && now - block.at > timeoutMs;
-      if (block.state === 'missing' || stale) {
-        this.#blocks[piece] = { state: 'requested', peer, at: now };
-        out.push(piece);
-      }
+      if (rejected?.has(piece) || this.#blocks[piece]!.state !== 'missing') continue;
+      this.#blocks[piece] = { state: 'requested', peer, at: now };
+      out.push(piece);
     }
     return out;
+  }
+
+  /**
+   * Peers with requests in flight that have answered nothing for `timeoutMs` (counted from
+   * the later of their oldest open request and their last answer). Their blocks go back to
+   * the pool and a solo peer among them loses its turn; the caller should drop them.
+   */
+  expire(timeoutMs: number): string[] {
+    const now = this.#now();
+    const oldest = new Map<string, number>();
+    for (const block of this.#blocks) {
+      if (block.state !== 'requested') continue;
+      oldest.set(block.peer, Math.min(oldest.get(block.peer) ?? block.at, block.at));
+    }
+    const stalled: string[] = [];
+    for (const [peer, at] of oldest) {
+      if (now - Math.max(at, this.#lastAnswerAt.get(peer) ?? at) >= timeoutMs) stalled.push(peer);
+    }
+    for (const peer of stalled) this.peerGone(peer);
+    return stalled;
+  }
+
+  /** False when `peer` can give nothing more: a suspect, or it rejected every block still needed. */
+  canServe(peer: string): boolean {
+    if (this.#suspects.has(peer)) return false;
+    const rejected = this.#rejected.get(peer);
+    if (!rejected) return true;
+    for (let piece = 0; piece < this.#blocks.length; piece++) {
+      if (this.#blocks[piece]!.state !== 'received' && !rejected.has(piece)) return true;
+    }
+    return false;
   }
 
   /** Stores a block; returns false when its piece number or length is wrong (a protocol violation). */
   receive(peer: string, piece: number, data: Uint8Array): boolean {
     if (piece < 0 || piece >= this.#blocks.length) return false;
     if (data.length !== expectedMetadataBlockLength(this.size, piece)) return false;
+    this.#lastAnswerAt.set(peer, this.#now());
     const block = this.#blocks[piece]!;
     if (block.state === 'received') return true;
     this.#blocks[piece] = { state: 'received', data: Uint8Array.from(data), peer };
@@ -90,6 +131,8 @@ export class MetadataAssembly {
   }
 
   reject(peer: string, piece: number): void {
+    if (piece < 0 || piece >= this.#blocks.length) return;
+    this.#lastAnswerAt.set(peer, this.#now());
     let set = this.#rejected.get(peer);
     if (!set) {
       set = new Set();
@@ -113,17 +156,40 @@ export class MetadataAssembly {
   /** Checks the assembled metadata once every block is in. */
   verdict(): MetadataVerdict {
     if (this.#blocks.some((b) => b.state !== 'received')) return { kind: 'incomplete' };
-    const parts = this.#blocks.map((b) => (b as { data: Uint8Array }).data);
-    const info = Buffer.concat(parts, this.size);
-    if (createHash('sha1').update(info).digest().equals(this.#infoHash)) return { kind: 'valid', info };
-    const contributors = [...new Set(this.#blocks.map((b) => (b as { peer: string }).peer))];
+    const received = this.#blocks as Array<{ state: 'received'; data: Uint8Array; peer: string }>;
+    const info = Buffer.concat(
+      received.map((b) => b.data),
+      this.size,
+    );
+    if (createHash('sha1').update(info).digest().equals(this.#infoHash)) {
+      return { kind: 'valid', info, liars: this.#liarsAgainst(received) };
+    }
+    const contributors = [...new Set(received.map((b) => b.peer))];
     // A single-source failure is proof; a mixed one only switches us to single-source attempts.
-    if (contributors.length === 1) this.#suspects.add(contributors[0]!);
+    const proven = contributors.length === 1 ? contributors[0] : undefined;
+    if (proven !== undefined) this.#suspects.add(proven);
+    else if (this.#failedBlocks === undefined) {
+      this.#failedBlocks = received.map((b) => ({ peer: b.peer, digest: sha1(b.data) }));
+    }
     this.#failedAttempts++;
     this.#soloPeer = undefined;
     for (let piece = 0; piece < this.#blocks.length; piece++) this.#blocks[piece] = { state: 'missing' };
-    return { kind: 'invalid', contributors };
+    return { kind: 'invalid', contributors, proven };
   }
+
+  /** Peers not yet suspect (first wrong block each) whose blocks in the failed mixed attempt differ from `real`. */
+  #liarsAgainst(real: Array<{ data: Uint8Array }>): Array<{ peer: string; piece: number }> {
+    const liars = new Map<string, number>();
+    this.#failedBlocks?.forEach(({ peer, digest }, piece) => {
+      if (liars.has(peer) || this.#suspects.has(peer)) return; // named once
+      if (!sha1(real[piece]!.data).equals(digest)) liars.set(peer, piece);
+    });
+    return [...liars].map(([peer, piece]) => ({ peer, piece }));
+  }
+}
+
+function sha1(data: Uint8Array): Buffer {
+  return createHash('sha1').update(data).digest();
 }
 
 export { METADATA_BLOCK_SIZE };

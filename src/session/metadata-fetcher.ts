@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
+import { formatDurationMs } from '../duration.js';
 import { LodestoneError } from '../errors.js';
 import { parseInfoDictionary } from '../metainfo/index.js';
-import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
 import { dialPeer } from '../peer/dial.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
-import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import { CLIENT_NAME } from '../version.js';
 import {
   decodeExtensionHandshake,
@@ -18,48 +18,32 @@ import {
   supportsExtensionProtocol,
   validateMetadataSize,
 } from '../wire/index.js';
-import type { Message } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { MetadataAssembly } from './metadata-assembly.js';
+import {
+  MetadataAttemptLog,
+  type MetadataAttemptSummary,
+  type MetadataPeerOutcome,
+  metadataTimeoutMessage,
+} from './metadata-attempt.js';
+import {
+  defaultTimers,
+  type MetadataFetcherEvents,
+  type MetadataFetcherOptions,
+  type MetadataFetcherTimers,
+  type MetadataPeer,
+} from './metadata-fetcher-types.js';
+import { noPeerSourceError } from './peer-source.js';
 
-export interface MetadataFetcherOptions {
-  link: MagnetLink;
-  peerId: Buffer;
-  port: number;
-  bindAddress?: string;
-  /** @default 30 */
-  maxPeers?: number;
-  /** A block unanswered this long is asked of another peer. @default 8000 */
-  blockTimeoutMs?: number;
-  /** Metadata blocks in flight per peer. @default 16 */
-  requestsPerPeer?: number;
-  useTrackers?: boolean;
-  createTrackerClient?: (url: string) => TrackerClient;
-  trace?: boolean;
-}
+export type {
+  MetadataFetcherEvents,
+  MetadataFetcherOptions,
+  MetadataFetcherTimers,
+  MetadataProgress,
+} from './metadata-fetcher-types.js';
 
-export interface MetadataProgress {
-  peers: number;
-  peersWithMetadata: number;
-  receivedBlocks: number;
-  totalBlocks: number;
-}
-
-export interface MetadataFetcherEvents {
-  progress: [MetadataProgress];
-  'peer-connected': [{ address: string; direction: 'outbound' }];
-  'peer-disconnected': [{ address: string; reason: string }];
-  'tracker-response': [{ url: string; response: AnnounceResponse }];
-  'tracker-error': [{ url: string; message: string }];
-  'metadata-rejected': [{ peers: string[] }];
-  wire: [{ peer: string; direction: 'in' | 'out'; message: Message }];
-}
-
-interface MetadataPeer {
-  connection: PeerConnection;
-  remoteId: number | undefined;
-  size: number | undefined;
-}
+/** How often the deadlines are checked (at most this late). */
+const TICK_MS = 250;
 
 /**
  * Fetches a magnet's info dictionary from peers (BEP 9 over BEP 10), checks
@@ -69,13 +53,20 @@ interface MetadataPeer {
 export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   readonly #options: MetadataFetcherOptions;
   readonly #infoHash: Buffer;
-  readonly #book = new AddressBook();
+  readonly #book: AddressBook;
   readonly #peers = new Map<string, MetadataPeer>();
   readonly #dialing = new Set<string>();
   /** One assembly per claimed size: peers that disagree on the size cannot mix blocks. */
   readonly #assemblies = new Map<number, MetadataAssembly>();
+  readonly #log = new MetadataAttemptLog();
+  /** Addresses that offered the metadata at least once (a new one counts as progress). */
+  readonly #offered = new Set<string>();
+  readonly #now: () => number;
+  readonly #timers: MetadataFetcherTimers;
+  #lastProgressAt = 0;
+  #lastReportAt = 0;
   #announcer: Announcer | undefined;
-  #tick: NodeJS.Timeout | undefined;
+  #tick: unknown;
   #settle: ((result: TorrentMetadata | Error) => void) | undefined;
   #finished = false;
 
@@ -89,6 +80,14 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     }
     this.#options = options;
     this.#infoHash = options.link.infoHash;
+    this.#now = options.now ?? Date.now;
+    this.#timers = options.timers ?? defaultTimers;
+    this.#book = new AddressBook(this.#now);
+  }
+
+  /** What has been tried so far: trackers, peers and what became of them. */
+  get attempt(): MetadataAttemptSummary {
+    return this.#log.summary();
   }
 
   /** Peers heard of so far, so the download can start without waiting for trackers again. */
@@ -100,14 +99,14 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   fetch(signal?: AbortSignal): Promise<TorrentMetadata> {
     const link = this.#options.link;
     const useTrackers = this.#options.useTrackers !== false && link.trackers.length > 0;
-    if (!useTrackers && link.peers.length === 0) {
-      return Promise.reject(
-        new LodestoneError(
-          'LODESTONE_ERR_NO_PEER_SOURCE',
-          'the magnet link has no trackers (tr) and no peer addresses (x.pe), and DHT is not supported yet: no way to find peers',
-        ),
-      );
-    }
+    const extraPeers = this.#options.peers ?? [];
+    const noSource = noPeerSourceError({
+      kind: 'magnet link',
+      trackers: link.trackers.length,
+      useTrackers: this.#options.useTrackers !== false,
+      peers: link.peers.length + extraPeers.length,
+    });
+    if (noSource) return Promise.reject(noSource);
     return new Promise<TorrentMetadata>((resolve, reject) => {
       this.#settle = (result) => {
         this.#close();
@@ -121,10 +120,11 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
           once: true,
         },
       );
+      this.#lastProgressAt = this.#now();
       for (const address of link.peers) this.addPeer(address, 'magnet');
+      for (const address of extraPeers) this.addPeer(address, 'manual');
       if (useTrackers) this.#startAnnouncer(link.trackers.map((url) => [url]));
-      this.#tick = setInterval(() => this.#onTick(), 1000);
-      this.#tick.unref();
+      this.#schedule();
       this.#dialMore();
     });
   }
@@ -142,17 +142,26 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     announcer.on('peers', (peers) => {
       for (const address of peers) this.addPeer(address, 'tracker');
     });
-    announcer.on('response', ({ url, response }) => this.emit('tracker-response', { url, response }));
-    announcer.on('announce-error', ({ url, error }) =>
-      this.emit('tracker-error', { url, message: error instanceof Error ? error.message : String(error) }),
-    );
+    for (const tier of tiers) for (const url of tier) this.#log.trackerAsked(url);
+    announcer.on('response', ({ url, response }) => {
+      this.#log.trackerAnswered(url);
+      this.emit('tracker-response', { url, response });
+    });
+    announcer.on('announce-error', ({ url, error }) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#log.trackerFailed(url, message);
+      this.emit('tracker-error', { url, message });
+    });
     this.#announcer = announcer;
     announcer.start();
   }
 
   /** Adds a peer to ask (e.g. found by another means while fetching). */
   addPeer(address: PeerAddress, source: PeerSource = 'manual'): void {
-    if (this.#book.add(address, source)) this.#dialMore();
+    if (this.#book.add(address, source)) {
+      this.#log.peerFound(formatAddress(address));
+      this.#dialMore();
+    }
   }
 
   #dialMore(): void {
@@ -189,12 +198,20 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       () => {
         this.#dialing.delete(key);
         this.#book.markDisconnected(key, false);
+        this.#log.peerEnded(key, 'unreachable');
       },
     );
   }
 
   #attach(connection: PeerConnection): void {
-    const peer: MetadataPeer = { connection, remoteId: undefined, size: undefined };
+    const peer: MetadataPeer = {
+      connection,
+      remoteId: undefined,
+      size: undefined,
+      handshakeAt: undefined,
+      extended: false,
+      outcome: undefined,
+    };
     this.#peers.set(connection.key, peer);
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
@@ -204,8 +221,14 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       );
     }
     connection.once('handshake', (remote) => {
+      peer.handshakeAt = this.#now();
+      this.#log.peerConnected(connection.key);
       if (!supportsExtensionProtocol(remote.reserved)) {
-        connection.close('peer does not support the extension protocol (BEP 10), so it cannot send metadata');
+        this.#drop(
+          peer,
+          'no-metadata',
+          'peer does not support the extension protocol (BEP 10), so it cannot send metadata',
+        );
         return;
       }
       this.emit('peer-connected', { address: connection.key, direction: 'outbound' });
@@ -223,6 +246,10 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     connection.once('close', (reason) => {
       this.#peers.delete(connection.key);
       this.#book.markDisconnected(connection.key, false);
+      this.#log.peerEnded(
+        connection.key,
+        peer.outcome ?? (peer.handshakeAt === undefined ? 'unreachable' : 'closed'),
+      );
       if (peer.size !== undefined) this.#assemblies.get(peer.size)?.peerGone(connection.key);
       this.emit('peer-disconnected', { address: connection.key, reason: reason ?? 'closed' });
       this.#dialMore();
@@ -233,6 +260,8 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     const connection = peer.connection;
     try {
       if (id === 0) {
+        if (peer.extended) return; // BEP 10 allows a repeat; the first one decided everything we use
+        peer.extended = true;
         const handshake = decodeExtensionHandshake(payload);
         const remoteId = handshake.m.get('ut_metadata');
         if (remoteId !== undefined) peer.remoteId = remoteId > 0 ? remoteId : undefined;
@@ -244,8 +273,17 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
             this.#assemblies.set(peer.size, new MetadataAssembly(this.#infoHash, peer.size));
           }
         }
-        if (peer.remoteId === undefined) connection.close('peer does not offer metadata (no ut_metadata)');
-        else this.#request(peer);
+        if (peer.remoteId === undefined) {
+          this.#drop(peer, 'no-metadata', 'peer does not offer metadata (no ut_metadata)');
+        } else if (peer.size === undefined) {
+          this.#drop(peer, 'no-metadata', 'peer has no metadata to give (no metadata_size)');
+        } else {
+          if (!this.#offered.has(connection.key)) {
+            this.#offered.add(connection.key);
+            this.#lastProgressAt = this.#now();
+          }
+          this.#request(peer);
+        }
         return;
       }
       if (id !== LOCAL_EXTENSION_IDS.ut_metadata || peer.size === undefined) return;
@@ -259,10 +297,16 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
           connection.close('sent a metadata block of the wrong size or number');
           return;
         }
+        this.#log.blockReceived();
+        this.#lastProgressAt = this.#now();
         this.#report();
         this.#check(assembly);
       } else if (message.msgType === 'reject') {
         assembly.reject(connection.key, message.piece);
+        if (!assembly.canServe(connection.key)) {
+          this.#drop(peer, 'no-metadata', 'peer rejected our metadata requests (it has no metadata)');
+          return;
+        }
       } else if (message.msgType === 'request') {
         // We have no metadata to give yet (BEP 9: reject).
         connection.send({
@@ -281,11 +325,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     if (this.#finished || peer.size === undefined || peer.remoteId === undefined) return;
     const assembly = this.#assemblies.get(peer.size)!;
     const key = peer.connection.key;
-    for (const piece of assembly.nextRequests(
-      key,
-      this.#options.requestsPerPeer ?? 16,
-      this.#options.blockTimeoutMs ?? 8000,
-    )) {
+    for (const piece of assembly.nextRequests(key, this.#options.requestsPerPeer ?? 16)) {
       peer.connection.send({
         type: 'extended',
         id: peer.remoteId,
@@ -299,15 +339,15 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     if (verdict.kind === 'incomplete') return;
     if (verdict.kind === 'invalid') {
       this.emit('metadata-rejected', { peers: verdict.contributors });
-      for (const key of verdict.contributors) {
-        if (assembly.isSuspect(key)) {
-          const host = parseAddress(key)?.host;
-          if (host !== undefined) this.#book.ban(host);
-          this.#peers.get(key)?.connection.close('sent metadata that does not match the info-hash');
-        }
+      if (verdict.proven !== undefined) {
+        this.#banLiar(verdict.proven, 'sent metadata that does not match the info-hash');
       }
       for (const peer of this.#peers.values()) this.#request(peer);
       return;
+    }
+    // The metadata verified: a peer whose blocks in the failed mixed attempt differ from it lied.
+    for (const { peer, piece } of verdict.liars) {
+      this.#banLiar(peer, `sent metadata that does not match the info-hash (block ${piece} differs)`);
     }
     const link = this.#options.link;
     try {
@@ -325,6 +365,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   }
 
   #report(): void {
+    this.#lastReportAt = this.#now();
     let received = 0;
     let total = 0;
     for (const assembly of this.#assemblies.values()) {
@@ -344,10 +385,54 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     });
   }
 
+  #banLiar(key: string, reason: string): void {
+    this.#log.peerEnded(key, 'liar');
+    const host = parseAddress(key)?.host;
+    if (host !== undefined) this.#book.ban(host);
+    this.emit('peer-banned', { address: key, reason });
+    const peer = this.#peers.get(key);
+    if (peer) this.#drop(peer, 'liar', reason);
+  }
+
+  #drop(peer: MetadataPeer, outcome: MetadataPeerOutcome, reason: string): void {
+    peer.outcome ??= outcome;
+    peer.connection.close(reason);
+  }
+
+  #schedule(): void {
+    if (this.#finished) return;
+    this.#tick = this.#timers.setTimeout(() => this.#onTick(), TICK_MS);
+  }
+
   #onTick(): void {
+    if (this.#finished) return;
+    const now = this.#now();
+    const extensionMs = this.#options.extensionHandshakeTimeoutMs ?? 10_000;
+    for (const peer of [...this.#peers.values()]) {
+      if (!peer.extended && peer.handshakeAt !== undefined && now - peer.handshakeAt >= extensionMs) {
+        this.#drop(peer, 'timed-out', `sent no extension handshake within ${formatDurationMs(extensionMs)}`);
+      }
+    }
+    const blockMs = this.#options.blockTimeoutMs ?? 8000;
+    for (const assembly of this.#assemblies.values()) {
+      for (const key of assembly.expire(blockMs)) {
+        const peer = this.#peers.get(key);
+        if (peer) {
+          this.#drop(peer, 'timed-out', `answered no metadata request within ${formatDurationMs(blockMs)}`);
+        }
+      }
+    }
+    const deadline = this.#options.metadataTimeoutMs ?? 300_000;
+    if (deadline > 0 && Number.isFinite(deadline) && now - this.#lastProgressAt >= deadline) {
+      this.#finish(
+        new LodestoneError('LODESTONE_ERR_METADATA', metadataTimeoutMessage(deadline, this.#log.summary())),
+      );
+      return;
+    }
     for (const peer of this.#peers.values()) this.#request(peer);
     this.#dialMore();
-    this.#report();
+    if (now - this.#lastReportAt >= 1000) this.#report();
+    this.#schedule();
   }
 
   #finish(result: TorrentMetadata | Error): void {
@@ -357,7 +442,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   }
 
   #close(): void {
-    if (this.#tick) clearInterval(this.#tick);
+    if (this.#tick !== undefined) this.#timers.clearTimeout(this.#tick);
     for (const peer of this.#peers.values()) peer.connection.close('metadata phase over');
     void this.#announcer?.stop();
   }

@@ -1,15 +1,35 @@
 import { resolve } from 'node:path';
-import { Client, LodestoneError } from '../../index.js';
+import { Client, noPeerSourceError } from '../../index.js';
 import { reportNameChanges } from '../name-warnings.js';
 import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
-import { loadSource } from '../source.js';
+import { loadSource, type Source } from '../source.js';
 import { fetchMetadata } from './fetch-metadata.js';
 
 export interface DownloadOptions extends SwarmOptions {
   output: string;
   seed?: boolean;
+}
+
+/** Throws LODESTONE_ERR_NO_PEER_SOURCE (exit 5) at once when nothing could ever give us a peer. */
+function assertPeerSource(source: Source, options: DownloadOptions): void {
+  const manual = (options.peer ?? []).length;
+  const error =
+    source.kind === 'torrent'
+      ? noPeerSourceError({
+          kind: 'torrent',
+          trackers: source.meta.announceTiers.flat().length,
+          useTrackers: options.trackers !== false,
+          peers: manual,
+        })
+      : noPeerSourceError({
+          kind: 'magnet link',
+          trackers: source.link.trackers.length,
+          useTrackers: options.trackers !== false,
+          peers: source.link.peers.length + manual,
+        });
+  if (error) throw error;
 }
 
 export function makeClient(options: SwarmOptions): Client {
@@ -23,6 +43,8 @@ export function makeClient(options: SwarmOptions): Client {
 /** `lodestone download <torrent|magnet> -o DIR`. */
 export async function downloadCommand(source: string, options: DownloadOptions): Promise<number> {
   const loaded = await loadSource(source);
+  // Before anything starts (or --metadata-timeout is parsed): with no way to find a peer we exit 5 now.
+  assertPeerSource(loaded, options);
   const reporter = new Reporter(chooseMode(options));
   const client = makeClient(options);
   const seed = options.seed === true || options.seedRatio !== undefined || options.seedTime !== undefined;
@@ -32,12 +54,6 @@ export async function downloadCommand(source: string, options: DownloadOptions):
       loaded.kind === 'torrent'
         ? { meta: loaded.meta, peers: [] }
         : await fetchMetadata(client, loaded.link, options, reporter);
-    if (meta.announceTiers.length === 0 && (options.peer ?? []).length === 0 && discovered.length === 0) {
-      throw new LodestoneError(
-        'LODESTONE_ERR_NO_PEER_SOURCE',
-        'the torrent has no trackers and no --peer was given, and DHT is not supported yet: no way to find peers',
-      );
-    }
     reportNameChanges(meta, reporter);
     return await runTorrent(
       client,

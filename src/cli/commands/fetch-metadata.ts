@@ -1,6 +1,16 @@
 import type { Client, MagnetLink, TorrentMetadata } from '../../index.js';
 import { describeMessage } from '../../wire/index.js';
+import { parseDuration, parsePeers } from '../options.js';
 import type { Reporter } from '../reporter.js';
+
+export interface FetchMetadataOptions {
+  verbose?: boolean;
+  trace?: boolean;
+  trackers?: boolean;
+  peer?: string[];
+  /** `--metadata-timeout`, a duration. @default '5m' */
+  metadataTimeout?: string;
+}
 
 /**
  * The "fetching metadata" phase of a magnet download, shared by `download`
@@ -9,12 +19,14 @@ import type { Reporter } from '../reporter.js';
 export async function fetchMetadata(
   client: Client,
   link: MagnetLink,
-  options: { verbose?: boolean; trace?: boolean; trackers?: boolean },
+  options: FetchMetadataOptions,
   reporter: Reporter,
 ): Promise<{ meta: TorrentMetadata; peers: ReturnType<Client['metadataFetcher']>['discoveredPeers'] }> {
   const fetcher = client.metadataFetcher(link, {
     useTrackers: options.trackers !== false,
     trace: options.trace === true,
+    peers: parsePeers(options.peer),
+    metadataTimeoutMs: parseDuration(options.metadataTimeout ?? '5m', '--metadata-timeout', { min: 1 })!,
   });
   const verbose = options.verbose === true || options.trace === true;
   reporter.info(
@@ -49,6 +61,10 @@ export async function fetchMetadata(
   fetcher.on('tracker-error', ({ url, message }) => {
     if (verbose) reporter.log(`tracker ${url} failed: ${message}`);
     reporter.event('tracker-error', { url, message });
+  });
+  fetcher.on('peer-banned', ({ address, reason }) => {
+    reporter.log(`peer ${address} banned: ${reason}`);
+    reporter.event('peer-banned', { address, reason, phase: 'metadata' });
   });
   fetcher.on('metadata-rejected', ({ peers }) => {
     reporter.log(`metadata from ${peers.join(', ')} did not match the info-hash; asking others`);

@@ -12,6 +12,8 @@ export interface MetadataOptions {
   port: string;
   bind?: string;
   trackers: boolean;
+  peer?: string[];
+  metadataTimeout?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
