@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { formatAddress, type PeerAddress } from '../address.js';
+import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError, WireError } from '../errors.js';
 import {
   checkHandshakePrefix,
@@ -26,6 +27,10 @@ export type Direction = 'inbound' | 'outbound';
  * peers. Pieces become interesting to others a few ms later, which costs nothing.
  */
 const HAVE_COALESCE_MS = 50;
+/** A peer silent this long is gone, whatever its socket says. */
+const IDLE_TIMEOUT_MS = 180_000;
+/** We send a keep-alive after this long without sending anything. */
+const KEEPALIVE_INTERVAL_MS = 90_000;
 
 export interface PeerConnectionOptions {
   socket: Socket;
@@ -42,6 +47,12 @@ export interface PeerConnectionOptions {
   handshakeTimeoutMs?: number;
   /** The socket's reads when it reads into a reusable buffer (dialled sockets); otherwise 'data' events. */
   reads?: ReadRelay;
+  /** Time and timers (handshake, idle, keep-alive, have coalescing). @default systemClock */
+  clock?: Clock;
+  /** A peer that sends nothing for this long is dropped. @default 180000 */
+  idleTimeoutMs?: number;
+  /** A keep-alive is sent after this long without sending anything. @default 90000 */
+  keepAliveIntervalMs?: number;
 }
 
 export interface PeerConnectionEvents {
@@ -69,8 +80,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   remoteHandshake: Handshake | undefined;
   /** Set when the session wants wire events; avoids building them otherwise. */
   traced = false;
-  lastReceivedAt = Date.now();
-  lastSentAt = Date.now();
+  /** When the peer last sent us bytes, on `clock`. */
+  lastReceivedAt: number;
+  /** When we last sent the peer bytes, on `clock`. */
+  lastSentAt: number;
   closed = false;
   /**
    * Cancels we sent: each may cross a block already on its way, so the session tolerates that
@@ -82,9 +95,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly #decoder: MessageDecoder;
   readonly #localHandshake: Handshake;
   #handshakeBuffer: Buffer | undefined = Buffer.alloc(0);
-  #handshakeTimer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  readonly #idleTimeoutMs: number;
+  readonly #keepAliveIntervalMs: number;
+  #handshakeTimer: unknown;
+  #livenessTimer: unknown;
   #pendingHaves: number[] = [];
-  #haveTimer: NodeJS.Timeout | undefined;
+  #haveTimer: unknown;
   #closeReason: string | undefined;
 
   constructor(options: PeerConnectionOptions) {
@@ -94,6 +111,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.direction = options.direction;
     this.#socket = options.socket;
     this.#localHandshake = options.localHandshake;
+    this.#clock = options.clock ?? systemClock;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    this.#keepAliveIntervalMs = options.keepAliveIntervalMs ?? KEEPALIVE_INTERVAL_MS;
+    this.lastReceivedAt = this.#clock.now();
+    this.lastSentAt = this.lastReceivedAt;
     // Every consumer copies what it keeps (blocks go into piece buffers), so the decoder may
     // reuse its memory for the bytes it has to copy.
     this.#decoder = new MessageDecoder({
@@ -115,12 +137,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       }
     } else {
       this.#write(encodeHandshake(this.#localHandshake));
-      this.#handshakeTimer = setTimeout(
+      this.#handshakeTimer = this.#clock.setTimeout(
         () => this.close('no handshake from peer'),
         options.handshakeTimeoutMs ?? 10_000,
       );
-      this.#handshakeTimer.unref();
     }
+    this.#scheduleLivenessCheck();
   }
 
   get peerId(): Uint8Array | undefined {
@@ -188,7 +210,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#socket.write(block, onSent);
     this.#socket.uncork();
     this.upload.add(block.length);
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.#clock.now();
   }
 
   /** Resolves once the socket's send buffer has drained (or the connection closed). */
@@ -217,8 +239,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (this.closed) return;
     this.closed = true;
     this.#closeReason = reason;
-    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
-    clearTimeout(this.#haveTimer);
+    this.#clock.clearTimeout(this.#handshakeTimer);
+    this.#clock.clearTimeout(this.#haveTimer);
+    this.#clock.clearTimeout(this.#livenessTimer);
     this.#socket.destroy();
     this.emit('close', reason);
   }
@@ -233,21 +256,49 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     } else {
       this.#socket.write(bytes);
     }
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.#clock.now();
+  }
+
+  /**
+   * One timer per connection, set for the earlier of its two deadlines (the
+   * peer silent too long, us quiet long enough to owe a keep-alive) and
+   * re-armed when it fires; traffic only moves the timestamps it reads, so
+   * a busy connection costs no timer work per message.
+   */
+  #scheduleLivenessCheck(): void {
+    const due = Math.min(
+      this.lastReceivedAt + this.#idleTimeoutMs,
+      this.lastSentAt + this.#keepAliveIntervalMs,
+    );
+    this.#livenessTimer = this.#clock.setTimeout(
+      () => this.#checkLiveness(),
+      Math.max(0, due - this.#clock.now()),
+    );
+  }
+
+  #checkLiveness(): void {
+    this.#livenessTimer = undefined;
+    if (this.closed) return;
+    const now = this.#clock.now();
+    if (now - this.lastReceivedAt >= this.#idleTimeoutMs) {
+      this.close(`peer silent for ${describeDuration(this.#idleTimeoutMs)}`);
+      return;
+    }
+    if (now - this.lastSentAt >= this.#keepAliveIntervalMs) this.send({ type: 'keep-alive' });
+    this.#scheduleLivenessCheck();
   }
 
   #queueHave(index: number): void {
     this.#pendingHaves.push(index);
     if (this.#haveTimer !== undefined) return;
-    this.#haveTimer = setTimeout(() => {
+    this.#haveTimer = this.#clock.setTimeout(() => {
       this.#flushHaves();
-      this.lastSentAt = Date.now();
+      this.lastSentAt = this.#clock.now();
     }, HAVE_COALESCE_MS);
-    this.#haveTimer.unref();
   }
 
   #flushHaves(): void {
-    clearTimeout(this.#haveTimer);
+    this.#clock.clearTimeout(this.#haveTimer);
     this.#haveTimer = undefined;
     if (this.#pendingHaves.length === 0 || this.closed) return;
     const haves = encodeHaves(this.#pendingHaves);
@@ -258,7 +309,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** `borrowed`: the chunk's memory is reused after this call, so nothing may keep a view of it. */
   #onData(chunk: Buffer, borrowed: boolean): void {
     if (this.closed) return;
-    this.lastReceivedAt = Date.now();
+    this.lastReceivedAt = this.#clock.now();
     if (this.#handshakeBuffer !== undefined) {
       const buffered = Buffer.concat([this.#handshakeBuffer, chunk]);
       if (buffered.length < HANDSHAKE_LENGTH) {
@@ -273,7 +324,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         return;
       }
       this.#handshakeBuffer = undefined;
-      if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+      this.#clock.clearTimeout(this.#handshakeTimer);
       try {
         this.remoteHandshake = decodeHandshake(buffered.subarray(0, HANDSHAKE_LENGTH));
       } catch (error) {
@@ -332,4 +383,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         break;
     }
   }
+}
+
+/** 180000 → '3 minutes', 90000 → '90 s': for close reasons. */
+function describeDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) {
+    const minutes = ms / 60_000;
+    return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  }
+  return `${Math.round(ms / 1000)} s`;
 }
