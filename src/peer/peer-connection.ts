@@ -31,6 +31,7 @@ const HAVE_COALESCE_MS = 50;
 const IDLE_TIMEOUT_MS = 180_000;
 /** We send a keep-alive after this long without sending anything. */
 const KEEPALIVE_INTERVAL_MS = 90_000;
+const LIVENESS_MIN_DELAY_MS = 1000;
 
 export interface PeerConnectionOptions {
   socket: Socket;
@@ -270,9 +271,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.lastReceivedAt + this.#idleTimeoutMs,
       this.lastSentAt + this.#keepAliveIntervalMs,
     );
+    // At most one check a second, whatever the timestamps say: never a busy loop.
     this.#livenessTimer = this.#clock.setTimeout(
       () => this.#checkLiveness(),
-      Math.max(0, due - this.#clock.now()),
+      Math.max(LIVENESS_MIN_DELAY_MS, due - this.#clock.now()),
     );
   }
 

@@ -1,5 +1,7 @@
 import type { Clock } from '../../src/clock.js';
 
+const FAKE_CLOCK_MAX_TIMERS = 100_000;
+
 /**
  * A manual clock for unit tests: time stands still until the test calls
  * `advance`, which fires the timers that fall due, in order, each at its
@@ -40,7 +42,12 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`cannot move a clock back (${ms} ms)`);
     const end = this.#time + ms;
-    for (;;) {
+    for (let fired = 0; ; fired++) {
+      // A timer that keeps re-arming itself at no delay would otherwise spin here forever.
+      if (fired > FAKE_CLOCK_MAX_TIMERS)
+        throw new Error(
+          `FakeClock: over ${FAKE_CLOCK_MAX_TIMERS} timers fired in one advance: a timer loop?`,
+        );
       let nextId: number | undefined;
       let nextAt = Number.POSITIVE_INFINITY;
       for (const [id, timer] of this.#timers) {
