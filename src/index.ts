@@ -2,6 +2,7 @@
 export { formatAddress, type PeerAddress, parseAddress } from './address.js';
 export * from './bencode/index.js';
 export { Bitfield } from './bitfield.js';
+export { type Clock, systemClock } from './clock.js';
 export * from './errors.js';
 export * from './metainfo/index.js';
 export { type ListenerOptions, PeerListener } from './peer/listener.js';
