@@ -16,6 +16,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { ReadRelay } from './dial.js';
+import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness } from './liveness.js';
 import { RateMeter } from './rate-meter.js';
 
 export type Direction = 'inbound' | 'outbound';
@@ -27,11 +28,6 @@ export type Direction = 'inbound' | 'outbound';
  * peers. Pieces become interesting to others a few ms later, which costs nothing.
  */
 const HAVE_COALESCE_MS = 50;
-/** A peer silent this long is gone, whatever its socket says. */
-const IDLE_TIMEOUT_MS = 180_000;
-/** We send a keep-alive after this long without sending anything. */
-const KEEPALIVE_INTERVAL_MS = 90_000;
-const LIVENESS_MIN_DELAY_MS = 1000;
 
 export interface PeerConnectionOptions {
   socket: Socket;
@@ -97,10 +93,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly #localHandshake: Handshake;
   #handshakeBuffer: Buffer | undefined = Buffer.alloc(0);
   readonly #clock: Clock;
-  readonly #idleTimeoutMs: number;
-  readonly #keepAliveIntervalMs: number;
+  readonly #liveness: Liveness;
   #handshakeTimer: unknown;
-  #livenessTimer: unknown;
   #pendingHaves: number[] = [];
   #haveTimer: unknown;
   #closeReason: string | undefined;
@@ -113,10 +107,14 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#socket = options.socket;
     this.#localHandshake = options.localHandshake;
     this.#clock = options.clock ?? systemClock;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
-    this.#keepAliveIntervalMs = options.keepAliveIntervalMs ?? KEEPALIVE_INTERVAL_MS;
     this.lastReceivedAt = this.#clock.now();
     this.lastSentAt = this.lastReceivedAt;
+    this.#liveness = new Liveness(
+      this,
+      this.#clock,
+      options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      options.keepAliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
+    );
     // Every consumer copies what it keeps (blocks go into piece buffers), so the decoder may
     // reuse its memory for the bytes it has to copy.
     this.#decoder = new MessageDecoder({
@@ -143,7 +141,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         options.handshakeTimeoutMs ?? 10_000,
       );
     }
-    this.#scheduleLivenessCheck();
+    this.#liveness.start();
   }
 
   get peerId(): Uint8Array | undefined {
@@ -242,7 +240,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#closeReason = reason;
     this.#clock.clearTimeout(this.#handshakeTimer);
     this.#clock.clearTimeout(this.#haveTimer);
-    this.#clock.clearTimeout(this.#livenessTimer);
+    this.#liveness.stop();
     this.#socket.destroy();
     this.emit('close', reason);
   }
@@ -258,36 +256,6 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.#socket.write(bytes);
     }
     this.lastSentAt = this.#clock.now();
-  }
-
-  /**
-   * One timer per connection, set for the earlier of its two deadlines (the
-   * peer silent too long, us quiet long enough to owe a keep-alive) and
-   * re-armed when it fires; traffic only moves the timestamps it reads, so
-   * a busy connection costs no timer work per message.
-   */
-  #scheduleLivenessCheck(): void {
-    const due = Math.min(
-      this.lastReceivedAt + this.#idleTimeoutMs,
-      this.lastSentAt + this.#keepAliveIntervalMs,
-    );
-    // At most one check a second, whatever the timestamps say: never a busy loop.
-    this.#livenessTimer = this.#clock.setTimeout(
-      () => this.#checkLiveness(),
-      Math.max(LIVENESS_MIN_DELAY_MS, due - this.#clock.now()),
-    );
-  }
-
-  #checkLiveness(): void {
-    this.#livenessTimer = undefined;
-    if (this.closed) return;
-    const now = this.#clock.now();
-    if (now - this.lastReceivedAt >= this.#idleTimeoutMs) {
-      this.close(`peer silent for ${describeDuration(this.#idleTimeoutMs)}`);
-      return;
-    }
-    if (now - this.lastSentAt >= this.#keepAliveIntervalMs) this.send({ type: 'keep-alive' });
-    this.#scheduleLivenessCheck();
   }
 
   #queueHave(index: number): void {
@@ -385,13 +353,4 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         break;
     }
   }
-}
-
-/** 180000 → '3 minutes', 90000 → '90 s': for close reasons. */
-function describeDuration(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) {
-    const minutes = ms / 60_000;
-    return minutes === 1 ? '1 minute' : `${minutes} minutes`;
-  }
-  return `${Math.round(ms / 1000)} s`;
 }
