@@ -24,6 +24,7 @@
  */
 export { formatAddress, type PeerAddress, parseAddress } from './address.js';
 export { Bitfield } from './bitfield.js';
+export { type Clock, systemClock } from './clock.js';
 export {
   type CreatedTorrent,
   type CreateTorrentOptions,

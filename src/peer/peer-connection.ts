@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { formatAddress, type PeerAddress } from '../address.js';
+import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError, WireError } from '../errors.js';
 import {
   checkHandshakePrefix,
@@ -15,6 +16,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { ReadRelay } from './dial.js';
+import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness } from './liveness.js';
 import { RateMeter } from './rate-meter.js';
 
 export type Direction = 'inbound' | 'outbound';
@@ -42,6 +44,12 @@ export interface PeerConnectionOptions {
   handshakeTimeoutMs?: number;
   /** The socket's reads when it reads into a reusable buffer (dialled sockets); otherwise 'data' events. */
   reads?: ReadRelay;
+  /** Time and timers (handshake, idle, keep-alive, have coalescing). @default systemClock */
+  clock?: Clock;
+  /** A peer that sends nothing for this long is dropped. @default 180000 */
+  idleTimeoutMs?: number;
+  /** A keep-alive is sent after this long without sending anything. @default 90000 */
+  keepAliveIntervalMs?: number;
 }
 
 export interface PeerConnectionEvents {
@@ -69,8 +77,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   remoteHandshake: Handshake | undefined;
   /** Set when the session wants wire events; avoids building them otherwise. */
   traced = false;
-  lastReceivedAt = Date.now();
-  lastSentAt = Date.now();
+  /** When the peer last sent us bytes, on `clock`. */
+  lastReceivedAt: number;
+  /** When we last sent the peer bytes, on `clock`. */
+  lastSentAt: number;
   closed = false;
   /**
    * Cancels we sent: each may cross a block already on its way, so the session tolerates that
@@ -82,9 +92,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly #decoder: MessageDecoder;
   readonly #localHandshake: Handshake;
   #handshakeBuffer: Buffer | undefined = Buffer.alloc(0);
-  #handshakeTimer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  readonly #liveness: Liveness;
+  #handshakeTimer: unknown;
   #pendingHaves: number[] = [];
-  #haveTimer: NodeJS.Timeout | undefined;
+  #haveTimer: unknown;
   #closeReason: string | undefined;
 
   constructor(options: PeerConnectionOptions) {
@@ -94,6 +106,15 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.direction = options.direction;
     this.#socket = options.socket;
     this.#localHandshake = options.localHandshake;
+    this.#clock = options.clock ?? systemClock;
+    this.lastReceivedAt = this.#clock.now();
+    this.lastSentAt = this.lastReceivedAt;
+    this.#liveness = new Liveness(
+      this,
+      this.#clock,
+      options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      options.keepAliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
+    );
     // Every consumer copies what it keeps (blocks go into piece buffers), so the decoder may
     // reuse its memory for the bytes it has to copy.
     this.#decoder = new MessageDecoder({
@@ -115,12 +136,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       }
     } else {
       this.#write(encodeHandshake(this.#localHandshake));
-      this.#handshakeTimer = setTimeout(
+      this.#handshakeTimer = this.#clock.setTimeout(
         () => this.close('no handshake from peer'),
         options.handshakeTimeoutMs ?? 10_000,
       );
-      this.#handshakeTimer.unref();
     }
+    this.#liveness.start();
   }
 
   get peerId(): Uint8Array | undefined {
@@ -188,7 +209,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#socket.write(block, onSent);
     this.#socket.uncork();
     this.upload.add(block.length);
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.#clock.now();
   }
 
   /** Resolves once the socket's send buffer has drained (or the connection closed). */
@@ -217,8 +238,9 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (this.closed) return;
     this.closed = true;
     this.#closeReason = reason;
-    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
-    clearTimeout(this.#haveTimer);
+    this.#clock.clearTimeout(this.#handshakeTimer);
+    this.#clock.clearTimeout(this.#haveTimer);
+    this.#liveness.stop();
     this.#socket.destroy();
     this.emit('close', reason);
   }
@@ -233,21 +255,20 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     } else {
       this.#socket.write(bytes);
     }
-    this.lastSentAt = Date.now();
+    this.lastSentAt = this.#clock.now();
   }
 
   #queueHave(index: number): void {
     this.#pendingHaves.push(index);
     if (this.#haveTimer !== undefined) return;
-    this.#haveTimer = setTimeout(() => {
+    this.#haveTimer = this.#clock.setTimeout(() => {
       this.#flushHaves();
-      this.lastSentAt = Date.now();
+      this.lastSentAt = this.#clock.now();
     }, HAVE_COALESCE_MS);
-    this.#haveTimer.unref();
   }
 
   #flushHaves(): void {
-    clearTimeout(this.#haveTimer);
+    this.#clock.clearTimeout(this.#haveTimer);
     this.#haveTimer = undefined;
     if (this.#pendingHaves.length === 0 || this.closed) return;
     const haves = encodeHaves(this.#pendingHaves);
@@ -258,7 +279,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** `borrowed`: the chunk's memory is reused after this call, so nothing may keep a view of it. */
   #onData(chunk: Buffer, borrowed: boolean): void {
     if (this.closed) return;
-    this.lastReceivedAt = Date.now();
+    this.lastReceivedAt = this.#clock.now();
     if (this.#handshakeBuffer !== undefined) {
       const buffered = Buffer.concat([this.#handshakeBuffer, chunk]);
       if (buffered.length < HANDSHAKE_LENGTH) {
@@ -273,7 +294,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         return;
       }
       this.#handshakeBuffer = undefined;
-      if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+      this.#clock.clearTimeout(this.#handshakeTimer);
       try {
         this.remoteHandshake = decodeHandshake(buffered.subarray(0, HANDSHAKE_LENGTH));
       } catch (error) {

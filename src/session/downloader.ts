@@ -15,6 +15,7 @@ export interface DownloaderOptions {
   snubTimeoutMs?: number;
   /** Pieces failing their hash check that one peer alone may send before it is banned. @default 3 */
   maxHashFailures?: number;
+  /** Milliseconds, the clock of every timeout here (PeerStates take the same). @default Date.now */
   now?: () => number;
 }
 
@@ -208,7 +209,11 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     if (want <= 0 || (peer.requests.size > 0 && want < batch)) return;
     const picks = this.#picker.pick({ id: peer.key, has: peer.has }, want);
     if (picks.length === 0) return;
-    const sentAt = this.#now() - this.#epoch;
+    const now = this.#now();
+    // An idle pipeline starts the snub clock afresh: a peer is snubbed for not answering us,
+    // not for the time before we asked (choked, or nothing it had that we wanted).
+    if (peer.requests.size === 0) peer.lastPieceAt = Math.max(peer.lastPieceAt, now);
+    const sentAt = now - this.#epoch;
     for (const pick of picks) peer.requests.set(this.#keys.of(pick.index, pick.begin), sentAt);
     connection.sendRequests(picks);
   }

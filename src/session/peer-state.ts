@@ -57,8 +57,12 @@ export class PeerState {
   /** Blocks the peer asked of us, served in order. */
   readonly uploadQueue: { index: number; begin: number; length: number }[] = [];
   uploading = false;
-  lastPieceAt = Date.now();
-  connectedAt = Date.now();
+  /**
+   * When the peer last sent a requested block, or (if later) when we began
+   * waiting for one: the snub clock (the Downloader's `now`).
+   */
+  lastPieceAt: number;
+  connectedAt: number;
   hashFailures = 0;
   /** Verified pieces it helped fill minus twice the failed ones (capped; see the Downloader). */
   trust = 0;
@@ -72,9 +76,12 @@ export class PeerState {
   /** Extension ids the peer assigned (BEP 10 `m`), by extension name. */
   readonly extensionIds = new Map<string, number>();
 
-  constructor(connection: PeerConnection, pieceCount: number) {
+  /** `now`: the same clock as the Downloader's. */
+  constructor(connection: PeerConnection, pieceCount: number, now: () => number = Date.now) {
     this.connection = connection;
     this.has = new Bitfield(pieceCount);
+    this.connectedAt = now();
+    this.lastPieceAt = this.connectedAt;
   }
 
   get key(): string {

@@ -46,9 +46,6 @@ function yourIp(host: string): { yourip?: Uint8Array } {
 }
 
 const CHOKE_INTERVAL_MS = 10_000;
-const KEEPALIVE_INTERVAL_MS = 90_000;
-/** A peer silent this long is gone, whatever its socket says. */
-const IDLE_TIMEOUT_MS = 180_000;
 /** Protocol violations tolerated before a peer is dropped. */
 const MAX_STRIKES = 5;
 /**
@@ -189,10 +186,8 @@ export class SessionPeerHandler {
     const now = Date.now();
     if (now - this.#lastChokeAt >= CHOKE_INTERVAL_MS) this.#rechoke();
     for (const peer of this.#session.peers.values()) {
-      const connection = peer.connection;
-      if (now - connection.lastReceivedAt > IDLE_TIMEOUT_MS) connection.close('peer silent for 3 minutes');
-      else if (now - connection.lastSentAt > KEEPALIVE_INTERVAL_MS) connection.send({ type: 'keep-alive' });
-      else if (this.#session.done && peer.isSeed) connection.close('both sides are seeds');
+      // Idle peers and keep-alives: each PeerConnection's own timer.
+      if (this.#session.done && peer.isSeed) peer.connection.close('both sides are seeds');
     }
   }
 

@@ -24,12 +24,21 @@ export function toolAvailable(name: string): boolean {
 }
 
 /**
+ * Whether we run in CI: `CI` set to anything but empty, `false` or `0` (CI
+ * services set `true`, `1` or their name; `.ci/run` exports `CI=true`).
+ */
+export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.CI?.trim().toLowerCase();
+  return value !== undefined && value !== '' && value !== 'false' && value !== '0';
+}
+
+/**
  * True when the tool is installed. Otherwise the test is skipped locally, but
- * fails in CI (`CI=true`), where a missing tool means a broken environment.
+ * fails in CI (see isCI), where a missing tool means a broken environment.
  */
 export function requireTool(t: TestContext, name: string): boolean {
   if (toolAvailable(name)) return true;
-  if (process.env.CI === 'true') throw new Error(`${name} is required in CI but is not installed`);
+  if (isCI()) throw new Error(`${name} is required in CI but is not installed`);
   t.skip(`${name} not installed`);
   return false;
 }

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { CreateOptions } from '../../src/cli/commands/create.js';
 import { createTorrent } from '../../src/create/index.js';
 import { parseTorrent } from '../../src/metainfo/index.js';
-import { requireTool } from '../helpers/tools.js';
+import { isCI, requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const TRACKER = 'http://127.0.0.1:6969/announce';
@@ -219,7 +219,7 @@ describe('createCommand', () => {
 function requireCreateCommand(t: TestContext): boolean {
   const probe = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', timeout: 30_000 });
   if (/^\s+create\b/m.test(probe.stdout)) return true;
-  if (process.env.CI === 'true') throw new Error('`create` is not registered in src/cli/main.ts');
+  if (isCI()) throw new Error('`create` is not registered in src/cli/main.ts');
   t.skip('`create` is not registered in src/cli/main.ts yet');
   return false;
 }

@@ -30,7 +30,7 @@ import {
   startAria2Seeder,
   type WrittenContent,
 } from '../helpers/real-clients/index.js';
-import { requireTool, toolAvailable } from '../helpers/tools.js';
+import { isCI, requireTool, toolAvailable } from '../helpers/tools.js';
 
 const MiB = 1024 * 1024;
 const EXIT_IO = 4; // src/cli/exit-codes.ts ExitCode.io
@@ -75,7 +75,7 @@ function ready(t: TestContext): Fixture | undefined {
   if (!requireTool(t, 'aria2c') || !requireTool(t, 'mktorrent')) return undefined;
   const reason = mountUnavailableReason();
   if (reason !== undefined) {
-    if (process.env.CI === 'true') throw new Error(`CI runs as root and must mount tmpfs: ${reason}`);
+    if (isCI()) throw new Error(`CI runs as root and must mount tmpfs: ${reason}`);
     t.skip(reason);
     return undefined;
   }
@@ -96,7 +96,7 @@ async function mountOrSkip(
     return mount;
   } catch (error) {
     const message = `cannot mount tmpfs: ${(error as Error).message.trim()}`;
-    if (process.env.CI === 'true') throw new Error(message);
+    if (isCI()) throw new Error(message);
     t.skip(message);
     return undefined;
   }

@@ -42,6 +42,47 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/**
+ * A peer that breaks the rules is dropped at once, not left to the 3-minute
+ * idle timeout: the bound is generous for a loaded machine and far below
+ * anything a timer would explain.
+ */
+const DROP_BOUND_MS = 2000;
+
+/**
+ * Sends the offending message(s) and asserts the seeder drops this client
+ * within DROP_BOUND_MS of it, for a reason matching `reason` (from the
+ * seeder's `peer-disconnected` event). Fails at the bound, not at the test's
+ * timeout, when the peer is kept.
+ */
+async function assertDropped(client: ScriptedClient, offend: () => void, reason: RegExp): Promise<void> {
+  const key = `${client.socket.localAddress}:${client.socket.localPort}`;
+  let listener: ((info: { address: string; reason: string }) => void) | undefined;
+  const disconnected = new Promise<string>((resolve) => {
+    listener = (info) => {
+      if (info.address === key) resolve(info.reason);
+    };
+    session.on('peer-disconnected', listener);
+  });
+  const bound = new AbortController();
+  const timedOut = sleep(DROP_BOUND_MS, 'kept', { signal: bound.signal }).catch(() => 'aborted');
+  const sentAt = performance.now();
+  offend();
+  try {
+    const seen = await Promise.race([disconnected, timedOut]);
+    const elapsed = Math.round(performance.now() - sentAt);
+    assert.notEqual(seen, 'kept', `the seeder still kept the peer ${DROP_BOUND_MS} ms after the offence`);
+    assert.match(seen, reason, `dropped for the stated reason (after ${elapsed} ms)`);
+    const closed = await Promise.race([client.closed.then(() => 'closed'), timedOut]);
+    assert.equal(closed, 'closed', 'and its connection closed');
+    assert.ok(performance.now() - sentAt < DROP_BOUND_MS, `dropped within ${DROP_BOUND_MS} ms`);
+  } finally {
+    bound.abort();
+    if (listener) session.off('peer-disconnected', listener);
+    client.close();
+  }
+}
+
 async function unchokedClient(): Promise<ScriptedClient> {
   const client = await connectScriptedClient('127.0.0.5', port, meta.infoHash, { localAddress: '127.0.0.6' });
   await client.waitFor((m) => m.type === 'bitfield');
@@ -50,7 +91,7 @@ async function unchokedClient(): Promise<ScriptedClient> {
   return client;
 }
 
-describe('hostile requests to a seeder', () => {
+describe('hostile requests to a seeder', { timeout: 60_000 }, () => {
   test('a valid request is served; the extension handshake tells the peer its address (yourip)', async () => {
     const client = await unchokedClient();
     const handshake = await client.waitFor((m) => m.type === 'extended' && m.id === 0);
@@ -69,20 +110,29 @@ describe('hostile requests to a seeder', () => {
 
   test('a request for a piece index out of range drops the peer', async () => {
     const client = await unchokedClient();
-    client.send({ type: 'request', index: meta.pieceCount + 5, begin: 0, length: 16384 });
-    await client.closed;
+    await assertDropped(
+      client,
+      () => client.send({ type: 'request', index: meta.pieceCount + 5, begin: 0, length: 16384 }),
+      /^protocol violation: request out of range$/,
+    );
   });
 
   test('a request past the end of a piece drops the peer', async () => {
     const client = await unchokedClient();
-    client.send({ type: 'request', index: 1, begin: PIECE - 100, length: 16384 });
-    await client.closed;
+    await assertDropped(
+      client,
+      () => client.send({ type: 'request', index: 1, begin: PIECE - 100, length: 16384 }),
+      /^protocol violation: request out of range$/,
+    );
   });
 
   test('an oversized request (32 KiB) drops the peer', async () => {
     const client = await unchokedClient();
-    client.send({ type: 'request', index: 1, begin: 0, length: 32768 });
-    await client.closed;
+    await assertDropped(
+      client,
+      () => client.send({ type: 'request', index: 1, begin: 0, length: 32768 }),
+      /^protocol violation: request out of range$/,
+    );
   });
 
   test('a request for a piece we do not have is ignored', async () => {

@@ -23,7 +23,7 @@ import {
   startTransmissionSeeder,
   type WrittenContent,
 } from '../helpers/real-clients/index.js';
-import { requireTool, toolAvailable } from '../helpers/tools.js';
+import { isCI, requireTool, toolAvailable } from '../helpers/tools.js';
 import { startWebTorrentSeeder, webtorrentAvailable } from '../helpers/webtorrent/index.js';
 
 const execFileAsync = promisify(execFile);
@@ -78,7 +78,7 @@ after(async () => {
 function ready(t: TestContext): Fixture | undefined {
   for (const tool of TOOLS) if (!requireTool(t, tool)) return undefined;
   if (!webtorrentAvailable()) {
-    if (process.env.CI === 'true') throw new Error('webtorrent is required in CI');
+    if (isCI()) throw new Error('webtorrent is required in CI');
     t.skip('webtorrent not installed');
     return undefined;
   }

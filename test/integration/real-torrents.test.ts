@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseTorrent, pieceToFileRanges, type TorrentMetadata } from '../../src/metainfo/index.js';
+import { isCI } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const TOOLS = ['mktorrent', 'transmission-create', 'transmission-show'] as const;
@@ -25,8 +26,7 @@ function missingTools(): string[] {
 }
 
 const missing = missingTools();
-const skipReason =
-  missing.length > 0 && process.env.CI !== 'true' ? `skipped: ${missing.join(', ')} not installed` : false;
+const skipReason = missing.length > 0 && !isCI() ? `skipped: ${missing.join(', ')} not installed` : false;
 
 /** Relative path (with "/") → size, for the files we create. */
 const SINGLE_SIZE = 1_363_151; // ~1.3 MiB, odd

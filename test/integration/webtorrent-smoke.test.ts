@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { magnetUri, waitTrackerListsPeer } from '../helpers/real-clients/index.js';
-import { requireTool } from '../helpers/tools.js';
+import { isCI, requireTool } from '../helpers/tools.js';
 import { type TrackedTorrent, trackedTorrent } from '../helpers/tracked-torrent.js';
 import {
   type DriverEvent,
@@ -29,7 +29,7 @@ const TEST_TIMEOUT_MS = 120_000;
 
 function requireWebTorrent(t: TestContext): boolean {
   if (webtorrentAvailable()) return true;
-  if (process.env.CI === 'true') throw new Error('the webtorrent dev dependency is required in CI (npm ci)');
+  if (isCI()) throw new Error('the webtorrent dev dependency is required in CI (npm ci)');
   t.skip('webtorrent is not installed (npm ci)');
   return false;
 }

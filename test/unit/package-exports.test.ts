@@ -46,6 +46,7 @@ const TOP_LEVEL = [
   'parseInfoDictionary',
   'parseMagnet',
   'parseTorrent',
+  'systemClock',
   'toMagnetUri',
 ];
 

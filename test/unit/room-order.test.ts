@@ -19,6 +19,7 @@ const LEAVES = new Set([
   'number-map.ts',
   'version.ts',
   'duration.ts',
+  'clock.ts',
 ]);
 
 /** The rooms each room may import from (besides itself and the leaves). */

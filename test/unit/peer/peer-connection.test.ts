@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import type { Clock } from '../../../src/clock.js';
 import { PeerConnection } from '../../../src/peer/peer-connection.js';
 import { encodeHaves, encodeMessage, encodeRequests, HANDSHAKE_LENGTH } from '../../../src/wire/index.js';
 import type { Handshake } from '../../../src/wire/types.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 const handshake: Handshake = {
   reserved: new Uint8Array(8),
@@ -13,7 +15,9 @@ const handshake: Handshake = {
 };
 
 /** A PeerConnection (inbound, handshake done) and the raw socket of the other end, on loopback. */
-async function connectedPair(): Promise<{ connection: PeerConnection; remote: Socket; received: Buffer[] }> {
+async function connectedPair(
+  clock?: Clock,
+): Promise<{ connection: PeerConnection; remote: Socket; received: Buffer[] }> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -30,6 +34,7 @@ async function connectedPair(): Promise<{ connection: PeerConnection; remote: So
     direction: 'inbound',
     localHandshake: handshake,
     remoteHandshake: handshake,
+    ...(clock ? { clock } : {}),
   });
   return { connection, remote, received };
 }
@@ -45,8 +50,9 @@ async function waitForBytes(received: Buffer[], length: number): Promise<Buffer>
 
 describe('PeerConnection: coalesced haves', () => {
   let pair: Awaited<ReturnType<typeof connectedPair>>;
+  const clock = new FakeClock();
   before(async () => {
-    pair = await connectedPair();
+    pair = await connectedPair(clock);
     await waitForBytes(pair.received, HANDSHAKE_LENGTH);
     pair.received.length = 0;
   });
@@ -55,13 +61,15 @@ describe('PeerConnection: coalesced haves', () => {
     pair.remote.destroy();
   });
 
-  test('haves sent in a burst leave in one write, soon after', async () => {
+  test('haves sent in a burst leave in one write, 50 ms later', async () => {
     const { connection, received } = pair;
     for (const index of [3, 1, 4]) connection.send({ type: 'have', index });
     assert.equal(received.length, 0);
-    const started = Date.now();
+    assert.equal(connection.writableLength, 0, 'nothing written yet');
+    clock.advance(49);
+    assert.equal(connection.writableLength, 0, 'nor 49 ms later');
+    clock.advance(1);
     const bytes = await waitForBytes(received, 27);
-    assert.ok(Date.now() - started < 1000, 'flushed by its timer');
     assert.deepEqual(bytes, encodeHaves([3, 1, 4]));
     assert.equal(received.length, 1, 'one chunk: one write');
     received.length = 0;
@@ -79,8 +87,11 @@ describe('PeerConnection: coalesced haves', () => {
       encodeMessage({ type: 'interested' }),
     ]);
     assert.deepEqual(await waitForBytes(received, expected.length), expected);
-    // Nothing is sent twice when the coalescing timer would have fired.
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    assert.equal(Buffer.concat(received).length, expected.length);
+    // Nothing is sent twice when the coalescing timer would have fired: a message sent after
+    // that moment arrives right behind the others, with nothing in between.
+    clock.advance(1000);
+    connection.send({ type: 'not-interested' });
+    const all = Buffer.concat([expected, encodeMessage({ type: 'not-interested' })]);
+    assert.deepEqual(await waitForBytes(received, all.length), all);
   });
 });
