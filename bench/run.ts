@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startOpentracker } from '../test/helpers/opentracker.js';
-import { toolAvailable } from '../test/helpers/tools.js';
+import { isCI, toolAvailable } from '../test/helpers/tools.js';
 import type { SourceKind } from './clients.js';
 import { BenchError, Cleanup, formatSize, GiB, MiB, parseSize } from './measure.js';
 import { runMicroBenchmarks } from './micro.js';
@@ -36,12 +36,12 @@ import {
 } from './swarm.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CI = process.env.CI === 'true';
+const CI = isCI();
 
 const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [options])
 
   --quick                 64 MiB, 1 round, no Lodestone-seeder phase, short micro-benchmarks;
-                          skips clients whose tool is missing (fails instead when CI=true)
+                          skips clients whose tool is missing (fails instead in CI)
   --size <size>           content size, e.g. 256MiB, 1GiB (default 1GiB; quick: 64MiB)
   --files <n>             split the content into n files (default 1: a single-file torrent)
   --piece-length <size>   piece length, a power of two (default 256KiB, mktorrent's)

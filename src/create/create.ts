@@ -15,8 +15,11 @@
  *    The input itself may be a link: the user named it explicitly.
  *  - Empty files are included with length 0. A torrent with no data at all is refused, since
  *    no client (our parser included) accepts one.
- *  - Every name must pass assertSafeComponent, and must be valid UTF-8: we never make a torrent
- *    that we (or a careful client) would refuse to download.
+ *  - Every name must pass assertSafeComponent, and must be valid UTF-8: no empty or relative
+ *    components, separators or control characters. The Windows-only rules (device names such
+ *    as `aux.c`, trailing dots and spaces, drive letters) apply only when creating on Windows:
+ *    elsewhere such files are real (the Linux sources hold `aux.c`), and clients on Windows
+ *    rewrite those names when they download.
  *  - Trackers: each inner array is one tier (BEP 12). `announce` is the first URL;
  *    `announce-list` is written only when there is more than one URL, as mktorrent does.
  *  - The info dictionary holds only name, piece length, pieces, length | files[{length, path}]
@@ -29,7 +32,11 @@ import { encode } from '../bencode/index.js';
 import { LodestoneError, MetainfoError } from '../errors.js';
 import { MAX_PIECE_LENGTH, MAX_TOTAL_LENGTH, MIN_PIECE_LENGTH } from '../metainfo/info-dictionary.js';
 import { normalizeTiers, parseTorrent } from '../metainfo/parse-torrent.js';
-import { assertSafeComponent, printableName } from '../metainfo/path-safety.js';
+import { assertSafeComponent, type ComponentRules, printableName } from '../metainfo/path-safety.js';
+
+/** The Windows-only name rules apply only where the files are made on Windows. */
+export const NAME_RULES: ComponentRules = { windows: process.platform === 'win32' };
+
 import { buildTorrentFile } from '../metainfo/torrent-file.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { HashPool } from '../storage/hasher.js';
@@ -188,7 +195,7 @@ async function walkFolder(
     if (entry.isDirectory()) {
       await walkFolder(root, realRoot, path, files, skipped, signal);
     } else if (entry.isFile()) {
-      for (const component of path) assertSafeComponent(component, `"${printableName(shown)}"`);
+      for (const component of path) assertSafeComponent(component, `"${printableName(shown)}"`, NAME_RULES);
       files.push({ absolutePath, path, length: entry.size });
     } else {
       skipped.push({ path: shown, reason: 'not a regular file' });
@@ -216,7 +223,7 @@ async function scanInput(input: string, options: CreateTorrentOptions): Promise<
     throw ioError('read', input, error);
   });
   const name = options.name ?? basename(absolute);
-  assertSafeComponent(name, 'the torrent name');
+  assertSafeComponent(name, 'the torrent name', NAME_RULES);
   if (info.isFile()) {
     const files = [{ absolutePath: absolute, path: [], length: info.size }];
     return { name, multiFile: false, files, skipped: [] };

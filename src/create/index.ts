@@ -12,5 +12,6 @@ export {
   type CreateTorrentOptions,
   createTorrent,
   DEFAULT_CREATED_BY,
+  NAME_RULES,
   type SkippedEntry,
 } from './create.js';

@@ -26,6 +26,7 @@ export { formatMagnet, parseMagnet, toMagnetUri } from './magnet.js';
 export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './parse-torrent.js';
 export {
   assertSafeComponent,
+  type ComponentRules,
   resolveInside,
   unsafeComponentReason,
 } from './path-safety.js';

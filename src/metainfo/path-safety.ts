@@ -15,8 +15,10 @@
  *    superscript digits), case-insensitive, with or without an extension ("nul.txt");
  *  - ends with "." or " " (Windows strips them, so "a." and "a" would be one file);
  *  - starts with a drive letter ("C:", "c:foo"), which Windows resolves outside the folder.
- * Other characters that Windows forbids (`:` elsewhere, `<>"|?*`) are accepted: they
- * cannot escape the download folder, and torrents use them legitimately on Unix.
+ * The last three are Windows-only rules: `{ windows: false }` leaves them out (what `create`
+ * uses off Windows: `aux.c` and `notes.` are real files there, and downloaders on Windows
+ * rewrite such names). Other characters that Windows forbids (`:` elsewhere, `<>"|?*`) are
+ * accepted: they cannot escape the download folder, and torrents use them legitimately on Unix.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MetainfoError } from '../errors.js';
@@ -34,12 +36,19 @@ export function printableName(name: string): string {
   return escaped.length > 80 ? `${escaped.slice(0, 80)}…` : escaped;
 }
 
+/** Which checks apply: the Windows-only ones (drive letters, trailing dots and spaces, device names) by default. */
+export interface ComponentRules {
+  /** @default true */
+  windows?: boolean;
+}
+
 /** Why `name` is not a safe path component, or undefined when it is safe. */
-export function unsafeComponentReason(name: string): string | undefined {
+export function unsafeComponentReason(name: string, rules: ComponentRules = {}): string | undefined {
   if (name.length === 0) return 'is empty';
   if (name === '.' || name === '..') return 'is a relative directory reference';
   if (name.includes('/') || name.includes('\\')) return 'contains a path separator';
   if (CONTROL_CHARACTER.test(name)) return 'contains a control character';
+  if (rules.windows === false) return undefined;
   if (DRIVE_LETTER.test(name)) return 'starts with a drive letter';
   if (name.endsWith('.') || name.endsWith(' ')) return 'ends with a dot or space';
   // Windows treats "nul.txt" and "CON .tar.gz" as the device: compare the part before the first dot.
@@ -52,8 +61,8 @@ export function unsafeComponentReason(name: string): string | undefined {
  * Throws MetainfoError (LODESTONE_ERR_UNSAFE_PATH) unless `name` is a single safe
  * path component. `where` names the field in the message, e.g. "info.files[3].path".
  */
-export function assertSafeComponent(name: string, where = 'path'): void {
-  const reason = unsafeComponentReason(name);
+export function assertSafeComponent(name: string, where = 'path', rules: ComponentRules = {}): void {
+  const reason = unsafeComponentReason(name, rules);
   if (reason !== undefined) {
     throw new MetainfoError(
       `unsafe path component "${printableName(name)}" in ${where}: ${reason}`,

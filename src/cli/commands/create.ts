@@ -1,6 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import cliProgress from 'cli-progress';
+import { NAME_RULES } from '../../create/index.js';
 import { createTorrent, LodestoneError, type TorrentMetadata, toMagnetUri } from '../../index.js';
 import { assertSafeComponent, formatBytes } from '../../metainfo/index.js';
 import { ExitCode } from '../exit-codes.js';
@@ -111,7 +112,7 @@ export async function createCommand(input: string, options: CreateOptions): Prom
   const inputPath = resolve(input);
   // The same default and check as createTorrent, early: the output file is named after it.
   const name = options.name ?? basename(inputPath);
-  assertSafeComponent(name, 'the torrent name');
+  assertSafeComponent(name, 'the torrent name', NAME_RULES);
   const output = options.output ?? `${name}.torrent`;
   const outputPath = resolve(output);
   // A .torrent written into the folder it describes would be hashed into the next one made of it.

@@ -14,7 +14,7 @@ import {
   createTorrent,
 } from '../../../src/create/index.js';
 import { isLodestoneError } from '../../../src/errors.js';
-import { parseTorrent, type TorrentMetadata } from '../../../src/metainfo/index.js';
+import { assertSafeComponent, parseTorrent, type TorrentMetadata } from '../../../src/metainfo/index.js';
 import { HashPool } from '../../../src/storage/index.js';
 
 const KiB = 1024;
@@ -222,12 +222,33 @@ describe('createTorrent: folders', () => {
 });
 
 describe('createTorrent: refusals', () => {
-  for (const name of ['CON', 'nul.txt', 'trailing.', 'ctrl\x01char']) {
-    test(`a file named ${JSON.stringify(name)} is refused`, async () => {
-      const folder = await makeFolder({ 'ok.txt': 'fine', [`dir/${name}`]: 'bad' });
-      await rejectsWith(create(folder), 'LODESTONE_ERR_UNSAFE_PATH', /unsafe path component/);
+  test('a file name with a control character is refused', async () => {
+    const folder = await makeFolder({ 'ok.txt': 'fine', 'dir/ctrl\x01char': 'bad' });
+    await rejectsWith(create(folder), 'LODESTONE_ERR_UNSAFE_PATH', /unsafe path component/);
+  });
+
+  // Windows-only rules: off Windows these are real files (the Linux sources hold aux.c), and a
+  // torrent of them parses back with the same names; clients on Windows rewrite them.
+  const windowsOnly = ['CON', 'aux.c', 'nul.txt', 'trailing.', 'space ', 'C:colon'];
+  if (process.platform !== 'win32') {
+    test('names unsafe only on Windows are kept and parse back unchanged', async () => {
+      const contents = Object.fromEntries(windowsOnly.map((name) => [`dir/${name}`, name]));
+      const folder = await makeFolder({ 'ok.txt': 'fine', ...contents });
+      const parsed = parseTorrent((await create(folder)).torrent);
+      const names = parsed.files.map((file) => file.path.at(-1));
+      for (const name of windowsOnly) assert.ok(names.includes(name), `${name} kept`);
+      assert.ok(
+        parsed.files.every((file) => file.originalPath === undefined),
+        'nothing renamed',
+      );
     });
   }
+  test('with the Windows rules on, such names are refused', () => {
+    for (const name of windowsOnly) {
+      assert.throws(() => assertSafeComponent(name, 'x', { windows: true }), /unsafe path component/);
+      assert.doesNotThrow(() => assertSafeComponent(name, 'x', { windows: false }));
+    }
+  });
 
   test('a file name that is not UTF-8 is refused', async () => {
     const folder = await makeFolder({ 'ok.txt': 'fine' });
