@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { formatAddress, type PeerAddress } from '../address.js';
-import { LodestoneError, WireError } from '../errors.js';
+import { LodestoneError } from '../errors.js';
+import { asError, warnUnheard } from '../internal-errors.js';
 import {
   checkHandshakePrefix,
   decodeHandshake,
@@ -50,6 +51,12 @@ export interface PeerConnectionEvents {
   close: [reason: string | undefined];
   /** Every message in both directions, for --trace. */
   wire: [direction: 'in' | 'out', message: Message];
+  /**
+   * A listener (the session) threw while handling this connection's handshake, a message or
+   * its close: a programming error, not the peer's fault. The connection is closed ("internal
+   * error: …") and the error is given here; with no listener it becomes a process warning.
+   */
+  'internal-error': [Error];
 }
 
 /**
@@ -220,7 +227,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#haveTimer);
     this.#socket.destroy();
-    this.emit('close', reason);
+    this.#dispatch(() => this.emit('close', reason));
   }
 
   #write(bytes: Uint8Array): void {
@@ -284,7 +291,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         this.close('peer answered with another info-hash');
         return;
       }
-      this.emit('handshake', this.remoteHandshake);
+      const remote = this.remoteHandshake;
+      this.#dispatch(() => this.emit('handshake', remote));
       if (this.closed) return;
       // `buffered` is a copy, so the rest of it is ours to keep.
       const rest = buffered.subarray(HANDSHAKE_LENGTH);
@@ -295,21 +303,48 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   #onMessages(chunk: Uint8Array, borrowed: boolean): void {
+    for (let message = this.#decode(chunk); message !== undefined; message = this.#decode()) {
+      this.#track(message);
+      if (!this.#dispatch(() => this.#deliver(message)) || this.closed) return;
+    }
+    // Listeners consume messages synchronously (blocks are copied into piece buffers).
+    if (borrowed) this.#decoder.detach();
+  }
+
+  #deliver(message: Message): void {
+    if (this.traced) this.emit('wire', 'in', message);
+    this.emit('message', message);
+  }
+
+  /**
+   * The next message, after pushing `chunk` if given. What the decoder throws is the peer's
+   * fault (a WireError: a protocol violation) and ends only this connection.
+   */
+  #decode(chunk?: Uint8Array): Message | undefined {
     try {
-      this.#decoder.push(chunk);
-      for (let message = this.#decoder.next(); message !== undefined; message = this.#decoder.next()) {
-        this.#track(message);
-        if (this.traced) this.emit('wire', 'in', message);
-        this.emit('message', message);
-        if (this.closed) return;
-      }
-      // Listeners consume messages synchronously (blocks are copied into piece buffers).
-      if (borrowed) this.#decoder.detach();
+      if (chunk !== undefined) this.#decoder.push(chunk);
+      return this.#decoder.next();
     } catch (error) {
-      // A peer must never take the process down: protocol violations and
-      // unexpected failures alike end only this connection.
-      if (error instanceof WireError || error instanceof LodestoneError) this.close(error.message);
-      else this.close(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      this.close(error instanceof LodestoneError ? error.message : `bad message: ${asError(error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Calls listeners. What they throw is a bug on our side, not the peer's: the connection is
+   * closed (one peer, not the process) and the error is reported as 'internal-error' (a process
+   * warning if nobody listens), never swallowed. Returns false if a listener threw.
+   */
+  #dispatch(emit: () => void): boolean {
+    try {
+      emit();
+      return true;
+    } catch (thrown) {
+      const error = asError(thrown);
+      this.close(`internal error: ${error.message}`);
+      if (this.listenerCount('internal-error') > 0) this.emit('internal-error', error);
+      else warnUnheard('internal-error', error, `peer ${this.key}`);
+      return false;
     }
   }
 
