@@ -27,6 +27,7 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
   ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  // LODESTONE_STRICT=1: an internal error (a bug caught at a boundary) is rethrown, so it fails the test.
+  { stdio: 'inherit', env: { LODESTONE_STRICT: '1', ...process.env } },
 );
 process.exit(result.status ?? 1);

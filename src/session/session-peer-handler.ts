@@ -4,6 +4,7 @@ import { LodestoneError } from '../errors.js';
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { Choker } from '../policy/choker.js';
+import { RechokeLimiter } from '../policy/rechoke-limiter.js';
 import {
   BLOCK_SIZE,
   decodeExtensionHandshake,
@@ -36,6 +37,10 @@ export interface PeerHandlerOptions {
   port: number;
   uploadSlots?: number;
   clientName?: string;
+  /** Where an exception thrown by a choking round run from a timer goes (the session reports it). */
+  onInternalError?: (error: unknown) => void;
+  /** The clock of the choker and its rate limit. @default Date.now */
+  now?: () => number;
 }
 
 /** BEP 10 `yourip`: tells the peer the address we see it at (helps it learn its external address). */
@@ -45,6 +50,8 @@ function yourIp(host: string): { yourip?: Uint8Array } {
 }
 
 const CHOKE_INTERVAL_MS = 10_000;
+/** Choking rounds asked for by events (interest, peers coming and going) are at least this far apart. */
+const RECHOKE_MIN_GAP_MS = 1000;
 const KEEPALIVE_INTERVAL_MS = 90_000;
 /** A peer silent this long is gone, whatever its socket says. */
 const IDLE_TIMEOUT_MS = 180_000;
@@ -73,7 +80,8 @@ export class SessionPeerHandler {
   readonly #options: PeerHandlerOptions;
   readonly #choker: Choker;
   readonly #keys: BlockKeys;
-  #lastChokeAt = 0;
+  readonly #limiter: RechokeLimiter;
+  #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     session: PeerHandlerContext,
@@ -85,7 +93,13 @@ export class SessionPeerHandler {
     this.#downloader = downloader;
     this.#uploader = uploader;
     this.#options = options;
-    this.#choker = new Choker({ slots: options.uploadSlots ?? 4 });
+    const now = options.now ?? Date.now;
+    this.#choker = new Choker({ slots: options.uploadSlots ?? 4, now });
+    this.#limiter = new RechokeLimiter({
+      now,
+      minGapMs: RECHOKE_MIN_GAP_MS,
+      roundIntervalMs: CHOKE_INTERVAL_MS,
+    });
     this.#keys = new BlockKeys(session.meta);
   }
 
@@ -120,7 +134,7 @@ export class SessionPeerHandler {
     const have = this.#downloader.have;
     if (!have.empty) connection.send({ type: 'bitfield', bits: have.bytes });
     this.#session.emit('peer-connected', { address: peer.key, direction: connection.direction });
-    this.#rechoke();
+    this.#rechokeSoon();
   }
 
   onMessage(peer: PeerState, message: Message): void {
@@ -184,9 +198,15 @@ export class SessionPeerHandler {
     this.#rechokeSoon();
   }
 
+  /** Ends the pending choking round, if any (the session stopped). */
+  stop(): void {
+    clearTimeout(this.#rechokeTimer);
+    this.#rechokeTimer = undefined;
+  }
+
   tick(): void {
     const now = Date.now();
-    if (now - this.#lastChokeAt >= CHOKE_INTERVAL_MS) this.#rechoke();
+    if (this.#limiter.due()) this.#rechoke();
     for (const peer of this.#session.peers.values()) {
       const connection = peer.connection;
       if (now - connection.lastReceivedAt > IDLE_TIMEOUT_MS) connection.close('peer silent for 3 minutes');
@@ -293,13 +313,30 @@ export class SessionPeerHandler {
     if (peer.protocolStrikes >= MAX_STRIKES) peer.connection.close(`protocol violation: ${reason}`);
   }
 
+  /**
+   * A peer came, went or changed its interest: decide soon rather than make a new downloader
+   * wait for the 10 s round, but at most once a second however many events ask (a peer
+   * flapping its interest must not turn into a choking round per message).
+   */
   #rechokeSoon(): void {
-    // Interest changed: decide at once rather than making a new downloader wait 10 s.
-    queueMicrotask(() => this.#rechoke());
+    const delay = this.#limiter.request();
+    if (delay === undefined) return; // a round is already on its way
+    clearTimeout(this.#rechokeTimer);
+    this.#rechokeTimer = setTimeout(() => {
+      this.#rechokeTimer = undefined;
+      try {
+        if (this.#limiter.due()) this.#rechoke();
+      } catch (error) {
+        // Never swallowed: reported by the session, or thrown (uncaught) if nobody reports it.
+        if (this.#options.onInternalError) this.#options.onInternalError(error);
+        else throw error;
+      }
+    }, delay);
+    this.#rechokeTimer.unref();
   }
 
   #rechoke(): void {
-    this.#lastChokeAt = Date.now();
+    this.#limiter.ran();
     const peers = [...this.#session.peers.values()].filter(
       (p) => !p.connection.closed && p.connection.remoteHandshake,
     );
