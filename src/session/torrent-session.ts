@@ -457,9 +457,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * failure. Writes already in flight meet the same full disk (a batch of
    * writes fails together); reporting each would only repeat it. Blocks
    * already requested still arrive (one pipeline per peer at most); the owner
-   * stops the session.
+   * stops the session. A failure that is not a LodestoneError (storage
+   * throws StorageError) is a bug or a listener's throw: it is also reported as
+   * an internal error, every time, so it cannot hide behind the first failure.
    */
   #fail(error: unknown): void {
+    if (!(error instanceof LodestoneError)) this.#internalError(error);
     if (this.#failure) return;
     this.#failure =
       error instanceof Error

@@ -48,7 +48,12 @@ process.on('warning', (warning) => {
 const root = await mkdtemp(join(tmpdir(), 'lodestone-embedding-'));
 const data = randomBytes(8 * 1024 * 1024);
 const meta = singleFileTorrent('e.bin', data, 64 * 1024);
-const seeder = await startLodestoneSeeder({ meta, onDisk: data, dir: join(root, 'seed'), host: config.seederHost });
+const seeder = await startLodestoneSeeder({
+  meta,
+  onDisk: data,
+  dir: join(root, 'seed'),
+  host: config.seederHost,
+});
 const storage = new FullDisk(meta);
 
 // The README example, minus an 'error' listener on the session.
@@ -56,9 +61,16 @@ const client = new Client({ port: false, bindAddress: config.leecherHost, hashWo
 const clientErrors: { code: string; sameSession: boolean }[] = [];
 let session: TorrentSession | undefined;
 if (config.clientListener) {
-  client.on('error', (error, from) => clientErrors.push({ code: codeOf(error), sameSession: from === session }));
+  client.on('error', (error, from) =>
+    clientErrors.push({ code: codeOf(error), sameSession: from === session }),
+  );
 }
-session = client.add(meta, { path: join(root, 'leech'), useTrackers: false, peers: [seeder.address], storage });
+session = client.add(meta, {
+  path: join(root, 'leech'),
+  useTrackers: false,
+  peers: [seeder.address],
+  storage,
+});
 let verified = 0;
 session.on('piece-verified', () => verified++);
 let done = false;

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
 
 const HOST = fileURLToPath(new URL('../helpers/embedding-host.js', import.meta.url));
@@ -31,7 +31,9 @@ async function runHost(clientListener: boolean): Promise<{
   result: HostResult | undefined;
 }> {
   const config = { seederHost: nextLoopbackAddress(), leecherHost: nextLoopbackAddress(), clientListener };
-  const child = spawn(process.execPath, [HOST, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HOST, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
