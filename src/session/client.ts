@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
-import { warnUnheard } from '../internal-errors.js';
+import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { PeerListener } from '../peer/listener.js';
 import { FileStorage } from '../storage/file-storage.js';
@@ -118,8 +118,20 @@ export class Client extends EventEmitter<ClientEvents> {
     });
     listener.on('handshake', (socket, handshake, leftover, address) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
-      if (session) session.acceptIncoming(socket, handshake, leftover, address);
-      else socket.destroy();
+      if (!session) {
+        socket.destroy();
+        return;
+      }
+      try {
+        session.acceptIncoming(socket, handshake, leftover, address);
+      } catch (thrown) {
+        // Ours, not the peer's: that connection ends, the process does not.
+        socket.destroy();
+        const error = asError(thrown);
+        if (this.listenerCount('internal-error') > 0) this.emit('internal-error', { error, session });
+        else warnUnheard('internal-error', error, `torrent ${session.meta.name}`);
+        rethrowIfStrict(error);
+      }
     });
     this.#port = await listener.listen();
     this.#listener = listener;
