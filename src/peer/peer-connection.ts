@@ -305,15 +305,17 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #onMessages(chunk: Uint8Array, borrowed: boolean): void {
     for (let message = this.#decode(chunk); message !== undefined; message = this.#decode()) {
       this.#track(message);
-      if (!this.#dispatch(() => this.#deliver(message)) || this.closed) return;
+      try {
+        if (this.traced) this.emit('wire', 'in', message);
+        this.emit('message', message);
+      } catch (thrown) {
+        this.#internalError(thrown);
+        return;
+      }
+      if (this.closed) return;
     }
     // Listeners consume messages synchronously (blocks are copied into piece buffers).
     if (borrowed) this.#decoder.detach();
-  }
-
-  #deliver(message: Message): void {
-    if (this.traced) this.emit('wire', 'in', message);
-    this.emit('message', message);
   }
 
   /**
@@ -333,19 +335,21 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /**
    * Calls listeners. What they throw is a bug on our side, not the peer's: the connection is
    * closed (one peer, not the process) and the error is reported as 'internal-error' (a process
-   * warning if nobody listens), never swallowed. Returns false if a listener threw.
+   * warning if nobody listens), never swallowed. Messages take the same path, inline.
    */
-  #dispatch(emit: () => void): boolean {
+  #dispatch(emit: () => void): void {
     try {
       emit();
-      return true;
     } catch (thrown) {
-      const error = asError(thrown);
-      this.close(`internal error: ${error.message}`);
-      if (this.listenerCount('internal-error') > 0) this.emit('internal-error', error);
-      else warnUnheard('internal-error', error, `peer ${this.key}`);
-      return false;
+      this.#internalError(thrown);
     }
+  }
+
+  #internalError(thrown: unknown): void {
+    const error = asError(thrown);
+    this.close(`internal error: ${error.message}`);
+    if (this.listenerCount('internal-error') > 0) this.emit('internal-error', error);
+    else warnUnheard('internal-error', error, `peer ${this.key}`);
   }
 
   #track(message: Message): void {
