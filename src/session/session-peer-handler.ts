@@ -50,8 +50,9 @@ function yourIp(host: string): { yourip?: Uint8Array } {
 }
 
 const CHOKE_INTERVAL_MS = 10_000;
-/** Choking rounds asked for by events (interest, peers coming and going) are at least this far apart. */
+/** Choking rounds asked for by events (interest, unchoked peers leaving): after a burst, one a second. */
 const RECHOKE_MIN_GAP_MS = 1000;
+const RECHOKE_BURST = 3;
 const KEEPALIVE_INTERVAL_MS = 90_000;
 /** A peer silent this long is gone, whatever its socket says. */
 const IDLE_TIMEOUT_MS = 180_000;
@@ -98,6 +99,7 @@ export class SessionPeerHandler {
     this.#limiter = new RechokeLimiter({
       now,
       minGapMs: RECHOKE_MIN_GAP_MS,
+      burst: RECHOKE_BURST,
       roundIntervalMs: CHOKE_INTERVAL_MS,
     });
     this.#keys = new BlockKeys(session.meta);
@@ -133,8 +135,8 @@ export class SessionPeerHandler {
     }
     const have = this.#downloader.have;
     if (!have.empty) connection.send({ type: 'bitfield', bits: have.bytes });
+    // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
     this.#session.emit('peer-connected', { address: peer.key, direction: connection.direction });
-    this.#rechokeSoon();
   }
 
   onMessage(peer: PeerState, message: Message): void {
@@ -195,7 +197,8 @@ export class SessionPeerHandler {
 
   onClose(peer: PeerState): void {
     this.#downloader.peerGone(peer);
-    this.#rechokeSoon();
+    // Only a peer we were uploading to frees a slot worth a round.
+    if (!peer.connection.amChoking) this.#rechokeSoon();
   }
 
   /** Ends the pending choking round, if any (the session stopped). */
@@ -315,8 +318,8 @@ export class SessionPeerHandler {
 
   /**
    * A peer came, went or changed its interest: decide soon rather than make a new downloader
-   * wait for the 10 s round, but at most once a second however many events ask (a peer
-   * flapping its interest must not turn into a choking round per message).
+   * wait for the 10 s round, but after a burst of three at most once a second however many
+   * events ask (a peer flapping its interest must not turn into a choking round per message).
    */
   #rechokeSoon(): void {
     const delay = this.#limiter.request();

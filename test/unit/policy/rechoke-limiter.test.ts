@@ -7,6 +7,34 @@ function clock(start = 5_000_000): { now: () => number; advance(ms: number): voi
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
+/**
+ * The session's loop: an event asks for a round and sets one timer for the delay it gets; a
+ * round runs when its timer fires and the limiter says it is due. `run` sends events every
+ * `everyMs` for `forMs` and returns the times the rounds ran; the timer outlives a run.
+ */
+function driver(limiter: RechokeLimiter, time: ReturnType<typeof clock>) {
+  let timerAt: number | undefined;
+  return {
+    run(everyMs: number, forMs: number): number[] {
+      const rounds: number[] = [];
+      const end = time.now() + forMs;
+      while (time.now() < end) {
+        const delay = limiter.request();
+        if (delay !== undefined) timerAt = time.now() + delay;
+        if (timerAt !== undefined && time.now() >= timerAt) {
+          timerAt = undefined;
+          if (limiter.due()) {
+            limiter.ran();
+            rounds.push(time.now());
+          }
+        }
+        time.advance(everyMs);
+      }
+      return rounds;
+    },
+  };
+}
+
 describe('RechokeLimiter', () => {
   test('the first event gets a round at once', () => {
     const time = clock();
@@ -15,28 +43,36 @@ describe('RechokeLimiter', () => {
     assert.ok(limiter.due());
   });
 
-  test('10,000 events within a second cause one round, the next one a second after the last', () => {
+  test('10,000 events in 10 s: a burst of 3 rounds, then one a second', () => {
     const time = clock();
-    const limiter = new RechokeLimiter({ now: time.now, minGapMs: 1000 });
-    let rounds = 0;
-    let timerAt: number | undefined;
+    const limiter = new RechokeLimiter({ now: time.now, minGapMs: 1000, burst: 3 });
     const start = time.now();
-    // The caller's loop: one timer per asked-for round; a round runs when its timer fires and it is due.
-    for (let i = 0; i < 10_000; i++) {
-      const delay = limiter.request();
-      if (delay !== undefined) timerAt = time.now() + delay;
-      if (timerAt !== undefined && time.now() >= timerAt && limiter.due()) {
-        limiter.ran();
-        rounds++;
-        timerAt = undefined;
-      }
-      time.advance(0.1);
+    const rounds = driver(limiter, time).run(1, 10_000);
+    assert.ok(rounds.length <= 3 + 10, `${rounds.length} rounds for 10,000 events`);
+    assert.ok(rounds.length >= 10, `rounds still run: ${rounds.length}`);
+    assert.deepEqual(
+      rounds.slice(0, 3).map((at) => at - start),
+      [0, 1, 2],
+      'the burst runs at once',
+    );
+    for (let i = 4; i < rounds.length; i++) {
+      assert.ok(
+        rounds[i]! - rounds[i - 1]! >= 999.9,
+        `round ${i} came ${rounds[i]! - rounds[i - 1]!} ms after`,
+      );
     }
-    assert.equal(rounds, 1, 'one round in the first second, whatever the number of events');
-    assert.equal(timerAt, start + 1000, 'the next round is set for a second after the first');
-    assert.equal(limiter.request(), undefined, 'already asked for: no second timer');
+  });
+
+  test('one asked-for round at a time: a second request while one waits sets no timer', () => {
+    const time = clock();
+    const limiter = new RechokeLimiter({ now: time.now, burst: 1 });
+    assert.equal(limiter.request(), 0);
+    limiter.ran();
+    assert.equal(limiter.request(), 1000);
+    assert.equal(limiter.request(), undefined);
+    time.advance(999);
     assert.ok(!limiter.due());
-    time.advance(start + 1000 - time.now());
+    time.advance(1);
     assert.ok(limiter.due());
     limiter.ran();
     assert.ok(!limiter.due(), 'nothing asked since');
@@ -53,16 +89,12 @@ describe('RechokeLimiter', () => {
     assert.ok(limiter.due());
   });
 
-  test('an event long after the last round waits for nothing', () => {
+  test('after a quiet while, the burst is available again', () => {
     const time = clock();
-    const limiter = new RechokeLimiter({ now: time.now });
-    limiter.ran();
-    time.advance(400);
-    assert.equal(limiter.request(), 600);
-    time.advance(600);
-    assert.ok(limiter.due());
-    limiter.ran();
-    time.advance(5000);
-    assert.equal(limiter.request(), 0);
+    const limiter = new RechokeLimiter({ now: time.now, burst: 3 });
+    const events = driver(limiter, time);
+    events.run(1, 5000);
+    time.advance(10_000);
+    assert.equal(events.run(1, 3).length, 3, 'three rounds in 3 ms');
   });
 });
