@@ -153,8 +153,11 @@ export class SessionPeerHandler {
         this.#downloader.onUnchoke(peer);
         return;
       case 'interested':
+        this.#onInterested(peer);
+        return;
       case 'not-interested':
-        this.#rechokeSoon();
+        // Only a peer we upload to frees a slot worth a round; a choked one changes nothing.
+        if (!connection.amChoking) this.#rechokeSoon();
         return;
       case 'have':
         if (message.index >= this.#session.meta.pieceCount) {
@@ -216,6 +219,21 @@ export class SessionPeerHandler {
       else if (now - connection.lastSentAt > KEEPALIVE_INTERVAL_MS) connection.send({ type: 'keep-alive' });
       else if (this.#session.done && peer.isSeed) connection.close('both sides are seeds');
     }
+  }
+
+  /**
+   * A peer became interested. With a slot free (fewer peers unchoked than the regular slots
+   * plus the optimistic one) it is unchoked at once, which chokes nobody, so a downloader
+   * arriving in a quiet swarm waits for no round; otherwise it waits for a round, which the
+   * rate limit may delay by a second. A free slot comes only from a round or a peer leaving,
+   * so a flapping peer cannot get through this more often than rounds come.
+   */
+  #onInterested(peer: PeerState): void {
+    if (!peer.connection.amChoking) return;
+    let unchoked = 0;
+    for (const other of this.#session.peers.values()) if (!other.connection.amChoking) unchoked++;
+    if (unchoked < (this.#options.uploadSlots ?? 4) + 1) peer.connection.send({ type: 'unchoke' });
+    else this.#rechokeSoon();
   }
 
   #onBitfield(peer: PeerState, bits: Uint8Array): void {

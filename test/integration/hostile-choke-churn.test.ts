@@ -193,8 +193,8 @@ test('choking rounds asked for by a flapping peer are rate-limited: a burst, the
   timeout: 60_000,
 }, async (t) => {
   // One honest downloader holds the regular slot; the flapper is the only other peer, so each
-  // round that sees it interested unchokes it (optimistic) and each that does not chokes it:
-  // the choke/unchoke messages it gets count the rounds.
+  // round that sees it not interested chokes it, and its next 'interested' takes the freed slot
+  // at once: the choke/unchoke messages it gets are at most two per round.
   const honest = await honestDownloader();
   t.after(() => honest.client.close());
   const flapperHost = nextLoopbackAddress();
@@ -223,12 +223,11 @@ test('choking rounds asked for by a flapping peer are rate-limited: a burst, the
   assert.equal(flips(), FLIPS + 1, 'the seeder read all the flips');
   await sleep(1100); // the last round asked for runs
   const seconds = (Date.now() - startedAt) / 1000;
-  const rounds = count(flapperHost, 'out', 'choke', start) + count(flapperHost, 'out', 'unchoke', start);
-  // A burst of 3 rounds, then one a second at most (plus one for the window's edges).
-  assert.ok(
-    rounds <= 3 + Math.ceil(seconds) + 1,
-    `${rounds} choke/unchoke messages in ${seconds.toFixed(1)} s`,
-  );
+  const messages = count(flapperHost, 'out', 'choke', start) + count(flapperHost, 'out', 'unchoke', start);
+  // A burst of 3 rounds, then one a second at most (plus one for the window's edges); each round
+  // may choke the flapper and free its slot, which its next 'interested' takes at once.
+  const bound = 2 * (3 + Math.ceil(seconds) + 1);
+  assert.ok(messages <= bound, `${messages} choke/unchoke messages in ${seconds.toFixed(1)} s`);
   const last = flapper.messages.filter((m) => m.type === 'choke' || m.type === 'unchoke').at(-1);
   assert.equal(last?.type, 'unchoke', 'rounds did run: the flapper, interested at last, has the free slot');
   assert.equal(count(honest.host, 'out', 'choke', start), 0, 'the honest downloader keeps its slot');
