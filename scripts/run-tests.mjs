@@ -45,6 +45,7 @@ const result = spawnSync(
     '--test-reporter=spec',
     ...files,
   ],
-  { stdio: 'inherit', env: { ...process.env, TEST_TIMEOUT_MS: timeout } },
+  // LODESTONE_STRICT=1: an internal error (a bug caught at a boundary) is rethrown, so it fails the test.
+  { stdio: 'inherit', env: { LODESTONE_STRICT: '1', ...process.env, TEST_TIMEOUT_MS: timeout } },
 );
 process.exit(result.status ?? 1);

@@ -20,7 +20,7 @@ const COMBINED = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?
 /**
  * Milliseconds for `text`, or undefined when it is not a duration. A bare number is
  * seconds and may have a fraction (`1.5`); units take whole numbers, each at most once,
- * largest first. Results above {@link MAX_DURATION_MS} are refused.
+ * largest first. Results above 365 days are refused.
  */
 export function parseDurationMs(text: string): number | undefined {
   const trimmed = text.trim().toLowerCase();

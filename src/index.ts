@@ -38,7 +38,7 @@ export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './metain
 export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './metainfo/types.js';
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
-export { type AddTorrentOptions, Client, type ClientOptions } from './session/client.js';
+export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';
 export type {
   CheckingEvent,
   PeerBannedEvent,
@@ -68,6 +68,7 @@ export {
 export { noPeerSourceError, type PeerSources } from './session/peer-source.js';
 export type { PeerState } from './session/peer-state.js';
 export {
+  type InternalErrorInfo,
   type SessionStats,
   TorrentSession,
   type TorrentSessionEvents,

@@ -251,6 +251,13 @@ function attachLogging(session: TorrentSession, options: SwarmOptions, reporter:
     reporter.log(`peer ${address} banned: ${reason}`);
     reporter.event('peer-banned', { address, reason });
   });
+  // A bug caught at a boundary: one line always (it ended a connection or a round), the stack with --debug.
+  session.on('internal-error', ({ error, peer }) => {
+    const where = peer ? ` (peer ${peer})` : '';
+    const stack = process.argv.includes('--debug') ? `\n${error.stack}` : ' (--debug shows the stack)';
+    reporter.log(`lodestone: internal error${where}: ${error.message}${stack}`);
+    reporter.event('internal-error', { message: error.message, ...(peer ? { peer } : {}) });
+  });
   session.on('piece-verified', ({ index }) => reporter.event('piece-verified', { index }));
   session.on('piece-failed', ({ index, peers }) => {
     log(`piece ${index} failed its hash check (from ${peers.join(', ')})`);

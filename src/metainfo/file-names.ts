@@ -260,7 +260,8 @@ export interface SkippedSymlink {
   target: string;
 }
 
-type FileList = { files: readonly TorrentFile[] };
+/** Anything with a torrent's file list (a `TorrentMetadata`, say). */
+export type FileList = { files: readonly TorrentFile[] };
 
 /** The files whose names were changed, in file-list order (padding files never count). */
 export function renamedFiles(meta: FileList): RenamedFile[] {

@@ -11,6 +11,7 @@ export {
   type TorrentDescription,
 } from './describe.js';
 export {
+  type FileList,
   MAX_COMPONENT_BYTES,
   type NameRules,
   type RenamedFile,

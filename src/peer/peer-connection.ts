@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { formatAddress, type PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
-import { LodestoneError, WireError } from '../errors.js';
+import { LodestoneError } from '../errors.js';
+import { asError, warnUnheard } from '../internal-errors.js';
 import {
   checkHandshakePrefix,
   decodeHandshake,
@@ -58,6 +59,12 @@ export interface PeerConnectionEvents {
   close: [reason: string | undefined];
   /** Every message in both directions, for --trace. */
   wire: [direction: 'in' | 'out', message: Message];
+  /**
+   * A listener (the session) threw while handling this connection's handshake, a message or
+   * its close: a programming error, not the peer's fault. The connection is closed ("internal
+   * error: …") and the error is given here; with no listener it becomes a process warning.
+   */
+  'internal-error': [Error];
 }
 
 /**
@@ -242,7 +249,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#clock.clearTimeout(this.#haveTimer);
     this.#liveness.stop();
     this.#socket.destroy();
-    this.emit('close', reason);
+    this.#dispatch(() => this.emit('close', reason));
   }
 
   #write(bytes: Uint8Array): void {
@@ -305,7 +312,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         this.close('peer answered with another info-hash');
         return;
       }
-      this.emit('handshake', this.remoteHandshake);
+      const remote = this.remoteHandshake;
+      this.#dispatch(() => this.emit('handshake', remote));
       if (this.closed) return;
       // `buffered` is a copy, so the rest of it is ours to keep.
       const rest = buffered.subarray(HANDSHAKE_LENGTH);
@@ -316,22 +324,53 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   #onMessages(chunk: Uint8Array, borrowed: boolean): void {
-    try {
-      this.#decoder.push(chunk);
-      for (let message = this.#decoder.next(); message !== undefined; message = this.#decoder.next()) {
-        this.#track(message);
+    for (let message = this.#decode(chunk); message !== undefined; message = this.#decode()) {
+      this.#track(message);
+      try {
         if (this.traced) this.emit('wire', 'in', message);
         this.emit('message', message);
-        if (this.closed) return;
+      } catch (thrown) {
+        this.#internalError(thrown);
+        return;
       }
-      // Listeners consume messages synchronously (blocks are copied into piece buffers).
-      if (borrowed) this.#decoder.detach();
-    } catch (error) {
-      // A peer must never take the process down: protocol violations and
-      // unexpected failures alike end only this connection.
-      if (error instanceof WireError || error instanceof LodestoneError) this.close(error.message);
-      else this.close(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (this.closed) return;
     }
+    // Listeners consume messages synchronously (blocks are copied into piece buffers).
+    if (borrowed) this.#decoder.detach();
+  }
+
+  /**
+   * The next message, after pushing `chunk` if given. What the decoder throws is the peer's
+   * fault (a WireError: a protocol violation) and ends only this connection.
+   */
+  #decode(chunk?: Uint8Array): Message | undefined {
+    try {
+      if (chunk !== undefined) this.#decoder.push(chunk);
+      return this.#decoder.next();
+    } catch (error) {
+      this.close(error instanceof LodestoneError ? error.message : `bad message: ${asError(error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Calls listeners. What they throw is a bug on our side, not the peer's: the connection is
+   * closed (one peer, not the process) and the error is reported as 'internal-error' (a process
+   * warning if nobody listens), never swallowed. Messages take the same path, inline.
+   */
+  #dispatch(emit: () => void): void {
+    try {
+      emit();
+    } catch (thrown) {
+      this.#internalError(thrown);
+    }
+  }
+
+  #internalError(thrown: unknown): void {
+    const error = asError(thrown);
+    this.close(`internal error: ${error.message}`);
+    if (this.listenerCount('internal-error') > 0) this.emit('internal-error', error);
+    else warnUnheard('internal-error', error, `peer ${this.key}`);
   }
 
   #track(message: Message): void {

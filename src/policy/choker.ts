@@ -21,54 +21,77 @@ export interface ChokerOptions {
   slots?: number;
   random?: () => number;
   now?: () => number;
+  /** How long a peer keeps the optimistic slot. @default 30000 */
+  optimisticIntervalMs?: number;
 }
+
+/** BEP 3: the optimistic unchoke rotates every 30 seconds. */
+export const OPTIMISTIC_INTERVAL_MS = 30_000;
 
 /**
  * BEP 3 tit-for-tat. While downloading, the `slots` interested peers that
  * send us the most are unchoked (snubbed peers are not rewarded); while
  * seeding, the peers we upload to fastest are kept, which favours peers that
  * can take data quickly and spreads pieces fastest (libtorrent's
- * "fastest upload" seeding choker). One more slot rotates optimistically
- * every third round (30 s at the usual 10 s interval), with peers connected
- * in the last minute three times as likely to be chosen, so newcomers get a
- * first piece to trade with.
+ * "fastest upload" seeding choker). One more slot rotates optimistically, with
+ * peers connected in the last minute three times as likely to be chosen, so
+ * newcomers get a first piece to trade with.
+ *
+ * The optimistic slot follows the clock, never the number of decisions: it
+ * moves to another peer once `optimisticIntervalMs` has passed, or earlier
+ * only when its holder left or lost interest. A peer that flaps its interest
+ * (or connects and disconnects) can therefore make us decide again, but cannot
+ * make us re-roll the slot and choke the peer holding it. While it holds the
+ * slot, the optimistic peer is not ranked for a regular slot, so a regular
+ * peer is not pushed out by it either.
  */
 export class Choker {
   readonly #slots: number;
   readonly #random: () => number;
   readonly #now: () => number;
-  #round = 0;
+  readonly #interval: number;
   #optimistic: string | undefined;
+  #optimisticSince = Number.NEGATIVE_INFINITY;
 
   constructor(options: ChokerOptions = {}) {
     this.#slots = options.slots ?? 4;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#interval = options.optimisticIntervalMs ?? OPTIMISTIC_INTERVAL_MS;
   }
 
-  /** One choking round; call every 10 s (and when peers come or go). */
+  /** The peer holding the optimistic slot, if any. */
+  get optimistic(): string | undefined {
+    return this.#optimistic;
+  }
+
+  /** One choking round: every 10 s, and (rate-limited) when peers come, go or change interest. */
   decide(candidates: readonly ChokeCandidate[], seeding: boolean): ChokeDecision {
+    const now = this.#now();
     const interested = candidates.filter((c) => c.interested);
+    const holder = this.#optimistic;
+    const keep =
+      holder !== undefined &&
+      now - this.#optimisticSince < this.#interval &&
+      interested.some((c) => c.key === holder);
     const ranked = interested
-      .filter((c) => seeding || !c.snubbed)
+      .filter((c) => (seeding || !c.snubbed) && !(keep && c.key === holder))
       .sort((a, b) => (seeding ? b.uploadRate - a.uploadRate : b.downloadRate - a.downloadRate));
     const unchoke = new Set(ranked.slice(0, this.#slots).map((c) => c.key));
 
-    const optimisticStillValid =
-      this.#optimistic !== undefined &&
-      interested.some((c) => c.key === this.#optimistic) &&
-      !unchoke.has(this.#optimistic);
-    if (this.#round % 3 === 0 || !optimisticStillValid) {
-      this.#optimistic = this.#pickOptimistic(interested.filter((c) => !unchoke.has(c.key)));
+    if (!keep) {
+      const pool = interested.filter((c) => !unchoke.has(c.key));
+      // Rotating means another peer's turn, when there is another peer.
+      const others = pool.filter((c) => c.key !== holder);
+      this.#optimistic = this.#pickOptimistic(others.length > 0 ? others : pool, now);
+      this.#optimisticSince = now;
     }
-    this.#round++;
     if (this.#optimistic !== undefined) unchoke.add(this.#optimistic);
     return { unchoke, optimistic: this.#optimistic };
   }
 
-  #pickOptimistic(pool: readonly ChokeCandidate[]): string | undefined {
+  #pickOptimistic(pool: readonly ChokeCandidate[], now: number): string | undefined {
     if (pool.length === 0) return undefined;
-    const now = this.#now();
     const weights = pool.map((c) => (now - c.connectedAt < 60_000 ? 3 : 1));
     const total = weights.reduce((sum, w) => sum + w, 0);
     let point = this.#random() * total;

@@ -12,3 +12,4 @@ export {
   PiecePicker,
   type PiecePickerOptions,
 } from './piece-picker.js';
+export { RechokeLimiter, type RechokeLimiterOptions } from './rechoke-limiter.js';

@@ -1,6 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
+import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { PeerListener } from '../peer/listener.js';
 import { FileStorage } from '../storage/file-storage.js';
@@ -10,7 +12,7 @@ import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
-import { TorrentSession } from './torrent-session.js';
+import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
 /** Options of a {@link Client}: identity, listening and limits shared by all its torrents. */
 export interface ClientOptions {
@@ -59,10 +61,31 @@ export interface AddTorrentOptions {
   uploadSlots?: number;
 }
 
+export interface ClientEvents {
+  /**
+   * A torrent's fatal failure (a full disk, a file that cannot be written): its download
+   * stopped. The session stays in the client (it still serves what it has) until you
+   * `remove` it or `close` the client; `session.failure` keeps the error.
+   */
+  error: [error: Error, session: TorrentSession];
+  /** A programming error caught at a boundary in one of the torrents (see TorrentSessionEvents). */
+  'internal-error': [info: InternalErrorInfo & { session: TorrentSession }];
+}
+
 /**
  * Many torrents, one listener, one hash pool: the entry point of the library.
+ *
+ * Errors never end the host process. Each torrent's fatal failure is emitted
+ * on its session and re-emitted here as `'error'` with the session. Unlike
+ * `net.Server`, a Client with no `'error'` listener does not throw: the
+ * failure happens in I/O callbacks, where a throw could only be an uncaught
+ * exception or unhandled rejection that kills whatever process embeds
+ * Lodestone. Unheard (no listener on the client nor on the session), it
+ * becomes a process warning, and stays readable as `session.failure`; the
+ * failed torrent stops downloading in every case. Listen for `'error'` (or
+ * wait with `events.once(session, 'done')`, which rejects on it) to act on it.
  */
-export class Client {
+export class Client extends EventEmitter<ClientEvents> {
   /** Our 20-byte peer id, the same for every torrent of this client. */
   readonly peerId: Buffer;
   readonly #options: ClientOptions;
@@ -72,6 +95,7 @@ export class Client {
   #port = 0;
 
   constructor(options: ClientOptions = {}) {
+    super();
     const localAddress = options.bindAddress;
     // Announce from the address we listen on, so trackers hand that address to others.
     this.#options =
@@ -117,8 +141,20 @@ export class Client {
     });
     listener.on('handshake', (socket, handshake, leftover, address) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
-      if (session) session.acceptIncoming(socket, handshake, leftover, address);
-      else socket.destroy();
+      if (!session) {
+        socket.destroy();
+        return;
+      }
+      try {
+        session.acceptIncoming(socket, handshake, leftover, address);
+      } catch (thrown) {
+        // Ours, not the peer's: that connection ends, the process does not.
+        socket.destroy();
+        const error = asError(thrown);
+        if (this.listenerCount('internal-error') > 0) this.emit('internal-error', { error, session });
+        else warnUnheard('internal-error', error, `torrent ${session.meta.name}`);
+        rethrowIfStrict(error);
+      }
     });
     this.#port = await listener.listen();
     this.#listener = listener;
@@ -154,6 +190,7 @@ export class Client {
         : {}),
     });
     this.#sessions.set(key, session);
+    this.#watch(session);
     return session;
   }
 
@@ -178,6 +215,21 @@ export class Client {
   async remove(session: TorrentSession): Promise<void> {
     this.#sessions.delete(session.meta.infoHashHex);
     await session.stop();
+  }
+
+  /** Forwards a session's failures and internal errors to the client's listeners (see the class). */
+  #watch(session: TorrentSession): void {
+    session.on('error', (error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', error, session);
+      // Heard if the owner listens on the session itself (this listener is one of them).
+      else if (session.listenerCount('error') <= 1)
+        warnUnheard('error', error, `torrent ${session.meta.name}`);
+    });
+    session.on('internal-error', (info) => {
+      if (this.listenerCount('internal-error') > 0) this.emit('internal-error', { ...info, session });
+      else if (session.listenerCount('internal-error') <= 1)
+        warnUnheard('internal-error', info.error, `torrent ${session.meta.name}`);
+    });
   }
 
   /** Stops every torrent, the listener and the hash workers. */

@@ -171,7 +171,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       this.#assembler.addBlock(index, begin, block, peer.key);
       const others = result.otherRequesters;
       for (let i = 0; i < others.length; i++) this.#cancelAt(others[i]!, index, begin, block.length);
-      if (result.pieceComplete) void this.#verify(index);
+      // A verification that throws (a bug, or a listener's throw) stops the download like a disk
+      // failure would, rather than becoming an unhandled rejection that ends the host process.
+      if (result.pieceComplete) this.#verify(index).catch((error: unknown) => this.emit('fatal', error));
     }
     this.fill(peer);
   }

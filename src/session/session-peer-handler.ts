@@ -4,6 +4,7 @@ import { LodestoneError } from '../errors.js';
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { Choker } from '../policy/choker.js';
+import { RechokeLimiter } from '../policy/rechoke-limiter.js';
 import { CLIENT_NAME } from '../version.js';
 import {
   BLOCK_SIZE,
@@ -37,6 +38,10 @@ export interface PeerHandlerOptions {
   port: number;
   uploadSlots?: number;
   clientName?: string;
+  /** Where an exception thrown by a choking round run from a timer goes (the session reports it). */
+  onInternalError?: (error: unknown) => void;
+  /** The clock of the choker and its rate limit. @default Date.now */
+  now?: () => number;
 }
 
 /** BEP 10 `yourip`: tells the peer the address we see it at (helps it learn its external address). */
@@ -46,6 +51,9 @@ function yourIp(host: string): { yourip?: Uint8Array } {
 }
 
 const CHOKE_INTERVAL_MS = 10_000;
+/** Choking rounds asked for by events (interest, unchoked peers leaving): after a burst, one a second. */
+const RECHOKE_MIN_GAP_MS = 1000;
+const RECHOKE_BURST = 3;
 /** Protocol violations tolerated before a peer is dropped. */
 const MAX_STRIKES = 5;
 /**
@@ -71,7 +79,8 @@ export class SessionPeerHandler {
   readonly #options: PeerHandlerOptions;
   readonly #choker: Choker;
   readonly #keys: BlockKeys;
-  #lastChokeAt = 0;
+  readonly #limiter: RechokeLimiter;
+  #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     session: PeerHandlerContext,
@@ -83,7 +92,14 @@ export class SessionPeerHandler {
     this.#downloader = downloader;
     this.#uploader = uploader;
     this.#options = options;
-    this.#choker = new Choker({ slots: options.uploadSlots ?? 4 });
+    const now = options.now ?? Date.now;
+    this.#choker = new Choker({ slots: options.uploadSlots ?? 4, now });
+    this.#limiter = new RechokeLimiter({
+      now,
+      minGapMs: RECHOKE_MIN_GAP_MS,
+      burst: RECHOKE_BURST,
+      roundIntervalMs: CHOKE_INTERVAL_MS,
+    });
     this.#keys = new BlockKeys(session.meta);
   }
 
@@ -117,8 +133,8 @@ export class SessionPeerHandler {
     }
     const have = this.#downloader.have;
     if (!have.empty) connection.send({ type: 'bitfield', bits: have.bytes });
+    // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
     this.#session.emit('peer-connected', { address: peer.key, direction: connection.direction });
-    this.#rechoke();
   }
 
   onMessage(peer: PeerState, message: Message): void {
@@ -135,8 +151,11 @@ export class SessionPeerHandler {
         this.#downloader.onUnchoke(peer);
         return;
       case 'interested':
+        this.#onInterested(peer);
+        return;
       case 'not-interested':
-        this.#rechokeSoon();
+        // Only a peer we upload to frees a slot worth a round; a choked one changes nothing.
+        if (!connection.amChoking) this.#rechokeSoon();
         return;
       case 'have':
         if (message.index >= this.#session.meta.pieceCount) {
@@ -179,16 +198,37 @@ export class SessionPeerHandler {
 
   onClose(peer: PeerState): void {
     this.#downloader.peerGone(peer);
-    this.#rechokeSoon();
+    // Only a peer we were uploading to frees a slot worth a round.
+    if (!peer.connection.amChoking) this.#rechokeSoon();
+  }
+
+  /** Ends the pending choking round, if any (the session stopped). */
+  stop(): void {
+    clearTimeout(this.#rechokeTimer);
+    this.#rechokeTimer = undefined;
   }
 
   tick(): void {
-    const now = Date.now();
-    if (now - this.#lastChokeAt >= CHOKE_INTERVAL_MS) this.#rechoke();
+    if (this.#limiter.due()) this.#rechoke();
     for (const peer of this.#session.peers.values()) {
       // Idle peers and keep-alives: each PeerConnection's own timer.
       if (this.#session.done && peer.isSeed) peer.connection.close('both sides are seeds');
     }
+  }
+
+  /**
+   * A peer became interested. With a slot free (fewer peers unchoked than the regular slots
+   * plus the optimistic one) it is unchoked at once, which chokes nobody, so a downloader
+   * arriving in a quiet swarm waits for no round; otherwise it waits for a round, which the
+   * rate limit may delay by a second. A free slot comes only from a round or a peer leaving,
+   * so a flapping peer cannot get through this more often than rounds come.
+   */
+  #onInterested(peer: PeerState): void {
+    if (!peer.connection.amChoking) return;
+    let unchoked = 0;
+    for (const other of this.#session.peers.values()) if (!other.connection.amChoking) unchoked++;
+    if (unchoked < (this.#options.uploadSlots ?? 4) + 1) peer.connection.send({ type: 'unchoke' });
+    else this.#rechokeSoon();
   }
 
   #onBitfield(peer: PeerState, bits: Uint8Array): void {
@@ -289,13 +329,30 @@ export class SessionPeerHandler {
     if (peer.protocolStrikes >= MAX_STRIKES) peer.connection.close(`protocol violation: ${reason}`);
   }
 
+  /**
+   * A peer came, went or changed its interest: decide soon rather than make a new downloader
+   * wait for the 10 s round, but after a burst of three at most once a second however many
+   * events ask (a peer flapping its interest must not turn into a choking round per message).
+   */
   #rechokeSoon(): void {
-    // Interest changed: decide at once rather than making a new downloader wait 10 s.
-    queueMicrotask(() => this.#rechoke());
+    const delay = this.#limiter.request();
+    if (delay === undefined) return; // a round is already on its way
+    clearTimeout(this.#rechokeTimer);
+    this.#rechokeTimer = setTimeout(() => {
+      this.#rechokeTimer = undefined;
+      try {
+        if (this.#limiter.due()) this.#rechoke();
+      } catch (error) {
+        // Never swallowed: reported by the session, or thrown (uncaught) if nobody reports it.
+        if (this.#options.onInternalError) this.#options.onInternalError(error);
+        else throw error;
+      }
+    }, delay);
+    this.#rechokeTimer.unref();
   }
 
   #rechoke(): void {
-    this.#lastChokeAt = Date.now();
+    this.#limiter.ran();
     const peers = [...this.#session.peers.values()].filter(
       (p) => !p.connection.closed && p.connection.remoteHandshake,
     );

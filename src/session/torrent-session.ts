@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
+import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { dialPeer } from '../peer/dial.js';
 import { PeerConnection } from '../peer/peer-connection.js';
@@ -129,16 +130,37 @@ export interface TorrentSessionEvents {
   /** Every piece is verified on disk. A seeding session keeps running; otherwise call `stop()`. */
   done: [];
   /**
-   * Emitted once, for the failure that stopped the download (such as a full disk:
-   * `LODESTONE_ERR_DISK_FULL`); then call `stop()`. Bad peers never cause it.
+   * The fatal failure that stopped the download (such as a full disk:
+   * `LODESTONE_ERR_DISK_FULL`; see `failure`), at most once. Bad peers never cause it.
    */
   error: [Error];
+  /**
+   * A programming error caught at a boundary (a peer's message handler, a timer, a tracker
+   * callback), Lodestone's or a listener's: it ended only that connection or round. Not the
+   * peer's fault and not expected; report it. `peer` is the connection it ended, if any.
+   */
+  'internal-error': [InternalErrorInfo];
+}
+
+export interface InternalErrorInfo {
+  error: Error;
+  /** The peer ("host:port") whose connection the error ended, if it happened in one. */
+  peer?: string;
 }
 
 /**
  * One torrent: finds peers, downloads and verifies pieces, serves them back.
  * It wires the mechanisms (connections, storage, trackers) to the policies
  * (picker, address book) and reports through typed events.
+ *
+ * Failures never end the host process. A fatal failure (a full disk) stops
+ * the download, is kept in `failure`, and is emitted as 'error' to listeners;
+ * unlike a plain EventEmitter, a session with no 'error' listener does not
+ * throw (the failure arises in I/O callbacks, where a throw is an uncaught
+ * exception) but emits a process warning. In a `Client`, the client also
+ * re-emits it as its own 'error'. 'done' never comes after a failure: wait
+ * for either (`events.once(session, 'done')` rejects on 'error').
+ * Programming errors caught at a boundary are 'internal-error' events.
  */
 export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** The torrent. */
@@ -182,6 +204,15 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.#done;
   }
 
+  /**
+   * The fatal failure (a full disk, a file that cannot be written) that stopped the download,
+   * once there is one. It is also emitted as 'error', to listeners only: a session never emits
+   * 'error' into the void, which would throw from an I/O callback and end the host process.
+   */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
   /** The pieces we have, verified (all clear before `start()` has checked the files). */
   get have(): Bitfield {
     return this.#downloader?.have ?? new Bitfield(this.meta.pieceCount);
@@ -219,6 +250,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
       peerId: this.#options.peerId,
       port: this.#options.port,
+      onInternalError: (error) => this.#internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });
     this.#downloader.on('piece-verified', (index) => this.emit('piece-verified', { index }));
@@ -236,7 +268,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
     for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');
     this.#startAnnouncer();
-    this.#tick = setInterval(() => this.#onTick(), 1000);
+    this.#tick = setInterval(
+      this.#guard(() => this.#onTick()),
+      1000,
+    );
     this.#tick.unref();
     this.#dialMore();
   }
@@ -319,6 +354,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#tick) clearInterval(this.#tick);
+    this.#handler?.stop();
     this.#downloader?.stop();
     for (const peer of this.peers.values()) peer.connection.close('session stopped');
     await this.#announcer?.stop();
@@ -356,14 +392,31 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         ? { retryBaseMs: this.#options.trackerRetryBaseMs }
         : {}),
     });
-    announcer.on('peers', (peers) => {
-      for (const address of peers) this.addPeer(address, 'tracker');
-    });
-    announcer.on('response', ({ url, response }) => this.emit('tracker-response', { url, response }));
-    announcer.on('announce-error', ({ url, error }) =>
-      this.emit('tracker-error', { url, message: error instanceof Error ? error.message : String(error) }),
+    // The announcer calls these from its own promise chains: a throw there would be unhandled.
+    announcer.on(
+      'peers',
+      this.#guard((peers: PeerAddress[]) => {
+        for (const address of peers) this.addPeer(address, 'tracker');
+      }),
     );
-    announcer.on('warning', ({ url, message }) => this.emit('tracker-warning', { url, message }));
+    announcer.on(
+      'response',
+      this.#guard(({ url, response }: { url: string; response: AnnounceResponse }) =>
+        this.emit('tracker-response', { url, response }),
+      ),
+    );
+    announcer.on(
+      'announce-error',
+      this.#guard(({ url, error }: { url: string; error: unknown }) =>
+        this.emit('tracker-error', { url, message: error instanceof Error ? error.message : String(error) }),
+      ),
+    );
+    announcer.on(
+      'warning',
+      this.#guard(({ url, message }: { url: string; message: string }) =>
+        this.emit('tracker-warning', { url, message }),
+      ),
+    );
     this.#announcer = announcer;
     announcer.start();
   }
@@ -381,40 +434,44 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     dialPeer(address, {
       timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
-    }).then(
-      ({ socket, reads }) => {
-        this.#dialing.delete(key);
-        if (this.#stopped || this.peers.has(key)) {
-          socket.destroy();
-          return;
-        }
-        const connection = new PeerConnection({
-          socket,
-          address,
-          direction: 'outbound',
-          localHandshake: this.#localHandshake,
-          pieceCount: this.meta.pieceCount,
-          reads,
-          ...(this.#options.handshakeTimeoutMs !== undefined
-            ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
-            : {}),
-        });
-        this.#attach(connection);
-        connection.once('handshake', (remote) => {
-          const peer = this.peers.get(key);
-          if (peer) this.#handler?.onHandshake(peer, remote);
-        });
-      },
-      () => {
-        this.#dialing.delete(key);
-        this.#book.markDisconnected(key, false);
-      },
-    );
+    })
+      .then(
+        ({ socket, reads }) => {
+          this.#dialing.delete(key);
+          if (this.#stopped || this.peers.has(key)) {
+            socket.destroy();
+            return;
+          }
+          const connection = new PeerConnection({
+            socket,
+            address,
+            direction: 'outbound',
+            localHandshake: this.#localHandshake,
+            pieceCount: this.meta.pieceCount,
+            reads,
+            ...(this.#options.handshakeTimeoutMs !== undefined
+              ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
+              : {}),
+          });
+          this.#attach(connection);
+          connection.once('handshake', (remote) => {
+            const peer = this.peers.get(key);
+            if (peer) this.#handler?.onHandshake(peer, remote);
+          });
+        },
+        () => {
+          this.#dialing.delete(key);
+          this.#book.markDisconnected(key, false);
+        },
+      )
+      // A throw while setting the connection up is ours, and must not become an unhandled rejection.
+      .catch((error: unknown) => this.#internalError(error, key));
   }
 
   #attach(connection: PeerConnection): void {
     const peer = new PeerState(connection, this.meta.pieceCount);
     peer.maxRequests = 250;
+    connection.on('internal-error', (error) => this.#internalError(error, connection.key));
     this.peers.set(connection.key, peer);
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
@@ -453,15 +510,39 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * failure. Writes already in flight meet the same full disk (a batch of
    * writes fails together); reporting each would only repeat it. Blocks
    * already requested still arrive (one pipeline per peer at most); the owner
-   * stops the session.
+   * stops the session. A failure that is not a LodestoneError (storage
+   * throws StorageError) is a bug or a listener's throw: it is also reported as
+   * an internal error, every time, so it cannot hide behind the first failure.
    */
   #fail(error: unknown): void {
+    if (!(error instanceof LodestoneError)) this.#internalError(error);
     if (this.#failure) return;
     this.#failure =
       error instanceof Error
         ? error
         : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`);
     this.#downloader?.stop();
-    this.emit('error', this.#failure);
+    if (this.listenerCount('error') > 0) this.emit('error', this.#failure);
+    else warnUnheard('error', this.#failure, `torrent ${this.meta.name}`);
+  }
+
+  /** Reports a programming error caught at a boundary (see the 'internal-error' event). */
+  #internalError(thrown: unknown, peer?: string): void {
+    const error = asError(thrown);
+    if (this.listenerCount('internal-error') > 0)
+      this.emit('internal-error', { error, ...(peer !== undefined ? { peer } : {}) });
+    else warnUnheard('internal-error', error, `torrent ${this.meta.name}${peer ? `, peer ${peer}` : ''}`);
+    rethrowIfStrict(error);
+  }
+
+  /** `fn`, with what it throws reported as an internal error instead of thrown into its caller. */
+  #guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
+      try {
+        fn(...args);
+      } catch (error) {
+        this.#internalError(error);
+      }
+    };
   }
 }

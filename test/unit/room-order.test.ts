@@ -20,6 +20,7 @@ const LEAVES = new Set([
   'version.ts',
   'duration.ts',
   'clock.ts',
+  'internal-errors.ts',
 ]);
 
 /** The rooms each room may import from (besides itself and the leaves). */

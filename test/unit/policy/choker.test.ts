@@ -44,7 +44,7 @@ describe('Choker', () => {
     assert.ok(decision.unchoke.has('b'));
   });
 
-  test('the optimistic slot rotates every third round and favours new peers', () => {
+  test('new peers are three times as likely to get the optimistic slot', () => {
     const picks = new Map<string, number>();
     let seed = 0;
     for (let trial = 0; trial < 300; trial++) {
@@ -56,11 +56,88 @@ describe('Choker', () => {
       picks.set(decision.optimistic!, (picks.get(decision.optimistic!) ?? 0) + 1);
     }
     assert.ok((picks.get('new') ?? 0) > (picks.get('old') ?? 0) * 2, `new peers weighted up: ${[...picks]}`);
+  });
+});
 
-    const choker = new Choker({ slots: 0, random: () => 0, now });
-    const peers = [peer('x'), peer('y')];
-    const first = choker.decide(peers, false).optimistic;
-    assert.equal(choker.decide(peers, false).optimistic, first);
-    assert.equal(choker.decide(peers, false).optimistic, first);
+describe('Choker: the optimistic slot follows the clock, not events', () => {
+  /** A clock the test moves by hand. */
+  function clock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
+    let t = start;
+    return { now: () => t, advance: (ms) => (t += ms) };
+  }
+  /** Three interested peers and one regular slot held by the fastest: x and y share the optimistic slot. */
+  const peers = [peer('regular', { uploadRate: 1000 }), peer('x'), peer('y')];
+
+  test('many decisions within 30 s keep the optimistic peer; the next one after 30 s rotates it', () => {
+    const time = clock();
+    let draws = 0;
+    // A random source that would pick a different peer on every draw.
+    const choker = new Choker({ slots: 1, random: () => (draws++ % 2 === 0 ? 0 : 0.99), now: time.now });
+    const first = choker.decide(peers, true);
+    assert.ok(first.unchoke.has('regular'));
+    const holder = first.optimistic;
+    assert.ok(holder === 'x' || holder === 'y');
+    for (let i = 0; i < 1000; i++) {
+      // Events (interest flips, peers coming and going) ask for decisions every 29 ms.
+      time.advance(29);
+      const decision = choker.decide(peers, true);
+      assert.equal(decision.optimistic, holder, `decision ${i} at +${(i + 1) * 29} ms kept the slot`);
+      assert.deepEqual([...decision.unchoke].sort(), ['regular', holder].sort());
+    }
+    time.advance(30_000 - 29 * 1000);
+    const rotated = choker.decide(peers, true);
+    assert.notEqual(rotated.optimistic, holder, '30 s after it was given, the slot goes to another peer');
+    assert.ok(rotated.optimistic === 'x' || rotated.optimistic === 'y');
+    time.advance(29_999);
+    assert.equal(choker.decide(peers, true).optimistic, rotated.optimistic, 'kept for its own 30 s');
+  });
+
+  test('a peer flapping its interest cannot take the slot from its holder', () => {
+    const time = clock();
+    let draws = 0;
+    const choker = new Choker({ slots: 1, random: () => (draws++ % 2 === 0 ? 0 : 0.99), now: time.now });
+    // The flapper holds the slot first, then loses interest: its slot goes to the honest peer.
+    const honest = peer('honest');
+    const flapper = (interested: boolean): ChokeCandidate => peer('flapper', { interested });
+    const first = choker.decide([peer('regular', { uploadRate: 1000 }), flapper(true), honest], true);
+    assert.equal(first.optimistic, 'flapper');
+    for (let i = 0; i < 10_000; i++) {
+      time.advance(1);
+      const decision = choker.decide(
+        [peer('regular', { uploadRate: 1000 }), flapper(i % 2 === 1), honest],
+        true,
+      );
+      assert.equal(decision.optimistic, 'honest', `flip ${i}`);
+      assert.ok(decision.unchoke.has('regular') && !decision.unchoke.has('flapper'));
+    }
+  });
+
+  test('a holder that leaves or loses interest is replaced at once', () => {
+    const time = clock();
+    const choker = new Choker({ slots: 1, random: () => 0, now: time.now });
+    const first = choker.decide(peers, true).optimistic;
+    time.advance(1000);
+    const rest = peers.filter((p) => p.key !== first);
+    const replaced = choker.decide(rest, true).optimistic;
+    assert.ok(replaced !== undefined && replaced !== first && replaced !== 'regular');
+    time.advance(1000);
+    const uninterested = choker.decide(
+      peers.map((p) => (p.key === replaced ? { ...p, interested: false } : p)),
+      true,
+    );
+    assert.notEqual(uninterested.optimistic, replaced);
+    assert.ok(!uninterested.unchoke.has(replaced));
+  });
+
+  test('the optimistic peer keeps its slot even when it becomes the fastest', () => {
+    const time = clock();
+    const choker = new Choker({ slots: 1, random: () => 0, now: time.now });
+    const first = choker.decide(peers, true);
+    time.advance(1000);
+    const faster = peers.map((p) => (p.key === first.optimistic ? { ...p, uploadRate: 5000 } : p));
+    const decision = choker.decide(faster, true);
+    assert.equal(decision.optimistic, first.optimistic);
+    assert.ok(decision.unchoke.has('regular'), 'the regular peer is not pushed out by the optimistic one');
+    assert.equal(decision.unchoke.size, 2);
   });
 });
