@@ -4,12 +4,12 @@
  * (not turned into a quiet disconnect). A peer's protocol violation is not an internal error.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { PeerConnection } from '../../../src/peer/peer-connection.js';
 import { encodeHandshake, encodeMessage } from '../../../src/wire/index.js';
 import type { Handshake } from '../../../src/wire/types.js';
+import { loopbackSocketPair } from '../../helpers/socket-pair.js';
 
 const handshake: Handshake = {
   reserved: new Uint8Array(8),
@@ -21,18 +21,10 @@ const handshake: Handshake = {
 async function pair(
   direction: 'inbound' | 'outbound',
 ): Promise<{ connection: PeerConnection; remote: Socket }> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  const accepted = once(server, 'connection');
-  const remote = connect(port, '127.0.0.1');
-  remote.on('error', () => remote.destroy());
-  const [socket] = (await accepted) as [Socket];
-  server.close();
+  const { local: socket, remote } = await loopbackSocketPair();
   const connection = new PeerConnection({
     socket,
-    address: { host: '127.0.0.1', port },
+    address: { host: '127.0.0.1', port: socket.localPort ?? 0 },
     direction,
     localHandshake: handshake,
     ...(direction === 'inbound' ? { remoteHandshake: handshake } : {}),

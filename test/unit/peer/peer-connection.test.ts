@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Clock } from '../../../src/clock.js';
 import { PeerConnection } from '../../../src/peer/peer-connection.js';
 import { encodeHaves, encodeMessage, encodeRequests, HANDSHAKE_LENGTH } from '../../../src/wire/index.js';
 import type { Handshake } from '../../../src/wire/types.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { loopbackSocketPair } from '../../helpers/socket-pair.js';
 
 const handshake: Handshake = {
   reserved: new Uint8Array(8),
@@ -18,19 +18,12 @@ const handshake: Handshake = {
 async function connectedPair(
   clock?: Clock,
 ): Promise<{ connection: PeerConnection; remote: Socket; received: Buffer[] }> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  const accepted = once(server, 'connection');
-  const remote = connect(port, '127.0.0.1');
-  const [socket] = (await accepted) as [Socket];
-  server.close();
+  const { local: socket, remote } = await loopbackSocketPair();
   const received: Buffer[] = [];
   remote.on('data', (chunk: Buffer) => received.push(chunk));
   const connection = new PeerConnection({
     socket,
-    address: { host: '127.0.0.1', port },
+    address: { host: '127.0.0.1', port: socket.localPort ?? 0 },
     direction: 'inbound',
     localHandshake: handshake,
     remoteHandshake: handshake,

@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { PeerConnection, type PeerConnectionOptions } from '../../../src/peer/peer-connection.js';
 import { encodeMessage, HANDSHAKE_LENGTH } from '../../../src/wire/index.js';
 import type { Handshake, Message } from '../../../src/wire/types.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { loopbackSocketPair } from '../../helpers/socket-pair.js';
 
 const handshake: Handshake = {
   reserved: new Uint8Array(8),
@@ -38,17 +39,10 @@ interface Pair {
 /** A PeerConnection on a fake clock and the raw socket of the other end, on loopback. */
 async function connectedPair(options: Partial<PeerConnectionOptions> = {}, inbound = true): Promise<Pair> {
   const clock = new FakeClock();
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  const accepted = once(server, 'connection');
-  const remote = connect(port, '127.0.0.1');
-  const [socket] = (await accepted) as [Socket];
-  server.close();
+  const { local: socket, remote } = await loopbackSocketPair();
   const connection = new PeerConnection({
     socket,
-    address: { host: '127.0.0.1', port },
+    address: { host: '127.0.0.1', port: socket.localPort ?? 0 },
     direction: inbound ? 'inbound' : 'outbound',
     localHandshake: handshake,
     ...(inbound ? { remoteHandshake: handshake } : {}),

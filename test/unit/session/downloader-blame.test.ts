@@ -7,34 +7,10 @@ import { PiecePicker } from '../../../src/policy/piece-picker.js';
 import { Downloader } from '../../../src/session/downloader.js';
 import { BlockKeys, PeerState } from '../../../src/session/peer-state.js';
 import { PieceAssembler } from '../../../src/session/piece-assembler.js';
-import type { Message } from '../../../src/wire/types.js';
-import { metaFor } from './fixtures.js';
+import { FakeDownloaderConnection, metaFor, type RecordedRequest } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 4 * BLOCK;
-
-interface Request {
-  index: number;
-  begin: number;
-  length: number;
-}
-
-/** The parts of a PeerConnection the Downloader uses: flow state, requests recorded. */
-class FakeConnection {
-  readonly requests: Request[] = [];
-  closed = false;
-  peerChoking = false;
-  amInterested = false;
-  readonly download = { rate: () => 0 };
-  constructor(readonly key: string) {}
-  send(message: Message): void {
-    if (message.type === 'interested') this.amInterested = true;
-    if (message.type === 'not-interested') this.amInterested = false;
-  }
-  sendRequests(requests: readonly Request[]): void {
-    this.requests.push(...requests);
-  }
-}
 
 function torrent(pieceCount: number) {
   const data = randomBytes(pieceCount * PIECE);
@@ -47,7 +23,7 @@ function torrent(pieceCount: number) {
  */
 async function swarm(
   pieceCount: number,
-  answer: (peer: string, request: Request, truth: Buffer) => Buffer | undefined,
+  answer: (peer: string, request: RecordedRequest, truth: Buffer) => Buffer | undefined,
 ) {
   const { data, meta } = torrent(pieceCount);
   const picker = new PiecePicker({
@@ -74,7 +50,7 @@ async function swarm(
     }
   });
   for (const key of ['honest', 'liar']) {
-    const peer = new PeerState(new FakeConnection(key) as unknown as PeerConnection, pieceCount);
+    const peer = new PeerState(new FakeDownloaderConnection(key) as unknown as PeerConnection, pieceCount);
     peers.set(key, peer);
     downloader.onBitfield(peer, Bitfield.full(pieceCount));
     downloader.onUnchoke(peer);
@@ -83,7 +59,7 @@ async function swarm(
     let moved = false;
     // The liar answers first: in endgame its garbage wins every race for a block both were asked.
     for (const peer of [...peers.values()].reverse()) {
-      const connection = peer.connection as unknown as FakeConnection;
+      const connection = peer.connection as unknown as FakeDownloaderConnection;
       for (const request of connection.requests.splice(0)) {
         const start = request.index * PIECE + request.begin;
         const block = answer(peer.key, request, data.subarray(start, start + request.length));
@@ -101,7 +77,7 @@ async function swarm(
     if (
       !moved &&
       [...peers.values()].every(
-        (peer) => (peer.connection as unknown as FakeConnection).requests.length === 0,
+        (peer) => (peer.connection as unknown as FakeDownloaderConnection).requests.length === 0,
       )
     )
       break;

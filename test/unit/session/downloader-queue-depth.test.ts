@@ -7,33 +7,11 @@ import { PiecePicker } from '../../../src/policy/piece-picker.js';
 import { Downloader } from '../../../src/session/downloader.js';
 import { PeerState } from '../../../src/session/peer-state.js';
 import { PieceAssembler } from '../../../src/session/piece-assembler.js';
-import type { Message } from '../../../src/wire/types.js';
-import { metaFor } from './fixtures.js';
+import { FakeDownloaderConnection, metaFor } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 16 * BLOCK;
 const MiB = 1024 * 1024;
-
-/** The parts of a PeerConnection the Downloader uses, with a download rate the test sets. */
-class FakeConnection {
-  requested = 0;
-  closed = false;
-  peerChoking = false;
-  amInterested = false;
-  readonly download: { rate: () => number };
-  constructor(
-    readonly key: string,
-    bytesPerSecond: number,
-  ) {
-    this.download = { rate: () => bytesPerSecond };
-  }
-  send(message: Message): void {
-    if (message.type === 'interested') this.amInterested = true;
-  }
-  sendRequests(requests: readonly unknown[]): void {
-    this.requested += requests.length;
-  }
-}
 
 test('a slow seeder cannot hold the partial-piece budget: requests in flight follow each peer’s share of the rate', () => {
   const pieceCount = 256;
@@ -56,8 +34,14 @@ test('a slow seeder cannot hold the partial-piece budget: requests in flight fol
     { now: () => 0 },
   );
   // Transmission on loopback (~10 MiB/s) and qBittorrent (~150 MiB/s), both seeds.
-  const slow = new PeerState(new FakeConnection('slow', 10 * MiB) as unknown as PeerConnection, pieceCount);
-  const fast = new PeerState(new FakeConnection('fast', 150 * MiB) as unknown as PeerConnection, pieceCount);
+  const slow = new PeerState(
+    new FakeDownloaderConnection('slow', 10 * MiB) as unknown as PeerConnection,
+    pieceCount,
+  );
+  const fast = new PeerState(
+    new FakeDownloaderConnection('fast', 150 * MiB) as unknown as PeerConnection,
+    pieceCount,
+  );
   peers.set('slow', slow);
   peers.set('fast', fast);
   downloader.tick(); // learns the rates (nobody is interested yet: no requests)
@@ -65,7 +49,8 @@ test('a slow seeder cannot hold the partial-piece budget: requests in flight fol
   // The slow peer unchokes us first, as Transmission's 10 s choke round may.
   downloader.onUnchoke(slow);
   downloader.onUnchoke(fast);
-  const inFlight = (peer: PeerState) => (peer.connection as unknown as FakeConnection).requested;
+  const inFlight = (peer: PeerState) =>
+    (peer.connection as unknown as FakeDownloaderConnection).requests.length;
   // 1.5 s of 10 MiB/s is 960 blocks: before, the slow peer took all 128 and the fast one got none.
   assert.ok(inFlight(slow) <= 16, `slow peer holds ${inFlight(slow)} of 128 budget blocks`);
   assert.ok(inFlight(fast) >= 96, `fast peer holds ${inFlight(fast)} of 128 budget blocks`);

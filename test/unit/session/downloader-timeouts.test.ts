@@ -14,40 +14,13 @@ import { PiecePicker } from '../../../src/policy/piece-picker.js';
 import { Downloader, type DownloaderOptions } from '../../../src/session/downloader.js';
 import { PeerState } from '../../../src/session/peer-state.js';
 import { PieceAssembler } from '../../../src/session/piece-assembler.js';
-import type { Message } from '../../../src/wire/types.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { metaFor } from './fixtures.js';
+import { FakeDownloaderConnection, metaFor, type RecordedRequest } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 4 * BLOCK;
 
-interface Request {
-  index: number;
-  begin: number;
-  length: number;
-}
-
-/** The parts of a PeerConnection the Downloader uses: flow state; requests and cancels recorded. */
-class FakeConnection {
-  readonly requests: Request[] = [];
-  readonly cancels: Request[] = [];
-  closed = false;
-  peerChoking = false;
-  amInterested = false;
-  readonly download = { rate: () => 0 };
-  constructor(readonly key: string) {}
-  send(message: Message): void {
-    if (message.type === 'interested') this.amInterested = true;
-    if (message.type === 'not-interested') this.amInterested = false;
-    if (message.type === 'cancel')
-      this.cancels.push({ index: message.index, begin: message.begin, length: message.length });
-  }
-  sendRequests(requests: readonly Request[]): void {
-    this.requests.push(...requests);
-  }
-}
-
-const id = (r: Request) => `${r.index}:${r.begin}`;
+const id = (r: RecordedRequest) => `${r.index}:${r.begin}`;
 
 function setup(pieceCount: number, options: DownloaderOptions = {}) {
   const clock = new FakeClock();
@@ -72,7 +45,7 @@ function setup(pieceCount: number, options: DownloaderOptions = {}) {
   );
   /** A connected seed, choking us until `unchoke` is called. */
   const addSeed = (key: string) => {
-    const connection = new FakeConnection(key);
+    const connection = new FakeDownloaderConnection(key);
     connection.peerChoking = true;
     const peer = new PeerState(connection as unknown as PeerConnection, pieceCount, clock.now);
     peers.set(key, peer);
@@ -84,7 +57,7 @@ function setup(pieceCount: number, options: DownloaderOptions = {}) {
     };
     return { peer, connection, unchoke };
   };
-  const blockOf = (r: Request) =>
+  const blockOf = (r: RecordedRequest) =>
     data.subarray(r.index * PIECE + r.begin, r.index * PIECE + r.begin + r.length);
   return { clock, downloader, picker, addSeed, blockOf };
 }
