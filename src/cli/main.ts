@@ -8,6 +8,7 @@ import { infoCommand } from './commands/info.js';
 import { metadataCommand } from './commands/metadata.js';
 import { seedCommand } from './commands/seed.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { terminalText } from './terminal-text.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -16,7 +17,10 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function reportAndExit(error: unknown): never {
-  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  // Messages embed remote text (tracker failure reasons, names): escaped on the terminal, exact in JSON.
+  if (debug && error instanceof Error) {
+    process.stderr.write(`${(error.stack ?? '').split('\n').map(terminalText).join('\n')}\n`);
+  }
   const message = error instanceof Error ? error.message : String(error);
   const prefix = isLodestoneError(error) ? 'error' : 'internal error';
   if (process.argv.includes('--json')) {
@@ -26,7 +30,7 @@ function reportAndExit(error: unknown): never {
       `${JSON.stringify({ type: 'error', time: new Date().toISOString(), code, message })}\n`,
     );
   }
-  process.stderr.write(`lodestone: ${prefix}: ${message}\n`);
+  process.stderr.write(`lodestone: ${prefix}: ${terminalText(message)}\n`);
   process.exit(exitCodeFor(error));
 }
 

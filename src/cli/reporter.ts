@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { SessionStats } from '../index.js';
 import { formatBytes } from '../metainfo/index.js';
+import { terminalText } from './terminal-text.js';
 
 export type ReporterMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -49,17 +50,20 @@ export class Reporter {
     }
   }
 
-  /** A human-readable status line (stderr on terminals, stdout lines in plain mode). */
+  /**
+   * A human-readable status line (stderr on terminals, stdout lines in plain mode). Lines embed
+   * names, tracker messages and peer reasons: they are escaped here (terminalText), once, for all.
+   */
   info(text: string): void {
     if (this.mode === 'json' || this.mode === 'quiet') return;
-    if (this.#multibar) this.#multibar.log(`${text}\n`);
-    else process.stdout.write(`${text}\n`);
+    if (this.#multibar) this.#multibar.log(`${terminalText(text)}\n`);
+    else process.stdout.write(`${terminalText(text)}\n`);
   }
 
-  /** Diagnostic output (verbose and trace): always stderr, above the bar. */
+  /** Diagnostic output (verbose and trace): always stderr, above the bar; escaped like info(). */
   log(text: string): void {
-    if (this.#multibar) this.#multibar.log(`${text}\n`);
-    else process.stderr.write(`${text}\n`);
+    if (this.#multibar) this.#multibar.log(`${terminalText(text)}\n`);
+    else process.stderr.write(`${terminalText(text)}\n`);
   }
 
   event(type: string, fields: Record<string, unknown> = {}): void {
@@ -79,7 +83,8 @@ export class Reporter {
       peers: stats.peers,
       seeds: stats.seeds,
       etaText: left === 0 ? 'done' : formatDuration(eta),
-      note: note ? ` | ${note}` : '',
+      // A stall note quotes tracker errors: remote text.
+      note: note ? ` | ${terminalText(note)}` : '',
     };
     const percent = stats.totalLength === 0 ? 100 : (stats.verifiedBytes / stats.totalLength) * 100;
     switch (this.mode) {
@@ -93,7 +98,7 @@ export class Reporter {
         this.#lastPlainAt = now;
         process.stdout.write(
           `${percent.toFixed(1)}% ${payload.done}/${payload.size} down ${payload.down}/s up ${payload.up}/s ` +
-            `peers ${stats.peers} (${stats.seeds} seeds) eta ${payload.etaText}${note ? ` - ${note}` : ''}\n`,
+            `peers ${stats.peers} (${stats.seeds} seeds) eta ${payload.etaText}${note ? ` - ${terminalText(note)}` : ''}\n`,
         );
         return;
       }

@@ -5,6 +5,7 @@ import { NAME_RULES } from '../../create/index.js';
 import { createTorrent, LodestoneError, type TorrentMetadata, toMagnetUri } from '../../index.js';
 import { assertSafeComponent, formatBytes } from '../../metainfo/index.js';
 import { ExitCode } from '../exit-codes.js';
+import { terminalText } from '../terminal-text.js';
 
 export interface CreateOptions {
   /** Repeatable; each use is one tier, URLs of one tier separated by commas (as mktorrent's -a). */
@@ -103,7 +104,7 @@ function render(outputPath: string, meta: TorrentMetadata, magnet: string): stri
     ['Info-hash', meta.infoHashHex],
     ['Magnet', magnet],
   ];
-  return `${lines.map(([label, value]) => `${`${label}:`.padEnd(14)}${value}`).join('\n')}\n`;
+  return `${lines.map(([label, value]) => terminalText(`${`${label}:`.padEnd(14)}${value}`)).join('\n')}\n`;
 }
 
 /** `lodestone create <input>`: hashes a file or folder and writes a .torrent. */
@@ -154,7 +155,7 @@ export async function createCommand(input: string, options: CreateOptions): Prom
 
   if (!options.quiet) {
     for (const entry of skipped)
-      process.stderr.write(`lodestone: warning: skipped ${entry.path}: ${entry.reason}\n`);
+      process.stderr.write(`lodestone: warning: ${terminalText(`skipped ${entry.path}: ${entry.reason}`)}\n`);
   }
   const magnet = toMagnetUri(meta);
   if (options.json) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Client, noPeerSourceError } from '../../index.js';
-import { reportNameChanges } from '../name-warnings.js';
+import { reportTorrentWarnings } from '../name-warnings.js';
 import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
@@ -54,7 +54,7 @@ export async function downloadCommand(source: string, options: DownloadOptions):
       loaded.kind === 'torrent'
         ? { meta: loaded.meta, peers: [] }
         : await fetchMetadata(client, loaded.link, options, reporter);
-    reportNameChanges(meta, reporter);
+    reportTorrentWarnings(meta, reporter);
     return await runTorrent(
       client,
       meta,

@@ -1,6 +1,6 @@
 import { describeMagnet, describeTorrent, formatBytes } from '../../metainfo/index.js';
-import { printable } from '../name-warnings.js';
 import { loadSource } from '../source.js';
+import { terminalText } from '../terminal-text.js';
 
 export interface InfoOptions {
   json?: boolean;
@@ -13,10 +13,13 @@ export async function infoCommand(source: string, options: InfoOptions): Promise
     process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
     return;
   }
-  process.stdout.write(loaded.kind === 'torrent' ? renderTorrent(loaded.meta) : renderMagnet(description));
+  const lines = loaded.kind === 'torrent' ? renderTorrent(loaded.meta) : renderMagnet(description);
+  // Every field but the info-hash and sizes came from the torrent or link: escaped, line by line.
+  process.stdout.write(`${lines.map(terminalText).join('\n')}\n`);
 }
 
-function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string {
+/** Raw lines (not yet escaped). */
+function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string[] {
   const lines: string[] = [];
   const field = (label: string, value: string): void => {
     lines.push(`${`${label}:`.padEnd(14)}${value}`);
@@ -39,31 +42,32 @@ function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string {
   const description = describeTorrent(meta);
   lines.push(`Files (${description.files.length}):`);
   for (const file of description.files) {
-    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${printable(file.path)}`);
+    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${file.path}`);
   }
   if (description.symlinks.length > 0) lines.push(`Symlinks (${description.symlinks.length}):`);
   for (const link of description.symlinks) {
     const target =
       link.target === null
-        ? `${printable(link.originalTarget)} (not created: the target leaves the torrent's folder)`
-        : printable(link.target);
-    lines.push(`  ${printable(link.path)} -> ${target}`);
+        ? `${link.originalTarget} (not created: the target leaves the torrent's folder)`
+        : link.target;
+    lines.push(`  ${link.path} -> ${target}`);
   }
   if (description.renamedFiles.length > 0) {
     lines.push(`Renamed (${description.renamedFiles.length}) to be safe on disk:`);
   }
   for (const file of description.renamedFiles) {
-    lines.push(`  ${printable(file.originalPath)} -> ${printable(file.path)}`);
+    lines.push(`  ${file.originalPath} -> ${file.path}`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
-function renderMagnet(description: object): string {
+/** Raw lines (not yet escaped). */
+function renderMagnet(description: object): string[] {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(description)) {
     if (value === undefined) continue;
     const text = Array.isArray(value) ? (value.length === 0 ? 'none' : value.join(', ')) : String(value);
     lines.push(`${`${key}:`.padEnd(14)}${text}`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }

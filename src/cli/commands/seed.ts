@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LodestoneError } from '../../index.js';
-import { reportNameChanges } from '../name-warnings.js';
+import { reportTorrentWarnings } from '../name-warnings.js';
 import type { SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
@@ -33,7 +33,7 @@ export async function seedCommand(torrent: string, dataPath: string, options: Sw
   try {
     await client.listen();
     reporter.info(`listening on port ${client.port}`);
-    reportNameChanges(meta, reporter);
+    reportTorrentWarnings(meta, reporter);
     return await runTorrent(
       client,
       meta,

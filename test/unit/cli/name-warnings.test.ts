@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_LINES, nameWarningLines, printable } from '../../../src/cli/name-warnings.js';
-import type { TorrentFile } from '../../../src/metainfo/types.js';
+import {
+  MAX_LINES,
+  torrentWarningLines as nameWarningLines,
+  printedWarningLines,
+} from '../../../src/cli/name-warnings.js';
+import type { TorrentFile, TorrentMetadata } from '../../../src/metainfo/types.js';
 
 function file(path: string[], extra: Partial<TorrentFile> = {}): TorrentFile {
   return { path, length: 1, offset: 0, padding: false, ...extra };
 }
 
-test('one warning per renamed file and per symlink not created, names escaped', () => {
+test('one warning per renamed file and per symlink not created', () => {
   const lines = nameWarningLines({
     files: [
       file(['t', 'ok']),
@@ -17,7 +21,7 @@ test('one warning per renamed file and per symlink not created, names escaped', 
     ],
   });
   assert.deepEqual(lines, [
-    'renamed "t/a\\x1bb" to "t/a_b"',
+    'renamed "t/a\x1bb" to "t/a_b"',
     `symlink "t/link" -> "../x" not created: the target leaves the torrent's folder`,
   ]);
 });
@@ -38,6 +42,17 @@ test('padding files are never reported', () => {
   );
 });
 
-test('printable escapes C0, DEL and C1 controls only', () => {
-  assert.equal(printable('a\x00b\x7fc\u0085d☃'), 'a\\x00b\\x7fc\\x85d☃');
+test("the torrent's warnings come first, escaped when printed", () => {
+  const meta: Pick<TorrentMetadata, 'files' | 'warnings'> = {
+    files: [file(['t', 'a_b'], { originalPath: ['t', 'a\u009bb'] })],
+    warnings: [
+      { code: 'LODESTONE_WARN_TRAILING_DATA', message: '3 bytes after the root dictionary' },
+      { code: 'LODESTONE_WARN_CREATION_DATE', message: 'odd \x1b]0;title\x07 \u202etxt.exe' },
+    ],
+  };
+  assert.deepEqual(printedWarningLines(meta), [
+    'lodestone: warning: 3 bytes after the root dictionary',
+    'lodestone: warning: odd \\x1b]0;title\\x07 \\u202etxt.exe',
+    'lodestone: warning: renamed "t/a\\x9bb" to "t/a_b"',
+  ]);
 });
