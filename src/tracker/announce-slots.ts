@@ -1,0 +1,55 @@
+/**
+ * A bounded number of announce slots with a waiting line kept in tier order: a round of a
+ * lower tier index is granted a slot before any round of a higher one, first come first
+ * served within one index. Pure bookkeeping, no I/O and no timers.
+ */
+export class AnnounceSlots {
+  readonly #limit: number;
+  #inUse = 0;
+  /** Waiting rounds, sorted by index. */
+  readonly #waiting: { index: number; grant: (granted: boolean) => void }[] = [];
+
+  constructor(limit: number) {
+    this.#limit = Math.max(1, Math.floor(limit));
+  }
+
+  /** Slots taken now (never more than the limit). */
+  get inUse(): number {
+    return this.#inUse;
+  }
+
+  /** Rounds waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Resolves true when a slot is ours (give it back with `release`), false if `cancelAll` came first. */
+  acquire(index: number): Promise<boolean> {
+    if (this.#inUse < this.#limit) {
+      this.#inUse++;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((grant) => {
+      let low = 0;
+      let high = this.#waiting.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (this.#waiting[mid]!.index <= index) low = mid + 1;
+        else high = mid;
+      }
+      this.#waiting.splice(low, 0, { index, grant });
+    });
+  }
+
+  /** Hands the slot straight to the first waiting round, or frees it. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next.grant(true);
+    else this.#inUse = Math.max(0, this.#inUse - 1);
+  }
+
+  /** Every waiting round gets `false` (the announcer stopped). */
+  cancelAll(): void {
+    for (const waiter of this.#waiting.splice(0)) waiter.grant(false);
+  }
+}
