@@ -1,13 +1,20 @@
+/** Where a waiting round stands in line: fewer failures in a row first, then the lower tier index. */
+export interface SlotRank {
+  failures: number;
+  index: number;
+}
+
 /**
- * A bounded number of announce slots with a waiting line kept in tier order: a round of a
- * lower tier index is granted a slot before any round of a higher one, first come first
- * served within one index. Pure bookkeeping, no I/O and no timers.
+ * A bounded number of announce slots with a waiting line kept in rank order: a tier that has
+ * failed fewer times goes first, then the earlier tier, first come first served on a tie. So
+ * tiers are tried in order, and the retries of thousands of dead trackers never starve a tier
+ * that has not had its turn yet. Pure bookkeeping, no I/O and no timers.
  */
 export class AnnounceSlots {
   readonly #limit: number;
   #inUse = 0;
   /** Waiting rounds, sorted by index. */
-  readonly #waiting: { index: number; grant: (granted: boolean) => void }[] = [];
+  readonly #waiting: { rank: SlotRank; grant: (granted: boolean) => void }[] = [];
 
   constructor(limit: number) {
     this.#limit = Math.max(1, Math.floor(limit));
@@ -24,7 +31,7 @@ export class AnnounceSlots {
   }
 
   /** Resolves true when a slot is ours (give it back with `release`), false if `cancelAll` came first. */
-  acquire(index: number): Promise<boolean> {
+  acquire(rank: SlotRank): Promise<boolean> {
     if (this.#inUse < this.#limit) {
       this.#inUse++;
       return Promise.resolve(true);
@@ -34,10 +41,10 @@ export class AnnounceSlots {
       let high = this.#waiting.length;
       while (low < high) {
         const mid = (low + high) >>> 1;
-        if (this.#waiting[mid]!.index <= index) low = mid + 1;
+        if (!before(rank, this.#waiting[mid]!.rank)) low = mid + 1;
         else high = mid;
       }
-      this.#waiting.splice(low, 0, { index, grant });
+      this.#waiting.splice(low, 0, { rank: { ...rank }, grant });
     });
   }
 
@@ -52,4 +59,8 @@ export class AnnounceSlots {
   cancelAll(): void {
     for (const waiter of this.#waiting.splice(0)) waiter.grant(false);
   }
+}
+
+function before(a: SlotRank, b: SlotRank): boolean {
+  return a.failures !== b.failures ? a.failures < b.failures : a.index < b.index;
 }

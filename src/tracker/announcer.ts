@@ -55,8 +55,9 @@ export interface AnnouncerOptions {
   announceTimeoutMs?: number;
   /**
    * Announces in flight at once for this torrent, `stopped` ones included. Waiting rounds go
-   * in tier order (the first tier first), so a torrent listing thousands of silent trackers
-   * holds a few sockets, not thousands, and its preferred tiers are never starved. @default 8
+   * fewest failures first, then in tier order, so a torrent listing thousands of silent
+   * trackers holds a few sockets, not thousands, its first tiers are asked first, and retries
+   * of dead trackers never starve a tier that has not had its turn. @default 8
    */
   maxAnnouncesInFlight?: number;
 }
@@ -73,7 +74,7 @@ export interface AnnouncerEvents {
 }
 
 interface Tier {
-  /** Position in the tier list: a lower index is served first when announces wait for a slot. */
+  /** Position in the tier list: among tiers waiting for a slot with as many failures, the lower goes first. */
   index: number;
   /** Current order: shuffled once, then the tracker that answered last goes first. */
   urls: string[];
@@ -108,8 +109,8 @@ const defaultTimers: AnnouncerTimers = {
  * Announces one torrent to its trackers (BEP 12). Every tier has its own
  * schedule; within a tier the trackers are tried in order until one answers, and
  * that one moves to the head of its tier. At most `maxAnnouncesInFlight`
- * announces are sent at once, and rounds waiting for a slot are served in tier
- * order, so a dead, slow or garbage-speaking tracker delays its own tier and
+ * announces are sent at once; rounds waiting for a slot are served fewest
+ * failures first, then in tier order, so a dead, slow or garbage-speaking tracker delays its own tier and
  * holds one slot for at most `announceTimeoutMs`.
  */
 export class Announcer extends EventEmitter<AnnouncerEvents> {
@@ -277,7 +278,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     try {
       for (const url of [...tier.urls]) {
         // Wait for a slot first: what to say is decided when it is sent.
-        if (!(await this.#slots.acquire(tier.index))) return;
+        if (!(await this.#slots.acquire(tier))) return;
         if (this.#state !== 'running') {
           this.#slots.release();
           return;
