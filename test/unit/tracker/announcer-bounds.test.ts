@@ -104,6 +104,25 @@ describe('Announcer bounds (issue 15)', () => {
     assert.deepEqual(listenerWarnings.map(String), []);
   });
 
+  test('50 announces in flight share no AbortSignal: no MaxListenersExceededWarning', {
+    timeout: 10_000,
+  }, async () => {
+    warnings.length = 0;
+    const clock = new FakeClock(0);
+    const trackers = new CountingTrackers();
+    const announcer = announcerFor(tiersOf(50), trackers, clock, 50);
+    announcer.start();
+    await settle();
+    assert.equal(trackers.inFlight, 50);
+    assert.equal(trackers.signals.size, 50, 'one signal per announce');
+    const stopping = announcer.stop();
+    clock.advance(3000);
+    await stopping;
+    await settle();
+    assert.equal(trackers.inFlight, 0);
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), []);
+  });
+
   test('a working tracker behind two silent tiers answers at once; failing tiers wait their turn', {
     timeout: 10_000,
   }, async () => {
