@@ -217,14 +217,12 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     this.#slots.cancelAll();
     for (const controller of this.#controllers) controller.abort(abortError('announce (announcer stopped)'));
     if (wasRunning) {
-      const farewells: string[] = [];
-      for (const tier of this.#tiers) {
-        const urls = new Set(tier.started);
-        // An aborted `started` may still have reached the tracker.
-        if (tier.inFlight?.event === 'started') urls.add(tier.inFlight.url);
-        for (const url of urls) farewells.push(url);
-      }
-      await this.#sayStopped(farewells);
+      // Trackers that took `started` first; then those whose aborted `started` may have reached them.
+      const farewells = new Set<string>();
+      for (const tier of this.#tiers) for (const url of tier.started) farewells.add(url);
+      for (const tier of this.#tiers)
+        if (tier.inFlight?.event === 'started') farewells.add(tier.inFlight.url);
+      await this.#sayStopped([...farewells]);
     }
     for (const client of this.#clients.values()) client.close();
     this.#clients.clear();
