@@ -22,6 +22,7 @@ class CountingTrackers {
   inFlight = 0;
   peak = 0;
   readonly signals = new Set<AbortSignal>();
+  readonly closed: string[] = [];
   answer: (url: string, request: AnnounceRequest) => AnnounceResponse | 'hang' = () => 'hang';
 
   readonly createClient = (url: string): TrackerClient => ({
@@ -46,7 +47,9 @@ class CountingTrackers {
         );
       });
     },
-    close: () => undefined,
+    close: () => {
+      this.closed.push(url);
+    },
   });
 }
 
@@ -121,6 +124,30 @@ describe('Announcer bounds (issue 15)', () => {
     await settle();
     assert.equal(trackers.inFlight, 0);
     assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), []);
+  });
+
+  test('a tracker that failed is closed at once (a UDP client would hold its socket), then made anew', {
+    timeout: 10_000,
+  }, async () => {
+    const clock = new FakeClock(0);
+    const trackers = new CountingTrackers();
+    const announcer = announcerFor([['udp://dead:1'], ['udp://ok:1']], trackers, clock);
+    trackers.answer = (url) => (url === 'udp://ok:1' ? { interval: 1800, peers: [] } : 'hang');
+    announcer.start();
+    await settle();
+    assert.deepEqual(trackers.closed, []);
+    clock.advance(30_000); // the dead one's deadline
+    await settle();
+    assert.deepEqual(trackers.closed, ['udp://dead:1']);
+    clock.advance(15_000); // its retry gets a fresh client
+    await settle();
+    assert.deepEqual(
+      trackers.calls.map((call) => call.url),
+      ['udp://dead:1', 'udp://ok:1', 'udp://dead:1'],
+    );
+    const stopping = announcer.stop();
+    clock.advance(3000);
+    await stopping;
   });
 
   test('a working tracker behind two silent tiers answers at once; failing tiers wait their turn', {
