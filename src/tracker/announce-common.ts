@@ -84,20 +84,65 @@ function canonicalIpv6(literal: string): string {
 }
 
 /**
- * Reads compact peers: 6 bytes (IPv4 + port) or 18 bytes (IPv6 + port) per
- * entry, all big-endian. A trailing partial entry is ignored, as other
- * clients do, rather than failing the whole announce.
+ * Most distinct peers taken from one tracker answer. The session's address book holds 5000
+ * addresses in all, so more from one answer could never be used; the rest of a huge list
+ * (a 2 MiB body holds ~350,000 compact peers) is skipped without being turned into objects.
  */
-export function parseCompactPeers(bytes: Uint8Array, family: 4 | 6): PeerAddress[] {
+export const MAX_PEERS_PER_ANSWER = 5000;
+
+/**
+ * Collects the distinct peers of one answer, in the tracker's order, up to a limit. Sources
+ * are appended one element at a time: never `push(...list)`, whose argument count a tracker
+ * would decide (a spread of ~125,000 elements overflows the call stack).
+ */
+export class PeerCollector {
+  readonly peers: PeerAddress[] = [];
+  readonly #seen = new Set<string>();
+  readonly #limit: number;
+
+  constructor(limit: number = MAX_PEERS_PER_ANSWER) {
+    this.#limit = limit;
+  }
+
+  get full(): boolean {
+    return this.peers.length >= this.#limit;
+  }
+
+  /** False once full (callers stop reading); a duplicate is skipped and returns true. */
+  add(peer: PeerAddress | undefined): boolean {
+    if (this.full) return false;
+    if (peer === undefined) return true;
+    const key = formatAddress(peer);
+    if (this.#seen.has(key)) return true;
+    this.#seen.add(key);
+    this.peers.push(peer);
+    return !this.full;
+  }
+}
+
+/**
+ * Reads compact peers: 6 bytes (IPv4 + port) or 18 bytes (IPv6 + port) per
+ * entry, all big-endian, into `into` until it is full. A trailing partial entry is
+ * ignored, as other clients do, rather than failing the whole announce.
+ */
+export function collectCompactPeers(bytes: Uint8Array, family: 4 | 6, into: PeerCollector): void {
   const stride = family === 4 ? 6 : 18;
-  const peers: PeerAddress[] = [];
   for (let offset = 0; offset + stride <= bytes.length; offset += stride) {
     const port = (bytes[offset + stride - 2]! << 8) | bytes[offset + stride - 1]!;
     const host = family === 4 ? ipv4Text(bytes, offset) : ipv6Text(bytes, offset);
-    const peer = normalizePeer(host, port);
-    if (peer) peers.push(peer);
+    if (!into.add(normalizePeer(host, port))) return;
   }
-  return peers;
+}
+
+/** The distinct compact peers of `bytes`, at most `limit` of them (see `collectCompactPeers`). */
+export function parseCompactPeers(
+  bytes: Uint8Array,
+  family: 4 | 6,
+  limit: number = MAX_PEERS_PER_ANSWER,
+): PeerAddress[] {
+  const collector = new PeerCollector(limit);
+  collectCompactPeers(bytes, family, collector);
+  return collector.peers;
 }
 
 function ipv4Text(bytes: Uint8Array, offset: number): string {
@@ -110,17 +155,4 @@ function ipv6Text(bytes: Uint8Array, offset: number): string {
     groups.push(((bytes[offset + i]! << 8) | bytes[offset + i + 1]!).toString(16));
   }
   return groups.join(':');
-}
-
-/** Keeps the first occurrence of each address, preserving the tracker's order. */
-export function dedupePeers(peers: PeerAddress[]): PeerAddress[] {
-  const seen = new Set<string>();
-  const out: PeerAddress[] = [];
-  for (const peer of peers) {
-    const key = formatAddress(peer);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(peer);
-  }
-  return out;
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { PeerAddress } from '../address.js';
 import { TrackerError } from '../errors.js';
 import { abortError, sanitizeInterval } from './announce-common.js';
+import { AnnounceSlots } from './announce-slots.js';
 import { createTrackerClient } from './create-tracker.js';
 import type { AnnounceEvent, AnnounceResponse, TrackerClient } from './types.js';
 
@@ -52,7 +53,17 @@ export interface AnnouncerOptions {
    * tracker_completion_timeout)
    */
   announceTimeoutMs?: number;
+  /**
+   * Announces in flight at once for this torrent, `stopped` ones included. Waiting rounds go
+   * fewest failures first, then in tier order, so a torrent listing thousands of silent
+   * trackers holds a few sockets, not thousands, its first tiers are asked first, and retries
+   * of dead trackers never starve a tier that has not had its turn. @default 8
+   */
+  maxAnnouncesInFlight?: number;
 }
+
+/** Default of `AnnouncerOptions.maxAnnouncesInFlight`. */
+export const DEFAULT_MAX_ANNOUNCES_IN_FLIGHT = 8;
 
 export interface AnnouncerEvents {
   peers: [peers: PeerAddress[], url: string];
@@ -63,6 +74,8 @@ export interface AnnouncerEvents {
 }
 
 interface Tier {
+  /** Position in the tier list: among tiers waiting for a slot with as many failures, the lower goes first. */
+  index: number;
   /** Current order: shuffled once, then the tracker that answered last goes first. */
   urls: string[];
   /** Trackers that accepted our `started` and so must get `stopped`. */
@@ -93,11 +106,12 @@ const defaultTimers: AnnouncerTimers = {
 };
 
 /**
- * Announces one torrent to its trackers (BEP 12). Every tier is announced to in
- * parallel (as libtorrent does by default), each on its own schedule; within a
- * tier the trackers are tried in order until one answers, and that one moves to
- * the head of its tier. A dead, slow or garbage-speaking tracker only ever
- * delays its own tier.
+ * Announces one torrent to its trackers (BEP 12). Every tier has its own
+ * schedule; within a tier the trackers are tried in order until one answers, and
+ * that one moves to the head of its tier. At most `maxAnnouncesInFlight`
+ * announces are sent at once; rounds waiting for a slot are served fewest
+ * failures first, then in tier order, so a dead, slow or garbage-speaking tracker delays its own tier and
+ * holds one slot for at most `announceTimeoutMs`.
  */
 export class Announcer extends EventEmitter<AnnouncerEvents> {
   readonly #options: AnnouncerOptions;
@@ -107,7 +121,10 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
   readonly #clients = new Map<string, TrackerClient>();
   readonly #tiers: Tier[];
   readonly #key: number;
-  readonly #inFlight = new AbortController();
+  /** One controller per announce being sent, so nothing piles listeners onto a shared signal. */
+  readonly #controllers = new Set<AbortController>();
+  readonly #maxInFlight: number;
+  readonly #slots: AnnounceSlots;
   #state: 'idle' | 'running' | 'stopped' = 'idle';
   #stopping: Promise<void> | undefined;
 
@@ -119,6 +136,11 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     this.#timers = options.timers ?? defaultTimers;
     this.#createClient = options.createClient ?? ((url) => createTrackerClient(url));
     this.#key = Math.floor(random() * 0x1_0000_0000) >>> 0;
+    this.#maxInFlight = Math.max(
+      1,
+      Math.floor(options.maxAnnouncesInFlight ?? DEFAULT_MAX_ANNOUNCES_IN_FLIGHT),
+    );
+    this.#slots = new AnnounceSlots(this.#maxInFlight);
     const seen = new Set<string>();
     this.#tiers = [];
     for (const tierUrls of options.tiers) {
@@ -127,6 +149,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       for (const url of urls) seen.add(url);
       if (urls.length === 0) continue;
       this.#tiers.push({
+        index: this.#tiers.length,
         urls: shuffle(urls, random),
         started: new Set(),
         owesCompleted: false,
@@ -190,30 +213,56 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopped';
     for (const tier of this.#tiers) this.#clearTimer(tier);
-    this.#inFlight.abort(abortError('announce (announcer stopped)'));
+    // Rounds waiting for a slot give up; announces in flight are aborted, each on its own controller.
+    this.#slots.cancelAll();
+    for (const controller of this.#controllers) controller.abort(abortError('announce (announcer stopped)'));
     if (wasRunning) {
-      const deadline = new AbortController();
-      let timer: unknown;
-      const timedOut = new Promise<void>((resolve) => {
-        timer = this.#timers.setTimeout(() => {
-          deadline.abort(abortError('stopped announce'));
-          resolve();
-        }, this.#options.stopTimeoutMs ?? 3000);
-      });
-      const farewells: Promise<unknown>[] = [];
-      for (const tier of this.#tiers) {
-        const urls = new Set(tier.started);
-        // An aborted `started` may still have reached the tracker.
-        if (tier.inFlight?.event === 'started') urls.add(tier.inFlight.url);
-        for (const url of urls) {
-          farewells.push(this.#announceTo(url, 'stopped', deadline.signal).catch(() => undefined));
-        }
-      }
-      await Promise.race([Promise.allSettled(farewells), timedOut]);
-      this.#timers.clearTimeout(timer);
+      // Trackers that took `started` first; then those whose aborted `started` may have reached them.
+      const farewells = new Set<string>();
+      for (const tier of this.#tiers) for (const url of tier.started) farewells.add(url);
+      for (const tier of this.#tiers)
+        if (tier.inFlight?.event === 'started') farewells.add(tier.inFlight.url);
+      await this.#sayStopped([...farewells]);
     }
     for (const client of this.#clients.values()) client.close();
     this.#clients.clear();
+  }
+
+  /**
+   * Sends `stopped` to `urls`, at most `maxAnnouncesInFlight` at a time, and gives up on all
+   * of them (in flight or not yet sent) after `stopTimeoutMs` in total: a torrent with
+   * thousands of started trackers stops in bounded time with a bounded number of sockets.
+   */
+  async #sayStopped(urls: string[]): Promise<void> {
+    let next = 0;
+    let expired = false;
+    const inFlight = new Set<AbortController>();
+    let timer: unknown;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = this.#timers.setTimeout(() => {
+        expired = true;
+        for (const controller of inFlight) controller.abort(abortError('stopped announce'));
+        resolve();
+      }, this.#options.stopTimeoutMs ?? 3000);
+    });
+    const worker = async (): Promise<void> => {
+      while (!expired && next < urls.length) {
+        const url = urls[next++]!;
+        const controller = new AbortController();
+        inFlight.add(controller);
+        try {
+          await this.#announceTo(url, 'stopped', controller.signal);
+        } catch {
+          // A tracker that does not take our goodbye forgets us after its interval anyway.
+        } finally {
+          inFlight.delete(controller);
+        }
+      }
+    };
+    const workers: Promise<void>[] = [];
+    for (let i = 0; i < Math.min(this.#maxInFlight, urls.length); i++) workers.push(worker());
+    await Promise.race([Promise.all(workers), timedOut]);
+    this.#timers.clearTimeout(timer);
   }
 
   /** One round for one tier: its trackers in order until one answers, then schedule the next round. */
@@ -226,7 +275,12 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     this.#clearTimer(tier);
     try {
       for (const url of [...tier.urls]) {
-        if (this.#state !== 'running') return;
+        // Wait for a slot first: what to say is decided when it is sent.
+        if (!(await this.#slots.acquire(tier))) return;
+        if (this.#state !== 'running') {
+          this.#slots.release();
+          return;
+        }
         const event = !tier.started.has(url) ? 'started' : tier.owesCompleted ? 'completed' : undefined;
         // Only an announce sent after completion tells the tracker about it (a `started` then says left=0).
         const carriesCompletion = tier.owesCompleted;
@@ -237,6 +291,9 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
           response = await this.#announceWithDeadline(url, event);
         } catch (error) {
           if (this.#state !== 'running') return;
+          // A failed tracker keeps no socket (a UDP client holds one) until its next turn.
+          this.#clients.get(url)?.close();
+          this.#clients.delete(url);
           this.emit('announce-error', {
             url,
             error: error instanceof Error ? error : new TrackerError(String(error)),
@@ -244,6 +301,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
           continue;
         } finally {
           tier.inFlight = undefined;
+          this.#slots.release();
         }
         if (this.#state !== 'running') return;
         if (carriesCompletion) tier.owesCompleted = false;
@@ -286,9 +344,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
   async #announceWithDeadline(url: string, event: AnnounceEvent | undefined): Promise<AnnounceResponse> {
     const limitMs = this.#options.announceTimeoutMs ?? 30_000;
     const controller = new AbortController();
-    const forwardStop = () => controller.abort(this.#inFlight.signal.reason);
-    if (this.#inFlight.signal.aborted) forwardStop();
-    this.#inFlight.signal.addEventListener('abort', forwardStop, { once: true });
+    this.#controllers.add(controller);
     let timedOut = false;
     const timer = this.#timers.setTimeout(() => {
       timedOut = true;
@@ -302,7 +358,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
       throw error;
     } finally {
       this.#timers.clearTimeout(timer);
-      this.#inFlight.signal.removeEventListener('abort', forwardStop);
+      this.#controllers.delete(controller);
     }
   }
 

@@ -1,10 +1,9 @@
-import type { PeerAddress } from '../address.js';
 import { type BencodeValue, decode, getBytes, getInt, getList, getText, isDict } from '../bencode/index.js';
 import { TrackerError } from '../errors.js';
 import {
-  dedupePeers,
+  collectCompactPeers,
   normalizePeer,
-  parseCompactPeers,
+  PeerCollector,
   sanitizeCount,
   sanitizeInterval,
   sanitizeMinInterval,
@@ -69,18 +68,15 @@ export function buildAnnounceUrl(base: string, request: AnnounceRequest, tracker
 }
 
 /** BEP 3 original model: a list of dictionaries with `ip` (text) and `port`. */
-function parsePeerDicts(list: BencodeValue[]): PeerAddress[] {
-  const peers: PeerAddress[] = [];
+function collectPeerDicts(list: BencodeValue[], into: PeerCollector): void {
   for (const dict of list) {
     if (!isDict(dict)) continue;
     const host = getText(dict, 'ip');
     const port = getInt(dict, 'port');
     if (host === undefined || port === undefined) continue;
     // Host names are allowed by BEP 3 but we only dial literals; resolving them would let a tracker aim us anywhere.
-    const peer = normalizePeer(host.trim(), port);
-    if (peer) peers.push(peer);
+    if (!into.add(normalizePeer(host.trim(), port))) return;
   }
-  return peers;
 }
 
 /**
@@ -118,17 +114,18 @@ export function parseHttpAnnounceResponse(body: Uint8Array): AnnounceResponse {
   const failure = getText(root, 'failure reason');
   if (failure !== undefined) throw new TrackerError(`tracker failure: ${sanitizeTrackerText(failure)}`);
 
-  const peers: PeerAddress[] = [];
+  // Distinct peers, at most MAX_PEERS_PER_ANSWER: whatever the list length, nothing is spread.
+  const peers = new PeerCollector();
   const compact = getBytes(root, 'peers');
-  if (compact) peers.push(...parseCompactPeers(compact, 4));
+  if (compact) collectCompactPeers(compact, 4, peers);
   const dictList = getList(root, 'peers');
-  if (dictList) peers.push(...parsePeerDicts(dictList));
+  if (dictList) collectPeerDicts(dictList, peers);
   const compact6 = getBytes(root, 'peers6');
-  if (compact6) peers.push(...parseCompactPeers(compact6, 6));
+  if (compact6) collectCompactPeers(compact6, 6, peers);
 
   const response: AnnounceResponse = {
     interval: sanitizeInterval(getInt(root, 'interval')),
-    peers: dedupePeers(peers),
+    peers: peers.peers,
   };
   const minInterval = sanitizeMinInterval(getInt(root, 'min interval'));
   if (minInterval !== undefined) response.minInterval = minInterval;

@@ -4,12 +4,15 @@
  *
  * @module lodestone/tracker
  */
+
+export { MAX_PEERS_PER_ANSWER } from './announce-common.js';
 export {
   Announcer,
   type AnnouncerEvents,
   type AnnouncerOptions,
   type AnnouncerStats,
   type AnnouncerTimers,
+  DEFAULT_MAX_ANNOUNCES_IN_FLIGHT,
 } from './announcer.js';
 export { type CreateTrackerOptions, createTrackerClient } from './create-tracker.js';
 export {

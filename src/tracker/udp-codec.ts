@@ -1,6 +1,6 @@
 import type { PeerAddress } from '../address.js';
 import { TrackerError } from '../errors.js';
-import { dedupePeers, parseCompactPeers, sanitizeTrackerText } from './announce-common.js';
+import { parseCompactPeers, sanitizeTrackerText } from './announce-common.js';
 import type { AnnounceEvent, AnnounceRequest } from './types.js';
 
 /** BEP 15 magic constant that opens every connect request. */
@@ -103,7 +103,7 @@ export function decodeUdpResponse(bytes: Uint8Array, options: DecodeUdpOptions =
         interval: packet.readUInt32BE(8),
         leechers: packet.readUInt32BE(12),
         seeders: packet.readUInt32BE(16),
-        peers: dedupePeers(peers),
+        peers,
       };
     }
     case UdpAction.error: {

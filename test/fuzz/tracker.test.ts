@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { formatAddress } from '../../src/address.js';
 import { encode } from '../../src/bencode/index.js';
 import { TrackerError } from '../../src/errors.js';
+import { MAX_PEERS_PER_ANSWER, parseCompactPeers } from '../../src/tracker/announce-common.js';
 import { parseHttpAnnounceResponse } from '../../src/tracker/http-tracker.js';
 import type { AnnounceResponse } from '../../src/tracker/types.js';
 import { decodeUdpResponse } from '../../src/tracker/udp-tracker.js';
@@ -22,6 +24,9 @@ function valueOrTrackerError<T>(run: () => T): T | undefined {
 function checkResponse(response: AnnounceResponse | undefined): void {
   if (!response) return;
   assert.ok(response.interval >= 60 && response.interval <= 86_400);
+  // Issue 15: distinct peers, never more than one answer may bring.
+  assert.ok(response.peers.length <= MAX_PEERS_PER_ANSWER);
+  assert.equal(new Set(response.peers.map(formatAddress)).size, response.peers.length);
   for (const peer of response.peers) {
     assert.ok(Number.isInteger(peer.port) && peer.port >= 1 && peer.port <= 65535);
     assert.equal(typeof peer.host, 'string');
@@ -70,6 +75,22 @@ describe('tracker parsers never throw anything but TrackerError', () => {
         const bytes = truncate ? body.subarray(0, cut % (body.length + 1)) : body;
         checkResponse(valueOrTrackerError(() => parseHttpAnnounceResponse(bytes)));
       }),
+      { numRuns },
+    );
+  });
+
+  test('parseCompactPeers with a limit keeps the first distinct peers, in order', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom(4 as const, 6 as const),
+        fc.integer({ min: 0, max: 40 }),
+        (bytes, family, limit) => {
+          const all = parseCompactPeers(bytes, family, Number.POSITIVE_INFINITY);
+          assert.equal(new Set(all.map(formatAddress)).size, all.length);
+          assert.deepEqual(parseCompactPeers(bytes, family, limit), all.slice(0, limit));
+        },
+      ),
       { numRuns },
     );
   });

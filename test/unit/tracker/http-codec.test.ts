@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encode } from '../../../src/bencode/index.js';
 import { TrackerError } from '../../../src/errors.js';
+import { MAX_PEERS_PER_ANSWER, parseCompactPeers } from '../../../src/tracker/announce-common.js';
 import {
   buildAnnounceUrl,
   parseHttpAnnounceResponse,
@@ -221,6 +222,38 @@ describe('parseHttpAnnounceResponse', () => {
   test('accepts unsorted keys (many trackers emit them)', () => {
     const body = Buffer.from('d8:intervali900e5:peers0:8:completei1ee');
     assert.equal(parseHttpAnnounceResponse(body).interval, 900);
+  });
+
+  test('a 60,000-entry dictionary peer list and 100,000 IPv6 peers (each fits 2 MiB) are capped', () => {
+    // Issue 15: every list a tracker sizes is collected element by element, never spread.
+    const parts = ['d8:intervali900e5:peersl'];
+    for (let i = 0; i < 60_000; i++) {
+      const ip = `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
+      parts.push(`d2:ip${ip.length}:${ip}4:porti6881ee`);
+    }
+    parts.push('ee');
+    const fromDicts = parseHttpAnnounceResponse(Buffer.from(parts.join('')));
+    assert.equal(fromDicts.peers.length, MAX_PEERS_PER_ANSWER);
+    assert.deepEqual(fromDicts.peers[0], { host: '10.0.0.0', port: 6881 });
+    const six = Buffer.alloc(100_000 * 18);
+    for (let i = 0; i < 100_000; i++) {
+      six.writeUInt16BE(0x2001, i * 18);
+      six.writeUInt32BE(i + 1, i * 18 + 12);
+      six.writeUInt16BE(6881, i * 18 + 16);
+    }
+    const fromSix = parseHttpAnnounceResponse(encode({ interval: 900, peers6: six }));
+    assert.equal(fromSix.peers.length, MAX_PEERS_PER_ANSWER);
+    assert.deepEqual(fromSix.peers[0], { host: '2001::1', port: 6881 });
+  });
+
+  test('the peer cap counts distinct peers: duplicates do not use it up', () => {
+    const entry = Buffer.from([10, 0, 0, 1, 0x1a, 0xe1]);
+    const other = Buffer.from([10, 0, 0, 2, 0x1a, 0xe1]);
+    const bytes = Buffer.concat([...Array.from({ length: 10 }, () => entry), other]);
+    assert.deepEqual(parseCompactPeers(bytes, 4, 2), [
+      { host: '10.0.0.1', port: 6881 },
+      { host: '10.0.0.2', port: 6881 },
+    ]);
   });
 
   test('rejects bodies that are not a bencoded dictionary', () => {

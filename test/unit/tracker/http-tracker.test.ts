@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { encode } from '../../../src/bencode/index.js';
 import { isLodestoneError, TrackerError } from '../../../src/errors.js';
+import { MAX_PEERS_PER_ANSWER } from '../../../src/tracker/announce-common.js';
 import { createTrackerClient } from '../../../src/tracker/create-tracker.js';
 import { HttpTracker } from '../../../src/tracker/http-tracker.js';
 import type { AnnounceRequest } from '../../../src/tracker/types.js';
@@ -199,6 +200,27 @@ describe('HttpTracker', () => {
     const server = await serve(() => undefined);
     await server.close();
     await rejectsTracker(new HttpTracker(`${server.url}/a`).announce(request), /cannot reach tracker/);
+  });
+
+  test('an answer with 300,000 compact peers (1.8 MB) is read in bounded memory, no stack overflow', {
+    timeout: 10_000,
+  }, async () => {
+    // Issue 15: ~350,000 peers were lost to "Maximum call stack size exceeded" (a spread into push).
+    const count = 300_000;
+    const compact = Buffer.alloc(count * 6);
+    for (let i = 0; i < count; i++) {
+      compact.writeUInt8(10, i * 6);
+      compact.writeUIntBE(i + 1, i * 6 + 1, 3); // 10.0.0.1, 10.0.0.2, … all distinct
+      compact.writeUInt16BE(6881, i * 6 + 4);
+    }
+    const body = encode({ interval: 900, peers: compact, peers6: Buffer.alloc(18 * 1000, 0x20) });
+    assert.ok(body.length < 2 * 1024 * 1024, 'under the 2 MiB body limit');
+    const server = await serve((_req, res) => res.end(body));
+    const response = await new HttpTracker(`${server.url}/announce`).announce(request);
+    // The address book holds 5000 in all: more from one answer is never turned into objects.
+    assert.equal(response.peers.length, MAX_PEERS_PER_ANSWER);
+    assert.deepEqual(response.peers[0], { host: '10.0.0.1', port: 6881 });
+    assert.deepEqual(response.peers.at(-1), { host: '10.0.19.136', port: 6881 });
   });
 
   test('the caller signal and close() abort a pending announce', async () => {
