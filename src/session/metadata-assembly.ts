@@ -14,6 +14,13 @@ export type MetadataVerdict =
   | { kind: 'invalid'; contributors: string[]; proven: string | undefined };
 
 /**
+ * What `receive` did with a block: `stored`; `unrequested` (we did not ask this peer for
+ * this block, or it already answered it: nothing is stored); `invalid` (piece number or
+ * length wrong for this size). Both refusals are protocol violations.
+ */
+export type MetadataReceiveResult = 'stored' | 'unrequested' | 'invalid';
+
+/**
  * BEP 9 block bookkeeping for one metadata size, with no sockets: which
  * 16 KiB block to ask of which peer, timeouts, rejects, and the final SHA-1
  * check against the info-hash. After a failed check the next attempts take
@@ -35,8 +42,14 @@ export class MetadataAssembly {
   #failedAttempts = 0;
   /** Per peer, when it last answered a request (block or reject), for `expire`. */
   readonly #lastAnswerAt = new Map<string, number>();
-  /** SHA-1 of each block of the failed mixed attempt and who sent it (20 bytes per block). */
+  /**
+   * SHA-1 of each block of the failed mixed attempt and who sent it (20 bytes per block, at
+   * most 512 blocks: about 40 KiB with the peer keys). Only the first failed mixed attempt
+   * is kept, so it never grows.
+   */
   #failedBlocks: Array<{ peer: string; digest: Buffer }> | undefined;
+  /** Bytes of block data held now (received blocks of the current attempt). */
+  #storedBytes = 0;
 
   constructor(infoHash: Buffer, size: number, now: () => number = Date.now) {
     this.#infoHash = infoHash;
@@ -54,6 +67,11 @@ export class MetadataAssembly {
 
   get receivedCount(): number {
     return this.#blocks.filter((b) => b.state === 'received').length;
+  }
+
+  /** Bytes of block data held now: only blocks we asked for, so at most `size`. */
+  get storedBytes(): number {
+    return this.#storedBytes;
   }
 
   get failedAttempts(): number {
@@ -119,15 +137,20 @@ export class MetadataAssembly {
     return false;
   }
 
-  /** Stores a block; returns false when its piece number or length is wrong (a protocol violation). */
-  receive(peer: string, piece: number, data: Uint8Array): boolean {
-    if (piece < 0 || piece >= this.#blocks.length) return false;
-    if (data.length !== expectedMetadataBlockLength(this.size, piece)) return false;
-    this.#lastAnswerAt.set(peer, this.#now());
+  /**
+   * Stores a block we asked `peer` for. A block that is not in flight from `peer` (never
+   * asked, asked of another peer, already answered) is refused before anything is copied,
+   * so a peer cannot make us hold data we did not request.
+   */
+  receive(peer: string, piece: number, data: Uint8Array): MetadataReceiveResult {
+    if (piece < 0 || piece >= this.#blocks.length) return 'invalid';
+    if (data.length !== expectedMetadataBlockLength(this.size, piece)) return 'invalid';
     const block = this.#blocks[piece]!;
-    if (block.state === 'received') return true;
+    if (block.state !== 'requested' || block.peer !== peer) return 'unrequested';
+    this.#lastAnswerAt.set(peer, this.#now());
     this.#blocks[piece] = { state: 'received', data: Uint8Array.from(data), peer };
-    return true;
+    this.#storedBytes += data.length;
+    return 'stored';
   }
 
   reject(peer: string, piece: number): void {
@@ -151,6 +174,8 @@ export class MetadataAssembly {
       if (block.state === 'requested' && block.peer === peer) this.#blocks[piece] = { state: 'missing' };
     }
     if (this.#soloPeer === peer) this.#soloPeer = undefined;
+    this.#rejected.delete(peer);
+    this.#lastAnswerAt.delete(peer);
   }
 
   /** Checks the assembled metadata once every block is in. */
@@ -174,6 +199,7 @@ export class MetadataAssembly {
     this.#failedAttempts++;
     this.#soloPeer = undefined;
     for (let piece = 0; piece < this.#blocks.length; piece++) this.#blocks[piece] = { state: 'missing' };
+    this.#storedBytes = 0;
     return { kind: 'invalid', contributors, proven };
   }
 

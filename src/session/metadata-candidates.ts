@@ -1,0 +1,123 @@
+import { MAX_METADATA_SIZE } from '../wire/index.js';
+import { MetadataAssembly, type MetadataReceiveResult } from './metadata-assembly.js';
+
+/** Metadata sizes assembled at once; the other claimed sizes wait until a candidate fails. */
+export const MAX_METADATA_CANDIDATES = 2;
+
+/**
+ * The most metadata block data a fetch ever holds: 2 candidate sizes × 8 MiB = 16 MiB.
+ * Blocks are stored only when we asked that peer for them, and only for candidate sizes.
+ * Besides it, each assembly keeps a few small per-block records (at most 512 blocks):
+ * state, and after a failed mixed attempt one 20-byte SHA-1 per block for naming liars.
+ */
+export const METADATA_ASSEMBLY_BYTES_LIMIT = MAX_METADATA_CANDIDATES * MAX_METADATA_SIZE;
+
+/** What the fetcher holds for metadata assembly (`MetadataFetcher.memory`). */
+export interface MetadataMemoryStats {
+  /** Sizes being assembled now (at most MAX_METADATA_CANDIDATES). */
+  candidateSizes: number[];
+  /** Other sizes claimed by connected peers, waiting for a free candidate slot. */
+  waitingSizes: number;
+  /** Block bytes held now. */
+  assemblyBytes: number;
+  /** The most block bytes held at any moment of this fetch (≤ METADATA_ASSEMBLY_BYTES_LIMIT). */
+  peakAssemblyBytes: number;
+}
+
+/**
+ * Which claimed metadata sizes are assembled. Peers that disagree on the size cannot mix
+ * blocks, so each size has its own assembly, but only for at most two sizes at a time:
+ * the size offered by the most connected peers first (the earliest seen on a tie). A size
+ * stops being a candidate, and its blocks are freed, when no connected peer offers it any
+ * more (its peers were dropped as liars, silent or empty-handed); the next size then takes
+ * its place. Pure bookkeeping, no sockets.
+ */
+export class MetadataCandidates {
+  readonly #infoHash: Buffer;
+  readonly #now: () => number;
+  readonly #max: number;
+  /** Size → connected peers offering it; insertion order is first-seen order. */
+  readonly #claims = new Map<number, Set<string>>();
+  readonly #assemblies = new Map<number, MetadataAssembly>();
+  #peakBytes = 0;
+
+  constructor(infoHash: Buffer, now: () => number, maxCandidates = MAX_METADATA_CANDIDATES) {
+    this.#infoHash = infoHash;
+    this.#now = now;
+    this.#max = maxCandidates;
+  }
+
+  /** The assembly for `size` if it is a candidate now. */
+  assembly(size: number): MetadataAssembly | undefined {
+    return this.#assemblies.get(size);
+  }
+
+  assemblies(): IterableIterator<MetadataAssembly> {
+    return this.#assemblies.values();
+  }
+
+  /** `peer` offers metadata of `size` (already validated). Returns true if a new candidate started. */
+  claim(peer: string, size: number): boolean {
+    let set = this.#claims.get(size);
+    if (!set) {
+      set = new Set();
+      this.#claims.set(size, set);
+    }
+    set.add(peer);
+    return this.#promote();
+  }
+
+  /** `peer` went away. Returns true if a new candidate started in a freed slot. */
+  release(peer: string, size: number): boolean {
+    const set = this.#claims.get(size);
+    if (!set?.delete(peer)) return false;
+    this.#assemblies.get(size)?.peerGone(peer);
+    if (set.size > 0) return false;
+    this.#claims.delete(size);
+    this.#assemblies.delete(size);
+    return this.#promote();
+  }
+
+  /** Stores a block through the size's assembly; a size that is not a candidate requested nothing. */
+  receive(peer: string, size: number, piece: number, data: Uint8Array): MetadataReceiveResult {
+    const assembly = this.#assemblies.get(size);
+    if (!assembly) return 'unrequested';
+    const result = assembly.receive(peer, piece, data);
+    if (result === 'stored') this.#peakBytes = Math.max(this.#peakBytes, this.#bytes());
+    return result;
+  }
+
+  get stats(): MetadataMemoryStats {
+    return {
+      candidateSizes: [...this.#assemblies.keys()],
+      waitingSizes: this.#claims.size - this.#assemblies.size,
+      assemblyBytes: this.#bytes(),
+      peakAssemblyBytes: this.#peakBytes,
+    };
+  }
+
+  #bytes(): number {
+    let total = 0;
+    for (const assembly of this.#assemblies.values()) total += assembly.storedBytes;
+    return total;
+  }
+
+  #promote(): boolean {
+    let started = false;
+    while (this.#assemblies.size < this.#max) {
+      let best: number | undefined;
+      let bestCount = 0;
+      for (const [size, peers] of this.#claims) {
+        if (this.#assemblies.has(size)) continue;
+        if (peers.size > bestCount) {
+          best = size;
+          bestCount = peers.size;
+        }
+      }
+      if (best === undefined) break;
+      this.#assemblies.set(best, new MetadataAssembly(this.#infoHash, best, this.#now));
+      started = true;
+    }
+    return started;
+  }
+}
