@@ -4,7 +4,7 @@ import { expectedMetadataBlockLength, METADATA_BLOCK_SIZE, metadataPieceCount } 
 type BlockState =
   | { state: 'missing' }
   | { state: 'requested'; peer: string; at: number }
-  | { state: 'received'; data: Uint8Array; peer: string };
+  | { state: 'received'; peer: string };
 
 export type MetadataVerdict =
   | { kind: 'incomplete' }
@@ -48,11 +48,23 @@ export class MetadataAssembly {
    * is kept, so it never grows.
    */
   #failedBlocks: Array<{ peer: string; digest: Buffer }> | undefined;
-  /** Bytes of block data held now (received blocks of the current attempt). */
-  #storedBytes = 0;
+  /**
+   * The metadata being assembled: `size` bytes, allocated when the first block is requested
+   * (a size nobody is asked for costs nothing) and reused by later attempts.
+   */
+  #buffer: Buffer | undefined;
 
-  constructor(infoHash: Buffer, size: number, now: () => number = Date.now) {
+  readonly #allocate: (size: number) => Buffer;
+
+  /** `allocate` gives the buffer of `size` bytes, when the first block is requested (a pool may reuse one). */
+  constructor(
+    infoHash: Buffer,
+    size: number,
+    now: () => number = Date.now,
+    allocate: (size: number) => Buffer = (n) => Buffer.alloc(n),
+  ) {
     this.#infoHash = infoHash;
+    this.#allocate = allocate;
     this.size = size;
     this.#now = now;
     this.#blocks = Array.from(
@@ -69,9 +81,9 @@ export class MetadataAssembly {
     return this.#blocks.filter((b) => b.state === 'received').length;
   }
 
-  /** Bytes of block data held now: only blocks we asked for, so at most `size`. */
-  get storedBytes(): number {
-    return this.#storedBytes;
+  /** Bytes allocated for block data: 0 until a block is requested, then `size`. */
+  get allocatedBytes(): number {
+    return this.#buffer?.length ?? 0;
   }
 
   get failedAttempts(): number {
@@ -103,6 +115,7 @@ export class MetadataAssembly {
       this.#blocks[piece] = { state: 'requested', peer, at: now };
       out.push(piece);
     }
+    if (out.length > 0) this.#buffer ??= this.#allocate(this.size);
     return out;
   }
 
@@ -148,8 +161,8 @@ export class MetadataAssembly {
     const block = this.#blocks[piece]!;
     if (block.state !== 'requested' || block.peer !== peer) return 'unrequested';
     this.#lastAnswerAt.set(peer, this.#now());
-    this.#blocks[piece] = { state: 'received', data: Uint8Array.from(data), peer };
-    this.#storedBytes += data.length;
+    this.#buffer!.set(data, piece * METADATA_BLOCK_SIZE);
+    this.#blocks[piece] = { state: 'received', peer };
     return 'stored';
   }
 
@@ -181,34 +194,35 @@ export class MetadataAssembly {
   /** Checks the assembled metadata once every block is in. */
   verdict(): MetadataVerdict {
     if (this.#blocks.some((b) => b.state !== 'received')) return { kind: 'incomplete' };
-    const received = this.#blocks as Array<{ state: 'received'; data: Uint8Array; peer: string }>;
-    const info = Buffer.concat(
-      received.map((b) => b.data),
-      this.size,
-    );
-    if (createHash('sha1').update(info).digest().equals(this.#infoHash)) {
-      return { kind: 'valid', info, liars: this.#liarsAgainst(received) };
+    const received = this.#blocks as Array<{ state: 'received'; peer: string }>;
+    const info = this.#buffer!;
+    if (sha1(info).equals(this.#infoHash)) {
+      return { kind: 'valid', info: Buffer.from(info), liars: this.#liarsAgainst(info) };
     }
     const contributors = [...new Set(received.map((b) => b.peer))];
     // A single-source failure is proof; a mixed one only switches us to single-source attempts.
     const proven = contributors.length === 1 ? contributors[0] : undefined;
     if (proven !== undefined) this.#suspects.add(proven);
     else if (this.#failedBlocks === undefined) {
-      this.#failedBlocks = received.map((b) => ({ peer: b.peer, digest: sha1(b.data) }));
+      this.#failedBlocks = received.map((b, piece) => ({ peer: b.peer, digest: sha1(this.#block(piece)) }));
     }
     this.#failedAttempts++;
     this.#soloPeer = undefined;
     for (let piece = 0; piece < this.#blocks.length; piece++) this.#blocks[piece] = { state: 'missing' };
-    this.#storedBytes = 0;
     return { kind: 'invalid', contributors, proven };
   }
 
   /** Peers not yet suspect (first wrong block each) whose blocks in the failed mixed attempt differ from `real`. */
-  #liarsAgainst(real: Array<{ data: Uint8Array }>): Array<{ peer: string; piece: number }> {
+  #block(piece: number): Buffer {
+    return this.#buffer!.subarray(piece * METADATA_BLOCK_SIZE, (piece + 1) * METADATA_BLOCK_SIZE);
+  }
+
+  #liarsAgainst(real: Buffer): Array<{ peer: string; piece: number }> {
     const liars = new Map<string, number>();
     this.#failedBlocks?.forEach(({ peer, digest }, piece) => {
       if (liars.has(peer) || this.#suspects.has(peer)) return; // named once
-      if (!sha1(real[piece]!.data).equals(digest)) liars.set(peer, piece);
+      const block = real.subarray(piece * METADATA_BLOCK_SIZE, (piece + 1) * METADATA_BLOCK_SIZE);
+      if (!sha1(block).equals(digest)) liars.set(peer, piece);
     });
     return [...liars].map(([peer, piece]) => ({ peer, piece }));
   }

@@ -6,7 +6,8 @@ export const MAX_METADATA_CANDIDATES = 2;
 
 /**
  * The most metadata block data a fetch ever holds: 2 candidate sizes × 8 MiB = 16 MiB.
- * Blocks are stored only when we asked that peer for them, and only for candidate sizes.
+ * A candidate's buffer (its size) is allocated when its first block is requested; blocks
+ * are stored only when we asked that peer for them. A waiting size costs nothing.
  * Besides it, each assembly keeps a few small per-block records (at most 512 blocks):
  * state, and after a failed mixed attempt one 20-byte SHA-1 per block for naming liars.
  */
@@ -18,9 +19,9 @@ export interface MetadataMemoryStats {
   candidateSizes: number[];
   /** Other sizes claimed by connected peers, waiting for a free candidate slot. */
   waitingSizes: number;
-  /** Block bytes held now. */
+  /** Bytes allocated for assembling metadata now (a candidate's buffer exists once we ask for a block). */
   assemblyBytes: number;
-  /** The most block bytes held at any moment of this fetch (≤ METADATA_ASSEMBLY_BYTES_LIMIT). */
+  /** The most such bytes at any moment of this fetch (≤ METADATA_ASSEMBLY_BYTES_LIMIT). */
   peakAssemblyBytes: number;
 }
 
@@ -39,6 +40,9 @@ export class MetadataCandidates {
   /** Size → connected peers offering it; insertion order is first-seen order. */
   readonly #claims = new Map<number, Set<string>>();
   readonly #assemblies = new Map<number, MetadataAssembly>();
+  /** Buffers lent to candidates (by size) and one kept from a failed candidate: at most `max` in all. */
+  readonly #lent = new Map<number, Buffer>();
+  #spare: Buffer | undefined;
   #peakBytes = 0;
 
   constructor(infoHash: Buffer, now: () => number, maxCandidates = MAX_METADATA_CANDIDATES) {
@@ -75,16 +79,25 @@ export class MetadataCandidates {
     if (set.size > 0) return false;
     this.#claims.delete(size);
     this.#assemblies.delete(size);
+    const buffer = this.#lent.get(size);
+    this.#lent.delete(size);
+    // Kept for the next candidate: a flood of failing sizes reuses it instead of churning 8 MiB each.
+    if (buffer && (!this.#spare || buffer.length > this.#spare.length)) this.#spare = buffer;
     return this.#promote();
+  }
+
+  /** Blocks to ask of `peer` (none while its size waits); allocates the size's buffer on first use. */
+  nextRequests(peer: string, size: number, limit: number): number[] {
+    const pieces = this.#assemblies.get(size)?.nextRequests(peer, limit) ?? [];
+    if (pieces.length > 0) this.#peakBytes = Math.max(this.#peakBytes, this.#bytes());
+    return pieces;
   }
 
   /** Stores a block through the size's assembly; a size that is not a candidate requested nothing. */
   receive(peer: string, size: number, piece: number, data: Uint8Array): MetadataReceiveResult {
     const assembly = this.#assemblies.get(size);
     if (!assembly) return 'unrequested';
-    const result = assembly.receive(peer, piece, data);
-    if (result === 'stored') this.#peakBytes = Math.max(this.#peakBytes, this.#bytes());
-    return result;
+    return assembly.receive(peer, piece, data);
   }
 
   get stats(): MetadataMemoryStats {
@@ -97,9 +110,19 @@ export class MetadataCandidates {
   }
 
   #bytes(): number {
-    let total = 0;
-    for (const assembly of this.#assemblies.values()) total += assembly.storedBytes;
+    let total = this.#spare?.length ?? 0;
+    for (const buffer of this.#lent.values()) total += buffer.length;
     return total;
+  }
+
+  /** A candidate's first request: the spare buffer if big enough, else a new one (the spare is let go first). */
+  #allocate(size: number): Buffer {
+    let buffer: Buffer;
+    if (this.#spare && this.#spare.length >= size) buffer = this.#spare;
+    else buffer = Buffer.alloc(size);
+    this.#spare = undefined;
+    this.#lent.set(size, buffer);
+    return buffer.subarray(0, size);
   }
 
   #promote(): boolean {
@@ -115,7 +138,8 @@ export class MetadataCandidates {
         }
       }
       if (best === undefined) break;
-      this.#assemblies.set(best, new MetadataAssembly(this.#infoHash, best, this.#now));
+      const assembly = new MetadataAssembly(this.#infoHash, best, this.#now, (n) => this.#allocate(n));
+      this.#assemblies.set(best, assembly);
       started = true;
     }
     return started;

@@ -344,10 +344,9 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
 
   #request(peer: MetadataPeer): void {
     if (this.#finished || peer.size === undefined || peer.remoteId === undefined) return;
-    const assembly = this.#candidates.assembly(peer.size);
-    if (!assembly) return; // its size waits for a candidate slot
-    const key = peer.connection.key;
-    for (const piece of assembly.nextRequests(key, this.#options.requestsPerPeer ?? 16)) {
+    const limit = this.#options.requestsPerPeer ?? 16;
+    // Nothing while the peer's size waits for a candidate slot.
+    for (const piece of this.#candidates.nextRequests(peer.connection.key, peer.size, limit)) {
       peer.connection.send({
         type: 'extended',
         id: peer.remoteId,

@@ -111,15 +111,14 @@ describe('MetadataAssembly', () => {
   test('a block not asked of that peer is refused and nothing is stored', () => {
     const { assembly } = setup();
     assert.equal(assembly.receive('pusher', 0, block(0)), 'unrequested', 'never asked');
-    assert.equal(assembly.storedBytes, 0);
+    assert.equal(assembly.allocatedBytes, 0, 'nothing allocated before a request');
     assert.deepEqual(assembly.nextRequests('a', 1), [0]);
+    assert.equal(assembly.allocatedBytes, info.length, 'allocated at the first request');
     assert.equal(assembly.receive('b', 0, block(0)), 'unrequested', 'asked of another peer');
     assert.equal(assembly.receive('a', 1, block(1)), 'unrequested', 'not this block');
     assert.equal(assembly.receive('a', 0, block(0).subarray(1)), 'invalid', 'wrong length');
-    assert.equal(assembly.storedBytes, 0);
     assert.equal(assembly.receive('a', 0, block(0)), 'stored');
-    assert.equal(assembly.storedBytes, METADATA_BLOCK_SIZE);
     assert.equal(assembly.receive('a', 0, block(0)), 'unrequested', 'answered twice');
-    assert.equal(assembly.storedBytes, METADATA_BLOCK_SIZE);
+    assert.equal(assembly.allocatedBytes, info.length, 'one buffer of the metadata size');
   });
 });

@@ -12,8 +12,7 @@ const infoHash = createHash('sha1').update('x').digest();
 const block = randomBytes(METADATA_BLOCK_SIZE);
 
 function fill(candidates: MetadataCandidates, peer: string, size: number): void {
-  const assembly = candidates.assembly(size)!;
-  for (const piece of assembly.nextRequests(peer, 1000)) {
+  for (const piece of candidates.nextRequests(peer, size, 1000)) {
     assert.equal(
       candidates.receive(
         peer,
@@ -34,6 +33,7 @@ describe('MetadataCandidates', () => {
     for (let i = 0; i < 100; i++) candidates.claim(`p${i}`, MAX_METADATA_SIZE - i);
     assert.deepEqual(candidates.stats.candidateSizes, [MAX_METADATA_SIZE, MAX_METADATA_SIZE - 1]);
     assert.equal(candidates.stats.waitingSizes, 98);
+    assert.equal(candidates.stats.assemblyBytes, 0, 'nothing allocated before a block is requested');
     assert.equal(candidates.assembly(MAX_METADATA_SIZE - 2), undefined, 'no assembly for a waiting size');
     assert.equal(candidates.receive('p2', MAX_METADATA_SIZE - 2, 0, block), 'unrequested');
     fill(candidates, 'p0', MAX_METADATA_SIZE);
@@ -42,8 +42,25 @@ describe('MetadataCandidates', () => {
     // p0 goes away: its size and its 8 MiB are dropped, the next size takes the slot.
     assert.equal(candidates.release('p0', MAX_METADATA_SIZE), true);
     assert.deepEqual(candidates.stats.candidateSizes, [MAX_METADATA_SIZE - 1, MAX_METADATA_SIZE - 2]);
-    assert.equal(candidates.stats.assemblyBytes, MAX_METADATA_SIZE - 1);
+    assert.equal(
+      candidates.stats.assemblyBytes,
+      2 * MAX_METADATA_SIZE - 1,
+      'the freed buffer is kept as a spare',
+    );
     fill(candidates, 'p2', MAX_METADATA_SIZE - 2);
+    assert.equal(
+      candidates.stats.assemblyBytes,
+      2 * MAX_METADATA_SIZE - 1,
+      'the spare is reused, not a new 8 MiB',
+    );
+    // A size bigger than the spare lets the spare go before allocating its own buffer.
+    const one = new MetadataCandidates(infoHash, () => 0, 1);
+    one.claim('small', 20_000);
+    fill(one, 'small', 20_000);
+    one.release('small', 20_000);
+    one.claim('big', 40_000);
+    fill(one, 'big', 40_000);
+    assert.equal(one.stats.assemblyBytes, 40_000);
     assert.ok(candidates.stats.peakAssemblyBytes <= METADATA_ASSEMBLY_BYTES_LIMIT);
     assert.equal(candidates.stats.peakAssemblyBytes, 2 * MAX_METADATA_SIZE - 1);
   });
