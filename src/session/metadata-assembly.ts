@@ -4,7 +4,7 @@ import { expectedMetadataBlockLength, METADATA_BLOCK_SIZE, metadataPieceCount } 
 type BlockState =
   | { state: 'missing' }
   | { state: 'requested'; peer: string; at: number }
-  | { state: 'received'; data: Uint8Array; peer: string };
+  | { state: 'received'; peer: string };
 
 export type MetadataVerdict =
   | { kind: 'incomplete' }
@@ -12,6 +12,13 @@ export type MetadataVerdict =
   | { kind: 'valid'; info: Buffer; liars: Array<{ peer: string; piece: number }> }
   /** `proven`: the one peer that supplied every block of this attempt, now a suspect. */
   | { kind: 'invalid'; contributors: string[]; proven: string | undefined };
+
+/**
+ * What `receive` did with a block: `stored`; `unrequested` (we did not ask this peer for
+ * this block, or it already answered it: nothing is stored); `invalid` (piece number or
+ * length wrong for this size). Both refusals are protocol violations.
+ */
+export type MetadataReceiveResult = 'stored' | 'unrequested' | 'invalid';
 
 /**
  * BEP 9 block bookkeeping for one metadata size, with no sockets: which
@@ -35,11 +42,29 @@ export class MetadataAssembly {
   #failedAttempts = 0;
   /** Per peer, when it last answered a request (block or reject), for `expire`. */
   readonly #lastAnswerAt = new Map<string, number>();
-  /** SHA-1 of each block of the failed mixed attempt and who sent it (20 bytes per block). */
+  /**
+   * SHA-1 of each block of the failed mixed attempt and who sent it (20 bytes per block, at
+   * most 512 blocks: about 40 KiB with the peer keys). Only the first failed mixed attempt
+   * is kept, so it never grows.
+   */
   #failedBlocks: Array<{ peer: string; digest: Buffer }> | undefined;
+  /**
+   * The metadata being assembled: `size` bytes, allocated when the first block is requested
+   * (a size nobody is asked for costs nothing) and reused by later attempts.
+   */
+  #buffer: Buffer | undefined;
 
-  constructor(infoHash: Buffer, size: number, now: () => number = Date.now) {
+  readonly #allocate: (size: number) => Buffer;
+
+  /** `allocate` gives the buffer of `size` bytes, when the first block is requested (a pool may reuse one). */
+  constructor(
+    infoHash: Buffer,
+    size: number,
+    now: () => number = Date.now,
+    allocate: (size: number) => Buffer = (n) => Buffer.alloc(n),
+  ) {
     this.#infoHash = infoHash;
+    this.#allocate = allocate;
     this.size = size;
     this.#now = now;
     this.#blocks = Array.from(
@@ -54,6 +79,11 @@ export class MetadataAssembly {
 
   get receivedCount(): number {
     return this.#blocks.filter((b) => b.state === 'received').length;
+  }
+
+  /** Bytes allocated for block data: 0 until a block is requested, then `size`. */
+  get allocatedBytes(): number {
+    return this.#buffer?.length ?? 0;
   }
 
   get failedAttempts(): number {
@@ -85,6 +115,7 @@ export class MetadataAssembly {
       this.#blocks[piece] = { state: 'requested', peer, at: now };
       out.push(piece);
     }
+    if (out.length > 0) this.#buffer ??= this.#allocate(this.size);
     return out;
   }
 
@@ -119,15 +150,20 @@ export class MetadataAssembly {
     return false;
   }
 
-  /** Stores a block; returns false when its piece number or length is wrong (a protocol violation). */
-  receive(peer: string, piece: number, data: Uint8Array): boolean {
-    if (piece < 0 || piece >= this.#blocks.length) return false;
-    if (data.length !== expectedMetadataBlockLength(this.size, piece)) return false;
-    this.#lastAnswerAt.set(peer, this.#now());
+  /**
+   * Stores a block we asked `peer` for. A block that is not in flight from `peer` (never
+   * asked, asked of another peer, already answered) is refused before anything is copied,
+   * so a peer cannot make us hold data we did not request.
+   */
+  receive(peer: string, piece: number, data: Uint8Array): MetadataReceiveResult {
+    if (piece < 0 || piece >= this.#blocks.length) return 'invalid';
+    if (data.length !== expectedMetadataBlockLength(this.size, piece)) return 'invalid';
     const block = this.#blocks[piece]!;
-    if (block.state === 'received') return true;
-    this.#blocks[piece] = { state: 'received', data: Uint8Array.from(data), peer };
-    return true;
+    if (block.state !== 'requested' || block.peer !== peer) return 'unrequested';
+    this.#lastAnswerAt.set(peer, this.#now());
+    this.#buffer!.set(data, piece * METADATA_BLOCK_SIZE);
+    this.#blocks[piece] = { state: 'received', peer };
+    return 'stored';
   }
 
   reject(peer: string, piece: number): void {
@@ -151,25 +187,24 @@ export class MetadataAssembly {
       if (block.state === 'requested' && block.peer === peer) this.#blocks[piece] = { state: 'missing' };
     }
     if (this.#soloPeer === peer) this.#soloPeer = undefined;
+    this.#rejected.delete(peer);
+    this.#lastAnswerAt.delete(peer);
   }
 
   /** Checks the assembled metadata once every block is in. */
   verdict(): MetadataVerdict {
     if (this.#blocks.some((b) => b.state !== 'received')) return { kind: 'incomplete' };
-    const received = this.#blocks as Array<{ state: 'received'; data: Uint8Array; peer: string }>;
-    const info = Buffer.concat(
-      received.map((b) => b.data),
-      this.size,
-    );
-    if (createHash('sha1').update(info).digest().equals(this.#infoHash)) {
-      return { kind: 'valid', info, liars: this.#liarsAgainst(received) };
+    const received = this.#blocks as Array<{ state: 'received'; peer: string }>;
+    const info = this.#buffer!;
+    if (sha1(info).equals(this.#infoHash)) {
+      return { kind: 'valid', info: Buffer.from(info), liars: this.#liarsAgainst(info) };
     }
     const contributors = [...new Set(received.map((b) => b.peer))];
     // A single-source failure is proof; a mixed one only switches us to single-source attempts.
     const proven = contributors.length === 1 ? contributors[0] : undefined;
     if (proven !== undefined) this.#suspects.add(proven);
     else if (this.#failedBlocks === undefined) {
-      this.#failedBlocks = received.map((b) => ({ peer: b.peer, digest: sha1(b.data) }));
+      this.#failedBlocks = received.map((b, piece) => ({ peer: b.peer, digest: sha1(this.#block(piece)) }));
     }
     this.#failedAttempts++;
     this.#soloPeer = undefined;
@@ -178,11 +213,16 @@ export class MetadataAssembly {
   }
 
   /** Peers not yet suspect (first wrong block each) whose blocks in the failed mixed attempt differ from `real`. */
-  #liarsAgainst(real: Array<{ data: Uint8Array }>): Array<{ peer: string; piece: number }> {
+  #block(piece: number): Buffer {
+    return this.#buffer!.subarray(piece * METADATA_BLOCK_SIZE, (piece + 1) * METADATA_BLOCK_SIZE);
+  }
+
+  #liarsAgainst(real: Buffer): Array<{ peer: string; piece: number }> {
     const liars = new Map<string, number>();
     this.#failedBlocks?.forEach(({ peer, digest }, piece) => {
       if (liars.has(peer) || this.#suspects.has(peer)) return; // named once
-      if (!sha1(real[piece]!.data).equals(digest)) liars.set(peer, piece);
+      const block = real.subarray(piece * METADATA_BLOCK_SIZE, (piece + 1) * METADATA_BLOCK_SIZE);
+      if (!sha1(block).equals(digest)) liars.set(peer, piece);
     });
     return [...liars].map(([peer, piece]) => ({ peer, piece }));
   }

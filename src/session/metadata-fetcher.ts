@@ -19,13 +19,14 @@ import {
   validateMetadataSize,
 } from '../wire/index.js';
 import { AddressBook, type PeerSource } from './address-book.js';
-import { MetadataAssembly } from './metadata-assembly.js';
+import type { MetadataAssembly } from './metadata-assembly.js';
 import {
   MetadataAttemptLog,
   type MetadataAttemptSummary,
   type MetadataPeerOutcome,
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
+import { MetadataCandidates, type MetadataMemoryStats } from './metadata-candidates.js';
 import {
   defaultTimers,
   type MetadataFetcherEvents,
@@ -35,6 +36,7 @@ import {
 } from './metadata-fetcher-types.js';
 import { noPeerSourceError } from './peer-source.js';
 
+export type { MetadataMemoryStats } from './metadata-candidates.js';
 export type {
   MetadataFetcherEvents,
   MetadataFetcherOptions,
@@ -56,8 +58,8 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   readonly #book: AddressBook;
   readonly #peers = new Map<string, MetadataPeer>();
   readonly #dialing = new Set<string>();
-  /** One assembly per claimed size: peers that disagree on the size cannot mix blocks. */
-  readonly #assemblies = new Map<number, MetadataAssembly>();
+  /** One assembly per candidate size (at most two, bounded in bytes); other sizes wait. */
+  readonly #candidates: MetadataCandidates;
   readonly #log = new MetadataAttemptLog();
   /** Addresses that offered the metadata at least once (a new one counts as progress). */
   readonly #offered = new Set<string>();
@@ -83,6 +85,12 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? defaultTimers;
     this.#book = new AddressBook(this.#now);
+    this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
+  }
+
+  /** Metadata assembly memory: candidate sizes and block bytes held (now and at peak). */
+  get memory(): MetadataMemoryStats {
+    return this.#candidates.stats;
   }
 
   /** What has been tried so far: trackers, peers and what became of them. */
@@ -250,7 +258,9 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
         connection.key,
         peer.outcome ?? (peer.handshakeAt === undefined ? 'unreachable' : 'closed'),
       );
-      if (peer.size !== undefined) this.#assemblies.get(peer.size)?.peerGone(connection.key);
+      if (peer.size !== undefined && this.#candidates.release(connection.key, peer.size)) {
+        this.#requestAll();
+      }
       this.emit('peer-disconnected', { address: connection.key, reason: reason ?? 'closed' });
       this.#dialMore();
     });
@@ -269,9 +279,6 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
           // Refused before anything is allocated: a hostile size never costs memory.
           validateMetadataSize(handshake.metadataSize);
           peer.size = handshake.metadataSize;
-          if (!this.#assemblies.has(peer.size)) {
-            this.#assemblies.set(peer.size, new MetadataAssembly(this.#infoHash, peer.size));
-          }
         }
         if (peer.remoteId === undefined) {
           this.#drop(peer, 'no-metadata', 'peer does not offer metadata (no ut_metadata)');
@@ -282,26 +289,36 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
             this.#offered.add(connection.key);
             this.#lastProgressAt = this.#now();
           }
-          this.#request(peer);
+          // Nothing is allocated here: a size gets an assembly only when it becomes a candidate.
+          if (this.#candidates.claim(connection.key, peer.size)) this.#requestAll();
+          else this.#request(peer);
         }
         return;
       }
       if (id !== LOCAL_EXTENSION_IDS.ut_metadata || peer.size === undefined) return;
       const message = decodeMetadataMessage(payload);
-      const assembly = this.#assemblies.get(peer.size)!;
+      const assembly = this.#candidates.assembly(peer.size);
       if (message.msgType === 'data') {
-        if (
-          message.totalSize !== peer.size ||
-          !assembly.receive(connection.key, message.piece, message.data)
-        ) {
-          connection.close('sent a metadata block of the wrong size or number');
+        // Only a block we asked this peer for is stored; anything else is a protocol
+        // violation and the peer is dropped (libtorrent ignores such blocks instead).
+        const result =
+          message.totalSize !== peer.size
+            ? 'invalid'
+            : this.#candidates.receive(connection.key, peer.size, message.piece, message.data);
+        if (result !== 'stored') {
+          connection.close(
+            result === 'unrequested'
+              ? 'sent a metadata block we did not request'
+              : 'sent a metadata block of the wrong size or number',
+          );
           return;
         }
         this.#log.blockReceived();
         this.#lastProgressAt = this.#now();
         this.#report();
-        this.#check(assembly);
+        this.#check(assembly!);
       } else if (message.msgType === 'reject') {
+        if (!assembly) return; // nothing asked of a waiting size
         assembly.reject(connection.key, message.piece);
         if (!assembly.canServe(connection.key)) {
           this.#drop(peer, 'no-metadata', 'peer rejected our metadata requests (it has no metadata)');
@@ -321,11 +338,15 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     }
   }
 
+  #requestAll(): void {
+    for (const peer of this.#peers.values()) this.#request(peer);
+  }
+
   #request(peer: MetadataPeer): void {
     if (this.#finished || peer.size === undefined || peer.remoteId === undefined) return;
-    const assembly = this.#assemblies.get(peer.size)!;
-    const key = peer.connection.key;
-    for (const piece of assembly.nextRequests(key, this.#options.requestsPerPeer ?? 16)) {
+    const limit = this.#options.requestsPerPeer ?? 16;
+    // Nothing while the peer's size waits for a candidate slot.
+    for (const piece of this.#candidates.nextRequests(peer.connection.key, peer.size, limit)) {
       peer.connection.send({
         type: 'extended',
         id: peer.remoteId,
@@ -342,7 +363,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       if (verdict.proven !== undefined) {
         this.#banLiar(verdict.proven, 'sent metadata that does not match the info-hash');
       }
-      for (const peer of this.#peers.values()) this.#request(peer);
+      this.#requestAll();
       return;
     }
     // The metadata verified: a peer whose blocks in the failed mixed attempt differ from it lied.
@@ -368,7 +389,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#lastReportAt = this.#now();
     let received = 0;
     let total = 0;
-    for (const assembly of this.#assemblies.values()) {
+    for (const assembly of this.#candidates.assemblies()) {
       if (assembly.receivedCount >= received) {
         received = assembly.receivedCount;
         total = assembly.blockCount;
@@ -414,7 +435,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       }
     }
     const blockMs = this.#options.blockTimeoutMs ?? 8000;
-    for (const assembly of this.#assemblies.values()) {
+    for (const assembly of [...this.#candidates.assemblies()]) {
       for (const key of assembly.expire(blockMs)) {
         const peer = this.#peers.get(key);
         if (peer) {
@@ -429,7 +450,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       );
       return;
     }
-    for (const peer of this.#peers.values()) this.#request(peer);
+    this.#requestAll();
     this.#dialMore();
     if (now - this.#lastReportAt >= 1000) this.#report();
     this.#schedule();

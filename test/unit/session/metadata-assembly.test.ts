@@ -22,12 +22,12 @@ describe('MetadataAssembly', () => {
     assert.deepEqual(assembly.nextRequests('honest', 2), [2]);
     clock.now = 7999;
     assert.deepEqual(assembly.expire(8000), []);
-    assert.ok(assembly.receive('honest', 2, block(2)));
+    assert.equal(assembly.receive('honest', 2, block(2)), 'stored');
     clock.now = 8000;
     assert.deepEqual(assembly.expire(8000), ['silent'], 'silent asked at 0, answered nothing');
     assert.deepEqual(assembly.nextRequests('honest', 2), [0, 1], 're-asked of the other peer');
-    assert.ok(assembly.receive('honest', 0, block(0)));
-    assert.ok(assembly.receive('honest', 1, block(1)));
+    assert.equal(assembly.receive('honest', 0, block(0)), 'stored');
+    assert.equal(assembly.receive('honest', 1, block(1)), 'stored');
     assert.equal(assembly.verdict().kind, 'valid');
   });
 
@@ -72,9 +72,8 @@ describe('MetadataAssembly', () => {
 
   test('a solo attempt that fails proves its peer a liar', () => {
     const { assembly } = setup();
-    for (const piece of [0, 1, 2]) {
-      assembly.nextRequests(piece === 0 ? 'liar' : 'honest', 1);
-    }
+    assembly.nextRequests('liar', 1);
+    assembly.nextRequests('honest', 2);
     assembly.receive('liar', 0, block(0, forged));
     assembly.receive('honest', 1, block(1));
     assembly.receive('honest', 2, block(2));
@@ -107,5 +106,19 @@ describe('MetadataAssembly', () => {
     for (const piece of [0, 1, 2]) assembly.receive('b', piece, block(piece, forged));
     assembly.verdict();
     assert.deepEqual(assembly.nextRequests('a', 3), []);
+  });
+
+  test('a block not asked of that peer is refused and nothing is stored', () => {
+    const { assembly } = setup();
+    assert.equal(assembly.receive('pusher', 0, block(0)), 'unrequested', 'never asked');
+    assert.equal(assembly.allocatedBytes, 0, 'nothing allocated before a request');
+    assert.deepEqual(assembly.nextRequests('a', 1), [0]);
+    assert.equal(assembly.allocatedBytes, info.length, 'allocated at the first request');
+    assert.equal(assembly.receive('b', 0, block(0)), 'unrequested', 'asked of another peer');
+    assert.equal(assembly.receive('a', 1, block(1)), 'unrequested', 'not this block');
+    assert.equal(assembly.receive('a', 0, block(0).subarray(1)), 'invalid', 'wrong length');
+    assert.equal(assembly.receive('a', 0, block(0)), 'stored');
+    assert.equal(assembly.receive('a', 0, block(0)), 'unrequested', 'answered twice');
+    assert.equal(assembly.allocatedBytes, info.length, 'one buffer of the metadata size');
   });
 });
