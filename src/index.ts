@@ -63,6 +63,7 @@ export {
   type MetadataFetcherEvents,
   type MetadataFetcherOptions,
   type MetadataFetcherTimers,
+  type MetadataMemoryStats,
   type MetadataProgress,
 } from './session/metadata-fetcher.js';
 export { noPeerSourceError, type PeerSources } from './session/peer-source.js';
