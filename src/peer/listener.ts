@@ -158,7 +158,10 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
     this.#pending.set(socket, address);
     this.#peakPending = Math.max(this.#peakPending, this.#table.size);
     let buffered = Buffer.alloc(0);
-    const timer = this.#clock.setTimeout(() => socket.destroy(), admission.deadlineMs);
+    const timer = this.#clock.setTimeout(() => {
+      this.#table.timedOut(socket);
+      socket.destroy();
+    }, admission.deadlineMs);
     let finished = false;
     const finish = (): void => {
       if (finished) return;

@@ -10,6 +10,10 @@
  * - when the table is full, a newcomer from a host holding fewer entries than the busiest host
  *   (by two or more) takes the oldest entry of that busiest host, so a few attacking addresses
  *   cannot crowd out a peer that comes from an address of its own;
+ * - else a newcomer from an address with a shorter silent record (connections of it that timed
+ *   out, were evicted or were refused over its limit, remembered for the last few thousand
+ *   addresses) takes the oldest entry of the address with the longest record, so many silent
+ *   addresses with one connection each cannot keep out a peer that has never been silent;
  * - otherwise the oldest entry overall is evicted once it has had `minAgeMs` to handshake (an
  *   honest peer sends its handshake at once, well within that), else the newcomer is refused;
  * - the handshake deadline shrinks from `deadlineMs` to `minDeadlineMs` as the table fills
@@ -55,12 +59,16 @@ export class PendingTable<K> {
   /** Insertion order is admission order: the first entry is the oldest. */
   readonly #entries = new Map<K, Entry>();
   readonly #perHost = new Map<string, number>();
+  /** Silent record per address (timed out, evicted, refused over its limit); insertion order is recency. */
+  readonly #strikes = new Map<string, number>();
+  readonly #strikeMemory: number;
 
   constructor(options: PendingTableOptions) {
     if (!(options.capacity >= 1) || !(options.maxPerHost >= 1)) {
       throw new RangeError('a pending table needs a capacity and a per-host limit of at least 1');
     }
     this.#options = options;
+    this.#strikeMemory = Math.max(1024, options.capacity * 16);
   }
 
   get size(): number {
@@ -93,12 +101,14 @@ export class PendingTable<K> {
   /** Decides on a newcomer `key` from `host` at time `now`, and applies the decision. */
   admit(key: K, host: string, now: number): Admission<K> {
     const evict = this.#expire(now);
-    if (this.countFor(host) >= this.#options.maxPerHost)
+    if (this.countFor(host) >= this.#options.maxPerHost) {
+      this.#strike(host);
       return { accept: false, reason: 'host-limit', evict };
+    }
     if (this.#entries.size >= this.#options.capacity) {
       const victim = this.#victimFor(host, now);
       if (victim === undefined) return { accept: false, reason: 'full', evict };
-      this.remove(victim);
+      this.timedOut(victim);
       evict.push(victim);
     }
     this.#entries.set(key, { host, since: now });
@@ -116,6 +126,29 @@ export class PendingTable<K> {
     else this.#perHost.delete(entry.host);
   }
 
+  /** Forgets `key` as a connection that said nothing in time, counting it against its address. */
+  timedOut(key: K): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#strike(entry.host);
+    this.remove(key);
+  }
+
+  /** The silent record of `host` (0 when none is remembered). */
+  strikesOf(host: string): number {
+    return this.#strikes.get(host) ?? 0;
+  }
+
+  #strike(host: string): void {
+    const count = this.strikesOf(host) + 1;
+    this.#strikes.delete(host);
+    this.#strikes.set(host, count);
+    if (this.#strikes.size > this.#strikeMemory) {
+      const forgotten = this.#strikes.keys().next();
+      if (!forgotten.done) this.#strikes.delete(forgotten.value);
+    }
+  }
+
   /** Removes and returns the entries older than the deadline for the current occupancy. */
   #expire(now: number): K[] {
     const deadline = this.deadlineFor(this.#entries.size);
@@ -124,7 +157,7 @@ export class PendingTable<K> {
       if (now - entry.since < deadline) break; // admission order: the rest are younger
       expired.push(key);
     }
-    for (const key of expired) this.remove(key);
+    for (const key of expired) this.timedOut(key);
     return expired;
   }
 
@@ -143,6 +176,17 @@ export class PendingTable<K> {
     if (busiest !== undefined && most > this.countFor(host) + 1) {
       for (const [key, entry] of this.#entries) if (entry.host === busiest) return key;
     }
+    // The address with the longest silent record (ties: its oldest entry, found first).
+    let worstKey: K | undefined;
+    let worst = this.strikesOf(host);
+    for (const [key, entry] of this.#entries) {
+      const strikes = this.strikesOf(entry.host);
+      if (strikes > worst) {
+        worst = strikes;
+        worstKey = key;
+      }
+    }
+    if (worstKey !== undefined) return worstKey;
     const first = this.#entries.entries().next();
     if (first.done) return undefined;
     const [oldestKey, oldest] = first.value;

@@ -74,6 +74,27 @@ describe('PendingTable', () => {
     assert.ok(t.has('e1') && !t.has('a1'));
   });
 
+  test('full of addresses with one entry each: a newcomer without a silent record takes the slot of the worst record', () => {
+    const t = table({ capacity: 3, maxPerHost: 1 });
+    // B's first connection times out (the listener's timer), its second is refused over its limit.
+    fill(t, ['b0@B']);
+    t.timedOut('b0');
+    assert.equal(t.strikesOf('B'), 1);
+    fill(t, ['a1@A', 'b1@B', 'c1@C']);
+    assert.equal(t.admit('b2', 'B', T0).accept, false);
+    assert.equal(t.strikesOf('B'), 2);
+    // A fresh address takes B's slot at once, whatever its age; B's record grows.
+    const d = t.admit('h1', 'H', T0 + 1);
+    assert.ok(d.accept);
+    assert.deepEqual(d.evict, ['b1']);
+    assert.equal(t.strikesOf('B'), 3);
+    // Now nobody in the table has a record: another fresh address is refused (all too young)…
+    assert.deepEqual(t.admit('d1', 'D', T0 + 2), { accept: false, reason: 'full', evict: [] });
+    // …and B, with the longest record, cannot take anyone's slot.
+    assert.deepEqual(t.admit('b3', 'B', T0 + 3), { accept: false, reason: 'full', evict: [] });
+    assert.ok(t.has('h1'));
+  });
+
   test('a host at its limit is refused even when others could be evicted', () => {
     const t = table();
     fill(t, ['a1@A', 'a2@A', 'b1@B', 'c1@C']);
