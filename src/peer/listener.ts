@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PeerAddress } from '../address.js';
+import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
 import { checkHandshakePrefix, decodeHandshake, HANDSHAKE_LENGTH } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
+import { PendingTable } from './pending-table.js';
 
 export interface ListenerOptions {
   /** First port to try. @default 6881 */
@@ -12,21 +14,42 @@ export interface ListenerOptions {
   portAttempts?: number;
   /** Address to bind; default all interfaces (IPv4 and IPv6). */
   host?: string;
-  /** Time allowed for a complete handshake. @default 10000 */
+  /** Time allowed for a complete handshake while at most half the pending table is used. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** Most connections still handshaking at once (slowloris bound). @default 64 */
+  /**
+   * Time allowed for a complete handshake when the pending table is full; the deadline falls
+   * linearly from `handshakeTimeoutMs` at half full to this. @default 2000 (at most `handshakeTimeoutMs`)
+   */
+  minHandshakeTimeoutMs?: number;
+  /**
+   * Most connections still handshaking at once (slowloris bound). When full, a newcomer takes the
+   * slot of the oldest connection of the busiest address, or of the oldest connection once it has
+   * had `pendingMinAgeMs` to handshake; only if neither applies is the newcomer closed. @default 64
+   */
   maxPendingHandshakes?: number;
   /**
-   * Most connections still handshaking at once from one remote address, so a single host
-   * opening many silent connections cannot use up `maxPendingHandshakes` and lock every
-   * other peer out. @default 8
+   * Most connections still handshaking at once from one remote address, so a few hosts opening
+   * many silent connections cannot use up `maxPendingHandshakes`. @default 4
    */
   maxPendingHandshakesPerHost?: number;
+  /**
+   * Age a pending connection reaches before a newcomer may take its slot merely for it being the
+   * oldest (honest peers send their handshake at once). @default 1000 (at most the minimum deadline)
+   */
+  pendingMinAgeMs?: number;
+  /** Time source for the handshake deadlines. @default systemClock */
+  clock?: Clock;
 }
 
 export interface ListenerEvents {
   /** A peer finished its handshake; the receiver routes it by info-hash or destroys the socket. */
   handshake: [socket: Socket, handshake: Handshake, leftover: Uint8Array, address: PeerAddress];
+  /**
+   * A connection was closed before its handshake to keep the pending table within bounds:
+   * `evicted` (its slot went to a newcomer, or its deadline passed under pressure), `host-limit`
+   * or `full` (the newcomer itself was refused).
+   */
+  'pending-dropped': [address: PeerAddress, reason: 'evicted' | 'host-limit' | 'full'];
 }
 
 /**
@@ -35,19 +58,41 @@ export interface ListenerEvents {
  */
 export class PeerListener extends EventEmitter<ListenerEvents> {
   readonly #options: ListenerOptions;
-  readonly #pending = new Set<Socket>();
-  /** Connections still handshaking, per remote host. */
-  readonly #pendingByHost = new Map<string, number>();
+  readonly #clock: Clock;
+  /** Connections still handshaking: the sockets, and the table deciding who may stay. */
+  readonly #pending = new Map<Socket, PeerAddress>();
+  readonly #table: PendingTable<Socket>;
+  #peakPending = 0;
   #server: Server | undefined;
   #port = 0;
 
   constructor(options: ListenerOptions = {}) {
     super();
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    const deadlineMs = options.handshakeTimeoutMs ?? 10_000;
+    const minDeadlineMs = Math.min(deadlineMs, options.minHandshakeTimeoutMs ?? 2000);
+    this.#table = new PendingTable({
+      capacity: options.maxPendingHandshakes ?? 64,
+      maxPerHost: options.maxPendingHandshakesPerHost ?? 4,
+      deadlineMs,
+      minDeadlineMs,
+      minAgeMs: Math.min(minDeadlineMs, options.pendingMinAgeMs ?? 1000),
+    });
   }
 
   get port(): number {
     return this.#port;
+  }
+
+  /** Connections accepted and still handshaking now. */
+  get pendingHandshakes(): number {
+    return this.#table.size;
+  }
+
+  /** The most connections that were handshaking at once since the listener was made. */
+  get peakPendingHandshakes(): number {
+    return this.#peakPending;
   }
 
   async listen(): Promise<number> {
@@ -69,7 +114,7 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.#pending) socket.destroy();
+    for (const socket of [...this.#pending.keys()]) socket.destroy();
     this.#pending.clear();
     const server = this.#server;
     this.#server = undefined;
@@ -94,30 +139,36 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
   #onConnection(socket: Socket): void {
     const host = socket.remoteAddress;
     const port = socket.remotePort;
-    if (!host || !port || this.#pending.size >= (this.#options.maxPendingHandshakes ?? 64)) {
+    if (!host || !port) {
       socket.destroy();
       return;
     }
     const address: PeerAddress = { host: host.startsWith('::ffff:') ? host.slice(7) : host, port };
-    const fromHost = this.#pendingByHost.get(address.host) ?? 0;
-    if (fromHost >= (this.#options.maxPendingHandshakesPerHost ?? 8)) {
+    const admission = this.#table.admit(socket, address.host, this.#clock.now());
+    for (const evicted of admission.evict) {
+      const from = this.#pending.get(evicted);
+      evicted.destroy();
+      if (from) this.emit('pending-dropped', from, 'evicted');
+    }
+    if (!admission.accept) {
       socket.destroy();
+      this.emit('pending-dropped', address, admission.reason);
       return;
     }
-    this.#pendingByHost.set(address.host, fromHost + 1);
-    this.#pending.add(socket);
+    this.#pending.set(socket, address);
+    this.#peakPending = Math.max(this.#peakPending, this.#table.size);
     let buffered = Buffer.alloc(0);
-    const timer = setTimeout(() => socket.destroy(), this.#options.handshakeTimeoutMs ?? 10_000);
-    timer.unref();
+    const timer = this.#clock.setTimeout(() => {
+      this.#table.timedOut(socket);
+      socket.destroy();
+    }, admission.deadlineMs);
     let finished = false;
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
       this.#pending.delete(socket);
-      const left = (this.#pendingByHost.get(address.host) ?? 1) - 1;
-      if (left > 0) this.#pendingByHost.set(address.host, left);
-      else this.#pendingByHost.delete(address.host);
+      this.#table.remove(socket);
       socket.off('data', onData);
     };
     const onData = (chunk: Buffer): void => {

@@ -121,6 +121,17 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#port;
   }
 
+  /**
+   * Incoming connections still handshaking now, and the most at once since `listen` (both 0 when
+   * not listening); bounded by the listener's pending table (64).
+   */
+  get pendingHandshakes(): { now: number; peak: number } {
+    return {
+      now: this.#listener?.pendingHandshakes ?? 0,
+      peak: this.#listener?.peakPendingHandshakes ?? 0,
+    };
+  }
+
   /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
   get hashPool(): HashPool {
     return this.#hashPool;
