@@ -12,6 +12,8 @@ export interface GuardedFileSystem {
 
 /** 0 where the platform has no O_NOFOLLOW (Windows): there the realpath checks alone apply. */
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+/** A planted FIFO must not block the open (no effect on regular files); it is refused after. */
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
 
 /** Whether `path` is `folder` itself or lies below it (both already resolved). */
 export function isInsideOrSame(folder: string, path: string): boolean {
@@ -45,6 +47,8 @@ function errnoOf(error: unknown): string | undefined {
  * 3. after the open, the path is resolved again and its inode compared with
  *    the open handle's: a folder swapped for a link between 1 and 2 (or
  *    swapped back after 2) is caught here, and the handle closed unused.
+ *    Only regular files pass: a planted FIFO or device is refused (opened
+ *    with O_NONBLOCK, so a FIFO cannot hang the open).
  *
  * What remains (Node has no openat(2)): a folder swapped for a link in the
  * instant between 1 and 2 lets that one open reach outside the root; if it
@@ -73,13 +77,13 @@ export class PathGuard {
     let target = path;
     let handle: FileHandle;
     try {
-      handle = await this.#fs.open(path, flags | NOFOLLOW, mode);
+      handle = await this.#fs.open(path, flags | NOFOLLOW | NONBLOCK, mode);
     } catch (error) {
       // ELOOP: the last component is a symlink (EMLINK on FreeBSD, EFTYPE on some BSDs).
       const code = errnoOf(error);
       if (code !== 'ELOOP' && code !== 'EMLINK' && code !== 'EFTYPE') throw error;
       target = await this.#resolveLink(realRoot, path);
-      handle = await this.#fs.open(target, flags | NOFOLLOW, mode);
+      handle = await this.#fs.open(target, flags | NOFOLLOW | NONBLOCK, mode);
     }
     try {
       await this.#assertSameFile(realRoot, path, target, handle);
@@ -156,6 +160,7 @@ export class PathGuard {
       throw unsafe(path, `changed while being opened and now leads outside the download folder`);
     }
     const [opened, there] = await Promise.all([handle.stat(), fsPromises.stat(real)]);
+    if (!opened.isFile()) throw unsafe(path, 'is not a regular file (a FIFO, device or folder)');
     if (opened.dev !== there.dev || opened.ino !== there.ino) {
       throw unsafe(path, 'changed while being opened (a folder on the way was swapped)');
     }
