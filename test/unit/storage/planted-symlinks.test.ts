@@ -214,6 +214,12 @@ describe('FileStorage: planted symlinks', { timeout: 20_000 }, () => {
     await assert.rejects(storage.read(1, 0, 16), refused(/out\/t\/sub/));
     await assert.rejects(storage.writePiece(1, fixture.blocks(1)), refused(/out\/t\/sub/));
     await storage.close();
+    // One file only, so no other range's refusal settles the read first.
+    const single = makeFixture([{ path: ['t', 'a.bin'], length: 10 }], 16);
+    const alone = new FileStorage(single.meta, out, { fileSystem: spying, writeThread: false });
+    await assert.rejects(alone.read(0, 0, 10), refused(/out\/t\/a\.bin.*leads outside/));
+    await assert.rejects(alone.writePiece(0, single.blocks(0)), refused(/out\/t\/a\.bin.*leads outside/));
+    await alone.close();
     assert.deepEqual(reached, [], 'open() was never pointed at anything outside');
   });
 
