@@ -7,6 +7,7 @@ import type { FileRange, TorrentMetadata } from '../metainfo/types.js';
 import { FileLayout } from './file-layout.js';
 import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
+import { PathGuard } from './path-guard.js';
 import type { Storage } from './types.js';
 import { sharedWriteThread, type WriteThread } from './write-thread.js';
 
@@ -51,6 +52,7 @@ export class FileStorage implements Storage {
   readonly #meta: TorrentMetadata;
   readonly #layout: FileLayout;
   readonly #fs: FileSystem;
+  readonly #guard: PathGuard;
   readonly #handles: HandleCache;
   readonly #paths = new Map<number, string>();
   /** Sizes on disk (undefined: missing) for mayHavePiece, so a resume check stats each file once. */
@@ -63,6 +65,7 @@ export class FileStorage implements Storage {
     this.root = resolve(root);
     this.#layout = new FileLayout(meta);
     this.#fs = options.fileSystem ?? fsPromises;
+    this.#guard = new PathGuard(this.root, this.#fs);
     this.#handles = new HandleCache(options.maxOpenFiles ?? 32);
     const writeThread = options.writeThread ?? (options.fileSystem === undefined && sharedWriteThread());
     this.#writeThread = writeThread === false ? undefined : writeThread;
@@ -245,8 +248,7 @@ export class FileStorage implements Storage {
   async #createEmpty(fileIndex: number): Promise<void> {
     const path = this.pathOf(fileIndex);
     try {
-      await this.#fs.mkdir(dirname(path), { recursive: true });
-      const handle = await this.#fs.open(path, OPEN_OR_CREATE, this.#modeOf(fileIndex));
+      const handle = await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(fileIndex), true);
       await handle.close();
     } catch (error) {
       throw toStorageError(error, path, 'create');
@@ -256,18 +258,19 @@ export class FileStorage implements Storage {
   /**
    * Opens file `index`: read-only for reads (seeding from read-only media
    * works), read-write for writes, creating folders and the file on first
-   * write and extending it to its full length (never shrinking it).
+   * write and extending it to its full length (never shrinking it). Every
+   * open goes through the PathGuard: nothing is opened, and no folder made,
+   * through a symlink that leads outside `root`.
    */
   async #openFile(index: number, writable: boolean): Promise<FileHandle> {
     const path = this.pathOf(index);
-    if (!writable) return this.#fs.open(path, 'r');
+    if (!writable) return this.#guard.open(path, constants.O_RDONLY, undefined, false);
     let handle: FileHandle;
     try {
-      handle = await this.#fs.open(path, 'r+');
+      handle = await this.#guard.open(path, constants.O_RDWR, undefined, false);
     } catch (error) {
       if (!isMissingFile(error)) throw error;
-      await this.#fs.mkdir(dirname(path), { recursive: true });
-      handle = await this.#fs.open(path, OPEN_OR_CREATE, this.#modeOf(index));
+      handle = await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(index), true);
     }
     try {
       const expected = this.#meta.files[index]!.length;
@@ -312,7 +315,7 @@ export class FileStorage implements Storage {
     }
     const parent = dirname(linkPath);
     try {
-      await this.#fs.mkdir(parent, { recursive: true });
+      await this.#guard.makeFolders(parent);
       const [realParent, realFolder] = await Promise.all([
         fsPromises.realpath(parent),
         fsPromises.realpath(folder),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as fsPromises from 'node:fs/promises';
 import { access, readFile, stat, truncate } from 'node:fs/promises';
@@ -15,6 +16,10 @@ const exists = (path: string) =>
     () => true,
     () => false,
   );
+
+/** Whether open flags (a string like 'r' or O_* bits) ask for reading only. */
+const isReadOnly = (flags: string | number) =>
+  typeof flags === 'string' ? flags === 'r' : (flags & (constants.O_WRONLY | constants.O_RDWR)) === 0;
 
 function errorWithCode(code: string) {
   return (error: unknown) => isLodestoneError(error) && error.code === code;
@@ -229,7 +234,7 @@ describe('FileStorage', () => {
         mkdir: fsPromises.mkdir,
         stat: fsPromises.stat,
         async open(path, flags, mode) {
-          if (on === 'open' && flags !== 'r') throw fail();
+          if (on === 'open' && !isReadOnly(flags)) throw fail();
           const handle = await fsPromises.open(path, flags, mode);
           if (on === 'write') {
             return new Proxy(handle, {
@@ -273,7 +278,7 @@ describe('FileStorage', () => {
         stat: fsPromises.stat,
         async open(path, flags, mode) {
           const handle = await fsPromises.open(path, flags, mode);
-          if (flags === 'r') return handle;
+          if (isReadOnly(flags)) return handle;
           return new Proxy(handle, {
             get(target, property) {
               if (property === 'fd') return full.fd;
