@@ -144,4 +144,24 @@ describe('hostile: planted symlinks in the download folder', { timeout: 60_000 }
     assertRefused(await download(t, torrents.multi.file, out), join(out, 'set', 'sub'));
     assert.deepEqual(await readdir(outside), [], 'outside/deep was not created');
   });
+
+  test('lodestone seed through a link the user named (links/name.bin -> seed/name.bin) seeds from where it leads', async (t) => {
+    const links = join(root, 'user-links');
+    await mkdir(links, { recursive: true });
+    await symlink(join(root, 'seed', 'name.bin'), join(links, 'name.bin'));
+    const run = runCli([
+      'seed',
+      torrents.single.file,
+      join(links, 'name.bin'),
+      '--json',
+      '--port',
+      '0',
+      '--bind',
+      nextLoopbackAddress(),
+      '--no-trackers',
+    ]);
+    t.after(() => run.stop());
+    const seeding = await run.waitFor((event) => event.type === 'seeding' || event.type === 'error', 20_000);
+    assert.equal(seeding.type, 'seeding', `seeds: ${JSON.stringify(seeding)}`);
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LodestoneError } from '../../index.js';
 import { reportTorrentWarnings } from '../name-warnings.js';
@@ -7,6 +7,17 @@ import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
 import { loadSource } from '../source.js';
 import { makeClient } from './download.js';
+
+/**
+ * The torrent's own file or folder when the user named it through a symlink of the same name
+ * (e.g. `~/links/name.bin` → `/disk2/name.bin`): storage never follows a link out of the folder
+ * it seeds from, but a link the user gave on the command line is their choice, so seed from
+ * where it leads.
+ */
+function userLinkResolved(target: string, name: string): string {
+  const real = realpathSync(target);
+  return basename(real) === name ? real : target;
+}
 
 /**
  * `lodestone seed <torrent> <data-path>`: data-path is either the torrent's
@@ -24,7 +35,7 @@ export async function seedCommand(torrent: string, dataPath: string, options: Sw
   const target = resolve(dataPath);
   if (!existsSync(target))
     throw new LodestoneError('LODESTONE_ERR_IO', `cannot read ${dataPath}: no such file or folder`);
-  const root = basename(target) === meta.name ? dirname(target) : target;
+  const root = basename(target) === meta.name ? dirname(userLinkResolved(target, meta.name)) : target;
   if (!existsSync(resolve(root, meta.name))) {
     throw new LodestoneError('LODESTONE_ERR_IO', `${meta.name} not found in ${root}`);
   }
