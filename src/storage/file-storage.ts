@@ -203,12 +203,25 @@ export class FileStorage implements Storage {
       if (this.#meta.files[range.fileIndex]!.padding) continue;
       writes.push(this.#writeRange(range, parts));
     }
+    await Promise.all(writes);
+    await this.#createEntriesAt(index);
+  }
+
+  async createEntriesOf(have: { has(index: number): boolean }): Promise<void> {
+    for (let index = 0; index < this.#meta.pieceCount; index++) {
+      if (have.has(index)) await this.#createEntriesAt(index);
+    }
+  }
+
+  /** The empty files and symlinks placed at piece `index` (they hold no bytes of it). */
+  async #createEntriesAt(index: number): Promise<void> {
     const links: number[] = [];
+    const empties: Promise<void>[] = [];
     for (const fileIndex of this.#layout.emptyFilesAt(index)) {
       if (this.#meta.files[fileIndex]!.symlink) links.push(fileIndex);
-      else writes.push(this.#createEmpty(fileIndex));
+      else empties.push(this.#createEmpty(fileIndex));
     }
-    await Promise.all(writes);
+    await Promise.all(empties);
     // Links last and one at a time, in file-list order: each sees the folders and links made before it.
     for (const fileIndex of links) await this.#createSymlink(fileIndex);
   }

@@ -29,6 +29,13 @@ export interface Storage {
    * check can skip every piece at once. `true` means "check piece by piece".
    */
   hasAnyData?(): Promise<boolean>;
+  /**
+   * Optional: makes the entries that hold no bytes (empty files, BEP 47 symlinks) of the pieces
+   * already verified, as `writePiece` makes them for pieces it writes. A resumed download or a
+   * seed whose data was complete writes no piece, so without this such entries would never
+   * appear. Existing entries are left alone.
+   */
+  createEntriesOf?(have: { has(index: number): boolean }): Promise<void>;
 }
 
 export interface CheckProgress {

@@ -4,7 +4,7 @@
  * is tested, including targets parsing would never produce.
  */
 import assert from 'node:assert/strict';
-import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { SymlinkTarget } from '../../../src/metainfo/types.js';
@@ -59,6 +59,35 @@ describe('FileStorage: BEP 47 symlinks', () => {
     assert.equal(await readlink(link), join('..', 'real.bin'));
     assert.deepEqual(await readFile(link), fixture.content.subarray(0, 20));
     assert.equal(fixture.meta.totalLength, 32, 'the link is not in the piece space');
+  });
+
+  test('resuming complete data (no piece written): createEntriesOf makes the link and the empty file', async () => {
+    const fixture = withLinks([
+      { path: ['t', 'sub', 'link'], symlink: { target: ['t', 'real.bin'], original: ['real.bin'] } },
+    ]);
+    fixture.meta.files.splice(3, 0, { path: ['t', 'empty.txt'], length: 0, offset: 24, padding: false });
+    const first = new FileStorage(fixture.meta, dir);
+    await writeAll(first, fixture);
+    await first.close();
+    await rm(join(dir, 't', 'sub'), { recursive: true });
+    await rm(join(dir, 't', 'empty.txt'));
+    const resumed = new FileStorage(fixture.meta, dir);
+    await resumed.open();
+    await resumed.createEntriesOf({ has: () => true });
+    await resumed.close();
+    assert.ok((await lstat(join(dir, 't', 'sub', 'link'))).isSymbolicLink(), 'the link is made');
+    assert.equal((await stat(join(dir, 't', 'empty.txt'))).size, 0, 'the empty file is made');
+  });
+
+  test('createEntriesOf leaves the entries of pieces not verified alone', async () => {
+    const fixture = withLinks([
+      { path: ['t', 'sub', 'link'], symlink: { target: ['t', 'real.bin'], original: ['real.bin'] } },
+    ]);
+    const storage = new FileStorage(fixture.meta, dir);
+    await storage.open();
+    await storage.createEntriesOf({ has: () => false });
+    await storage.close();
+    assert.equal(await lstatOrUndefined(join(dir, 't', 'sub', 'link')), undefined);
   });
 
   test('a link whose target left the torrent folder (target null) is not created', async () => {

@@ -1,0 +1,132 @@
+/** The options, statistics and events of a TorrentSession (its public types). */
+import type { PeerAddress } from '../address.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
+import type { HashPool } from '../storage/hasher.js';
+import type { CheckProgress, Storage } from '../storage/types.js';
+import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
+import type { Message } from '../wire/types.js';
+
+/**
+ * Options of a {@link TorrentSession} made directly; {@link Client.add} fills them from the
+ * client's options and {@link AddTorrentOptions}.
+ */
+export interface TorrentSessionOptions {
+  /** The torrent. */
+  meta: TorrentMetadata;
+  /** Where pieces are read and written. */
+  storage: Storage;
+  /** SHA-1 workers for checking existing data. */
+  hashPool: HashPool;
+  /** Our 20-byte peer id. */
+  peerId: Buffer;
+  /** Port we announce to trackers (our listener's port; 0 when not listening). */
+  port: number;
+  /** Most peers connected at once. @default 50 */
+  maxPeers?: number;
+  /** Unchoke slots for uploading. @default 4 */
+  uploadSlots?: number;
+  /** Announce to the torrent's trackers. @default true */
+  useTrackers?: boolean;
+  /** Peers to dial at once (magnet `x.pe`, manual). */
+  peers?: PeerAddress[];
+  /** Local address for outgoing connections and announces. */
+  bindAddress?: string;
+  /** Check existing files before downloading (resume). @default true */
+  checkExisting?: boolean;
+  /** Keep running after completion, serving peers. @default false */
+  seed?: boolean;
+  /** Emit a `wire` event for every message (for --trace). @default false */
+  trace?: boolean;
+  /**
+   * RAM for piece data being downloaded: half for partial pieces, half for
+   * complete pieces waiting for their hash check or the disk (requests pause
+   * beyond it). The bulk of a download's memory. @default 16 MiB
+   */
+  memoryBudget?: number;
+  /** Time a TCP connect to a peer may take. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Time a peer we dialed has to answer with its handshake. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** Makes the tracker client for an announce URL. @default HTTP or UDP by scheme */
+  createTrackerClient?: (url: string) => TrackerClient;
+  /** Timing knobs for the announcer (tests). */
+  trackerRetryBaseMs?: number;
+}
+
+/** A snapshot of a torrent's progress, from {@link TorrentSession.stats}. */
+export interface SessionStats {
+  /** Size of the torrent's content in bytes. */
+  totalLength: number;
+  /** Bytes of pieces verified and on disk (or already there at the start). */
+  verifiedBytes: number;
+  /** Piece data received from peers in this session, in bytes. */
+  downloadedBytes: number;
+  /** Piece data sent to peers in this session, in bytes. */
+  uploadedBytes: number;
+  /** Received bytes thrown away: duplicates, unrequested blocks, pieces that failed their hash. */
+  wastedBytes: number;
+  /** Pieces we have, verified. */
+  piecesVerified: number;
+  /** Pieces in the torrent. */
+  pieceCount: number;
+  /** Download rate over the last seconds, bytes per second, all peers. */
+  downloadRate: number;
+  /** Upload rate over the last seconds, bytes per second, all peers. */
+  uploadRate: number;
+  /** Peers connected now. */
+  peers: number;
+  /** Of those, peers that have every piece. */
+  seeds: number;
+  /** Peer addresses known (from trackers, the magnet, incoming connections), connected or not. */
+  knownPeers: number;
+  /** In endgame mode: the last blocks are requested from several peers at once. */
+  endgame: boolean;
+}
+
+/**
+ * The events a {@link TorrentSession} emits, with their payloads (`session.on(name, listener)`).
+ * Addresses are `host:port` (`[v6]:port` for IPv6).
+ */
+export interface TorrentSessionEvents {
+  /** Progress of the check of existing files (resume), before any peer is contacted. */
+  checking: [CheckProgress];
+  /** The check is over: `verifiedPieces` were already on disk; peers come next. */
+  ready: [{ verifiedPieces: number }];
+  /** A peer completed its handshake; `client` is its BEP 10 `v` name when it sent one. */
+  'peer-connected': [{ address: string; client?: string; direction: 'inbound' | 'outbound' }];
+  /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */
+  'peer-disconnected': [{ address: string; reason: string }];
+  /** A peer sent bad data and is never dialled or accepted again in this session. */
+  'peer-banned': [{ address: string; reason: string }];
+  /** An announce succeeded; `response` holds the interval, peer counts and peers. */
+  'tracker-response': [{ url: string; response: AnnounceResponse }];
+  /** An announce failed; the tier is retried with back-off. */
+  'tracker-error': [{ url: string; message: string }];
+  /** A tracker answered with a `warning message` (the announce still counted). */
+  'tracker-warning': [{ url: string; message: string }];
+  /** Piece `index` passed its SHA-1 check and is written to disk. */
+  'piece-verified': [{ index: number }];
+  /** Piece `index` failed its SHA-1 check; `peers` sent its blocks. It is downloaded again. */
+  'piece-failed': [{ index: number; peers: string[] }];
+  /** With `trace` only: one peer-wire message, sent (`out`) or received (`in`). */
+  wire: [{ peer: string; direction: 'in' | 'out'; message: Message }];
+  /** Every piece is verified on disk. A seeding session keeps running; otherwise call `stop()`. */
+  done: [];
+  /**
+   * The fatal failure that stopped the download (such as a full disk:
+   * `LODESTONE_ERR_DISK_FULL`; see `failure`), at most once. Bad peers never cause it.
+   */
+  error: [Error];
+  /**
+   * A programming error caught at a boundary (a peer's message handler, a timer, a tracker
+   * callback), Lodestone's or a listener's: it ended only that connection or round. Not the
+   * peer's fault and not expected; report it. `peer` is the connection it ended, if any.
+   */
+  'internal-error': [InternalErrorInfo];
+}
+
+export interface InternalErrorInfo {
+  error: Error;
+  /** The peer ("host:port") whose connection the error ended, if it happened in one. */
+  peer?: string;
+}
