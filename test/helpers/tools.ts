@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -40,5 +41,24 @@ export function requireTool(t: TestContext, name: string): boolean {
   if (toolAvailable(name)) return true;
   if (isCI()) throw new Error(`${name} is required in CI but is not installed`);
   t.skip(`${name} not installed`);
+  return false;
+}
+
+/** The Python with Debian's python3-libtorrent (a pyenv `python3` earlier on PATH may lack it). */
+export const LIBTORRENT_PYTHON = '/usr/bin/python3';
+
+let libtorrentFound: boolean | undefined;
+
+/**
+ * True when python3-libtorrent can be imported by LIBTORRENT_PYTHON; otherwise
+ * skipped locally and failing in CI, like requireTool.
+ */
+export function requirePythonLibtorrent(t: TestContext): boolean {
+  libtorrentFound ??=
+    spawnSync(LIBTORRENT_PYTHON, ['-c', 'import libtorrent'], { stdio: 'ignore', timeout: 10_000 }).status ===
+    0;
+  if (libtorrentFound) return true;
+  if (isCI()) throw new Error('python3-libtorrent is required in CI but is not installed');
+  t.skip('python3-libtorrent not installed');
   return false;
 }
