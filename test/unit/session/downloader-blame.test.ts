@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Bitfield } from '../../../src/bitfield.js';
 import type { PeerConnection } from '../../../src/peer/peer-connection.js';
-import { PiecePicker } from '../../../src/policy/piece-picker.js';
-import { Downloader } from '../../../src/session/downloader.js';
 import { BlockKeys, PeerState } from '../../../src/session/peer-state.js';
-import { PieceAssembler } from '../../../src/session/piece-assembler.js';
-import { FakeDownloaderConnection, metaFor, type RecordedRequest } from './fixtures.js';
+import { downloaderHarness, FakeDownloaderConnection, type RecordedRequest } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 4 * BLOCK;
-
-function torrent(pieceCount: number) {
-  const data = randomBytes(pieceCount * PIECE);
-  return { data, meta: metaFor(data, PIECE) };
-}
 
 /**
  * A downloader with two seeds, `honest` and `liar`; `answer` decides what each sends for a
@@ -25,21 +16,8 @@ async function swarm(
   pieceCount: number,
   answer: (peer: string, request: RecordedRequest, truth: Buffer) => Buffer | undefined,
 ) {
-  const { data, meta } = torrent(pieceCount);
-  const picker = new PiecePicker({
-    pieceCount,
-    pieceLength: PIECE,
-    totalLength: data.length,
-    random: () => 0.5,
-  });
-  const peers = new Map<string, PeerState>();
+  const { data, meta, peers, downloader } = downloaderHarness(pieceCount, PIECE);
   const keys = new BlockKeys(meta);
-  const downloader = new Downloader(
-    meta,
-    picker,
-    new PieceAssembler(meta, { writePiece: async () => {} }),
-    peers,
-  );
   const banned: { key: string; reason: string }[] = [];
   downloader.on('peer-banned', (key, reason) => {
     banned.push({ key, reason });

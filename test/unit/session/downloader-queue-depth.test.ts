@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { Bitfield } from '../../../src/bitfield.js';
 import type { PeerConnection } from '../../../src/peer/peer-connection.js';
-import { PiecePicker } from '../../../src/policy/piece-picker.js';
-import { Downloader } from '../../../src/session/downloader.js';
 import { PeerState } from '../../../src/session/peer-state.js';
-import { PieceAssembler } from '../../../src/session/piece-assembler.js';
-import { FakeDownloaderConnection, metaFor } from './fixtures.js';
+import { downloaderHarness, FakeDownloaderConnection } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 16 * BLOCK;
@@ -15,24 +11,11 @@ const MiB = 1024 * 1024;
 
 test('a slow seeder cannot hold the partial-piece budget: requests in flight follow each peer’s share of the rate', () => {
   const pieceCount = 256;
-  const data = randomBytes(pieceCount * PIECE);
-  const meta = metaFor(data, PIECE);
   // 8 partial pieces of 16 blocks: 128 blocks may be in flight in all.
-  const picker = new PiecePicker({
-    pieceCount,
-    pieceLength: PIECE,
-    totalLength: data.length,
-    random: () => 0.5,
+  const { peers, downloader } = downloaderHarness(pieceCount, PIECE, {
     maxPartialPieces: 8,
+    downloader: { now: () => 0 },
   });
-  const peers = new Map<string, PeerState>();
-  const downloader = new Downloader(
-    meta,
-    picker,
-    new PieceAssembler(meta, { writePiece: async () => {} }),
-    peers,
-    { now: () => 0 },
-  );
   // Transmission on loopback (~10 MiB/s) and qBittorrent (~150 MiB/s), both seeds.
   const slow = new PeerState(
     new FakeDownloaderConnection('slow', 10 * MiB) as unknown as PeerConnection,

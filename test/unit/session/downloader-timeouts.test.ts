@@ -5,17 +5,14 @@
  * unchoke. Time is a fake clock the test moves: nothing here waits.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Bitfield } from '../../../src/bitfield.js';
 import type { PeerConnection } from '../../../src/peer/peer-connection.js';
 import { Choker } from '../../../src/policy/choker.js';
-import { PiecePicker } from '../../../src/policy/piece-picker.js';
-import { Downloader, type DownloaderOptions } from '../../../src/session/downloader.js';
+import type { DownloaderOptions } from '../../../src/session/downloader.js';
 import { PeerState } from '../../../src/session/peer-state.js';
-import { PieceAssembler } from '../../../src/session/piece-assembler.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeDownloaderConnection, metaFor, type RecordedRequest } from './fixtures.js';
+import { downloaderHarness, FakeDownloaderConnection, type RecordedRequest } from './fixtures.js';
 
 const BLOCK = 16_384;
 const PIECE = 4 * BLOCK;
@@ -24,25 +21,9 @@ const id = (r: RecordedRequest) => `${r.index}:${r.begin}`;
 
 function setup(pieceCount: number, options: DownloaderOptions = {}) {
   const clock = new FakeClock();
-  const data = randomBytes(pieceCount * PIECE);
-  const meta = metaFor(data, PIECE);
-  const picker = new PiecePicker({
-    pieceCount,
-    pieceLength: PIECE,
-    totalLength: data.length,
-    random: () => 0.5,
+  const { data, picker, peers, downloader } = downloaderHarness(pieceCount, PIECE, {
+    downloader: { now: clock.now, ...options },
   });
-  const peers = new Map<string, PeerState>();
-  const downloader = new Downloader(
-    meta,
-    picker,
-    new PieceAssembler(meta, { writePiece: async () => {} }),
-    peers,
-    {
-      now: clock.now,
-      ...options,
-    },
-  );
   /** A connected seed, choking us until `unchoke` is called. */
   const addSeed = (key: string) => {
     const connection = new FakeDownloaderConnection(key);

@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { TorrentMetadata } from '../../../src/metainfo/types.js';
+import { PiecePicker } from '../../../src/policy/piece-picker.js';
+import { Downloader, type DownloaderOptions } from '../../../src/session/downloader.js';
+import type { PeerState } from '../../../src/session/peer-state.js';
+import { PieceAssembler } from '../../../src/session/piece-assembler.js';
 import type { Message } from '../../../src/wire/types.js';
 import { pieceHashesOf } from '../../helpers/piece-hashes.js';
 
@@ -46,4 +51,33 @@ export class FakeDownloaderConnection {
   sendRequests(requests: readonly RecordedRequest[]): void {
     for (const request of requests) this.requests.push(request);
   }
+}
+
+/**
+ * A Downloader over random content of `pieceCount` pieces of `pieceLength`, with a picker
+ * (deterministic random), an assembler whose storage takes every write, and its peer map.
+ */
+export function downloaderHarness(
+  pieceCount: number,
+  pieceLength: number,
+  options: { maxPartialPieces?: number; downloader?: DownloaderOptions } = {},
+) {
+  const data = randomBytes(pieceCount * pieceLength);
+  const meta = metaFor(data, pieceLength);
+  const picker = new PiecePicker({
+    pieceCount,
+    pieceLength,
+    totalLength: data.length,
+    random: () => 0.5,
+    ...(options.maxPartialPieces !== undefined ? { maxPartialPieces: options.maxPartialPieces } : {}),
+  });
+  const peers = new Map<string, PeerState>();
+  const downloader = new Downloader(
+    meta,
+    picker,
+    new PieceAssembler(meta, { writePiece: async () => {} }),
+    peers,
+    options.downloader ?? {},
+  );
+  return { data, meta, picker, peers, downloader };
 }
