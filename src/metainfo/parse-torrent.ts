@@ -200,9 +200,13 @@ export function parseTorrent(bytes: Uint8Array): TorrentMetadata {
   const warnings: MetainfoWarning[] = [];
   const extras = readExtras(root, warnings);
   if (end < bytes.length) {
+    const ignored = bytes.length - end;
     warnings.push({
       code: 'LODESTONE_WARN_TRAILING_DATA',
-      message: `${bytes.length - end} bytes after the torrent's root dictionary were ignored`,
+      message:
+        ignored === 1
+          ? "1 byte after the torrent's root dictionary was ignored"
+          : `${ignored} bytes after the torrent's root dictionary were ignored`,
     });
   }
   return buildMetadata(info, infoBytes, extras);

@@ -44,7 +44,7 @@ describe('parseTorrent: bytes after the root dictionary', () => {
     assert.deepEqual(meta.warnings, [
       {
         code: 'LODESTONE_WARN_TRAILING_DATA',
-        message: "1 bytes after the torrent's root dictionary were ignored",
+        message: "1 byte after the torrent's root dictionary was ignored",
       },
     ]);
   });
