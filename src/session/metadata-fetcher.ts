@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { formatDurationMs } from '../duration.js';
 import { LodestoneError } from '../errors.js';
+import { asError, rethrowIfStrict } from '../internal-errors.js';
 import { parseInfoDictionary } from '../metainfo/index.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { dialPeer } from '../peer/dial.js';
@@ -182,33 +183,42 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   #dial(address: PeerAddress): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    dialPeer(address, this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}).then(
-      ({ socket, reads }) => {
-        this.#dialing.delete(key);
-        if (this.#finished) {
-          socket.destroy();
-          return;
-        }
-        this.#attach(
-          new PeerConnection({
-            socket,
-            address,
-            direction: 'outbound',
-            reads,
-            localHandshake: {
-              reserved: reservedBits({ extensionProtocol: true }),
-              infoHash: this.#infoHash,
-              peerId: this.#options.peerId,
-            },
-          }),
-        );
-      },
-      () => {
-        this.#dialing.delete(key);
-        this.#book.markDisconnected(key, false);
-        this.#log.peerEnded(key, 'unreachable');
-      },
-    );
+    dialPeer(address, this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {})
+      .then(
+        ({ socket, reads }) => {
+          this.#dialing.delete(key);
+          if (this.#finished) {
+            socket.destroy();
+            return;
+          }
+          this.#attach(
+            new PeerConnection({
+              socket,
+              address,
+              direction: 'outbound',
+              reads,
+              localHandshake: {
+                reserved: reservedBits({ extensionProtocol: true }),
+                infoHash: this.#infoHash,
+                peerId: this.#options.peerId,
+              },
+            }),
+          );
+        },
+        () => {
+          this.#dialing.delete(key);
+          this.#book.markDisconnected(key, false);
+          this.#log.peerEnded(key, 'unreachable');
+        },
+      )
+      // A bug while setting up the connection ends the fetch with it, never the host process.
+      .catch((error: unknown) => this.#internalFailure(error));
+  }
+
+  #internalFailure(thrown: unknown): void {
+    const error = asError(thrown);
+    this.#finish(error);
+    rethrowIfStrict(error);
   }
 
   #attach(connection: PeerConnection): void {
@@ -465,6 +475,6 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   #close(): void {
     if (this.#tick !== undefined) this.#timers.clearTimeout(this.#tick);
     for (const peer of this.#peers.values()) peer.connection.close('metadata phase over');
-    void this.#announcer?.stop();
+    this.#announcer?.stop().catch((error: unknown) => this.#internalFailure(error));
   }
 }
