@@ -9,6 +9,8 @@ interface Entry {
   failures: number;
   nextAttemptAt: number;
   connected: boolean;
+  /** Dialled or connected at least once. */
+  tried: boolean;
 }
 
 /** Failed dials are retried after 15 s, 30 s, 60 s … up to this. */
@@ -47,7 +49,14 @@ export class AddressBook {
       return false;
     }
     if (this.#entries.size >= MAX_ENTRIES) return false;
-    this.#entries.set(key, { address, source, failures: 0, nextAttemptAt: 0, connected: false });
+    this.#entries.set(key, {
+      address,
+      source,
+      failures: 0,
+      nextAttemptAt: 0,
+      connected: false,
+      tried: false,
+    });
     return true;
   }
 
@@ -63,9 +72,19 @@ export class AddressBook {
     return ready.slice(0, limit).map((entry) => entry.address);
   }
 
+  /** How many addresses never tried yet could be dialled now (peer rotation makes room for them). */
+  untried(skip: ReadonlySet<string>): number {
+    const now = this.#now();
+    let count = 0;
+    for (const [key, entry] of this.#entries)
+      if (!entry.tried && !entry.connected && entry.nextAttemptAt <= now && !skip.has(key)) count++;
+    return count;
+  }
+
   markConnected(key: string): void {
     const entry = this.#entries.get(key);
     if (entry) {
+      entry.tried = true;
       entry.connected = true;
       entry.failures = 0;
     }
@@ -75,6 +94,7 @@ export class AddressBook {
   markDisconnected(key: string, clean: boolean): void {
     const entry = this.#entries.get(key);
     if (!entry) return;
+    entry.tried = true;
     entry.connected = false;
     if (clean) {
       entry.nextAttemptAt = this.#now() + 5_000;

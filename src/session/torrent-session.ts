@@ -7,6 +7,7 @@ import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { dialPeer } from '../peer/dial.js';
 import { PeerConnection } from '../peer/peer-connection.js';
+import { peersToRotate } from '../policy/peer-rotation.js';
 import { PiecePicker } from '../policy/piece-picker.js';
 import { checkExisting } from '../storage/check.js';
 import { ReadCache } from '../storage/read-cache.js';
@@ -378,7 +379,32 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #onTick(): void {
     this.#downloader?.tick();
     this.#handler?.tick();
+    this.#rotatePeers();
     this.#dialMore();
+  }
+
+  /** Full, with untried addresses waiting: close useless peers to make room (see peersToRotate). */
+  #rotatePeers(): void {
+    if (this.#stopped || (this.#done && !this.#options.seed)) return;
+    if (this.peers.size + this.#dialing.size < this.#maxPeers) return;
+    const skip = new Set([...this.peers.keys(), ...this.#dialing]);
+    const keys = peersToRotate(
+      {
+        peers: [...this.peers.values()].map((peer) => ({
+          key: peer.key,
+          lastUsefulAt: Math.max(peer.connectedAt, peer.lastPieceAt),
+          weAreInterested: peer.connection.amInterested,
+          peerInterested: peer.connection.peerInterested,
+          busy: peer.requests.size > 0 || peer.uploadQueue.length > 0 || peer.uploading,
+        })),
+        maxPeers: this.#maxPeers,
+        dialing: this.#dialing.size,
+        untried: this.#book.untried(skip),
+      },
+      Date.now(),
+    );
+    for (const key of keys)
+      this.peers.get(key)?.connection.close('rotated out: useless while untried peers wait');
   }
 
   #onComplete(): void {

@@ -47,3 +47,18 @@ describe('AddressBook', () => {
     assert.ok(book.isBanned('127.0.0.3'));
   });
 });
+
+test('untried counts addresses never dialled, ready now and not skipped', () => {
+  let now = 0;
+  const book = new AddressBook(() => now);
+  book.add({ host: '127.0.0.1', port: 1 }, 'tracker');
+  book.add({ host: '127.0.0.2', port: 2 }, 'tracker');
+  book.add({ host: '127.0.0.3', port: 3 }, 'tracker');
+  assert.equal(book.untried(new Set()), 3);
+  book.markConnected('127.0.0.1:1');
+  book.markDisconnected('127.0.0.1:1', false);
+  now += 60_000; // past its back-off: dialable again, but not untried
+  assert.equal(book.candidates(10, new Set()).length, 3);
+  assert.equal(book.untried(new Set()), 2, 'a dialled address is tried, even once it is gone');
+  assert.equal(book.untried(new Set(['127.0.0.2:2'])), 1, 'one being dialled is skipped');
+});
