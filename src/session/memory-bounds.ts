@@ -5,8 +5,8 @@
  * - half of it for partial pieces (each holds a full piece buffer until it
  *   verifies), with a floor of one partial piece: a piece larger than the
  *   budget must still be downloadable, one at a time;
- * - the same half bounds the spare piece buffers kept for reuse (none when a
- *   single piece is larger than that half);
+ * - the same half bounds the spare piece buffers kept for reuse (at least
+ *   one: a fresh shared buffer per piece is reclaimed late by the GC);
  * - the other half bounds complete pieces waiting for the disk.
  * Hash-blame records have their own small byte bound (HASH_BLAME_BYTES).
  */
