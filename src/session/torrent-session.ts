@@ -17,6 +17,7 @@ import { reservedBits } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { Downloader } from './downloader.js';
+import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
 import { PeerState } from './peer-state.js';
 import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
@@ -124,9 +125,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       random: Math.random,
       have,
       // Partial pieces live in RAM until verified: bound them by bytes, not count.
-      maxPartialPieces: Math.max(4, Math.min(64, Math.floor(this.#memoryBudget / 2 / meta.pieceLength))),
+      maxPartialPieces: maxPartialPieces(this.#memoryBudget, meta.pieceLength),
     });
-    this.#assembler = new PieceAssembler(meta, storage);
+    this.#assembler = new PieceAssembler(meta, storage, { spareBytes: pieceBufferBytes(this.#memoryBudget) });
     this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
       pendingWriteLimit: this.#memoryBudget / 2,
     });
@@ -248,7 +249,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   }
 
   get #memoryBudget(): number {
-    return this.#options.memoryBudget ?? 16 * 1024 * 1024;
+    return this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   }
 
   get #maxPeers(): number {
