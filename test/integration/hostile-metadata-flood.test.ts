@@ -2,7 +2,7 @@
  * Metadata floods (issue 15): 100 magnet peers each claim a different metadata_size just
  * under the 8 MiB cap. Half push blocks nobody asked for; the other half answer every
  * request with garbage of their size. One honest peer has the real metadata. The fetch
- * runs in a child process so its peak RSS is measured alone (process.resourceUsage().maxRSS
+ * runs in a child process so its peak RSS is measured alone (VmHWM of /proc/self/status
  * read at the end, not sampled), and the fetcher's own accounting says how many block bytes
  * it ever held.
  */
@@ -71,6 +71,7 @@ function startHostile(host: string, infoHash: Buffer, size: number, pusher: bool
 
 const CHILD = `
 const [fetcherUrl, metainfoUrl, wireUrl] = process.argv.slice(1);
+const { readFileSync } = await import('node:fs');
 const { MetadataFetcher } = await import(fetcherUrl);
 const { parseMagnet } = await import(metainfoUrl);
 const { generatePeerId } = await import(wireUrl);
@@ -92,7 +93,9 @@ const meta = await fetcher.fetch();
 process.stdout.write(JSON.stringify({
   infoHash: meta.infoHash.toString('hex'),
   memory: fetcher.memory,
-  maxRssKiB: process.resourceUsage().maxRSS,
+  // VmHWM, not resourceUsage().maxRSS: ru_maxrss survives the exec of a spawn and would
+  // report the test process's own peak if that was higher.
+  maxRssKiB: Number(/^VmHWM:\\s+(\\d+)\\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]),
   reasons,
   byPeer,
 }));
