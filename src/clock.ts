@@ -2,7 +2,6 @@
  * Time as the library sees it: a reading in milliseconds and one-shot timers.
  * Everything that waits (request and idle timeouts, keep-alives) takes a
  * Clock, so tests drive time with a fake one instead of waiting for it.
- * Structurally compatible with the announcer's `AnnouncerTimers`.
  */
 export interface Clock {
   /** Milliseconds; only differences between readings mean anything. */

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
+import { BLOCK_SIZE } from '../wire/types.js';
 import { HashBlame } from './hash-blame.js';
 import { BlockKeys, type PeerState, requestedBlockLength } from './peer-state.js';
 import type { PieceAssembler } from './piece-assembler.js';
@@ -44,7 +45,6 @@ const REFILL_BATCH = 16;
 const MAX_QUEUE = 500;
 /** Requests in flight cover this much time of the peer's current rate (bandwidth-delay product). */
 const QUEUE_SECONDS = 1.5;
-const BLOCK = 16_384;
 
 /**
  * The download half of the session: tracks what each peer has, keeps each
@@ -94,7 +94,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#now = options.now ?? Date.now;
     this.#epoch = this.#now();
     this.#keys = new BlockKeys(meta);
-    this.#budgetBlocks = picker.maxPartialPieces * Math.ceil(meta.pieceLength / BLOCK);
+    this.#budgetBlocks = picker.maxPartialPieces * Math.ceil(meta.pieceLength / BLOCK_SIZE);
     this.#finished = picker.missingPieceCount === 0;
   }
 
@@ -281,7 +281,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   #queueDepth(peer: PeerState): number {
     if (peer.snubbed) return 1;
     const rate = peer.connection.download.rate();
-    const depth = Math.ceil((rate * QUEUE_SECONDS) / BLOCK);
+    const depth = Math.ceil((rate * QUEUE_SECONDS) / BLOCK_SIZE);
     const share = Math.floor((this.#budgetBlocks * rate) / Math.max(this.#totalRate, rate, 1));
     return Math.max(MIN_QUEUE, Math.min(depth + MIN_QUEUE, share, MAX_QUEUE, peer.maxRequests));
   }

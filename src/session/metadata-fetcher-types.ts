@@ -1,4 +1,5 @@
 import type { PeerAddress } from '../address.js';
+import type { Clock } from '../clock.js';
 import type { MagnetLink } from '../metainfo/types.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
@@ -7,22 +8,8 @@ import type { MetadataPeerOutcome } from './metadata-attempt.js';
 
 // The MetadataFetcher's options, events and per-peer record (kept apart to keep the fetcher short).
 
-/** The timer functions the fetcher uses; tests pass a fake clock (same shape as the announcer's). */
-export interface MetadataFetcherTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const defaultTimers: MetadataFetcherTimers = {
-  setTimeout(callback, ms) {
-    const timer = setTimeout(callback, ms);
-    timer.unref();
-    return timer;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
+/** The timers the fetcher uses (a {@link Clock} without its reading); tests pass a fake clock. */
+export type MetadataFetcherTimers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 export interface MetadataFetcherOptions {
   link: MagnetLink;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
+import { systemClock } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
 import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict } from '../internal-errors.js';
@@ -28,12 +29,11 @@ import {
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
 import { MetadataCandidates, type MetadataMemoryStats } from './metadata-candidates.js';
-import {
-  defaultTimers,
-  type MetadataFetcherEvents,
-  type MetadataFetcherOptions,
-  type MetadataFetcherTimers,
-  type MetadataPeer,
+import type {
+  MetadataFetcherEvents,
+  MetadataFetcherOptions,
+  MetadataFetcherTimers,
+  MetadataPeer,
 } from './metadata-fetcher-types.js';
 import { noPeerSourceError } from './peer-source.js';
 
@@ -84,7 +84,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#options = options;
     this.#infoHash = options.link.infoHash;
     this.#now = options.now ?? Date.now;
-    this.#timers = options.timers ?? defaultTimers;
+    this.#timers = options.timers ?? systemClock;
     this.#book = new AddressBook(this.#now);
     this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
   }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PeerAddress } from '../address.js';
+import { type Clock, systemClock } from '../clock.js';
 import { TrackerError } from '../errors.js';
 import { abortError, sanitizeInterval } from './announce-common.js';
 import { AnnounceSlots } from './announce-slots.js';
@@ -7,10 +8,8 @@ import { createTrackerClient } from './create-tracker.js';
 import type { AnnounceEvent, AnnounceResponse, TrackerClient } from './types.js';
 
 /** The timer functions the announcer uses; tests pass a fake clock. */
-export interface AnnouncerTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The timers the announcer uses (a {@link Clock} without its reading); tests pass a fake clock. */
+export type AnnouncerTimers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 export interface AnnouncerStats {
   uploaded: number;
@@ -94,17 +93,6 @@ interface Tier {
   minIntervalMs: number | undefined;
 }
 
-const defaultTimers: AnnouncerTimers = {
-  setTimeout(callback, ms) {
-    const timer = setTimeout(callback, ms);
-    timer.unref(); // announcing alone must never keep the process alive
-    return timer;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
-
 /**
  * Announces one torrent to its trackers (BEP 12). Every tier has its own
  * schedule; within a tier the trackers are tried in order until one answers, and
@@ -133,7 +121,7 @@ export class Announcer extends EventEmitter<AnnouncerEvents> {
     this.#options = options;
     const random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.#timers = options.timers ?? defaultTimers;
+    this.#timers = options.timers ?? systemClock;
     this.#createClient = options.createClient ?? ((url) => createTrackerClient(url));
     this.#key = Math.floor(random() * 0x1_0000_0000) >>> 0;
     this.#maxInFlight = Math.max(
