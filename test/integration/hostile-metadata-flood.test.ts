@@ -7,7 +7,6 @@
  * it ever held.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { encode } from '../../src/bencode/index.js';
@@ -17,6 +16,7 @@ import {
   MAX_METADATA_SIZE,
   METADATA_BLOCK_SIZE,
 } from '../../src/wire/index.js';
+import { runNodeChild } from '../helpers/node-child.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { type ScriptedPeer, type ScriptedPeerContext, startScriptedPeer } from '../helpers/scripted-peer.js';
 
@@ -139,8 +139,9 @@ test('metadata flood: 100 peers claiming sizes near 8 MiB and pushing unrequeste
   const honestAddress = addresses.pop()!;
   addresses.splice(HOSTILE_PEERS / 2, 0, honestAddress);
 
-  const child = spawn(
-    process.execPath,
+  const started = Date.now();
+  const { code, stdout, stderr } = await runNodeChild(
+    t,
     [
       '--input-type=module',
       '-e',
@@ -150,37 +151,11 @@ test('metadata flood: 100 peers claiming sizes near 8 MiB and pushing unrequeste
       new URL('../../src/wire/index.js', import.meta.url).href,
     ],
     {
-      env: {
-        ...process.env,
-        FLOOD_MAGNET: `magnet:?xt=urn:btih:${infoHash.toString('hex')}`,
-        FLOOD_PEERS: JSON.stringify(addresses),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      FLOOD_MAGNET: `magnet:?xt=urn:btih:${infoHash.toString('hex')}`,
+      FLOOD_PEERS: JSON.stringify(addresses),
     },
+    { timeoutMs: 60_000, what: 'metadata fetch' },
   );
-  t.after(() => {
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const started = Date.now();
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(new assert.AssertionError({ message: `metadata fetch did not end within 60 s: ${stderr}` })),
-      60_000,
-    );
-    child.once('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
   assert.equal(code, 0, `the fetch failed: ${stderr}`);
   const report = JSON.parse(stdout) as ChildReport;
   t.diagnostic(

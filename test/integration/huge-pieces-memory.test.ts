@@ -8,7 +8,6 @@
  * and at `done`, and its peak RSS (VmHWM of /proc/self/status at `done`).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import {
   singleFileTorrent,
   startLodestoneSeeder,
 } from '../helpers/lodestone-seeder.js';
+import { runNodeChild } from '../helpers/node-child.js';
 
 const MiB = 1024 * 1024;
 const PIECE_LENGTH = 16 * MiB;
@@ -81,44 +81,20 @@ test('16 MiB pieces: peak RSS of a download stays within the byte budget', {
   // A script file, not --eval: worker threads inherit the process's execArgv.
   const script = join(root, 'leech.mjs');
   await writeFile(script, CHILD);
-  const child = spawn(
-    process.execPath,
+  const { code, stdout, stderr } = await runNodeChild(
+    t,
     [
       script,
       new URL('../../src/session/client.js', import.meta.url).href,
       new URL('../../src/metainfo/index.js', import.meta.url).href,
     ],
     {
-      env: {
-        ...process.env,
-        HUGE_TORRENT: Buffer.from(torrent).toString('base64'),
-        HUGE_DIR: join(root, 'leech'),
-        HUGE_PEERS: JSON.stringify(seeders.map((seeder) => seeder.address)),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      HUGE_TORRENT: Buffer.from(torrent).toString('base64'),
+      HUGE_DIR: join(root, 'leech'),
+      HUGE_PEERS: JSON.stringify(seeders.map((seeder) => seeder.address)),
     },
+    { timeoutMs: 90_000, what: 'download' },
   );
-  t.after(() => {
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new assert.AssertionError({ message: `download did not end within 90 s: ${stderr}` })),
-      90_000,
-    );
-    child.once('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
   assert.equal(code, 0, `the download failed: ${stderr}`);
   const { maxRssKiB, peakArrayBuffers } = JSON.parse(stdout) as {
     maxRssKiB: number;
