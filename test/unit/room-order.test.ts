@@ -29,13 +29,15 @@ const ALLOWED: Record<string, string[]> = {
   metainfo: ['bencode'],
   wire: ['bencode'],
   tracker: ['bencode'],
-  peer: ['wire'],
+  // Transports under the peer wire: one UDP socket and its demultiplexer, uTP, MSE (docs/design.md).
+  net: [],
+  peer: ['wire', 'net'],
   policy: [],
   storage: ['metainfo'],
   create: ['bencode', 'metainfo', 'storage'],
-  session: ['metainfo', 'wire', 'tracker', 'peer', 'policy', 'storage'],
+  session: ['metainfo', 'wire', 'tracker', 'net', 'peer', 'policy', 'storage'],
   // The CLI is a program like any other: only the public entries (checked below).
-  cli: ['bencode', 'metainfo', 'create', 'wire', 'tracker', 'peer', 'policy', 'storage'],
+  cli: ['bencode', 'metainfo', 'create', 'wire', 'tracker', 'net', 'peer', 'policy', 'storage'],
   types: [],
 };
 
