@@ -7,6 +7,7 @@ import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import { dialPeer } from '../peer/dial.js';
 import { PeerConnection } from '../peer/peer-connection.js';
+import { DialBudget, dialTimeouts } from '../policy/dial-budget.js';
 import { peersToRotate } from '../policy/peer-rotation.js';
 import { PiecePicker } from '../policy/piece-picker.js';
 import { checkExisting } from '../storage/check.js';
@@ -54,6 +55,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly #options: TorrentSessionOptions;
   readonly #book = new AddressBook();
   readonly #dialing = new Set<string>();
+  /** Paces dials: half-open bound and attempts per second, apart from the connection cap. */
+  readonly #budget = new DialBudget(Date.now);
+  /** A dial round is queued (setImmediate) or waits for the bucket to refill (timer). */
+  #dialQueued = false;
+  #dialTimer: NodeJS.Timeout | undefined;
   readonly #localHandshake: Handshake;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
@@ -162,9 +168,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#dialMore();
   }
 
-  /** Adds a peer address to dial (it waits its turn if the session is full). */
-  addPeer(address: PeerAddress, source: PeerSource): void {
-    if (this.#book.add(address, source)) this.#dialMore();
+  /**
+   * Adds a peer address to dial (it waits its turn if the session is full). `origin` says which
+   * tracker or peer told us (e.g. the announce URL): the address book keeps each origin to a
+   * fair share and interleaves origins when dialling, so one source cannot crowd out another.
+   */
+  addPeer(address: PeerAddress, source: PeerSource, origin?: string): void {
+    if (this.#book.add(address, source, origin)) this.#dialSoon();
   }
 
   /** An incoming connection whose handshake named this torrent (from the listener). */
@@ -240,6 +250,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#tick) clearInterval(this.#tick);
+    if (this.#dialTimer) clearTimeout(this.#dialTimer);
     this.#handler?.stop();
     this.#downloader?.stop();
     for (const peer of this.peers.values()) peer.connection.close('session stopped');
@@ -281,8 +292,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     // The announcer calls these from its own promise chains: a throw there would be unhandled.
     announcer.on(
       'peers',
-      this.#guard((peers: PeerAddress[]) => {
-        for (const address of peers) this.addPeer(address, 'tracker');
+      this.#guard((peers: PeerAddress[], url: string) => {
+        for (const address of peers) this.addPeer(address, 'tracker', url);
       }),
     );
     announcer.on(
@@ -307,18 +318,63 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     announcer.start();
   }
 
-  #dialMore(): void {
-    if (!this.#handler || this.#stopped || (this.#done && !this.#options.seed)) return;
-    const free = this.#maxPeers - this.peers.size - this.#dialing.size;
-    const skip = new Set([...this.peers.keys(), ...this.#dialing]);
-    for (const address of this.#book.candidates(free, skip)) this.#dial(address);
+  /** A dial round soon, once for however many addresses arrive or dials end in this turn. */
+  #dialSoon(): void {
+    if (this.#dialQueued || this.#stopped) return;
+    this.#dialQueued = true;
+    setImmediate(
+      this.#guard(() => {
+        this.#dialQueued = false;
+        this.#dialMore();
+      }),
+    );
   }
 
-  #dial(address: PeerAddress): void {
+  /**
+   * Starts the dials the budget allows (see DialBudget): while a connection slot is free, up to
+   * the half-open bound and the attempt rate, the address book's candidates in its fair order.
+   * When the rate is what stops it, it comes back as the bucket refills.
+   */
+  #dialMore(): void {
+    if (!this.#handler || this.#stopped || (this.#done && !this.#options.seed)) return;
+    const state = { connected: this.peers.size, halfOpen: this.#dialing.size, maxPeers: this.#maxPeers };
+    const allowance = this.#budget.allowance(state);
+    if (allowance <= 0) {
+      if (state.connected < state.maxPeers && this.#budget.nextTokenInMs() > 0) this.#dialLater();
+      return;
+    }
+    const skip = new Set([...this.peers.keys(), ...this.#dialing]);
+    const timeouts = dialTimeouts(
+      {
+        connectMs: this.#options.connectTimeoutMs ?? 10_000,
+        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
+      },
+      this.#book.untried(skip),
+    );
+    const addresses = this.#book.candidates(allowance, skip);
+    this.#budget.spend(addresses.length);
+    for (const address of addresses) this.#dial(address, timeouts);
+    // Took all it could: more may be waiting once the bucket refills.
+    if (addresses.length === allowance) this.#dialLater();
+  }
+
+  #dialLater(): void {
+    if (this.#dialTimer || this.#stopped) return;
+    this.#dialTimer = setTimeout(
+      this.#guard(() => {
+        this.#dialTimer = undefined;
+        this.#dialMore();
+      }),
+      Math.max(20, this.#budget.nextTokenInMs()),
+    );
+    this.#dialTimer.unref();
+  }
+
+  #dial(address: PeerAddress, timeouts: { connectMs: number; handshakeMs: number }): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
     dialPeer(address, {
-      timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
+      timeoutMs: timeouts.connectMs,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
     })
       .then(
@@ -328,6 +384,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
             socket.destroy();
             return;
           }
+          if (this.peers.size >= this.#maxPeers) {
+            // The slots filled while it was connecting: never more than maxPeers. Not its fault.
+            socket.destroy();
+            this.#book.markDisconnected(key, true);
+            return;
+          }
           const connection = new PeerConnection({
             socket,
             address,
@@ -335,9 +397,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
             localHandshake: this.#localHandshake,
             pieceCount: this.meta.pieceCount,
             reads,
-            ...(this.#options.handshakeTimeoutMs !== undefined
-              ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
-              : {}),
+            handshakeTimeoutMs: timeouts.handshakeMs,
           });
           this.#attach(connection);
           connection.once('handshake', (remote) => {
@@ -346,8 +406,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
           });
         },
         () => {
+          // Refused or timed out: a failure at once (back-off, first to be evicted), next please.
           this.#dialing.delete(key);
           this.#book.markDisconnected(key, false);
+          this.#dialSoon();
         },
       )
       // A throw while setting the connection up is ours, and must not become an unhandled rejection.
@@ -387,7 +449,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** Full, with untried addresses waiting: close useless peers to make room (see peersToRotate). */
   #rotatePeers(): void {
     if (this.#stopped || (this.#done && !this.#options.seed)) return;
-    if (this.peers.size + this.#dialing.size < this.#maxPeers) return;
+    // Dials no longer take connection slots (DialBudget): rotate only when connections fill them.
+    if (this.peers.size < this.#maxPeers) return;
     const skip = new Set([...this.peers.keys(), ...this.#dialing]);
     const keys = peersToRotate(
       {
@@ -399,7 +462,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
           busy: peer.requests.size > 0 || peer.uploadQueue.length > 0 || peer.uploading,
         })),
         maxPeers: this.#maxPeers,
-        dialing: this.#dialing.size,
+        dialing: 0,
         untried: this.#book.untried(skip),
       },
       Date.now(),

@@ -1,0 +1,98 @@
+/**
+ * How many peer dials may start now, and how long each may take (issue 15, "tracker eclipse").
+ *
+ * Dialling is decoupled from the connection cap, as in libtorrent (`connection_speed`, the old
+ * half-open limit): dials in flight ("half-open") are bounded on their own, and new attempts
+ * are paced by a token bucket, so a list of refused addresses is worked through at hundreds per
+ * second while a silent one costs at most a short connect timeout. Dials start only while a
+ * connection slot is free; the caller never keeps more than `maxPeers` connections (a dial that
+ * succeeds when the slots have filled meanwhile is closed again). Pure: `now` is injected.
+ */
+export interface DialBudgetOptions {
+  /** Most dials in flight at once (sockets connecting). @default 100 */
+  maxHalfOpen?: number;
+  /** Connection attempts per second, on average (token bucket). @default 200 */
+  attemptsPerSecond?: number;
+  /** Most attempts started at once after a quiet spell (bucket size). @default 50 */
+  burst?: number;
+}
+
+export interface DialState {
+  /** Established connections. */
+  connected: number;
+  /** Dials in flight. */
+  halfOpen: number;
+  /** The connection cap. */
+  maxPeers: number;
+}
+
+/** Defaults of DialBudgetOptions. */
+export const DIAL_MAX_HALF_OPEN = 100;
+export const DIAL_ATTEMPTS_PER_SECOND = 200;
+export const DIAL_BURST = 50;
+
+/** From this many dialable addresses waiting, timeouts shorten (see dialTimeouts). */
+export const DIAL_PRESSURE_WAITING = 100;
+/** The connect timeout under pressure (at most the configured one). */
+export const PRESSURE_CONNECT_TIMEOUT_MS = 4_000;
+/** The handshake timeout of a dialled peer under pressure (at most the configured one). */
+export const PRESSURE_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+export class DialBudget {
+  readonly #now: () => number;
+  readonly #maxHalfOpen: number;
+  readonly #rate: number;
+  readonly #burst: number;
+  #tokens: number;
+  #refilledAt: number;
+
+  constructor(now: () => number, options: DialBudgetOptions = {}) {
+    this.#now = now;
+    this.#maxHalfOpen = Math.max(1, options.maxHalfOpen ?? DIAL_MAX_HALF_OPEN);
+    this.#rate = Math.max(1, options.attemptsPerSecond ?? DIAL_ATTEMPTS_PER_SECOND);
+    this.#burst = Math.max(1, options.burst ?? DIAL_BURST);
+    this.#tokens = this.#burst;
+    this.#refilledAt = now();
+  }
+
+  /** Dials that may start now: a slot must be free, half-open below its bound, tokens left. */
+  allowance(state: DialState): number {
+    if (state.connected >= state.maxPeers) return 0;
+    this.#refill();
+    return Math.max(0, Math.min(this.#maxHalfOpen - state.halfOpen, Math.floor(this.#tokens)));
+  }
+
+  /** `count` dials were started. */
+  spend(count: number): void {
+    this.#refill();
+    this.#tokens = Math.max(0, this.#tokens - count);
+  }
+
+  /** Milliseconds until the next attempt token (0 when one is there now). */
+  nextTokenInMs(): number {
+    this.#refill();
+    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) * 1000) / this.#rate);
+  }
+
+  #refill(): void {
+    const now = this.#now();
+    const elapsed = Math.max(0, now - this.#refilledAt);
+    this.#refilledAt = now;
+    this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed * this.#rate) / 1000);
+  }
+}
+
+/**
+ * Timeouts for the next dials: the configured ones, shortened under pressure (many dialable
+ * addresses waiting) so that junk that never answers costs seconds, not the full timeout each.
+ */
+export function dialTimeouts(
+  configured: { connectMs: number; handshakeMs: number },
+  waiting: number,
+): { connectMs: number; handshakeMs: number } {
+  if (waiting < DIAL_PRESSURE_WAITING) return configured;
+  return {
+    connectMs: Math.min(configured.connectMs, PRESSURE_CONNECT_TIMEOUT_MS),
+    handshakeMs: Math.min(configured.handshakeMs, PRESSURE_HANDSHAKE_TIMEOUT_MS),
+  };
+}
