@@ -6,7 +6,9 @@
  * are paced by a token bucket, so a list of refused addresses is worked through at hundreds per
  * second while a silent one costs at most a short connect timeout. Dials start only while a
  * connection slot is free; the caller never keeps more than `maxPeers` connections (a dial that
- * succeeds when the slots have filled meanwhile is closed again). Pure: `now` is injected.
+ * succeeds when the slots have filled meanwhile is closed again). One budget may serve many
+ * torrents (a Client shares one), so the half-open bound holds for the process, not per
+ * torrent. Pure: `now` is injected.
  */
 export interface DialBudgetOptions {
   /** Most dials in flight at once (sockets connecting). @default 100 */
@@ -18,11 +20,9 @@ export interface DialBudgetOptions {
 }
 
 export interface DialState {
-  /** Established connections. */
+  /** Established connections (of the torrent asking). */
   connected: number;
-  /** Dials in flight. */
-  halfOpen: number;
-  /** The connection cap. */
+  /** Its connection cap. */
   maxPeers: number;
 }
 
@@ -45,6 +45,7 @@ export class DialBudget {
   readonly #burst: number;
   #tokens: number;
   #refilledAt: number;
+  #halfOpen = 0;
 
   constructor(now: () => number, options: DialBudgetOptions = {}) {
     this.#now = now;
@@ -55,17 +56,28 @@ export class DialBudget {
     this.#refilledAt = now();
   }
 
+  /** Dials in flight (started and not yet ended). */
+  get halfOpen(): number {
+    return this.#halfOpen;
+  }
+
   /** Dials that may start now: a slot must be free, half-open below its bound, tokens left. */
   allowance(state: DialState): number {
     if (state.connected >= state.maxPeers) return 0;
     this.#refill();
-    return Math.max(0, Math.min(this.#maxHalfOpen - state.halfOpen, Math.floor(this.#tokens)));
+    return Math.max(0, Math.min(this.#maxHalfOpen - this.#halfOpen, Math.floor(this.#tokens)));
   }
 
-  /** `count` dials were started. */
-  spend(count: number): void {
+  /** `count` dials were started: each takes an attempt token and a half-open place. */
+  started(count: number): void {
     this.#refill();
     this.#tokens = Math.max(0, this.#tokens - count);
+    this.#halfOpen += count;
+  }
+
+  /** A dial ended (connected, refused, timed out): its half-open place is free again. */
+  ended(): void {
+    this.#halfOpen = Math.max(0, this.#halfOpen - 1);
   }
 
   /** Milliseconds until the next attempt token (0 when one is there now). */

@@ -4,7 +4,17 @@
  *
  * @module lodestone/policy
  */
+
 export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
+export {
+  DIAL_ATTEMPTS_PER_SECOND,
+  DIAL_BURST,
+  DIAL_MAX_HALF_OPEN,
+  DialBudget,
+  type DialBudgetOptions,
+  type DialState,
+  dialTimeouts,
+} from './dial-budget.js';
 export {
   type BlockReceipt,
   type BlockRequest,

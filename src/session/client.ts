@@ -5,6 +5,7 @@ import type { PeerAddress } from '../address.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { PeerListener } from '../peer/listener.js';
+import { DialBudget } from '../policy/dial-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
 import type { Storage } from '../storage/types.js';
@@ -91,6 +92,8 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #options: ClientOptions;
   readonly #sessions = new Map<string, TorrentSession>();
   readonly #hashPool: HashPool;
+  /** One dial budget for every torrent: the half-open bound holds for the process. */
+  readonly #dialBudget = new DialBudget(Date.now);
   #listener: PeerListener | undefined;
   #port = 0;
 
@@ -186,6 +189,7 @@ export class Client extends EventEmitter<ClientEvents> {
       peerId: this.peerId,
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
+      dialBudget: this.#dialBudget,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.peers ? { peers: options.peers } : {}),
       ...(options.useTrackers !== undefined ? { useTrackers: options.useTrackers } : {}),

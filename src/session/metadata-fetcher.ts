@@ -148,8 +148,8 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       stats: () => ({ uploaded: 0, downloaded: 0, left: 16_384 }),
       ...(this.#options.createTrackerClient ? { createClient: this.#options.createTrackerClient } : {}),
     });
-    announcer.on('peers', (peers) => {
-      for (const address of peers) this.addPeer(address, 'tracker');
+    announcer.on('peers', (peers, url) => {
+      for (const address of peers) this.addPeer(address, 'tracker', url);
     });
     for (const tier of tiers) for (const url of tier) this.#log.trackerAsked(url);
     announcer.on('response', ({ url, response }) => {
@@ -165,9 +165,12 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     announcer.start();
   }
 
-  /** Adds a peer to ask (e.g. found by another means while fetching). */
-  addPeer(address: PeerAddress, source: PeerSource = 'manual'): void {
-    if (this.#book.add(address, source)) {
+  /**
+   * Adds a peer to ask (e.g. found by another means while fetching); `origin` says which
+   * tracker or peer told us (the address book is fair across origins).
+   */
+  addPeer(address: PeerAddress, source: PeerSource = 'manual', origin?: string): void {
+    if (this.#book.add(address, source, origin)) {
       this.#log.peerFound(formatAddress(address));
       this.#dialMore();
     }

@@ -1,6 +1,7 @@
 /** The options, statistics and events of a TorrentSession (its public types). */
 import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import type { DialBudget } from '../policy/dial-budget.js';
 import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
@@ -43,10 +44,18 @@ export interface TorrentSessionOptions {
    * beyond it). The bulk of a download's memory. @default 16 MiB
    */
   memoryBudget?: number;
-  /** Time a TCP connect to a peer may take. @default 10000 */
+  /**
+   * Time a TCP connect to a peer may take; at most 4 s while many untried addresses wait
+   * (`dialTimeouts` in `lodestone/policy`). @default 10000
+   */
   connectTimeoutMs?: number;
-  /** Time a peer we dialed has to answer with its handshake. @default 10000 */
+  /** Time a peer we dialed has to answer with its handshake; at most 5 s under the same pressure. @default 10000 */
   handshakeTimeoutMs?: number;
+  /**
+   * Paces dials: at most 100 in flight, about 200 attempts a second (see {@link DialBudget}).
+   * A {@link Client} shares one among its torrents. @default a budget of its own
+   */
+  dialBudget?: DialBudget;
   /** Makes the tracker client for an announce URL. @default HTTP or UDP by scheme */
   createTrackerClient?: (url: string) => TrackerClient;
   /** Timing knobs for the announcer (tests). */

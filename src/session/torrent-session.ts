@@ -56,7 +56,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly #book = new AddressBook();
   readonly #dialing = new Set<string>();
   /** Paces dials: half-open bound and attempts per second, apart from the connection cap. */
-  readonly #budget = new DialBudget(Date.now);
+  readonly #budget: DialBudget;
   /** A dial round is queued (setImmediate) or waits for the bucket to refill (timer). */
   #dialQueued = false;
   #dialTimer: NodeJS.Timeout | undefined;
@@ -77,6 +77,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     super();
     this.meta = options.meta;
     this.#options = options;
+    this.#budget = options.dialBudget ?? new DialBudget(Date.now);
     this.#localHandshake = {
       reserved: reservedBits({ extensionProtocol: true }),
       infoHash: options.meta.infoHash,
@@ -337,7 +338,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    */
   #dialMore(): void {
     if (!this.#handler || this.#stopped || (this.#done && !this.#options.seed)) return;
-    const state = { connected: this.peers.size, halfOpen: this.#dialing.size, maxPeers: this.#maxPeers };
+    const state = { connected: this.peers.size, maxPeers: this.#maxPeers };
     const allowance = this.#budget.allowance(state);
     if (allowance <= 0) {
       if (state.connected < state.maxPeers && this.#budget.nextTokenInMs() > 0) this.#dialLater();
@@ -352,7 +353,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       this.#book.untried(skip),
     );
     const addresses = this.#book.candidates(allowance, skip);
-    this.#budget.spend(addresses.length);
+    this.#budget.started(addresses.length);
     for (const address of addresses) this.#dial(address, timeouts);
     // Took all it could: more may be waiting once the bucket refills.
     if (addresses.length === allowance) this.#dialLater();
@@ -380,6 +381,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       .then(
         ({ socket, reads }) => {
           this.#dialing.delete(key);
+          this.#budget.ended();
           if (this.#stopped || this.peers.has(key)) {
             socket.destroy();
             return;
@@ -408,6 +410,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         () => {
           // Refused or timed out: a failure at once (back-off, first to be evicted), next please.
           this.#dialing.delete(key);
+          this.#budget.ended();
           this.#book.markDisconnected(key, false);
           this.#dialSoon();
         },
