@@ -22,6 +22,8 @@ export interface DialBudgetOptions {
 export interface DialState {
   /** Established connections (of the torrent asking). */
   connected: number;
+  /** Its dials in flight. */
+  dialing: number;
   /** Its connection cap. */
   maxPeers: number;
 }
@@ -30,6 +32,12 @@ export interface DialState {
 export const DIAL_MAX_HALF_OPEN = 100;
 export const DIAL_ATTEMPTS_PER_SECOND = 200;
 export const DIAL_BURST = 50;
+/**
+ * A torrent keeps at most this many dials in flight per free connection slot: most dials to a
+ * big list fail, so it dials ahead, but not so far ahead that many connectable peers find the
+ * slots taken when they answer.
+ */
+export const DIALS_PER_FREE_SLOT = 2;
 
 /** From this many dialable addresses waiting, timeouts shorten (see dialTimeouts). */
 export const DIAL_PRESSURE_WAITING = 100;
@@ -61,11 +69,17 @@ export class DialBudget {
     return this.#halfOpen;
   }
 
-  /** Dials that may start now: a slot must be free, half-open below its bound, tokens left. */
+  /**
+   * Dials that may start now: a slot must be free, half-open below its bound (for everyone
+   * sharing the budget), tokens left, and the torrent's own dials below DIALS_PER_FREE_SLOT per
+   * free slot.
+   */
   allowance(state: DialState): number {
-    if (state.connected >= state.maxPeers) return 0;
+    const free = state.maxPeers - state.connected;
+    if (free <= 0) return 0;
     this.#refill();
-    return Math.max(0, Math.min(this.#maxHalfOpen - this.#halfOpen, Math.floor(this.#tokens)));
+    const own = free * DIALS_PER_FREE_SLOT - state.dialing;
+    return Math.max(0, Math.min(this.#maxHalfOpen - this.#halfOpen, Math.floor(this.#tokens), own));
   }
 
   /** `count` dials were started: each takes an attempt token and a half-open place. */

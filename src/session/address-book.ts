@@ -181,6 +181,15 @@ export class AddressBook {
   }
 
   /**
+   * Dialled and reachable, but every connection slot had filled meanwhile: closed unused. It
+   * counts as untried again (peer rotation makes room for such addresses) and keeps its place.
+   */
+  markDeferred(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry && !entry.connected) entry.tried = false;
+  }
+
+  /**
    * A dial failed (refused, timed out), or a connection ended; `clean` means it ended after
    * useful work (or was never a failure: dialled while every slot was taken). A failed address
    * is retried with back-off, is the first to be evicted when the book is full, and is

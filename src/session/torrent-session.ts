@@ -338,7 +338,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    */
   #dialMore(): void {
     if (!this.#handler || this.#stopped || (this.#done && !this.#options.seed)) return;
-    const state = { connected: this.peers.size, maxPeers: this.#maxPeers };
+    const state = { connected: this.peers.size, dialing: this.#dialing.size, maxPeers: this.#maxPeers };
     const allowance = this.#budget.allowance(state);
     if (allowance <= 0) {
       if (state.connected < state.maxPeers && this.#budget.nextTokenInMs() > 0) this.#dialLater();
@@ -387,9 +387,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
             return;
           }
           if (this.peers.size >= this.#maxPeers) {
-            // The slots filled while it was connecting: never more than maxPeers. Not its fault.
+            // The slots filled while it was connecting: never more than maxPeers. Not its fault:
+            // it waits as untried (and so can make peer rotation close a useless peer for it).
             socket.destroy();
-            this.#book.markDisconnected(key, true);
+            this.#book.markDeferred(key);
             return;
           }
           const connection = new PeerConnection({

@@ -18,32 +18,44 @@ describe('DialBudget', () => {
   test('half-open dials are bounded apart from the connection cap', () => {
     const budget = unpaced(new FakeClock());
     // 50 connection slots, none used: up to 100 dials in flight at once, not 50.
-    assert.equal(budget.allowance({ connected: 0, maxPeers: 50 }), 100);
+    assert.equal(budget.allowance({ connected: 0, dialing: 0, maxPeers: 50 }), 100);
     budget.started(70);
     assert.equal(budget.halfOpen, 70);
-    assert.equal(budget.allowance({ connected: 10, maxPeers: 50 }), 30);
+    assert.equal(budget.allowance({ connected: 10, dialing: 0, maxPeers: 50 }), 30);
     budget.started(30);
-    assert.equal(budget.allowance({ connected: 0, maxPeers: 50 }), 0, 'half-open bound reached');
+    assert.equal(budget.allowance({ connected: 0, dialing: 0, maxPeers: 50 }), 0, 'half-open bound reached');
     budget.ended();
     budget.ended();
-    assert.equal(budget.allowance({ connected: 49, maxPeers: 50 }), 2, 'two dials ended: two places');
-    assert.equal(budget.allowance({ connected: 50, maxPeers: 50 }), 0, 'no slot free: no dial');
+    assert.equal(
+      budget.allowance({ connected: 45, dialing: 0, maxPeers: 50 }),
+      2,
+      'two dials ended: two places',
+    );
+    assert.equal(budget.allowance({ connected: 50, dialing: 0, maxPeers: 50 }), 0, 'no slot free: no dial');
+  });
+
+  test('a torrent dials at most two ahead per free connection slot', () => {
+    const budget = unpaced(new FakeClock());
+    assert.equal(budget.allowance({ connected: 45, dialing: 0, maxPeers: 50 }), 10);
+    assert.equal(budget.allowance({ connected: 45, dialing: 7, maxPeers: 50 }), 3);
+    assert.equal(budget.allowance({ connected: 49, dialing: 2, maxPeers: 50 }), 0);
+    assert.equal(budget.allowance({ connected: 0, dialing: 0, maxPeers: 10 }), 20);
   });
 
   test('one budget shared by several torrents bounds their half-open dials together', () => {
     const budget = unpaced(new FakeClock());
-    budget.started(budget.allowance({ connected: 0, maxPeers: 50 }));
-    assert.equal(budget.allowance({ connected: 0, maxPeers: 50 }), 0, 'a second torrent waits');
+    budget.started(budget.allowance({ connected: 0, dialing: 0, maxPeers: 50 }));
+    assert.equal(budget.allowance({ connected: 0, dialing: 0, maxPeers: 50 }), 0, 'a second torrent waits');
     for (let i = 0; i < 100; i++) budget.ended();
     budget.ended(); // more ends than starts never makes room beyond the bound
     assert.equal(budget.halfOpen, 0);
-    assert.equal(budget.allowance({ connected: 0, maxPeers: 50 }), 100);
+    assert.equal(budget.allowance({ connected: 0, dialing: 0, maxPeers: 50 }), 100);
   });
 
   test('attempts are paced by a token bucket: hundreds per second, bursts bounded', () => {
     const clock = new FakeClock();
     const budget = new DialBudget(() => clock.now(), { maxHalfOpen: 100, burst: 50, attemptsPerSecond: 200 });
-    const state = { connected: 0, maxPeers: 50 };
+    const state = { connected: 0, dialing: 0, maxPeers: 50 };
     assert.equal(budget.allowance(state), 50);
     budget.started(50);
     for (let i = 0; i < 50; i++) budget.ended(); // all refused at once

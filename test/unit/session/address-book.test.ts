@@ -63,3 +63,13 @@ test('untried counts addresses never dialled, ready now and not skipped', () => 
   assert.equal(book.candidates(10, new Set()).length, 3);
   assert.equal(book.untried(new Set()), 0, 'handed out to dial counts as tried');
 });
+
+test('a deferred address (reachable, but the slots were full) is untried again and dialable', () => {
+  const book = new AddressBook(() => 0);
+  book.add({ host: '127.0.0.1', port: 1 }, 'tracker');
+  assert.equal(book.candidates(10, new Set()).length, 1);
+  assert.equal(book.untried(new Set()), 0);
+  book.markDeferred('127.0.0.1:1');
+  assert.equal(book.untried(new Set()), 1);
+  assert.equal(book.candidates(10, new Set()).length, 1);
+});
