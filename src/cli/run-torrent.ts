@@ -36,7 +36,7 @@ export async function runTorrent(
   options: RunTorrentOptions,
   reporter: Reporter,
 ): Promise<number> {
-  const peers = [...parsePeers(options.peer), ...discovered];
+  const peers = parsePeers(options.peer);
   const seedRatio = parseRatio(options.seedRatio);
   const seedTimeMs = parseDuration(options.seedTime, '--seed-time');
   const session = client.add(meta, {
@@ -145,6 +145,10 @@ export async function runTorrent(
   }, 500);
   try {
     await session.start();
+    // Addresses the metadata phase heard of (its trackers, x.pe) are not the user's: as one origin
+    // of their own they take a fair share of the address book and may be evicted, so a tracker's
+    // 20,000 junk addresses cannot fill it for good (as `--peer` addresses, which never leave, would).
+    for (const address of discovered) session.addPeer(address, 'tracker', 'metadata phase');
     const code = await outcome;
     if (fatal) throw fatal;
     reporter.progress(session.stats());
