@@ -12,6 +12,8 @@ interface Entry {
   connected: boolean;
   /** Handed out to dial, dialled or connected at least once. */
   tried: boolean;
+  /** Connected at least once. */
+  reached: boolean;
 }
 
 /**
@@ -121,6 +123,7 @@ export class AddressBook {
       nextAttemptAt: 0,
       connected: false,
       tried: false,
+      reached: false,
     };
     this.#entries.set(key, entry);
     from.entries.add(entry);
@@ -175,6 +178,7 @@ export class AddressBook {
     if (entry) {
       entry.tried = true;
       entry.connected = true;
+      entry.reached = true;
       entry.failures = 0;
       entry.origin.failed.delete(entry);
     }
@@ -213,9 +217,14 @@ export class AddressBook {
     entry.nextAttemptAt = this.#now() + Math.min(15_000 * 2 ** (entry.failures - 1), MAX_RETRY_DELAY_MS);
   }
 
-  /** Every address still remembered (for handing peers from one phase to the next). */
+  /**
+   * Every address still remembered (for handing peers from one phase to the next): those we
+   * reached first, then those never failed, then the failed ones, so the next phase dials the
+   * peer that just served us before thousands of junk addresses.
+   */
   addresses(): PeerAddress[] {
-    return [...this.#entries.values()].map((entry) => entry.address);
+    const rank = (entry: Entry): number => (entry.reached ? 0 : entry.failures === 0 ? 1 : 2);
+    return [...this.#entries.values()].sort((a, b) => rank(a) - rank(b)).map((entry) => entry.address);
   }
 
   ban(host: string): void {

@@ -142,3 +142,21 @@ describe('AddressBook fairness across origins', () => {
     assert.deepEqual(book.candidates(10, new Set()).map(key), [key(seeder), key(junk(0)), key(junk(1))]);
   });
 });
+
+test('addresses for the next phase: those reached first, then never failed, then failed ones', () => {
+  const book = new AddressBook(() => 0);
+  for (let i = 0; i < 5; i++) book.add(junk(i), 'tracker', JUNK);
+  book.add(seeder, 'tracker', HONEST);
+  book.markDisconnected(key(junk(0)), false);
+  book.markDisconnected(key(junk(1)), false);
+  book.markConnected(key(seeder));
+  book.markDisconnected(key(seeder), true); // it served us, then the phase ended
+  assert.deepEqual(book.addresses().map(key), [
+    key(seeder),
+    key(junk(2)),
+    key(junk(3)),
+    key(junk(4)),
+    key(junk(0)),
+    key(junk(1)),
+  ]);
+});
