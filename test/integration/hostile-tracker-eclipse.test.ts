@@ -6,7 +6,8 @@
  * through ~50 a second. With per-origin shares, round-robin dialling across origins, a
  * half-open bound apart from the connection cap and shorter timeouts under pressure, the
  * download completes within an explicit bound. A second case lists the seeder after 1,500
- * refused addresses from the same tracker, where only dialling speed helps. About 15 s in all.
+ * refused addresses from the same tracker, where only dialling speed helps; a third runs the
+ * first against a magnet link (the metadata phase has its own address book). About 20 s in all.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -109,6 +110,8 @@ interface Scenario {
   junk: PeerAddress[];
   /** Where the seeder is listed: by tracker B a second after A answered, or last by A itself. */
   seederFrom: 'second tracker' | 'same tracker';
+  /** Download from a magnet link (metadata from the seeder first) instead of the torrent file. */
+  magnet?: boolean;
 }
 
 /** Runs the CLI download against the scenario; returns what happened, in ms since the start. */
@@ -155,11 +158,13 @@ async function downloadBehindJunk(t: TestContext, scenario: Scenario) {
     tiers.push([urlB]);
   }
   await writeFile(join(root, 'e.torrent'), encode({ announce: urlA, 'announce-list': tiers, info }));
+  const infoHash = parseTorrent(encode({ info })).infoHashHex;
+  const magnet = `magnet:?xt=urn:btih:${infoHash}${tiers.map(([url]) => `&tr=${encodeURIComponent(url!)}`).join('')}`;
 
   const started = Date.now();
   const run = runCli([
     'download',
-    join(root, 'e.torrent'),
+    scenario.magnet === true ? magnet : join(root, 'e.torrent'),
     '-o',
     join(root, 'out'),
     '--bind',
@@ -219,5 +224,13 @@ test('refused addresses are worked through fast: the seeder listed after 1,500 o
     junk: await refusedAddresses(1500),
     seederFrom: 'same tracker',
   });
+  t.diagnostic(`complete in ${outcome.took} ms; ${outcome.report}`);
+});
+
+test('the same eclipse against a magnet link: the metadata phase and the download find the seeder', {
+  timeout: COMPLETE_WITHIN_MS + 40_000,
+}, async (t) => {
+  const junk = await refusedAddresses(20_000);
+  const outcome = await downloadBehindJunk(t, { junk, seederFrom: 'second tracker', magnet: true });
   t.diagnostic(`complete in ${outcome.took} ms; ${outcome.report}`);
 });
