@@ -22,14 +22,19 @@ export interface RotationState {
 }
 
 export interface PeerRotationOptions {
-  /** A peer is judged only after this long without a block (and at least this long connected). @default 10000 */
+  /** A peer is judged only after this long without a block (and at least this long connected). @default 3000 */
   graceMs?: number;
-  /** Most peers closed per call (the session calls once a second). @default max(1, ceil(maxPeers / 5)) */
+  /** Most peers closed per call (the session calls once a second). @default max(1, ceil(maxPeers / 2)) */
   maxPerRound?: number;
 }
 
-/** Defaults of PeerRotationOptions. */
-export const ROTATION_GRACE_MS = 10_000;
+/**
+ * Defaults of PeerRotationOptions. Rotation acts only while useless peers keep untried addresses
+ * out, so the grace is short: 3 s is ample for an honest peer's bitfield, and each generation of
+ * zombies costs about that (200 zombies behind 50 slots were 43 s with a 10 s grace and a fifth
+ * of the slots per round).
+ */
+export const ROTATION_GRACE_MS = 3_000;
 
 /**
  * Peer rotation (issue 15, "zombie peers hold every slot"): which connections to close to make
@@ -49,7 +54,7 @@ export function peersToRotate(
 ): string[] {
   if (state.untried <= 0 || state.peers.length + state.dialing < state.maxPeers) return [];
   const grace = options.graceMs ?? ROTATION_GRACE_MS;
-  const perRound = options.maxPerRound ?? Math.max(1, Math.ceil(state.maxPeers / 5));
+  const perRound = options.maxPerRound ?? Math.max(1, Math.ceil(state.maxPeers / 2));
   const useless = state.peers.filter(
     (peer) => !peer.weAreInterested && !peer.peerInterested && !peer.busy && now - peer.lastUsefulAt >= grace,
   );

@@ -57,17 +57,17 @@ describe('peersToRotate', () => {
       state: state([zombie('a', 60_000, { busy: true })]),
       expected: [],
     },
-    { name: 'not before the grace period', state: state([zombie('a', 9_999)]), expected: [] },
-    { name: 'at the grace period', state: state([zombie('a', 10_000)]), expected: ['a'] },
+    { name: 'not before the grace period', state: state([zombie('a', 2_999)]), expected: [] },
+    { name: 'at the grace period', state: state([zombie('a', 3_000)]), expected: ['a'] },
     {
-      name: 'idlest first, at most maxPeers / 5 per round',
+      name: 'idlest first, at most maxPeers / 2 per round',
       state: state([
         zombie('a', 20_000),
         zombie('b', 50_000),
         zombie('c', 30_000),
         ...['d', 'e', 'f', 'g', 'h', 'i', 'j'].map((k) => zombie(k, 11_000)),
       ]),
-      expected: ['b', 'c'],
+      expected: ['b', 'c', 'a', 'd', 'e'],
     },
     {
       name: 'no more than the untried addresses waiting',
