@@ -21,10 +21,12 @@ import { parseArgs } from 'node:util';
 import { startOpentracker } from '../test/helpers/opentracker.js';
 import { isCI, toolAvailable } from '../test/helpers/tools.js';
 import type { SourceKind } from './clients.js';
+import { libtorrentAvailable } from './libtorrent.js';
 import { BenchError, Cleanup, formatSize, GiB, MiB, parseSize } from './measure.js';
 import { runMicroBenchmarks } from './micro.js';
 import { type Phase, type PhaseConfig, soloPhase, swarmPhase } from './phases.js';
 import { type BenchReport, renderMarkdown, writeResults } from './report.js';
+import { MANY_FILES_LEECHERS, ROW_KINDS, type RowsConfig, runRows } from './rows.js';
 import {
   type ClientKind,
   LEECHER_KINDS,
@@ -58,6 +60,21 @@ const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [
   --solo-seeders <list>   seeders measured alone (default aria2,qbittorrent,lodestone; 'none' to
                           skip; Transmission alone serves ~8 MiB/s on loopback: 2 min per GiB)
   --solo-leechers <list>  leechers of the solo phase (default aria2,webtorrent)
+  --rows <list>           extra rows, each on its own torrent, after the phases above:
+                          many-files (a torrent of --many-files small files plus four 8 MiB
+                          files, from one seeder, downloaded by Lodestone, aria2 and
+                          python3-libtorrent), big-pieces (16 MiB pieces from the --seeders
+                          swarm, Lodestone's peak RSS against the documented budget);
+                          default both ('none' to skip; quick: tiny versions)
+  --many-files <n>        files of the many-files row (default 100000, about 325 MiB; quick: 300)
+  --many-files-seeder <s> its seeder, of ${SEEDER_KINDS.join(',')} (default qbittorrent)
+  --many-files-leechers <list>
+                          of ${MANY_FILES_LEECHERS.join(',')} (default: all)
+  --big-pieces-size <size>
+                          content of the big-pieces row (default 256MiB; quick: 64MiB)
+  --big-piece-length <size>
+                          its piece length (default 16MiB)
+  --row-runs <n>          rounds of each row (default 1)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
@@ -67,7 +84,7 @@ const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [
   --out <dir>             where latest.md and latest.json go (default bench-results/ in the repo)
   -h, --help`;
 
-interface Config extends PhaseConfig {
+interface Config extends PhaseConfig, RowsConfig {
   quick: boolean;
   size: number;
   files: number;
@@ -125,6 +142,13 @@ function parseConfig(argv: string[]): Config | undefined {
       sources: { type: 'string' },
       'solo-seeders': { type: 'string' },
       'solo-leechers': { type: 'string' },
+      rows: { type: 'string' },
+      'many-files': { type: 'string' },
+      'many-files-seeder': { type: 'string' },
+      'many-files-leechers': { type: 'string' },
+      'big-pieces-size': { type: 'string' },
+      'big-piece-length': { type: 'string' },
+      'row-runs': { type: 'string' },
       'no-micro': { type: 'boolean' },
       'micro-only': { type: 'boolean' },
       'micro-filter': { type: 'string' },
@@ -159,9 +183,36 @@ function parseConfig(argv: string[]): Config | undefined {
   if (!(timeoutSeconds > 0)) throw new BenchError('--timeout must be a positive number of seconds');
   const settleSeconds = v.settle === undefined ? (quick ? 0 : 5) : Number(v.settle);
   if (!(settleSeconds >= 0)) throw new BenchError('--settle must be a number of seconds, 0 or more');
+  const bigPieceLength = parseSize(v['big-piece-length'] ?? '16MiB');
+  if (
+    !Number.isInteger(Math.log2(bigPieceLength)) ||
+    bigPieceLength < 32 * 1024 ||
+    bigPieceLength > 256 * MiB
+  ) {
+    throw new BenchError('--big-piece-length must be a power of two from 32KiB to 256MiB');
+  }
+  const [manyFilesSeeder] = list(
+    v['many-files-seeder'],
+    SEEDER_KINDS,
+    ['qbittorrent'],
+    '--many-files-seeder',
+  );
+  if (manyFilesSeeder === undefined) throw new BenchError('--many-files-seeder needs a seeder');
   return {
     quick,
     size,
+    rows: list(v.rows, ROW_KINDS, [...ROW_KINDS], '--rows'),
+    manyFiles: positiveInteger(v['many-files'], quick ? 300 : 100_000, '--many-files'),
+    manyFilesSeeder,
+    manyFilesLeechers: list(
+      v['many-files-leechers'],
+      MANY_FILES_LEECHERS,
+      [...MANY_FILES_LEECHERS],
+      '--many-files-leechers',
+    ),
+    bigPiecesSize: parseSize(v['big-pieces-size'] ?? (quick ? '64MiB' : '256MiB')),
+    bigPieceLength,
+    rowRuns: positiveInteger(v['row-runs'], 1, '--row-runs'),
     files: positiveInteger(v.files, 1, '--files'),
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),
@@ -203,6 +254,10 @@ function checkTools(config: Config, notes: string[]): void {
     ...config.lodestoneSeederLeechers,
     ...config.soloSeeders,
     ...config.soloLeechers,
+    ...(config.rows.includes('many-files')
+      ? [config.manyFilesSeeder, ...config.manyFilesLeechers.filter((kind) => kind !== 'libtorrent')]
+      : []),
+    ...(config.rows.includes('big-pieces') ? ['lodestone' as const] : []),
   ]);
   const missing = new Map<ClientKind, string[]>();
   for (const kind of wanted) {
@@ -210,7 +265,12 @@ function checkTools(config: Config, notes: string[]): void {
     if (tools.length > 0) missing.set(kind, tools);
   }
   const base = ['opentracker', 'mktorrent'].filter((tool) => !toolAvailable(tool));
+  const rowLibtorrent =
+    config.rows.includes('many-files') &&
+    config.manyFilesLeechers.includes('libtorrent') &&
+    !libtorrentAvailable();
   const problems = [
+    ...(rowLibtorrent ? ['libtorrent needs python3-libtorrent for /usr/bin/python3, not installed'] : []),
     ...base.map((tool) => `${tool} is not installed (needed for every download benchmark)`),
     ...[...missing].map(([kind, tools]) => `${kind} needs ${tools.join(', ')}, not installed`),
   ];
@@ -231,6 +291,18 @@ function checkTools(config: Config, notes: string[]): void {
   config.lodestoneSeederLeechers = keep(config.lodestoneSeederLeechers);
   config.soloSeeders = keep(config.soloSeeders);
   config.soloLeechers = keep(config.soloLeechers);
+  config.manyFilesLeechers = config.manyFilesLeechers.filter((kind) =>
+    kind === 'libtorrent' ? !rowLibtorrent : !missing.has(kind),
+  );
+  if (missing.has(config.manyFilesSeeder)) config.rows = config.rows.filter((row) => row !== 'many-files');
+}
+
+/** Whether the swarm or solo phases download anything (else their content is not even written). */
+function phasesRun(config: Config): boolean {
+  if (config.sources.length === 0) return false;
+  const swarm =
+    config.seeders.length > 0 && (config.leechers.length > 0 || config.lodestoneSeederLeechers.length > 0);
+  return swarm || (config.soloSeeders.length > 0 && config.soloLeechers.length > 0);
 }
 
 /** First line a tool prints for `args`, on stdout or (transmission-daemon) stderr. */
@@ -329,6 +401,21 @@ async function main(): Promise<number> {
       sources: config.sources,
       soloSeeders: config.soloSeeders,
       soloLeechers: config.soloLeechers,
+      rows: config.rows,
+      ...(config.rows.includes('many-files')
+        ? {
+            manyFiles: config.manyFiles,
+            manyFilesSeeder: config.manyFilesSeeder,
+            manyFilesLeechers: config.manyFilesLeechers,
+          }
+        : {}),
+      ...(config.rows.includes('big-pieces')
+        ? {
+            bigPiecesSize: formatSize(config.bigPiecesSize),
+            bigPieceLength: formatSize(config.bigPieceLength),
+          }
+        : {}),
+      rowRuns: config.rowRuns,
       settleSeconds: config.settleMs / 1000,
       verification: config.verify
         ? 'size and SHA-1 of every file compared with the original after each download'
@@ -339,27 +426,42 @@ async function main(): Promise<number> {
       cleanup.add(`work folder ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
       const tracker = await startOpentracker({ infoHashes: [] });
       cleanup.add(`opentracker (pid ${tracker.pid})`, () => tracker.stop());
-      log(`writing ${formatSize(config.size)} of random content and its torrent (mktorrent)`);
-      const torrent = await prepareTorrent({
-        root: workDir,
-        size: config.size,
-        fileCount: config.files,
-        pieceLengthExp: config.pieceLengthExp,
-        trackerUrl: tracker.httpUrl,
-      });
-      await tracker.addInfoHash(torrent.facts.infoHashHex);
-      const phase: Phase = {
-        torrent,
-        tracker,
-        workDir,
-        cleanup,
-        config,
-        records: report.records,
-        aborted: () => interrupted,
-        log,
-      };
-      await swarmPhase(phase);
-      await soloPhase(phase);
+      if (phasesRun(config)) {
+        log(`writing ${formatSize(config.size)} of random content and its torrent (mktorrent)`);
+        const torrent = await prepareTorrent({
+          root: workDir,
+          size: config.size,
+          fileCount: config.files,
+          pieceLengthExp: config.pieceLengthExp,
+          trackerUrl: tracker.httpUrl,
+        });
+        await tracker.addInfoHash(torrent.facts.infoHashHex);
+        const phase: Phase = {
+          torrent,
+          tracker,
+          workDir,
+          cleanup,
+          config,
+          records: report.records,
+          aborted: () => interrupted,
+          log,
+        };
+        await swarmPhase(phase);
+        await soloPhase(phase);
+      }
+      if (!interrupted) {
+        report.rows = {};
+        await runRows({
+          tracker,
+          workDir,
+          cleanup,
+          config,
+          records: report.records,
+          info: report.rows,
+          aborted: () => interrupted,
+          log,
+        });
+      }
       await tracker.stop();
     }
     if (config.micro && !interrupted) {
