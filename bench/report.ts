@@ -212,7 +212,7 @@ export function renderMarkdown(report: BenchReport): string {
       `Node ${report.machine.node} · load average at start ${report.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
     '',
   );
-  if (report.records.length > 0) {
+  if (report.records.some((r) => r.phase === 'swarm' || r.phase === 'solo')) {
     parts.push(
       `Content: ${c.size} in ${c.files} file(s), ${c.pieces} pieces of ${c.pieceLength}; rounds: ${c.runs}; ` +
         `verification: ${c.verification}.`,

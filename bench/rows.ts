@@ -202,7 +202,7 @@ function rowPhase(context: RowsContext, torrent: BenchTorrent, timeoutMs: number
     tracker: context.tracker,
     workDir: context.workDir,
     cleanup: context.cleanup,
-    config: { ...context.config, timeoutMs },
+    config: { ...context.config, timeoutMs, runs: context.config.rowRuns },
     records: context.records,
     aborted: context.aborted,
     log: context.log,
