@@ -7,7 +7,10 @@
  * the .torrent and from the magnet link, in turn, rounds alternating the
  * order; the targets are judged here; (2) the same swarm plus a Lodestone
  * seeder, reported as separate rows; (3) solo: each seeder alone, the same
- * leechers downloading from it; (4) micro-benchmarks. Everything stays on
+ * leechers downloading from it; (4) the rows of bench/rows.ts, each on its
+ * own torrent (many files: Lodestone, aria2 and python3-libtorrent from one
+ * seeder; 16 MiB pieces: Lodestone's peak RSS against the documented budget);
+ * (5) micro-benchmarks. Everything stays on
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
  */
