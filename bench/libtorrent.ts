@@ -6,6 +6,9 @@
  * with the wall-clock time, then idles until its stdin closes so that its
  * process can be sampled (CPU, VmHWM) before it is stopped by PID.
  *
+ * uTP is off (TCP only, like aria2 and Lodestone): by default libtorrent
+ * dials uTP first and waits about 4 s before falling back to TCP.
+ *
  * libtorrent 2.0 reads and writes through memory-mapped files: pages of the
  * downloaded files it touched count in its RSS (RssFile), so its peak RSS is
  * not anonymous memory alone (the report says so).
@@ -34,6 +37,9 @@ s = lt.session({
   'outgoing_interfaces': address,
   'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
   'alert_mask': 0,
+  # TCP only, like the other leechers: by default libtorrent tries uTP first and falls back to
+  # TCP only after a timeout (~4 s against a seeder with uTP off, as the bench's are).
+  'enable_outgoing_utp': False, 'enable_incoming_utp': False,
 })
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
