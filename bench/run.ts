@@ -171,7 +171,7 @@ async function main(): Promise<number> {
     if (config.downloads) checkTools(config, notes);
     notes.push(
       'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
-      'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+      'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event; python3-libtorrent: its status turning `is_seeding`, polled every 20 ms). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
       `Swarm: ${config.seeders.join(', ')}${config.seeders.includes('lodestone') ? ' (includes a Lodestone seeder: no targets are judged)' : ', the swarm the targets are judged on'}. Transmission seeds at ~10 MiB/s on loopback and unchokes a new peer only at its next 10-second choke round, so it is a real but slow peer.`,
       ...(config.lodestoneSeederLeechers.length > 0 && !config.seeders.includes('lodestone')
         ? [
