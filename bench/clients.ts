@@ -142,6 +142,7 @@ async function aria2Download(request: DownloadRequest, outDir: string): Promise<
     ...(source === 'torrent' ? { torrentPath: torrent.torrentPath } : { magnet: torrent.magnet }),
     outDir,
     address: nextLoopbackAddress(),
+    rpcStartTimeoutMs: request.timeoutMs, // a 100,000-file torrent takes aria2 a while to set up
     extraArgs: [`--on-bt-download-complete=${hook}`, `--on-download-complete=${hook}`],
   });
   const stop = request.cleanup.add(`aria2 leecher (pid ${handle.pid})`, () => handle.stop());
