@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { runCli } from '../test/helpers/lodestone-cli.js';
 import { nextLoopbackAddress, startAria2Leecher } from '../test/helpers/real-clients/index.js';
 import { startWebTorrentLeecher } from '../test/helpers/webtorrent/index.js';
+import { startLibtorrentLeecher } from './libtorrent.js';
 import {
   BenchError,
   type Cleanup,
@@ -32,6 +33,9 @@ import type { BenchTorrent, LeecherKind } from './swarm.js';
 
 export type SourceKind = 'torrent' | 'magnet';
 
+/** Leechers of the swarm phases, plus python3-libtorrent (the many-files row). */
+export type DownloadKind = LeecherKind | 'libtorrent';
+
 export interface DownloadMeasurement {
   /** From spawning the client to every piece verified. */
   wallSeconds: number;
@@ -42,7 +46,7 @@ export interface DownloadMeasurement {
 }
 
 export interface DownloadRequest {
-  kind: LeecherKind;
+  kind: DownloadKind;
   source: SourceKind;
   torrent: BenchTorrent;
   /** Parent folder for the download folder (created fresh, removed afterwards). */
@@ -53,6 +57,8 @@ export interface DownloadRequest {
   onComplete?: () => Promise<void>;
   /** Compare size + SHA-1 of every file with the original after the client stopped. @default true */
   verify?: boolean;
+  /** Seeders libtorrent dials at once (it also announces to the torrent's tracker). */
+  peers?: { host: string; port: number }[];
 }
 
 /** Runs one download to completion; throws BenchError when it fails, times out or is corrupt. */
@@ -62,9 +68,12 @@ export async function timedDownload(request: DownloadRequest): Promise<DownloadM
     rm(outDir, { recursive: true, force: true }),
   );
   try {
-    const run = { lodestone: lodestoneDownload, aria2: aria2Download, webtorrent: webtorrentDownload }[
-      request.kind
-    ];
+    const run = {
+      lodestone: lodestoneDownload,
+      aria2: aria2Download,
+      webtorrent: webtorrentDownload,
+      libtorrent: libtorrentDownload,
+    }[request.kind];
     const measurement = await run(request, outDir);
     if (request.verify !== false) {
       const problem = await verifyDownload(outDir, request.torrent.expected);
@@ -133,6 +142,7 @@ async function aria2Download(request: DownloadRequest, outDir: string): Promise<
     ...(source === 'torrent' ? { torrentPath: torrent.torrentPath } : { magnet: torrent.magnet }),
     outDir,
     address: nextLoopbackAddress(),
+    rpcStartTimeoutMs: request.timeoutMs, // a 100,000-file torrent takes aria2 a while to set up
     extraArgs: [`--on-bt-download-complete=${hook}`, `--on-download-complete=${hook}`],
   });
   const stop = request.cleanup.add(`aria2 leecher (pid ${handle.pid})`, () => handle.stop());
@@ -205,6 +215,34 @@ async function webtorrentDownload(request: DownloadRequest, outDir: string): Pro
       ...(source === 'magnet' && metadata !== undefined ? { metadataSeconds: metadata.ms / 1000 } : {}),
       leecher,
     };
+  } finally {
+    await stop();
+  }
+}
+
+async function libtorrentDownload(request: DownloadRequest, outDir: string): Promise<DownloadMeasurement> {
+  if (request.source !== 'torrent')
+    throw new BenchError('the libtorrent leecher downloads from a .torrent only');
+  const startedAt = Date.now();
+  const handle = startLibtorrentLeecher({
+    torrentPath: request.torrent.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    peers: request.peers ?? [],
+  });
+  const stop = request.cleanup.add(`libtorrent leecher (pid ${handle.pid})`, () => handle.stop());
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BenchError(`libtorrent download: timed out after ${request.timeoutMs / 1000} s`)),
+        request.timeoutMs,
+      );
+    });
+    const doneAt = await Promise.race([handle.done, timeout]).finally(() => clearTimeout(timer));
+    const leecher = mustSample(await sampleProcess(handle.pid), 'libtorrent');
+    await request.onComplete?.();
+    return { wallSeconds: (doneAt - startedAt) / 1000, leecher };
   } finally {
     await stop();
   }

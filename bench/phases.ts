@@ -7,7 +7,7 @@
  * goes on; Ctrl-C (`aborted()`) ends it at once.
  */
 import type { RunningOpentracker } from '../test/helpers/opentracker.js';
-import { type SourceKind, timedDownload } from './clients.js';
+import { type DownloadKind, type SourceKind, timedDownload } from './clients.js';
 import { type Cleanup, delay, GiB, MiB } from './measure.js';
 import { type DownloadRecord, rates } from './report.js';
 import { type BenchTorrent, type LeecherKind, type SeederKind, startSeeder } from './swarm.js';
@@ -38,7 +38,7 @@ export interface PhaseConfig {
 }
 
 /** Round r runs the list rotated by r, so no client always goes first (warm caches, a fresh tracker). */
-function rotate<T>(items: T[], round: number): T[] {
+export function rotate<T>(items: T[], round: number): T[] {
   const shift = items.length === 0 ? 0 : round % items.length;
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
@@ -54,10 +54,12 @@ export interface Phase {
   aborted: () => boolean;
 }
 
-async function download(
+/** One download recorded into `phase.records`; a failure is recorded and logged, never thrown (except on Ctrl-C). */
+export async function download(
   phase: Phase,
   base: Pick<DownloadRecord, 'phase' | 'seeders' | 'leecher' | 'source' | 'round'>,
   seederSample?: () => Promise<{ cpuSeconds: number } | undefined>,
+  peers?: { host: string; port: number }[],
 ): Promise<void> {
   const { torrent, config } = phase;
   const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source})`;
@@ -66,7 +68,8 @@ async function download(
   let seederAfter: { cpuSeconds: number } | undefined;
   try {
     const m = await timedDownload({
-      kind: base.leecher as LeecherKind,
+      kind: base.leecher as DownloadKind,
+      ...(peers !== undefined ? { peers } : {}),
       source: base.source,
       torrent,
       workDir: phase.workDir,

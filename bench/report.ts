@@ -9,11 +9,16 @@ import { join } from 'node:path';
 import type { SourceKind } from './clients.js';
 import { GiB, MiB } from './measure.js';
 import type { MicroResult } from './micro.js';
+import { renderRows } from './report-rows.js';
+import type { RowsInfo } from './rows.js';
 import { evaluateTargets, hasLodestoneSeeder } from './targets.js';
 
 export interface DownloadRecord {
-  /** 'swarm': several seeders at once; 'solo': one seeder alone. */
-  phase: 'swarm' | 'solo';
+  /**
+   * 'swarm': several seeders at once; 'solo': one seeder alone; 'many-files' and
+   * 'big-pieces': the rows of bench/rows.ts (their own torrents, reported apart).
+   */
+  phase: 'swarm' | 'solo' | 'many-files' | 'big-pieces';
   /**
    * The seeders, e.g. 'aria2+qbittorrent+transmission' (the swarm of other
    * clients, on which the targets are judged), 'aria2+qbittorrent+transmission+lodestone'
@@ -46,6 +51,8 @@ export interface BenchReport {
   notes: string[];
   records: DownloadRecord[];
   micro: MicroResult[];
+  /** The many-files and big-pieces rows' torrents and budget, when they ran. */
+  rows?: RowsInfo;
   durationSeconds?: number;
 }
 
@@ -66,7 +73,7 @@ export function spread(values: readonly (number | undefined)[]): Spread | undefi
   return { median, min: sorted[0]!, max: sorted.at(-1)!, n: sorted.length };
 }
 
-function digits(value: number): string {
+export function digits(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 100) return value.toFixed(0);
   if (abs >= 10) return value.toFixed(1);
@@ -74,13 +81,13 @@ function digits(value: number): string {
 }
 
 /** '12.3 (11.9–13.0)', or just the number for one sample, '–' for none. */
-function cell(s: Spread | undefined, suffix = ''): string {
+export function cell(s: Spread | undefined, suffix = ''): string {
   if (s === undefined) return '–';
   if (s.n === 1 || s.min === s.max) return `${digits(s.median)}${suffix}`;
   return `${digits(s.median)}${suffix} (${digits(s.min)}–${digits(s.max)})`;
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -137,6 +144,8 @@ export interface RatioSummary {
   /** The fixed side: source (swarm) or leecher (solo). */
   context: string;
   throughput?: Spread;
+  /** Wall time (< 1: Lodestone took less time). */
+  wall?: Spread;
   cpu?: Spread;
   rss?: Spread;
   seederCpu?: Spread;
@@ -151,10 +160,11 @@ export interface RatioSummary {
  */
 export function ratios(records: DownloadRecord[], phase: DownloadRecord['phase']): RatioSummary[] {
   const ok = records.filter((r) => r.ok && r.phase === phase);
-  // swarm: compare leechers for the same swarm and source; solo: compare seeders for the same leecher.
-  const swarmOf = (r: DownloadRecord) => (phase === 'swarm' ? r.seeders : '');
-  const contextOf = (r: DownloadRecord) => (phase === 'swarm' ? r.source : r.leecher);
-  const sideOf = (r: DownloadRecord) => (phase === 'swarm' ? r.leecher : r.seeders);
+  // swarm (and the rows): compare leechers for the same seeders and source; solo: compare seeders for the same leecher.
+  const leechers = phase !== 'solo';
+  const swarmOf = (r: DownloadRecord) => (leechers ? r.seeders : '');
+  const contextOf = (r: DownloadRecord) => (leechers ? r.source : r.leecher);
+  const sideOf = (r: DownloadRecord) => (leechers ? r.leecher : r.seeders);
   const out: RatioSummary[] = [];
   for (const seeders of new Set(ok.map(swarmOf))) {
     const inSwarm = ok.filter((r) => swarmOf(r) === seeders);
@@ -181,6 +191,7 @@ export function ratios(records: DownloadRecord[], phase: DownloadRecord['phase']
           other,
           context,
           throughput: ratio('mibPerSecond'),
+          wall: ratio('wallSeconds'),
           cpu: ratio('cpuSeconds'),
           rss: ratio('peakRssMiB'),
           seederCpu: ratio('seederCpuSecondsPerGiB'),
@@ -201,7 +212,7 @@ export function renderMarkdown(report: BenchReport): string {
       `Node ${report.machine.node} · load average at start ${report.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
     '',
   );
-  if (report.records.length > 0) {
+  if (report.records.some((r) => r.phase === 'swarm' || r.phase === 'solo')) {
     parts.push(
       `Content: ${c.size} in ${c.files} file(s), ${c.pieces} pieces of ${c.pieceLength}; rounds: ${c.runs}; ` +
         `verification: ${c.verification}.`,
@@ -313,6 +324,8 @@ export function renderMarkdown(report: BenchReport): string {
     }
   }
 
+  parts.push(...renderRows(report));
+
   const failures = report.records.filter((r) => !r.ok);
   if (failures.length > 0) {
     parts.push('', '## Failures', '');
@@ -365,6 +378,7 @@ export async function writeResults(dir: string, report: BenchReport, markdown: s
     ratios: {
       swarm: ratios(report.records, 'swarm'),
       solo: ratios(report.records, 'solo'),
+      manyFiles: ratios(report.records, 'many-files'),
     },
     targets: evaluateTargets(ratios(report.records, 'swarm')),
   };

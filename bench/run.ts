@@ -7,7 +7,10 @@
  * the .torrent and from the magnet link, in turn, rounds alternating the
  * order; the targets are judged here; (2) the same swarm plus a Lodestone
  * seeder, reported as separate rows; (3) solo: each seeder alone, the same
- * leechers downloading from it; (4) micro-benchmarks. Everything stays on
+ * leechers downloading from it; (4) the rows of bench/rows.ts, each on its
+ * own torrent (many files: Lodestone, aria2 and python3-libtorrent from one
+ * seeder; 16 MiB pieces: Lodestone's peak RSS against the documented budget);
+ * (5) micro-benchmarks. Everything stays on
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
  */
@@ -15,176 +18,21 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startOpentracker } from '../test/helpers/opentracker.js';
 import { isCI, toolAvailable } from '../test/helpers/tools.js';
-import type { SourceKind } from './clients.js';
-import { BenchError, Cleanup, formatSize, GiB, MiB, parseSize } from './measure.js';
+import { type Config, parseConfig, USAGE } from './config.js';
+import { libtorrentAvailable } from './libtorrent.js';
+import { BenchError, Cleanup, formatSize, GiB } from './measure.js';
 import { runMicroBenchmarks } from './micro.js';
-import { type Phase, type PhaseConfig, soloPhase, swarmPhase } from './phases.js';
+import { type Phase, soloPhase, swarmPhase } from './phases.js';
 import { type BenchReport, renderMarkdown, writeResults } from './report.js';
-import {
-  type ClientKind,
-  LEECHER_KINDS,
-  type LeecherKind,
-  missingFor,
-  prepareTorrent,
-  SEEDER_KINDS,
-  type SeederKind,
-} from './swarm.js';
+import { runRows } from './rows.js';
+import { type ClientKind, missingFor, prepareTorrent } from './swarm.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CI = isCI();
-
-const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/run.js [options])
-
-  --quick                 64 MiB, 1 round, no Lodestone-seeder phase, short micro-benchmarks;
-                          skips clients whose tool is missing (fails instead in CI)
-  --size <size>           content size, e.g. 256MiB, 1GiB (default 1GiB; quick: 64MiB)
-  --files <n>             split the content into n files (default 1: a single-file torrent)
-  --piece-length <size>   piece length, a power of two (default 256KiB, mktorrent's)
-  --runs <n>              rounds of every download (default 3; quick: 1)
-  --seeders <list>        swarm seeders, of ${SEEDER_KINDS.join(',')} (default
-                          aria2,qbittorrent,transmission: other clients only; the targets are
-                          judged on this swarm unless it includes lodestone)
-  --leechers <list>       of ${LEECHER_KINDS.join(',')} (default: all)
-  --lodestone-seeder-leechers <list>
-                          leechers of the second swarm phase, the same seeders plus a Lodestone
-                          seeder, reported apart (default: all; quick: none; 'none' to skip)
-  --no-lodestone-seeder   same as --lodestone-seeder-leechers none
-  --sources <list>        torrent,magnet (default: both)
-  --solo-seeders <list>   seeders measured alone (default aria2,qbittorrent,lodestone; 'none' to
-                          skip; Transmission alone serves ~8 MiB/s on loopback: 2 min per GiB)
-  --solo-leechers <list>  leechers of the solo phase (default aria2,webtorrent)
-  --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
-  --micro-filter <text>   only micro-benchmarks whose name contains text
-  --no-verify             skip the SHA-1 comparison of each download with the original
-  --timeout <seconds>     per download (default: 120 s + 1 s per 4 MiB)
-  --settle <seconds>      idle pause before each download (default 5; quick: 0), so every
-                          client starts from the same memory state (see the note in the report)
-  --out <dir>             where latest.md and latest.json go (default bench-results/ in the repo)
-  -h, --help`;
-
-interface Config extends PhaseConfig {
-  quick: boolean;
-  size: number;
-  files: number;
-  pieceLengthExp: number;
-  runs: number;
-  seeders: SeederKind[];
-  leechers: LeecherKind[];
-  sources: SourceKind[];
-  soloSeeders: SeederKind[];
-  soloLeechers: LeecherKind[];
-  micro: boolean;
-  downloads: boolean;
-  microFilter?: string;
-  verify: boolean;
-  timeoutMs: number;
-  out: string;
-}
-
-function list<T extends string>(
-  text: string | undefined,
-  allowed: readonly T[],
-  fallback: T[],
-  flag: string,
-): T[] {
-  if (text === undefined) return fallback;
-  if (text === 'none' || text === '') return [];
-  const items = text.split(',').map((item) => item.trim().toLowerCase());
-  for (const item of items) {
-    if (!allowed.includes(item as T))
-      throw new BenchError(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`);
-  }
-  return [...new Set(items as T[])];
-}
-
-function positiveInteger(text: string | undefined, fallback: number, flag: string): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new BenchError(`${flag} must be a positive integer`);
-  return value;
-}
-
-function parseConfig(argv: string[]): Config | undefined {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean' },
-      size: { type: 'string' },
-      files: { type: 'string' },
-      'piece-length': { type: 'string' },
-      runs: { type: 'string' },
-      seeders: { type: 'string' },
-      leechers: { type: 'string' },
-      'lodestone-seeder-leechers': { type: 'string' },
-      'no-lodestone-seeder': { type: 'boolean' },
-      sources: { type: 'string' },
-      'solo-seeders': { type: 'string' },
-      'solo-leechers': { type: 'string' },
-      'no-micro': { type: 'boolean' },
-      'micro-only': { type: 'boolean' },
-      'micro-filter': { type: 'string' },
-      'no-verify': { type: 'boolean' },
-      timeout: { type: 'string' },
-      settle: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (v.help) return undefined;
-  const quick = v.quick === true;
-  const size = parseSize(v.size ?? (quick ? '64MiB' : '1GiB'));
-  const pieceLength = parseSize(v['piece-length'] ?? '256KiB');
-  const pieceLengthExp = Math.log2(pieceLength);
-  if (!Number.isInteger(pieceLengthExp) || pieceLengthExp < 15 || pieceLengthExp > 28) {
-    throw new BenchError('--piece-length must be a power of two from 32KiB to 256MiB');
-  }
-  const seeders = list(v.seeders, SEEDER_KINDS, ['aria2', 'qbittorrent', 'transmission'], '--seeders');
-  const leechers = list(v.leechers, LEECHER_KINDS, [...LEECHER_KINDS], '--leechers');
-  if (v['no-lodestone-seeder'] === true && v['lodestone-seeder-leechers'] !== undefined) {
-    throw new BenchError('--no-lodestone-seeder and --lodestone-seeder-leechers exclude each other');
-  }
-  const lodestoneSeederLeechers = list(
-    v['no-lodestone-seeder'] === true ? 'none' : v['lodestone-seeder-leechers'],
-    LEECHER_KINDS,
-    quick ? [] : leechers,
-    '--lodestone-seeder-leechers',
-  );
-  const timeoutSeconds = v.timeout === undefined ? 120 + size / (4 * MiB) : Number(v.timeout);
-  if (!(timeoutSeconds > 0)) throw new BenchError('--timeout must be a positive number of seconds');
-  const settleSeconds = v.settle === undefined ? (quick ? 0 : 5) : Number(v.settle);
-  if (!(settleSeconds >= 0)) throw new BenchError('--settle must be a number of seconds, 0 or more');
-  return {
-    quick,
-    size,
-    files: positiveInteger(v.files, 1, '--files'),
-    pieceLengthExp,
-    runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),
-    seeders,
-    leechers,
-    lodestoneSeederLeechers,
-    sources: list(v.sources, ['torrent', 'magnet'] as const, ['torrent', 'magnet'], '--sources'),
-    soloSeeders: list(
-      v['solo-seeders'],
-      SEEDER_KINDS,
-      ['aria2', 'qbittorrent', 'lodestone'],
-      '--solo-seeders',
-    ),
-    soloLeechers: list(v['solo-leechers'], LEECHER_KINDS, ['aria2', 'webtorrent'], '--solo-leechers'),
-    micro: v['no-micro'] !== true,
-    downloads: v['micro-only'] !== true,
-    ...(v['micro-filter'] !== undefined ? { microFilter: v['micro-filter'] } : {}),
-    verify: v['no-verify'] !== true,
-    timeoutMs: timeoutSeconds * 1000,
-    settleMs: settleSeconds * 1000,
-    out: resolve(v.out ?? join(ROOT, 'bench-results')),
-  };
-}
 
 const startedAt = Date.now();
 function log(text: string): void {
@@ -203,6 +51,10 @@ function checkTools(config: Config, notes: string[]): void {
     ...config.lodestoneSeederLeechers,
     ...config.soloSeeders,
     ...config.soloLeechers,
+    ...(config.rows.includes('many-files')
+      ? [config.manyFilesSeeder, ...config.manyFilesLeechers.filter((kind) => kind !== 'libtorrent')]
+      : []),
+    ...(config.rows.includes('big-pieces') ? ['lodestone' as const] : []),
   ]);
   const missing = new Map<ClientKind, string[]>();
   for (const kind of wanted) {
@@ -210,7 +62,12 @@ function checkTools(config: Config, notes: string[]): void {
     if (tools.length > 0) missing.set(kind, tools);
   }
   const base = ['opentracker', 'mktorrent'].filter((tool) => !toolAvailable(tool));
+  const rowLibtorrent =
+    config.rows.includes('many-files') &&
+    config.manyFilesLeechers.includes('libtorrent') &&
+    !libtorrentAvailable();
   const problems = [
+    ...(rowLibtorrent ? ['libtorrent needs python3-libtorrent for /usr/bin/python3, not installed'] : []),
     ...base.map((tool) => `${tool} is not installed (needed for every download benchmark)`),
     ...[...missing].map(([kind, tools]) => `${kind} needs ${tools.join(', ')}, not installed`),
   ];
@@ -231,6 +88,18 @@ function checkTools(config: Config, notes: string[]): void {
   config.lodestoneSeederLeechers = keep(config.lodestoneSeederLeechers);
   config.soloSeeders = keep(config.soloSeeders);
   config.soloLeechers = keep(config.soloLeechers);
+  config.manyFilesLeechers = config.manyFilesLeechers.filter((kind) =>
+    kind === 'libtorrent' ? !rowLibtorrent : !missing.has(kind),
+  );
+  if (missing.has(config.manyFilesSeeder)) config.rows = config.rows.filter((row) => row !== 'many-files');
+}
+
+/** Whether the swarm or solo phases download anything (else their content is not even written). */
+function phasesRun(config: Config): boolean {
+  if (config.sources.length === 0) return false;
+  const swarm =
+    config.seeders.length > 0 && (config.leechers.length > 0 || config.lodestoneSeederLeechers.length > 0);
+  return swarm || (config.soloSeeders.length > 0 && config.soloLeechers.length > 0);
 }
 
 /** First line a tool prints for `args`, on stdout or (transmission-daemon) stderr. */
@@ -302,7 +171,7 @@ async function main(): Promise<number> {
     if (config.downloads) checkTools(config, notes);
     notes.push(
       'Loopback only, on a shared machine: other work running at the same time makes the numbers noisy; compare ratios within a round rather than absolute figures across runs.',
-      'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
+      'Wall time runs from spawning the client to every piece verified (Lodestone: its `seeding` event; aria2: its completion hook; WebTorrent: its `done` event; python3-libtorrent: its status turning `is_seeding`, polled every 20 ms). CPU = user+sys of the leecher process (threads and reaped children included) and peak RSS = VmHWM, both read from /proc at that moment.',
       `Swarm: ${config.seeders.join(', ')}${config.seeders.includes('lodestone') ? ' (includes a Lodestone seeder: no targets are judged)' : ', the swarm the targets are judged on'}. Transmission seeds at ~10 MiB/s on loopback and unchokes a new peer only at its next 10-second choke round, so it is a real but slow peer.`,
       ...(config.lodestoneSeederLeechers.length > 0 && !config.seeders.includes('lodestone')
         ? [
@@ -329,6 +198,21 @@ async function main(): Promise<number> {
       sources: config.sources,
       soloSeeders: config.soloSeeders,
       soloLeechers: config.soloLeechers,
+      rows: config.rows,
+      ...(config.rows.includes('many-files')
+        ? {
+            manyFiles: config.manyFiles,
+            manyFilesSeeder: config.manyFilesSeeder,
+            manyFilesLeechers: config.manyFilesLeechers,
+          }
+        : {}),
+      ...(config.rows.includes('big-pieces')
+        ? {
+            bigPiecesSize: formatSize(config.bigPiecesSize),
+            bigPieceLength: formatSize(config.bigPieceLength),
+          }
+        : {}),
+      rowRuns: config.rowRuns,
       settleSeconds: config.settleMs / 1000,
       verification: config.verify
         ? 'size and SHA-1 of every file compared with the original after each download'
@@ -339,27 +223,42 @@ async function main(): Promise<number> {
       cleanup.add(`work folder ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
       const tracker = await startOpentracker({ infoHashes: [] });
       cleanup.add(`opentracker (pid ${tracker.pid})`, () => tracker.stop());
-      log(`writing ${formatSize(config.size)} of random content and its torrent (mktorrent)`);
-      const torrent = await prepareTorrent({
-        root: workDir,
-        size: config.size,
-        fileCount: config.files,
-        pieceLengthExp: config.pieceLengthExp,
-        trackerUrl: tracker.httpUrl,
-      });
-      await tracker.addInfoHash(torrent.facts.infoHashHex);
-      const phase: Phase = {
-        torrent,
-        tracker,
-        workDir,
-        cleanup,
-        config,
-        records: report.records,
-        aborted: () => interrupted,
-        log,
-      };
-      await swarmPhase(phase);
-      await soloPhase(phase);
+      if (phasesRun(config)) {
+        log(`writing ${formatSize(config.size)} of random content and its torrent (mktorrent)`);
+        const torrent = await prepareTorrent({
+          root: workDir,
+          size: config.size,
+          fileCount: config.files,
+          pieceLengthExp: config.pieceLengthExp,
+          trackerUrl: tracker.httpUrl,
+        });
+        await tracker.addInfoHash(torrent.facts.infoHashHex);
+        const phase: Phase = {
+          torrent,
+          tracker,
+          workDir,
+          cleanup,
+          config,
+          records: report.records,
+          aborted: () => interrupted,
+          log,
+        };
+        await swarmPhase(phase);
+        await soloPhase(phase);
+      }
+      if (!interrupted) {
+        report.rows = {};
+        await runRows({
+          tracker,
+          workDir,
+          cleanup,
+          config,
+          records: report.records,
+          info: report.rows,
+          aborted: () => interrupted,
+          log,
+        });
+      }
       await tracker.stop();
     }
     if (config.micro && !interrupted) {

@@ -41,6 +41,12 @@ export interface Aria2SeederOptions extends SeederPlacement {
 export interface Aria2LeecherOptions extends LeecherPlacement {
   rpcPort?: number;
   /**
+   * How long aria2 may take to answer its JSON-RPC after start: it parses the
+   * torrent and sets up every file first (a 100,000-file torrent on a busy
+   * machine takes longer than the default). @default 15000
+   */
+  rpcStartTimeoutMs?: number;
+  /**
    * Seconds between announces (`--bt-tracker-interval`), so aria2 also meets
    * peers that announce after it. @default 5
    */
@@ -99,7 +105,13 @@ export async function startAria2Leecher(options: Aria2LeecherOptions): Promise<R
 
 async function startAria2(
   name: string,
-  options: { address: string; port?: number; rpcPort?: number; extraArgs?: string[] },
+  options: {
+    address: string;
+    port?: number;
+    rpcPort?: number;
+    rpcStartTimeoutMs?: number;
+    extraArgs?: string[];
+  },
   torrentPath: string | undefined,
   specificArgs: string[],
 ): Promise<RealClientHandle> {
@@ -138,7 +150,7 @@ async function startAria2(
     const proc = await spawnManaged({ name, command: 'aria2c', args, dir });
     const rpc = makeRpc(rpcPort);
     try {
-      await pollUntil(proc, 'its JSON-RPC', 15_000, async () => {
+      await pollUntil(proc, 'its JSON-RPC', options.rpcStartTimeoutMs ?? 15_000, async () => {
         await rpc('aria2.getVersion', []);
         return { done: true, status: 'rpc up' };
       });
