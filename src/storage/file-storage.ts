@@ -167,7 +167,7 @@ export class FileStorage implements Storage {
 
   async #readInto(index: number, begin: number, out: Buffer): Promise<void> {
     const ranges = this.#layout.ranges(index, begin, out.length);
-    await Promise.all(
+    await settleAll(
       ranges.map(async (range) => {
         const target = out.subarray(range.pieceOffset - begin, range.pieceOffset - begin + range.length);
         if (this.#meta.files[range.fileIndex]!.padding) {
@@ -222,7 +222,7 @@ export class FileStorage implements Storage {
       if (this.#meta.files[range.fileIndex]!.padding) continue;
       writes.push(this.#writeRange(range, parts));
     }
-    await Promise.all(writes);
+    await settleAll(writes);
     await this.#createEntriesAt(index);
   }
 
@@ -240,7 +240,7 @@ export class FileStorage implements Storage {
       if (this.#meta.files[fileIndex]!.symlink) links.push(fileIndex);
       else empties.push(this.#createEmpty(fileIndex));
     }
-    await Promise.all(empties);
+    await settleAll(empties);
     // Links last and one at a time, in file-list order: each sees the folders and links made before it.
     for (const fileIndex of links) await this.#createSymlink(fileIndex);
   }
@@ -393,6 +393,15 @@ export class FileStorage implements Storage {
     }
     return size;
   }
+}
+
+/**
+ * Like Promise.all, but waits for every operation to settle before rejecting (with the first
+ * failure in order), so nothing of a failed piece still runs when close() returns.
+ */
+async function settleAll(operations: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(operations);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 function isStrictlyInside(folder: string, path: string): boolean {

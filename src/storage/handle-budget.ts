@@ -93,7 +93,9 @@ export class HandleBudget {
  * Node raises the soft limit to the hard one at startup, so this is usually
  * the hard limit the process was started with.
  */
-export function softOpenFileLimit(read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number | undefined {
+export function softOpenFileLimit(
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): number | undefined {
   try {
     const line = /^Max open files\s+(\d+|unlimited)\s+/m.exec(read('/proc/self/limits'));
     if (!line) return undefined;
