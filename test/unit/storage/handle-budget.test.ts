@@ -75,7 +75,7 @@ describe('HandleBudget: open files bounded in total', () => {
     const read = await Promise.all(
       storages.map((storage, k) => storage.read(0, 0, fixtures[k]!.meta.totalLength)),
     );
-    read.forEach((bytes, k) => assert.deepEqual(bytes, fixtures[k]!.content));
+    for (const [k, bytes] of read.entries()) assert.deepEqual(bytes, fixtures[k]!.content);
     assert.ok(fs.peak <= 16, `at most 16 files open at once, saw ${fs.peak}`);
     assert.ok(budget.peak <= 16, `the budget never gave out more than 16 slots, gave ${budget.peak}`);
     assert.ok(fs.peak >= 8, `the budget was used (${fs.peak} open at the peak)`);
