@@ -211,7 +211,8 @@ class Decoder {
 
   /** A list checked item by item (same errors and limits as decoding it) without building the items. */
   #deferredList(depth: number): BencodeValue[] {
-    if (++this.#items > this.#maxItems) throw new BencodeError(`more than ${this.#maxItems} values`, this.#pos);
+    if (++this.#items > this.#maxItems)
+      throw new BencodeError(`more than ${this.#maxItems} values`, this.#pos);
     if (depth >= this.#maxDepth) throw new BencodeError(`nesting deeper than ${this.#maxDepth}`, this.#pos);
     const start = this.#pos;
     this.#pos++; // 'l'
@@ -253,7 +254,8 @@ class Decoder {
     let previousFrom = -1;
     let previousTo = -1;
     while (bytes[this.#pos] !== CHAR_E) {
-      if (this.#pos >= bytes.length) throw new BencodeError(`unterminated ${isList ? 'list' : 'dictionary'}`, start);
+      if (this.#pos >= bytes.length)
+        throw new BencodeError(`unterminated ${isList ? 'list' : 'dictionary'}`, start);
       if (isList) {
         this.#skip(depth + 1);
         continue;
@@ -263,7 +265,8 @@ class Decoder {
       if (keyByte === undefined || keyByte < CHAR_0 || keyByte > CHAR_9) {
         throw new BencodeError('dictionary key is not a string', keyOffset);
       }
-      if (++this.#items > this.#maxItems) throw new BencodeError(`more than ${this.#maxItems} values`, keyOffset);
+      if (++this.#items > this.#maxItems)
+        throw new BencodeError(`more than ${this.#maxItems} values`, keyOffset);
       const [from, to] = this.#skipString();
       if (previousFrom >= 0 && !this.#lenient) {
         const order = compareBytes(bytes, from, to, previousFrom, previousTo);
