@@ -16,7 +16,7 @@ export const DEFAULT_MAX_OPEN_FILES = 128;
  * pieces or files per piece are in flight. A caller who finds no free slot
  * first asks the holders of idle handles to close one, then waits its turn
  * (FIFO). It never deadlocks as long as nobody holds two slots while waiting
- * for a third: FileStorage takes one slot per file operation.
+ * for a third: FileStorage takes one slot per file operation. See docs/many-files.md.
  */
 export class HandleBudget {
   readonly limit: number;
