@@ -8,6 +8,8 @@ interface Entry {
   users: number;
   /** Out of the cache (evicted, or replaced by a writable handle): close when unused. */
   retired: boolean;
+  /** The open succeeded: closing this entry gives a slot back. */
+  opened: boolean;
 }
 
 /**
@@ -64,8 +66,20 @@ export class HandleCache implements IdleHandleHolder {
       this.#entries.delete(fileIndex);
       this.#entries.set(fileIndex, entry);
     } else {
-      const created: Entry = { handle: this.#open(writable, open), writable, users: 0, retired: false };
+      const created: Entry = {
+        handle: this.#open(writable, open),
+        writable,
+        users: 0,
+        retired: false,
+        opened: false,
+      };
       entry = created;
+      created.handle.then(
+        () => {
+          created.opened = true;
+        },
+        () => undefined,
+      );
       this.#entries.set(fileIndex, created);
       this.budget.addHolder(this);
       // A failed open must not stay cached; each user sees the rejection itself.
@@ -101,7 +115,7 @@ export class HandleCache implements IdleHandleHolder {
   /** IdleHandleHolder: closes the least recently used idle handle, if any. */
   closeOneIdle(): boolean {
     for (const [fileIndex, entry] of this.#entries) {
-      if (entry.users > 0) continue;
+      if (entry.users > 0 || !entry.opened) continue;
       this.#delete(fileIndex);
       this.#retire(entry);
       return true;
