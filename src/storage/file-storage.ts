@@ -301,13 +301,16 @@ export class FileStorage implements Storage {
   async #openFile(index: number, writable: boolean): Promise<FileHandle> {
     const path = this.pathOf(index);
     if (!writable) return this.#guard.open(path, constants.O_RDONLY, undefined, false);
-    let handle: FileHandle;
-    try {
-      handle = await this.#guard.open(path, constants.O_RDWR, undefined, false);
-    } catch (error) {
-      if (!isMissingFile(error)) throw error;
-      handle = await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(index), true);
+    let handle: FileHandle | undefined;
+    // Known missing (the resume check found no file): create it without trying to open it first.
+    if (this.#sizes?.[index] !== -1) {
+      try {
+        handle = await this.#guard.open(path, constants.O_RDWR, undefined, false);
+      } catch (error) {
+        if (!isMissingFile(error)) throw error;
+      }
     }
+    handle ??= await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(index), true);
     try {
       const expected = this.#meta.files[index]!.length;
       const { size } = await handle.stat();
