@@ -25,6 +25,20 @@ export interface DecodeOptions {
   maxDepth?: number;
   /** Most values (of any type) in one document. @default 1_000_000 */
   maxItems?: number;
+  /**
+   * Record the byte span ({@link spanOf}) only of lists and dictionaries nested at most this deep
+   * (the root is depth 1): a span per container costs memory on large documents.
+   * @default Infinity (every list and dictionary)
+   */
+  spanDepth?: number;
+  /**
+   * Lists to check but not build: called for each dictionary key whose value is a list (with the
+   * dictionary's depth, the root being 1); when it returns true the list is validated as usual
+   * (same errors and limits) but decoded as an empty array whose items {@link listItems} decodes
+   * one at a time and {@link listLength} counts. For the file list of a huge torrent, this avoids
+   * holding the whole decoded list at once.
+   */
+  deferList?: (key: string, depth: number) => boolean;
 }
 
 /** Byte range [start, end) of a value in the buffer it was decoded from. */

@@ -13,7 +13,7 @@
  * is not compared, only the offsets they produce. Paths are compared as raw bytes, before
  * any sanitising. The v2 hashes (`pieces root`, `piece layers`) are checked for shape only.
  */
-import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
+import { type BencodeDict, type BencodeValue, bytesToText, isDict, listItems } from '../bencode/index.js';
 import { MetainfoError } from '../errors.js';
 import { MAX_TOTAL_LENGTH } from './info-dictionary.js';
 
@@ -64,7 +64,7 @@ function v1Layout(info: BencodeDict): {
   const files: LayoutFile[] = [];
   let offset = 0;
   const entries = info.get('files');
-  for (const entry of Array.isArray(entries) ? entries : []) {
+  for (const entry of Array.isArray(entries) ? listItems(entries) : []) {
     // readFiles has already refused a malformed v1 list; this only has to stay safe.
     if (!isDict(entry)) continue;
     const entryLength = entry.get('length');

@@ -5,7 +5,14 @@
  * MetainfoError naming it. File names are the exception by design: an unsafe
  * name is rewritten (file-names.ts), never a reason to refuse the torrent.
  */
-import { type BencodeDict, type BencodeValue, bytesToText, isDict } from '../bencode/index.js';
+import {
+  type BencodeDict,
+  type BencodeValue,
+  bytesToText,
+  isDict,
+  listItems,
+  listLength,
+} from '../bencode/index.js';
 import { LodestoneError, MetainfoError } from '../errors.js';
 import {
   displayName,
@@ -168,12 +175,27 @@ function sameComponents(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((part, i) => part === b[i]);
 }
 
+/**
+ * One string per distinct folder name, so 100,000 files in a few hundred folders
+ * do not each keep their own copy of the folder names.
+ */
+type Interner = Map<string, string>;
+
+function interned(strings: Interner, text: string): string {
+  const known = strings.get(text);
+  if (known !== undefined) return known;
+  strings.set(text, text);
+  return text;
+}
+
 function readFileEntry(
   entry: BencodeValue,
   field: string,
   torrent: { name: string; original: string },
   rules: NameRules,
-): Omit<TorrentFile, 'offset'> {
+  offset: number,
+  strings: Interner,
+): TorrentFile {
   if (!isDict(entry)) throw wrongType(field, 'a dictionary', entry);
   const attr = readAttr(entry, field);
   // BEP 47: a symlink needs its `symlink path`; without one it is an ordinary file (as in libtorrent).
@@ -186,13 +208,17 @@ function readFileEntry(
   if (rawPath === undefined) {
     if (!padding) throw missing(`${field}.path`);
     // A padding file needs no path (BEP 47 hybrids); it is never written, so any name will do.
-    return { path: [torrent.name, '.pad', String(length)], length, padding };
+    return { path: [torrent.name, '.pad', String(length)], length, offset, padding };
   }
-  const file: Omit<TorrentFile, 'offset'> = {
-    path: [torrent.name, ...sanitizePath(rawPath, rules)],
-    length,
-    padding,
-  };
+  const parts = sanitizePath(rawPath, rules);
+  // An array of the exact size (no spare capacity), folder names shared between files.
+  const path = new Array<string>(parts.length + 1);
+  path[0] = torrent.name;
+  for (let k = 0; k < parts.length; k++) {
+    path[k + 1] = k === parts.length - 1 ? parts[k]! : interned(strings, parts[k]!);
+  }
+  // Always the same shape (optional fields added after), so V8 keeps one compact layout.
+  const file: TorrentFile = { path, length, offset, padding };
   const originalPath = [torrent.original, ...rawPath.map(displayName)];
   if (!padding && !sameComponents(file.path, originalPath)) file.originalPath = originalPath;
   if (symlinkPath && !padding) {
@@ -222,17 +248,21 @@ function readFiles(
     return { files: [file], multiFile: false };
   }
   const entries = requireList(info, 'files', 'info.files');
-  if (entries.length === 0) throw new MetainfoError("'info.files' must not be empty");
-  const files: TorrentFile[] = [];
+  const count = listLength(entries);
+  if (count === 0) throw new MetainfoError("'info.files' must not be empty");
+  const files = new Array<TorrentFile>(count);
+  const strings: Interner = new Map();
   let offset = 0;
-  entries.forEach((entry, i) => {
-    const file = readFileEntry(entry, `info.files[${i}]`, torrent, rules);
-    files.push({ ...file, offset });
+  let i = 0;
+  // Entry by entry: a list the decoder deferred is decoded one entry at a time.
+  for (const entry of listItems(entries)) {
+    const file = readFileEntry(entry, `info.files[${i}]`, torrent, rules, offset, strings);
+    files[i++] = file;
     offset += file.length;
     if (offset > MAX_TOTAL_LENGTH) {
       throw new MetainfoError(`total length exceeds the limit of ${MAX_TOTAL_LENGTH} bytes`);
     }
-  });
+  }
   for (const [index, path] of resolveDuplicatePaths(files, rules)) {
     const file = files[index]!;
     file.originalPath ??= [torrent.original, ...file.path.slice(1)];

@@ -54,9 +54,18 @@ function decodeForgivingKeyOrder(
   bytes: Uint8Array,
   what: string,
   allowTrailing: boolean,
+  /** Where the info dictionary sits: 2 in a torrent file, 1 for a bare info dictionary. */
+  infoDepth: number,
 ): { value: BencodeValue; end: number } {
   const decodeOnce = (lenient: boolean): { value: BencodeValue; end: number } => {
-    const decoded = decodePrefix(bytes, { lenient });
+    // Spans: only the root and `info` need one (the info-hash is taken over its bytes).
+    // `info.files` (depth 2 in a torrent, 1 in a bare info dictionary) is checked but decoded
+    // one entry at a time by readFiles: a 100,000-file list is never held decoded at once.
+    const decoded = decodePrefix(bytes, {
+      lenient,
+      spanDepth: 2,
+      deferList: (key, depth) => key === 'files' && depth === infoDepth,
+    });
     if (!allowTrailing && decoded.end !== bytes.length) {
       throw new BencodeError('trailing data after value', decoded.end);
     }
@@ -188,7 +197,7 @@ function buildMetadata(info: BencodeDict, infoBytes: Buffer, extras: MetadataExt
  * dictionary are ignored and reported in `warnings`.
  */
 export function parseTorrent(bytes: Uint8Array): TorrentMetadata {
-  const { value: root, end } = decodeForgivingKeyOrder(bytes, 'torrent', true);
+  const { value: root, end } = decodeForgivingKeyOrder(bytes, 'torrent', true, 2);
   if (!isDict(root)) throw new MetainfoError('torrent is not a bencoded dictionary');
   const info = root.get('info');
   if (info === undefined) throw new MetainfoError("'info' is missing");
@@ -222,7 +231,7 @@ export function parseInfoDictionary(
   extras: { announceTiers?: string[][]; webSeeds?: string[] } = {},
 ): TorrentMetadata {
   // No trailing bytes here: the info-hash is taken over all of `infoBytes`.
-  const { value: info } = decodeForgivingKeyOrder(infoBytes, 'info dictionary', false);
+  const { value: info } = decodeForgivingKeyOrder(infoBytes, 'info dictionary', false, 1);
   if (!isDict(info)) throw new MetainfoError("'info' must be a dictionary");
   return buildMetadata(info, Buffer.from(infoBytes), {
     announceTiers: extras.announceTiers ?? [],

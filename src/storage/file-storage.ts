@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileRange, TorrentMetadata } from '../metainfo/types.js';
 import { FileLayout } from './file-layout.js';
+import { type HandleBudget, sharedHandleBudget } from './handle-budget.js';
 import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
 import { PathGuard } from './path-guard.js';
@@ -19,8 +20,15 @@ export interface FileSystem {
 }
 
 export interface FileStorageOptions {
-  /** Open file handles kept in the LRU. @default 32 */
+  /** Idle file handles this storage keeps open for reuse (an LRU). @default 32 */
   maxOpenFiles?: number;
+  /**
+   * The bound on files open at once, shared with other storages: every open file
+   * takes a slot until it is closed, and an operation waits for a free slot.
+   * @default sharedHandleBudget(): one per process, 128 files or a quarter of
+   * the soft RLIMIT_NOFILE when that is lower
+   */
+  handleBudget?: HandleBudget;
   /** File-system implementation. @default node:fs/promises */
   fileSystem?: FileSystem;
   /**
@@ -54,9 +62,13 @@ export class FileStorage implements Storage {
   readonly #fs: FileSystem;
   readonly #guard: PathGuard;
   readonly #handles: HandleCache;
-  readonly #paths = new Map<number, string>();
-  /** Sizes on disk (undefined: missing) for mayHavePiece, so a resume check stats each file once. */
-  readonly #sizes = new Map<number, Promise<number | undefined>>();
+  /**
+   * Sizes on disk for mayHavePiece, so a resume check stats each file once: one
+   * number per file (NaN: not known yet, -1: missing or unreadable), made on first use.
+   */
+  #sizes: Float64Array | undefined;
+  /** Stats in flight, by file index (a few at a time). */
+  readonly #sizing = new Map<number, Promise<number | undefined>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #writeThread: WriteThread | undefined;
 
@@ -66,14 +78,14 @@ export class FileStorage implements Storage {
     this.#layout = new FileLayout(meta);
     this.#fs = options.fileSystem ?? fsPromises;
     this.#guard = new PathGuard(this.root, this.#fs);
-    this.#handles = new HandleCache(options.maxOpenFiles ?? 32);
+    this.#handles = new HandleCache(options.maxOpenFiles ?? 32, options.handleBudget ?? sharedHandleBudget());
     const writeThread = options.writeThread ?? (options.fileSystem === undefined && sharedWriteThread());
     this.#writeThread = writeThread === false ? undefined : writeThread;
   }
 
   /** Validates every file path (so an unsafe torrent fails before any I/O); creates nothing yet. */
   async open(): Promise<void> {
-    this.#sizes.clear();
+    this.#sizes = undefined;
     for (let index = 0; index < this.#meta.files.length; index++) this.pathOf(index);
   }
 
@@ -82,8 +94,7 @@ export class FileStorage implements Storage {
    * checks: the resolved path must lie strictly inside `root`.
    */
   pathOf(index: number): string {
-    const cached = this.#paths.get(index);
-    if (cached !== undefined) return cached;
+    // Not cached: 100,000 files would keep 100,000 strings; resolving again is cheap.
     const file = this.#meta.files[index];
     if (!file) throw new StorageError(`file ${index} out of range`);
     const components = file.path;
@@ -97,7 +108,6 @@ export class FileStorage implements Storage {
         'LODESTONE_ERR_UNSAFE_PATH',
       );
     }
-    this.#paths.set(index, full);
     return full;
   }
 
@@ -124,19 +134,28 @@ export class FileStorage implements Storage {
     return true;
   }
 
+  /** Stats the files a few at a time (not one promise per file at once), stopping at the first with data. */
   async hasAnyData(): Promise<boolean> {
-    const sizes = this.#meta.files.map((file, index) =>
-      file.padding || file.symlink ? undefined : this.#sizeOnDisk(index),
-    );
-    for (const size of sizes) if (((await size) ?? 0) > 0) return true;
-    return false;
+    const files = this.#meta.files;
+    let next = 0;
+    let found = false;
+    const lane = async (): Promise<void> => {
+      while (!found && next < files.length) {
+        const index = next++;
+        const file = files[index]!;
+        if (file.padding || file.symlink) continue;
+        if (((await this.#sizeOnDisk(index)) ?? 0) > 0) found = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, files.length) }, lane));
+    return found;
   }
 
   /** Waits for running reads and writes, then closes every file handle (a later write reopens them). */
   async close(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#handles.closeAll();
-    this.#sizes.clear();
+    this.#sizes = undefined;
   }
 
   #track<T>(operation: Promise<T>): Promise<T> {
@@ -148,7 +167,7 @@ export class FileStorage implements Storage {
 
   async #readInto(index: number, begin: number, out: Buffer): Promise<void> {
     const ranges = this.#layout.ranges(index, begin, out.length);
-    await Promise.all(
+    await settleAll(
       ranges.map(async (range) => {
         const target = out.subarray(range.pieceOffset - begin, range.pieceOffset - begin + range.length);
         if (this.#meta.files[range.fileIndex]!.padding) {
@@ -203,7 +222,7 @@ export class FileStorage implements Storage {
       if (this.#meta.files[range.fileIndex]!.padding) continue;
       writes.push(this.#writeRange(range, parts));
     }
-    await Promise.all(writes);
+    await settleAll(writes);
     await this.#createEntriesAt(index);
   }
 
@@ -221,7 +240,7 @@ export class FileStorage implements Storage {
       if (this.#meta.files[fileIndex]!.symlink) links.push(fileIndex);
       else empties.push(this.#createEmpty(fileIndex));
     }
-    await Promise.all(empties);
+    await settleAll(empties);
     // Links last and one at a time, in file-list order: each sees the folders and links made before it.
     for (const fileIndex of links) await this.#createSymlink(fileIndex);
   }
@@ -255,16 +274,20 @@ export class FileStorage implements Storage {
       throw toStorageError(error, path, 'write');
     }
     // The file now has its full length (extended on open).
-    this.#sizes.set(range.fileIndex, Promise.resolve(this.#meta.files[range.fileIndex]!.length));
+    this.#knownSizes()[range.fileIndex] = this.#meta.files[range.fileIndex]!.length;
   }
 
   async #createEmpty(fileIndex: number): Promise<void> {
     const path = this.pathOf(fileIndex);
+    const budget = this.#handles.budget;
+    await budget.acquire();
     try {
       const handle = await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(fileIndex), true);
       await handle.close();
     } catch (error) {
       throw toStorageError(error, path, 'create');
+    } finally {
+      budget.release();
     }
   }
 
@@ -278,13 +301,16 @@ export class FileStorage implements Storage {
   async #openFile(index: number, writable: boolean): Promise<FileHandle> {
     const path = this.pathOf(index);
     if (!writable) return this.#guard.open(path, constants.O_RDONLY, undefined, false);
-    let handle: FileHandle;
-    try {
-      handle = await this.#guard.open(path, constants.O_RDWR, undefined, false);
-    } catch (error) {
-      if (!isMissingFile(error)) throw error;
-      handle = await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(index), true);
+    let handle: FileHandle | undefined;
+    // Known missing (the resume check found no file): create it without trying to open it first.
+    if (this.#sizes?.[index] !== -1) {
+      try {
+        handle = await this.#guard.open(path, constants.O_RDWR, undefined, false);
+      } catch (error) {
+        if (!isMissingFile(error)) throw error;
+      }
     }
+    handle ??= await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(index), true);
     try {
       const expected = this.#meta.files[index]!.length;
       const { size } = await handle.stat();
@@ -342,18 +368,43 @@ export class FileStorage implements Storage {
     }
   }
 
-  #sizeOnDisk(index: number): Promise<number | undefined> {
-    let size = this.#sizes.get(index);
+  #knownSizes(): Float64Array {
+    if (!this.#sizes) {
+      this.#sizes = new Float64Array(this.#meta.files.length);
+      this.#sizes.fill(Number.NaN);
+    }
+    return this.#sizes;
+  }
+
+  async #sizeOnDisk(index: number): Promise<number | undefined> {
+    const sizes = this.#knownSizes();
+    const known = sizes[index]!;
+    if (!Number.isNaN(known)) return known < 0 ? undefined : known;
+    let size = this.#sizing.get(index);
     if (!size) {
       size = this.#fs.stat(this.pathOf(index)).then(
         (stats) => stats.size,
         // Missing, or unreadable for any reason: the check will treat the piece as not-have.
         () => undefined,
       );
-      this.#sizes.set(index, size);
+      this.#sizing.set(index, size);
+      size.then((value) => {
+        this.#sizing.delete(index);
+        // A write may have set the size meanwhile; it wins.
+        if (this.#sizes === sizes && Number.isNaN(sizes[index]!)) sizes[index] = value ?? -1;
+      });
     }
     return size;
   }
+}
+
+/**
+ * Like Promise.all, but waits for every operation to settle before rejecting (with the first
+ * failure in order), so nothing of a failed piece still runs when close() returns.
+ */
+async function settleAll(operations: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(operations);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 function isStrictlyInside(folder: string, path: string): boolean {

@@ -7,6 +7,14 @@
 export { type CheckMetadata, type CheckOptions, checkExisting } from './check.js';
 export { FileLayout, type LayoutMetadata } from './file-layout.js';
 export { FileStorage, type FileStorageOptions, type FileSystem } from './file-storage.js';
+export {
+  DEFAULT_MAX_OPEN_FILES,
+  defaultMaxOpenFiles,
+  HandleBudget,
+  type IdleHandleHolder,
+  sharedHandleBudget,
+  softOpenFileLimit,
+} from './handle-budget.js';
 export { HashPool, type HashPoolOptions, sha1 } from './hasher.js';
 export { type IoAction, isMissingFile, toStorageError } from './io-errors.js';
 export { MemoryStorage, type MemoryStorageMetadata } from './memory-storage.js';

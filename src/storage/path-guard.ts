@@ -72,7 +72,7 @@ export class PathGuard {
   async open(path: string, flags: number, mode: number | undefined, create: boolean): Promise<FileHandle> {
     const realRoot = await this.#resolveRoot(create);
     const parent = dirname(path);
-    if (create) await this.#makeFolders(realRoot, parent);
+    if (create) await this.#readyFolder(realRoot, parent, path);
     else await this.#assertInside(realRoot, parent, path);
     let target = path;
     let handle: FileHandle;
@@ -111,6 +111,22 @@ export class PathGuard {
       });
     }
     return this.#realRoot;
+  }
+
+  /**
+   * The folder `dir` exists and resolves inside the root (the rule, as for an open without
+   * create): one realpath when it already exists, the common case when a torrent of many files
+   * fills folders it made before; otherwise it is made level by level.
+   */
+  async #readyFolder(realRoot: string, dir: string, shown: string): Promise<void> {
+    try {
+      await this.#assertInside(realRoot, dir, shown);
+      return;
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    }
+    await this.#makeFolders(realRoot, dir);
   }
 
   async #makeFolders(realRoot: string, dir: string): Promise<void> {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type BencodeValue, decode, decodePrefix, encode } from '../../src/bencode/index.js';
+import {
+  type BencodeValue,
+  type DecodeOptions,
+  decode,
+  decodePrefix,
+  encode,
+  listItems,
+  listLength,
+} from '../../src/bencode/index.js';
 import { BencodeError } from '../../src/errors.js';
 
 const numRuns = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -119,6 +127,58 @@ test('mutated encodings decode to a value or a BencodeError', () => {
         }
         onlyBencodeErrors(() => decode(Uint8Array.from(bytes)));
         onlyBencodeErrors(() => decode(Uint8Array.from(bytes), { lenient: true }));
+      },
+    ),
+    { numRuns },
+  );
+});
+
+/** `value` with every deferred list expanded through listItems (recursively), checking listLength. */
+function expanded(value: BencodeValue): BencodeValue {
+  if (Array.isArray(value)) {
+    const items = [...listItems(value)].map(expanded);
+    assert.equal(listLength(value), items.length);
+    return items;
+  }
+  if (value instanceof Map) return new Map([...value].map(([key, item]) => [key, expanded(item)]));
+  return value;
+}
+
+/** The decoded value, or the error's message and offset. */
+function outcome(bytes: Uint8Array, options: DecodeOptions): unknown {
+  try {
+    return { value: canonical(expanded(decode(bytes, options))) };
+  } catch (error) {
+    if (!(error instanceof BencodeError)) throw error;
+    return { error: error.message, offset: error.offset };
+  }
+}
+
+test('deferList: deferred lists decode to the same items, and bad input fails the same way', () => {
+  const deferAll: DecodeOptions['deferList'] = () => true;
+  const mutated = bencodeValue.chain((value) => {
+    const encoded = encode(value);
+    return fc.tuple(
+      fc.constant(encoded),
+      fc.nat({ max: Math.max(0, encoded.length - 1) }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.boolean(),
+    );
+  });
+  fc.assert(
+    fc.property(
+      mutated,
+      fc.boolean(),
+      fc.integer({ min: 2, max: 8 }),
+      ([encoded, at, byte, flip], lenient, maxDepth) => {
+        const bytes = Buffer.from(encoded);
+        if (flip && bytes.length > 0) bytes[at] = byte;
+        for (const options of [
+          { lenient, maxDepth },
+          { lenient, maxDepth, maxItems: 12 },
+        ]) {
+          assert.deepEqual(outcome(bytes, { ...options, deferList: deferAll }), outcome(bytes, options));
+        }
       },
     ),
     { numRuns },

@@ -28,8 +28,22 @@ export interface CliRun {
  * Runs the Lodestone CLI as a user would, collecting `--json` events when
  * the command prints them. Callers register `t.after(() => run.stop())`.
  */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
-  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI_PATH, ...args], {
+export function runCli(
+  args: string[],
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Run under `ulimit -n <n>` (soft and hard), through bash, which then execs node (same PID). */
+    openFileLimit?: number;
+  } = {},
+): CliRun {
+  const command = [process.execPath, ...CLI_NODE_FLAGS, CLI_PATH, ...args];
+  const limit = options.openFileLimit;
+  const [file, ...argv] =
+    limit === undefined
+      ? command
+      : ['bash', '-c', `ulimit -n ${Math.floor(limit)} && exec "$@"`, 'bash', ...command];
+  const child = spawn(file!, argv, {
     cwd: options.cwd,
     env: { ...process.env, ...CLI_NODE_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -59,7 +59,15 @@ const SUBPATHS: Record<string, string[]> = {
   './tracker': ['createTrackerClient', 'HttpTracker', 'UdpTracker', 'Announcer'],
   './peer': ['PeerConnection', 'PeerListener', 'dialPeer'],
   './policy': ['PiecePicker', 'Choker', 'DialBudget', 'dialTimeouts'],
-  './storage': ['FileStorage', 'MemoryStorage', 'HashPool', 'checkExisting', 'toStorageError'],
+  './storage': [
+    'FileStorage',
+    'MemoryStorage',
+    'HashPool',
+    'checkExisting',
+    'toStorageError',
+    'HandleBudget',
+    'sharedHandleBudget',
+  ],
 };
 
 /** Through a variable, so TypeScript does not resolve it at compile time (dist may not exist). */

@@ -1,4 +1,4 @@
-import { describeMagnet, describeTorrent, formatBytes } from '../../metainfo/index.js';
+import { describeMagnet, describeTorrent, formatBytes, renamedFiles } from '../../metainfo/index.js';
 import { loadSource } from '../source.js';
 import { terminalText } from '../terminal-text.js';
 
@@ -8,19 +8,30 @@ export interface InfoOptions {
 
 export async function infoCommand(source: string, options: InfoOptions): Promise<void> {
   const loaded = await loadSource(source);
-  const description = loaded.kind === 'torrent' ? describeTorrent(loaded.meta) : describeMagnet(loaded.link);
   if (options.json) {
+    const description =
+      loaded.kind === 'torrent' ? describeTorrent(loaded.meta) : describeMagnet(loaded.link);
     process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
     return;
   }
-  const lines = loaded.kind === 'torrent' ? renderTorrent(loaded.meta) : renderMagnet(description);
-  // Every field but the info-hash and sizes came from the torrent or link: escaped, line by line.
-  process.stdout.write(`${lines.map(terminalText).join('\n')}\n`);
+  if (loaded.kind === 'magnet') {
+    writeLines(renderMagnet(describeMagnet(loaded.link)));
+    return;
+  }
+  renderTorrent(loaded.meta, writeLines);
 }
 
-/** Raw lines (not yet escaped). */
-function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string[] {
-  const lines: string[] = [];
+/**
+ * Writes raw lines, each escaped: every field but the info-hash and sizes came from the
+ * torrent or link. One write per batch, not one string for a whole 100,000-file list.
+ */
+function writeLines(lines: readonly string[]): void {
+  if (lines.length > 0) process.stdout.write(`${lines.map(terminalText).join('\n')}\n`);
+}
+
+/** Hands raw lines (not yet escaped) to `write`, the file list in batches. */
+function renderTorrent(meta: Parameters<typeof describeTorrent>[0], write: (lines: string[]) => void): void {
+  let lines: string[] = [];
   const field = (label: string, value: string): void => {
     lines.push(`${`${label}:`.padEnd(14)}${value}`);
   };
@@ -39,26 +50,33 @@ function renderTorrent(meta: Parameters<typeof describeTorrent>[0]): string[] {
   });
   if (meta.webSeeds.length > 0) field('Web seeds', meta.webSeeds.join(', '));
   for (const warning of meta.warnings ?? []) field('Warning', warning.message);
-  const description = describeTorrent(meta);
-  lines.push(`Files (${description.files.length}):`);
-  for (const file of description.files) {
-    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${file.path}`);
+  // The same files as describeTorrent lists (padding files and symlinks left out), streamed.
+  const real = (file: (typeof meta.files)[number]): boolean => !file.padding && !file.symlink;
+  let count = 0;
+  for (const file of meta.files) if (real(file)) count++;
+  lines.push(`Files (${count}):`);
+  for (const file of meta.files) {
+    if (!real(file)) continue;
+    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${file.path.join('/')}`);
+    if (lines.length >= 1000) {
+      write(lines);
+      lines = [];
+    }
   }
-  if (description.symlinks.length > 0) lines.push(`Symlinks (${description.symlinks.length}):`);
-  for (const link of description.symlinks) {
+  const symlinks = meta.files.filter((file) => file.symlink);
+  if (symlinks.length > 0) lines.push(`Symlinks (${symlinks.length}):`);
+  for (const file of symlinks) {
+    const link = file.symlink!;
     const target =
       link.target === null
-        ? `${link.originalTarget} (not created: the target leaves the torrent's folder)`
-        : link.target;
-    lines.push(`  ${link.path} -> ${target}`);
+        ? `${link.original.join('/')} (not created: the target leaves the torrent's folder)`
+        : link.target.join('/');
+    lines.push(`  ${file.path.join('/')} -> ${target}`);
   }
-  if (description.renamedFiles.length > 0) {
-    lines.push(`Renamed (${description.renamedFiles.length}) to be safe on disk:`);
-  }
-  for (const file of description.renamedFiles) {
-    lines.push(`  ${file.originalPath} -> ${file.path}`);
-  }
-  return lines;
+  const renamed = renamedFiles(meta);
+  if (renamed.length > 0) lines.push(`Renamed (${renamed.length}) to be safe on disk:`);
+  for (const file of renamed) lines.push(`  ${file.originalPath} -> ${file.path}`);
+  write(lines);
 }
 
 /** Raw lines (not yet escaped). */

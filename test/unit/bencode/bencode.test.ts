@@ -12,6 +12,8 @@ import {
   getList,
   getText,
   isDict,
+  listItems,
+  listLength,
   spanOf,
 } from '../../../src/bencode/index.js';
 import { BencodeError, LodestoneError } from '../../../src/errors.js';
@@ -250,5 +252,63 @@ describe('typed readers', () => {
     assert.equal(getDict(dict, 'l'), undefined);
     assert.equal(getText(dict, 'u'), 'ü');
     assert.equal(getText(dict, 'missing'), undefined);
+  });
+});
+
+describe('deferList and spanDepth (large file lists)', () => {
+  const deferFiles = (key: string, depth: number) => key === 'files' && depth === 2;
+
+  test('a deferred list decodes as an empty array whose items come one by one', () => {
+    const input = bytes('d4:infod5:filesld6:lengthi1e4:pathl1:aeed6:lengthi2e4:pathl1:beee4:name1:xee');
+    const info = (decode(input, { deferList: deferFiles }) as BencodeDict).get('info') as BencodeDict;
+    const files = info.get('files') as BencodeValue[];
+    assert.equal(files.length, 0, 'nothing built');
+    assert.equal(listLength(files), 2);
+    const items = [...listItems(files)] as BencodeDict[];
+    assert.deepEqual(
+      items.map((item) => item.get('length')),
+      [1, 2],
+    );
+    assert.deepEqual(getText(info, 'name'), 'x');
+    // A list that is not deferred is its own items.
+    const plain = decode(bytes('li1ei2ee')) as BencodeValue[];
+    assert.deepEqual([...listItems(plain)], [1, 2]);
+    assert.equal(listLength(plain), 2);
+  });
+
+  test('a deferred list is checked as strictly as a decoded one', () => {
+    const bad: [string, number, string][] = [
+      ['d4:infod5:filesld1:ai1e1:ai2eeeee', 23, 'duplicate dictionary key "a"'],
+      ['d4:infod5:filesld1:bi1e1:ai2eeeee', 23, 'unsorted dictionary key "a"'],
+      ['d4:infod5:filesli01eeee', 17, 'leading zero'],
+      ['d4:infod5:filesl9:abceee', 16, 'overruns'],
+      ['d4:infod5:filesl', 15, 'unterminated list'],
+      ['d4:infod5:filesldi1ei2eeeee', 17, 'dictionary key is not a string'],
+    ];
+    for (const [input, offset, message] of bad) {
+      assertBencodeError(input, offset, message);
+      assertBencodeError(input, offset, message, { deferList: deferFiles });
+    }
+    assertBencodeError('d4:infod5:fileslllleeeeee', 17, 'nesting deeper than 4', { maxDepth: 4 });
+    assertBencodeError('d4:infod5:fileslllleeeeee', 17, 'nesting deeper than 4', {
+      maxDepth: 4,
+      deferList: deferFiles,
+    });
+    // Lenient: the first of two equal keys wins, in the deferred items too.
+    const lenient = decode(bytes('d4:infod5:filesld1:ai1e1:ai2eeeee'), {
+      lenient: true,
+      deferList: deferFiles,
+    });
+    const files = ((lenient as BencodeDict).get('info') as BencodeDict).get('files') as BencodeValue[];
+    assert.equal(([...listItems(files)][0] as BencodeDict).get('a'), 1);
+  });
+
+  test('spanDepth: spans only down to the given depth', () => {
+    const input = bytes('d4:infod4:listli1eeee');
+    const root = decode(input, { spanDepth: 2 }) as BencodeDict;
+    const info = root.get('info') as BencodeDict;
+    assert.deepEqual(spanOf(root), { start: 0, end: input.length });
+    assert.ok(spanOf(info));
+    assert.equal(spanOf(info.get('list')!), undefined);
   });
 });
