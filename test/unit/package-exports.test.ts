@@ -58,7 +58,7 @@ const SUBPATHS: Record<string, string[]> = {
   './wire': ['MessageDecoder', 'encodeMessage', 'encodeHandshake', 'describeMessage', 'generatePeerId'],
   './tracker': ['createTrackerClient', 'HttpTracker', 'UdpTracker', 'Announcer'],
   './peer': ['PeerConnection', 'PeerListener', 'dialPeer'],
-  './policy': ['PiecePicker', 'Choker'],
+  './policy': ['PiecePicker', 'Choker', 'allowedFastSet'],
   './storage': ['FileStorage', 'MemoryStorage', 'HashPool', 'checkExisting', 'toStorageError'],
 };
 
