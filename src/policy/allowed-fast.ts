@@ -34,7 +34,8 @@ export function allowedFastSet(
   let x: Buffer = Buffer.concat([Buffer.from([v4[0]!, v4[1]!, v4[2]!, 0]), Buffer.from(infoHash)]);
   const set: number[] = [];
   const seen = new Set<number>();
-  while (set.length < wanted) {
+  // Always ends with `wanted` pieces in practice (k is small); the bound makes termination certain.
+  for (let round = 0; set.length < wanted && round < MAX_ROUNDS; round++) {
     x = createHash('sha1').update(x).digest();
     for (let i = 0; i < 5 && set.length < wanted; i++) {
       const index = x.readUInt32BE(i * 4) % pieceCount;
@@ -45,6 +46,9 @@ export function allowedFastSet(
   }
   return set;
 }
+
+/** Digests computed at most: far beyond what collecting k ≤ pieces distinct pieces takes (k ≈ 10). */
+const MAX_ROUNDS = 100_000;
 
 function ipv4Of(ip: Uint8Array): Uint8Array | undefined {
   if (ip.length === 4) return ip;
