@@ -26,8 +26,16 @@ export interface UploaderOptions {
  * 'ignored': refused silently (BEP 3 peers, which have no reject); 'violation': the request is
  * out of range, the peer broke the protocol and should be dropped.
  */
+/** Rejects stop while this many socket high-water marks wait unsent (see Uploader#refuse). */
+const REJECT_BACKLOG_MARKS = 4;
+
 export type RequestVerdict = 'queued' | 'rejected' | 'ignored' | 'violation';
 
+/**
+ * The upload half of the session: validates peers' requests and serves them
+ * from verified pieces, one peer's queue at a time and never faster than its
+ * socket drains, so a greedy peer cannot make us buffer without bound.
+ */
 export class Uploader {
   readonly #meta: TorrentMetadata;
   readonly #reader: BlockReader;
@@ -113,8 +121,14 @@ export class Uploader {
     return !peer.connection.amChoking || peer.allowedFastOut.has(index);
   }
 
+  /**
+   * Rejects a request of a fast peer (BEP 6). Not while four high-water marks already wait in
+   * its socket: a peer that sends requests without reading our answers would otherwise make us
+   * buffer a reject per request without bound; such a request is ignored as for a BEP 3 peer.
+   */
   #refuse(peer: PeerState, request: { index: number; begin: number; length: number }): RequestVerdict {
-    if (!peer.fast) return 'ignored';
+    if (!peer.fast || peer.connection.writableLength > REJECT_BACKLOG_MARKS * this.#highWaterMark)
+      return 'ignored';
     peer.connection.send({ type: 'reject', ...request });
     return 'rejected';
   }

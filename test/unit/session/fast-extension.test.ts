@@ -139,6 +139,15 @@ describe('Uploader with the fast extension (BEP 6)', () => {
     });
   }
 
+  test('no rejects pile up for a peer that does not read: past 4 MiB unsent, refusals are silent', () => {
+    const { uploader, connection, peer } = setup({ fast: true });
+    connection.writableLength = 4 * 1024 * 1024 + 1;
+    assert.equal(uploader.onRequest(peer, 1, 0, BLOCK), 'ignored');
+    assert.deepEqual(rejects(connection), []);
+    connection.writableLength = 4 * 1024 * 1024;
+    assert.equal(uploader.onRequest(peer, 1, 0, BLOCK), 'rejected');
+  });
+
   test('an allowed-fast piece is served while choked', async () => {
     const { uploader, connection, peer } = setup({ fast: true });
     peer.allowedFastOut.add(3);

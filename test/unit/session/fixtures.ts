@@ -41,7 +41,8 @@ export class FakeDownloaderConnection {
   cancelsSent = 0;
   /** Blocks sent with sendPiece (the Uploader's path). */
   readonly pieces: RecordedRequest[] = [];
-  readonly writableLength = 0;
+  /** Bytes waiting in the (fake) socket: set it to test backpressure. */
+  writableLength = 0;
   readonly download: { rate: () => number };
   readonly address: { host: string; port: number };
   constructor(
