@@ -4,7 +4,7 @@
  *
  * @module lodestone/policy
  */
-
+export { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.js';
 export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
 export {
   DIAL_ATTEMPTS_PER_SECOND,

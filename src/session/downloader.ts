@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Bitfield } from '../bitfield.js';
+import { Bitfield } from '../bitfield.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
 import { BLOCK_SIZE } from '../wire/types.js';
@@ -147,8 +147,23 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   }
 
   onChoke(peer: PeerState): void {
-    // Without the fast extension a choke discards every request we had queued there.
-    this.#releaseRequests(peer);
+    // Without the fast extension a choke discards every request we had queued there. With it
+    // (BEP 6) they stand: the peer answers each with its block or a reject (or the request
+    // times out), so they are released one by one, never twice.
+    if (!peer.fast) this.#releaseRequests(peer);
+  }
+
+  /**
+   * The peer refused one of our outstanding requests (BEP 6 reject; the handler checked that it
+   * was outstanding): the block goes back to the picker at once, for another peer or this one
+   * later, rather than waiting for the request timeout. Nobody is refilled here (a burst of
+   * rejects after a choke would be a refill of every peer per reject, and refilling this peer
+   * would ask a refusing peer again at once): every other peer's next block, or the next tick,
+   * picks the block up.
+   */
+  onReject(peer: PeerState, index: number, begin: number): void {
+    if (!peer.requests.delete(this.#keys.of(index, begin))) return;
+    this.#picker.requestCancelled(index, begin, peer.key);
   }
 
   onUnchoke(peer: PeerState): void {
@@ -192,15 +207,10 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   /** Keeps the peer's pipeline at its target depth, if it is worth asking. */
   fill(peer: PeerState): void {
     const connection = peer.connection;
-    if (
-      this.#stopped ||
-      this.#finished ||
-      connection.closed ||
-      connection.peerChoking ||
-      !connection.amInterested
-    ) {
-      return;
-    }
+    if (this.#stopped || this.#finished || connection.closed || !connection.amInterested) return;
+    // A peer that chokes us still serves its allowed-fast pieces (BEP 6).
+    const has = connection.peerChoking ? this.#allowedFastOf(peer) : peer.has;
+    if (has === undefined) return;
     if (this.#assembler.pendingBytes >= this.#pendingWriteLimit) return; // disk is behind: let it catch up
     const depth = this.#queueDepth(peer);
     const want = depth - peer.requests.size;
@@ -209,7 +219,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     // transfer is far more than a round trip), so a fast peer costs ~4 writes per depth.
     const batch = Math.max(Math.min(REFILL_BATCH, depth >> 1), depth >> 2);
     if (want <= 0 || (peer.requests.size > 0 && want < batch)) return;
-    const picks = this.#picker.pick({ id: peer.key, has: peer.has }, want);
+    const picks = this.#picker.pick({ id: peer.key, has }, want);
     if (picks.length === 0) return;
     const now = this.#now();
     // An idle pipeline starts the snub clock afresh: a peer is snubbed for not answering us,
@@ -284,6 +294,18 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     const depth = Math.ceil((rate * QUEUE_SECONDS) / BLOCK_SIZE);
     const share = Math.floor((this.#budgetBlocks * rate) / Math.max(this.#totalRate, rate, 1));
     return Math.max(MIN_QUEUE, Math.min(depth + MIN_QUEUE, share, MAX_QUEUE, peer.maxRequests));
+  }
+
+  /** The pieces a choking peer allows us and has, or undefined when there are none. */
+  #allowedFastOf(peer: PeerState): Bitfield | undefined {
+    if (!peer.fast || peer.allowedFastIn.size === 0) return undefined;
+    let allowed: Bitfield | undefined;
+    for (const index of peer.allowedFastIn) {
+      if (!peer.has.has(index) || this.#picker.haveBitfield.has(index)) continue;
+      allowed ??= new Bitfield(this.#meta.pieceCount);
+      allowed.set(index);
+    }
+    return allowed;
   }
 
   #updateInterest(peer: PeerState): void {

@@ -72,6 +72,14 @@ export class PeerState {
   /** Of those, how many our own doing explains: requests outstanding when it choked us. */
   excusedBlocks = 0;
   snubbed = false;
+  /** Both ends set the BEP 6 reserved bit: the fast extension's messages and rules apply. */
+  fast = false;
+  /** Pieces we told the peer it may request while choked (BEP 6 allowed fast), served then. */
+  readonly allowedFastOut = new Set<number>();
+  /** Pieces the peer allows us to request while it chokes us (bounded: see SessionPeerHandler). */
+  readonly allowedFastIn = new Set<number>();
+  /** Rejects it sent for blocks we had not (or no longer) requested. */
+  unrequestedRejects = 0;
   clientName: string | undefined;
   /** Extension ids the peer assigned (BEP 10 `m`), by extension name. */
   readonly extensionIds = new Map<string, number>();

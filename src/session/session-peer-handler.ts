@@ -15,9 +15,11 @@ import {
   LOCAL_EXTENSION_IDS,
   METADATA_BLOCK_SIZE,
   supportsExtensionProtocol,
+  supportsFastExtension,
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { Downloader } from './downloader.js';
+import { FastExtension, isFastMessage } from './fast-extension.js';
 import { BlockKeys, type PeerState, requestedBlockLength } from './peer-state.js';
 import type { Uploader } from './uploader.js';
 
@@ -42,6 +44,11 @@ export interface PeerHandlerOptions {
   onInternalError?: (error: unknown) => void;
   /** The clock of the choker and its rate limit. @default Date.now */
   now?: () => number;
+  /**
+   * We set the BEP 6 reserved bit in our handshake: the fast extension applies with peers that
+   * set it too. Must match the handshake the session sends. @default false
+   */
+  fastExtension?: boolean;
 }
 
 /** BEP 10 `yourip`: tells the peer the address we see it at (helps it learn its external address). */
@@ -80,6 +87,7 @@ export class SessionPeerHandler {
   readonly #choker: Choker;
   readonly #keys: BlockKeys;
   readonly #limiter: RechokeLimiter;
+  readonly #fast: FastExtension;
   #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -101,6 +109,9 @@ export class SessionPeerHandler {
       roundIntervalMs: CHOKE_INTERVAL_MS,
     });
     this.#keys = new BlockKeys(session.meta);
+    this.#fast = new FastExtension(session.meta, downloader, (peer, reason, severe) =>
+      this.#strike(peer, reason, severe),
+    );
   }
 
   onHandshake(peer: PeerState, remote: Handshake): void {
@@ -131,8 +142,8 @@ export class SessionPeerHandler {
       });
       connection.send({ type: 'extended', id: 0, payload });
     }
-    const have = this.#downloader.have;
-    if (!have.empty) connection.send({ type: 'bitfield', bits: have.bytes });
+    peer.fast = this.#options.fastExtension === true && supportsFastExtension(remote.reserved);
+    this.#fast.sendAvailability(peer);
     // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
     this.#session.emit('peer-connected', { address: peer.key, direction: connection.direction });
   }
@@ -143,8 +154,9 @@ export class SessionPeerHandler {
       case 'keep-alive':
         return;
       case 'choke':
-        // Blocks already on their way when the peer choked are excused if they still arrive.
-        peer.excusedBlocks += peer.requests.size;
+        // Blocks already on their way when the peer choked are excused if they still arrive
+        // (with the fast extension the requests stand, so their blocks are still requested).
+        if (!peer.fast) peer.excusedBlocks += peer.requests.size;
         this.#downloader.onChoke(peer);
         return;
       case 'unchoke':
@@ -185,14 +197,9 @@ export class SessionPeerHandler {
       case 'extended':
         this.#onExtended(peer, message.id, message.payload);
         return;
-      case 'have-all':
-      case 'have-none':
-        // Only valid with the fast extension, which we do not advertise.
-        this.#strike(peer, `${message.type} without the fast extension`, true);
-        return;
       default:
-        // port, suggest, reject, allowed-fast and unknown ids: nothing we act on.
-        if (connection.closed) return;
+        if (isFastMessage(message)) this.#fast.onMessage(peer, message);
+      // port and unknown ids: nothing we act on.
     }
   }
 
@@ -244,6 +251,7 @@ export class SessionPeerHandler {
       return;
     }
     this.#downloader.onBitfield(peer, new Bitfield(pieceCount, bits));
+    this.#fast.offerAllowedFast(peer);
   }
 
   #onExtended(peer: PeerState, id: number, payload: Uint8Array): void {

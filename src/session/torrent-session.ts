@@ -33,6 +33,9 @@ export type {
 
 import type { SessionStats, TorrentSessionEvents, TorrentSessionOptions } from './session-types.js';
 
+/** We offer BEP 6 (the fast extension) in every handshake; the handler applies it per peer. */
+const FAST_EXTENSION = true;
+
 /**
  * One torrent: finds peers, downloads and verifies pieces, serves them back.
  * It wires the mechanisms (connections, storage, trackers) to the policies
@@ -79,7 +82,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#options = options;
     this.#budget = options.dialBudget ?? new DialBudget(Date.now);
     this.#localHandshake = {
-      reserved: reservedBits({ extensionProtocol: true }),
+      reserved: reservedBits({ extensionProtocol: true, fastExtension: FAST_EXTENSION }),
       infoHash: options.meta.infoHash,
       peerId: options.peerId,
     };
@@ -143,6 +146,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
       peerId: this.#options.peerId,
       port: this.#options.port,
+      fastExtension: FAST_EXTENSION,
       onInternalError: (error) => this.#internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });

@@ -58,7 +58,7 @@ const SUBPATHS: Record<string, string[]> = {
   './wire': ['MessageDecoder', 'encodeMessage', 'encodeHandshake', 'describeMessage', 'generatePeerId'],
   './tracker': ['createTrackerClient', 'HttpTracker', 'UdpTracker', 'Announcer'],
   './peer': ['PeerConnection', 'PeerListener', 'dialPeer'],
-  './policy': ['PiecePicker', 'Choker', 'DialBudget', 'dialTimeouts'],
+  './policy': ['PiecePicker', 'Choker', 'DialBudget', 'dialTimeouts', 'allowedFastSet'],
   './storage': [
     'FileStorage',
     'MemoryStorage',

@@ -32,17 +32,32 @@ export interface RecordedRequest {
 export class FakeDownloaderConnection {
   readonly requests: RecordedRequest[] = [];
   readonly cancels: RecordedRequest[] = [];
+  /** Every message sent through send(), in order. */
+  readonly sent: Message[] = [];
   closed = false;
   peerChoking = false;
   amInterested = false;
+  amChoking = true;
+  cancelsSent = 0;
+  /** Blocks sent with sendPiece (the Uploader's path). */
+  readonly pieces: RecordedRequest[] = [];
+  /** Bytes waiting in the (fake) socket: set it to test backpressure. */
+  writableLength = 0;
   readonly download: { rate: () => number };
+  readonly address: { host: string; port: number };
   constructor(
     readonly key: string,
     bytesPerSecond = 0,
+    host = '127.0.0.1',
   ) {
     this.download = { rate: () => bytesPerSecond };
+    this.address = { host, port: 6881 };
   }
   send(message: Message): void {
+    this.sent.push(message);
+    if (message.type === 'choke') this.amChoking = true;
+    if (message.type === 'unchoke') this.amChoking = false;
+    if (message.type === 'cancel') this.cancelsSent++;
     if (message.type === 'interested') this.amInterested = true;
     if (message.type === 'not-interested') this.amInterested = false;
     if (message.type === 'cancel')
@@ -51,6 +66,18 @@ export class FakeDownloaderConnection {
   sendRequests(requests: readonly RecordedRequest[]): void {
     for (const request of requests) this.requests.push(request);
   }
+  sendPiece(index: number, begin: number, block: Uint8Array, onSent?: () => void): void {
+    this.pieces.push({ index, begin, length: block.length });
+    onSent?.();
+  }
+  waitForDrain(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(reason?: string): void {
+    this.closed = true;
+    this.closeReason = reason;
+  }
+  closeReason: string | undefined;
 }
 
 /**
