@@ -239,7 +239,7 @@ describe('MSE handshake failures', () => {
       code(() => handshake({ provide: ['plaintext'] }, { accept: ['rc4'] })),
       'LODESTONE_ERR_MSE/no-common-method',
     );
-    // A receiver that selects something the initiator did not offer.
+    // A receiver that selects plaintext although only RC4 was offered: flip the select's bits.
     const initiator = new MseInitiator({ infoHash: INFO_HASH, provide: ['rc4'], random: seededRandom(2) });
     const receiver = new MseReceiver({
       lookup: lookupOf(INFO_HASH),
@@ -247,9 +247,10 @@ describe('MSE handshake failures', () => {
       random: seededRandom(3),
     });
     const yb = receiver.push(initiator.start()).send!;
-    receiver.push(initiator.push(yb).send!);
+    const answer = Buffer.from(receiver.push(initiator.push(yb).send!).send!);
+    answer[11] = answer[11]! ^ 0x03;
     assert.equal(
-      code(() => handshake({ provide: ['rc4'] }, { accept: ['plaintext'] })),
+      code(() => initiator.push(answer)),
       'LODESTONE_ERR_MSE/no-common-method',
     );
   });
