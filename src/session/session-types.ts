@@ -1,6 +1,7 @@
 /** The options, statistics and events of a TorrentSession (its public types). */
 import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import type { EncryptionPolicy } from '../net/mse/policy.js';
 import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
@@ -45,6 +46,8 @@ export interface TorrentSessionOptions {
   memoryBudget?: number;
   /** Time a TCP connect to a peer may take. @default 10000 */
   connectTimeoutMs?: number;
+  /** Protocol encryption (MSE/PE) for dialled and accepted peers. @default 'prefer' */
+  encryption?: EncryptionPolicy;
   /** Time a peer we dialed has to answer with its handshake. @default 10000 */
   handshakeTimeoutMs?: number;
   /** Makes the tracker client for an announce URL. @default HTTP or UDP by scheme */
@@ -93,7 +96,17 @@ export interface TorrentSessionEvents {
   /** The check is over: `verifiedPieces` were already on disk; peers come next. */
   ready: [{ verifiedPieces: number }];
   /** A peer completed its handshake; `client` is its BEP 10 `v` name when it sent one. */
-  'peer-connected': [{ address: string; client?: string; direction: 'inbound' | 'outbound' }];
+  'peer-connected': [
+    {
+      address: string;
+      client?: string;
+      direction: 'inbound' | 'outbound';
+      /** `rc4` after an MSE handshake that selected RC4, `plain` otherwise. */
+      encryption: 'plain' | 'rc4';
+      /** The transport under the peer wire. */
+      transport: 'tcp';
+    },
+  ];
   /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */
   'peer-disconnected': [{ address: string; reason: string }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import { dialPeer } from '../peer/dial.js';
+import type { ConnectionEncryption } from '../net/mse/policy.js';
+import { connectPeer } from '../peer/connect-peer.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { peersToRotate } from '../policy/peer-rotation.js';
 import { PiecePicker } from '../policy/piece-picker.js';
@@ -54,6 +55,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly #options: TorrentSessionOptions;
   readonly #book = new AddressBook();
   readonly #dialing = new Set<string>();
+  /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
+  readonly #ways = new Map<string, 'mse' | 'plain'>();
   readonly #localHandshake: Handshake;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
@@ -168,7 +171,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   }
 
   /** An incoming connection whose handshake named this torrent (from the listener). */
-  acceptIncoming(socket: Socket, remote: Handshake, leftover: Uint8Array, address: PeerAddress): void {
+  acceptIncoming(
+    socket: Duplex,
+    remote: Handshake,
+    leftover: Uint8Array,
+    address: PeerAddress,
+    encryption: ConnectionEncryption = 'plain',
+  ): void {
     const key = formatAddress(address);
     if (
       !this.#handler ||
@@ -191,6 +200,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       remoteHandshake: remote,
       leftover,
       pieceCount: this.meta.pieceCount,
+      encryption,
     });
     this.#book.add(address, 'incoming');
     this.#attach(connection);
@@ -317,12 +327,18 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #dial(address: PeerAddress): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    dialPeer(address, {
+    connectPeer(address, {
       timeoutMs: this.#options.connectTimeoutMs ?? 10_000,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      localHandshake: this.#localHandshake,
+      encryption: this.#options.encryption ?? 'prefer',
+      remembered: this.#ways.get(key),
+      ...(this.#options.handshakeTimeoutMs !== undefined
+        ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
+        : {}),
     })
       .then(
-        ({ socket, reads }) => {
+        ({ socket, reads, handshakeSent, encryption, way }) => {
           this.#dialing.delete(key);
           if (this.#stopped || this.peers.has(key)) {
             socket.destroy();
@@ -335,11 +351,14 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
             localHandshake: this.#localHandshake,
             pieceCount: this.meta.pieceCount,
             reads,
+            handshakeSent,
+            encryption,
             ...(this.#options.handshakeTimeoutMs !== undefined
               ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
               : {}),
           });
           this.#attach(connection);
+          this.#rememberWay(connection, way);
           connection.once('handshake', (remote) => {
             const peer = this.peers.get(key);
             if (peer) this.#handler?.onHandshake(peer, remote);
@@ -352,6 +371,18 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       )
       // A throw while setting the connection up is ours, and must not become an unhandled rejection.
       .catch((error: unknown) => this.#internalError(error, key));
+  }
+
+  /**
+   * Remembers how we got in once the peer's handshake arrives; a plaintext connection closed
+   * before it (a peer that requires encryption) makes the policy's other way the first next time.
+   */
+  #rememberWay(connection: PeerConnection, way: 'mse' | 'plain'): void {
+    connection.once('handshake', () => this.#ways.set(connection.key, way));
+    connection.once('close', () => {
+      if (connection.remoteHandshake === undefined && way === 'plain' && this.#options.encryption === 'allow')
+        this.#ways.set(connection.key, 'mse');
+    });
   }
 
   #attach(connection: PeerConnection): void {
