@@ -380,8 +380,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #rememberWay(connection: PeerConnection, way: 'mse' | 'plain'): void {
     connection.once('handshake', () => this.#ways.set(connection.key, way));
     connection.once('close', () => {
-      if (connection.remoteHandshake === undefined && way === 'plain' && this.#options.encryption === 'allow')
-        this.#ways.set(connection.key, 'mse');
+      if (connection.remoteHandshake !== undefined || way !== 'plain' || this.#options.encryption !== 'allow')
+        return;
+      if (this.#ways.get(connection.key) === 'mse') return;
+      // Once, at once: the same peer, encrypted this time.
+      this.#ways.set(connection.key, 'mse');
+      if (!this.#stopped && !this.peers.has(connection.key) && !this.#dialing.has(connection.key))
+        this.#dial(connection.address);
     });
   }
 
