@@ -49,3 +49,22 @@ test('RC4 keeps its keystream position across calls and works on a range in plac
   skipped.process(tail);
   assert.equal(tail.toString('hex'), whole.subarray(8).toString('hex'));
 });
+
+test('RC4 gives the same bytes for every alignment and length (the word-at-a-time path and the byte path agree)', () => {
+  const key = Buffer.from('alignment');
+  // One byte per call never takes the word path.
+  const reference = Buffer.alloc(300);
+  const byByte = new Rc4(key);
+  for (let k = 0; k < reference.length; k++) byByte.process(reference, k, k + 1);
+  const backing = Buffer.alloc(320);
+  for (let offset = 0; offset < 8; offset++) {
+    for (const length of [0, 1, 3, 4, 5, 7, 64, 255, 300]) {
+      const view = backing.subarray(offset, offset + length).fill(0);
+      const cipher = new Rc4(key);
+      const cut = Math.min(length, 3);
+      cipher.process(view, 0, cut);
+      cipher.process(view, cut, length);
+      assert.deepEqual(view, reference.subarray(0, length), `offset ${offset}, length ${length}`);
+    }
+  }
+});
