@@ -241,6 +241,10 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
         return;
       }
       buffered = Buffer.concat([buffered, chunk]);
+      if (reader === socket && looksLikeAnotherProtocol(buffered)) {
+        drop('not a BitTorrent handshake');
+        return;
+      }
       if (reader === socket && !isPlaintextPrefix(buffered)) {
         // Not "\x13BitTorrent protocol": an MSE handshake (its first 96 bytes are a DH key).
         if (!acceptsMse(policy)) {
@@ -301,4 +305,21 @@ function isPlaintextPrefix(bytes: Buffer): boolean {
   const end = Math.min(bytes.length, PROTOCOL_HEADER.length);
   for (let i = 0; i < end; i++) if (bytes[i] !== PROTOCOL_HEADER[i]) return false;
   return true;
+}
+
+const OTHER_PROTOCOLS = ['GET ', 'POST', 'HEAD', 'PUT ', 'OPTI', 'CONN'].map((m) => Buffer.from(m, 'latin1'));
+
+/**
+ * Bytes that are neither a plaintext handshake nor plausibly an MSE key, told apart early so a
+ * pending slot is not held until the deadline: a handshake whose protocol string starts right
+ * and then differs ("\x13Bit…" then another byte), or an HTTP request line. An MSE key (random)
+ * begins like either with odds of about 2^-32.
+ */
+function looksLikeAnotherProtocol(bytes: Buffer): boolean {
+  const end = Math.min(bytes.length, PROTOCOL_HEADER.length);
+  let matched = 0;
+  while (matched < end && bytes[matched] === PROTOCOL_HEADER[matched]) matched++;
+  if (matched >= 4 && matched < end) return true;
+  if (bytes.length < 4) return false;
+  return OTHER_PROTOCOLS.some((method) => method.equals(bytes.subarray(0, 4)));
 }

@@ -9,6 +9,7 @@ import { LodestoneError } from '../../errors.js';
  * - `payload-too-long`: an initial payload (IA) longer than we accept
  * - `no-common-method`: crypto_provide and our policy share no method, or a bad crypto_select
  * - `unknown-torrent`: HASH('req2', SKEY) names none of our torrents
+ * - `plaintext-reply`: the peer we dialled answered with a plaintext BitTorrent handshake
  */
 export type MseFailure =
   | 'bad-key'
@@ -17,7 +18,8 @@ export type MseFailure =
   | 'padding-too-long'
   | 'payload-too-long'
   | 'no-common-method'
-  | 'unknown-torrent';
+  | 'unknown-torrent'
+  | 'plaintext-reply';
 
 /** An MSE/PE handshake failed: the peer is dropped for `reason`, never the process. */
 export class MseError extends LodestoneError {

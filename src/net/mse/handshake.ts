@@ -51,6 +51,12 @@ export function methodMask(methods: readonly MseMethod[]): number {
   return mask;
 }
 
+const PLAIN_HEADER = Buffer.from('\x13BitTorrent protocol', 'latin1');
+
+function startsWithPlainHandshake(bytes: Buffer): boolean {
+  return bytes.length >= PLAIN_HEADER.length && PLAIN_HEADER.equals(bytes.subarray(0, PLAIN_HEADER.length));
+}
+
 function u16(value: number): Buffer {
   const out = Buffer.alloc(2);
   out.writeUInt16BE(value);
@@ -130,6 +136,10 @@ export class MseInitiator {
     for (;;) {
       switch (this.#state) {
         case 'yb': {
+          // A peer without MSE that answers with its plaintext handshake (a key starting with
+          // these 20 bytes has odds of 2^-160): fail now, so plaintext is tried at once.
+          if (startsWithPlainHandshake(pending.bytes))
+            throw new MseError('plaintext-reply', 'the peer answered with a plaintext BitTorrent handshake');
           if (pending.bytes.length < KEY_LENGTH) return { send, done: undefined };
           send = this.#onPublicKey(pending.take(KEY_LENGTH));
           break;
