@@ -21,9 +21,14 @@ import type { TorrentMetadata } from '../../src/metainfo/types.js';
 import { Client } from '../../src/session/client.js';
 import type { PeerConnectedEvent } from '../../src/session/event-types.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
-import { freePort, nextLoopbackAddress } from '../helpers/real-clients/index.js';
+import {
+  freePort,
+  nextLoopbackAddress,
+  startAria2Leecher,
+  startAria2Seeder,
+} from '../helpers/real-clients/index.js';
 import { makeClientDir, pollUntil, spawnManaged, waitListening } from '../helpers/real-clients/process.js';
-import { isCI, LIBTORRENT_PYTHON, requirePythonLibtorrent } from '../helpers/tools.js';
+import { isCI, LIBTORRENT_PYTHON, requirePythonLibtorrent, requireTool } from '../helpers/tools.js';
 import { startWebTorrentLeecher, webtorrentAvailable } from '../helpers/webtorrent/index.js';
 
 const LT_PEER = fileURLToPath(new URL('../../../test/fixtures/mse/lt-peer.py', import.meta.url));
@@ -190,4 +195,85 @@ test('Lodestone --encryption require downloads from libtorrent with encryption f
     const s = await lt.status();
     return { done: s.seen.some((p) => p.rc4), status: JSON.stringify(s.seen) };
   });
+});
+
+const ARIA2_REQUIRE = ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4'];
+
+test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both directions', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requireTool(t, 'aria2c')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  // aria2 seeds; Lodestone dials it.
+  const seeder = await startAria2Seeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraArgs: ARIA2_REQUIRE,
+  });
+  t.after(() => seeder.stop());
+  // Not waitSeeding: its readiness probe is a plaintext handshake, which this aria2 refuses.
+  for (let i = 0; ; i++) {
+    const progress = await seeder.progress().catch(() => ({ completedBytes: 0, totalBytes: 1 }));
+    if (progress.totalBytes > 0 && progress.completedBytes === progress.totalBytes) break;
+    assert.ok(i < 300, 'aria2 verified its data within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const client = new Client({
+    port: 0,
+    bindAddress: nextLoopbackAddress(),
+    hashWorkers: 1,
+    encryption: 'require',
+  });
+  t.after(() => client.close());
+  await client.listen();
+  const outDir = join(f.root, 'from-aria2');
+  const session = client.add(f.meta, {
+    path: outDir,
+    useTrackers: false,
+    peers: [{ host: seeder.address, port: seeder.port }],
+  });
+  const events: PeerConnectedEvent[] = [];
+  session.on('peer-connected', (event) => events.push(event));
+  const done = once(session, 'done');
+  await session.start();
+  await done;
+  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), 'byte-exact from aria2');
+  assert.deepEqual(
+    events.map((e) => [e.direction, e.encryption]),
+    [['outbound', 'rc4']],
+  );
+
+  // aria2 leeches; the Lodestone seeder dials it (aria2 has no option to dial a peer).
+  const outAria2 = join(f.root, 'aria2-out');
+  const leecher = await startAria2Leecher({
+    torrentPath: f.torrentPath,
+    outDir: outAria2,
+    address: nextLoopbackAddress(),
+    extraArgs: ARIA2_REQUIRE,
+  });
+  t.after(() => leecher.stop());
+  const seederClient = new Client({
+    port: 0,
+    bindAddress: nextLoopbackAddress(),
+    hashWorkers: 1,
+    encryption: 'require',
+  });
+  t.after(() => seederClient.close());
+  await seederClient.listen();
+  const seeding = seederClient.add(f.meta, {
+    path: f.seedDir,
+    seed: true,
+    useTrackers: false,
+    peers: [{ host: leecher.address, port: leecher.port }],
+  });
+  const seedEvents: PeerConnectedEvent[] = [];
+  seeding.on('peer-connected', (event) => seedEvents.push(event));
+  await seeding.start();
+  await leecher.waitComplete(60_000);
+  assert.ok((await readFile(join(outAria2, 'payload.bin'))).equals(f.data), 'byte-exact to aria2');
+  assert.ok(
+    seedEvents.some((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    JSON.stringify(seedEvents),
+  );
 });
