@@ -24,8 +24,11 @@ import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import {
   freePort,
   nextLoopbackAddress,
+  type RealClientHandle,
   startAria2Leecher,
   startAria2Seeder,
+  startTransmissionLeecher,
+  startTransmissionSeeder,
 } from '../helpers/real-clients/index.js';
 import { makeClientDir, pollUntil, spawnManaged, waitListening } from '../helpers/real-clients/process.js';
 import { isCI, LIBTORRENT_PYTHON, requirePythonLibtorrent, requireTool } from '../helpers/tools.js';
@@ -199,26 +202,18 @@ test('Lodestone --encryption require downloads from libtorrent with encryption f
 
 const ARIA2_REQUIRE = ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4'];
 
-test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both directions', {
-  timeout: 90_000,
-}, async (t) => {
-  if (!requireTool(t, 'aria2c')) return;
-  const f = await fixture(t, 2 * 1024 * 1024 + 5);
-  // aria2 seeds; Lodestone dials it.
-  const seeder = await startAria2Seeder({
-    torrentPath: f.torrentPath,
-    dataDir: f.seedDir,
-    address: nextLoopbackAddress(),
-    extraArgs: ARIA2_REQUIRE,
-  });
-  t.after(() => seeder.stop());
-  // Not waitSeeding: its readiness probe is a plaintext handshake, which this aria2 refuses.
+/** Not waitSeeding: its readiness probe is a plaintext handshake, which a client requiring encryption refuses. */
+async function verified(client: RealClientHandle): Promise<void> {
   for (let i = 0; ; i++) {
-    const progress = await seeder.progress().catch(() => ({ completedBytes: 0, totalBytes: 1 }));
-    if (progress.totalBytes > 0 && progress.completedBytes === progress.totalBytes) break;
-    assert.ok(i < 300, 'aria2 verified its data within 30 s');
+    const progress = await client.progress().catch(() => ({ completedBytes: 0, totalBytes: 1 }));
+    if (progress.totalBytes > 0 && progress.completedBytes === progress.totalBytes) return;
+    assert.ok(i < 300, `${client.name} verified its data within 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A Lodestone leecher requiring encryption downloads from `seeder` by dialling it. */
+async function leechFrom(t: TestContext, f: Fixture, seeder: RealClientHandle, name: string): Promise<void> {
   const client = new Client({
     port: 0,
     bindAddress: nextLoopbackAddress(),
@@ -227,7 +222,7 @@ test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both
   });
   t.after(() => client.close());
   await client.listen();
-  const outDir = join(f.root, 'from-aria2');
+  const outDir = join(f.root, `from-${name}`);
   const session = client.add(f.meta, {
     path: outDir,
     useTrackers: false,
@@ -238,42 +233,88 @@ test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both
   const done = once(session, 'done');
   await session.start();
   await done;
-  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), 'byte-exact from aria2');
-  assert.deepEqual(
-    events.map((e) => [e.direction, e.encryption]),
-    [['outbound', 'rc4']],
+  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), `byte-exact from ${name}`);
+  assert.ok(
+    events.length > 0 && events.every((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    JSON.stringify(events),
   );
+}
 
-  // aria2 leeches; the Lodestone seeder dials it (aria2 has no option to dial a peer).
-  const outAria2 = join(f.root, 'aria2-out');
-  const leecher = await startAria2Leecher({
-    torrentPath: f.torrentPath,
-    outDir: outAria2,
-    address: nextLoopbackAddress(),
-    extraArgs: ARIA2_REQUIRE,
-  });
-  t.after(() => leecher.stop());
-  const seederClient = new Client({
+/** A Lodestone seeder requiring encryption dials `leecher`, which downloads into `outDir`. */
+async function seedTo(t: TestContext, f: Fixture, leecher: RealClientHandle, outDir: string): Promise<void> {
+  const client = new Client({
     port: 0,
     bindAddress: nextLoopbackAddress(),
     hashWorkers: 1,
     encryption: 'require',
   });
-  t.after(() => seederClient.close());
-  await seederClient.listen();
-  const seeding = seederClient.add(f.meta, {
+  t.after(() => client.close());
+  await client.listen();
+  const seeding = client.add(f.meta, {
     path: f.seedDir,
     seed: true,
     useTrackers: false,
     peers: [{ host: leecher.address, port: leecher.port }],
   });
-  const seedEvents: PeerConnectedEvent[] = [];
-  seeding.on('peer-connected', (event) => seedEvents.push(event));
+  const events: PeerConnectedEvent[] = [];
+  seeding.on('peer-connected', (event) => events.push(event));
   await seeding.start();
-  await leecher.waitComplete(60_000);
-  assert.ok((await readFile(join(outAria2, 'payload.bin'))).equals(f.data), 'byte-exact to aria2');
+  await leecher.waitComplete!(60_000);
+  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), `byte-exact to ${leecher.name}`);
   assert.ok(
-    seedEvents.some((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
-    JSON.stringify(seedEvents),
+    events.some((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    JSON.stringify(events),
   );
+}
+
+test('Transmission requiring encryption (encryption: 2) ↔ Lodestone --encryption require, both directions', {
+  timeout: 100_000,
+}, async (t) => {
+  if (!requireTool(t, 'transmission-daemon')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const seeder = await startTransmissionSeeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraSettings: { encryption: 2 },
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  await leechFrom(t, f, seeder, 'transmission');
+  // Transmission never dials loopback peers (docs/interop.md): the Lodestone seeder dials it.
+  const outDir = join(f.root, 'transmission-out');
+  const leecher = await startTransmissionLeecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    extraSettings: { encryption: 2 },
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir);
+});
+
+test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both directions', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requireTool(t, 'aria2c')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const seeder = await startAria2Seeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraArgs: ARIA2_REQUIRE,
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  await leechFrom(t, f, seeder, 'aria2');
+  // aria2 has no option to dial a given peer: the Lodestone seeder dials it.
+  const outDir = join(f.root, 'aria2-out');
+  const leecher = await startAria2Leecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    extraArgs: ARIA2_REQUIRE,
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir);
 });
