@@ -16,7 +16,9 @@ import { parseTorrent } from '../../src/metainfo/index.js';
 import type { EncryptionPolicy } from '../../src/net/mse/policy.js';
 import { Client } from '../../src/session/client.js';
 import type { PeerConnectedEvent } from '../../src/session/event-types.js';
+import { runCli } from '../helpers/lodestone-cli.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import { freePort } from '../helpers/real-clients/index.js';
 
 const PIECE = 32 * 1024;
 
@@ -170,4 +172,58 @@ test('prefer ↔ prefer selects RC4; prefer → a peer that refuses encryption f
     ['rc4'],
     'allow: plaintext refused, then encrypted',
   );
+});
+
+test('the CLI: --encryption require on both ends, --json peer-connected carries encryption and transport, --trace shows them', {
+  timeout: 60_000,
+}, async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'lodestone-mse-cli-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const data = randomBytes(300_001);
+  const torrent = encode({
+    info: { name: 'c.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
+  });
+  await writeFile(join(root, 'c.torrent'), torrent);
+  await writeFile(join(root, 'c.bin'), data);
+  const port = await freePort('127.0.0.2');
+  const seeder = runCli([
+    'seed',
+    join(root, 'c.torrent'),
+    join(root, 'c.bin'),
+    '--bind',
+    '127.0.0.2',
+    '--port',
+    String(port),
+    '--no-trackers',
+    '--encryption',
+    'require',
+    '--json',
+  ]);
+  t.after(() => seeder.stop());
+  await seeder.waitFor((e) => e.type === 'seeding', 30_000);
+  const leecher = runCli([
+    'download',
+    join(root, 'c.torrent'),
+    '-o',
+    join(root, 'out'),
+    '--peer',
+    `127.0.0.2:${port}`,
+    '--bind',
+    '127.0.0.3',
+    '--port',
+    '0',
+    '--no-trackers',
+    '--encryption',
+    'require',
+    '--json',
+    '--trace',
+  ]);
+  t.after(() => leecher.stop());
+  const result = await leecher.exited;
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok((await readFile(join(root, 'out', 'c.bin'))).equals(data));
+  const connected = leecher.events.find((e) => e.type === 'peer-connected');
+  assert.equal(connected?.encryption, 'rc4');
+  assert.equal(connected?.transport, 'tcp');
+  assert.match(result.stderr, /peer 127\.0\.0\.2:\d+ connected \(outbound, tcp, rc4\)/);
 });
