@@ -5,7 +5,6 @@ import type { Duplex } from 'node:stream';
 import type { PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
-import type { RandomBytes } from '../net/mse/crypto.js';
 import { MseReceiver } from '../net/mse/handshake.js';
 import {
   acceptsMse,
@@ -59,7 +58,7 @@ export interface ListenerOptions {
    */
   lookupSkey?: (req2: Buffer) => Uint8Array | undefined;
   /** Keys and padding of MSE handshakes. @default node:crypto randomBytes */
-  random?: RandomBytes;
+  random?: (length: number) => Uint8Array;
 }
 
 export interface ListenerEvents {
