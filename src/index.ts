@@ -36,6 +36,8 @@ export * from './errors.js';
 export { parseMagnet, toMagnetUri } from './metainfo/magnet.js';
 export { type MetadataExtras, parseInfoDictionary, parseTorrent } from './metainfo/parse-torrent.js';
 export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './metainfo/types.js';
+export { MseError, type MseFailure } from './net/mse/errors.js';
+export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy } from './net/mse/policy.js';
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';

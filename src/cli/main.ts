@@ -63,6 +63,14 @@ function swarmOptions(command: Command): Command {
     .option('--max-peers <n>', 'most peers connected at once', '50')
     .option('--upload-slots <n>', 'peers unchoked at once (plus one optimistic)', '4')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
+    .addOption(
+      new Option(
+        '--encryption <policy>',
+        'protocol encryption (MSE/PE): prefer (encrypted first, plaintext fallback), require (RC4 only), allow (plaintext first), disable',
+      )
+        .choices(['prefer', 'require', 'allow', 'disable'])
+        .default('prefer'),
+    )
     .option('--no-trackers', "do not announce to the torrent's trackers")
     .option('--seed-ratio <ratio>', 'seed until uploaded = ratio × size (implies --seed)')
     .option('--seed-time <duration>', 'seed for this long after completion, e.g. 30m (implies --seed)')

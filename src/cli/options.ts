@@ -1,4 +1,5 @@
 import {
+  type EncryptionPolicy,
   formatDurationMs,
   LodestoneError,
   type PeerAddress,
@@ -12,6 +13,8 @@ export interface SwarmOptions {
   bind?: string;
   maxPeers: string;
   peer?: string[];
+  /** `--encryption prefer|require|allow|disable` (commander checks the choice). */
+  encryption?: EncryptionPolicy;
   trackers: boolean;
   seedRatio?: string;
   seedTime?: string;

@@ -243,9 +243,9 @@ function attachLogging(session: TorrentSession, options: SwarmOptions, reporter:
     log(`tracker ${url} warns: ${message}`);
     reporter.event('tracker-warning', { url, message });
   });
-  session.on('peer-connected', ({ address, direction }) => {
-    log(`peer ${address} connected (${direction})`);
-    reporter.event('peer-connected', { address, direction });
+  session.on('peer-connected', ({ address, direction, encryption, transport }) => {
+    log(`peer ${address} connected (${direction}, ${transport}, ${encryption})`);
+    reporter.event('peer-connected', { address, direction, encryption, transport });
   });
   session.on('peer-disconnected', ({ address, reason }) => {
     log(`peer ${address} disconnected: ${reason}`);

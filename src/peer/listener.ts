@@ -1,8 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
+import { MseReceiver } from '../net/mse/handshake.js';
+import {
+  acceptsMse,
+  acceptsPlainHandshake,
+  type ConnectionEncryption,
+  type EncryptionPolicy,
+  mseMethods,
+} from '../net/mse/policy.js';
+import { MseStream } from '../net/mse-stream.js';
 import { checkHandshakePrefix, decodeHandshake, HANDSHAKE_LENGTH } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
 import { PendingTable } from './pending-table.js';
@@ -39,11 +50,35 @@ export interface ListenerOptions {
   pendingMinAgeMs?: number;
   /** Time source for the handshake deadlines. @default systemClock */
   clock?: Clock;
+  /** Which handshakes are accepted: plaintext, MSE/PE, or both. @default 'prefer' (both) */
+  encryption?: EncryptionPolicy;
+  /**
+   * The info-hash whose HASH('req2', info-hash) this is, among our torrents, for an MSE
+   * handshake (the "SKEY"). Without it every MSE handshake fails as for an unknown torrent.
+   */
+  lookupSkey?: (req2: Buffer) => Uint8Array | undefined;
+  /** Keys and padding of MSE handshakes. @default node:crypto randomBytes */
+  random?: (length: number) => Uint8Array;
 }
 
 export interface ListenerEvents {
-  /** A peer finished its handshake; the receiver routes it by info-hash or destroys the socket. */
-  handshake: [socket: Socket, handshake: Handshake, leftover: Uint8Array, address: PeerAddress];
+  /**
+   * A peer finished its handshake; the receiver routes it by info-hash or destroys the stream.
+   * `stream` is the socket itself, or the byte duplex above an MSE handshake.
+   */
+  handshake: [
+    stream: Duplex,
+    handshake: Handshake,
+    leftover: Uint8Array,
+    address: PeerAddress,
+    encryption: ConnectionEncryption,
+  ];
+  /**
+   * A connection was dropped during its handshake for a reason other than the table's bounds:
+   * a refused kind of handshake (plaintext under `require`, MSE under `disable`), a failed MSE
+   * handshake (its error message), or a BitTorrent handshake that does not decode.
+   */
+  'handshake-failed': [address: PeerAddress, reason: string];
   /**
    * A connection was closed before its handshake to keep the pending table within bounds:
    * `evicted` (its slot went to a newcomer, or its deadline passed under pressure), `host-limit`
@@ -157,12 +192,12 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
     }
     this.#pending.set(socket, address);
     this.#peakPending = Math.max(this.#peakPending, this.#table.size);
-    let buffered = Buffer.alloc(0);
     const timer = this.#clock.setTimeout(() => {
       this.#table.timedOut(socket);
       socket.destroy();
     }, admission.deadlineMs);
     let finished = false;
+    let reader: Duplex = socket;
     const finish = (): void => {
       if (finished) return;
       finished = true;
@@ -170,34 +205,120 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
       this.#pending.delete(socket);
       this.#table.remove(socket);
       socket.off('data', onData);
+      reader.off('data', onData);
+    };
+    const policy = this.#options.encryption ?? 'prefer';
+    const drop = (reason: string): void => {
+      finish();
+      socket.destroy();
+      this.emit('handshake-failed', address, reason);
+    };
+    let buffered = Buffer.alloc(0);
+    let mse: MseReceiver | undefined;
+    let encryption: ConnectionEncryption = 'plain';
+    let expectedInfoHash: Uint8Array | undefined;
+    const onMse = (chunk: Buffer): void => {
+      try {
+        const step = mse!.push(chunk);
+        if (step.send) socket.write(step.send);
+        if (!step.done) return;
+        // The BitTorrent handshake follows inside the stream (usually all of it in the initial payload).
+        socket.off('data', onData);
+        mse = undefined;
+        encryption = step.done.method === 'rc4' ? 'rc4' : 'plain';
+        expectedInfoHash = step.done.infoHash;
+        reader = new MseStream(socket, step.done, step.done.payload);
+        reader.on('error', () => reader.destroy());
+        reader.on('data', onData);
+      } catch (error) {
+        drop(error instanceof LodestoneError ? error.message : 'bad encryption handshake');
+      }
     };
     const onData = (chunk: Buffer): void => {
+      if (mse) {
+        onMse(chunk);
+        return;
+      }
       buffered = Buffer.concat([buffered, chunk]);
+      if (reader === socket && looksLikeAnotherProtocol(buffered)) {
+        drop('not a BitTorrent handshake');
+        return;
+      }
+      if (reader === socket && !isPlaintextPrefix(buffered)) {
+        // Not "\x13BitTorrent protocol": an MSE handshake (its first 96 bytes are a DH key).
+        if (!acceptsMse(policy)) {
+          drop('encrypted handshake refused (--encryption disable)');
+          return;
+        }
+        mse = new MseReceiver({
+          lookup: this.#options.lookupSkey ?? (() => undefined),
+          accept: mseMethods(policy),
+          random: this.#options.random ?? randomBytes,
+        });
+        const first = buffered;
+        buffered = Buffer.alloc(0);
+        onMse(first);
+        return;
+      }
+      if (reader === socket && buffered.length >= 20 && !acceptsPlainHandshake(policy)) {
+        drop('plaintext handshake refused (--encryption require)');
+        return;
+      }
       if (buffered.length < HANDSHAKE_LENGTH) {
         // Another protocol (HTTP, a port scanner…) is told apart by its first bytes: drop it
         // now rather than holding a pending slot until the handshake timeout.
         try {
           checkHandshakePrefix(buffered);
         } catch {
-          socket.destroy();
+          drop('not a BitTorrent handshake');
         }
         return;
       }
       finish();
-      socket.pause();
+      reader.pause();
       let handshake: Handshake;
       try {
         handshake = decodeHandshake(buffered.subarray(0, HANDSHAKE_LENGTH));
       } catch {
-        socket.destroy();
+        drop('bad BitTorrent handshake');
         return;
       }
-      this.emit('handshake', socket, handshake, buffered.subarray(HANDSHAKE_LENGTH), address);
-      if (this.listenerCount('handshake') === 0) socket.destroy();
-      else socket.resume();
+      if (expectedInfoHash && !Buffer.from(expectedInfoHash).equals(Buffer.from(handshake.infoHash))) {
+        drop('the BitTorrent handshake names another torrent than the encryption handshake');
+        return;
+      }
+      this.emit('handshake', reader, handshake, buffered.subarray(HANDSHAKE_LENGTH), address, encryption);
+      if (this.listenerCount('handshake') === 0) reader.destroy();
+      else reader.resume();
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
     socket.once('close', finish);
   }
+}
+
+const PROTOCOL_HEADER = Buffer.from('\x13BitTorrent protocol', 'latin1');
+
+/** The bytes so far could still be the start of a plaintext BitTorrent handshake. */
+function isPlaintextPrefix(bytes: Buffer): boolean {
+  const end = Math.min(bytes.length, PROTOCOL_HEADER.length);
+  for (let i = 0; i < end; i++) if (bytes[i] !== PROTOCOL_HEADER[i]) return false;
+  return true;
+}
+
+const OTHER_PROTOCOLS = ['GET ', 'POST', 'HEAD', 'PUT ', 'OPTI', 'CONN'].map((m) => Buffer.from(m, 'latin1'));
+
+/**
+ * Bytes that are neither a plaintext handshake nor plausibly an MSE key, told apart early so a
+ * pending slot is not held until the deadline: a handshake whose protocol string starts right
+ * and then differs ("\x13Bit…" then another byte), or an HTTP request line. An MSE key (random)
+ * begins like either with odds of about 2^-32.
+ */
+function looksLikeAnotherProtocol(bytes: Buffer): boolean {
+  const end = Math.min(bytes.length, PROTOCOL_HEADER.length);
+  let matched = 0;
+  while (matched < end && bytes[matched] === PROTOCOL_HEADER[matched]) matched++;
+  if (matched >= 4 && matched < end) return true;
+  if (bytes.length < 4) return false;
+  return OTHER_PROTOCOLS.some((method) => method.equals(bytes.subarray(0, 4)));
 }

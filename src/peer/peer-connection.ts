@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { formatAddress, type PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
@@ -31,7 +32,8 @@ export type Direction = 'inbound' | 'outbound';
 const HAVE_COALESCE_MS = 50;
 
 export interface PeerConnectionOptions {
-  socket: Socket;
+  /** The connection's bytes: a TCP socket, or any byte duplex (an encrypted stream, uTP). */
+  socket: Duplex;
   address: PeerAddress;
   direction: Direction;
   /** Our handshake, sent at once for outbound connections and after routing for inbound ones. */
@@ -44,7 +46,11 @@ export interface PeerConnectionOptions {
   /** @default 10000 */
   handshakeTimeoutMs?: number;
   /** The socket's reads when it reads into a reusable buffer (dialled sockets); otherwise 'data' events. */
-  reads?: ReadRelay;
+  reads?: Pick<ReadRelay, 'attach'>;
+  /** Our handshake already went out (as the initial payload of an encryption handshake). @default false */
+  handshakeSent?: boolean;
+  /** What the connection carries, for events and --trace. @default 'plain' */
+  encryption?: 'plain' | 'rc4';
   /** Time and timers (handshake, idle, keep-alive, have coalescing). @default systemClock */
   clock?: Clock;
   /** A peer that sends nothing for this long is dropped. @default 180000 */
@@ -75,6 +81,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly address: PeerAddress;
   readonly key: string;
   readonly direction: Direction;
+  /** `rc4` after an MSE handshake that selected RC4; `plain` otherwise. */
+  readonly encryption: 'plain' | 'rc4';
+  /** The transport under the wire. */
+  readonly transport = 'tcp' as const;
   readonly download = new RateMeter();
   readonly upload = new RateMeter();
   amChoking = true;
@@ -95,7 +105,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    */
   cancelsSent = 0;
 
-  readonly #socket: Socket;
+  readonly #socket: Duplex;
   readonly #decoder: MessageDecoder;
   readonly #localHandshake: Handshake;
   #handshakeBuffer: Buffer | undefined = Buffer.alloc(0);
@@ -111,6 +121,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.address = options.address;
     this.key = formatAddress(options.address);
     this.direction = options.direction;
+    this.encryption = options.encryption ?? 'plain';
     this.#socket = options.socket;
     this.#localHandshake = options.localHandshake;
     this.#clock = options.clock ?? systemClock;
@@ -128,7 +139,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       reuseMemory: true,
       ...(options.pieceCount === undefined ? {} : { pieceCount: options.pieceCount }),
     });
-    this.#socket.setNoDelay(true);
+    (this.#socket as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
     if (options.reads) options.reads.attach((chunk) => this.#onData(chunk, true));
     else this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk, false));
     this.#socket.on('error', (error) => this.close(error.message));
@@ -142,7 +153,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
         queueMicrotask(() => this.#onMessages(leftover, false));
       }
     } else {
-      this.#write(encodeHandshake(this.#localHandshake));
+      if (!options.handshakeSent) this.#write(encodeHandshake(this.#localHandshake));
       this.#handshakeTimer = this.#clock.setTimeout(
         () => this.close('no handshake from peer'),
         options.handshakeTimeoutMs ?? 10_000,

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
+import { req2Hash } from '../net/mse/crypto.js';
+import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { PeerListener } from '../peer/listener.js';
 import { DialBudget } from '../policy/dial-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
@@ -37,6 +39,12 @@ export interface ClientOptions {
    * a peer that dribbles it or says nothing is dropped then (slowloris). @default 10000
    */
   handshakeTimeoutMs?: number;
+  /**
+   * Protocol encryption (MSE/PE): `prefer` dials encrypted first and falls back to plaintext
+   * (remembering per peer what worked) and accepts both; `require` uses RC4 only, both ways;
+   * `allow` dials in plaintext first and accepts both; `disable` is plaintext only. @default 'prefer'
+   */
+  encryption?: EncryptionPolicy;
 }
 
 /** Options of {@link Client.add}: where one torrent's files go and how it finds peers. */
@@ -152,15 +160,21 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#options.handshakeTimeoutMs !== undefined
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
         : {}),
+      encryption: this.#options.encryption ?? 'prefer',
+      lookupSkey: (req2) => {
+        for (const session of this.#sessions.values())
+          if (req2Hash(session.infoHash).equals(req2)) return session.infoHash;
+        return undefined;
+      },
     });
-    listener.on('handshake', (socket, handshake, leftover, address) => {
+    listener.on('handshake', (socket, handshake, leftover, address, encryption) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
       if (!session) {
         socket.destroy();
         return;
       }
       try {
-        session.acceptIncoming(socket, handshake, leftover, address);
+        session.acceptIncoming(socket, handshake, leftover, address, encryption);
       } catch (thrown) {
         // Ours, not the peer's: that connection ends, the process does not.
         socket.destroy();
@@ -200,6 +214,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#options.handshakeTimeoutMs !== undefined
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
         : {}),
+      ...(this.#options.encryption ? { encryption: this.#options.encryption } : {}),
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),

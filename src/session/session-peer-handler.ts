@@ -31,7 +31,13 @@ export interface PeerHandlerContext {
   ban(key: string, reason: string): void;
   emit(
     event: 'peer-connected',
-    info: { address: string; client?: string; direction: 'inbound' | 'outbound' },
+    info: {
+      address: string;
+      client?: string;
+      direction: 'inbound' | 'outbound';
+      encryption: 'plain' | 'rc4';
+      transport: 'tcp';
+    },
   ): boolean;
 }
 
@@ -145,7 +151,12 @@ export class SessionPeerHandler {
     peer.fast = this.#options.fastExtension === true && supportsFastExtension(remote.reserved);
     this.#fast.sendAvailability(peer);
     // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
-    this.#session.emit('peer-connected', { address: peer.key, direction: connection.direction });
+    this.#session.emit('peer-connected', {
+      address: peer.key,
+      direction: connection.direction,
+      encryption: connection.encryption,
+      transport: connection.transport,
+    });
   }
 
   onMessage(peer: PeerState, message: Message): void {

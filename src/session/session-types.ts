@@ -2,6 +2,7 @@
 import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { DialBudget } from '../policy/dial-budget.js';
+import type { EncryptionPolicy } from '../net/mse/policy.js';
 import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
@@ -49,6 +50,8 @@ export interface TorrentSessionOptions {
    * (`dialTimeouts` in `lodestone/policy`). @default 10000
    */
   connectTimeoutMs?: number;
+  /** Protocol encryption (MSE/PE) for dialled and accepted peers. @default 'prefer' */
+  encryption?: EncryptionPolicy;
   /** Time a peer we dialed has to answer with its handshake; at most 5 s under the same pressure. @default 10000 */
   handshakeTimeoutMs?: number;
   /**
@@ -102,7 +105,17 @@ export interface TorrentSessionEvents {
   /** The check is over: `verifiedPieces` were already on disk; peers come next. */
   ready: [{ verifiedPieces: number }];
   /** A peer completed its handshake; `client` is its BEP 10 `v` name when it sent one. */
-  'peer-connected': [{ address: string; client?: string; direction: 'inbound' | 'outbound' }];
+  'peer-connected': [
+    {
+      address: string;
+      client?: string;
+      direction: 'inbound' | 'outbound';
+      /** `rc4` after an MSE handshake that selected RC4, `plain` otherwise. */
+      encryption: 'plain' | 'rc4';
+      /** The transport under the peer wire. */
+      transport: 'tcp';
+    },
+  ];
   /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */
   'peer-disconnected': [{ address: string; reason: string }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import { dialPeer } from '../peer/dial.js';
+import type { ConnectionEncryption } from '../net/mse/policy.js';
+import { connectPeer } from '../peer/connect-peer.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { DialBudget, dialTimeouts } from '../policy/dial-budget.js';
 import { peersToRotate } from '../policy/peer-rotation.js';
@@ -63,6 +64,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** A dial round is queued (setImmediate) or waits for the bucket to refill (timer). */
   #dialQueued = false;
   #dialTimer: NodeJS.Timeout | undefined;
+  /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
+  readonly #ways = new Map<string, 'mse' | 'plain'>();
   readonly #localHandshake: Handshake;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
@@ -183,7 +186,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   }
 
   /** An incoming connection whose handshake named this torrent (from the listener). */
-  acceptIncoming(socket: Socket, remote: Handshake, leftover: Uint8Array, address: PeerAddress): void {
+  acceptIncoming(
+    socket: Duplex,
+    remote: Handshake,
+    leftover: Uint8Array,
+    address: PeerAddress,
+    encryption: ConnectionEncryption = 'plain',
+  ): void {
     const key = formatAddress(address);
     if (
       !this.#handler ||
@@ -206,6 +215,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       remoteHandshake: remote,
       leftover,
       pieceCount: this.meta.pieceCount,
+      encryption,
     });
     this.#book.add(address, 'incoming');
     this.#attach(connection);
@@ -378,12 +388,16 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #dial(address: PeerAddress, timeouts: { connectMs: number; handshakeMs: number }): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    dialPeer(address, {
+    connectPeer(address, {
       timeoutMs: timeouts.connectMs,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      localHandshake: this.#localHandshake,
+      encryption: this.#options.encryption ?? 'prefer',
+      remembered: this.#ways.get(key),
+      handshakeTimeoutMs: timeouts.handshakeMs,
     })
       .then(
-        ({ socket, reads }) => {
+        ({ socket, reads, handshakeSent, encryption, way }) => {
           this.#dialing.delete(key);
           this.#budget.ended();
           if (this.#stopped || this.peers.has(key)) {
@@ -404,9 +418,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
             localHandshake: this.#localHandshake,
             pieceCount: this.meta.pieceCount,
             reads,
+            handshakeSent,
+            encryption,
             handshakeTimeoutMs: timeouts.handshakeMs,
           });
           this.#attach(connection);
+          this.#rememberWay(connection, way);
           connection.once('handshake', (remote) => {
             const peer = this.peers.get(key);
             if (peer) this.#handler?.onHandshake(peer, remote);
@@ -422,6 +439,23 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       )
       // A throw while setting the connection up is ours, and must not become an unhandled rejection.
       .catch((error: unknown) => this.#internalError(error, key));
+  }
+
+  /**
+   * Remembers how we got in once the peer's handshake arrives; a plaintext connection closed
+   * before it (a peer that requires encryption) makes the policy's other way the first next time.
+   */
+  #rememberWay(connection: PeerConnection, way: 'mse' | 'plain'): void {
+    connection.once('handshake', () => this.#ways.set(connection.key, way));
+    connection.once('close', () => {
+      if (connection.remoteHandshake !== undefined || way !== 'plain' || this.#options.encryption !== 'allow')
+        return;
+      if (this.#ways.get(connection.key) === 'mse') return;
+      // Once, at once: the same peer, encrypted this time.
+      this.#ways.set(connection.key, 'mse');
+      if (!this.#stopped && !this.peers.has(connection.key) && !this.#dialing.has(connection.key))
+        this.#dial(connection.address);
+    });
   }
 
   #attach(connection: PeerConnection): void {

@@ -128,6 +128,9 @@ async function leech(
     bindAddress: hosts.leecher,
     hashWorkers: 1,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    // The hostile peers speak the plaintext wire, and each case inspects their first connection:
+    // no MSE attempt first (hostile-encryption.test.ts covers hostile MSE peers).
+    encryption: 'disable',
   });
   t.after(() => client.close());
   const memoryBefore = retainedMemory();

@@ -37,6 +37,7 @@ export function makeClient(options: SwarmOptions): Client {
     port: parsePort(options.port),
     maxPeersPerTorrent: parsePositiveInteger(options.maxPeers, '--max-peers'),
     ...(options.bind ? { bindAddress: options.bind } : {}),
+    ...(options.encryption ? { encryption: options.encryption } : {}),
   });
 }
 

@@ -115,7 +115,8 @@ const client = new WebTorrent({
   natPmp: false,
   utp: false,
   webSeeds: false,
-  secure: Number(args.encryption ?? 0),
+  // 'default': WebTorrent's own default (secure 1: every outgoing connection starts with MSE).
+  ...(args.encryption === 'default' ? {} : { secure: Number(args.encryption ?? 0) }),
   torrentPort: Number(args.port ?? 0),
   tracker: { proxyOpts: { httpAgent } },
 });

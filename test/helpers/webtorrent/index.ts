@@ -56,11 +56,12 @@ interface CommonOptions {
   /** Tracker URLs that replace the torrent's own (loopback only; others are dropped). */
   announce?: string[];
   /**
-   * 0 plaintext only, 1 MSE/PE with plaintext fallback, 2 MSE/PE only.
+   * 0 plaintext only, 1 MSE/PE with plaintext fallback, 2 MSE/PE only, 'default' WebTorrent's
+   * own default (`secure` not set).
    * @default 0, since WebTorrent's own default (1) starts every outgoing
    * connection with an MSE handshake, which peers without MSE (Lodestone) drop.
    */
-  encryption?: 0 | 1 | 2;
+  encryption?: 0 | 1 | 2 | 'default';
 }
 
 export interface WebTorrentSeederOptions extends CommonOptions {

@@ -1,0 +1,320 @@
+/**
+ * Protocol encryption against real clients on loopback:
+ * - WebTorrent (the library) at its default settings (`secure` 1: every outgoing connection
+ *   starts with an MSE handshake and never falls back) downloads from a Lodestone seeder at its
+ *   default (`prefer`). Before MSE, Lodestone dropped its connections and it retried forever.
+ * - python3-libtorrent with encryption forced (pe_forced both ways, RC4 only) ↔ Lodestone
+ *   `encryption: 'require'`, both directions; libtorrent's peer_info says rc4_encrypted.
+ * With CI=true a missing client fails the test; locally it is skipped.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { encode } from '../../src/bencode/index.js';
+import { parseTorrent } from '../../src/metainfo/index.js';
+import type { TorrentMetadata } from '../../src/metainfo/types.js';
+import { Client } from '../../src/session/client.js';
+import type { PeerConnectedEvent } from '../../src/session/event-types.js';
+import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import {
+  freePort,
+  nextLoopbackAddress,
+  type RealClientHandle,
+  startAria2Leecher,
+  startAria2Seeder,
+  startTransmissionLeecher,
+  startTransmissionSeeder,
+} from '../helpers/real-clients/index.js';
+import { makeClientDir, pollUntil, spawnManaged, waitListening } from '../helpers/real-clients/process.js';
+import { isCI, LIBTORRENT_PYTHON, requirePythonLibtorrent, requireTool } from '../helpers/tools.js';
+import { startWebTorrentLeecher, webtorrentAvailable } from '../helpers/webtorrent/index.js';
+
+const LT_PEER = fileURLToPath(new URL('../../../test/fixtures/mse/lt-peer.py', import.meta.url));
+const PIECE = 64 * 1024;
+
+interface Fixture {
+  root: string;
+  data: Buffer;
+  torrentPath: string;
+  meta: TorrentMetadata;
+  seedDir: string;
+}
+
+async function fixture(t: TestContext, size: number): Promise<Fixture> {
+  const root = await mkdtemp(join(tmpdir(), 'lodestone-mse-real-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const data = randomBytes(size);
+  const torrent = encode({
+    info: {
+      name: 'payload.bin',
+      'piece length': PIECE,
+      pieces: pieceHashesOf(data, PIECE),
+      length: data.length,
+    },
+  });
+  const torrentPath = join(root, 'payload.torrent');
+  await writeFile(torrentPath, torrent);
+  const seedDir = join(root, 'seed');
+  await mkdir(seedDir, { recursive: true });
+  await writeFile(join(seedDir, 'payload.bin'), data);
+  return { root, data, torrentPath, meta: parseTorrent(torrent), seedDir };
+}
+
+async function lodestoneSeeder(
+  t: TestContext,
+  f: Fixture,
+  encryption: 'prefer' | 'require',
+): Promise<{ address: string; port: number; events: PeerConnectedEvent[] }> {
+  const address = nextLoopbackAddress();
+  const client = new Client({ port: 0, bindAddress: address, hashWorkers: 1, encryption });
+  t.after(() => client.close());
+  const port = await client.listen();
+  const session = client.add(f.meta, { path: f.seedDir, seed: true, useTrackers: false });
+  const events: PeerConnectedEvent[] = [];
+  session.on('peer-connected', (event) => events.push(event));
+  await session.start();
+  assert.equal(session.have.count, f.meta.pieceCount);
+  return { address, port, events };
+}
+
+test('WebTorrent at its default settings (secure: MSE on every dial) downloads from a Lodestone seeder at its defaults', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!webtorrentAvailable()) {
+    if (isCI()) throw new Error('webtorrent is required in CI');
+    t.skip('webtorrent not installed');
+    return;
+  }
+  const f = await fixture(t, 3 * 1024 * 1024 + 777);
+  const seeder = await lodestoneSeeder(t, f, 'prefer');
+  const outDir = join(f.root, 'out');
+  const leecher = await startWebTorrentLeecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    peers: [`${seeder.address}:${seeder.port}`],
+    encryption: 'default',
+  });
+  t.after(() => leecher.stop());
+  await leecher.waitComplete(30_000);
+  const downloaded = await readFile(join(outDir, 'payload.bin'));
+  assert.ok(downloaded.equals(f.data), 'byte-exact');
+  assert.ok(
+    seeder.events.some((e) => e.direction === 'inbound' && e.encryption === 'rc4'),
+    `WebTorrent came in over MSE with RC4: ${JSON.stringify(seeder.events)}`,
+  );
+});
+
+interface LtStatus {
+  is_seeding: boolean;
+  progress: number;
+  peers: { ip: string; rc4: boolean }[];
+  seen: { ip: string; rc4: boolean }[];
+}
+
+async function startLibtorrent(t: TestContext, f: Fixture, mode: 'seed' | 'leech', peer?: string) {
+  const address = nextLoopbackAddress();
+  const port = await freePort(address);
+  const dir = await makeClientDir(`lt-mse-${mode}`);
+  if (mode === 'seed') await writeFile(join(dir, 'payload.bin'), f.data);
+  const proc = await spawnManaged({
+    name: `libtorrent ${mode}er (encryption forced)`,
+    command: LIBTORRENT_PYTHON,
+    args: [LT_PEER, mode, f.torrentPath, dir, address, String(port), ...(peer ? [peer] : [])],
+    dir,
+  });
+  t.after(() => proc.stop());
+  const status = async (): Promise<LtStatus> => JSON.parse(await readFile(join(dir, 'status.json'), 'utf8'));
+  return { proc, address, port, dir, status };
+}
+
+test('libtorrent with encryption forced downloads from Lodestone --encryption require (RC4)', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requirePythonLibtorrent(t)) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 99);
+  const seeder = await lodestoneSeeder(t, f, 'require');
+  const lt = await startLibtorrent(t, f, 'leech', `${seeder.address}:${seeder.port}`);
+  let sawRc4 = false;
+  await pollUntil(lt.proc, 'libtorrent to finish downloading', 60_000, async () => {
+    const s = await lt.status();
+    sawRc4 ||= s.seen.some((p) => p.ip.startsWith(`${seeder.address}:`) && p.rc4);
+    return {
+      done: s.is_seeding,
+      status: `${(s.progress * 100).toFixed(0)}%, peers ${JSON.stringify(s.peers)}`,
+    };
+  });
+  assert.ok((await readFile(join(lt.dir, 'payload.bin'))).equals(f.data), 'byte-exact');
+  assert.ok(sawRc4, 'libtorrent reports the connection to Lodestone as rc4_encrypted');
+  assert.deepEqual(
+    seeder.events.map((e) => [e.direction, e.encryption]),
+    [['inbound', 'rc4']],
+  );
+});
+
+test('Lodestone --encryption require downloads from libtorrent with encryption forced (RC4)', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requirePythonLibtorrent(t)) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 99);
+  const lt = await startLibtorrent(t, f, 'seed');
+  await pollUntil(lt.proc, 'libtorrent to seed', 60_000, async () => {
+    const s = await lt.status();
+    return { done: s.is_seeding, status: `${(s.progress * 100).toFixed(0)}%` };
+  });
+  await waitListening(lt.proc, lt.address, lt.port);
+  const client = new Client({
+    port: 0,
+    bindAddress: nextLoopbackAddress(),
+    hashWorkers: 1,
+    encryption: 'require',
+  });
+  t.after(() => client.close());
+  await client.listen();
+  const outDir = join(f.root, 'leech');
+  const session = client.add(f.meta, {
+    path: outDir,
+    useTrackers: false,
+    peers: [{ host: lt.address, port: lt.port }],
+  });
+  const events: PeerConnectedEvent[] = [];
+  session.on('peer-connected', (event) => {
+    events.push(event);
+  });
+  const done = once(session, 'done');
+  await session.start();
+  await done;
+  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), 'byte-exact');
+  assert.deepEqual(
+    events.map((e) => [e.direction, e.encryption]),
+    [['outbound', 'rc4']],
+  );
+  // libtorrent's own word for it.
+  await pollUntil(lt.proc, 'libtorrent to list the connection', 10_000, async () => {
+    const s = await lt.status();
+    return { done: s.seen.some((p) => p.rc4), status: JSON.stringify(s.seen) };
+  });
+});
+
+const ARIA2_REQUIRE = ['--bt-require-crypto=true', '--bt-min-crypto-level=arc4'];
+
+/** Not waitSeeding: its readiness probe is a plaintext handshake, which a client requiring encryption refuses. */
+async function verified(client: RealClientHandle): Promise<void> {
+  for (let i = 0; ; i++) {
+    const progress = await client.progress().catch(() => ({ completedBytes: 0, totalBytes: 1 }));
+    if (progress.totalBytes > 0 && progress.completedBytes === progress.totalBytes) return;
+    assert.ok(i < 300, `${client.name} verified its data within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A Lodestone leecher requiring encryption downloads from `seeder` by dialling it. */
+async function leechFrom(t: TestContext, f: Fixture, seeder: RealClientHandle, name: string): Promise<void> {
+  const client = new Client({
+    port: 0,
+    bindAddress: nextLoopbackAddress(),
+    hashWorkers: 1,
+    encryption: 'require',
+  });
+  t.after(() => client.close());
+  await client.listen();
+  const outDir = join(f.root, `from-${name}`);
+  const session = client.add(f.meta, {
+    path: outDir,
+    useTrackers: false,
+    peers: [{ host: seeder.address, port: seeder.port }],
+  });
+  const events: PeerConnectedEvent[] = [];
+  session.on('peer-connected', (event) => events.push(event));
+  const done = once(session, 'done');
+  await session.start();
+  await done;
+  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), `byte-exact from ${name}`);
+  assert.ok(
+    events.length > 0 && events.every((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    JSON.stringify(events),
+  );
+}
+
+/** A Lodestone seeder requiring encryption dials `leecher`, which downloads into `outDir`. */
+async function seedTo(t: TestContext, f: Fixture, leecher: RealClientHandle, outDir: string): Promise<void> {
+  const client = new Client({
+    port: 0,
+    bindAddress: nextLoopbackAddress(),
+    hashWorkers: 1,
+    encryption: 'require',
+  });
+  t.after(() => client.close());
+  await client.listen();
+  const seeding = client.add(f.meta, {
+    path: f.seedDir,
+    seed: true,
+    useTrackers: false,
+    peers: [{ host: leecher.address, port: leecher.port }],
+  });
+  const events: PeerConnectedEvent[] = [];
+  seeding.on('peer-connected', (event) => events.push(event));
+  await seeding.start();
+  await leecher.waitComplete!(60_000);
+  assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), `byte-exact to ${leecher.name}`);
+  assert.ok(
+    events.some((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    JSON.stringify(events),
+  );
+}
+
+test('Transmission requiring encryption (encryption: 2) ↔ Lodestone --encryption require, both directions', {
+  timeout: 100_000,
+}, async (t) => {
+  if (!requireTool(t, 'transmission-daemon')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const seeder = await startTransmissionSeeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraSettings: { encryption: 2 },
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  await leechFrom(t, f, seeder, 'transmission');
+  // Transmission never dials loopback peers (docs/interop.md): the Lodestone seeder dials it.
+  const outDir = join(f.root, 'transmission-out');
+  const leecher = await startTransmissionLeecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    extraSettings: { encryption: 2 },
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir);
+});
+
+test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both directions', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requireTool(t, 'aria2c')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const seeder = await startAria2Seeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraArgs: ARIA2_REQUIRE,
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  await leechFrom(t, f, seeder, 'aria2');
+  // aria2 has no option to dial a given peer: the Lodestone seeder dials it.
+  const outDir = join(f.root, 'aria2-out');
+  const leecher = await startAria2Leecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    extraArgs: ARIA2_REQUIRE,
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir);
+});
