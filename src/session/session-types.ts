@@ -1,8 +1,8 @@
 /** The options, statistics and events of a TorrentSession (its public types). */
 import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import type { DialBudget } from '../policy/dial-budget.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
+import type { DialBudget } from '../policy/dial-budget.js';
 import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';

@@ -359,15 +359,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       return;
     }
     const skip = new Set([...this.peers.keys(), ...this.#dialing]);
-    const timeouts = dialTimeouts(
-      {
-        connectMs: this.#options.connectTimeoutMs ?? 10_000,
-        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
-      },
-      this.#book.untried(skip),
-    );
+    const timeouts = this.#dialTimeouts(skip);
     const addresses = this.#book.candidates(allowance, skip);
-    this.#budget.started(addresses.length);
     for (const address of addresses) this.#dial(address, timeouts);
     // Took all it could: more may be waiting once the bucket refills.
     if (addresses.length === allowance) this.#dialLater();
@@ -385,9 +378,21 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#dialTimer.unref();
   }
 
+  /** Connect and handshake timeouts, shorter while many untried addresses wait. */
+  #dialTimeouts(skip: ReadonlySet<string>): { connectMs: number; handshakeMs: number } {
+    return dialTimeouts(
+      {
+        connectMs: this.#options.connectTimeoutMs ?? 10_000,
+        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
+      },
+      this.#book.untried(skip),
+    );
+  }
+
   #dial(address: PeerAddress, timeouts: { connectMs: number; handshakeMs: number }): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
+    this.#budget.started(1);
     connectPeer(address, {
       timeoutMs: timeouts.connectMs,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
@@ -454,7 +459,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       // Once, at once: the same peer, encrypted this time.
       this.#ways.set(connection.key, 'mse');
       if (!this.#stopped && !this.peers.has(connection.key) && !this.#dialing.has(connection.key))
-        this.#dial(connection.address);
+        this.#dial(connection.address, this.#dialTimeouts(new Set(this.#dialing)));
     });
   }
 
