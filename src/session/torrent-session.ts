@@ -6,9 +6,8 @@ import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { ConnectionEncryption } from '../net/mse/policy.js';
-import { connectPeer } from '../peer/connect-peer.js';
 import { PeerConnection } from '../peer/peer-connection.js';
-import { DialBudget, dialTimeouts } from '../policy/dial-budget.js';
+import { DialBudget } from '../policy/dial-budget.js';
 import { peersToRotate } from '../policy/peer-rotation.js';
 import { PiecePicker } from '../policy/piece-picker.js';
 import { checkExisting } from '../storage/check.js';
@@ -20,6 +19,7 @@ import type { Handshake } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { Downloader } from './downloader.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
+import { PeerDialer } from './peer-dialer.js';
 import { PeerState } from './peer-state.js';
 import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
@@ -58,14 +58,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly peers = new Map<string, PeerState>();
   readonly #options: TorrentSessionOptions;
   readonly #book = new AddressBook();
-  readonly #dialing = new Set<string>();
-  /** Paces dials: half-open bound and attempts per second, apart from the connection cap. */
-  readonly #budget: DialBudget;
-  /** A dial round is queued (setImmediate) or waits for the bucket to refill (timer). */
-  #dialQueued = false;
-  #dialTimer: NodeJS.Timeout | undefined;
-  /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
-  readonly #ways = new Map<string, 'mse' | 'plain'>();
+  readonly #dialer: PeerDialer;
   readonly #localHandshake: Handshake;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
@@ -83,12 +76,40 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     super();
     this.meta = options.meta;
     this.#options = options;
-    this.#budget = options.dialBudget ?? new DialBudget(Date.now);
     this.#localHandshake = {
       reserved: reservedBits({ extensionProtocol: true, fastExtension: FAST_EXTENSION }),
       infoHash: options.meta.infoHash,
       peerId: options.peerId,
     };
+    this.#dialer = new PeerDialer(
+      {
+        peers: this.peers,
+        maxPeers: this.#maxPeers,
+        wantsPeers: () =>
+          this.#handler !== undefined && !this.#stopped && (!this.#done || !!this.#options.seed),
+        stopped: () => this.#stopped,
+        adopt: (connection) => {
+          this.#attach(connection);
+          connection.once('handshake', (remote) => {
+            const peer = this.peers.get(connection.key);
+            if (peer) this.#handler?.onHandshake(peer, remote);
+          });
+        },
+        internalError: (error, peer) => this.#internalError(error, peer),
+      },
+      {
+        book: this.#book,
+        budget: options.dialBudget ?? new DialBudget(Date.now),
+        localHandshake: this.#localHandshake,
+        pieceCount: options.meta.pieceCount,
+        encryption: options.encryption ?? 'prefer',
+        ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        ...(options.handshakeTimeoutMs !== undefined
+          ? { handshakeTimeoutMs: options.handshakeTimeoutMs }
+          : {}),
+      },
+    );
   }
 
   /** The 20-byte v1 info-hash. */
@@ -173,7 +194,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       1000,
     );
     this.#tick.unref();
-    this.#dialMore();
+    this.#dialer.more();
   }
 
   /**
@@ -182,7 +203,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * fair share and interleaves origins when dialling, so one source cannot crowd out another.
    */
   addPeer(address: PeerAddress, source: PeerSource, origin?: string): void {
-    if (this.#book.add(address, source, origin)) this.#dialSoon();
+    if (this.#book.add(address, source, origin)) this.#dialer.soon();
   }
 
   /** An incoming connection whose handshake named this torrent (from the listener). */
@@ -265,7 +286,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#tick) clearInterval(this.#tick);
-    if (this.#dialTimer) clearTimeout(this.#dialTimer);
+    this.#dialer.stop();
     this.#handler?.stop();
     this.#downloader?.stop();
     for (const peer of this.peers.values()) peer.connection.close('session stopped');
@@ -333,136 +354,6 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     announcer.start();
   }
 
-  /** A dial round soon, once for however many addresses arrive or dials end in this turn. */
-  #dialSoon(): void {
-    if (this.#dialQueued || this.#stopped) return;
-    this.#dialQueued = true;
-    setImmediate(
-      this.#guard(() => {
-        this.#dialQueued = false;
-        this.#dialMore();
-      }),
-    );
-  }
-
-  /**
-   * Starts the dials the budget allows (see DialBudget): while a connection slot is free, up to
-   * the half-open bound and the attempt rate, the address book's candidates in its fair order.
-   * When the rate is what stops it, it comes back as the bucket refills.
-   */
-  #dialMore(): void {
-    if (!this.#handler || this.#stopped || (this.#done && !this.#options.seed)) return;
-    const state = { connected: this.peers.size, dialing: this.#dialing.size, maxPeers: this.#maxPeers };
-    const allowance = this.#budget.allowance(state);
-    if (allowance <= 0) {
-      if (state.connected < state.maxPeers && this.#budget.nextTokenInMs() > 0) this.#dialLater();
-      return;
-    }
-    const skip = new Set([...this.peers.keys(), ...this.#dialing]);
-    const timeouts = this.#dialTimeouts(skip);
-    const addresses = this.#book.candidates(allowance, skip);
-    for (const address of addresses) this.#dial(address, timeouts);
-    // Took all it could: more may be waiting once the bucket refills.
-    if (addresses.length === allowance) this.#dialLater();
-  }
-
-  #dialLater(): void {
-    if (this.#dialTimer || this.#stopped) return;
-    this.#dialTimer = setTimeout(
-      this.#guard(() => {
-        this.#dialTimer = undefined;
-        this.#dialMore();
-      }),
-      Math.max(20, this.#budget.nextTokenInMs()),
-    );
-    this.#dialTimer.unref();
-  }
-
-  /** Connect and handshake timeouts, shorter while many untried addresses wait. */
-  #dialTimeouts(skip: ReadonlySet<string>): { connectMs: number; handshakeMs: number } {
-    return dialTimeouts(
-      {
-        connectMs: this.#options.connectTimeoutMs ?? 10_000,
-        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
-      },
-      this.#book.untried(skip),
-    );
-  }
-
-  #dial(address: PeerAddress, timeouts: { connectMs: number; handshakeMs: number }): void {
-    const key = formatAddress(address);
-    this.#dialing.add(key);
-    this.#budget.started(1);
-    connectPeer(address, {
-      timeoutMs: timeouts.connectMs,
-      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
-      localHandshake: this.#localHandshake,
-      encryption: this.#options.encryption ?? 'prefer',
-      remembered: this.#ways.get(key),
-      handshakeTimeoutMs: timeouts.handshakeMs,
-    })
-      .then(
-        ({ socket, reads, handshakeSent, encryption, way }) => {
-          this.#dialing.delete(key);
-          this.#budget.ended();
-          if (this.#stopped || this.peers.has(key)) {
-            socket.destroy();
-            return;
-          }
-          if (this.peers.size >= this.#maxPeers) {
-            // The slots filled while it was connecting: never more than maxPeers. Not its fault:
-            // it waits as untried (and so can make peer rotation close a useless peer for it).
-            socket.destroy();
-            this.#book.markDeferred(key);
-            return;
-          }
-          const connection = new PeerConnection({
-            socket,
-            address,
-            direction: 'outbound',
-            localHandshake: this.#localHandshake,
-            pieceCount: this.meta.pieceCount,
-            reads,
-            handshakeSent,
-            encryption,
-            handshakeTimeoutMs: timeouts.handshakeMs,
-          });
-          this.#attach(connection);
-          this.#rememberWay(connection, way);
-          connection.once('handshake', (remote) => {
-            const peer = this.peers.get(key);
-            if (peer) this.#handler?.onHandshake(peer, remote);
-          });
-        },
-        () => {
-          // Refused or timed out: a failure at once (back-off, first to be evicted), next please.
-          this.#dialing.delete(key);
-          this.#budget.ended();
-          this.#book.markDisconnected(key, false);
-          this.#dialSoon();
-        },
-      )
-      // A throw while setting the connection up is ours, and must not become an unhandled rejection.
-      .catch((error: unknown) => this.#internalError(error, key));
-  }
-
-  /**
-   * Remembers how we got in once the peer's handshake arrives; a plaintext connection closed
-   * before it (a peer that requires encryption) makes the policy's other way the first next time.
-   */
-  #rememberWay(connection: PeerConnection, way: 'mse' | 'plain'): void {
-    connection.once('handshake', () => this.#ways.set(connection.key, way));
-    connection.once('close', () => {
-      if (connection.remoteHandshake !== undefined || way !== 'plain' || this.#options.encryption !== 'allow')
-        return;
-      if (this.#ways.get(connection.key) === 'mse') return;
-      // Once, at once: the same peer, encrypted this time.
-      this.#ways.set(connection.key, 'mse');
-      if (!this.#stopped && !this.peers.has(connection.key) && !this.#dialing.has(connection.key))
-        this.#dial(connection.address, this.#dialTimeouts(new Set(this.#dialing)));
-    });
-  }
-
   #attach(connection: PeerConnection): void {
     const peer = new PeerState(connection, this.meta.pieceCount);
     peer.maxRequests = 250;
@@ -482,7 +373,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       const useful = peer.connection.download.total > 0 || peer.connection.upload.total > 0;
       this.#book.markDisconnected(connection.key, useful);
       this.emit('peer-disconnected', { address: connection.key, reason: reason ?? 'closed' });
-      this.#dialMore();
+      this.#dialer.more();
     });
   }
 
@@ -490,7 +381,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#downloader?.tick();
     this.#handler?.tick();
     this.#rotatePeers();
-    this.#dialMore();
+    this.#dialer.more();
   }
 
   /** Full, with untried addresses waiting: close useless peers to make room (see peersToRotate). */
@@ -498,7 +389,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped || (this.#done && !this.#options.seed)) return;
     // Dials no longer take connection slots (DialBudget): rotate only when connections fill them.
     if (this.peers.size < this.#maxPeers) return;
-    const skip = new Set([...this.peers.keys(), ...this.#dialing]);
+    const skip = new Set([...this.peers.keys(), ...this.#dialer.dialing]);
     const keys = peersToRotate(
       {
         peers: [...this.peers.values()].map((peer) => ({

@@ -1,0 +1,213 @@
+import { formatAddress, type PeerAddress } from '../address.js';
+import type { EncryptionPolicy } from '../net/mse/policy.js';
+import { connectPeer } from '../peer/connect-peer.js';
+import { PeerConnection } from '../peer/peer-connection.js';
+import { type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
+import type { Handshake } from '../wire/types.js';
+import type { AddressBook } from './address-book.js';
+
+/** What the dialler needs of its session. */
+export interface PeerDialerHost {
+  /** Connected peers by `host:port`. */
+  readonly peers: ReadonlyMap<string, unknown>;
+  readonly maxPeers: number;
+  /** Dialling is wanted now (started, not stopped, not finished unless seeding). */
+  wantsPeers(): boolean;
+  stopped(): boolean;
+  /** A dialled connection, ready for its handshake: the session attaches it. */
+  adopt(connection: PeerConnection): void;
+  /** A programming error caught at a boundary. */
+  internalError(error: unknown, peer?: string): void;
+}
+
+export interface PeerDialerOptions {
+  book: AddressBook;
+  budget: DialBudget;
+  localHandshake: Handshake;
+  pieceCount: number;
+  encryption: EncryptionPolicy;
+  bindAddress?: string;
+  /** @default 10000 */
+  connectTimeoutMs?: number;
+  /** @default 10000 */
+  handshakeTimeoutMs?: number;
+}
+
+type Timeouts = { connectMs: number; handshakeMs: number };
+
+/**
+ * Dials the address book's candidates for one session: paced by the DialBudget (half-open bound
+ * and attempt rate, apart from the connection cap), with the encryption policy's way in
+ * remembered per address. The session owns the connections once they are adopted.
+ */
+export class PeerDialer {
+  readonly #host: PeerDialerHost;
+  readonly #options: PeerDialerOptions;
+  readonly #dialing = new Set<string>();
+  /** A dial round is queued (setImmediate) or waits for the bucket to refill (timer). */
+  #queued = false;
+  #timer: NodeJS.Timeout | undefined;
+  /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
+  readonly #ways = new Map<string, 'mse' | 'plain'>();
+
+  constructor(host: PeerDialerHost, options: PeerDialerOptions) {
+    this.#host = host;
+    this.#options = options;
+  }
+
+  /** Addresses being dialled now. */
+  get dialing(): ReadonlySet<string> {
+    return this.#dialing;
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A dial round soon, once for however many addresses arrive or dials end in this turn. */
+  soon(): void {
+    if (this.#queued || this.#host.stopped()) return;
+    this.#queued = true;
+    setImmediate(
+      this.#guard(() => {
+        this.#queued = false;
+        this.more();
+      }),
+    );
+  }
+
+  /**
+   * Starts the dials the budget allows (see DialBudget): while a connection slot is free, up to
+   * the half-open bound and the attempt rate, the address book's candidates in its fair order.
+   * When the rate is what stops it, it comes back as the bucket refills.
+   */
+  more(): void {
+    if (!this.#host.wantsPeers()) return;
+    const { budget, book } = this.#options;
+    const state = {
+      connected: this.#host.peers.size,
+      dialing: this.#dialing.size,
+      maxPeers: this.#host.maxPeers,
+    };
+    const allowance = budget.allowance(state);
+    if (allowance <= 0) {
+      if (state.connected < state.maxPeers && budget.nextTokenInMs() > 0) this.#later();
+      return;
+    }
+    const skip = new Set([...this.#host.peers.keys(), ...this.#dialing]);
+    const timeouts = this.#timeouts(skip);
+    const addresses = book.candidates(allowance, skip);
+    for (const address of addresses) this.#dial(address, timeouts);
+    // Took all it could: more may be waiting once the bucket refills.
+    if (addresses.length === allowance) this.#later();
+  }
+
+  #later(): void {
+    if (this.#timer || this.#host.stopped()) return;
+    this.#timer = setTimeout(
+      this.#guard(() => {
+        this.#timer = undefined;
+        this.more();
+      }),
+      Math.max(20, this.#options.budget.nextTokenInMs()),
+    );
+    this.#timer.unref();
+  }
+
+  /** Connect and handshake timeouts, shorter while many untried addresses wait. */
+  #timeouts(skip: ReadonlySet<string>): Timeouts {
+    return dialTimeouts(
+      {
+        connectMs: this.#options.connectTimeoutMs ?? 10_000,
+        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
+      },
+      this.#options.book.untried(skip),
+    );
+  }
+
+  #dial(address: PeerAddress, timeouts: Timeouts): void {
+    const { book, budget } = this.#options;
+    const key = formatAddress(address);
+    this.#dialing.add(key);
+    budget.started(1);
+    connectPeer(address, {
+      timeoutMs: timeouts.connectMs,
+      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      localHandshake: this.#options.localHandshake,
+      encryption: this.#options.encryption,
+      remembered: this.#ways.get(key),
+      handshakeTimeoutMs: timeouts.handshakeMs,
+    })
+      .then(
+        ({ socket, reads, handshakeSent, encryption, way }) => {
+          this.#dialing.delete(key);
+          budget.ended();
+          if (this.#host.stopped() || this.#host.peers.has(key)) {
+            socket.destroy();
+            return;
+          }
+          if (this.#host.peers.size >= this.#host.maxPeers) {
+            // The slots filled while it was connecting: never more than maxPeers. Not its fault:
+            // it waits as untried (and so can make peer rotation close a useless peer for it).
+            socket.destroy();
+            book.markDeferred(key);
+            return;
+          }
+          const connection = new PeerConnection({
+            socket,
+            address,
+            direction: 'outbound',
+            localHandshake: this.#options.localHandshake,
+            pieceCount: this.#options.pieceCount,
+            reads,
+            handshakeSent,
+            encryption,
+            handshakeTimeoutMs: timeouts.handshakeMs,
+          });
+          this.#host.adopt(connection);
+          this.#rememberWay(connection, way);
+        },
+        () => {
+          // Refused or timed out: a failure at once (back-off, first to be evicted), next please.
+          this.#dialing.delete(key);
+          budget.ended();
+          book.markDisconnected(key, false);
+          this.soon();
+        },
+      )
+      // A throw while setting the connection up is ours, and must not become an unhandled rejection.
+      .catch((error: unknown) => this.#host.internalError(error, key));
+  }
+
+  /**
+   * Remembers how we got in once the peer's handshake arrives; a plaintext connection closed
+   * before it (a peer that requires encryption) makes the policy's other way the first next time.
+   */
+  #rememberWay(connection: PeerConnection, way: 'mse' | 'plain'): void {
+    connection.once('handshake', () => this.#ways.set(connection.key, way));
+    connection.once('close', () => {
+      if (connection.remoteHandshake !== undefined || way !== 'plain' || this.#options.encryption !== 'allow')
+        return;
+      if (this.#ways.get(connection.key) === 'mse') return;
+      // Once, at once: the same peer, encrypted this time.
+      this.#ways.set(connection.key, 'mse');
+      if (
+        !this.#host.stopped() &&
+        !this.#host.peers.has(connection.key) &&
+        !this.#dialing.has(connection.key)
+      )
+        this.#dial(connection.address, this.#timeouts(new Set(this.#dialing)));
+    });
+  }
+
+  #guard(fn: () => void): () => void {
+    return () => {
+      try {
+        fn();
+      } catch (error) {
+        this.#host.internalError(error);
+      }
+    };
+  }
+}
