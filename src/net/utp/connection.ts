@@ -89,7 +89,10 @@ export class UtpConnection {
   readonly #queue = new SendQueue();
   readonly #recv: ReceiveBuffer;
   #readBacklog = 0;
+  /** The window used for sending: the peer's, or one packet while probing a shut one. */
   #peerWindow: number;
+  /** The window the peer last advertised. */
+  #advertised: number;
   #replyDelay = 0;
   #ackNeeded = false;
   #writeBlocked = false;
@@ -132,7 +135,7 @@ export class UtpConnection {
     this.#oldest = this.#seqNr;
     this.#lossSeq = (this.#seqNr - 1) & 0xffff;
     this.#recv = new ReceiveBuffer(ids.ackNr, Math.ceil(this.#receiveBufferBytes / this.#mss) + 8);
-    this.#peerWindow = this.#mss;
+    this.#peerWindow = this.#advertised = this.#mss;
     this.#lastSent = now;
   }
 
@@ -289,7 +292,7 @@ export class UtpConnection {
         this.#sendNew('fin', Buffer.alloc(0), now);
         sent = true;
       }
-      const windowShut = this.#queue.bytes > 0 && this.#peerWindow < Math.min(this.#mss, this.#queue.bytes);
+      const windowShut = this.#queue.bytes > 0 && this.#advertised < Math.min(this.#mss, this.#queue.bytes);
       if (!windowShut) this.#zeroWindowSince = undefined;
       else {
         this.#zeroWindowSince ??= now;
@@ -347,7 +350,7 @@ export class UtpConnection {
 
   #notePeer(packet: UtpPacket, now: number): void {
     this.#replyDelay = (Math.floor(now) - packet.timestamp) >>> 0;
-    this.#peerWindow = packet.windowSize;
+    this.#peerWindow = this.#advertised = packet.windowSize;
   }
 
   #processAcks(packet: UtpPacket, now: number): void {
