@@ -14,16 +14,15 @@ describe('LEDBAT', () => {
 
   test('a queuing delay above the 100 ms target shrinks the window; below it grows', () => {
     const l = new Ledbat({ mss: MSS });
-    let now = 0;
-    for (let i = 0; i < 20; i++) l.onAck(l.cwnd, 5_000, l.cwnd, (now += 1000));
+    for (let i = 0; i < 20; i++) l.onAck(l.cwnd, 5_000, l.cwnd, 1000 * i);
     const grown = l.cwnd;
     assert.ok(grown > 100_000);
     // Delay rises 200 ms over the base: twice the target.
-    for (let i = 0; i < 50; i++) l.onAck(20_000, 205_000, l.cwnd, (now += 1000));
+    for (let i = 0; i < 50; i++) l.onAck(20_000, 205_000, l.cwnd, 100_000 + 1000 * i);
     assert.equal(l.queuingDelay, 200_000);
     assert.ok(l.cwnd < grown, `${l.cwnd} < ${grown}`);
     const shrunk = l.cwnd;
-    for (let i = 0; i < 50; i++) l.onAck(20_000, 5_000, l.cwnd, (now += 1000));
+    for (let i = 0; i < 50; i++) l.onAck(20_000, 5_000, l.cwnd, 200_000 + 1000 * i);
     assert.ok(l.cwnd > shrunk);
   });
 
