@@ -85,10 +85,21 @@ function readMessages(stream: UtpStream) {
       if (at >= 0) waiting.splice(at, 1)[0]!.resolve(copy);
     }
   });
+  let closed: Error | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    stream.once('close', () => {
+      closed = new Error('the uTP stream closed first');
+      reject(closed);
+    });
+  });
+  failed.catch(() => {});
+  /** Settles within 10 s, or fails naming what never came (or the close that came first). */
+  const within = <T>(what: string, promise: Promise<T>): Promise<T> =>
+    Promise.race([promise, failed, rejectAfter(10_000, `no ${what} from libtorrent within 10 s`)]);
   return {
-    handshake: () => new Promise<Buffer>((resolve) => handshakeWaiters.push(resolve)),
-    message: (want: (m: Message) => boolean) =>
-      new Promise<Message>((resolve) => waiting.push({ want, resolve })),
+    handshake: () => within('handshake', new Promise<Buffer>((resolve) => handshakeWaiters.push(resolve))),
+    message: (what: string, want: (m: Message) => boolean) =>
+      within(what, new Promise<Message>((resolve) => waiting.push({ want, resolve }))),
   };
 }
 
@@ -134,7 +145,10 @@ describe('uTP against python3-libtorrent (uTP only)', { timeout: 60_000 }, () =>
     t.after(() => us.close());
     const incoming = new Promise<UtpStream>((resolve) => us.utp.once('connection', resolve));
     const lt = await startLibtorrent(t, { host, port: us.port });
-    const stream = await incoming;
+    const stream = await Promise.race([
+      incoming,
+      rejectAfter(10_000, 'libtorrent did not connect within 10 s'),
+    ]);
     t.after(() => stream.destroy());
     assert.equal(stream.remoteAddress, lt.address);
     const reader = readMessages(stream);
