@@ -11,7 +11,6 @@
  * Anything else is counted and dropped. A route's work per datagram must be bounded.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
 
 export interface UdpRoute {
   /** For diagnostics. */
@@ -98,7 +97,8 @@ export class UdpSocket {
   /** Sends one datagram (fire and forget: UDP may lose it anyway). */
   send(datagram: Uint8Array, port: number, host: string): void {
     if (this.#closed) return;
-    const socket = isIPv6(host) ? this.#v6 : this.#v4;
+    // A colon means IPv6 (cheaper than isIPv6's regular expression, which cost 1.5% of a uTP transfer).
+    const socket = host.includes(':') ? this.#v6 : this.#v4;
     socket?.send(datagram, port, host);
   }
 
