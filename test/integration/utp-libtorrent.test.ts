@@ -1,6 +1,6 @@
 /**
  * Our uTP against the reference implementation: python3-libtorrent with TCP off
- * both ways (INTEROP.md), on loopback. We dial it and fetch a block over the
+ * both ways (docs/interop.md), on loopback. We dial it and fetch a block over the
  * peer wire; it dials us and we read its handshake.
  */
 import assert from 'node:assert/strict';
