@@ -50,6 +50,54 @@ describe('uTP between two Lodestone endpoints on loopback', { timeout: 90_000 },
     }
   });
 
+  test('a reader that does not read holds the sender at the receive budget; reading resumes the flow', async () => {
+    const server = await utpEndpoint('127.0.0.46', { connection: { receiveBufferBytes: 256 * 1024 } });
+    const client = await utpEndpoint('127.0.0.47');
+    try {
+      const incoming = new Promise<UtpStream>((resolve) => server.utp.once('connection', resolve));
+      const stream = await client.utp.connect('127.0.0.46', server.port);
+      stream.resume();
+      const data = randomBytes(8 * 1024 * 1024);
+      let drains = 0;
+      let offset = 0;
+      const writing = (async () => {
+        for (; offset < data.length; offset += 64 * 1024) {
+          if (!stream.write(data.subarray(offset, offset + 64 * 1024))) {
+            drains++;
+            await new Promise((r) => stream.once('drain', r));
+          }
+        }
+        stream.end();
+      })();
+      const accepted = await incoming;
+      accepted.pause();
+      // Nobody reads for a while: what piles up on the receiving side stays near its 256 KiB budget,
+      // and the writer is held back (its write callbacks wait) instead of buffering 8 MiB.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.ok(accepted.readableLength <= 256 * 1024 + 1400, `reader holds ${accepted.readableLength}`);
+      assert.ok(offset < 4 * 1024 * 1024, `the writer got ${offset} bytes out`);
+      assert.ok(drains > 0);
+      const hash = createHash('sha256');
+      const reading = (async () => {
+        for await (const chunk of accepted) hash.update(chunk as Buffer);
+      })();
+      // Reading again must reopen the window: a stall fails here, not at the suite's timeout.
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the transfer stalled after the reader resumed')), 20_000);
+      });
+      try {
+        await Promise.race([Promise.all([reading, writing]), stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
+      assert.equal(hash.digest('hex'), createHash('sha256').update(data).digest('hex'));
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+
   test('dialling a port where nobody speaks uTP fails with a typed error', async () => {
     const client = await utpEndpoint('127.0.0.42', { connection: { initialTimeoutMs: 100, synRetries: 1 } });
     const silent = await utpEndpoint('127.0.0.43');

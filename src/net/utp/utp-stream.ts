@@ -103,6 +103,20 @@ export class UtpStream extends Duplex {
     callback();
   }
 
+  /**
+   * Every consumer path (flowing mode, `for await`, `read()`) goes through read():
+   * after it, what is left unread is the backlog that shrinks our window. `_read`
+   * alone is not enough: Node calls it once and not again until we push, and we
+   * push nothing while the sender waits for the window: a deadlock.
+   */
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
+    const connection = this.#connection;
+    if (connection !== undefined && connection.state !== 'closed')
+      connection.setReadBacklog(this.readableLength, this.#host.micros());
+    return chunk;
+  }
+
   override _read(): void {
     const connection = this.#connection;
     if (connection !== undefined) connection.setReadBacklog(this.readableLength, this.#host.micros());
