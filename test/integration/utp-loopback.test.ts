@@ -98,6 +98,59 @@ describe('uTP between two Lodestone endpoints on loopback', { timeout: 90_000 },
     }
   });
 
+  test('packets with spoofed connection ids are dropped, answered by a bounded number of resets', async () => {
+    const { encodeUtpPacket, decodeUtpPacket } = await import('../../src/net/utp/packet.js');
+    const server = await utpEndpoint('127.0.0.48', { tickMs: 1000 });
+    const client = await utpEndpoint('127.0.0.49');
+    const spoofer = await utpEndpoint('127.0.0.49');
+    spoofer.udp.removeRoute(spoofer.utp.route);
+    let resets = 0;
+    spoofer.udp.addRoute({
+      name: 'count',
+      accepts: () => true,
+      receive: (d) => {
+        const r = decodeUtpPacket(d);
+        if (r.ok && r.packet.type === 'reset') resets++;
+      },
+    });
+    try {
+      const incoming = new Promise<UtpStream>((resolve) => server.utp.once('connection', resolve));
+      const stream = await client.utp.connect('127.0.0.48', server.port);
+      stream.write('real');
+      const accepted = await incoming;
+      const before = server.utp.dropped;
+      for (let id = 0; id < 200; id++) {
+        const packet = {
+          timestamp: 0,
+          timestampDiff: 0,
+          windowSize: 65536,
+          seq: id,
+          ack: 0,
+          payload: Buffer.from('x'),
+        };
+        spoofer.udp.send(
+          encodeUtpPacket({ type: 'data', connectionId: 3 * id, ...packet }),
+          server.port,
+          '127.0.0.48',
+        );
+      }
+      for (let i = 0; i < 100 && server.utp.dropped < before + 200; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(server.utp.dropped, before + 200);
+      assert.ok(resets <= 64, `${resets} resets for 200 spoofed packets within one tick`);
+      assert.equal(server.utp.size, 1);
+      stream.write(' data');
+      stream.end();
+      const chunks: Buffer[] = [];
+      for await (const chunk of accepted) chunks.push(chunk as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), 'real data');
+    } finally {
+      client.close();
+      spoofer.close();
+      server.close();
+    }
+  });
+
   test('dialling a port where nobody speaks uTP fails with a typed error', async () => {
     const client = await utpEndpoint('127.0.0.42', { connection: { initialTimeoutMs: 100, synRetries: 1 } });
     const silent = await utpEndpoint('127.0.0.43');
