@@ -1,0 +1,504 @@
+/**
+ * One uTP connection (BEP 29) as a pure state machine: packets and the time
+ * (microseconds) go in, datagrams to send, delivered bytes and state changes
+ * come out through a sink. No sockets, no timers: the owner calls `tick` now
+ * and then and `flush` after feeding packets, so tests drive it with any clock.
+ *
+ * Sequence numbers are 16-bit and wrap; the initiator sends ST_SYN with its
+ * receive id, the acceptor's ids are that + 1 (receive) and that (send).
+ */
+import { Ledbat, type LedbatOptions } from './ledbat.js';
+import { encodeUtpPacket, seqDiff, type UtpPacket, type UtpPacketType } from './packet.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { SendQueue } from './send-queue.js';
+import { UtpError } from './utp-error.js';
+
+export interface UtpConnectionSink {
+  /** A datagram to put on the wire. */
+  send(datagram: Buffer): void;
+  /** Bytes from the peer, in order. */
+  data(bytes: Uint8Array): void;
+  /** The handshake completed (initiator only). */
+  connected(): void;
+  /** The peer finished sending (its FIN and everything before it arrived). */
+  end(): void;
+  /** The send buffer has room again after `write` returned false. */
+  drain(): void;
+  /** Terminal: closed cleanly (no error) or failed. Called once. */
+  closed(error?: UtpError): void;
+}
+
+export interface UtpConnectionOptions {
+  /** Largest payload per packet; a constant, no MTU discovery. @default 1400 */
+  mss?: number;
+  /** Bytes written and not yet acknowledged before `write` returns false. @default 1 MiB */
+  sendBufferBytes?: number;
+  /** Bytes received and not yet read (plus out of order) we accept. @default 1 MiB */
+  receiveBufferBytes?: number;
+  /** Retransmission timeout before any RTT sample, ms. @default 1000 */
+  initialTimeoutMs?: number;
+  /** The retransmission timeout never goes under this, ms. @default 500 */
+  minTimeoutMs?: number;
+  /** Consecutive timeouts of the same data before giving up. @default 5 */
+  maxTimeouts?: number;
+  /** SYN retransmissions before giving up. @default 3 */
+  synRetries?: number;
+  /** A peer window too small for one packet, with data waiting, for this long fails the connection, ms. @default 60000 */
+  zeroWindowTimeoutMs?: number;
+  /** Send an ST_STATE after this much silence on our side, ms. @default 29000 */
+  keepAliveMs?: number;
+  ledbat?: Omit<LedbatOptions, 'mss'>;
+}
+
+interface OutPacket {
+  seq: number;
+  type: 'data' | 'fin' | 'syn';
+  payload: Buffer;
+  sentAt: number;
+  transmissions: number;
+  needResend: boolean;
+  sacked: boolean;
+  fastResent: boolean;
+}
+
+export type UtpConnectionState = 'syn-sent' | 'connected' | 'closed';
+
+/** Packets in flight at most: far below half the 16-bit sequence space. */
+const MAX_IN_FLIGHT = 1024;
+const MAX_TIMEOUT_MS = 60_000;
+
+export class UtpConnection {
+  readonly sendId: number;
+  readonly recvId: number;
+  readonly #sink: UtpConnectionSink;
+  readonly #mss: number;
+  readonly #sendBufferBytes: number;
+  readonly #receiveBufferBytes: number;
+  readonly #minTimeout: number;
+  readonly #maxTimeouts: number;
+  readonly #zeroWindowTimeout: number;
+  readonly #keepAlive: number;
+  readonly #ledbat: Ledbat;
+  #state: UtpConnectionState;
+  /** Next sequence number to send. */
+  #seqNr: number;
+  /** Oldest unacknowledged sequence number. */
+  #oldest: number;
+  readonly #out = new Map<number, OutPacket>();
+  #flightBytes = 0;
+  readonly #queue = new SendQueue();
+  readonly #recv: ReceiveBuffer;
+  #readBacklog = 0;
+  /** The window used for sending: the peer's, or one packet while probing a shut one. */
+  #peerWindow: number;
+  /** The window the peer last advertised. */
+  #advertised: number;
+  #replyDelay = 0;
+  #ackNeeded = false;
+  #writeBlocked = false;
+  #finQueued = false;
+  #finSent = false;
+  #finAcked = false;
+  #rtt = 0;
+  #rttVar = 0;
+  #rto: number;
+  #rtoDeadline = Number.POSITIVE_INFINITY;
+  #timeouts = 0;
+  #dupAcks = 0;
+  #lossSeq: number;
+  #zeroWindowSince: number | undefined;
+  #lastSent: number;
+  #synRetriesLeft: number;
+
+  private constructor(
+    sink: UtpConnectionSink,
+    ids: { sendId: number; recvId: number; seq: number; ackNr: number },
+    state: UtpConnectionState,
+    now: number,
+    options: UtpConnectionOptions,
+  ) {
+    this.#sink = sink;
+    this.sendId = ids.sendId & 0xffff;
+    this.recvId = ids.recvId & 0xffff;
+    this.#mss = options.mss ?? 1400;
+    this.#sendBufferBytes = options.sendBufferBytes ?? 1024 * 1024;
+    this.#receiveBufferBytes = options.receiveBufferBytes ?? 1024 * 1024;
+    this.#minTimeout = (options.minTimeoutMs ?? 500) * 1000;
+    this.#rto = Math.max((options.initialTimeoutMs ?? 1000) * 1000, this.#minTimeout);
+    this.#maxTimeouts = options.maxTimeouts ?? 5;
+    this.#synRetriesLeft = options.synRetries ?? 3;
+    this.#zeroWindowTimeout = (options.zeroWindowTimeoutMs ?? 60_000) * 1000;
+    this.#keepAlive = (options.keepAliveMs ?? 29_000) * 1000;
+    this.#ledbat = new Ledbat({ ...options.ledbat, mss: this.#mss });
+    this.#state = state;
+    this.#seqNr = ids.seq & 0xffff;
+    this.#oldest = this.#seqNr;
+    this.#lossSeq = (this.#seqNr - 1) & 0xffff;
+    this.#recv = new ReceiveBuffer(ids.ackNr, Math.ceil(this.#receiveBufferBytes / this.#mss) + 8);
+    this.#peerWindow = this.#advertised = this.#mss;
+    this.#lastSent = now;
+  }
+
+  /** Starts a connection: sends ST_SYN carrying `recvId`; we send with `recvId + 1`. */
+  static connect(
+    sink: UtpConnectionSink,
+    recvId: number,
+    seq: number,
+    now: number,
+    options: UtpConnectionOptions = {},
+  ): UtpConnection {
+    const ids = { recvId, sendId: recvId + 1, seq, ackNr: 0 };
+    const connection = new UtpConnection(sink, ids, 'syn-sent', now, options);
+    connection.#sendNew('syn', Buffer.alloc(0), now);
+    return connection;
+  }
+
+  /** Accepts an ST_SYN: answers with ST_STATE at once. `seq` is our random first sequence number. */
+  static accept(
+    sink: UtpConnectionSink,
+    syn: UtpPacket,
+    seq: number,
+    now: number,
+    options: UtpConnectionOptions = {},
+  ): UtpConnection {
+    const ids = { sendId: syn.connectionId, recvId: syn.connectionId + 1, seq, ackNr: syn.seq };
+    const connection = new UtpConnection(sink, ids, 'connected', now, options);
+    connection.#notePeer(syn, now);
+    connection.#ackNeeded = true;
+    connection.flush(now);
+    return connection;
+  }
+
+  get state(): UtpConnectionState {
+    return this.#state;
+  }
+
+  /** Bytes accepted by `write` and not yet acknowledged. */
+  get bufferedBytes(): number {
+    return this.#queue.bytes + this.#flightBytes;
+  }
+
+  /** The window we advertise: room left in the receive buffer. */
+  get receiveWindow(): number {
+    return Math.max(0, this.#receiveBufferBytes - this.#readBacklog - this.#recv.reorderBytes);
+  }
+
+  get congestionWindow(): number {
+    return this.#ledbat.cwnd;
+  }
+
+  /** Current retransmission timeout, ms. */
+  get timeoutMs(): number {
+    return this.#rto / 1000;
+  }
+
+  /** Queues bytes; false when the send buffer is full (wait for `drain`). */
+  write(bytes: Uint8Array): boolean {
+    if (this.#state === 'closed' || this.#finQueued) return false;
+    this.#queue.push(bytes);
+    const room = this.bufferedBytes < this.#sendBufferBytes;
+    if (!room) this.#writeBlocked = true;
+    return room;
+  }
+
+  /** No more writes: a FIN follows the queued bytes. */
+  end(): void {
+    this.#finQueued = true;
+  }
+
+  /** How many delivered bytes the reader has not consumed (shrinks our window). */
+  setReadBacklog(bytes: number, now: number): void {
+    const before = this.receiveWindow;
+    this.#readBacklog = Math.max(0, bytes);
+    // Tell a peer stalled on our window that it opened again.
+    if (before < this.#mss && this.receiveWindow >= this.#mss && this.#state === 'connected') {
+      this.#ackNeeded = true;
+      this.flush(now);
+    }
+  }
+
+  /** Aborts: sends ST_RESET (when connected) and closes with a `destroyed` error. */
+  destroy(now: number): void {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'connected') this.#emit('reset', Buffer.alloc(0), (this.#seqNr - 1) & 0xffff, now);
+    this.#close(new UtpError('destroyed', 'uTP connection destroyed'));
+  }
+
+  /** Feeds one packet addressed to this connection (the owner matched the connection id). */
+  receive(packet: UtpPacket, now: number): void {
+    if (this.#state === 'closed') return;
+    if (packet.type === 'reset') {
+      this.#close(new UtpError('reset', 'the peer reset the uTP connection'));
+      return;
+    }
+    if (packet.type === 'syn') {
+      // Our ST_STATE answer was lost: the acceptor answers the same SYN again.
+      if (packet.seq === this.#recv.ackNr) this.#ackNeeded = true;
+      return;
+    }
+    // An ack of a packet we never sent is forged or broken: ignore the whole packet.
+    const lastSent = (this.#seqNr - 1) & 0xffff;
+    if (seqDiff(packet.ack, lastSent) > 0) return;
+    if (seqDiff(packet.ack, (this.#oldest - 1) & 0xffff) < -MAX_IN_FLIGHT) return;
+    if (this.#state === 'syn-sent') {
+      if (packet.ack !== lastSent) return;
+      this.#state = 'connected';
+      // The answer's seq_nr is the acceptor's first data packet, still to come.
+      this.#recv.setAckNr((packet.seq - 1) & 0xffff);
+      this.#sink.connected();
+    }
+    this.#notePeer(packet, now);
+    this.#processAcks(packet, now);
+    if (this.#state !== 'connected') return;
+    if (packet.type === 'data' || packet.type === 'fin') {
+      const fin = packet.type === 'fin';
+      const room = this.receiveWindow;
+      const verdict = this.#recv.offer(packet.seq, packet.payload, fin, room, (bytes) => {
+        this.#readBacklog += bytes.length;
+        this.#sink.data(bytes);
+      });
+      if (verdict !== 'dropped') this.#ackNeeded = true;
+      if (this.#recv.ended && verdict === 'accepted') {
+        this.#sink.end();
+        this.#maybeClosed();
+      }
+    }
+  }
+
+  /** Sends what the windows allow, and an ST_STATE if an ack is owed and nothing carried it. */
+  flush(now: number): void {
+    if (this.#state === 'closed') return;
+    let sent = false;
+    for (const p of this.#out.values()) {
+      if (!p.needResend) continue;
+      if (this.#flightBytes > 0 && this.#flightBytes + p.payload.length > this.#window()) break;
+      p.needResend = false;
+      this.#flightBytes += p.payload.length;
+      this.#transmit(p, now);
+      sent = true;
+    }
+    if (this.#state === 'connected') {
+      while (this.#queue.bytes > 0 && this.#out.size < MAX_IN_FLIGHT) {
+        const allowed = this.#window() - this.#flightBytes;
+        const size = Math.min(this.#mss, this.#queue.bytes, allowed);
+        if (size <= 0) break;
+        // Nagle: a short packet only when nothing is in flight.
+        if (size < this.#mss && (size < this.#queue.bytes || this.#flightBytes > 0)) break;
+        this.#sendNew('data', this.#queue.take(size), now);
+        sent = true;
+      }
+      if (this.#finQueued && this.#queue.bytes === 0 && !this.#finSent && this.#out.size < MAX_IN_FLIGHT) {
+        this.#finSent = true;
+        this.#sendNew('fin', Buffer.alloc(0), now);
+        sent = true;
+      }
+      const windowShut = this.#queue.bytes > 0 && this.#advertised < Math.min(this.#mss, this.#queue.bytes);
+      if (!windowShut) this.#zeroWindowSince = undefined;
+      else {
+        this.#zeroWindowSince ??= now;
+        // Nothing in flight to bring a new window: probe when the timer fires.
+        if (this.#out.size === 0 && this.#rtoDeadline === Number.POSITIVE_INFINITY)
+          this.#rtoDeadline = now + this.#rto;
+      }
+      if (this.#ackNeeded && !sent) this.#emit('state', Buffer.alloc(0), this.#seqNr, now);
+    }
+    if (this.#writeBlocked && this.bufferedBytes < this.#sendBufferBytes) {
+      this.#writeBlocked = false;
+      this.#sink.drain();
+    }
+  }
+
+  /** Timers: SYN and data retransmission, the zero-window deadline, keep-alives. */
+  tick(now: number): void {
+    if (this.#state === 'closed') return;
+    if (now >= this.#rtoDeadline) {
+      if (this.#out.size === 0) {
+        // Only a shut window to probe (its own deadline below bounds how long).
+      } else if (this.#state === 'syn-sent') {
+        if (this.#synRetriesLeft-- <= 0) {
+          this.#close(new UtpError('connect-timeout', 'no answer to the uTP SYN'));
+          return;
+        }
+      } else if (++this.#timeouts > this.#maxTimeouts) {
+        this.#close(new UtpError('timeout', 'uTP data unacknowledged through every retransmission'));
+        return;
+      }
+      this.#onTimeout(now);
+    }
+    if (this.#zeroWindowSince !== undefined && now - this.#zeroWindowSince >= this.#zeroWindowTimeout) {
+      this.#close(new UtpError('timeout', 'the peer kept its uTP receive window shut'));
+      return;
+    }
+    if (this.#state === 'connected' && now - this.#lastSent >= this.#keepAlive) this.#ackNeeded = true;
+    this.flush(now);
+  }
+
+  #onTimeout(now: number): void {
+    this.#rto = Math.min(this.#rto * 2, MAX_TIMEOUT_MS * 1000);
+    this.#ledbat.onTimeout();
+    for (const p of this.#out.values()) {
+      if (p.sacked || p.needResend) continue;
+      p.needResend = true;
+      this.#flightBytes -= p.payload.length;
+    }
+    // A window of 0 is probed with one packet per timeout (its ack brings the real window).
+    if (this.#out.size === 0 && this.#queue.bytes > 0)
+      this.#peerWindow = Math.max(this.#peerWindow, this.#mss);
+    this.#rtoDeadline =
+      this.#out.size > 0 || this.#queue.bytes > 0 ? now + this.#rto : Number.POSITIVE_INFINITY;
+  }
+
+  #notePeer(packet: UtpPacket, now: number): void {
+    this.#replyDelay = (Math.floor(now) - packet.timestamp) >>> 0;
+    this.#peerWindow = this.#advertised = packet.windowSize;
+  }
+
+  #processAcks(packet: UtpPacket, now: number): void {
+    const flightBefore = this.#flightBytes;
+    let acked = 0;
+    let newest: OutPacket | undefined;
+    const ackedUpTo = seqDiff(packet.ack, this.#oldest);
+    for (let i = 0; i <= ackedUpTo; i++) {
+      const p = this.#out.get(this.#oldest);
+      if (p !== undefined) {
+        this.#out.delete(this.#oldest);
+        if (!p.sacked) acked += this.#retire(p);
+        if (p.transmissions === 1) newest = p;
+        if (p.type === 'fin') this.#finAcked = true;
+      }
+      this.#oldest = (this.#oldest + 1) & 0xffff;
+    }
+    if (packet.sack !== undefined) acked += this.#processSack(packet.ack, packet.sack, now);
+    if (ackedUpTo >= 0) {
+      this.#dupAcks = 0;
+      this.#timeouts = 0;
+      this.#rtoDeadline = this.#out.size > 0 ? now + this.#rto : Number.POSITIVE_INFINITY;
+    } else if (
+      packet.type === 'state' &&
+      this.#out.size > 0 &&
+      packet.ack === ((this.#oldest - 1) & 0xffff)
+    ) {
+      if (++this.#dupAcks === 3) this.#fastResend(this.#out.get(this.#oldest));
+    }
+    if (newest !== undefined) this.#sampleRtt(now - newest.sentAt);
+    if (acked > 0) this.#ledbat.onAck(acked, packet.timestampDiff, flightBefore, now);
+    if (this.#finAcked) this.#maybeClosed();
+  }
+
+  /** Marks selectively acked packets; a packet with 3 or more acked after it is resent. */
+  #processSack(ack: number, mask: Uint8Array, now: number): number {
+    let acked = 0;
+    let after = 0;
+    const bits = Math.min(mask.length * 8, MAX_IN_FLIGHT);
+    for (let bit = bits - 1; bit >= -1; bit--) {
+      const seq = (ack + 2 + bit) & 0xffff;
+      if (seqDiff(seq, this.#seqNr) >= 0) continue;
+      const p = this.#out.get(seq);
+      const isAcked = bit >= 0 && (mask[bit >> 3]! & (1 << (bit & 7))) !== 0;
+      if (isAcked) {
+        after++;
+        if (p !== undefined && !p.sacked) {
+          acked += this.#retire(p);
+          p.sacked = true;
+          if (p.transmissions === 1) this.#sampleRtt(now - p.sentAt);
+        }
+      } else if (p !== undefined && !p.sacked && after >= 3) {
+        this.#fastResend(p);
+      }
+    }
+    return acked;
+  }
+
+  #fastResend(p: OutPacket | undefined): void {
+    if (p === undefined || p.fastResent || p.needResend) return;
+    p.fastResent = true;
+    p.needResend = true;
+    this.#flightBytes -= p.payload.length;
+    // One window cut per window of data lost.
+    if (seqDiff(p.seq, this.#lossSeq) > 0) {
+      this.#lossSeq = (this.#seqNr - 1) & 0xffff;
+      this.#ledbat.onLoss();
+    }
+  }
+
+  /** Removes a packet's bytes from the flight; returns them as newly acked. */
+  #retire(p: OutPacket): number {
+    if (!p.needResend) this.#flightBytes -= p.payload.length;
+    p.needResend = false;
+    return p.payload.length;
+  }
+
+  #sampleRtt(sample: number): void {
+    if (this.#rtt === 0) {
+      this.#rtt = sample;
+      this.#rttVar = sample / 2;
+    } else {
+      this.#rttVar += (Math.abs(this.#rtt - sample) - this.#rttVar) / 4;
+      this.#rtt += (sample - this.#rtt) / 8;
+    }
+    this.#rto = Math.max(this.#rtt + 4 * this.#rttVar, this.#minTimeout);
+  }
+
+  #window(): number {
+    return Math.min(this.#ledbat.cwnd, this.#peerWindow);
+  }
+
+  #sendNew(type: 'data' | 'fin' | 'syn', payload: Buffer, now: number): void {
+    const p: OutPacket = {
+      seq: this.#seqNr,
+      type,
+      payload,
+      sentAt: now,
+      transmissions: 0,
+      needResend: false,
+      sacked: false,
+      fastResent: false,
+    };
+    this.#out.set(p.seq, p);
+    this.#seqNr = (this.#seqNr + 1) & 0xffff;
+    this.#flightBytes += payload.length;
+    this.#transmit(p, now);
+  }
+
+  #transmit(p: OutPacket, now: number): void {
+    p.transmissions++;
+    p.sentAt = now;
+    if (this.#rtoDeadline === Number.POSITIVE_INFINITY) this.#rtoDeadline = now + this.#rto;
+    this.#emit(p.type, p.payload, p.seq, now);
+  }
+
+  #emit(type: UtpPacketType, payload: Buffer, seq: number, now: number): void {
+    const syn = type === 'syn';
+    const datagram = encodeUtpPacket({
+      type,
+      connectionId: syn ? this.recvId : this.sendId,
+      timestamp: Math.floor(now) >>> 0,
+      timestampDiff: this.#replyDelay,
+      windowSize: this.receiveWindow,
+      seq,
+      ack: syn ? 0 : this.#recv.ackNr,
+      sack: syn ? undefined : this.#recv.sack(),
+      payload,
+    });
+    this.#ackNeeded = false;
+    this.#lastSent = now;
+    this.#sink.send(datagram);
+  }
+
+  #maybeClosed(): void {
+    if (this.#finAcked && this.#recv.ended) this.#close(undefined);
+  }
+
+  #close(error: UtpError | undefined): void {
+    if (this.#state === 'closed') return;
+    // A clean close still owes the ack of the peer's FIN.
+    if (error === undefined && this.#ackNeeded)
+      this.#emit('state', Buffer.alloc(0), this.#seqNr, this.#lastSent);
+    this.#state = 'closed';
+    this.#out.clear();
+    this.#queue.clear();
+    this.#flightBytes = 0;
+    this.#rtoDeadline = Number.POSITIVE_INFINITY;
+    this.#sink.closed(error);
+  }
+}
