@@ -5,6 +5,9 @@
  *   default (`prefer`). Before MSE, Lodestone dropped its connections and it retried forever.
  * - python3-libtorrent with encryption forced (pe_forced both ways, RC4 only) ↔ Lodestone
  *   `encryption: 'require'`, both directions; libtorrent's peer_info says rc4_encrypted.
+ * - Transmission and aria2 requiring encryption ↔ Lodestone `require`, both directions.
+ * - The default-settings matrix: Transmission, qBittorrent and aria2 at their own defaults ↔
+ *   Lodestone at its defaults, both directions (RC4 with the first two; aria2 picks plaintext).
  * With CI=true a missing client fails the test; locally it is skipped.
  */
 import assert from 'node:assert/strict';
@@ -27,6 +30,8 @@ import {
   type RealClientHandle,
   startAria2Leecher,
   startAria2Seeder,
+  startQbittorrentLeecher,
+  startQbittorrentSeeder,
   startTransmissionLeecher,
   startTransmissionSeeder,
 } from '../helpers/real-clients/index.js';
@@ -212,14 +217,16 @@ async function verified(client: RealClientHandle): Promise<void> {
   }
 }
 
-/** A Lodestone leecher requiring encryption downloads from `seeder` by dialling it. */
-async function leechFrom(t: TestContext, f: Fixture, seeder: RealClientHandle, name: string): Promise<void> {
-  const client = new Client({
-    port: 0,
-    bindAddress: nextLoopbackAddress(),
-    hashWorkers: 1,
-    encryption: 'require',
-  });
+/** A Lodestone leecher (requiring encryption, or at `encryption`) downloads from `seeder` by dialling it. */
+async function leechFrom(
+  t: TestContext,
+  f: Fixture,
+  seeder: RealClientHandle,
+  name: string,
+  encryption: 'require' | 'prefer' = 'require',
+  expected: 'rc4' | 'plain' = 'rc4',
+): Promise<void> {
+  const client = new Client({ port: 0, bindAddress: nextLoopbackAddress(), hashWorkers: 1, encryption });
   t.after(() => client.close());
   await client.listen();
   const outDir = join(f.root, `from-${name}`);
@@ -235,19 +242,21 @@ async function leechFrom(t: TestContext, f: Fixture, seeder: RealClientHandle, n
   await done;
   assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), `byte-exact from ${name}`);
   assert.ok(
-    events.length > 0 && events.every((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    events.length > 0 && events.every((e) => e.direction === 'outbound' && e.encryption === expected),
     JSON.stringify(events),
   );
 }
 
-/** A Lodestone seeder requiring encryption dials `leecher`, which downloads into `outDir`. */
-async function seedTo(t: TestContext, f: Fixture, leecher: RealClientHandle, outDir: string): Promise<void> {
-  const client = new Client({
-    port: 0,
-    bindAddress: nextLoopbackAddress(),
-    hashWorkers: 1,
-    encryption: 'require',
-  });
+/** A Lodestone seeder (requiring encryption, or at `encryption`) dials `leecher`, which downloads into `outDir`. */
+async function seedTo(
+  t: TestContext,
+  f: Fixture,
+  leecher: RealClientHandle,
+  outDir: string,
+  encryption: 'require' | 'prefer' = 'require',
+  expected: 'rc4' | 'plain' = 'rc4',
+): Promise<void> {
+  const client = new Client({ port: 0, bindAddress: nextLoopbackAddress(), hashWorkers: 1, encryption });
   t.after(() => client.close());
   await client.listen();
   const seeding = client.add(f.meta, {
@@ -262,7 +271,7 @@ async function seedTo(t: TestContext, f: Fixture, leecher: RealClientHandle, out
   await leecher.waitComplete!(60_000);
   assert.ok((await readFile(join(outDir, 'payload.bin'))).equals(f.data), `byte-exact to ${leecher.name}`);
   assert.ok(
-    events.some((e) => e.direction === 'outbound' && e.encryption === 'rc4'),
+    events.some((e) => e.direction === 'outbound' && e.encryption === expected),
     JSON.stringify(events),
   );
 }
@@ -317,4 +326,84 @@ test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both
   });
   t.after(() => leecher.stop());
   await seedTo(t, f, leecher, outDir);
+});
+
+/*
+ * The default-settings matrix (issue 16): each client at its own defaults for encryption and uTP
+ * (only what would leave the machine stays off: DHT, LSD, PEX, UPnP/NAT-PMP), Lodestone at its
+ * defaults (`prefer`). Lodestone dials in both directions (Transmission never dials loopback peers,
+ * aria2 cannot be told to dial one), so its first way in is MSE and the result is RC4 both ways.
+ */
+test('Transmission at its defaults (encryption: prefer, uTP on) ↔ Lodestone at its defaults, both directions', {
+  timeout: 100_000,
+}, async (t) => {
+  if (!requireTool(t, 'transmission-daemon')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const defaults = { encryption: 1, 'utp-enabled': true };
+  const seeder = await startTransmissionSeeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraSettings: defaults,
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  await leechFrom(t, f, seeder, 'transmission-defaults', 'prefer');
+  const outDir = join(f.root, 'transmission-defaults-out');
+  const leecher = await startTransmissionLeecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    extraSettings: defaults,
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir, 'prefer');
+});
+
+test('qBittorrent at its defaults (encryption allowed, TCP and uTP) ↔ Lodestone at its defaults, both directions', {
+  timeout: 100_000,
+}, async (t) => {
+  if (!requireTool(t, 'qbittorrent-nox')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const defaults = { BitTorrent: ['Session\\Encryption=0', 'Session\\BTProtocol=Both'] };
+  const seeder = await startQbittorrentSeeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+    extraConfig: defaults,
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  await leechFrom(t, f, seeder, 'qbittorrent-defaults', 'prefer');
+  const outDir = join(f.root, 'qbittorrent-defaults-out');
+  const leecher = await startQbittorrentLeecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+    extraConfig: defaults,
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir, 'prefer');
+});
+
+test('aria2 at its defaults ↔ Lodestone at its defaults, both directions', { timeout: 90_000 }, async (t) => {
+  if (!requireTool(t, 'aria2c')) return;
+  const f = await fixture(t, 2 * 1024 * 1024 + 5);
+  const seeder = await startAria2Seeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    address: nextLoopbackAddress(),
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  // aria2 answers our MSE handshake choosing plaintext (its minimum crypto level is plain by default).
+  await leechFrom(t, f, seeder, 'aria2-defaults', 'prefer', 'plain');
+  const outDir = join(f.root, 'aria2-defaults-out');
+  const leecher = await startAria2Leecher({
+    torrentPath: f.torrentPath,
+    outDir,
+    address: nextLoopbackAddress(),
+  });
+  t.after(() => leecher.stop());
+  await seedTo(t, f, leecher, outDir, 'prefer', 'plain');
 });

@@ -44,7 +44,7 @@ import {
 export interface QbittorrentSeederOptions extends SeederPlacement {
   /** WebUI port on `address`. @default a free port */
   webUiPort?: number;
-  /** Extra `Key=value` lines per section, e.g. { BitTorrent: ['Session\\MaxUploads=4'] }. */
+  /** Extra `Key=value` lines per section, e.g. { BitTorrent: ['Session\\MaxUploads=4'] }; a key given here replaces the generated one. */
   extraConfig?: Record<string, string[]>;
 }
 
@@ -126,8 +126,12 @@ function configText(
       'WebUI\\ClickjackingProtection=false',
     ],
   };
-  for (const [section, lines] of Object.entries(extra))
-    sections[section] = [...(sections[section] ?? []), ...lines];
+  // An extra line replaces a generated one with the same key (a setting back at its default).
+  const keyOf = (line: string) => line.slice(0, line.indexOf('='));
+  for (const [section, lines] of Object.entries(extra)) {
+    const replaced = new Set(lines.map(keyOf));
+    sections[section] = [...(sections[section] ?? []).filter((line) => !replaced.has(keyOf(line))), ...lines];
+  }
   return Object.entries(sections)
     .map(([section, lines]) => `[${section}]\n${lines.join('\n')}\n`)
     .join('\n');
