@@ -46,6 +46,13 @@ export interface MetadataExtras {
 const UNSORTED_OR_DUPLICATE = /\b(unsorted|duplicate) dictionary key\b/;
 
 /**
+ * Values a torrent may hold, as libtorrent's `max_decode_tokens` (3,000,000): a file costs about
+ * five (its dictionary, length, path list and components), so ~500,000 files. Memory stays
+ * bounded by the input: every value takes at least two bytes of it.
+ */
+const TORRENT_MAX_VALUES = 3_000_000;
+
+/**
  * Decodes strictly, retrying leniently only for key-order problems; bencode errors become
  * MetainfoErrors. With `allowTrailing`, bytes after the value are left alone and `end` says
  * where the value stopped; otherwise they are an error.
@@ -63,6 +70,7 @@ function decodeForgivingKeyOrder(
     // one entry at a time by readFiles: a 100,000-file list is never held decoded at once.
     const decoded = decodePrefix(bytes, {
       lenient,
+      maxItems: TORRENT_MAX_VALUES,
       spanDepth: 2,
       deferList: (key, depth) => key === 'files' && depth === infoDepth,
     });

@@ -44,3 +44,13 @@ test('a malformed entry deep in a deferred file list names its index', () => {
   });
   assert.throws(() => parseTorrent(torrent), /'info\.files\[321\]\.length' must be an integer/);
 });
+
+test('a torrent of 250,000 files (over a million values) parses: the value limit is libtorrent’s 3,000,000', () => {
+  const files = Array.from({ length: 250_000 }, (_, i) => ({ length: 1, path: ['d', `${i}`] }));
+  const torrent = encode({
+    info: { name: 'many', 'piece length': 16384, pieces: new Uint8Array(20 * 16), files },
+  });
+  const meta = parseTorrent(torrent);
+  assert.equal(meta.files.length, 250_000);
+  assert.deepEqual(meta.files[249_999]!.path, ['many', 'd', '249999']);
+});
