@@ -276,134 +276,107 @@ async function seedTo(
   );
 }
 
-test('Transmission requiring encryption (encryption: 2) ↔ Lodestone --encryption require, both directions', {
-  timeout: 100_000,
-}, async (t) => {
-  if (!requireTool(t, 'transmission-daemon')) return;
-  const f = await fixture(t, 2 * 1024 * 1024 + 5);
-  const seeder = await startTransmissionSeeder({
-    torrentPath: f.torrentPath,
-    dataDir: f.seedDir,
-    address: nextLoopbackAddress(),
-    extraSettings: { encryption: 2 },
-  });
-  t.after(() => seeder.stop());
-  await verified(seeder);
-  await leechFrom(t, f, seeder, 'transmission');
-  // Transmission never dials loopback peers (docs/interop.md): the Lodestone seeder dials it.
-  const outDir = join(f.root, 'transmission-out');
-  const leecher = await startTransmissionLeecher({
-    torrentPath: f.torrentPath,
-    outDir,
-    address: nextLoopbackAddress(),
-    extraSettings: { encryption: 2 },
-  });
-  t.after(() => leecher.stop());
-  await seedTo(t, f, leecher, outDir);
-});
+interface BothWaysCase {
+  name: string;
+  tool: string;
+  /** The client's settings for this case (empty: its defaults). */
+  settings: string;
+  startSeeder(placement: {
+    torrentPath: string;
+    dataDir: string;
+    address: string;
+  }): Promise<RealClientHandle>;
+  startLeecher(placement: {
+    torrentPath: string;
+    outDir: string;
+    address: string;
+  }): Promise<RealClientHandle>;
+  lodestone: 'require' | 'prefer';
+  expected: 'rc4' | 'plain';
+}
 
-test('aria2 requiring encryption (arc4) ↔ Lodestone --encryption require, both directions', {
-  timeout: 90_000,
-}, async (t) => {
-  if (!requireTool(t, 'aria2c')) return;
-  const f = await fixture(t, 2 * 1024 * 1024 + 5);
-  const seeder = await startAria2Seeder({
-    torrentPath: f.torrentPath,
-    dataDir: f.seedDir,
-    address: nextLoopbackAddress(),
-    extraArgs: ARIA2_REQUIRE,
+/**
+ * The client seeds to a Lodestone leecher, then leeches from a Lodestone seeder. Lodestone dials
+ * in both directions: Transmission never dials loopback peers (docs/interop.md), and aria2 has no
+ * option to dial a given peer.
+ */
+function bothWays(c: BothWaysCase): void {
+  test(`${c.name} ↔ Lodestone --encryption ${c.lodestone}, both directions (${c.expected})`, {
+    timeout: 100_000,
+  }, async (t) => {
+    if (!requireTool(t, c.tool)) return;
+    const f = await fixture(t, 2 * 1024 * 1024 + 5);
+    const seeder = await c.startSeeder({
+      torrentPath: f.torrentPath,
+      dataDir: f.seedDir,
+      address: nextLoopbackAddress(),
+    });
+    t.after(() => seeder.stop());
+    await verified(seeder);
+    await leechFrom(t, f, seeder, `${c.tool}-${c.settings}`, c.lodestone, c.expected);
+    const outDir = join(f.root, `${c.tool}-${c.settings}-out`);
+    const leecher = await c.startLeecher({
+      torrentPath: f.torrentPath,
+      outDir,
+      address: nextLoopbackAddress(),
+    });
+    t.after(() => leecher.stop());
+    await seedTo(t, f, leecher, outDir, c.lodestone, c.expected);
   });
-  t.after(() => seeder.stop());
-  await verified(seeder);
-  await leechFrom(t, f, seeder, 'aria2');
-  // aria2 has no option to dial a given peer: the Lodestone seeder dials it.
-  const outDir = join(f.root, 'aria2-out');
-  const leecher = await startAria2Leecher({
-    torrentPath: f.torrentPath,
-    outDir,
-    address: nextLoopbackAddress(),
-    extraArgs: ARIA2_REQUIRE,
-  });
-  t.after(() => leecher.stop());
-  await seedTo(t, f, leecher, outDir);
+}
+
+const TRANSMISSION_REQUIRE = { encryption: 2 };
+bothWays({
+  name: 'Transmission requiring encryption (encryption: 2)',
+  tool: 'transmission-daemon',
+  settings: 'require',
+  startSeeder: (p) => startTransmissionSeeder({ ...p, extraSettings: TRANSMISSION_REQUIRE }),
+  startLeecher: (p) => startTransmissionLeecher({ ...p, extraSettings: TRANSMISSION_REQUIRE }),
+  lodestone: 'require',
+  expected: 'rc4',
+});
+bothWays({
+  name: 'aria2 requiring encryption (arc4)',
+  tool: 'aria2c',
+  settings: 'require',
+  startSeeder: (p) => startAria2Seeder({ ...p, extraArgs: ARIA2_REQUIRE }),
+  startLeecher: (p) => startAria2Leecher({ ...p, extraArgs: ARIA2_REQUIRE }),
+  lodestone: 'require',
+  expected: 'rc4',
 });
 
 /*
  * The default-settings matrix (issue 16): each client at its own defaults for encryption and uTP
  * (only what would leave the machine stays off: DHT, LSD, PEX, UPnP/NAT-PMP), Lodestone at its
- * defaults (`prefer`). Lodestone dials in both directions (Transmission never dials loopback peers,
- * aria2 cannot be told to dial one), so its first way in is MSE and the result is RC4 both ways.
+ * defaults (`prefer`), so its first way in is MSE.
  */
-test('Transmission at its defaults (encryption: prefer, uTP on) ↔ Lodestone at its defaults, both directions', {
-  timeout: 100_000,
-}, async (t) => {
-  if (!requireTool(t, 'transmission-daemon')) return;
-  const f = await fixture(t, 2 * 1024 * 1024 + 5);
-  const defaults = { encryption: 1, 'utp-enabled': true };
-  const seeder = await startTransmissionSeeder({
-    torrentPath: f.torrentPath,
-    dataDir: f.seedDir,
-    address: nextLoopbackAddress(),
-    extraSettings: defaults,
-  });
-  t.after(() => seeder.stop());
-  await verified(seeder);
-  await leechFrom(t, f, seeder, 'transmission-defaults', 'prefer');
-  const outDir = join(f.root, 'transmission-defaults-out');
-  const leecher = await startTransmissionLeecher({
-    torrentPath: f.torrentPath,
-    outDir,
-    address: nextLoopbackAddress(),
-    extraSettings: defaults,
-  });
-  t.after(() => leecher.stop());
-  await seedTo(t, f, leecher, outDir, 'prefer');
+const TRANSMISSION_DEFAULTS = { encryption: 1, 'utp-enabled': true };
+bothWays({
+  name: 'Transmission at its defaults (encryption preferred, uTP on)',
+  tool: 'transmission-daemon',
+  settings: 'defaults',
+  startSeeder: (p) => startTransmissionSeeder({ ...p, extraSettings: TRANSMISSION_DEFAULTS }),
+  startLeecher: (p) => startTransmissionLeecher({ ...p, extraSettings: TRANSMISSION_DEFAULTS }),
+  lodestone: 'prefer',
+  expected: 'rc4',
 });
-
-test('qBittorrent at its defaults (encryption allowed, TCP and uTP) ↔ Lodestone at its defaults, both directions', {
-  timeout: 100_000,
-}, async (t) => {
-  if (!requireTool(t, 'qbittorrent-nox')) return;
-  const f = await fixture(t, 2 * 1024 * 1024 + 5);
-  const defaults = { BitTorrent: ['Session\\Encryption=0', 'Session\\BTProtocol=Both'] };
-  const seeder = await startQbittorrentSeeder({
-    torrentPath: f.torrentPath,
-    dataDir: f.seedDir,
-    address: nextLoopbackAddress(),
-    extraConfig: defaults,
-  });
-  t.after(() => seeder.stop());
-  await verified(seeder);
-  await leechFrom(t, f, seeder, 'qbittorrent-defaults', 'prefer');
-  const outDir = join(f.root, 'qbittorrent-defaults-out');
-  const leecher = await startQbittorrentLeecher({
-    torrentPath: f.torrentPath,
-    outDir,
-    address: nextLoopbackAddress(),
-    extraConfig: defaults,
-  });
-  t.after(() => leecher.stop());
-  await seedTo(t, f, leecher, outDir, 'prefer');
+const QBITTORRENT_DEFAULTS = { BitTorrent: ['Session\\Encryption=0', 'Session\\BTProtocol=Both'] };
+bothWays({
+  name: 'qBittorrent at its defaults (encryption allowed, TCP and uTP)',
+  tool: 'qbittorrent-nox',
+  settings: 'defaults',
+  startSeeder: (p) => startQbittorrentSeeder({ ...p, extraConfig: QBITTORRENT_DEFAULTS }),
+  startLeecher: (p) => startQbittorrentLeecher({ ...p, extraConfig: QBITTORRENT_DEFAULTS }),
+  lodestone: 'prefer',
+  expected: 'rc4',
 });
-
-test('aria2 at its defaults ↔ Lodestone at its defaults, both directions', { timeout: 90_000 }, async (t) => {
-  if (!requireTool(t, 'aria2c')) return;
-  const f = await fixture(t, 2 * 1024 * 1024 + 5);
-  const seeder = await startAria2Seeder({
-    torrentPath: f.torrentPath,
-    dataDir: f.seedDir,
-    address: nextLoopbackAddress(),
-  });
-  t.after(() => seeder.stop());
-  await verified(seeder);
-  // aria2 answers our MSE handshake choosing plaintext (its minimum crypto level is plain by default).
-  await leechFrom(t, f, seeder, 'aria2-defaults', 'prefer', 'plain');
-  const outDir = join(f.root, 'aria2-defaults-out');
-  const leecher = await startAria2Leecher({
-    torrentPath: f.torrentPath,
-    outDir,
-    address: nextLoopbackAddress(),
-  });
-  t.after(() => leecher.stop());
-  await seedTo(t, f, leecher, outDir, 'prefer', 'plain');
+// aria2 answers our MSE handshake choosing plaintext: its minimum crypto level is plain by default.
+bothWays({
+  name: 'aria2 at its defaults',
+  tool: 'aria2c',
+  settings: 'defaults',
+  startSeeder: (p) => startAria2Seeder(p),
+  startLeecher: (p) => startAria2Leecher(p),
+  lodestone: 'prefer',
+  expected: 'plain',
 });
