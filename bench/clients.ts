@@ -57,6 +57,8 @@ export interface DownloadRequest {
   onComplete?: () => Promise<void>;
   /** Compare size + SHA-1 of every file with the original after the client stopped. @default true */
   verify?: boolean;
+  /** More `lodestone download` switches (Lodestone only), e.g. ['--encryption', 'require']. */
+  lodestoneArgs?: string[];
   /** Seeders libtorrent dials at once (it also announces to the torrent's tracker). */
   peers?: { host: string; port: number }[];
 }
@@ -104,6 +106,7 @@ async function lodestoneDownload(request: DownloadRequest, outDir: string): Prom
     '--port',
     '0',
     '--seed', // stay up after completion so the process can be sampled
+    ...(request.lodestoneArgs ?? []),
   ]);
   const pid = run.child.pid;
   const stop = request.cleanup.add(`lodestone leecher (pid ${pid})`, () => run.stop());
