@@ -18,7 +18,7 @@ import { formatSize } from './measure.js';
 import { download, type Phase } from './phases.js';
 import { cell, type DownloadRecord, type Spread, spread, table } from './report.js';
 import type { RowsContext } from './rows.js';
-import { prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
+import { prepareTorrent, type RunningSeeder, type SeederKind, startSeeder } from './swarm.js';
 
 /** Issue 16: encrypted throughput must be at least this fraction of plaintext's. */
 export const ENCRYPTION_TARGET = 0.8;
@@ -31,12 +31,22 @@ export interface EncryptionRowInfo {
   seeders: string;
 }
 
+export interface ModeSummary {
+  mibPerSecond?: Spread;
+  /** The Lodestone leecher's CPU per GiB downloaded. */
+  cpuSecondsPerGiB?: Spread;
+  /** All the seeders' CPU together while serving that download, per GiB. */
+  seederCpuSecondsPerGiB?: Spread;
+  ok: number;
+  failed: number;
+}
+
 export interface EncryptionSummary {
   /** Encrypted ÷ plaintext MiB/s, within each round. */
   throughput?: Spread;
   /** MiB/s, CPU s/GiB of each mode. */
-  encrypted: { mibPerSecond?: Spread; cpuSecondsPerGiB?: Spread; ok: number; failed: number };
-  plaintext: { mibPerSecond?: Spread; cpuSecondsPerGiB?: Spread; ok: number; failed: number };
+  encrypted: ModeSummary;
+  plaintext: ModeSummary;
   /** Whether the median ratio reached the target; undefined when no round has both downloads. */
   held?: boolean;
 }
@@ -51,6 +61,7 @@ export function summarizeEncryption(records: DownloadRecord[]): EncryptionSummar
     return {
       mibPerSecond: spread(ok.map((r) => r.mibPerSecond)),
       cpuSecondsPerGiB: spread(ok.map((r) => r.cpuSecondsPerGiB)),
+      seederCpuSecondsPerGiB: spread(ok.map((r) => r.seederCpuSecondsPerGiB)),
       ok: ok.length,
       failed: group.length - ok.length,
     };
@@ -109,7 +120,7 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
       aborted: context.aborted,
       log: context.log,
     };
-    const seeders = [];
+    const seeders: RunningSeeder[] = [];
     try {
       for (const kind of kinds) {
         seeders.push(
@@ -118,6 +129,12 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
           }),
         );
       }
+      // CPU of all the seeders together while they serve one download (encryption costs them too).
+      const seedersCpu = async () => {
+        const samples = await Promise.all(seeders.map((seeder) => seeder.sample()));
+        if (samples.some((sample) => sample === undefined)) return undefined;
+        return { cpuSeconds: samples.reduce((sum, sample) => sum + sample!.cpuSeconds, 0) };
+      };
       for (let round = 1; round <= config.runs; round++) {
         // Odd rounds start encrypted, even rounds plaintext: neither always goes first.
         const order = round % 2 === 1 ? ENCRYPTION_MODES : [...ENCRYPTION_MODES].reverse();
@@ -131,7 +148,7 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
             round,
             encryption,
           } as const;
-          await download(phase, base);
+          await download(phase, base, seedersCpu);
         }
       }
     } finally {
@@ -151,6 +168,7 @@ export function renderEncryption(records: DownloadRecord[], info: EncryptionRowI
     m.failed > 0 ? `${m.ok}/${m.ok + m.failed}` : String(m.ok),
     cell(m.mibPerSecond),
     cell(m.cpuSecondsPerGiB),
+    cell(m.seederCpuSecondsPerGiB),
   ];
   const verdict =
     summary.held === undefined
@@ -165,7 +183,7 @@ export function renderEncryption(records: DownloadRecord[], info: EncryptionRowI
     'The same seeders serve both; the order alternates by round. `require`: every connection RC4 (MSE); `disable`: every connection plaintext.',
     '',
     table(
-      ['lodestone --encryption', 'ok', 'MiB/s', 'CPU s/GiB'],
+      ['lodestone --encryption', 'ok', 'MiB/s', 'CPU s/GiB', 'seeders’ CPU s/GiB'],
       [modeRow('require (RC4)', summary.encrypted), modeRow('disable (plaintext)', summary.plaintext)],
     ),
     '',
