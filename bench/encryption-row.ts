@@ -37,6 +37,8 @@ export interface ModeSummary {
   cpuSecondsPerGiB?: Spread;
   /** All the seeders' CPU together while serving that download, per GiB. */
   seederCpuSecondsPerGiB?: Spread;
+  /** Peers connected in each download, by encryption, e.g. ['rc4 3', 'rc4 2'] (one per download). */
+  peers: string[];
   ok: number;
   failed: number;
 }
@@ -62,6 +64,11 @@ export function summarizeEncryption(records: DownloadRecord[]): EncryptionSummar
       mibPerSecond: spread(ok.map((r) => r.mibPerSecond)),
       cpuSecondsPerGiB: spread(ok.map((r) => r.cpuSecondsPerGiB)),
       seederCpuSecondsPerGiB: spread(ok.map((r) => r.seederCpuSecondsPerGiB)),
+      peers: ok.map((r) =>
+        Object.entries(r.peersByEncryption ?? {})
+          .map(([kind, count]) => `${count} ${kind}`)
+          .join(' + '),
+      ),
       ok: ok.length,
       failed: group.length - ok.length,
     };
@@ -169,6 +176,7 @@ export function renderEncryption(records: DownloadRecord[], info: EncryptionRowI
     cell(m.mibPerSecond),
     cell(m.cpuSecondsPerGiB),
     cell(m.seederCpuSecondsPerGiB),
+    m.peers.map((peers) => peers || '–').join(', '),
   ];
   const verdict =
     summary.held === undefined
@@ -183,7 +191,14 @@ export function renderEncryption(records: DownloadRecord[], info: EncryptionRowI
     'The same seeders serve both; the order alternates by round. `require`: every connection RC4 (MSE); `disable`: every connection plaintext.',
     '',
     table(
-      ['lodestone --encryption', 'ok', 'MiB/s', 'CPU s/GiB', 'seeders’ CPU s/GiB'],
+      [
+        'lodestone --encryption',
+        'ok',
+        'MiB/s',
+        'CPU s/GiB',
+        'seeders’ CPU s/GiB',
+        'peers connected, each round',
+      ],
       [modeRow('require (RC4)', summary.encrypted), modeRow('disable (plaintext)', summary.plaintext)],
     ),
     '',

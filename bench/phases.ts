@@ -91,6 +91,7 @@ export async function download(
       cpuSystemSeconds: m.leecher.systemSeconds,
       peakRssMiB: m.leecher.peakRssBytes / MiB,
       ...(m.metadataSeconds !== undefined ? { metadataSeconds: m.metadataSeconds } : {}),
+      ...(m.peersByEncryption !== undefined ? { peersByEncryption: m.peersByEncryption } : {}),
       ...(seederBefore && seederAfter
         ? {
             seederCpuSecondsPerGiB:

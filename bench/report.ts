@@ -22,6 +22,8 @@ export interface DownloadRecord {
   phase: 'swarm' | 'solo' | 'many-files' | 'big-pieces' | 'encryption';
   /** The encryption row: Lodestone's `--encryption` for this download. */
   encryption?: 'require' | 'disable';
+  /** Lodestone leechers: distinct peers connected, by encryption (e.g. { rc4: 3 }). */
+  peersByEncryption?: Record<string, number>;
   /**
    * The seeders, e.g. 'aria2+qbittorrent+transmission' (the swarm of other
    * clients, on which the targets are judged), 'aria2+qbittorrent+transmission+lodestone'

@@ -20,6 +20,7 @@ function run(
     wallSeconds: 256 / mibPerSecond,
     mibPerSecond,
     cpuSecondsPerGiB: encryption === 'require' ? 12 : 8,
+    peersByEncryption: encryption === 'require' ? { rc4: 3 } : { plaintext: 2 },
   };
 }
 
@@ -43,6 +44,8 @@ test('encryption row: encrypted ÷ plaintext within each round, judged on the me
   assert.equal(summary.encrypted.cpuSecondsPerGiB?.median, 12);
   assert.equal(summary.plaintext.mibPerSecond?.median, 100);
   const text = renderEncryption(records, undefined).join('\n');
+  assert.match(text, /\| require \(RC4\) \| 3 \|.*\| 3 rc4, 3 rc4, 3 rc4 \|/);
+  assert.match(text, /\| disable \(plaintext\) \| 3 \|.*\| 2 plaintext, 2 plaintext, 2 plaintext \|/);
   assert.match(text, /\| 0\.70 \(0\.50–0\.90\) \| ≥ 0\.8× \| \*\*no\*\* \|/);
 });
 
