@@ -43,6 +43,8 @@ export interface DownloadMeasurement {
   metadataSeconds?: number;
   /** The leecher process at completion: CPU (user+sys, children included) and VmHWM. */
   leecher: ProcessSample;
+  /** Lodestone only: distinct peer addresses it connected to, by the connection's encryption. */
+  peersByEncryption?: Record<string, number>;
 }
 
 export interface DownloadRequest {
@@ -57,6 +59,8 @@ export interface DownloadRequest {
   onComplete?: () => Promise<void>;
   /** Compare size + SHA-1 of every file with the original after the client stopped. @default true */
   verify?: boolean;
+  /** More `lodestone download` switches (Lodestone only), e.g. ['--encryption', 'require']. */
+  lodestoneArgs?: string[];
   /** Seeders libtorrent dials at once (it also announces to the torrent's tracker). */
   peers?: { host: string; port: number }[];
 }
@@ -104,6 +108,7 @@ async function lodestoneDownload(request: DownloadRequest, outDir: string): Prom
     '--port',
     '0',
     '--seed', // stay up after completion so the process can be sampled
+    ...(request.lodestoneArgs ?? []),
   ]);
   const pid = run.child.pid;
   const stop = request.cleanup.add(`lodestone leecher (pid ${pid})`, () => run.stop());
@@ -114,8 +119,15 @@ async function lodestoneDownload(request: DownloadRequest, outDir: string): Prom
     await request.onComplete?.();
     const metadata = run.events.find((event) => event.type === 'metadata-done');
     const at = (event: { [field: string]: unknown }) => (Date.parse(String(event.time)) - startedAt) / 1000;
+    const encryptionOf = new Map<string, string>();
+    for (const event of run.events) {
+      if (event.type === 'peer-connected') encryptionOf.set(String(event.address), String(event.encryption));
+    }
+    const peersByEncryption: Record<string, number> = {};
+    for (const kind of encryptionOf.values()) peersByEncryption[kind] = (peersByEncryption[kind] ?? 0) + 1;
     return {
       wallSeconds: at(seeding),
+      peersByEncryption,
       ...(metadata !== undefined ? { metadataSeconds: at(metadata) } : {}),
       leecher,
     };

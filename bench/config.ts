@@ -36,8 +36,10 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           many-files (a torrent of --many-files small files plus four 8 MiB
                           files, from one seeder, downloaded by Lodestone, aria2 and
                           python3-libtorrent), big-pieces (16 MiB pieces from the --seeders
-                          swarm, Lodestone's peak RSS against the documented budget);
-                          default both ('none' to skip; quick: tiny versions)
+                          swarm, Lodestone's peak RSS against the documented budget),
+                          encryption (Lodestone with --encryption require vs disable from the
+                          same seeders, --runs interleaved rounds, against the 0.8× target);
+                          default all three ('none' to skip; quick: small versions)
   --many-files <n>        files of the many-files row (default 100000, about 325 MiB; quick: 300)
   --many-files-seeder <s> its seeder, of ${SEEDER_KINDS.join(',')} (default qbittorrent)
   --many-files-leechers <list>
@@ -46,7 +48,12 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           content of the big-pieces row (default 256MiB; quick: 64MiB)
   --big-piece-length <size>
                           its piece length (default 16MiB)
-  --row-runs <n>          rounds of each row (default 1)
+  --row-runs <n>          rounds of the many-files and big-pieces rows (default 1)
+  --encryption-size <size>
+                          content of the encryption row (default 256MiB; quick: 32MiB)
+  --encryption-seeders <list>
+                          its seeders, of ${SEEDER_KINDS.join(',')} (default: --seeders without
+                          lodestone; 'lodestone' alone gives the Lodestone↔Lodestone figure)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
@@ -121,6 +128,8 @@ export function parseConfig(argv: string[]): Config | undefined {
       'big-pieces-size': { type: 'string' },
       'big-piece-length': { type: 'string' },
       'row-runs': { type: 'string' },
+      'encryption-size': { type: 'string' },
+      'encryption-seeders': { type: 'string' },
       'no-micro': { type: 'boolean' },
       'micro-only': { type: 'boolean' },
       'micro-filter': { type: 'string' },
@@ -185,6 +194,13 @@ export function parseConfig(argv: string[]): Config | undefined {
     bigPiecesSize: parseSize(v['big-pieces-size'] ?? (quick ? '64MiB' : '256MiB')),
     bigPieceLength,
     rowRuns: positiveInteger(v['row-runs'], 1, '--row-runs'),
+    encryptionSize: parseSize(v['encryption-size'] ?? (quick ? '32MiB' : '256MiB')),
+    encryptionSeeders: list(
+      v['encryption-seeders'],
+      SEEDER_KINDS,
+      seeders.filter((kind) => kind !== 'lodestone'),
+      '--encryption-seeders',
+    ),
     files: positiveInteger(v.files, 1, '--files'),
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),

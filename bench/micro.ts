@@ -2,7 +2,7 @@
  * Micro-benchmarks (tinybench) of the hot paths, on the compiled library
  * (dist/src): bencode decoding of a torrent with many pieces, wire framing of
  * piece messages, the piece picker per request, SHA-1 through the hashing
- * pool, and the file storage's write and resume check.
+ * pool, the file storage's write and resume check, and MSE's RC4.
  *
  * Each tinybench iteration runs a batch of operations (`opsPerIteration`), so
  * sub-microsecond operations are timed well above the timer's resolution;
@@ -16,6 +16,7 @@ import { Bench } from 'tinybench';
 import { decode, encode } from '../src/bencode/index.js';
 import { Bitfield, parseTorrent } from '../src/index.js';
 import { buildTorrentFile } from '../src/metainfo/index.js';
+import { Rc4 } from '../src/net/mse/rc4.js';
 import { type BlockRequest, type PickerPeer, PiecePicker } from '../src/policy/index.js';
 import { PieceAssembler } from '../src/session/piece-assembler.js';
 import { checkExisting, FileStorage, HashPool, sha1 } from '../src/storage/index.js';
@@ -117,6 +118,29 @@ function bencodeTasks(): MicroTask[] {
 }
 
 /** 256 piece messages of 16 KiB blocks, cut into 64 KiB socket-sized chunks. */
+/**
+ * RC4 as an MSE connection runs it: socket-sized reads of 64 KiB, and piece messages of
+ * 16 KiB + 13 bytes that end off a word boundary (the byte tail runs on every other call).
+ */
+function rc4Task(): MicroTask {
+  const backing = randomBytes(64 * 1024 + 16 * 1024 + 16);
+  const cipher = new Rc4(randomBytes(20), 1024);
+  const calls = 16;
+  const pieceMessage = 16 * 1024 + 13;
+  const bytes = (calls / 2) * (64 * 1024 + pieceMessage);
+  return {
+    name: `MSE: RC4 in place, 64 KiB reads and 16 KiB + 13 B piece messages (per ${Math.round(bytes / 1024)} KiB)`,
+    opsPerIteration: 1,
+    bytesPerOp: bytes,
+    fn: () => {
+      for (let call = 0; call < calls; call++) {
+        if (call % 2 === 0) cipher.process(backing, 0, 64 * 1024);
+        else cipher.process(backing, 3, 3 + pieceMessage);
+      }
+    },
+  };
+}
+
 function wireTask(): MicroTask {
   const messages = 256;
   const block = randomBytes(16 * 1024);
@@ -239,6 +263,7 @@ export async function runMicroBenchmarks(options: MicroOptions): Promise<MicroRe
     const assembler = new PieceAssembler(fixture.meta, { writePiece: async () => {} });
     const tasks: MicroTask[] = [
       ...bencodeTasks(),
+      rc4Task(),
       wireTask(),
       pickerTask(),
       {

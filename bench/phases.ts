@@ -57,12 +57,12 @@ export interface Phase {
 /** One download recorded into `phase.records`; a failure is recorded and logged, never thrown (except on Ctrl-C). */
 export async function download(
   phase: Phase,
-  base: Pick<DownloadRecord, 'phase' | 'seeders' | 'leecher' | 'source' | 'round'>,
+  base: Pick<DownloadRecord, 'phase' | 'seeders' | 'leecher' | 'source' | 'round' | 'encryption'>,
   seederSample?: () => Promise<{ cpuSeconds: number } | undefined>,
   peers?: { host: string; port: number }[],
 ): Promise<void> {
   const { torrent, config } = phase;
-  const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source})`;
+  const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source}${base.encryption !== undefined ? `, --encryption ${base.encryption}` : ''})`;
   if (config.settleMs > 0) await delay(config.settleMs);
   const seederBefore = await seederSample?.();
   let seederAfter: { cpuSeconds: number } | undefined;
@@ -70,6 +70,7 @@ export async function download(
     const m = await timedDownload({
       kind: base.leecher as DownloadKind,
       ...(peers !== undefined ? { peers } : {}),
+      ...(base.encryption !== undefined ? { lodestoneArgs: ['--encryption', base.encryption] } : {}),
       source: base.source,
       torrent,
       workDir: phase.workDir,
@@ -90,6 +91,7 @@ export async function download(
       cpuSystemSeconds: m.leecher.systemSeconds,
       peakRssMiB: m.leecher.peakRssBytes / MiB,
       ...(m.metadataSeconds !== undefined ? { metadataSeconds: m.metadataSeconds } : {}),
+      ...(m.peersByEncryption !== undefined ? { peersByEncryption: m.peersByEncryption } : {}),
       ...(seederBefore && seederAfter
         ? {
             seederCpuSecondsPerGiB:

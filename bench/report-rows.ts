@@ -6,6 +6,7 @@
  * its peak RSS with 256 KiB pieces in the same run).
  */
 import { judgeBudget } from './budget.js';
+import { renderEncryption } from './encryption-row.js';
 import { MiB } from './measure.js';
 import { type BenchReport, cell, digits, ratios, spread, summarize, table } from './report.js';
 import { hasLodestoneSeeder } from './targets.js';
@@ -123,5 +124,6 @@ export function renderRows(report: BenchReport): string[] {
       ),
     );
   }
+  parts.push(...renderEncryption(report.records, info.encryption));
   return parts;
 }

@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceKind } from './clients.js';
+import { summarizeEncryption } from './encryption-row.js';
 import { GiB, MiB } from './measure.js';
 import type { MicroResult } from './micro.js';
 import { renderRows } from './report-rows.js';
@@ -16,9 +17,13 @@ import { evaluateTargets, hasLodestoneSeeder } from './targets.js';
 export interface DownloadRecord {
   /**
    * 'swarm': several seeders at once; 'solo': one seeder alone; 'many-files' and
-   * 'big-pieces': the rows of bench/rows.ts (their own torrents, reported apart).
+   * 'big-pieces', 'encryption': the rows of bench/rows.ts (their own torrents, reported apart).
    */
-  phase: 'swarm' | 'solo' | 'many-files' | 'big-pieces';
+  phase: 'swarm' | 'solo' | 'many-files' | 'big-pieces' | 'encryption';
+  /** The encryption row: Lodestone's `--encryption` for this download. */
+  encryption?: 'require' | 'disable';
+  /** Lodestone leechers: distinct peers connected, by encryption (e.g. { rc4: 3 }). */
+  peersByEncryption?: Record<string, number>;
   /**
    * The seeders, e.g. 'aria2+qbittorrent+transmission' (the swarm of other
    * clients, on which the targets are judged), 'aria2+qbittorrent+transmission+lodestone'
@@ -97,6 +102,7 @@ export interface GroupSummary {
   seeders: string;
   leecher: string;
   source: SourceKind;
+  encryption?: DownloadRecord['encryption'];
   ok: number;
   failed: number;
   wallSeconds?: Spread;
@@ -111,7 +117,9 @@ export interface GroupSummary {
 export function summarize(records: DownloadRecord[]): GroupSummary[] {
   const groups = new Map<string, DownloadRecord[]>();
   for (const record of records) {
-    const key = [record.phase, record.seeders, record.leecher, record.source].join('|');
+    const key = [record.phase, record.seeders, record.leecher, record.source, record.encryption ?? ''].join(
+      '|',
+    );
     groups.set(key, [...(groups.get(key) ?? []), record]);
   }
   return [...groups.values()].map((group) => {
@@ -123,6 +131,7 @@ export function summarize(records: DownloadRecord[]): GroupSummary[] {
       seeders: first.seeders,
       leecher: first.leecher,
       source: first.source,
+      ...(first.encryption !== undefined ? { encryption: first.encryption } : {}),
       ok: ok.length,
       failed: group.length - ok.length,
       wallSeconds: of('wallSeconds'),
@@ -381,6 +390,7 @@ export async function writeResults(dir: string, report: BenchReport, markdown: s
       manyFiles: ratios(report.records, 'many-files'),
     },
     targets: evaluateTargets(ratios(report.records, 'swarm')),
+    encryption: summarizeEncryption(report.records),
   };
   await writeFile(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(dir, 'latest.md'), markdown);

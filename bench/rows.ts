@@ -10,6 +10,8 @@
  *   swarm of other clients; its peak RSS is judged against the documented
  *   piece-buffer bound (bench/budget.ts) on top of Lodestone's own peak RSS
  *   with 256 KiB pieces in the swarm phase of the same run.
+ * - encryption: Lodestone with `--encryption require` and `--encryption
+ *   disable` from the same seeders, interleaved (bench/encryption-row.ts).
  * A failed download is a recorded failure (the report lists it), never an
  * abort of the bench.
  */
@@ -23,13 +25,14 @@ import {
 } from '../test/helpers/real-clients/index.js';
 import { type PieceBufferBound, pieceBufferBound } from './budget.js';
 import type { DownloadKind } from './clients.js';
+import { type EncryptionRowInfo, encryptionRow } from './encryption-row.js';
 import { writeManyFilesContent } from './many-files-content.js';
 import { type Cleanup, formatSize, MiB } from './measure.js';
 import { download, type Phase, type PhaseConfig, rotate } from './phases.js';
 import type { DownloadRecord } from './report.js';
 import { type BenchTorrent, prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
 
-export const ROW_KINDS = ['many-files', 'big-pieces'] as const;
+export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption'] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 export const MANY_FILES_LEECHERS = ['lodestone', 'aria2', 'libtorrent'] as const;
 
@@ -41,12 +44,16 @@ export interface RowsConfig {
   bigPiecesSize: number;
   bigPieceLength: number;
   rowRuns: number;
+  /** The encryption row (bench/encryption-row.ts): its content size and seeders. */
+  encryptionSize: number;
+  encryptionSeeders: SeederKind[];
 }
 
 /** What the report needs to describe the rows (BenchReport.rows). */
 export interface RowsInfo {
   manyFiles?: { files: number; totalSize: string; pieceLength: string; seeder: string };
   bigPieces?: { totalSize: string; pieceLength: string; seeders: string; bound: PieceBufferBound };
+  encryption?: EncryptionRowInfo;
 }
 
 export interface RowsContext {
@@ -64,7 +71,8 @@ export async function runRows(context: RowsContext): Promise<void> {
   for (const row of context.config.rows) {
     if (context.aborted()) return;
     if (row === 'many-files') await manyFilesRow(context);
-    else await bigPiecesRow(context);
+    else if (row === 'big-pieces') await bigPiecesRow(context);
+    else await encryptionRow(context);
   }
 }
 

@@ -9,7 +9,8 @@
  * seeder, reported as separate rows; (3) solo: each seeder alone, the same
  * leechers downloading from it; (4) the rows of bench/rows.ts, each on its
  * own torrent (many files: Lodestone, aria2 and python3-libtorrent from one
- * seeder; 16 MiB pieces: Lodestone's peak RSS against the documented budget);
+ * seeder; 16 MiB pieces: Lodestone's peak RSS against the documented budget;
+ * encryption: Lodestone with RC4 vs plaintext from the same seeders);
  * (5) micro-benchmarks. Everything stays on
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
@@ -55,6 +56,7 @@ function checkTools(config: Config, notes: string[]): void {
       ? [config.manyFilesSeeder, ...config.manyFilesLeechers.filter((kind) => kind !== 'libtorrent')]
       : []),
     ...(config.rows.includes('big-pieces') ? ['lodestone' as const] : []),
+    ...(config.rows.includes('encryption') ? config.encryptionSeeders : []),
   ]);
   const missing = new Map<ClientKind, string[]>();
   for (const kind of wanted) {
@@ -88,6 +90,7 @@ function checkTools(config: Config, notes: string[]): void {
   config.lodestoneSeederLeechers = keep(config.lodestoneSeederLeechers);
   config.soloSeeders = keep(config.soloSeeders);
   config.soloLeechers = keep(config.soloLeechers);
+  config.encryptionSeeders = keep(config.encryptionSeeders);
   config.manyFilesLeechers = config.manyFilesLeechers.filter((kind) =>
     kind === 'libtorrent' ? !rowLibtorrent : !missing.has(kind),
   );
@@ -213,6 +216,12 @@ async function main(): Promise<number> {
           }
         : {}),
       rowRuns: config.rowRuns,
+      ...(config.rows.includes('encryption')
+        ? {
+            encryptionSize: formatSize(config.encryptionSize),
+            encryptionSeeders: config.encryptionSeeders,
+          }
+        : {}),
       settleSeconds: config.settleMs / 1000,
       verification: config.verify
         ? 'size and SHA-1 of every file compared with the original after each download'

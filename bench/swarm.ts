@@ -112,6 +112,17 @@ export async function prepareTorrent(options: ContentOptions): Promise<BenchTorr
   return { torrentPath, magnet: magnetUri(facts), facts, dataDir, expected, totalSize: content.totalSize };
 }
 
+export interface SeederSettings {
+  /**
+   * Serve encrypted (RC4) and plaintext peers alike, selecting RC4 whenever a peer comes
+   * encrypted: aria2 `--bt-min-crypto-level=arc4`, Transmission `encryption: 1` (prefer
+   * encrypted), qBittorrent `Session\Encryption=0` (its default here: both accepted). Lodestone
+   * seeds at its default `prefer`, which already does this. Without it, the seeders keep the
+   * settings of the interop helpers (aria2 plain, Transmission prefer plaintext).
+   */
+  acceptEncrypted?: boolean;
+}
+
 export interface RunningSeeder {
   kind: SeederKind;
   address: string;
@@ -133,12 +144,13 @@ export async function startSeeder(
   tracker: RunningOpentracker,
   cleanup: Cleanup,
   timeoutMs: number,
+  settings: SeederSettings = {},
 ): Promise<RunningSeeder> {
   const address = nextLoopbackAddress();
   const seeder =
     kind === 'lodestone'
       ? await startLodestoneSeeder(torrent, address, cleanup, timeoutMs)
-      : await startRealSeeder(kind, torrent, address, cleanup, timeoutMs);
+      : await startRealSeeder(kind, torrent, address, cleanup, timeoutMs, settings);
   await waitTrackerListsPeer(tracker.httpUrl, torrent.facts.infoHash, seeder, 30_000);
   return seeder;
 }
@@ -149,12 +161,22 @@ async function startRealSeeder(
   address: string,
   cleanup: Cleanup,
   timeoutMs: number,
+  settings: SeederSettings,
 ): Promise<RunningSeeder> {
   const options = { torrentPath: torrent.torrentPath, dataDir: torrent.dataDir, address };
+  const encrypted = settings.acceptEncrypted === true;
   let handle: RealClientHandle;
-  if (kind === 'aria2') handle = await startAria2Seeder(options);
+  if (kind === 'aria2')
+    handle = await startAria2Seeder({
+      ...options,
+      ...(encrypted ? { extraArgs: ['--bt-min-crypto-level=arc4'] } : {}),
+    });
   else if (kind === 'qbittorrent') handle = await startQbittorrentSeeder(options);
-  else handle = await startTransmissionSeeder(options);
+  else
+    handle = await startTransmissionSeeder({
+      ...options,
+      ...(encrypted ? { extraSettings: { encryption: 1 } } : {}),
+    });
   const stop = cleanup.add(`${kind} seeder (pid ${handle.pid})`, () => handle.stop());
   await handle.waitSeeding(timeoutMs);
   return {
