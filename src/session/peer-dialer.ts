@@ -1,6 +1,7 @@
 import { formatAddress, type PeerAddress } from '../address.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { connectPeer } from '../peer/connect-peer.js';
+import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
 import type { Handshake } from '../wire/types.js';
@@ -31,6 +32,8 @@ export interface PeerDialerOptions {
   connectTimeoutMs?: number;
   /** @default 10000 */
   handshakeTimeoutMs?: number;
+  /** Dials over uTP first (TCP too after a delay); without it, TCP only. */
+  utp?: UtpDialer | undefined;
 }
 
 type Timeouts = { connectMs: number; handshakeMs: number };
@@ -49,6 +52,8 @@ export class PeerDialer {
   #timer: NodeJS.Timeout | undefined;
   /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
   readonly #ways = new Map<string, 'mse' | 'plain'>();
+  /** Addresses where TCP won the race (uTP did not answer in time): TCP only next time. */
+  readonly #tcpOnly = new Set<string>();
 
   constructor(host: PeerDialerHost, options: PeerDialerOptions) {
     this.#host = host;
@@ -138,11 +143,14 @@ export class PeerDialer {
       encryption: this.#options.encryption,
       remembered: this.#ways.get(key),
       handshakeTimeoutMs: timeouts.handshakeMs,
+      utp: this.#options.utp,
+      rememberedTransport: this.#tcpOnly.has(key) ? 'tcp' : undefined,
     })
       .then(
-        ({ socket, reads, handshakeSent, encryption, way }) => {
+        ({ socket, reads, handshakeSent, encryption, way, transport }) => {
           this.#dialing.delete(key);
           budget.ended();
+          if (transport === 'tcp' && this.#options.utp) this.#tcpOnly.add(key);
           if (this.#host.stopped() || this.#host.peers.has(key)) {
             socket.destroy();
             return;
@@ -163,6 +171,7 @@ export class PeerDialer {
             reads,
             handshakeSent,
             encryption,
+            transport,
             handshakeTimeoutMs: timeouts.handshakeMs,
           });
           this.#host.adopt(connection);
