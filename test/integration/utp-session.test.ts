@@ -18,6 +18,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { encode } from '../../src/bencode/index.js';
 import { decodeUtpPacket, encodeUtpPacket } from '../../src/net/utp/packet.js';
+import { Client } from '../../src/session/client.js';
 import { type CliEvent, type CliRun, runCli } from '../helpers/lodestone-cli.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { freePort, nextLoopbackAddress } from '../helpers/real-clients/net.js';
@@ -142,7 +143,16 @@ async function lodestoneDownload(
   ]);
   t.after(() => run.stop());
   await run.waitFor((e) => e.type === 'done' || e.type === 'error', 30_000);
-  const exit = await run.exited;
+  // The command ends on its own once done: an open UDP socket left behind would keep it alive.
+  const exit = await Promise.race([
+    run.exited,
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error('lodestone download did not exit within 10 s of done')),
+        10_000,
+      ).unref(),
+    ),
+  ]);
   assert.equal(exit.code, 0, exit.stderr.slice(-2000));
   return { run, out };
 }
@@ -265,6 +275,22 @@ describe('uTP in the client against python3-libtorrent', { timeout: 100_000 }, (
 });
 
 describe('--no-utp', { timeout: 60_000 }, () => {
+  test('Client: the UDP socket is on the listener port and is closed by close(); utp: false opens none', async (t) => {
+    const host = nextLoopbackAddress();
+    const client = new Client({ port: 0, bindAddress: host, hashWorkers: 1 });
+    const port = await client.listen();
+    assert.equal(client.utpPort, port);
+    assert.equal(await probeUtp(host, port), 'answered');
+    await client.close();
+    assert.equal(client.utpPort, 0);
+    assert.equal(await probeUtp(host, port), 'refused');
+    const tcpOnly = new Client({ port: 0, bindAddress: host, hashWorkers: 1, utp: false });
+    const tcpPort = await tcpOnly.listen();
+    t.after(() => tcpOnly.close());
+    assert.equal(tcpOnly.utpPort, 0);
+    assert.equal(await probeUtp(host, tcpPort), 'refused');
+  });
+
   test('a default seeder answers a uTP SYN on its port; with --no-utp the port is refused at once', async (t) => {
     const f = await fixture(t, 200 * 1024);
     const on = await lodestoneSeed(t, f);
