@@ -33,7 +33,8 @@ export interface DialedTransport {
  * first, and TCP too when uTP has not connected within `tcpDelayMs` (or failed sooner), so a
  * TCP-only peer costs one delay and no more. The first transport to connect wins; the other
  * attempt is abandoned (a TCP socket connecting later is closed at once). uTP is given up after
- * `timeoutMs`; rejects once both failed (the TCP error first when TCP was tried).
+ * `timeoutMs`, or as soon as TCP failed (so an unreachable address costs `tcpDelayMs` plus a
+ * TCP refusal, not the uTP timeout); rejects with the TCP error when TCP was tried.
  */
 export function dialTransport(
   address: PeerAddress,
@@ -51,8 +52,6 @@ export function dialTransport(
     const abort = new AbortController();
     let settled = false;
     let tcpStarted = false;
-    let running = 1;
-    let lastError: unknown;
     const finish = (): void => {
       settled = true;
       clock.clearTimeout(delay);
@@ -67,24 +66,25 @@ export function dialTransport(
       finish();
       resolve(dialed);
     };
-    const lose = (error: unknown): void => {
-      running--;
-      if (lastError === undefined || tcpStarted) lastError = error;
+    const lose = (error: unknown, tcp: boolean): void => {
       if (settled) return;
       if (!tcpStarted) startTcp();
-      else if (running === 0) {
+      // TCP failing (refused, timed out) ends the attempt even while uTP is still trying: uTP
+      // had its head start (`tcpDelayMs`, many round trips), and waiting out its timeout would
+      // make every unreachable address cost that long.
+      else if (tcp) {
         finish();
-        reject(lastError);
+        reject(error);
       }
+      // uTP failing once TCP runs: TCP decides.
     };
     const startTcp = (): void => {
       if (tcpStarted || settled) return;
       tcpStarted = true;
-      running++;
       clock.clearTimeout(delay);
       dialPeer(address, tcpOptions).then(
         ({ socket, reads }) => win({ socket, reads, transport: 'tcp' }),
-        lose,
+        (error: unknown) => lose(error, true),
       );
     };
     const delay = clock.setTimeout(startTcp, options.tcpDelayMs ?? 1000);
@@ -99,6 +99,7 @@ export function dialTransport(
             'LODESTONE_ERR_IO',
             `cannot connect to ${address.host}:${address.port} over uTP: ${error instanceof Error ? error.message : String(error)}`,
           ),
+          false,
         ),
     );
   });

@@ -3,7 +3,7 @@ import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { connectPeer } from '../peer/connect-peer.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerConnection } from '../peer/peer-connection.js';
-import { type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
+import { DIAL_PRESSURE_WAITING, type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
 import type { Handshake } from '../wire/types.js';
 import type { AddressBook } from './address-book.js';
 
@@ -36,7 +36,11 @@ export interface PeerDialerOptions {
   utp?: UtpDialer | undefined;
 }
 
-type Timeouts = { connectMs: number; handshakeMs: number };
+type Timeouts = { connectMs: number; handshakeMs: number; tcpDelayMs: number };
+
+/** uTP's head start before TCP is dialled too; shorter under dial pressure, so junk costs less. */
+const TCP_DELAY_MS = 1000;
+const PRESSURE_TCP_DELAY_MS = 250;
 
 /**
  * Dials the address book's candidates for one session: paced by the DialBudget (half-open bound
@@ -122,13 +126,17 @@ export class PeerDialer {
 
   /** Connect and handshake timeouts, shorter while many untried addresses wait. */
   #timeouts(skip: ReadonlySet<string>): Timeouts {
-    return dialTimeouts(
-      {
-        connectMs: this.#options.connectTimeoutMs ?? 10_000,
-        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
-      },
-      this.#options.book.untried(skip),
-    );
+    const waiting = this.#options.book.untried(skip);
+    return {
+      ...dialTimeouts(
+        {
+          connectMs: this.#options.connectTimeoutMs ?? 10_000,
+          handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
+        },
+        waiting,
+      ),
+      tcpDelayMs: waiting >= DIAL_PRESSURE_WAITING ? PRESSURE_TCP_DELAY_MS : TCP_DELAY_MS,
+    };
   }
 
   #dial(address: PeerAddress, timeouts: Timeouts): void {
@@ -144,6 +152,7 @@ export class PeerDialer {
       remembered: this.#ways.get(key),
       handshakeTimeoutMs: timeouts.handshakeMs,
       utp: this.#options.utp,
+      tcpDelayMs: timeouts.tcpDelayMs,
       rememberedTransport: this.#tcpOnly.has(key) ? 'tcp' : undefined,
     })
       .then(
