@@ -71,6 +71,7 @@ function swarmOptions(command: Command): Command {
         .choices(['prefer', 'require', 'allow', 'disable'])
         .default('prefer'),
     )
+    .option('--no-utp', 'no uTP: no UDP socket, peers are dialled and accepted over TCP only')
     .option('--no-trackers', "do not announce to the torrent's trackers")
     .option('--seed-ratio <ratio>', 'seed until uploaded = ratio × size (implies --seed)')
     .option('--seed-time <duration>', 'seed for this long after completion, e.g. 30m (implies --seed)')

@@ -16,6 +16,8 @@ export interface SwarmOptions {
   /** `--encryption prefer|require|allow|disable` (commander checks the choice). */
   encryption?: EncryptionPolicy;
   trackers: boolean;
+  /** `--no-utp` makes it false: TCP only, no UDP socket. */
+  utp?: boolean;
   seedRatio?: string;
   seedTime?: string;
   /** `--metadata-timeout`: give up fetching a magnet's metadata after this long without progress. */

@@ -58,6 +58,8 @@ export async function runTorrent(
     totalBytes: meta.totalLength,
     output: options.root,
     port: client.port,
+    // The UDP port uTP peers reach us on (0: no uTP, --no-utp).
+    utpPort: client.utpPort,
   });
   attachLogging(session, options, reporter);
 

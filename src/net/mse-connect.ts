@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
 import type { ChunkSource } from './chunk-relay.js';
@@ -31,13 +31,13 @@ export interface MseConnection {
 }
 
 /**
- * Runs the initiator's side of an MSE handshake on a connected socket and resolves with the
+ * Runs the initiator's side of an MSE handshake on a connected byte stream (a TCP socket or a uTP stream) and resolves with the
  * byte duplex above it. Rejects (and destroys the socket) with an MseError when the peer fails
  * the handshake, or a LodestoneError (`LODESTONE_ERR_IO`) when it closes or stays silent.
  * `innerReads`: the socket's reads when it reads into a reused buffer (dialled sockets).
  */
 export function mseConnect(
-  socket: Socket,
+  socket: Duplex,
   innerReads: ChunkSource | undefined,
   options: MseConnectOptions,
 ): Promise<MseConnection> {

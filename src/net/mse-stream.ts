@@ -15,7 +15,7 @@ import type { Rc4 } from './mse/rc4.js';
 export class MseStream extends Duplex {
   /** Decrypted reads, when the inner socket's reads come through a relay; otherwise undefined. */
   readonly reads: ChunkSource | undefined;
-  readonly #inner: Socket;
+  readonly #inner: Duplex;
   readonly #encrypt: Rc4 | undefined;
   readonly #relayed: boolean;
 
@@ -23,7 +23,7 @@ export class MseStream extends Duplex {
    * `payload`: bytes already received and decrypted during the handshake, read first.
    */
   constructor(
-    inner: Socket,
+    inner: Duplex,
     ciphers: { encrypt: Rc4 | undefined; decrypt: Rc4 | undefined },
     payload: Uint8Array,
     innerReads?: ChunkSource,
@@ -55,7 +55,8 @@ export class MseStream extends Duplex {
   }
 
   setNoDelay(noDelay?: boolean): this {
-    this.#inner.setNoDelay(noDelay);
+    // A TCP socket has it; another transport (uTP) has nothing to set.
+    (this.#inner as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(noDelay);
     return this;
   }
 

@@ -10,7 +10,8 @@ import {
 import { mseConnect } from '../net/mse-connect.js';
 import { encodeHandshake } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
-import { type DialOptions, dialPeer, type ReadRelay } from './dial.js';
+import type { DialOptions, ReadRelay } from './dial.js';
+import { dialTransport, type PeerTransport, type UtpDialer } from './dial-transport.js';
 
 export interface ConnectPeerOptions extends DialOptions {
   localHandshake: Handshake;
@@ -21,6 +22,12 @@ export interface ConnectPeerOptions extends DialOptions {
   /** Time the peer has for the encryption handshake. @default 10000 */
   handshakeTimeoutMs?: number;
   clock?: Clock;
+  /** Dials over uTP (preferred, TCP after a delay); without it, TCP only. */
+  utp?: UtpDialer | undefined;
+  /** `tcp` when this address did not connect over uTP before: TCP only. */
+  rememberedTransport?: PeerTransport | undefined;
+  /** See {@link dialTransport}. @default 1000 */
+  tcpDelayMs?: number;
 }
 
 /** A dialled peer, ready for a PeerConnection. */
@@ -32,6 +39,8 @@ export interface ConnectedPeer {
   encryption: ConnectionEncryption;
   /** How we got in: with an MSE handshake or straight in plaintext. */
   way: 'mse' | 'plain';
+  /** The transport that connected. */
+  transport: PeerTransport;
 }
 
 /**
@@ -45,14 +54,20 @@ export async function connectPeer(address: PeerAddress, options: ConnectPeerOpti
   const order = [...dialOrder(options.encryption ?? 'prefer')];
   if (options.remembered && order.includes(options.remembered) && order[0] !== options.remembered)
     order.reverse();
-  const dialOptions: DialOptions = {
+  const dialOptions = {
     ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.tcpDelayMs !== undefined ? { tcpDelayMs: options.tcpDelayMs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    utp: options.utp,
+    remembered: options.rememberedTransport,
   };
   let lastError: unknown;
   for (const way of order) {
-    const { socket, reads } = await dialPeer(address, dialOptions);
-    if (way === 'plain') return { socket, reads, handshakeSent: false, encryption: 'plain', way };
+    const { socket, reads, transport } = await dialTransport(address, dialOptions);
+    // A transport that worked is used for the next way too (no second happy-eyeballs race).
+    dialOptions.remembered = transport === 'tcp' ? 'tcp' : dialOptions.remembered;
+    if (way === 'plain') return { socket, reads, handshakeSent: false, encryption: 'plain', way, transport };
     try {
       const connection = await mseConnect(socket, reads, {
         infoHash: options.localHandshake.infoHash,
@@ -67,6 +82,7 @@ export async function connectPeer(address: PeerAddress, options: ConnectPeerOpti
         handshakeSent: true,
         encryption: connection.encryption,
         way,
+        transport,
       };
     } catch (error) {
       lastError = error;

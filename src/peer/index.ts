@@ -5,6 +5,7 @@
  * @module lodestone/peer
  */
 export { type DialedSocket, type DialOptions, dialPeer, ReadRelay } from './dial.js';
+export type { PeerTransport, UtpDialer } from './dial-transport.js';
 export { type ListenerEvents, type ListenerOptions, PeerListener } from './listener.js';
 export {
   type Direction,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -16,6 +16,7 @@ import {
 import { MseStream } from '../net/mse-stream.js';
 import { checkHandshakePrefix, decodeHandshake, HANDSHAKE_LENGTH } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
+import type { PeerTransport } from './dial-transport.js';
 import { PendingTable } from './pending-table.js';
 
 export interface ListenerOptions {
@@ -72,6 +73,7 @@ export interface ListenerEvents {
     leftover: Uint8Array,
     address: PeerAddress,
     encryption: ConnectionEncryption,
+    transport: PeerTransport,
   ];
   /**
    * A connection was dropped during its handshake for a reason other than the table's bounds:
@@ -95,8 +97,8 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
   readonly #options: ListenerOptions;
   readonly #clock: Clock;
   /** Connections still handshaking: the sockets, and the table deciding who may stay. */
-  readonly #pending = new Map<Socket, PeerAddress>();
-  readonly #table: PendingTable<Socket>;
+  readonly #pending = new Map<Duplex, PeerAddress>();
+  readonly #table: PendingTable<Duplex>;
   #peakPending = 0;
   #server: Server | undefined;
   #port = 0;
@@ -158,7 +160,9 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
 
   #tryListen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = createServer((socket) => this.#onConnection(socket));
+      const server = createServer((socket) =>
+        this.#onConnection(socket, socket.remoteAddress, socket.remotePort, 'tcp'),
+      );
       server.once('error', reject);
       const host = this.#options.host;
       server.listen({ port, ...(host ? { host } : {}) }, () => {
@@ -171,9 +175,20 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
     });
   }
 
-  #onConnection(socket: Socket): void {
-    const host = socket.remoteAddress;
-    const port = socket.remotePort;
+  /**
+   * An incoming connection over another transport (a uTP stream): it goes through the same
+   * pending table, deadline, plaintext/MSE detection and routing as a TCP connection.
+   */
+  accept(stream: Duplex, remote: PeerAddress, transport: PeerTransport): void {
+    this.#onConnection(stream, remote.host, remote.port, transport);
+  }
+
+  #onConnection(
+    socket: Duplex,
+    host: string | undefined,
+    port: number | undefined,
+    transport: PeerTransport,
+  ): void {
     if (!host || !port) {
       socket.destroy();
       return;
@@ -287,7 +302,15 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
         drop('the BitTorrent handshake names another torrent than the encryption handshake');
         return;
       }
-      this.emit('handshake', reader, handshake, buffered.subarray(HANDSHAKE_LENGTH), address, encryption);
+      this.emit(
+        'handshake',
+        reader,
+        handshake,
+        buffered.subarray(HANDSHAKE_LENGTH),
+        address,
+        encryption,
+        transport,
+      );
       if (this.listenerCount('handshake') === 0) reader.destroy();
       else reader.resume();
     };

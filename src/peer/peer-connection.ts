@@ -18,6 +18,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { ReadRelay } from './dial.js';
+import type { PeerTransport } from './dial-transport.js';
 import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness } from './liveness.js';
 import { RateMeter } from './rate-meter.js';
 
@@ -49,6 +50,8 @@ export interface PeerConnectionOptions {
   reads?: Pick<ReadRelay, 'attach'>;
   /** Our handshake already went out (as the initial payload of an encryption handshake). @default false */
   handshakeSent?: boolean;
+  /** The transport under it, for events and --trace. @default 'tcp' */
+  transport?: PeerTransport;
   /** What the connection carries, for events and --trace. @default 'plain' */
   encryption?: 'plain' | 'rc4';
   /** Time and timers (handshake, idle, keep-alive, have coalescing). @default systemClock */
@@ -83,8 +86,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly direction: Direction;
   /** `rc4` after an MSE handshake that selected RC4; `plain` otherwise. */
   readonly encryption: 'plain' | 'rc4';
-  /** The transport under the wire. */
-  readonly transport = 'tcp' as const;
+  /** The transport under the wire (a label for events and --trace; the wire does not care). */
+  readonly transport: PeerTransport;
   readonly download = new RateMeter();
   readonly upload = new RateMeter();
   amChoking = true;
@@ -122,6 +125,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.key = formatAddress(options.address);
     this.direction = options.direction;
     this.encryption = options.encryption ?? 'plain';
+    this.transport = options.transport ?? 'tcp';
     this.#socket = options.socket;
     this.#localHandshake = options.localHandshake;
     this.#clock = options.clock ?? systemClock;

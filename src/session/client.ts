@@ -6,6 +6,10 @@ import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { req2Hash } from '../net/mse/crypto.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
+import { UdpSocket } from '../net/udp-socket.js';
+import { UtpError } from '../net/utp/utp-error.js';
+import { UtpSocketManager } from '../net/utp/utp-socket-manager.js';
+import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerListener } from '../peer/listener.js';
 import { DialBudget } from '../policy/dial-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
@@ -45,6 +49,13 @@ export interface ClientOptions {
    * `allow` dials in plaintext first and accepts both; `disable` is plaintext only. @default 'prefer'
    */
   encryption?: EncryptionPolicy;
+  /**
+   * uTP (BEP 29): one UDP socket on the listener's address and port accepts uTP peers like TCP
+   * ones, and peers are dialled over uTP first, over TCP too when uTP has not connected within a
+   * second (the transport that worked is remembered per address). `false`: no UDP socket, TCP
+   * only. @default true
+   */
+  utp?: boolean;
 }
 
 /** Options of {@link Client.add}: where one torrent's files go and how it finds peers. */
@@ -104,6 +115,16 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #dialBudget = new DialBudget(Date.now);
   #listener: PeerListener | undefined;
   #port = 0;
+  #udp: UdpSocket | undefined;
+  #utp: UtpSocketManager | undefined;
+  /** Dials over the client's uTP socket once it is open (TCP only before `listen`). */
+  readonly #utpDialer: UtpDialer = (host, port, signal) => {
+    const utp = this.#utp;
+    if (utp === undefined || (host.includes(':') && !this.#udpHasV6))
+      return Promise.reject(new UtpError('refused', 'no uTP socket for this address family'));
+    return utp.connect(host, port, signal);
+  };
+  #udpHasV6 = false;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -143,6 +164,11 @@ export class Client extends EventEmitter<ClientEvents> {
     };
   }
 
+  /** The UDP port uTP peers reach us on: the listener's port; 0 when there is no UDP socket. */
+  get utpPort(): number {
+    return this.#udp?.address().port ?? 0;
+  }
+
   /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
   get hashPool(): HashPool {
     return this.#hashPool;
@@ -167,14 +193,14 @@ export class Client extends EventEmitter<ClientEvents> {
         return undefined;
       },
     });
-    listener.on('handshake', (socket, handshake, leftover, address, encryption) => {
+    listener.on('handshake', (socket, handshake, leftover, address, encryption, transport) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
       if (!session) {
         socket.destroy();
         return;
       }
       try {
-        session.acceptIncoming(socket, handshake, leftover, address, encryption);
+        session.acceptIncoming(socket, handshake, leftover, address, encryption, transport);
       } catch (thrown) {
         // Ours, not the peer's: that connection ends, the process does not.
         socket.destroy();
@@ -186,7 +212,42 @@ export class Client extends EventEmitter<ClientEvents> {
     });
     this.#port = await listener.listen();
     this.#listener = listener;
+    if (this.#options.utp !== false) await this.#openUtp(listener);
     return this.#port;
+  }
+
+  /**
+   * The UDP socket for uTP, on the TCP listener's address and port (bound after it, so a port
+   * 0 listener works). When the port is taken for UDP the client runs TCP only: uTP is optional.
+   */
+  async #openUtp(listener: PeerListener): Promise<void> {
+    const bind = this.#options.bindAddress;
+    // The shared UDP socket is IPv4 first; an IPv6-only bind address gets no uTP (not done).
+    if (bind?.includes(':')) return;
+    let udp: UdpSocket | undefined;
+    try {
+      udp = await UdpSocket.bind({
+        host: bind ?? '0.0.0.0',
+        port: this.#port,
+        ...(bind ? {} : { host6: '::' }),
+      });
+      this.#udpHasV6 = bind === undefined;
+    } catch {
+      try {
+        if (bind === undefined) udp = await UdpSocket.bind({ host: '0.0.0.0', port: this.#port });
+      } catch {
+        udp = undefined;
+      }
+    }
+    if (udp === undefined) return;
+    const utp = new UtpSocketManager((datagram, port, host) => udp.send(datagram, port, host));
+    udp.addRoute(utp.route);
+    utp.on('connection', (stream) => {
+      stream.on('error', () => stream.destroy());
+      listener.accept(stream, { host: stream.remoteAddress, port: stream.remotePort }, 'utp');
+    });
+    this.#udp = udp;
+    this.#utp = utp;
   }
 
   /**
@@ -215,6 +276,7 @@ export class Client extends EventEmitter<ClientEvents> {
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
         : {}),
       ...(this.#options.encryption ? { encryption: this.#options.encryption } : {}),
+      ...(this.#options.utp !== false ? { utp: this.#utpDialer } : {}),
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),
@@ -262,11 +324,15 @@ export class Client extends EventEmitter<ClientEvents> {
     });
   }
 
-  /** Stops every torrent, the listener and the hash workers. */
+  /** Stops every torrent, the listener, the UDP socket and the hash workers. */
   async close(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
     this.#sessions.clear();
     await this.#listener?.close();
+    this.#utp?.close();
+    this.#udp?.close();
+    this.#utp = undefined;
+    this.#udp = undefined;
     await this.#hashPool.destroy();
   }
 }

@@ -1,8 +1,9 @@
 import { formatAddress, type PeerAddress } from '../address.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { connectPeer } from '../peer/connect-peer.js';
+import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerConnection } from '../peer/peer-connection.js';
-import { type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
+import { DIAL_PRESSURE_WAITING, type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
 import type { Handshake } from '../wire/types.js';
 import type { AddressBook } from './address-book.js';
 
@@ -31,9 +32,15 @@ export interface PeerDialerOptions {
   connectTimeoutMs?: number;
   /** @default 10000 */
   handshakeTimeoutMs?: number;
+  /** Dials over uTP first (TCP too after a delay); without it, TCP only. */
+  utp?: UtpDialer | undefined;
 }
 
-type Timeouts = { connectMs: number; handshakeMs: number };
+type Timeouts = { connectMs: number; handshakeMs: number; tcpDelayMs: number };
+
+/** uTP's head start before TCP is dialled too; shorter under dial pressure, so junk costs less. */
+const TCP_DELAY_MS = 1000;
+const PRESSURE_TCP_DELAY_MS = 250;
 
 /**
  * Dials the address book's candidates for one session: paced by the DialBudget (half-open bound
@@ -49,6 +56,8 @@ export class PeerDialer {
   #timer: NodeJS.Timeout | undefined;
   /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
   readonly #ways = new Map<string, 'mse' | 'plain'>();
+  /** Addresses where TCP won the race (uTP did not answer in time): TCP only next time. */
+  readonly #tcpOnly = new Set<string>();
 
   constructor(host: PeerDialerHost, options: PeerDialerOptions) {
     this.#host = host;
@@ -117,13 +126,17 @@ export class PeerDialer {
 
   /** Connect and handshake timeouts, shorter while many untried addresses wait. */
   #timeouts(skip: ReadonlySet<string>): Timeouts {
-    return dialTimeouts(
-      {
-        connectMs: this.#options.connectTimeoutMs ?? 10_000,
-        handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
-      },
-      this.#options.book.untried(skip),
-    );
+    const waiting = this.#options.book.untried(skip);
+    return {
+      ...dialTimeouts(
+        {
+          connectMs: this.#options.connectTimeoutMs ?? 10_000,
+          handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
+        },
+        waiting,
+      ),
+      tcpDelayMs: waiting >= DIAL_PRESSURE_WAITING ? PRESSURE_TCP_DELAY_MS : TCP_DELAY_MS,
+    };
   }
 
   #dial(address: PeerAddress, timeouts: Timeouts): void {
@@ -138,11 +151,15 @@ export class PeerDialer {
       encryption: this.#options.encryption,
       remembered: this.#ways.get(key),
       handshakeTimeoutMs: timeouts.handshakeMs,
+      utp: this.#options.utp,
+      tcpDelayMs: timeouts.tcpDelayMs,
+      rememberedTransport: this.#tcpOnly.has(key) ? 'tcp' : undefined,
     })
       .then(
-        ({ socket, reads, handshakeSent, encryption, way }) => {
+        ({ socket, reads, handshakeSent, encryption, way, transport }) => {
           this.#dialing.delete(key);
           budget.ended();
+          if (transport === 'tcp' && this.#options.utp) this.#tcpOnly.add(key);
           if (this.#host.stopped() || this.#host.peers.has(key)) {
             socket.destroy();
             return;
@@ -163,6 +180,7 @@ export class PeerDialer {
             reads,
             handshakeSent,
             encryption,
+            transport,
             handshakeTimeoutMs: timeouts.handshakeMs,
           });
           this.#host.adopt(connection);

@@ -36,7 +36,7 @@ export interface PeerHandlerContext {
       client?: string;
       direction: 'inbound' | 'outbound';
       encryption: 'plain' | 'rc4';
-      transport: 'tcp';
+      transport: 'tcp' | 'utp';
     },
   ): boolean;
 }

@@ -2,6 +2,7 @@
 import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
+import type { UtpDialer } from '../peer/dial-transport.js';
 import type { DialBudget } from '../policy/dial-budget.js';
 import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
@@ -50,6 +51,12 @@ export interface TorrentSessionOptions {
    * (`dialTimeouts` in `lodestone/policy`). @default 10000
    */
   connectTimeoutMs?: number;
+  /**
+   * How to dial over uTP (BEP 29): a {@link Client} passes its uTP socket's dialler. Peers are
+   * then dialled over uTP first, and over TCP too when uTP has not connected within a second.
+   * `false` or absent: TCP only.
+   */
+  utp?: UtpDialer | false;
   /** Protocol encryption (MSE/PE) for dialled and accepted peers. @default 'prefer' */
   encryption?: EncryptionPolicy;
   /** Time a peer we dialed has to answer with its handshake; at most 5 s under the same pressure. @default 10000 */
@@ -113,7 +120,7 @@ export interface TorrentSessionEvents {
       /** `rc4` after an MSE handshake that selected RC4, `plain` otherwise. */
       encryption: 'plain' | 'rc4';
       /** The transport under the peer wire. */
-      transport: 'tcp';
+      transport: 'tcp' | 'utp';
     },
   ];
   /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */

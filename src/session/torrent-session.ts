@@ -6,6 +6,7 @@ import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { ConnectionEncryption } from '../net/mse/policy.js';
+import type { PeerTransport } from '../peer/dial-transport.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { DialBudget } from '../policy/dial-budget.js';
 import { peersToRotate } from '../policy/peer-rotation.js';
@@ -103,6 +104,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         localHandshake: this.#localHandshake,
         pieceCount: options.meta.pieceCount,
         encryption: options.encryption ?? 'prefer',
+        ...(options.utp ? { utp: options.utp } : {}),
         ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         ...(options.handshakeTimeoutMs !== undefined
@@ -213,6 +215,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     leftover: Uint8Array,
     address: PeerAddress,
     encryption: ConnectionEncryption = 'plain',
+    transport: PeerTransport = 'tcp',
   ): void {
     const key = formatAddress(address);
     if (
@@ -237,6 +240,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       leftover,
       pieceCount: this.meta.pieceCount,
       encryption,
+      transport,
     });
     this.#book.add(address, 'incoming');
     this.#attach(connection);

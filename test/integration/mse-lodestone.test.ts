@@ -224,6 +224,7 @@ test('the CLI: --encryption require on both ends, --json peer-connected carries 
   assert.ok((await readFile(join(root, 'out', 'c.bin'))).equals(data));
   const connected = leecher.events.find((e) => e.type === 'peer-connected');
   assert.equal(connected?.encryption, 'rc4');
-  assert.equal(connected?.transport, 'tcp');
-  assert.match(result.stderr, /peer 127\.0\.0\.2:\d+ connected \(outbound, tcp, rc4\)/);
+  // Lodestone dials Lodestone over uTP first (MSE runs over uTP as over TCP).
+  assert.equal(connected?.transport, 'utp');
+  assert.match(result.stderr, /peer 127\.0\.0\.2:\d+ connected \(outbound, utp, rc4\)/);
 });

@@ -38,6 +38,7 @@ export function makeClient(options: SwarmOptions): Client {
     maxPeersPerTorrent: parsePositiveInteger(options.maxPeers, '--max-peers'),
     ...(options.bind ? { bindAddress: options.bind } : {}),
     ...(options.encryption ? { encryption: options.encryption } : {}),
+    ...(options.utp === false ? { utp: false } : {}),
   });
 }
 

@@ -110,8 +110,12 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
     return this.#halfOpen;
   }
 
-  /** Dials `host:port` over uTP; resolves with the stream once the peer answered the SYN. */
-  connect(host: string, port: number): Promise<UtpStream> {
+  /**
+   * Dials `host:port` over uTP; resolves with the stream once the peer answered the SYN.
+   * `signal` abandons the attempt while it is still connecting (the promise rejects).
+   */
+  connect(host: string, port: number, signal?: AbortSignal): Promise<UtpStream> {
+    if (signal?.aborted) return Promise.reject(new UtpError('destroyed', 'uTP connect aborted'));
     if (this.#closed) return Promise.reject(new UtpError('refused', 'the uTP socket is closed'));
     if (this.#entries.size >= this.#maxConnections)
       return Promise.reject(new UtpError('refused', 'too many uTP connections'));
@@ -125,15 +129,21 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
         family: isIPv6(host) ? 'IPv6' : 'IPv4',
       });
       let settled = false;
+      const onAbort = (): void => {
+        if (!settled) stream.destroy();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const sink = stream.sink(
         (datagram) => this.#send(datagram, port, host),
         () => {
           settled = true;
+          signal?.removeEventListener('abort', onAbort);
           resolve(stream);
         },
         (error) => {
           if (settled) return false;
           settled = true;
+          signal?.removeEventListener('abort', onAbort);
           reject(error ?? new UtpError('reset', 'uTP connection closed during setup'));
           return true;
         },
