@@ -11,19 +11,14 @@
  * With CI=true a missing client fails the test; locally it is skipped.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encode } from '../../src/bencode/index.js';
-import { parseTorrent } from '../../src/metainfo/index.js';
-import type { TorrentMetadata } from '../../src/metainfo/types.js';
 import { Client } from '../../src/session/client.js';
 import type { PeerConnectedEvent } from '../../src/session/event-types.js';
-import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import { type PayloadFixture, payloadFixture } from '../helpers/payload-fixture.js';
 import {
   freePort,
   nextLoopbackAddress,
@@ -40,34 +35,11 @@ import { isCI, LIBTORRENT_PYTHON, requirePythonLibtorrent, requireTool } from '.
 import { startWebTorrentLeecher, webtorrentAvailable } from '../helpers/webtorrent/index.js';
 
 const LT_PEER = fileURLToPath(new URL('../../../test/fixtures/mse/lt-peer.py', import.meta.url));
-const PIECE = 64 * 1024;
 
-interface Fixture {
-  root: string;
-  data: Buffer;
-  torrentPath: string;
-  meta: TorrentMetadata;
-  seedDir: string;
-}
+type Fixture = PayloadFixture;
 
-async function fixture(t: TestContext, size: number): Promise<Fixture> {
-  const root = await mkdtemp(join(tmpdir(), 'lodestone-mse-real-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  const data = randomBytes(size);
-  const torrent = encode({
-    info: {
-      name: 'payload.bin',
-      'piece length': PIECE,
-      pieces: pieceHashesOf(data, PIECE),
-      length: data.length,
-    },
-  });
-  const torrentPath = join(root, 'payload.torrent');
-  await writeFile(torrentPath, torrent);
-  const seedDir = join(root, 'seed');
-  await mkdir(seedDir, { recursive: true });
-  await writeFile(join(seedDir, 'payload.bin'), data);
-  return { root, data, torrentPath, meta: parseTorrent(torrent), seedDir };
+function fixture(t: TestContext, size: number): Promise<Fixture> {
+  return payloadFixture(t, size, 'lodestone-mse-real-');
 }
 
 async function lodestoneSeeder(

@@ -9,51 +9,26 @@
  * With CI=true a missing python3-libtorrent fails the test; locally it is skipped.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encode } from '../../src/bencode/index.js';
 import { decodeUtpPacket, encodeUtpPacket } from '../../src/net/utp/packet.js';
 import { Client } from '../../src/session/client.js';
 import { type CliEvent, type CliRun, runCli } from '../helpers/lodestone-cli.js';
-import { pieceHashesOf } from '../helpers/piece-hashes.js';
+import { type PayloadFixture, payloadFixture } from '../helpers/payload-fixture.js';
 import { freePort, nextLoopbackAddress } from '../helpers/real-clients/net.js';
 import { makeClientDir, pollUntil, spawnManaged } from '../helpers/real-clients/process.js';
 import { LIBTORRENT_PYTHON, requirePythonLibtorrent } from '../helpers/tools.js';
 
 const LT_PEER = fileURLToPath(new URL('../../../test/fixtures/utp/lt-swarm-peer.py', import.meta.url));
-const PIECE = 64 * 1024;
 type Profile = 'utp-only' | 'defaults';
 
-interface Fixture {
-  root: string;
-  data: Buffer;
-  torrentPath: string;
-  seedDir: string;
-}
+type Fixture = PayloadFixture;
 
-async function fixture(t: TestContext, size: number): Promise<Fixture> {
-  const root = await mkdtemp(join(tmpdir(), 'lodestone-utp-session-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  const data = randomBytes(size);
-  const torrent = encode({
-    info: {
-      name: 'payload.bin',
-      'piece length': PIECE,
-      pieces: pieceHashesOf(data, PIECE),
-      length: data.length,
-    },
-  });
-  const torrentPath = join(root, 'payload.torrent');
-  await writeFile(torrentPath, torrent);
-  const seedDir = join(root, 'seed');
-  await mkdir(seedDir, { recursive: true });
-  await writeFile(join(seedDir, 'payload.bin'), data);
-  return { root, data, torrentPath, seedDir };
+function fixture(t: TestContext, size: number): Promise<Fixture> {
+  return payloadFixture(t, size, 'lodestone-utp-session-');
 }
 
 interface LtPeerSeen {
