@@ -32,7 +32,11 @@ import {
 } from '../helpers/real-clients/index.js';
 import { makeClientDir, pollUntil, spawnManaged, waitListening } from '../helpers/real-clients/process.js';
 import { isCI, LIBTORRENT_PYTHON, requirePythonLibtorrent, requireTool } from '../helpers/tools.js';
-import { startWebTorrentLeecher, webtorrentAvailable } from '../helpers/webtorrent/index.js';
+import {
+  startWebTorrentLeecher,
+  startWebTorrentSeeder,
+  webtorrentAvailable,
+} from '../helpers/webtorrent/index.js';
 
 const LT_PEER = fileURLToPath(new URL('../../../test/fixtures/mse/lt-peer.py', import.meta.url));
 
@@ -84,6 +88,26 @@ test('WebTorrent at its default settings (secure: MSE on every dial) downloads f
     seeder.events.some((e) => e.direction === 'inbound' && e.encryption === 'rc4'),
     `WebTorrent came in over MSE with RC4: ${JSON.stringify(seeder.events)}`,
   );
+});
+
+test('a Lodestone leecher at its defaults downloads from a WebTorrent seeder at its defaults (plaintext, as it answers)', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!webtorrentAvailable()) {
+    if (isCI()) throw new Error('webtorrent is required in CI');
+    t.skip('webtorrent not installed');
+    return;
+  }
+  const f = await fixture(t, 3 * 1024 * 1024 + 333);
+  const seeder = await startWebTorrentSeeder({
+    torrentPath: f.torrentPath,
+    dataDir: f.seedDir,
+    encryption: 'default',
+  });
+  t.after(() => seeder.stop());
+  await verified(seeder);
+  // Lodestone dials with MSE first; the connection WebTorrent ends up serving is plaintext.
+  await leechFrom(t, f, seeder, 'webtorrent-defaults', 'prefer', 'plain');
 });
 
 interface LtStatus {
