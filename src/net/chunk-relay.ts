@@ -1,7 +1,7 @@
 /**
  * Where a connection's received bytes go when they are read into a reused buffer: `chunk` is
  * valid only during the call. Bytes delivered before a reader is attached are copied and
- * replayed to it. (The same contract as the peer room's ReadRelay, which satisfies this type.)
+ * replayed to it. Dialled TCP sockets (the peer room, as `ReadRelay`) and MseStream both use it.
  */
 export interface ChunkSource {
   attach(reader: (chunk: Buffer) => void): void;

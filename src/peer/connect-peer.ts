@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
+import type { ChunkSource } from '../net/chunk-relay.js';
 import {
   type ConnectionEncryption,
   dialOrder,
@@ -10,7 +11,7 @@ import {
 import { mseConnect } from '../net/mse-connect.js';
 import { encodeHandshake } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
-import type { DialOptions, ReadRelay } from './dial.js';
+import type { DialOptions } from './dial.js';
 import { dialTransport, type PeerTransport, type UtpDialer } from './dial-transport.js';
 
 export interface ConnectPeerOptions extends DialOptions {
@@ -33,7 +34,7 @@ export interface ConnectPeerOptions extends DialOptions {
 /** A dialled peer, ready for a PeerConnection. */
 export interface ConnectedPeer {
   socket: Duplex;
-  reads: Pick<ReadRelay, 'attach'> | undefined;
+  reads: ChunkSource | undefined;
   /** Our BitTorrent handshake already went out (in the encryption handshake's initial payload). */
   handshakeSent: boolean;
   encryption: ConnectionEncryption;

@@ -2,7 +2,8 @@ import type { Duplex } from 'node:stream';
 import type { PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
-import { type DialOptions, dialPeer, type ReadRelay } from './dial.js';
+import type { ChunkSource } from '../net/chunk-relay.js';
+import { type DialOptions, dialPeer } from './dial.js';
 
 /** The transport under a peer connection. */
 export type PeerTransport = 'tcp' | 'utp';
@@ -24,7 +25,7 @@ export interface TransportDialOptions extends DialOptions {
 export interface DialedTransport {
   socket: Duplex;
   /** The TCP socket's reads (into a reused buffer); undefined for uTP ('data' events). */
-  reads: ReadRelay | undefined;
+  reads: ChunkSource | undefined;
   transport: PeerTransport;
 }
 

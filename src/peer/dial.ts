@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { PeerAddress } from '../address.js';
 import { LodestoneError } from '../errors.js';
+import { ChunkRelay } from '../net/chunk-relay.js';
 
 export interface DialOptions {
   /** Local address to connect from. */
@@ -25,38 +26,22 @@ function readBuffer(): Buffer {
 }
 
 /**
- * Where a dialled socket's bytes go. The socket reads into one reusable
- * buffer (`onread`) instead of allocating a fresh chunk per read, which
- * saves most of the kernel and GC time of a fast download; `chunk` is only
- * valid during the call. Bytes that arrive before a reader is attached are
- * copied and replayed to it.
+ * Where a dialled socket's bytes go: the socket reads into one reusable buffer (`onread`)
+ * instead of allocating a fresh chunk per read, which saves most of the kernel and GC time of a
+ * fast download. The relay is the net room's {@link ChunkRelay} (`chunk` valid only during the
+ * call, early bytes copied and replayed once a reader attaches).
  */
-export class ReadRelay {
-  #reader: ((chunk: Buffer) => void) | undefined;
-  #early: Buffer[] = [];
-
-  deliver(chunk: Buffer): void {
-    if (this.#reader) this.#reader(chunk);
-    else this.#early.push(Buffer.from(chunk));
-  }
-
-  attach(reader: (chunk: Buffer) => void): void {
-    this.#reader = reader;
-    const early = this.#early;
-    this.#early = [];
-    for (const chunk of early) reader(chunk);
-  }
-}
+export { ChunkRelay as ReadRelay };
 
 export interface DialedSocket {
   socket: Socket;
-  reads: ReadRelay;
+  reads: ChunkRelay;
 }
 
 /** Opens a TCP connection to a peer, failing after a timeout instead of the OS's minutes. */
 export function dialPeer(address: PeerAddress, options: DialOptions = {}): Promise<DialedSocket> {
   return new Promise((resolve, reject) => {
-    const reads = new ReadRelay();
+    const reads = new ChunkRelay();
     const buffer = readBuffer();
     const socket = connect({
       host: address.host,

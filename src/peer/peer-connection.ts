@@ -5,6 +5,8 @@ import { formatAddress, type PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
 import { asError, warnUnheard } from '../internal-errors.js';
+import type { ChunkSource } from '../net/chunk-relay.js';
+import type { ConnectionEncryption } from '../net/mse/policy.js';
 import {
   checkHandshakePrefix,
   decodeHandshake,
@@ -17,7 +19,6 @@ import {
   MessageDecoder,
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
-import type { ReadRelay } from './dial.js';
 import type { PeerTransport } from './dial-transport.js';
 import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness } from './liveness.js';
 import { RateMeter } from './rate-meter.js';
@@ -47,13 +48,13 @@ export interface PeerConnectionOptions {
   /** @default 10000 */
   handshakeTimeoutMs?: number;
   /** The socket's reads when it reads into a reusable buffer (dialled sockets); otherwise 'data' events. */
-  reads?: Pick<ReadRelay, 'attach'>;
+  reads?: ChunkSource;
   /** Our handshake already went out (as the initial payload of an encryption handshake). @default false */
   handshakeSent?: boolean;
   /** The transport under it, for events and --trace. @default 'tcp' */
   transport?: PeerTransport;
   /** What the connection carries, for events and --trace. @default 'plain' */
-  encryption?: 'plain' | 'rc4';
+  encryption?: ConnectionEncryption;
   /** Time and timers (handshake, idle, keep-alive, have coalescing). @default systemClock */
   clock?: Clock;
   /** A peer that sends nothing for this long is dropped. @default 180000 */
@@ -85,7 +86,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly key: string;
   readonly direction: Direction;
   /** `rc4` after an MSE handshake that selected RC4; `plain` otherwise. */
-  readonly encryption: 'plain' | 'rc4';
+  readonly encryption: ConnectionEncryption;
   /** The transport under the wire (a label for events and --trace; the wire does not care). */
   readonly transport: PeerTransport;
   readonly download = new RateMeter();

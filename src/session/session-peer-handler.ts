@@ -3,6 +3,7 @@ import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import { pieceLength } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import type { ConnectionEncryption } from '../net/mse/policy.js';
 import { Choker } from '../policy/choker.js';
 import { RechokeLimiter } from '../policy/rechoke-limiter.js';
 import { CLIENT_NAME } from '../version.js';
@@ -35,7 +36,7 @@ export interface PeerHandlerContext {
       address: string;
       client?: string;
       direction: 'inbound' | 'outbound';
-      encryption: 'plain' | 'rc4';
+      encryption: ConnectionEncryption;
       transport: 'tcp' | 'utp';
     },
   ): boolean;

@@ -1,7 +1,8 @@
 /** The options, statistics and events of a TorrentSession (its public types). */
+
 import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import type { EncryptionPolicy } from '../net/mse/policy.js';
+import type { ConnectionEncryption, EncryptionPolicy } from '../net/mse/policy.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
 import type { DialBudget } from '../policy/dial-budget.js';
 import type { HashPool } from '../storage/hasher.js';
@@ -118,7 +119,7 @@ export interface TorrentSessionEvents {
       client?: string;
       direction: 'inbound' | 'outbound';
       /** `rc4` after an MSE handshake that selected RC4, `plain` otherwise. */
-      encryption: 'plain' | 'rc4';
+      encryption: ConnectionEncryption;
       /** The transport under the peer wire. */
       transport: 'tcp' | 'utp';
     },
