@@ -4,6 +4,7 @@
  *
  * @module lodestone/peer
  */
+export type { ChunkSource } from '../net/chunk-relay.js';
 export { type DialedSocket, type DialOptions, dialPeer, ReadRelay } from './dial.js';
 export type { PeerTransport, UtpDialer } from './dial-transport.js';
 export { type ListenerEvents, type ListenerOptions, PeerListener } from './listener.js';
