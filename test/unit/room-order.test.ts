@@ -31,18 +31,20 @@ const ALLOWED: Record<string, string[]> = {
   tracker: ['bencode'],
   // Transports under the peer wire: one UDP socket and its demultiplexer, uTP, MSE (docs/design.md).
   net: [],
+  // The DHT (BEP 5): pure node logic; its socket and state file live in session.
+  dht: ['bencode'],
   peer: ['wire', 'net'],
   policy: [],
   storage: ['metainfo'],
   create: ['bencode', 'metainfo', 'storage'],
-  session: ['metainfo', 'wire', 'tracker', 'net', 'peer', 'policy', 'storage'],
+  session: ['metainfo', 'wire', 'tracker', 'net', 'dht', 'peer', 'policy', 'storage'],
   // The CLI is a program like any other: only the public entries (checked below).
-  cli: ['bencode', 'metainfo', 'create', 'wire', 'tracker', 'net', 'peer', 'policy', 'storage'],
+  cli: ['bencode', 'metainfo', 'create', 'wire', 'tracker', 'net', 'dht', 'peer', 'policy', 'storage'],
   types: [],
 };
 
 /** Rooms that are pure (bytes or state in, results out): no files, sockets, threads or processes. */
-const PURE = new Set(['bencode', 'metainfo', 'wire', 'policy']);
+const PURE = new Set(['bencode', 'metainfo', 'wire', 'policy', 'dht']);
 const IO_MODULES =
   /^node:(fs|fs\/promises|net|dgram|http|https|http2|tls|dns|dns\/promises|worker_threads|child_process|cluster)$/;
 
