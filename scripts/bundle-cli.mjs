@@ -30,8 +30,6 @@ await build({
     // Resolved at run time next to the bundle: new URL('./write-worker.js', import.meta.url).
     'write-worker': 'dist/src/storage/write-worker.js',
     'hash-worker': 'dist/src/storage/hash-worker.js',
-    // new URL('./keystream-worker.js', import.meta.url): MSE's RC4 keystream, generated ahead.
-    'keystream-worker': 'dist/src/net/mse/keystream-worker.js',
     'demo-tracker': 'bittorrent-tracker/server',
   },
   outdir: 'dist/cli',

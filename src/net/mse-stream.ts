@@ -1,9 +1,7 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { ChunkRelay, type ChunkSource } from './chunk-relay.js';
-import { type KeystreamPool, sharedKeystreamPool } from './mse/keystream-pool.js';
 import type { Rc4 } from './mse/rc4.js';
-import { type StreamCipher, WorkerFedRc4 } from './mse/worker-fed-rc4.js';
 
 /**
  * A connection after an MSE handshake: a byte duplex whose writes are encrypted onto the inner
@@ -18,33 +16,22 @@ export class MseStream extends Duplex {
   /** Decrypted reads, when the inner socket's reads come through a relay; otherwise undefined. */
   readonly reads: ChunkSource | undefined;
   readonly #inner: Duplex;
-  readonly #encrypt: StreamCipher | undefined;
+  readonly #encrypt: Rc4 | undefined;
   readonly #relayed: boolean;
-  readonly #workerFed: WorkerFedRc4[] = [];
 
   /**
    * `payload`: bytes already received and decrypted during the handshake, read first.
-   * `keystream`: where each direction gets its keystream once it has moved 1 MiB (a worker
-   * thread generating it ahead, so this thread only XORs); null keeps RC4 in this thread.
-   * @default keystream: the process's shared KeystreamPool
    */
   constructor(
     inner: Duplex,
     ciphers: { encrypt: Rc4 | undefined; decrypt: Rc4 | undefined },
     payload: Uint8Array,
     innerReads?: ChunkSource,
-    keystream: KeystreamPool | null = sharedKeystreamPool(),
   ) {
     super({ allowHalfOpen: false, decodeStrings: true });
     this.#inner = inner;
-    const fed = (rc4: Rc4 | undefined): StreamCipher | undefined => {
-      if (!rc4 || !keystream) return rc4;
-      const cipher = new WorkerFedRc4(rc4, keystream);
-      this.#workerFed.push(cipher);
-      return cipher;
-    };
-    this.#encrypt = fed(ciphers.encrypt);
-    const decrypt = fed(ciphers.decrypt);
+    this.#encrypt = ciphers.encrypt;
+    const decrypt = ciphers.decrypt;
     this.#relayed = innerReads !== undefined;
     if (innerReads) {
       const relay = new ChunkRelay();
@@ -111,7 +98,6 @@ export class MseStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    for (const cipher of this.#workerFed) cipher.close();
     this.#inner.destroy();
     callback(error);
   }

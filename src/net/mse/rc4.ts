@@ -6,10 +6,6 @@
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const I = 256;
 const J = 257;
-/** 32-bit words of an RC4 state as {@link Rc4.copyState} writes it: the permutation, i, j. */
-export const RC4_STATE_LENGTH = 258;
-/** Any key: {@link Rc4.fromState} overwrites the state the key schedule makes. */
-const STATE_KEY = new Uint8Array(1);
 
 export class Rc4 {
   /**
@@ -17,7 +13,7 @@ export class Rc4 {
    * into the array, not arithmetic, after the loops: see {@link process}). An Int32Array reads
    * faster than a Uint8Array in the hot loop.
    */
-  readonly #s = new Int32Array(RC4_STATE_LENGTH);
+  readonly #s = new Int32Array(258);
 
   /** `discard`: keystream bytes thrown away first (MSE discards 1024). */
   constructor(key: Uint8Array, discard = 0) {
@@ -54,22 +50,6 @@ export class Rc4 {
       k += words << 2;
     }
     if (end > k) xorBytes(s, data, k, end);
-  }
-
-  /**
-   * Copies the cipher's whole state (the permutation, then i and j: {@link RC4_STATE_LENGTH}
-   * 32-bit words) into `target` at `offset`, so another instance (possibly on another thread)
-   * can continue the keystream from exactly this position with {@link Rc4.fromState}.
-   */
-  copyState(target: Int32Array, offset = 0): void {
-    target.set(this.#s, offset);
-  }
-
-  /** A cipher at the position a {@link copyState} recorded (`source[offset..offset + 258)`). */
-  static fromState(source: Int32Array, offset = 0): Rc4 {
-    const rc4 = new Rc4(STATE_KEY);
-    rc4.#s.set(source.subarray(offset, offset + RC4_STATE_LENGTH));
-    return rc4;
   }
 
   /** Advances the keystream by `count` bytes. */
