@@ -10,6 +10,7 @@
  *   (TCP only); the ratio is uTP ÷ TCP.
  * Lodestone leechers get the seeder with `--peer` and `--no-trackers`; the libtorrent leecher
  * dials it too. The seeders run one at a time, so no leecher finds the other pair's seeder.
+ * Figures and how to read them: docs/utp-bench.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, symlink } from 'node:fs/promises';
