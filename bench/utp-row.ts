@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nextLoopbackAddress } from '../test/helpers/real-clients/index.js';
 import { LIBTORRENT_PYTHON } from '../test/helpers/tools.js';
-import { BenchError, type Cleanup, formatSize, pollFor, sampleProcess } from './measure.js';
+import { BenchError, type Cleanup, formatSize, MiB, pollFor, sampleProcess } from './measure.js';
 import { download, type Phase } from './phases.js';
 import { cell, type DownloadRecord, type Spread, spread, table } from './report.js';
 import type { RowsContext } from './rows.js';
@@ -158,12 +158,14 @@ export async function utpRow(context: RowsContext, withLibtorrent: boolean): Pro
       totalSize: formatSize(torrent.totalSize),
       pieceLength: formatSize(2 ** pieceLengthExp),
     };
+    // libtorrent → libtorrent over uTP has run at 2–7 MiB/s here: 120 s plus 1 s per 2 MiB at least.
+    const timeoutMs = Math.max(config.timeoutMs, 120_000 + (config.utpSize / MiB) * 500);
     const phase: Phase = {
       torrent,
       tracker: context.tracker,
       workDir: context.workDir,
       cleanup: context.cleanup,
-      config: { ...context.config, runs: config.runs },
+      config: { ...context.config, runs: config.runs, timeoutMs },
       records: context.records,
       aborted: context.aborted,
       log: context.log,
@@ -173,8 +175,8 @@ export async function utpRow(context: RowsContext, withLibtorrent: boolean): Pro
       if (context.aborted()) return;
       const seeder: UtpSeeder =
         pair.seeder === 'libtorrent'
-          ? await startLibtorrentUtpSeeder(torrent, context.cleanup, config.timeoutMs)
-          : await startSeeder('lodestone', torrent, context.tracker, context.cleanup, config.timeoutMs);
+          ? await startLibtorrentUtpSeeder(torrent, context.cleanup, timeoutMs)
+          : await startSeeder('lodestone', torrent, context.tracker, context.cleanup, timeoutMs);
       try {
         const peer = { host: seeder.address, port: seeder.port };
         const seederCpu = async () => {
