@@ -45,6 +45,8 @@ export interface DownloadMeasurement {
   leecher: ProcessSample;
   /** Lodestone only: distinct peer addresses it connected to, by the connection's encryption. */
   peersByEncryption?: Record<string, number>;
+  /** Lodestone only: the same peers by transport (`tcp`, `utp`). */
+  peersByTransport?: Record<string, number>;
 }
 
 export interface DownloadRequest {
@@ -63,6 +65,8 @@ export interface DownloadRequest {
   lodestoneArgs?: string[];
   /** Seeders libtorrent dials at once (it also announces to the torrent's tracker). */
   peers?: { host: string; port: number }[];
+  /** libtorrent only: 'utp' for uTP only, TCP off both ways (the uTP row). @default 'tcp' */
+  libtorrentTransport?: 'tcp' | 'utp';
 }
 
 /** Runs one download to completion; throws BenchError when it fails, times out or is corrupt. */
@@ -120,14 +124,22 @@ async function lodestoneDownload(request: DownloadRequest, outDir: string): Prom
     const metadata = run.events.find((event) => event.type === 'metadata-done');
     const at = (event: { [field: string]: unknown }) => (Date.parse(String(event.time)) - startedAt) / 1000;
     const encryptionOf = new Map<string, string>();
+    const transportOf = new Map<string, string>();
     for (const event of run.events) {
-      if (event.type === 'peer-connected') encryptionOf.set(String(event.address), String(event.encryption));
+      if (event.type === 'peer-connected') {
+        encryptionOf.set(String(event.address), String(event.encryption));
+        transportOf.set(String(event.address), String(event.transport));
+      }
     }
-    const peersByEncryption: Record<string, number> = {};
-    for (const kind of encryptionOf.values()) peersByEncryption[kind] = (peersByEncryption[kind] ?? 0) + 1;
+    const count = (kinds: Iterable<string>) => {
+      const counts: Record<string, number> = {};
+      for (const kind of kinds) counts[kind] = (counts[kind] ?? 0) + 1;
+      return counts;
+    };
     return {
       wallSeconds: at(seeding),
-      peersByEncryption,
+      peersByEncryption: count(encryptionOf.values()),
+      peersByTransport: count(transportOf.values()),
       ...(metadata !== undefined ? { metadataSeconds: at(metadata) } : {}),
       leecher,
     };
@@ -241,6 +253,7 @@ async function libtorrentDownload(request: DownloadRequest, outDir: string): Pro
     outDir,
     address: nextLoopbackAddress(),
     peers: request.peers ?? [],
+    ...(request.libtorrentTransport !== undefined ? { transport: request.libtorrentTransport } : {}),
   });
   const stop = request.cleanup.add(`libtorrent leecher (pid ${handle.pid})`, () => handle.stop());
   try {

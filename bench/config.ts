@@ -38,8 +38,10 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           python3-libtorrent), big-pieces (16 MiB pieces from the --seeders
                           swarm, Lodestone's peak RSS against the documented budget),
                           encryption (Lodestone with --encryption require vs disable from the
-                          same seeders, --runs interleaved rounds, against the 0.8× target);
-                          default all three ('none' to skip; quick: small versions)
+                          same seeders, --runs interleaved rounds, against the 0.8× target),
+                          utp (uTP only: Lodestone and libtorrent from a uTP-only libtorrent
+                          seeder, Lodestone↔Lodestone over uTP vs TCP; --runs rounds);
+                          default all four ('none' to skip; quick: small versions)
   --many-files <n>        files of the many-files row (default 100000, about 325 MiB; quick: 300)
   --many-files-seeder <s> its seeder, of ${SEEDER_KINDS.join(',')} (default qbittorrent)
   --many-files-leechers <list>
@@ -54,6 +56,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
   --encryption-seeders <list>
                           its seeders, of ${SEEDER_KINDS.join(',')} (default: --seeders without
                           lodestone; 'lodestone' alone gives the Lodestone↔Lodestone figure)
+  --utp-size <size>       content of the uTP row (default 256MiB; quick: 32MiB)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
@@ -130,6 +133,7 @@ export function parseConfig(argv: string[]): Config | undefined {
       'row-runs': { type: 'string' },
       'encryption-size': { type: 'string' },
       'encryption-seeders': { type: 'string' },
+      'utp-size': { type: 'string' },
       'no-micro': { type: 'boolean' },
       'micro-only': { type: 'boolean' },
       'micro-filter': { type: 'string' },
@@ -201,6 +205,7 @@ export function parseConfig(argv: string[]): Config | undefined {
       seeders.filter((kind) => kind !== 'lodestone'),
       '--encryption-seeders',
     ),
+    utpSize: parseSize(v['utp-size'] ?? (quick ? '32MiB' : '256MiB')),
     files: positiveInteger(v.files, 1, '--files'),
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),

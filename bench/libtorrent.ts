@@ -7,7 +7,8 @@
  * process can be sampled (CPU, VmHWM) before it is stopped by PID.
  *
  * uTP is off (TCP only, like aria2 and Lodestone): by default libtorrent
- * dials uTP first and waits about 4 s before falling back to TCP.
+ * dials uTP first and waits about 4 s before falling back to TCP. The uTP row
+ * asks for the opposite (`transport: 'utp'`): uTP only, TCP off both ways.
  *
  * libtorrent 2.0 reads and writes through memory-mapped files: pages of the
  * downloaded files it touched count in its RSS (RssFile), so its peak RSS is
@@ -32,15 +33,22 @@ import json, sys, time
 import libtorrent as lt
 torrent, out, address = sys.argv[1], sys.argv[2], sys.argv[3]
 peers = json.loads(sys.argv[4])
-s = lt.session({
+transport = sys.argv[5]
+settings = {
   'listen_interfaces': address + ':0',
   'outgoing_interfaces': address,
   'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
   'alert_mask': 0,
+}
+if transport == 'utp':
+  # The uTP row: TCP off both ways, as its uTP-only seeder.
+  settings.update({'enable_outgoing_tcp': False, 'enable_incoming_tcp': False,
+                   'enable_outgoing_utp': True, 'enable_incoming_utp': True})
+else:
   # TCP only, like the other leechers: by default libtorrent tries uTP first and falls back to
   # TCP only after a timeout (~4 s against a seeder with uTP off, as the bench's are).
-  'enable_outgoing_utp': False, 'enable_incoming_utp': False,
-})
+  settings.update({'enable_outgoing_utp': False, 'enable_incoming_utp': False})
+s = lt.session(settings)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
 atp.save_path = out
@@ -73,6 +81,8 @@ export function startLibtorrentLeecher(options: {
   outDir: string;
   address: string;
   peers: { host: string; port: number }[];
+  /** 'utp': uTP only, TCP off both ways (the uTP row). @default 'tcp' (TCP only) */
+  transport?: 'tcp' | 'utp';
 }): LibtorrentLeecher {
   const child: ChildProcess = spawn(
     LIBTORRENT_PYTHON,
@@ -83,6 +93,7 @@ export function startLibtorrentLeecher(options: {
       options.outDir,
       options.address,
       JSON.stringify(options.peers.map((peer) => [peer.host, peer.port])),
+      options.transport ?? 'tcp',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );

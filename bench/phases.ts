@@ -57,12 +57,21 @@ export interface Phase {
 /** One download recorded into `phase.records`; a failure is recorded and logged, never thrown (except on Ctrl-C). */
 export async function download(
   phase: Phase,
-  base: Pick<DownloadRecord, 'phase' | 'seeders' | 'leecher' | 'source' | 'round' | 'encryption'>,
+  base: Pick<
+    DownloadRecord,
+    'phase' | 'seeders' | 'leecher' | 'source' | 'round' | 'encryption' | 'transport'
+  >,
   seederSample?: () => Promise<{ cpuSeconds: number } | undefined>,
   peers?: { host: string; port: number }[],
+  /** More `lodestone download` switches, after the encryption row's. */
+  lodestoneArgs?: string[],
 ): Promise<void> {
   const { torrent, config } = phase;
-  const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source}${base.encryption !== undefined ? `, --encryption ${base.encryption}` : ''})`;
+  const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source}${base.encryption !== undefined ? `, --encryption ${base.encryption}` : ''}${base.transport !== undefined ? `, ${base.transport} only` : ''})`;
+  const extraArgs = [
+    ...(base.encryption !== undefined ? ['--encryption', base.encryption] : []),
+    ...(lodestoneArgs ?? []),
+  ];
   if (config.settleMs > 0) await delay(config.settleMs);
   const seederBefore = await seederSample?.();
   let seederAfter: { cpuSeconds: number } | undefined;
@@ -70,7 +79,10 @@ export async function download(
     const m = await timedDownload({
       kind: base.leecher as DownloadKind,
       ...(peers !== undefined ? { peers } : {}),
-      ...(base.encryption !== undefined ? { lodestoneArgs: ['--encryption', base.encryption] } : {}),
+      ...(extraArgs.length > 0 ? { lodestoneArgs: extraArgs } : {}),
+      ...(base.leecher === 'libtorrent' && base.transport !== undefined
+        ? { libtorrentTransport: base.transport }
+        : {}),
       source: base.source,
       torrent,
       workDir: phase.workDir,
@@ -92,6 +104,7 @@ export async function download(
       peakRssMiB: m.leecher.peakRssBytes / MiB,
       ...(m.metadataSeconds !== undefined ? { metadataSeconds: m.metadataSeconds } : {}),
       ...(m.peersByEncryption !== undefined ? { peersByEncryption: m.peersByEncryption } : {}),
+      ...(m.peersByTransport !== undefined ? { peersByTransport: m.peersByTransport } : {}),
       ...(seederBefore && seederAfter
         ? {
             seederCpuSecondsPerGiB:

@@ -10,6 +10,7 @@ import { renderEncryption } from './encryption-row.js';
 import { MiB } from './measure.js';
 import { type BenchReport, cell, digits, ratios, spread, summarize, table } from './report.js';
 import { hasLodestoneSeeder } from './targets.js';
+import { renderUtp } from './utp-row.js';
 
 const mib = (bytes: number) => `${digits(bytes / MiB)}`;
 
@@ -125,5 +126,6 @@ export function renderRows(report: BenchReport): string[] {
     );
   }
   parts.push(...renderEncryption(report.records, info.encryption));
+  parts.push(...renderUtp(report.records, info.utp));
   return parts;
 }

@@ -13,17 +13,22 @@ import type { MicroResult } from './micro.js';
 import { renderRows } from './report-rows.js';
 import type { RowsInfo } from './rows.js';
 import { evaluateTargets, hasLodestoneSeeder } from './targets.js';
+import { summarizeUtp } from './utp-row.js';
 
 export interface DownloadRecord {
   /**
    * 'swarm': several seeders at once; 'solo': one seeder alone; 'many-files' and
-   * 'big-pieces', 'encryption': the rows of bench/rows.ts (their own torrents, reported apart).
+   * 'big-pieces', 'encryption', 'utp': the rows of bench/rows.ts (their own torrents, reported apart).
    */
-  phase: 'swarm' | 'solo' | 'many-files' | 'big-pieces' | 'encryption';
+  phase: 'swarm' | 'solo' | 'many-files' | 'big-pieces' | 'encryption' | 'utp';
   /** The encryption row: Lodestone's `--encryption` for this download. */
   encryption?: 'require' | 'disable';
+  /** The uTP row: the only transport the download may use. */
+  transport?: 'utp' | 'tcp';
   /** Lodestone leechers: distinct peers connected, by encryption (e.g. { rc4: 3 }). */
   peersByEncryption?: Record<string, number>;
+  /** Lodestone leechers: the same peers by transport (e.g. { utp: 1 }). */
+  peersByTransport?: Record<string, number>;
   /**
    * The seeders, e.g. 'aria2+qbittorrent+transmission' (the swarm of other
    * clients, on which the targets are judged), 'aria2+qbittorrent+transmission+lodestone'
@@ -103,6 +108,7 @@ export interface GroupSummary {
   leecher: string;
   source: SourceKind;
   encryption?: DownloadRecord['encryption'];
+  transport?: DownloadRecord['transport'];
   ok: number;
   failed: number;
   wallSeconds?: Spread;
@@ -117,9 +123,14 @@ export interface GroupSummary {
 export function summarize(records: DownloadRecord[]): GroupSummary[] {
   const groups = new Map<string, DownloadRecord[]>();
   for (const record of records) {
-    const key = [record.phase, record.seeders, record.leecher, record.source, record.encryption ?? ''].join(
-      '|',
-    );
+    const key = [
+      record.phase,
+      record.seeders,
+      record.leecher,
+      record.source,
+      record.encryption ?? '',
+      record.transport ?? '',
+    ].join('|');
     groups.set(key, [...(groups.get(key) ?? []), record]);
   }
   return [...groups.values()].map((group) => {
@@ -132,6 +143,7 @@ export function summarize(records: DownloadRecord[]): GroupSummary[] {
       leecher: first.leecher,
       source: first.source,
       ...(first.encryption !== undefined ? { encryption: first.encryption } : {}),
+      ...(first.transport !== undefined ? { transport: first.transport } : {}),
       ok: ok.length,
       failed: group.length - ok.length,
       wallSeconds: of('wallSeconds'),
@@ -391,6 +403,7 @@ export async function writeResults(dir: string, report: BenchReport, markdown: s
     },
     targets: evaluateTargets(ratios(report.records, 'swarm')),
     encryption: summarizeEncryption(report.records),
+    utp: summarizeUtp(report.records),
   };
   await writeFile(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(dir, 'latest.md'), markdown);

@@ -12,6 +12,8 @@
  *   with 256 KiB pieces in the swarm phase of the same run.
  * - encryption: Lodestone with `--encryption require` and `--encryption
  *   disable` from the same seeders, interleaved (bench/encryption-row.ts).
+ * - utp: downloads over uTP only: Lodestone and libtorrent from a uTP-only
+ *   libtorrent seeder, Lodestone↔Lodestone over uTP and TCP (bench/utp-row.ts).
  * A failed download is a recorded failure (the report lists it), never an
  * abort of the bench.
  */
@@ -26,13 +28,15 @@ import {
 import { type PieceBufferBound, pieceBufferBound } from './budget.js';
 import type { DownloadKind } from './clients.js';
 import { type EncryptionRowInfo, encryptionRow } from './encryption-row.js';
+import { libtorrentAvailable } from './libtorrent.js';
 import { writeManyFilesContent } from './many-files-content.js';
 import { type Cleanup, formatSize, MiB } from './measure.js';
 import { download, type Phase, type PhaseConfig, rotate } from './phases.js';
 import type { DownloadRecord } from './report.js';
 import { type BenchTorrent, prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
+import { type UtpRowInfo, utpRow } from './utp-row.js';
 
-export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption'] as const;
+export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption', 'utp'] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 export const MANY_FILES_LEECHERS = ['lodestone', 'aria2', 'libtorrent'] as const;
 
@@ -47,6 +51,8 @@ export interface RowsConfig {
   /** The encryption row (bench/encryption-row.ts): its content size and seeders. */
   encryptionSize: number;
   encryptionSeeders: SeederKind[];
+  /** The uTP row (bench/utp-row.ts): its content size. */
+  utpSize: number;
 }
 
 /** What the report needs to describe the rows (BenchReport.rows). */
@@ -54,6 +60,7 @@ export interface RowsInfo {
   manyFiles?: { files: number; totalSize: string; pieceLength: string; seeder: string };
   bigPieces?: { totalSize: string; pieceLength: string; seeders: string; bound: PieceBufferBound };
   encryption?: EncryptionRowInfo;
+  utp?: UtpRowInfo;
 }
 
 export interface RowsContext {
@@ -72,7 +79,8 @@ export async function runRows(context: RowsContext): Promise<void> {
     if (context.aborted()) return;
     if (row === 'many-files') await manyFilesRow(context);
     else if (row === 'big-pieces') await bigPiecesRow(context);
-    else await encryptionRow(context);
+    else if (row === 'encryption') await encryptionRow(context);
+    else await utpRow(context, libtorrentAvailable());
   }
 }
 

@@ -10,7 +10,8 @@
  * leechers downloading from it; (4) the rows of bench/rows.ts, each on its
  * own torrent (many files: Lodestone, aria2 and python3-libtorrent from one
  * seeder; 16 MiB pieces: Lodestone's peak RSS against the documented budget;
- * encryption: Lodestone with RC4 vs plaintext from the same seeders);
+ * encryption: Lodestone with RC4 vs plaintext from the same seeders; uTP:
+ * Lodestone and libtorrent over uTP only, Lodestone↔Lodestone uTP vs TCP);
  * (5) micro-benchmarks. Everything stays on
  * 127.0.0.0/8; every process is stopped by PID and every temp folder removed,
  * on success, failure and Ctrl-C.
@@ -68,8 +69,13 @@ function checkTools(config: Config, notes: string[]): void {
     config.rows.includes('many-files') &&
     config.manyFilesLeechers.includes('libtorrent') &&
     !libtorrentAvailable();
+  // The uTP row runs its Lodestone↔Lodestone pair without it (quick mode outside CI only).
+  const utpLibtorrent = config.rows.includes('utp') && !libtorrentAvailable();
   const problems = [
     ...(rowLibtorrent ? ['libtorrent needs python3-libtorrent for /usr/bin/python3, not installed'] : []),
+    ...(utpLibtorrent && !rowLibtorrent
+      ? ['the uTP row’s libtorrent pair needs python3-libtorrent for /usr/bin/python3, not installed']
+      : []),
     ...base.map((tool) => `${tool} is not installed (needed for every download benchmark)`),
     ...[...missing].map(([kind, tools]) => `${kind} needs ${tools.join(', ')}, not installed`),
   ];
@@ -222,6 +228,7 @@ async function main(): Promise<number> {
             encryptionSeeders: config.encryptionSeeders,
           }
         : {}),
+      ...(config.rows.includes('utp') ? { utpSize: formatSize(config.utpSize) } : {}),
       settleSeconds: config.settleMs / 1000,
       verification: config.verify
         ? 'size and SHA-1 of every file compared with the original after each download'
