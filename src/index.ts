@@ -55,6 +55,23 @@ export type {
   WireEvent,
 } from './session/event-types.js';
 export {
+  type DiscoveryProbeOptions,
+  type DiscoveryTarget,
+  runDiscoveryProbe,
+} from './session/discovery-probe.js';
+export {
+  countPeers,
+  type DoctorPeer,
+  type DoctorPeerCounts,
+  type DoctorReport,
+  type DoctorSource,
+  type DoctorSourceKind,
+  type DoctorSourceStatus,
+  PEER_FAILURES,
+  type PeerFailure,
+} from './session/doctor-report.js';
+export { type DoctorVerdict, type DoctorVerdictCode, doctorVerdict } from './session/doctor-verdict.js';
+export {
   describeMetadataAttempt,
   type MetadataAttemptSummary,
   type MetadataPeerOutcome,
