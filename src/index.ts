@@ -41,19 +41,6 @@ export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy }
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';
-export type {
-  CheckingEvent,
-  PeerBannedEvent,
-  PeerConnectedEvent,
-  PeerDisconnectedEvent,
-  PieceFailedEvent,
-  PieceVerifiedEvent,
-  ReadyEvent,
-  TrackerErrorEvent,
-  TrackerResponseEvent,
-  TrackerWarningEvent,
-  WireEvent,
-} from './session/event-types.js';
 export {
   type DiscoveryProbeOptions,
   type DiscoveryTarget,
@@ -71,6 +58,19 @@ export {
   type PeerFailure,
 } from './session/doctor-report.js';
 export { type DoctorVerdict, type DoctorVerdictCode, doctorVerdict } from './session/doctor-verdict.js';
+export type {
+  CheckingEvent,
+  PeerBannedEvent,
+  PeerConnectedEvent,
+  PeerDisconnectedEvent,
+  PieceFailedEvent,
+  PieceVerifiedEvent,
+  ReadyEvent,
+  TrackerErrorEvent,
+  TrackerResponseEvent,
+  TrackerWarningEvent,
+  WireEvent,
+} from './session/event-types.js';
 export {
   describeMetadataAttempt,
   type MetadataAttemptSummary,

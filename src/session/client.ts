@@ -18,8 +18,8 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
-import type { DoctorReport } from './doctor-report.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
+import type { DoctorReport } from './doctor-report.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 

@@ -82,7 +82,10 @@ export async function runDiscoveryProbe(
   const target = options.target;
   const infoHash = target.kind === 'torrent' ? target.meta.infoHash : target.link.infoHash;
   if (!infoHash)
-    throw new LodestoneError('LODESTONE_ERR_UNSUPPORTED', 'v2-only magnet links (urn:btmh) are not supported yet');
+    throw new LodestoneError(
+      'LODESTONE_ERR_UNSUPPORTED',
+      'v2-only magnet links (urn:btmh) are not supported yet',
+    );
   const pieceCount = target.kind === 'torrent' ? target.meta.pieceCount : undefined;
   const stop = new AbortController();
   const onOuterAbort = (): void => stop.abort();
@@ -151,7 +154,12 @@ export async function runDiscoveryProbe(
 
   // Addresses known up front.
   if (target.kind === 'magnet' && target.link.peers.length > 0) {
-    sources.push({ kind: 'magnet-peers', label: 'x.pe', status: 'answered', peers: target.link.peers.length });
+    sources.push({
+      kind: 'magnet-peers',
+      label: 'x.pe',
+      status: 'answered',
+      peers: target.link.peers.length,
+    });
     for (const address of target.link.peers) addPeer(address, 'x.pe');
   }
   if (options.peers && options.peers.length > 0) {
@@ -175,7 +183,13 @@ export async function runDiscoveryProbe(
     for (const url of tier) {
       if (seen.has(url)) continue;
       seen.add(url);
-      const source: DoctorSource = { kind: 'tracker', label: url, status: 'no-answer', peers: 0, tier: tierIndex };
+      const source: DoctorSource = {
+        kind: 'tracker',
+        label: url,
+        status: 'no-answer',
+        peers: 0,
+        tier: tierIndex,
+      };
       sources.push(source);
       let client: TrackerClient;
       try {

@@ -48,8 +48,21 @@ const FAILURE_WORDS: Record<PeerFailure, string> = {
 export function doctorVerdict(report: DoctorReport): DoctorVerdict {
   const counts = countPeers(report);
   if (counts.found === 0) return noPeersVerdict(report);
-  if (counts.connected === 0) return unreachableVerdict(counts);
-  return connectedVerdict(report, counts);
+  const verdict = counts.connected === 0 ? unreachableVerdict(counts) : connectedVerdict(report, counts);
+  return { ...verdict, text: verdict.text + trackerNote(report) };
+}
+
+/** Trackers that failed while peers came from elsewhere: worth a sentence. */
+function trackerNote(report: DoctorReport): string {
+  const trackers = report.sources.filter((s) => s.kind === 'tracker');
+  const failed = trackers.filter((s) => s.status === 'failed').length;
+  const silent = trackers.filter((s) => s.status === 'no-answer').length;
+  if (failed + silent === 0) return '';
+  const parts = [
+    ...(failed > 0 ? [`${failed} failed`] : []),
+    ...(silent > 0 ? [`${silent} did not answer`] : []),
+  ];
+  return ` Of ${plural(trackers.length, 'tracker')}, ${parts.join(' and ')}.`;
 }
 
 function noPeersVerdict(report: DoctorReport): DoctorVerdict {
@@ -133,7 +146,7 @@ function connectedVerdict(report: DoctorReport, counts: DoctorPeerCounts): Docto
     return {
       code: 'healthy',
       ok: true,
-      text: `${reachable}, ${counts.withMetadata} with the metadata, ${counts.seeders} known seeders; the metadata and then the download should start.`,
+      text: `${reachable}, ${counts.withMetadata} with the metadata${counts.seeders > 0 ? ` (${plural(counts.seeders, 'seeder')})` : ''}; the metadata and then the download should start.`,
     };
   }
   if (counts.seeders > 0)

@@ -175,7 +175,9 @@ function observe(
       if (saidPieces && (saidExtension || !wantsExtension)) end();
     };
     const onAbort = (): void =>
-      end(peer.handshake ? undefined : { failure: 'timeout', message: 'the time ran out before the handshake' });
+      end(
+        peer.handshake ? undefined : { failure: 'timeout', message: 'the time ran out before the handshake' },
+      );
     options.signal.addEventListener('abort', onAbort, { once: true });
     connection.on('internal-error', (error) => end({ failure: 'other', message: error.message }));
     connection.on('close', (reason) => {
@@ -206,7 +208,10 @@ function observe(
           saidPieces = true;
           if (pieceCount === undefined) peer.piecesHave = countBits(message.bits);
           else if (message.bits.length !== Math.ceil(pieceCount / 8)) {
-            end({ failure: 'other', message: `bitfield of ${message.bits.length} bytes for ${pieceCount} pieces` });
+            end({
+              failure: 'other',
+              message: `bitfield of ${message.bits.length} bytes for ${pieceCount} pieces`,
+            });
             return;
           } else bits = new Bitfield(pieceCount, message.bits);
           break;
