@@ -60,7 +60,8 @@ function sourceResult(source: DoctorSource): string {
         ...(source.warning !== undefined ? [`warning: ${source.warning}`] : []),
       ];
       const peers = `${source.peers} peer${source.peers === 1 ? '' : 's'}`;
-      return `answered: ${peers}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+      const verb = source.kind === 'tracker' ? 'answered' : 'listed';
+      return `${verb}: ${peers}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
     }
   }
 }

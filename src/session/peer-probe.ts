@@ -1,7 +1,6 @@
 import { formatAddress, type PeerAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import type { Clock } from '../clock.js';
-import { MseError } from '../net/mse/errors.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { type ConnectedPeer, connectPeer } from '../peer/connect-peer.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
@@ -17,6 +16,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { DoctorPeer, PeerFailure } from './doctor-report.js';
+import { classifyCloseReason, classifyDialError } from './peer-failure.js';
 
 export interface PeerProbeOptions {
   /** Our handshake (its reserved bits should announce BEP 10 and BEP 6). */
@@ -108,24 +108,6 @@ function abortable(promise: Promise<ConnectedPeer>, signal: AbortSignal): Promis
       },
     );
   });
-}
-
-/** A failed dial (TCP/uTP connect or the encryption handshake) → one of the closed set of reasons. */
-export function classifyDialError(error: unknown): { failure: PeerFailure; message: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof MseError) return { failure: 'encryption-failed', message };
-  if (/ECONNREFUSED|refused/i.test(message)) return { failure: 'refused', message };
-  if (/timed out|ETIMEDOUT|no encryption handshake/i.test(message)) return { failure: 'timeout', message };
-  if (/ECONNRESET|EPIPE|closed|reset/i.test(message)) return { failure: 'dropped', message };
-  return { failure: 'other', message };
-}
-
-/** Why a connection closed before the probe was done → a reason of the closed set. */
-export function classifyCloseReason(reason: string, handshakeDone: boolean): PeerFailure {
-  if (/another info-hash/.test(reason)) return 'wrong-info-hash';
-  if (/no handshake from peer/.test(reason)) return 'timeout';
-  if (!handshakeDone && /handshake/.test(reason)) return 'handshake-failed';
-  return 'dropped';
 }
 
 function observe(

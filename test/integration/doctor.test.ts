@@ -320,3 +320,47 @@ test('doctor on a peer that closes every connection at once, and on one serving 
   assert.equal(wrong.report?.verdict.code, 'wrong-info-hash', wrong.report?.verdict.text);
   assert.equal(wrong.report?.peers[0]?.failure, 'wrong-info-hash');
 });
+
+test('download --verbose shows the same per-source counters, with dial failures by reason', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = await scratch(t);
+  const data = randomBytes(4 * PIECE + 1);
+  const seeder = await startLodestoneSeeder({
+    meta: parseTorrent((await torrentOf(dir, data)).bytes),
+    onDisk: data,
+    dir,
+    host: nextLoopbackAddress(),
+  });
+  t.after(() => seeder.client.close());
+  const tracker = await startTracker(t, nextLoopbackAddress(), seeder.address);
+  const { path } = await torrentOf(dir, data, tracker.url);
+  const deadHost = nextLoopbackAddress();
+  const dead = `${deadHost}:${await closedPort(deadHost)}`;
+  const run = runCli([
+    'download',
+    path,
+    '-o',
+    join(dir, 'out'),
+    '-p',
+    '0',
+    '--bind',
+    nextLoopbackAddress(),
+    '--no-utp',
+    '--peer',
+    dead,
+    '--verbose',
+  ]);
+  t.after(() => run.stop());
+  const { code, stderr } = await run.exited;
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, new RegExp(`peer ${dead.replace(/\./g, '\\.')} not connected \\(refused\\): `));
+  const line =
+    /^discovery: trackers: 1 answered \(1 peers\), 0 failed; peers: (\d+) tried, 1 connected, failed: (\d+) refused$/m.exec(
+      stderr,
+    );
+  assert.ok(line, stderr);
+  // The dead peer may be retried after its back-off: each attempt counts, every one refused.
+  assert.ok(Number(line[2]) >= 1);
+  assert.equal(Number(line[1]), 1 + Number(line[2]));
+});

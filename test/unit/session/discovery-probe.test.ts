@@ -44,7 +44,7 @@ function magnet(...trackers: string[]): string {
   return `magnet:?xt=urn:btih:${HASH}${trackers.map((t) => `&tr=${encodeURIComponent(t)}`).join('')}`;
 }
 
-describe('runDiscoveryProbe (trackers)', () => {
+describe('runDiscoveryProbe (trackers)', { timeout: 10_000 }, () => {
   test('asks every tracker, records each outcome, ends at the time bound, says stopped only where it was counted', async () => {
     const clock = new FakeClock();
     const trackers = new FakeTrackers();

@@ -42,7 +42,7 @@ function report(
 
 const seeder = (): DoctorPeer => peer({ handshake: true, seeder: true, piecesHave: 10, pieceCount: 10 });
 
-describe('doctorVerdict', () => {
+describe('doctorVerdict', { timeout: 10_000 }, () => {
   test('no source at all: says there is no way to find peers, and that the DHT/PEX did not run', () => {
     const verdict = doctorVerdict(report('magnet', [], []));
     assert.equal(verdict.code, 'no-sources');
