@@ -7,6 +7,7 @@ import { countPeers, type DoctorPeerCounts, type DoctorReport, type PeerFailure 
  * - `no-peers`: a source answered, but with no peers
  * - `unreachable`: peers were named, none could be connected (refused, timeouts, mixed reasons)
  * - `dropped`: peers were named, and every one that accepted a connection dropped it
+ * - `encryption-mismatch`: every peer failed the encryption handshake (a policy neither side shares)
  * - `wrong-info-hash`: the peers that answered are serving another torrent
  * - `no-metadata`: (magnet) peers connected, none offers the metadata
  * - `no-seeder`: (torrent) peers connected, none has every piece, and together they miss some
@@ -19,6 +20,7 @@ export type DoctorVerdictCode =
   | 'no-peers'
   | 'unreachable'
   | 'dropped'
+  | 'encryption-mismatch'
   | 'wrong-info-hash'
   | 'no-metadata'
   | 'no-seeder'
@@ -116,6 +118,12 @@ function unreachableVerdict(counts: DoctorPeerCounts): DoctorVerdict {
           code: 'dropped',
           ok: false,
           text: `${found} found but ${all} dropped the connection: they may be overloaded, may have banned us, or may want another encryption setting (try --encryption require or --encryption disable).`,
+        };
+      case 'encryption-failed':
+        return {
+          code: 'encryption-mismatch',
+          ok: false,
+          text: `${found} found but ${all} failed the encryption handshake: they may not speak encryption (MSE/PE) or not the kind we allow; try --encryption prefer or --encryption allow.`,
         };
       case 'wrong-info-hash':
         return {

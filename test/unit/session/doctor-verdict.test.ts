@@ -114,6 +114,15 @@ describe('doctorVerdict', { timeout: 10_000 }, () => {
     assert.match(verdict.text, /--encryption/);
   });
 
+  test('every peer failed the encryption handshake: names the setting to change', () => {
+    const verdict = doctorVerdict(report('torrent', [], [peer({ failure: 'encryption-failed' })]));
+    assert.equal(verdict.code, 'encryption-mismatch');
+    assert.match(
+      verdict.text,
+      /^1 peer found but it failed the encryption handshake: .*try --encryption prefer/,
+    );
+  });
+
   test('wrong info-hash', () => {
     const verdict = doctorVerdict(report('magnet', [], [peer({ failure: 'wrong-info-hash' })]));
     assert.equal(verdict.code, 'wrong-info-hash');
