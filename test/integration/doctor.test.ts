@@ -182,6 +182,21 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
     human.stdout,
     /^Verdict: 1 peer reachable \(of 1 found\), 1 seeder; the download should start\.$/m,
   );
+
+  // A magnet naming the seeder (x.pe): the peer offers the metadata.
+  const magnet = `magnet:?xt=urn:btih:${seeder.session.meta.infoHashHex}&x.pe=${seeder.address.host}:${seeder.address.port}`;
+  const fromMagnet = await doctor(t, [magnet, '--json', '--time', '20s', '--bind', nextLoopbackAddress()]);
+  assert.equal(fromMagnet.code, 0, fromMagnet.stderr);
+  assert.equal(fromMagnet.report?.verdict.code, 'healthy', fromMagnet.report?.verdict.text);
+  assert.match(fromMagnet.report?.verdict.text ?? '', /1 with the metadata/);
+  assert.deepEqual(
+    fromMagnet.report?.sources.map((s) => [s.kind, s.status, s.peers]),
+    [
+      ['magnet-peers', 'answered', 1],
+      ['dht', 'not-available', 0],
+      ['pex', 'not-available', 0],
+    ],
+  );
 });
 
 test('doctor on a magnet whose only tracker is down: names the tracker failure and 0 peers, exit 6, within --time', {
@@ -271,6 +286,23 @@ test('doctor on a torrent whose only peer drops every connection after the hands
   assert.equal(report.peers[0]?.failure, 'dropped');
   assert.equal(report.peers[0]?.handshake, true);
   assert.ok(hostile.connections.length >= 1);
+
+  // The same peer speaks no encryption: with --encryption require, the encryption handshake fails.
+  const required = await doctor(t, [
+    path,
+    '--json',
+    '--time',
+    '10s',
+    '--encryption',
+    'require',
+    '--peer',
+    hostile.key,
+    '--bind',
+    nextLoopbackAddress(),
+  ]);
+  assert.equal(required.code, 6, required.stderr);
+  assert.equal(required.report?.verdict.code, 'encryption-mismatch', required.report?.verdict.text);
+  assert.equal(required.report?.peers[0]?.failure, 'encryption-failed');
 });
 
 test('doctor on a peer that closes every connection at once, and on one serving another torrent', {
