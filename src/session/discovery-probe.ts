@@ -119,14 +119,17 @@ export async function runDiscoveryProbe(
     while (active < concurrency && queue.length > 0 && !stop.signal.aborted) {
       const entry = peers.get(queue.shift()!)!;
       active++;
+      // A dial never outlives the probe: its timeouts end by the deadline (sockets still
+      // connecting would otherwise keep the process alive past --time).
+      const remaining = Math.max(1, startedAt + options.timeMs - clock.now());
       probePeer(entry.address, {
         localHandshake,
         ...(pieceCount !== undefined ? { pieceCount } : {}),
         encryption: options.encryption ?? 'prefer',
         utp: options.utp,
         bindAddress: options.bindAddress,
-        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-        handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+        connectTimeoutMs: Math.min(options.connectTimeoutMs ?? 10_000, remaining),
+        handshakeTimeoutMs: Math.min(options.handshakeTimeoutMs ?? 10_000, remaining),
         observeMs: options.observeMs ?? 3000,
         clock,
         signal: stop.signal,

@@ -396,3 +396,31 @@ test('download --verbose shows the same per-source counters, with dial failures 
   assert.ok(Number(line[2]) >= 1);
   assert.equal(Number(line[1]), 1 + Number(line[2]));
 });
+
+test('doctor on a peer that accepts and never answers: timed out, and the process ends at --time', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = await scratch(t);
+  const { path, bytes } = await torrentOf(dir, randomBytes(2 * PIECE));
+  const silent = await startHostilePeer({
+    host: nextLoopbackAddress(),
+    infoHash: parseTorrent(bytes).infoHash,
+    handshake: 'silent',
+  });
+  t.after(() => silent.close());
+  const { code, stderr, report, ms } = await doctor(t, [
+    path,
+    '--json',
+    '--time',
+    '3s',
+    '--peer',
+    silent.key,
+    '--bind',
+    nextLoopbackAddress(),
+  ]);
+  assert.equal(code, 6, stderr);
+  assert.equal(report?.verdict.code, 'unreachable', report?.verdict.text);
+  assert.match(report?.verdict.text ?? '', /^1 peer found but it timed out/);
+  assert.equal(report?.peers[0]?.failure, 'timeout');
+  assert.ok(ms >= 3000 && ms < 3000 + 4000, `ended at the bound (${ms} ms)`);
+});
