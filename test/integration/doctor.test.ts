@@ -401,20 +401,31 @@ test('doctor on a peer that accepts and never answers: timed out, and the proces
   timeout: 60_000,
 }, async (t) => {
   const dir = await scratch(t);
-  const { path, bytes } = await torrentOf(dir, randomBytes(2 * PIECE));
-  const silent = await startHostilePeer({
-    host: nextLoopbackAddress(),
-    infoHash: parseTorrent(bytes).infoHash,
-    handshake: 'silent',
+  const { path } = await torrentOf(dir, randomBytes(2 * PIECE));
+  // Accepts, reads everything, never writes nor closes: our encryption handshake waits on it.
+  const sockets = new Set<Socket>();
+  const host = nextLoopbackAddress();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.resume();
   });
-  t.after(() => silent.close());
+  await new Promise<void>((resolve) => silent.listen(0, host, resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        silent.close(() => resolve());
+      }),
+  );
+  const key = `${host}:${(silent.address() as AddressInfo).port}`;
   const { code, stderr, report, ms } = await doctor(t, [
     path,
     '--json',
     '--time',
     '3s',
     '--peer',
-    silent.key,
+    key,
     '--bind',
     nextLoopbackAddress(),
   ]);
