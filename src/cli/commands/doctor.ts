@@ -17,7 +17,7 @@ export interface DoctorOptions {
   json?: boolean;
 }
 
-/** Connect and handshake timeouts per peer, and how long a connected peer is listened to. */
+/** (See docs/doctor.md.) Connect and handshake timeouts per peer, and how long a connected peer is listened to. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const OBSERVE_MS = 3000;
 
