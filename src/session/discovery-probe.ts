@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { formatAddress, type PeerAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -143,7 +144,10 @@ export async function runDiscoveryProbe(
     }
   };
 
+  const self = ownAddresses(options.bindAddress);
   const addPeer = (address: PeerAddress, label: string): void => {
+    // Trackers list us too (we announced our port): we do not probe ourselves.
+    if (options.port > 0 && address.port === options.port && self.has(address.host)) return;
     const key = formatAddress(address);
     const known = peers.get(key);
     if (known) {
@@ -310,4 +314,12 @@ async function sendStopped(
 function defaultTrackerClient(localAddress: string | undefined): (url: string) => TrackerClient {
   return (url) =>
     createTrackerClient(url, localAddress ? { http: { localAddress }, udp: { localAddress } } : {});
+}
+
+/** The addresses peers reach us on: the bind address, or every local interface's. */
+function ownAddresses(bindAddress: string | undefined): Set<string> {
+  if (bindAddress !== undefined) return new Set([bindAddress]);
+  const own = new Set(['127.0.0.1', '::1']);
+  for (const list of Object.values(networkInterfaces())) for (const info of list ?? []) own.add(info.address);
+  return own;
 }

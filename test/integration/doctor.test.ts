@@ -14,11 +14,14 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { encode } from '../../src/bencode/index.js';
 import { parseTorrent } from '../../src/metainfo/index.js';
+import { Client } from '../../src/session/client.js';
 import { startHostilePeer } from '../helpers/hostile-peer.js';
 import { type CliEvent, runCli } from '../helpers/lodestone-cli.js';
 import { startLodestoneSeeder } from '../helpers/lodestone-seeder.js';
+import { startOpentracker } from '../helpers/opentracker.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
+import { requireTool } from '../helpers/tools.js';
 
 const PIECE = 16 * 1024;
 
@@ -434,4 +437,56 @@ test('doctor on a peer that accepts and never answers: timed out, and the proces
   assert.match(report?.verdict.text ?? '', /^1 peer found but it timed out/);
   assert.equal(report?.peers[0]?.failure, 'timeout');
   assert.ok(ms >= 3000 && ms < 3000 + 4000, `ended at the bound (${ms} ms)`);
+});
+
+test('doctor with a real tracker (opentracker) in a UDP tier and an HTTP tier, a Lodestone seeder announcing to it', {
+  timeout: 60_000,
+}, async (t) => {
+  if (!requireTool(t, 'opentracker')) return;
+  const dir = await scratch(t);
+  const data = randomBytes(3 * PIECE + 5);
+  const tracker = await startOpentracker({ host: nextLoopbackAddress(), infoHashes: [] });
+  t.after(() => tracker.stop());
+  const bytes = encode({
+    announce: tracker.udpUrl,
+    'announce-list': [[tracker.udpUrl], [tracker.httpUrl]],
+    info: { name: 'x.bin', 'piece length': PIECE, pieces: pieceHashesOf(data, PIECE), length: data.length },
+  });
+  const path = join(dir, 'x.torrent');
+  await writeFile(path, bytes);
+  await writeFile(join(dir, 'x.bin'), data);
+  const meta = parseTorrent(bytes);
+  await tracker.addInfoHash(meta.infoHashHex);
+  const seederHost = nextLoopbackAddress();
+  const seeder = new Client({ hashWorkers: 1, port: 0, bindAddress: seederHost });
+  t.after(() => seeder.close());
+  const port = await seeder.listen();
+  await seeder.add(meta, { path: dir, seed: true }).start();
+  await tracker.waitForPeer(meta.infoHashHex, seederHost, port, 15_000);
+
+  const { code, stderr, report } = await doctor(t, [
+    path,
+    '--json',
+    '--time',
+    '20s',
+    '--bind',
+    nextLoopbackAddress(),
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.ok(report);
+  assert.equal(report.verdict.code, 'healthy', report.verdict.text);
+  const trackers = report.sources.filter((s) => s.kind === 'tracker');
+  assert.deepEqual(
+    trackers.map((s) => [s.label, s.status]),
+    [
+      [tracker.udpUrl, 'answered'],
+      [tracker.httpUrl, 'answered'],
+    ],
+  );
+  // The seeder, and perhaps ourselves (both announces run at once): never probed.
+  for (const source of trackers) assert.ok(source.peers >= 1 && source.peers <= 2, `${source.peers} peers`);
+  assert.equal(report.peers.length, 1, 'the same seeder from both trackers is probed once, ourselves never');
+  const [peer] = report.peers as (DoctorJson['peers'][number] & { sources: string[] })[];
+  assert.deepEqual([...(peer?.sources ?? [])].sort(), [tracker.httpUrl, tracker.udpUrl].sort());
+  assert.equal(peer?.seeder, true);
 });
