@@ -56,6 +56,9 @@ export interface DiscoveryProbeOptions {
   clock?: Clock;
 }
 
+/** Tracker announces in flight at once (the rest wait their turn; not reached by the bound: no answer). */
+const TRACKERS_IN_FLIGHT = 16;
+
 /** The DHT and PEX are not in the client yet: listed as such, never as having run. */
 const NOT_AVAILABLE: DoctorSource[] = [
   { kind: 'dht', label: 'DHT', status: 'not-available', peers: 0 },
@@ -186,6 +189,7 @@ export async function runDiscoveryProbe(
   const left = target.kind === 'torrent' ? target.meta.totalLength : 16_384;
   const makeClient = options.createTrackerClient ?? defaultTrackerClient(options.bindAddress);
   const seen = new Set<string>();
+  const waiting: DoctorSource[] = [];
   tiers.forEach((tier, tierIndex) => {
     for (const url of tier) {
       if (seen.has(url)) continue;
@@ -198,17 +202,27 @@ export async function runDiscoveryProbe(
         tier: tierIndex,
       };
       sources.push(source);
+      waiting.push(source);
+    }
+  });
+  let trackersInFlight = 0;
+  pendingTrackers = waiting.length;
+  // A few announces at once, however many trackers the torrent lists (issue 15: thousands).
+  const announceNext = (): void => {
+    while (trackersInFlight < TRACKERS_IN_FLIGHT && waiting.length > 0 && !stop.signal.aborted) {
+      const source = waiting.shift()!;
+      const url = source.label;
       let client: TrackerClient;
       try {
         client = makeClient(url);
       } catch (error) {
         source.status = 'failed';
         source.error = error instanceof Error ? error.message : String(error);
-        trackers.push({ source, client: undefined });
+        pendingTrackers--;
         continue;
       }
       trackers.push({ source, client });
-      pendingTrackers++;
+      trackersInFlight++;
       const asked = clock.now();
       client
         .announce({
@@ -242,12 +256,15 @@ export async function runDiscoveryProbe(
         )
         .finally(() => {
           if (source.status !== 'no-answer') source.latencyMs = clock.now() - asked;
+          trackersInFlight--;
           pendingTrackers--;
+          announceNext();
           probeNext();
           checkDone();
         });
     }
-  });
+  };
+  announceNext();
   sources.push(...NOT_AVAILABLE.map((source) => ({ ...source })));
 
   probeNext();
@@ -291,22 +308,25 @@ async function sendStopped(
   const answered = trackers.filter((t) => t.source.status === 'answered' && t.client);
   const abort = new AbortController();
   const timer = request.clock.setTimeout(() => abort.abort(), options.stoppedGraceMs ?? 2000);
-  await Promise.allSettled(
-    answered.map(({ client }) =>
-      client!.announce({
-        infoHash: Buffer.from(request.infoHash),
-        peerId: options.peerId,
-        port: options.port,
-        uploaded: 0,
-        downloaded: 0,
-        left: request.left,
-        event: 'stopped',
-        numwant: 0,
-        key: request.key,
-        signal: abort.signal,
-      }),
-    ),
-  );
+  const stopped = (client: TrackerClient): Promise<unknown> =>
+    client.announce({
+      infoHash: Buffer.from(request.infoHash),
+      peerId: options.peerId,
+      port: options.port,
+      uploaded: 0,
+      downloaded: 0,
+      left: request.left,
+      event: 'stopped',
+      numwant: 0,
+      key: request.key,
+      signal: abort.signal,
+    });
+  // A few at a time, within the grace; those not sent by then are not sent.
+  const lanes = Array.from({ length: Math.min(TRACKERS_IN_FLIGHT, answered.length) }, async () => {
+    for (let next = answered.shift(); next && !abort.signal.aborted; next = answered.shift())
+      await stopped(next.client!).catch(() => {});
+  });
+  await Promise.all(lanes);
   request.clock.clearTimeout(timer);
   for (const tracker of trackers) tracker.client?.close();
 }

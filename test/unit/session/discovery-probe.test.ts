@@ -148,6 +148,28 @@ describe('runDiscoveryProbe (trackers)', { timeout: 10_000 }, () => {
     assert.equal(report.sources[0]?.status, 'no-answer');
   });
 
+  test('a torrent with 100 silent trackers: a few announces at once, all listed as not answering at the bound', async () => {
+    const clock = new FakeClock();
+    const trackers = new FakeTrackers();
+    const urls = Array.from({ length: 100 }, (_, i) => `http://hangs${i}.test/a`);
+    const probe = runDiscoveryProbe({
+      target: { kind: 'magnet', link: parseMagnet(magnet(...urls)) },
+      peerId: Buffer.alloc(20, 1),
+      port: 0,
+      timeMs: 3000,
+      createTrackerClient: trackers.create,
+      clock,
+    });
+    await flush();
+    assert.equal(trackers.calls.length, 16, 'at most 16 announces in flight');
+    clock.advance(3000);
+    const report = await probe;
+    const statuses = report.sources.filter((s) => s.kind === 'tracker').map((s) => s.status);
+    assert.equal(statuses.length, 100);
+    assert.ok(statuses.every((status) => status === 'no-answer'));
+    assert.equal(trackers.calls.length, 16, 'none started after the bound, no stopped sent');
+  });
+
   test('--no-trackers: no tracker is asked', async () => {
     const trackers = new FakeTrackers();
     const report = await runDiscoveryProbe({
