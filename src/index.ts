@@ -41,6 +41,24 @@ export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy }
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';
+export { DiscoveryCounters, type DiscoveryCountersSummary } from './session/discovery-counters.js';
+export {
+  type DiscoveryProbeOptions,
+  type DiscoveryTarget,
+  runDiscoveryProbe,
+} from './session/discovery-probe.js';
+export {
+  countPeers,
+  type DoctorPeer,
+  type DoctorPeerCounts,
+  type DoctorReport,
+  type DoctorSource,
+  type DoctorSourceKind,
+  type DoctorSourceStatus,
+  PEER_FAILURES,
+  type PeerFailure,
+} from './session/doctor-report.js';
+export { type DoctorVerdict, type DoctorVerdictCode, doctorVerdict } from './session/doctor-verdict.js';
 export type {
   CheckingEvent,
   PeerBannedEvent,

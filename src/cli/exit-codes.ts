@@ -8,6 +8,8 @@ export const ExitCode = {
   badInput: 3,
   io: 4,
   incomplete: 5,
+  /** `doctor`: no peer with the data (a magnet: the metadata) was reachable. */
+  unhealthy: 6,
   interrupted: 130,
 } as const;
 

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError, VERSION } from '../index.js';
 import { createCommand } from './commands/create.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
 import { downloadCommand } from './commands/download.js';
 import { infoCommand } from './commands/info.js';
 import { metadataCommand } from './commands/metadata.js';
@@ -153,6 +154,28 @@ program
   .option('--trace', 'log every wire message to stderr')
   .action(async (source: string, options) => {
     process.exitCode = await metadataCommand(source, options);
+  });
+
+program
+  .command('doctor')
+  .description(
+    "find out why a torrent does not start: ask its trackers and peers for a while, without downloading, and say what's wrong",
+  )
+  .argument('<source>', '.torrent file or magnet link')
+  .option('--time <duration>', 'how long to probe at most, e.g. 30s, 2m', '30s')
+  .option('-p, --port <port>', 'port to listen on (0 = any free port)', '0')
+  .option('--bind <address>', 'local IP address to listen on, connect and announce from')
+  .option('--peer <host:port>', 'also probe this peer (repeatable)', collect)
+  .option('--no-trackers', "do not announce to the torrent's trackers")
+  .addOption(
+    new Option('--encryption <policy>', 'protocol encryption (MSE/PE), as for download')
+      .choices(['prefer', 'require', 'allow', 'disable'])
+      .default('prefer'),
+  )
+  .option('--no-utp', 'dial peers over TCP only')
+  .option('--json', 'print the report as one JSON object')
+  .action(async (source: string, options) => {
+    process.exitCode = await doctorCommand(source, options);
   });
 
 program

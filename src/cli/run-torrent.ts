@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   type Client,
+  DiscoveryCounters,
   formatDurationMs,
   type PeerAddress,
   type TorrentMetadata,
@@ -61,7 +62,7 @@ export async function runTorrent(
     // The UDP port uTP peers reach us on (0: no uTP, --no-utp).
     utpPort: client.utpPort,
   });
-  attachLogging(session, options, reporter);
+  const endLogging = attachLogging(session, options, reporter);
 
   let fatal: Error | undefined;
   let seedTimer: NodeJS.Timeout | undefined;
@@ -156,6 +157,7 @@ export async function runTorrent(
     reporter.progress(session.stats());
     return summarize(session, code, reporter);
   } finally {
+    endLogging();
     clearInterval(ticker);
     if (seedTimer) clearTimeout(seedTimer);
     if (onSignal.handler) {
@@ -217,11 +219,13 @@ function summarize(session: TorrentSession, code: number, reporter: Reporter): n
   return code === ExitCode.interrupted && session.done ? ExitCode.ok : code;
 }
 
-function attachLogging(session: TorrentSession, options: SwarmOptions, reporter: Reporter): void {
+/** Logs the session's events as asked; returns what to call at the end (the last counters line). */
+function attachLogging(session: TorrentSession, options: SwarmOptions, reporter: Reporter): () => void {
   const verbose = options.verbose === true || options.trace === true;
   const log = (text: string): void => {
     if (verbose) reporter.log(text);
   };
+  const endCounters = countDiscovery(session, reporter, verbose);
   session.on('checking', (p) => {
     if (p.checked === p.total && p.total > 0)
       reporter.info(`checked existing data: ${p.valid}/${p.total} pieces valid`);
@@ -269,9 +273,60 @@ function attachLogging(session: TorrentSession, options: SwarmOptions, reporter:
     log(`piece ${index} failed its hash check (from ${peers.join(', ')})`);
     reporter.event('piece-failed', { index, peers });
   });
+  session.on('peer-dial-failed', ({ address, reason, message }) => {
+    log(`peer ${address} not connected (${reason}): ${message}`);
+    reporter.event('peer-dial-failed', { address, reason, message });
+  });
   if (options.trace) {
     session.on('wire', ({ peer, direction, message }) => {
       reporter.log(`${direction === 'in' ? '<-' : '->'} ${peer} ${describeMessage(message)}`);
     });
   }
+  return endCounters;
+}
+
+/** How often (at most) `--verbose` prints the discovery counters while they change. */
+const COUNTERS_EVERY_MS = 10_000;
+
+/**
+ * The per-source counters `doctor` reports, kept during a download: with --verbose a line when
+ * they changed (at most every 10 s) and one at the end; with --json a `discovery` event at the end.
+ */
+function countDiscovery(session: TorrentSession, reporter: Reporter, verbose: boolean): () => void {
+  const counters = new DiscoveryCounters();
+  let changed = false;
+  const change = (): void => {
+    changed = true;
+  };
+  session.on('tracker-response', ({ response }) => {
+    counters.trackerAnswered(response.peers.length);
+    change();
+  });
+  session.on('tracker-error', () => {
+    counters.trackerFailed();
+    change();
+  });
+  session.on('peer-dial-failed', ({ reason }) => {
+    counters.dialFailed(reason);
+    change();
+  });
+  session.on('peer-connected', ({ address }) => {
+    counters.peerConnected(address);
+    change();
+  });
+  session.on('peer-disconnected', ({ address, reason }) => {
+    counters.peerDisconnected(address, reason);
+    change();
+  });
+  const timer = setInterval(() => {
+    if (!changed || !verbose) return;
+    changed = false;
+    reporter.log(`discovery: ${counters.describe()}`);
+  }, COUNTERS_EVERY_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (verbose) reporter.log(`discovery: ${counters.describe()}`);
+    reporter.event('discovery', { ...counters.summary() });
+  };
 }

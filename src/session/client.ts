@@ -18,6 +18,8 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
+import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
+import type { DoctorReport } from './doctor-report.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
@@ -301,6 +303,29 @@ export class Client extends EventEmitter<ClientEvents> {
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),
     });
+  }
+
+  /**
+   * Probes a torrent's discovery for a bounded time without downloading (`lodestone doctor`):
+   * every tracker, every peer found, dialled the way this client dials (its encryption policy,
+   * uTP then TCP once `listen` opened the UDP socket). See {@link runDiscoveryProbe}.
+   */
+  probeDiscovery(
+    options: Omit<DiscoveryProbeOptions, 'peerId' | 'port' | 'utp' | 'bindAddress' | 'createTrackerClient'>,
+    signal?: AbortSignal,
+  ): Promise<DoctorReport> {
+    return runDiscoveryProbe(
+      {
+        encryption: this.#options.encryption ?? 'prefer',
+        ...options,
+        peerId: this.peerId,
+        port: this.#port,
+        bindAddress: this.#options.bindAddress,
+        createTrackerClient: this.#options.createTrackerClient,
+        ...(this.#options.utp !== false ? { utp: this.#utpDialer } : {}),
+      },
+      signal,
+    );
   }
 
   /** Stops a torrent (trackers told `stopped`, files closed) and forgets it. */

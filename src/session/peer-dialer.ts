@@ -19,6 +19,8 @@ export interface PeerDialerHost {
   adopt(connection: PeerConnection): void;
   /** A programming error caught at a boundary. */
   internalError(error: unknown, peer?: string): void;
+  /** A dial failed (refused, timed out, the encryption handshake failed): for counters. */
+  dialFailed?(address: string, error: unknown): void;
 }
 
 export interface PeerDialerOptions {
@@ -186,11 +188,12 @@ export class PeerDialer {
           this.#host.adopt(connection);
           this.#rememberWay(connection, way);
         },
-        () => {
+        (error: unknown) => {
           // Refused or timed out: a failure at once (back-off, first to be evicted), next please.
           this.#dialing.delete(key);
           budget.ended();
           book.markDisconnected(key, false);
+          this.#host.dialFailed?.(key, error);
           this.soon();
         },
       )

@@ -9,6 +9,7 @@ import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
+import type { PeerFailure } from './doctor-report.js';
 
 /**
  * Options of a {@link TorrentSession} made directly; {@link Client.add} fills them from the
@@ -126,6 +127,11 @@ export interface TorrentSessionEvents {
   ];
   /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */
   'peer-disconnected': [{ address: string; reason: string }];
+  /**
+   * Dialling a peer failed before any connection: `reason` is one of a small closed set
+   * (refused, timeout, dropped, encryption-failed, other), `message` the error in words.
+   */
+  'peer-dial-failed': [{ address: string; reason: PeerFailure; message: string }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */
   'peer-banned': [{ address: string; reason: string }];
   /** An announce succeeded; `response` holds the interval, peer counts and peers. */

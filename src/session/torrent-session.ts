@@ -21,6 +21,7 @@ import { AddressBook, type PeerSource } from './address-book.js';
 import { Downloader } from './downloader.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
 import { PeerDialer } from './peer-dialer.js';
+import { classifyDialError } from './peer-failure.js';
 import { PeerState } from './peer-state.js';
 import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
@@ -97,6 +98,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
           });
         },
         internalError: (error, peer) => this.#internalError(error, peer),
+        dialFailed: (address, error) => {
+          const { failure, message } = classifyDialError(error);
+          this.emit('peer-dial-failed', { address, reason: failure, message });
+        },
       },
       {
         book: this.#book,
