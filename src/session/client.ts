@@ -18,6 +18,7 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
+import { DialMemory } from './dial-memory.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
@@ -113,6 +114,8 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #hashPool: HashPool;
   /** One dial budget for every torrent: the half-open bound holds for the process. */
   readonly #dialBudget = new DialBudget(Date.now);
+  /** What worked per peer address, for every torrent and metadata phase of this client. */
+  readonly #dialMemory = new DialMemory();
   #listener: PeerListener | undefined;
   #port = 0;
   #udp: UdpSocket | undefined;
@@ -265,6 +268,7 @@ export class Client extends EventEmitter<ClientEvents> {
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
       dialBudget: this.#dialBudget,
+      dialMemory: this.#dialMemory,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.peers ? { peers: options.peers } : {}),
       ...(options.useTrackers !== undefined ? { useTrackers: options.useTrackers } : {}),
@@ -286,7 +290,11 @@ export class Client extends EventEmitter<ClientEvents> {
     return session;
   }
 
-  /** A fetcher for a magnet's metadata, set up with this client's identity and addresses. */
+  /**
+   * A fetcher for a magnet's metadata, set up with this client's identity and addresses, and
+   * dialling as its torrents do: the same encryption policy, uTP first (once `listen` opened the
+   * UDP socket) and TCP after a head start, and the same per-address memory of what worked.
+   */
   metadataFetcher(
     link: MagnetLink,
     options: Pick<MetadataFetcherOptions, 'useTrackers' | 'trace' | 'metadataTimeoutMs' | 'peers'> = {},
@@ -297,6 +305,9 @@ export class Client extends EventEmitter<ClientEvents> {
       port: this.#port,
       ...options,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      encryption: this.#options.encryption ?? 'prefer',
+      ...(this.#options.utp !== false ? { utp: this.#utpDialer } : {}),
+      dialMemory: this.#dialMemory,
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),

@@ -6,10 +6,11 @@ import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict } from '../internal-errors.js';
 import { parseInfoDictionary } from '../metainfo/index.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import { dialPeer } from '../peer/dial.js';
+import { connectPeer } from '../peer/connect-peer.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
 import { CLIENT_NAME } from '../version.js';
+import type { Handshake } from '../wire/types.js';
 import {
   decodeExtensionHandshake,
   decodeMetadataMessage,
@@ -21,6 +22,7 @@ import {
   validateMetadataSize,
 } from '../wire/index.js';
 import { AddressBook, type PeerSource } from './address-book.js';
+import { DialMemory, rememberWay } from './dial-memory.js';
 import type { MetadataAssembly } from './metadata-assembly.js';
 import {
   MetadataAttemptLog,
@@ -35,6 +37,7 @@ import type {
   MetadataFetcherTimers,
   MetadataPeer,
 } from './metadata-fetcher-types.js';
+import { peerDialTimeouts } from './peer-dialer.js';
 import { noPeerSourceError } from './peer-source.js';
 
 export type { MetadataMemoryStats } from './metadata-candidates.js';
@@ -66,6 +69,8 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   readonly #offered = new Set<string>();
   readonly #now: () => number;
   readonly #timers: MetadataFetcherTimers;
+  readonly #memory: DialMemory;
+  readonly #localHandshake: Handshake;
   #lastProgressAt = 0;
   #lastReportAt = 0;
   #announcer: Announcer | undefined;
@@ -87,6 +92,12 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#timers = options.timers ?? systemClock;
     this.#book = new AddressBook(this.#now);
     this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
+    this.#memory = options.dialMemory ?? new DialMemory();
+    this.#localHandshake = {
+      reserved: reservedBits({ extensionProtocol: true }),
+      infoHash: this.#infoHash,
+      peerId: options.peerId,
+    };
   }
 
   /** Metadata assembly memory: candidate sizes and block bytes held (now and at peak). */
@@ -183,30 +194,51 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     for (const address of this.#book.candidates(free, skip)) this.#dial(address);
   }
 
+  /**
+   * Dials a peer the way the download does (see PeerDialer): the encryption policy's ways in
+   * (the one that worked last first), uTP first and TCP after a head start when a uTP dialler is
+   * given (TCP only where TCP won before), with the download's connect and handshake timeouts.
+   */
   #dial(address: PeerAddress): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    dialPeer(address, this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {})
+    const skip = new Set([...this.#peers.keys(), ...this.#dialing]);
+    const timeouts = peerDialTimeouts({}, this.#book.untried(skip));
+    const encryption = this.#options.encryption ?? 'prefer';
+    connectPeer(address, {
+      timeoutMs: timeouts.connectMs,
+      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      localHandshake: this.#localHandshake,
+      encryption,
+      remembered: this.#memory.way(key),
+      handshakeTimeoutMs: timeouts.handshakeMs,
+      utp: this.#options.utp,
+      tcpDelayMs: timeouts.tcpDelayMs,
+      rememberedTransport: this.#memory.transport(key),
+    })
       .then(
-        ({ socket, reads }) => {
+        ({ socket, reads, handshakeSent, encryption: carried, way, transport }) => {
           this.#dialing.delete(key);
+          this.#memory.connected(key, transport, this.#options.utp !== undefined);
           if (this.#finished) {
             socket.destroy();
             return;
           }
-          this.#attach(
-            new PeerConnection({
-              socket,
-              address,
-              direction: 'outbound',
-              reads,
-              localHandshake: {
-                reserved: reservedBits({ extensionProtocol: true }),
-                infoHash: this.#infoHash,
-                peerId: this.#options.peerId,
-              },
-            }),
-          );
+          const connection = new PeerConnection({
+            socket,
+            address,
+            direction: 'outbound',
+            ...(reads ? { reads } : {}),
+            handshakeSent,
+            encryption: carried,
+            transport,
+            handshakeTimeoutMs: timeouts.handshakeMs,
+            localHandshake: this.#localHandshake,
+          });
+          this.#attach(connection);
+          rememberWay(this.#memory, connection, way, encryption, () => {
+            if (!this.#finished && !this.#peers.has(key) && !this.#dialing.has(key)) this.#dial(address);
+          });
         },
         () => {
           this.#dialing.delete(key);
@@ -252,7 +284,12 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
         );
         return;
       }
-      this.emit('peer-connected', { address: connection.key, direction: 'outbound' });
+      this.emit('peer-connected', {
+        address: connection.key,
+        direction: 'outbound',
+        transport: connection.transport,
+        encryption: connection.encryption,
+      });
       const payload = encodeExtensionHandshake({
         m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
         v: CLIENT_NAME,

@@ -26,6 +26,8 @@ const TOP_LEVEL = [
   'Bitfield',
   'CLIENT_NAME',
   'Client',
+  'DIAL_MEMORY_MAX_ADDRESSES',
+  'DialMemory',
   'ENCRYPTION_POLICIES',
   'LodestoneError',
   'MagnetError',
