@@ -10,7 +10,6 @@ import { connectPeer } from '../peer/connect-peer.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
 import { CLIENT_NAME } from '../version.js';
-import type { Handshake } from '../wire/types.js';
 import {
   decodeExtensionHandshake,
   decodeMetadataMessage,
@@ -21,6 +20,7 @@ import {
   supportsExtensionProtocol,
   validateMetadataSize,
 } from '../wire/index.js';
+import type { Handshake } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { DialMemory, rememberWay } from './dial-memory.js';
 import type { MetadataAssembly } from './metadata-assembly.js';

@@ -56,7 +56,10 @@ export function peerDialTimeouts(
   waiting: number,
 ): PeerDialTimeouts {
   return {
-    ...dialTimeouts({ connectMs: base.connectMs ?? 10_000, handshakeMs: base.handshakeMs ?? 10_000 }, waiting),
+    ...dialTimeouts(
+      { connectMs: base.connectMs ?? 10_000, handshakeMs: base.handshakeMs ?? 10_000 },
+      waiting,
+    ),
     tcpDelayMs: waiting >= DIAL_PRESSURE_WAITING ? PRESSURE_TCP_DELAY_MS : TCP_DELAY_MS,
   };
 }

@@ -1,0 +1,113 @@
+/**
+ * A magnet's metadata phase dials the way the download does (issue 16): with the encryption
+ * policy and over uTP first. Each test's only peer is python3-libtorrent, reachable one way only:
+ * - encryption forced (pe_forced both ways, RC4 only, TCP only): a plaintext dial is refused;
+ * - uTP only (TCP off both ways): a TCP dial is refused.
+ * `lodestone download <magnet> --json` at its defaults (prefer encryption, uTP on) must fetch the
+ * metadata from it and then download byte-exact; the metadata phase's `peer-connected` event says
+ * how it got in. Before this change the metadata phase dialled plaintext TCP only, and both
+ * runs ended with "metadata could not be fetched". With CI=true a missing python3-libtorrent
+ * fails the test; locally it is skipped.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type CliEvent, runCli } from '../helpers/lodestone-cli.js';
+import { type PayloadFixture, payloadFixture } from '../helpers/payload-fixture.js';
+import { freePort, nextLoopbackAddress } from '../helpers/real-clients/net.js';
+import { makeClientDir, pollUntil, spawnManaged } from '../helpers/real-clients/process.js';
+import { LIBTORRENT_PYTHON, requirePythonLibtorrent } from '../helpers/tools.js';
+
+const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
+/** libtorrent with encryption forced (RC4 only), TCP only. */
+const LT_ENCRYPTED = fileURLToPath(new URL('mse/lt-peer.py', FIXTURES));
+/** libtorrent with a profile: `utp-only` turns TCP off both ways. */
+const LT_SWARM = fileURLToPath(new URL('utp/lt-swarm-peer.py', FIXTURES));
+
+async function libtorrentSeeder(t: TestContext, f: PayloadFixture, kind: 'encrypted' | 'utp-only') {
+  const address = nextLoopbackAddress();
+  const port = await freePort(address);
+  const dir = await makeClientDir(`lt-magnet-${kind}`);
+  await writeFile(join(dir, 'payload.bin'), f.data);
+  const args =
+    kind === 'encrypted'
+      ? [LT_ENCRYPTED, 'seed', f.torrentPath, dir, address, String(port)]
+      : [LT_SWARM, 'seed', 'utp-only', f.torrentPath, dir, address, String(port)];
+  const proc = await spawnManaged({
+    name: `libtorrent seeder (${kind})`,
+    command: LIBTORRENT_PYTHON,
+    args,
+    dir,
+  });
+  t.after(() => proc.stop());
+  await pollUntil(proc, 'libtorrent to seed', 30_000, async () => {
+    const s = await readFile(join(dir, 'status.json'), 'utf8')
+      .then((text) => JSON.parse(text) as { is_seeding: boolean })
+      .catch(() => undefined);
+    return { done: s?.is_seeding === true, status: s ? 'checking' : 'starting' };
+  });
+  return { address, port };
+}
+
+/** `lodestone download MAGNET --json` at its defaults; resolves with its events once it exited. */
+async function downloadMagnet(t: TestContext, f: PayloadFixture, peer: string) {
+  const out = join(f.root, 'download');
+  await mkdir(out);
+  const magnet = `magnet:?xt=urn:btih:${f.meta.infoHashHex}&x.pe=${peer}`;
+  const run = runCli([
+    'download',
+    magnet,
+    '-o',
+    out,
+    '--bind',
+    nextLoopbackAddress(),
+    '-p',
+    '0',
+    '--json',
+    '--metadata-timeout',
+    '20s',
+  ]);
+  t.after(() => run.stop());
+  const end = await run.waitFor((e) => e.type === 'done' || e.type === 'error', 60_000);
+  assert.equal(end.type, 'done', `${JSON.stringify(end)}\n${(await run.exited).stderr.slice(-2000)}`);
+  const exit = await run.exited;
+  assert.equal(exit.code, 0, exit.stderr.slice(-2000));
+  assert.ok((await readFile(join(out, 'payload.bin'))).equals(f.data), 'byte-exact');
+  return run.events;
+}
+
+function metadataPeers(events: CliEvent[]): CliEvent[] {
+  return events.filter((e) => e.type === 'peer-connected' && e.phase === 'metadata');
+}
+
+describe('magnet metadata over encrypted and uTP connections, from python3-libtorrent', {
+  timeout: 100_000,
+}, () => {
+  test('the only peer requires encryption (RC4): metadata fetched and downloaded byte-exact', async (t) => {
+    if (!requirePythonLibtorrent(t)) return;
+    const f = await payloadFixture(t, 2 * 1024 * 1024 + 4321, 'lodestone-magnet-rc4-');
+    const lt = await libtorrentSeeder(t, f, 'encrypted');
+    const events = await downloadMagnet(t, f, `${lt.address}:${lt.port}`);
+    const metadata = metadataPeers(events);
+    assert.ok(metadata.length > 0, 'the metadata phase connected');
+    assert.deepEqual(
+      metadata.map((e) => [e.address, e.encryption, e.transport]),
+      metadata.map(() => [`${lt.address}:${lt.port}`, 'rc4', 'tcp']),
+    );
+  });
+
+  test('the only peer speaks uTP only: metadata fetched and downloaded byte-exact', async (t) => {
+    if (!requirePythonLibtorrent(t)) return;
+    const f = await payloadFixture(t, 2 * 1024 * 1024 + 4321, 'lodestone-magnet-utp-');
+    const lt = await libtorrentSeeder(t, f, 'utp-only');
+    const events = await downloadMagnet(t, f, `${lt.address}:${lt.port}`);
+    const metadata = metadataPeers(events);
+    assert.ok(metadata.length > 0, 'the metadata phase connected');
+    assert.deepEqual(
+      metadata.map((e) => [e.address, e.transport]),
+      metadata.map(() => [`${lt.address}:${lt.port}`, 'utp']),
+    );
+  });
+});
