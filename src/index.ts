@@ -41,7 +41,6 @@ export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy }
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';
-export { DIAL_MEMORY_MAX_ADDRESSES, DialMemory } from './session/dial-memory.js';
 export type {
   CheckingEvent,
   PeerBannedEvent,

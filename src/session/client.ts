@@ -18,7 +18,6 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
-import { DialMemory } from './dial-memory.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
@@ -114,8 +113,6 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #hashPool: HashPool;
   /** One dial budget for every torrent: the half-open bound holds for the process. */
   readonly #dialBudget = new DialBudget(Date.now);
-  /** What worked per peer address, for every torrent and metadata phase of this client. */
-  readonly #dialMemory = new DialMemory();
   #listener: PeerListener | undefined;
   #port = 0;
   #udp: UdpSocket | undefined;
@@ -268,7 +265,6 @@ export class Client extends EventEmitter<ClientEvents> {
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
       dialBudget: this.#dialBudget,
-      dialMemory: this.#dialMemory,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.peers ? { peers: options.peers } : {}),
       ...(options.useTrackers !== undefined ? { useTrackers: options.useTrackers } : {}),
@@ -293,7 +289,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /**
    * A fetcher for a magnet's metadata, set up with this client's identity and addresses, and
    * dialling as its torrents do: the same encryption policy, uTP first (once `listen` opened the
-   * UDP socket) and TCP after a head start, and the same per-address memory of what worked.
+   * UDP socket) and TCP after a head start, remembering per address what worked.
    */
   metadataFetcher(
     link: MagnetLink,
@@ -307,7 +303,6 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
       encryption: this.#options.encryption ?? 'prefer',
       ...(this.#options.utp !== false ? { utp: this.#utpDialer } : {}),
-      dialMemory: this.#dialMemory,
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),

@@ -8,8 +8,11 @@ export const DIAL_MEMORY_MAX_ADDRESSES = 10_000;
 /**
  * What worked when dialling each peer address (`host:port`): the way in (an MSE handshake or
  * plaintext) and whether TCP won the uTP/TCP race (the address is then dialled over TCP only).
- * A {@link Client} shares one between its torrents and its magnets' metadata phases, so what the
- * metadata phase learnt about a peer holds for the download. Bounded: at most
+ * Each torrent's dialler and each metadata phase has its own: the download does not inherit what
+ * the metadata phase learnt, because dialling a peer again at once (TCP only, the way that worked)
+ * right after the metadata phase closed its connection is refused by Transmission 3.00 (it still
+ * counts the old connection from that IP), and the refused address then waits out its 15 s
+ * back-off; uTP's head start gives Transmission the time to let go. Bounded: at most
  * {@link DIAL_MEMORY_MAX_ADDRESSES} addresses per kind (trackers decide how many we hear of).
  */
 export class DialMemory {

@@ -6,7 +6,6 @@ import type { PeerTransport, UtpDialer } from '../peer/dial-transport.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
-import type { DialMemory } from './dial-memory.js';
 import type { MetadataPeerOutcome } from './metadata-attempt.js';
 
 // The MetadataFetcher's options, events and per-peer record (kept apart to keep the fetcher short).
@@ -30,8 +29,6 @@ export interface MetadataFetcherOptions {
    * as in the download. Absent: TCP only.
    */
   utp?: UtpDialer | undefined;
-  /** What worked per address (way in, transport); a Client shares one with its torrents. @default one of its own */
-  dialMemory?: DialMemory;
   /** @default 30 */
   maxPeers?: number;
   /**

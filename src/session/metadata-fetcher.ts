@@ -92,7 +92,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#timers = options.timers ?? systemClock;
     this.#book = new AddressBook(this.#now);
     this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
-    this.#memory = options.dialMemory ?? new DialMemory();
+    this.#memory = new DialMemory();
     this.#localHandshake = {
       reserved: reservedBits({ extensionProtocol: true }),
       infoHash: this.#infoHash,

@@ -35,8 +35,6 @@ export interface PeerDialerOptions {
   handshakeTimeoutMs?: number;
   /** Dials over uTP first (TCP too after a delay); without it, TCP only. */
   utp?: UtpDialer | undefined;
-  /** What worked per address (shared with a Client's other dialers). @default one of its own */
-  memory?: DialMemory | undefined;
 }
 
 /** A dial's timeouts: connect, the peer's handshake, and uTP's head start before TCP. */
@@ -82,7 +80,7 @@ export class PeerDialer {
   constructor(host: PeerDialerHost, options: PeerDialerOptions) {
     this.#host = host;
     this.#options = options;
-    this.#memory = options.memory ?? new DialMemory();
+    this.#memory = new DialMemory();
   }
 
   /** Addresses being dialled now. */

@@ -9,7 +9,6 @@ import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
-import type { DialMemory } from './dial-memory.js';
 
 /**
  * Options of a {@link TorrentSession} made directly; {@link Client.add} fills them from the
@@ -68,8 +67,6 @@ export interface TorrentSessionOptions {
    * A {@link Client} shares one among its torrents. @default a budget of its own
    */
   dialBudget?: DialBudget;
-  /** What worked per peer address (way in, transport); a {@link Client} shares one. @default one of its own */
-  dialMemory?: DialMemory;
   /** Makes the tracker client for an announce URL. @default HTTP or UDP by scheme */
   createTrackerClient?: (url: string) => TrackerClient;
   /** Timing knobs for the announcer (tests). */

@@ -105,7 +105,6 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         pieceCount: options.meta.pieceCount,
         encryption: options.encryption ?? 'prefer',
         ...(options.utp ? { utp: options.utp } : {}),
-        ...(options.dialMemory ? { memory: options.dialMemory } : {}),
         ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         ...(options.handshakeTimeoutMs !== undefined

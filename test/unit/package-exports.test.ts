@@ -26,8 +26,6 @@ const TOP_LEVEL = [
   'Bitfield',
   'CLIENT_NAME',
   'Client',
-  'DIAL_MEMORY_MAX_ADDRESSES',
-  'DialMemory',
   'ENCRYPTION_POLICIES',
   'LodestoneError',
   'MagnetError',
