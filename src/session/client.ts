@@ -120,11 +120,10 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Dials over the client's uTP socket once it is open (TCP only before `listen`). */
   readonly #utpDialer: UtpDialer = (host, port, signal) => {
     const utp = this.#utp;
-    if (utp === undefined || (host.includes(':') && !this.#udpHasV6))
+    if (utp === undefined || !this.#udp?.hasFamily(host.includes(':') ? 'IPv6' : 'IPv4'))
       return Promise.reject(new UtpError('refused', 'no uTP socket for this address family'));
     return utp.connect(host, port, signal);
   };
-  #udpHasV6 = false;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -218,12 +217,12 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * The UDP socket for uTP, on the TCP listener's address and port (bound after it, so a port
-   * 0 listener works). When the port is taken for UDP the client runs TCP only: uTP is optional.
+   * 0 listener works): the bind address's family only when there is one (IPv4 or IPv6), else
+   * `0.0.0.0` and, when it can, `::` on the same port. When the port is taken for UDP the client
+   * runs TCP only (or IPv4 uTP only): uTP is optional.
    */
   async #openUtp(listener: PeerListener): Promise<void> {
     const bind = this.#options.bindAddress;
-    // The shared UDP socket is IPv4 first; an IPv6-only bind address gets no uTP (not done).
-    if (bind?.includes(':')) return;
     let udp: UdpSocket | undefined;
     try {
       udp = await UdpSocket.bind({
@@ -231,7 +230,6 @@ export class Client extends EventEmitter<ClientEvents> {
         port: this.#port,
         ...(bind ? {} : { host6: '::' }),
       });
-      this.#udpHasV6 = bind === undefined;
     } catch {
       try {
         if (bind === undefined) udp = await UdpSocket.bind({ host: '0.0.0.0', port: this.#port });
