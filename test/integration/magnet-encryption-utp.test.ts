@@ -6,7 +6,8 @@
  * `lodestone download <magnet> --json` at its defaults (prefer encryption, uTP on) must fetch the
  * metadata from it and then download byte-exact; the metadata phase's `peer-connected` event says
  * how it got in. Before this change the metadata phase dialled plaintext TCP only, and both
- * runs ended with "metadata could not be fetched". With CI=true a missing python3-libtorrent
+ * runs ended with "metadata could not be fetched". `lodestone metadata` takes `--encryption` and
+ * `--no-utp` as `download` does. With CI=true a missing python3-libtorrent
  * fails the test; locally it is skipped.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseTorrent } from '../../src/metainfo/index.js';
 import { type CliEvent, runCli } from '../helpers/lodestone-cli.js';
 import { type PayloadFixture, payloadFixture } from '../helpers/payload-fixture.js';
 import { freePort, nextLoopbackAddress } from '../helpers/real-clients/net.js';
@@ -96,6 +98,60 @@ describe('magnet metadata over encrypted and uTP connections, from python3-libto
       metadata.map((e) => [e.address, e.encryption, e.transport]),
       metadata.map(() => [`${lt.address}:${lt.port}`, 'rc4', 'tcp']),
     );
+  });
+
+  test('`lodestone metadata --encryption require` writes the .torrent from the RC4-only peer', async (t) => {
+    if (!requirePythonLibtorrent(t)) return;
+    const f = await payloadFixture(t, 512 * 1024 + 1, 'lodestone-magnet-rc4-metadata-');
+    const lt = await libtorrentSeeder(t, f, 'encrypted');
+    const written = join(f.root, 'fetched.torrent');
+    const magnet = `magnet:?xt=urn:btih:${f.meta.infoHashHex}&x.pe=${lt.address}:${lt.port}`;
+    const run = runCli([
+      'metadata',
+      magnet,
+      '-o',
+      written,
+      '--bind',
+      nextLoopbackAddress(),
+      '-p',
+      '0',
+      '--json',
+      '--encryption',
+      'require',
+      '--metadata-timeout',
+      '20s',
+    ]);
+    t.after(() => run.stop());
+    const exit = await run.exited;
+    assert.equal(exit.code, 0, exit.stderr.slice(-2000));
+    assert.ok(
+      parseTorrent(await readFile(written)).infoBytes.equals(f.meta.infoBytes),
+      'the same info dictionary',
+    );
+    assert.deepEqual(
+      metadataPeers(run.events).map((e) => e.encryption),
+      ['rc4'],
+    );
+    // The policy reaches the dialler: plaintext only gets nothing from this peer.
+    const plain = runCli([
+      'metadata',
+      magnet,
+      '-o',
+      join(f.root, 'plain.torrent'),
+      '--bind',
+      nextLoopbackAddress(),
+      '-p',
+      '0',
+      '--json',
+      '--encryption',
+      'disable',
+      '--metadata-timeout',
+      '3s',
+    ]);
+    t.after(() => plain.stop());
+    const refused = await plain.exited;
+    assert.equal(refused.code, 5, refused.stderr.slice(-2000));
+    assert.deepEqual(metadataPeers(plain.events), []);
   });
 
   test('the only peer speaks uTP only: metadata fetched and downloaded byte-exact', async (t) => {
