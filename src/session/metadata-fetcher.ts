@@ -6,8 +6,7 @@ import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict } from '../internal-errors.js';
 import { parseInfoDictionary } from '../metainfo/index.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import { connectPeer } from '../peer/connect-peer.js';
-import { PeerConnection } from '../peer/peer-connection.js';
+import type { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
 import { CLIENT_NAME } from '../version.js';
 import {
@@ -20,7 +19,6 @@ import {
   supportsExtensionProtocol,
   validateMetadataSize,
 } from '../wire/index.js';
-import type { Handshake } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { DialMemory, rememberWay } from './dial-memory.js';
 import type { MetadataAssembly } from './metadata-assembly.js';
@@ -31,13 +29,14 @@ import {
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
 import { MetadataCandidates, type MetadataMemoryStats } from './metadata-candidates.js';
+import { dialMetadataPeer, type MetadataDialContext } from './metadata-dial.js';
 import type {
   MetadataFetcherEvents,
   MetadataFetcherOptions,
   MetadataFetcherTimers,
   MetadataPeer,
 } from './metadata-fetcher-types.js';
-import { peerDialTimeouts } from './peer-dialer.js';
+import { type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
 import { noPeerSourceError } from './peer-source.js';
 
 export type { MetadataMemoryStats } from './metadata-candidates.js';
@@ -69,8 +68,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   readonly #offered = new Set<string>();
   readonly #now: () => number;
   readonly #timers: MetadataFetcherTimers;
-  readonly #memory: DialMemory;
-  readonly #localHandshake: Handshake;
+  readonly #dialContext: MetadataDialContext;
   #lastProgressAt = 0;
   #lastReportAt = 0;
   #announcer: Announcer | undefined;
@@ -92,11 +90,16 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#timers = options.timers ?? systemClock;
     this.#book = new AddressBook(this.#now);
     this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
-    this.#memory = new DialMemory();
-    this.#localHandshake = {
-      reserved: reservedBits({ extensionProtocol: true }),
-      infoHash: this.#infoHash,
-      peerId: options.peerId,
+    this.#dialContext = {
+      memory: new DialMemory(),
+      localHandshake: {
+        reserved: reservedBits({ extensionProtocol: true }),
+        infoHash: this.#infoHash,
+        peerId: options.peerId,
+      },
+      encryption: options.encryption ?? 'prefer',
+      utp: options.utp,
+      bindAddress: options.bindAddress,
     };
   }
 
@@ -190,54 +193,36 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   #dialMore(): void {
     if (this.#finished) return;
     const free = (this.#options.maxPeers ?? 30) - this.#peers.size - this.#dialing.size;
+    if (free <= 0) return;
     const skip = new Set([...this.#peers.keys(), ...this.#dialing]);
-    for (const address of this.#book.candidates(free, skip)) this.#dial(address);
+    const candidates = this.#book.candidates(free, skip);
+    if (candidates.length === 0) return;
+    const timeouts = this.#timeouts(skip);
+    for (const address of candidates) this.#dial(address, timeouts);
   }
 
-  /**
-   * Dials a peer the way the download does (see PeerDialer): the encryption policy's ways in
-   * (the one that worked last first), uTP first and TCP after a head start when a uTP dialler is
-   * given (TCP only where TCP won before), with the download's connect and handshake timeouts.
-   */
-  #dial(address: PeerAddress): void {
+  /** The download's connect, handshake and uTP head-start times, shorter while many untried addresses wait. */
+  #timeouts(
+    skip: ReadonlySet<string> = new Set([...this.#peers.keys(), ...this.#dialing]),
+  ): PeerDialTimeouts {
+    return peerDialTimeouts({}, this.#book.untried(skip));
+  }
+
+  /** Dials a peer the way the download does (see {@link dialMetadataPeer}). */
+  #dial(address: PeerAddress, timeouts: PeerDialTimeouts): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    const skip = new Set([...this.#peers.keys(), ...this.#dialing]);
-    const timeouts = peerDialTimeouts({}, this.#book.untried(skip));
-    const encryption = this.#options.encryption ?? 'prefer';
-    connectPeer(address, {
-      timeoutMs: timeouts.connectMs,
-      ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
-      localHandshake: this.#localHandshake,
-      encryption,
-      remembered: this.#memory.way(key),
-      handshakeTimeoutMs: timeouts.handshakeMs,
-      utp: this.#options.utp,
-      tcpDelayMs: timeouts.tcpDelayMs,
-      rememberedTransport: this.#memory.transport(key),
-    })
+    const { memory, encryption } = this.#dialContext;
+    dialMetadataPeer(address, timeouts, this.#dialContext, () => !this.#finished)
       .then(
-        ({ socket, reads, handshakeSent, encryption: carried, way, transport }) => {
+        (dialed) => {
           this.#dialing.delete(key);
-          this.#memory.connected(key, transport, this.#options.utp !== undefined);
-          if (this.#finished) {
-            socket.destroy();
-            return;
-          }
-          const connection = new PeerConnection({
-            socket,
-            address,
-            direction: 'outbound',
-            ...(reads ? { reads } : {}),
-            handshakeSent,
-            encryption: carried,
-            transport,
-            handshakeTimeoutMs: timeouts.handshakeMs,
-            localHandshake: this.#localHandshake,
-          });
-          this.#attach(connection);
-          rememberWay(this.#memory, connection, way, encryption, () => {
-            if (!this.#finished && !this.#peers.has(key) && !this.#dialing.has(key)) this.#dial(address);
+          if (dialed === undefined) return;
+          this.#attach(dialed.connection);
+          // After #attach: on a close, the peer is forgotten before a retry is considered.
+          rememberWay(memory, dialed.connection, dialed.way, encryption, () => {
+            if (!this.#finished && !this.#peers.has(key) && !this.#dialing.has(key))
+              this.#dial(address, this.#timeouts());
           });
         },
         () => {

@@ -53,8 +53,8 @@ async function libtorrentSeeder(t: TestContext, f: PayloadFixture, kind: 'encryp
   return { address, port };
 }
 
-/** `lodestone download MAGNET --json` at its defaults; resolves with its events once it exited. */
-async function downloadMagnet(t: TestContext, f: PayloadFixture, peer: string) {
+/** `lodestone download MAGNET --json` (at its defaults, then `extra`); resolves with its events once it exited. */
+async function downloadMagnet(t: TestContext, f: PayloadFixture, peer: string, ...extra: string[]) {
   const out = join(f.root, 'download');
   await mkdir(out);
   const magnet = `magnet:?xt=urn:btih:${f.meta.infoHashHex}&x.pe=${peer}`;
@@ -70,6 +70,7 @@ async function downloadMagnet(t: TestContext, f: PayloadFixture, peer: string) {
     '--json',
     '--metadata-timeout',
     '20s',
+    ...extra,
   ]);
   t.after(() => run.stop());
   const end = await run.waitFor((e) => e.type === 'done' || e.type === 'error', 60_000);
@@ -97,6 +98,27 @@ describe('magnet metadata over encrypted and uTP connections, from python3-libto
     assert.deepEqual(
       metadata.map((e) => [e.address, e.encryption, e.transport]),
       metadata.map(() => [`${lt.address}:${lt.port}`, 'rc4', 'tcp']),
+    );
+  });
+
+  test('--encryption allow: plaintext first, refused, then at once encrypted (RC4)', async (t) => {
+    if (!requirePythonLibtorrent(t)) return;
+    const f = await payloadFixture(t, 512 * 1024 + 5, 'lodestone-magnet-allow-');
+    const lt = await libtorrentSeeder(t, f, 'encrypted');
+    // 8 s without progress ends it: the address book's 15 s back-off is too late, only the
+    // immediate encrypted retry gets the metadata in time.
+    const events = await downloadMagnet(
+      t,
+      f,
+      `${lt.address}:${lt.port}`,
+      '--encryption',
+      'allow',
+      '--metadata-timeout',
+      '8s',
+    );
+    assert.deepEqual(
+      metadataPeers(events).map((e) => e.encryption),
+      ['rc4'],
     );
   });
 
