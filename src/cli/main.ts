@@ -52,6 +52,18 @@ program
     await infoCommand(source, options);
   });
 
+/** `--encryption`, shared by the swarm commands and `metadata`. */
+function encryptionOption(): Option {
+  return new Option(
+    '--encryption <policy>',
+    'protocol encryption (MSE/PE): prefer (encrypted first, plaintext fallback), require (RC4 only), allow (plaintext first), disable',
+  )
+    .choices(['prefer', 'require', 'allow', 'disable'])
+    .default('prefer');
+}
+
+const NO_UTP = 'no uTP: no UDP socket, peers are dialled and accepted over TCP only';
+
 /** Options of every command that joins a swarm (download, seed). */
 function swarmOptions(command: Command): Command {
   return command
@@ -64,15 +76,8 @@ function swarmOptions(command: Command): Command {
     .option('--max-peers <n>', 'most peers connected at once', '50')
     .option('--upload-slots <n>', 'peers unchoked at once (plus one optimistic)', '4')
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
-    .addOption(
-      new Option(
-        '--encryption <policy>',
-        'protocol encryption (MSE/PE): prefer (encrypted first, plaintext fallback), require (RC4 only), allow (plaintext first), disable',
-      )
-        .choices(['prefer', 'require', 'allow', 'disable'])
-        .default('prefer'),
-    )
-    .option('--no-utp', 'no uTP: no UDP socket, peers are dialled and accepted over TCP only')
+    .addOption(encryptionOption())
+    .option('--no-utp', NO_UTP)
     .option('--no-trackers', "do not announce to the torrent's trackers")
     .option('--seed-ratio <ratio>', 'seed until uploaded = ratio × size (implies --seed)')
     .option('--seed-time <duration>', 'seed for this long after completion, e.g. 30m (implies --seed)')
@@ -143,6 +148,8 @@ program
   .option('--bind <address>', 'local IP address to listen on and connect from')
   .option('--no-trackers', "do not announce to the magnet's trackers")
   .option('--peer <host:port>', 'also ask this peer (repeatable)', collect)
+  .addOption(encryptionOption())
+  .option('--no-utp', NO_UTP)
   .option(
     '--metadata-timeout <duration>',
     'give up (exit 5) after this long without progress, e.g. 90s, 5m',

@@ -1,5 +1,5 @@
 /**
- * One UDP socket per client (IPv4, and IPv6 when asked), shared by everything
+ * One UDP socket per client (IPv4, IPv6, or both), shared by everything
  * that speaks UDP. Each datagram goes to the first route whose `accepts` says
  * yes, judged on its first bytes:
  * - uTP (BEP 29): low nibble of byte 0 is version 1, high nibble a type ≤ 4
@@ -11,6 +11,7 @@
  * Anything else is counted and dropped. A route's work per datagram must be bounded.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { LodestoneError } from '../errors.js';
 
 export interface UdpRoute {
   /** For diagnostics. */
@@ -23,23 +24,26 @@ export interface UdpRoute {
 export interface UdpSocketOptions {
   /** Port for both families; 0 picks one (the IPv4 socket's, reused for IPv6). @default 0 */
   port?: number;
-  /** IPv4 address to bind. @default '0.0.0.0' */
+  /**
+   * Address to bind: an IPv4 address, or an IPv6 one (e.g. '::1') for an IPv6-only socket (then
+   * `host6` must be omitted). @default '0.0.0.0'
+   */
   host?: string;
-  /** IPv6 address to bind as well (e.g. '::1'); none when omitted. */
+  /** IPv6 address to bind as well, beside an IPv4 `host` (e.g. '::'); none when omitted. */
   host6?: string;
   /** Kernel buffer sizes, bytes (uTP bursts need room). @default 4 MiB */
   bufferBytes?: number;
 }
 
 export class UdpSocket {
-  readonly #v4: Socket;
+  readonly #v4: Socket | undefined;
   readonly #v6: Socket | undefined;
   readonly #routes: UdpRoute[] = [];
   /** Datagrams no route accepted. */
   unrouted = 0;
   #closed = false;
 
-  private constructor(v4: Socket, v6: Socket | undefined) {
+  private constructor(v4: Socket | undefined, v6: Socket | undefined) {
     this.#v4 = v4;
     this.#v6 = v6;
     for (const socket of [v4, v6]) socket?.on('message', (datagram, from) => this.#dispatch(datagram, from));
@@ -65,7 +69,16 @@ export class UdpSocket {
           resolve(socket);
         });
       });
-    const v4 = await open('udp4', options.host ?? '0.0.0.0', options.port ?? 0);
+    const host = options.host ?? '0.0.0.0';
+    if (host.includes(':')) {
+      if (options.host6 !== undefined)
+        throw new LodestoneError(
+          'LODESTONE_ERR_USAGE',
+          'UdpSocket: host6 goes with an IPv4 host; an IPv6 host binds IPv6 only',
+        );
+      return new UdpSocket(undefined, await open('udp6', host, options.port ?? 0));
+    }
+    const v4 = await open('udp4', host, options.port ?? 0);
     let v6: Socket | undefined;
     if (options.host6 !== undefined) {
       try {
@@ -78,10 +91,15 @@ export class UdpSocket {
     return new UdpSocket(v4, v6);
   }
 
-  /** The IPv4 socket's address and port. */
+  /** The address and port of the IPv4 socket (of the IPv6 one when there is no IPv4 socket). */
   address(): { address: string; port: number } {
-    const { address, port } = this.#v4.address();
+    const { address, port } = (this.#v4 ?? this.#v6)!.address();
     return { address, port };
+  }
+
+  /** Whether datagrams to this address family can be sent (a socket of that family is bound). */
+  hasFamily(family: 'IPv4' | 'IPv6'): boolean {
+    return (family === 'IPv4' ? this.#v4 : this.#v6) !== undefined;
   }
 
   /** Adds a route; routes are asked in the order they were added. */
@@ -105,7 +123,7 @@ export class UdpSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#v4.close();
+    this.#v4?.close();
     this.#v6?.close();
   }
 

@@ -122,11 +122,10 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Dials over the client's uTP socket once it is open (TCP only before `listen`). */
   readonly #utpDialer: UtpDialer = (host, port, signal) => {
     const utp = this.#utp;
-    if (utp === undefined || (host.includes(':') && !this.#udpHasV6))
+    if (utp === undefined || !this.#udp?.hasFamily(host.includes(':') ? 'IPv6' : 'IPv4'))
       return Promise.reject(new UtpError('refused', 'no uTP socket for this address family'));
     return utp.connect(host, port, signal);
   };
-  #udpHasV6 = false;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -220,12 +219,12 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * The UDP socket for uTP, on the TCP listener's address and port (bound after it, so a port
-   * 0 listener works). When the port is taken for UDP the client runs TCP only: uTP is optional.
+   * 0 listener works): the bind address's family only when there is one (IPv4 or IPv6), else
+   * `0.0.0.0` and, when it can, `::` on the same port. When the port is taken for UDP the client
+   * runs TCP only (or IPv4 uTP only): uTP is optional.
    */
   async #openUtp(listener: PeerListener): Promise<void> {
     const bind = this.#options.bindAddress;
-    // The shared UDP socket is IPv4 first; an IPv6-only bind address gets no uTP (not done).
-    if (bind?.includes(':')) return;
     let udp: UdpSocket | undefined;
     try {
       udp = await UdpSocket.bind({
@@ -233,7 +232,6 @@ export class Client extends EventEmitter<ClientEvents> {
         port: this.#port,
         ...(bind ? {} : { host6: '::' }),
       });
-      this.#udpHasV6 = bind === undefined;
     } catch {
       try {
         if (bind === undefined) udp = await UdpSocket.bind({ host: '0.0.0.0', port: this.#port });
@@ -288,7 +286,11 @@ export class Client extends EventEmitter<ClientEvents> {
     return session;
   }
 
-  /** A fetcher for a magnet's metadata, set up with this client's identity and addresses. */
+  /**
+   * A fetcher for a magnet's metadata, set up with this client's identity and addresses, and
+   * dialling as its torrents do: the same encryption policy, uTP first (once `listen` opened the
+   * UDP socket) and TCP after a head start, remembering per address what worked.
+   */
   metadataFetcher(
     link: MagnetLink,
     options: Pick<MetadataFetcherOptions, 'useTrackers' | 'trace' | 'metadataTimeoutMs' | 'peers'> = {},
@@ -299,6 +301,8 @@ export class Client extends EventEmitter<ClientEvents> {
       port: this.#port,
       ...options,
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
+      encryption: this.#options.encryption ?? 'prefer',
+      ...(this.#options.utp !== false ? { utp: this.#utpDialer } : {}),
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),

@@ -1,6 +1,8 @@
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
 import type { MagnetLink } from '../metainfo/types.js';
+import type { ConnectionEncryption, EncryptionPolicy } from '../net/mse/policy.js';
+import type { PeerTransport, UtpDialer } from '../peer/dial-transport.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
@@ -16,6 +18,17 @@ export interface MetadataFetcherOptions {
   peerId: Buffer;
   port: number;
   bindAddress?: string;
+  /**
+   * Protocol encryption (MSE/PE) for the peers we dial, as in the download (a {@link Client}
+   * passes its own). @default 'prefer'
+   */
+  encryption?: EncryptionPolicy;
+  /**
+   * How to dial over uTP (BEP 29): a {@link Client} passes its uTP socket's dialler. Peers are
+   * then dialled over uTP first, and over TCP too when uTP has not connected within a second,
+   * as in the download. Absent: TCP only.
+   */
+  utp?: UtpDialer | undefined;
   /** @default 30 */
   maxPeers?: number;
   /**
@@ -58,7 +71,16 @@ export interface MetadataProgress {
 
 export interface MetadataFetcherEvents {
   progress: [MetadataProgress];
-  'peer-connected': [{ address: string; direction: 'outbound' }];
+  'peer-connected': [
+    {
+      address: string;
+      direction: 'outbound';
+      /** The transport that connected. */
+      transport: PeerTransport;
+      /** What the connection carries: `rc4` (MSE with RC4) or `plain` (plaintext, or MSE that selected plaintext). */
+      encryption: ConnectionEncryption;
+    },
+  ];
   'peer-disconnected': [{ address: string; reason: string }];
   'tracker-response': [{ url: string; response: AnnounceResponse }];
   'tracker-error': [{ url: string; message: string }];

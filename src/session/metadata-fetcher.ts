@@ -6,8 +6,7 @@ import { LodestoneError } from '../errors.js';
 import { asError, rethrowIfStrict } from '../internal-errors.js';
 import { parseInfoDictionary } from '../metainfo/index.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
-import { dialPeer } from '../peer/dial.js';
-import { PeerConnection } from '../peer/peer-connection.js';
+import type { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
 import { CLIENT_NAME } from '../version.js';
 import {
@@ -21,6 +20,7 @@ import {
   validateMetadataSize,
 } from '../wire/index.js';
 import { AddressBook, type PeerSource } from './address-book.js';
+import { DialMemory, rememberWay } from './dial-memory.js';
 import type { MetadataAssembly } from './metadata-assembly.js';
 import {
   MetadataAttemptLog,
@@ -29,12 +29,14 @@ import {
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
 import { MetadataCandidates, type MetadataMemoryStats } from './metadata-candidates.js';
+import { dialMetadataPeer, type MetadataDialContext } from './metadata-dial.js';
 import type {
   MetadataFetcherEvents,
   MetadataFetcherOptions,
   MetadataFetcherTimers,
   MetadataPeer,
 } from './metadata-fetcher-types.js';
+import { type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
 import { noPeerSourceError } from './peer-source.js';
 
 export type { MetadataMemoryStats } from './metadata-candidates.js';
@@ -66,6 +68,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   readonly #offered = new Set<string>();
   readonly #now: () => number;
   readonly #timers: MetadataFetcherTimers;
+  readonly #dialContext: MetadataDialContext;
   #lastProgressAt = 0;
   #lastReportAt = 0;
   #announcer: Announcer | undefined;
@@ -87,6 +90,17 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#timers = options.timers ?? systemClock;
     this.#book = new AddressBook(this.#now);
     this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
+    this.#dialContext = {
+      memory: new DialMemory(),
+      localHandshake: {
+        reserved: reservedBits({ extensionProtocol: true }),
+        infoHash: this.#infoHash,
+        peerId: options.peerId,
+      },
+      encryption: options.encryption ?? 'prefer',
+      utp: options.utp,
+      bindAddress: options.bindAddress,
+    };
   }
 
   /** Metadata assembly memory: candidate sizes and block bytes held (now and at peak). */
@@ -179,34 +193,37 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   #dialMore(): void {
     if (this.#finished) return;
     const free = (this.#options.maxPeers ?? 30) - this.#peers.size - this.#dialing.size;
+    if (free <= 0) return;
     const skip = new Set([...this.#peers.keys(), ...this.#dialing]);
-    for (const address of this.#book.candidates(free, skip)) this.#dial(address);
+    const candidates = this.#book.candidates(free, skip);
+    if (candidates.length === 0) return;
+    const timeouts = this.#timeouts(skip);
+    for (const address of candidates) this.#dial(address, timeouts);
   }
 
-  #dial(address: PeerAddress): void {
+  /** The download's connect, handshake and uTP head-start times, shorter while many untried addresses wait. */
+  #timeouts(
+    skip: ReadonlySet<string> = new Set([...this.#peers.keys(), ...this.#dialing]),
+  ): PeerDialTimeouts {
+    return peerDialTimeouts({}, this.#book.untried(skip));
+  }
+
+  /** Dials a peer the way the download does (see {@link dialMetadataPeer}). */
+  #dial(address: PeerAddress, timeouts: PeerDialTimeouts): void {
     const key = formatAddress(address);
     this.#dialing.add(key);
-    dialPeer(address, this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {})
+    const { memory, encryption } = this.#dialContext;
+    dialMetadataPeer(address, timeouts, this.#dialContext, () => !this.#finished)
       .then(
-        ({ socket, reads }) => {
+        (dialed) => {
           this.#dialing.delete(key);
-          if (this.#finished) {
-            socket.destroy();
-            return;
-          }
-          this.#attach(
-            new PeerConnection({
-              socket,
-              address,
-              direction: 'outbound',
-              reads,
-              localHandshake: {
-                reserved: reservedBits({ extensionProtocol: true }),
-                infoHash: this.#infoHash,
-                peerId: this.#options.peerId,
-              },
-            }),
-          );
+          if (dialed === undefined) return;
+          this.#attach(dialed.connection);
+          // After #attach: on a close, the peer is forgotten before a retry is considered.
+          rememberWay(memory, dialed.connection, dialed.way, encryption, () => {
+            if (!this.#finished && !this.#peers.has(key) && !this.#dialing.has(key))
+              this.#dial(address, this.#timeouts());
+          });
         },
         () => {
           this.#dialing.delete(key);
@@ -252,7 +269,12 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
         );
         return;
       }
-      this.emit('peer-connected', { address: connection.key, direction: 'outbound' });
+      this.emit('peer-connected', {
+        address: connection.key,
+        direction: 'outbound',
+        transport: connection.transport,
+        encryption: connection.encryption,
+      });
       const payload = encodeExtensionHandshake({
         m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
         v: CLIENT_NAME,

@@ -6,6 +6,7 @@ import { PeerConnection } from '../peer/peer-connection.js';
 import { DIAL_PRESSURE_WAITING, type DialBudget, dialTimeouts } from '../policy/dial-budget.js';
 import type { Handshake } from '../wire/types.js';
 import type { AddressBook } from './address-book.js';
+import { DialMemory, rememberWay } from './dial-memory.js';
 
 /** What the dialler needs of its session. */
 export interface PeerDialerHost {
@@ -38,11 +39,30 @@ export interface PeerDialerOptions {
   utp?: UtpDialer | undefined;
 }
 
-type Timeouts = { connectMs: number; handshakeMs: number; tcpDelayMs: number };
+/** A dial's timeouts: connect, the peer's handshake, and uTP's head start before TCP. */
+export type PeerDialTimeouts = { connectMs: number; handshakeMs: number; tcpDelayMs: number };
 
 /** uTP's head start before TCP is dialled too; shorter under dial pressure, so junk costs less. */
 const TCP_DELAY_MS = 1000;
 const PRESSURE_TCP_DELAY_MS = 250;
+
+/**
+ * The timeouts of a dial while `waiting` untried addresses wait: the connect and handshake
+ * timeouts of {@link dialTimeouts} (both default 10 s) and uTP's head start (1 s, 250 ms under
+ * pressure). The metadata phase dials with the same numbers as the download.
+ */
+export function peerDialTimeouts(
+  base: { connectMs?: number | undefined; handshakeMs?: number | undefined },
+  waiting: number,
+): PeerDialTimeouts {
+  return {
+    ...dialTimeouts(
+      { connectMs: base.connectMs ?? 10_000, handshakeMs: base.handshakeMs ?? 10_000 },
+      waiting,
+    ),
+    tcpDelayMs: waiting >= DIAL_PRESSURE_WAITING ? PRESSURE_TCP_DELAY_MS : TCP_DELAY_MS,
+  };
+}
 
 /**
  * Dials the address book's candidates for one session: paced by the DialBudget (half-open bound
@@ -56,14 +76,13 @@ export class PeerDialer {
   /** A dial round is queued (setImmediate) or waits for the bucket to refill (timer). */
   #queued = false;
   #timer: NodeJS.Timeout | undefined;
-  /** Per address, the way in (MSE or plaintext) that worked last, for the encryption policy. */
-  readonly #ways = new Map<string, 'mse' | 'plain'>();
-  /** Addresses where TCP won the race (uTP did not answer in time): TCP only next time. */
-  readonly #tcpOnly = new Set<string>();
+  /** Per address, the way in (MSE or plaintext) that worked last and whether TCP won the race. */
+  readonly #memory: DialMemory;
 
   constructor(host: PeerDialerHost, options: PeerDialerOptions) {
     this.#host = host;
     this.#options = options;
+    this.#memory = new DialMemory();
   }
 
   /** Addresses being dialled now. */
@@ -127,21 +146,14 @@ export class PeerDialer {
   }
 
   /** Connect and handshake timeouts, shorter while many untried addresses wait. */
-  #timeouts(skip: ReadonlySet<string>): Timeouts {
-    const waiting = this.#options.book.untried(skip);
-    return {
-      ...dialTimeouts(
-        {
-          connectMs: this.#options.connectTimeoutMs ?? 10_000,
-          handshakeMs: this.#options.handshakeTimeoutMs ?? 10_000,
-        },
-        waiting,
-      ),
-      tcpDelayMs: waiting >= DIAL_PRESSURE_WAITING ? PRESSURE_TCP_DELAY_MS : TCP_DELAY_MS,
-    };
+  #timeouts(skip: ReadonlySet<string>): PeerDialTimeouts {
+    return peerDialTimeouts(
+      { connectMs: this.#options.connectTimeoutMs, handshakeMs: this.#options.handshakeTimeoutMs },
+      this.#options.book.untried(skip),
+    );
   }
 
-  #dial(address: PeerAddress, timeouts: Timeouts): void {
+  #dial(address: PeerAddress, timeouts: PeerDialTimeouts): void {
     const { book, budget } = this.#options;
     const key = formatAddress(address);
     this.#dialing.add(key);
@@ -151,17 +163,17 @@ export class PeerDialer {
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
       localHandshake: this.#options.localHandshake,
       encryption: this.#options.encryption,
-      remembered: this.#ways.get(key),
+      remembered: this.#memory.way(key),
       handshakeTimeoutMs: timeouts.handshakeMs,
       utp: this.#options.utp,
       tcpDelayMs: timeouts.tcpDelayMs,
-      rememberedTransport: this.#tcpOnly.has(key) ? 'tcp' : undefined,
+      rememberedTransport: this.#memory.transport(key),
     })
       .then(
         ({ socket, reads, handshakeSent, encryption, way, transport }) => {
           this.#dialing.delete(key);
           budget.ended();
-          if (transport === 'tcp' && this.#options.utp) this.#tcpOnly.add(key);
+          this.#memory.connected(key, transport, this.#options.utp !== undefined);
           if (this.#host.stopped() || this.#host.peers.has(key)) {
             socket.destroy();
             return;
@@ -201,18 +213,9 @@ export class PeerDialer {
       .catch((error: unknown) => this.#host.internalError(error, key));
   }
 
-  /**
-   * Remembers how we got in once the peer's handshake arrives; a plaintext connection closed
-   * before it (a peer that requires encryption) makes the policy's other way the first next time.
-   */
+  /** See {@link rememberWay}: under `allow`, a plaintext refusal is dialled again at once, encrypted. */
   #rememberWay(connection: PeerConnection, way: 'mse' | 'plain'): void {
-    connection.once('handshake', () => this.#ways.set(connection.key, way));
-    connection.once('close', () => {
-      if (connection.remoteHandshake !== undefined || way !== 'plain' || this.#options.encryption !== 'allow')
-        return;
-      if (this.#ways.get(connection.key) === 'mse') return;
-      // Once, at once: the same peer, encrypted this time.
-      this.#ways.set(connection.key, 'mse');
+    rememberWay(this.#memory, connection, way, this.#options.encryption, () => {
       if (
         !this.#host.stopped() &&
         !this.#host.peers.has(connection.key) &&

@@ -126,6 +126,9 @@ test('metadata --metadata-timeout 2s against a silent peer and a dead tracker ex
     '127.0.0.44',
     '--metadata-timeout',
     '2s',
+    // The scripted peer speaks no MSE (the metadata phase dials encrypted first by default).
+    '--encryption',
+    'disable',
   ]);
   t.after(() => run.stop());
   const { code, stderr } = await run.exited;

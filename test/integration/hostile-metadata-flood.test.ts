@@ -79,6 +79,7 @@ const fetcher = new MetadataFetcher({
   link: parseMagnet(process.env.FLOOD_MAGNET),
   peerId: generatePeerId('-LS0001-'),
   port: 0,
+  encryption: 'disable', // the flooding peers speak no MSE
   useTrackers: false,
   peers: JSON.parse(process.env.FLOOD_PEERS),
   metadataTimeoutMs: 60000,

@@ -527,6 +527,7 @@ async function fetchPast(
     peerId: generatePeerId(),
     port: 0,
     bindAddress: hosts.leecher,
+    encryption: 'disable', // plaintext straight away, as the Client above: the hostile peer speaks no MSE
   });
   const dropped = new Promise<string>((resolve) =>
     fetcher.on('peer-disconnected', ({ address, reason }) => {

@@ -1,6 +1,7 @@
 /**
  * BEP 9 metadata fetching against scripted peers and a Lodestone seeder:
- * liars are found out, absurd sizes refused, honest metadata accepted.
+ * liars are found out, absurd sizes refused, honest metadata accepted. The fetchers dial in
+ * plaintext (`encryption: 'disable'`): the scripted peers speak no MSE.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -81,7 +82,7 @@ test('metadata: a liar alone is found out; the honest peer added later supplies 
   t.after(() => liar.close());
 
   const link = parseMagnet(`magnet:?xt=urn:btih:${meta.infoHashHex}&x.pe=127.0.0.3:${liar.port}`);
-  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0 });
+  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, encryption: 'disable' });
   const rejected: string[][] = [];
   const dropped: { address: string; reason: string }[] = [];
   fetcher.on('metadata-rejected', ({ peers }) => {
@@ -117,7 +118,13 @@ async function isolateLiar(t: TestContext, liarFirst: boolean): Promise<void> {
   if (!liarFirst) peers.reverse();
   const link = parseMagnet(`magnet:?xt=urn:btih:${meta.infoHashHex}&x.pe=${peers.join('&x.pe=')}`);
   // One block in flight per peer forces the first attempt to mix both sources.
-  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, requestsPerPeer: 1 });
+  const fetcher = new MetadataFetcher({
+    link,
+    peerId: generatePeerId(),
+    port: 0,
+    encryption: 'disable',
+    requestsPerPeer: 1,
+  });
   const rejected: string[][] = [];
   const banned: { address: string; reason: string }[] = [];
   const dropped: { address: string; reason: string }[] = [];
@@ -163,6 +170,7 @@ test('metadata: a peer that never sends its extension handshake is dropped promp
     link,
     peerId: generatePeerId(),
     port: 0,
+    encryption: 'disable',
     extensionHandshakeTimeoutMs: 300,
   });
   const dropped = new Promise<{ address: string; reason: string }>((resolve) =>
@@ -200,7 +208,7 @@ test('metadata: a peer that rejects every block is dropped as having no metadata
   t.after(() => refuser.close());
   const key = `127.0.0.9:${refuser.port}`;
   const link = parseMagnet(`magnet:?xt=urn:btih:${infoHash.toString('hex')}&x.pe=${key}`);
-  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0 });
+  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, encryption: 'disable' });
   const dropped = new Promise<{ address: string; reason: string }>((resolve) =>
     fetcher.once('peer-disconnected', resolve),
   );
@@ -237,6 +245,7 @@ test('metadata: a peer that holds a block request unanswered is dropped and the 
     link,
     peerId: generatePeerId(),
     port: 0,
+    encryption: 'disable',
     requestsPerPeer: 1,
     blockTimeoutMs: 500,
   });
@@ -265,6 +274,7 @@ test('metadata: no progress for metadataTimeoutMs fails with LODESTONE_ERR_METAD
     link,
     peerId: generatePeerId(),
     port: 0,
+    encryption: 'disable',
     metadataTimeoutMs: 1500,
     blockTimeoutMs: 60_000,
   });
@@ -284,7 +294,7 @@ test('metadata: a metadata_size of 1 GiB is refused without allocating it', {
   const peer = await startScriptedPeer({ host: '127.0.0.4', infoHash, metadataSize: 1024 ** 3 });
   t.after(() => peer.close());
   const link = parseMagnet(`magnet:?xt=urn:btih:${infoHash.toString('hex')}&x.pe=127.0.0.4:${peer.port}`);
-  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0 });
+  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, encryption: 'disable' });
   const before = process.memoryUsage();
   const reason = new Promise<string>((resolve) =>
     fetcher.once('peer-disconnected', ({ reason }) => resolve(reason)),
@@ -303,6 +313,6 @@ test('metadata: a magnet with neither trackers nor peers says there is no way to
   timeout: 30_000,
 }, async () => {
   const link = parseMagnet(`magnet:?xt=urn:btih:${'ab'.repeat(20)}`);
-  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0 });
+  const fetcher = new MetadataFetcher({ link, peerId: generatePeerId(), port: 0, encryption: 'disable' });
   await assert.rejects(fetcher.fetch(), { code: 'LODESTONE_ERR_NO_PEER_SOURCE' });
 });

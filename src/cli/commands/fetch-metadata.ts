@@ -46,9 +46,9 @@ export async function fetchMetadata(
     }
     reporter.event('metadata-progress', { ...p });
   });
-  fetcher.on('peer-connected', ({ address }) => {
-    if (verbose) reporter.log(`peer ${address} connected (metadata)`);
-    reporter.event('peer-connected', { address, phase: 'metadata' });
+  fetcher.on('peer-connected', ({ address, transport, encryption }) => {
+    if (verbose) reporter.log(`peer ${address} connected (metadata, ${transport}, ${encryption})`);
+    reporter.event('peer-connected', { address, phase: 'metadata', transport, encryption });
   });
   fetcher.on('peer-disconnected', ({ address, reason }) => {
     if (verbose) reporter.log(`peer ${address} disconnected: ${reason}`);

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { CLIENT_NAME, Client, LodestoneError } from '../../index.js';
+import { CLIENT_NAME, Client, type EncryptionPolicy, LodestoneError } from '../../index.js';
 import { buildTorrentFile } from '../../metainfo/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { parsePort } from '../options.js';
@@ -13,6 +13,10 @@ export interface MetadataOptions {
   bind?: string;
   trackers: boolean;
   peer?: string[];
+  /** `--encryption`, as for download. */
+  encryption?: EncryptionPolicy;
+  /** `--no-utp` makes it false. */
+  utp?: boolean;
   metadataTimeout?: string;
   json?: boolean;
   quiet?: boolean;
@@ -29,6 +33,8 @@ export async function metadataCommand(source: string, options: MetadataOptions):
   const client = new Client({
     port: parsePort(options.port),
     ...(options.bind ? { bindAddress: options.bind } : {}),
+    ...(options.encryption ? { encryption: options.encryption } : {}),
+    ...(options.utp === false ? { utp: false } : {}),
   });
   try {
     await client.listen();

@@ -8,9 +8,10 @@
  * receive id, the acceptor's ids are that + 1 (receive) and that (send).
  */
 import { Ledbat, type LedbatOptions } from './ledbat.js';
-import { encodeUtpPacket, seqDiff, type UtpPacket, type UtpPacketType } from './packet.js';
+import { encodeUtpPacket, type UtpPacket, type UtpPacketType } from './packet.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
+import { MAX_IN_FLIGHT, type OutPacket, SendWindow } from './send-window.js';
 import { UtpError } from './utp-error.js';
 
 export interface UtpConnectionSink {
@@ -50,22 +51,7 @@ export interface UtpConnectionOptions {
   ledbat?: Omit<LedbatOptions, 'mss'>;
 }
 
-interface OutPacket {
-  seq: number;
-  type: 'data' | 'fin' | 'syn';
-  payload: Buffer;
-  sentAt: number;
-  transmissions: number;
-  needResend: boolean;
-  sacked: boolean;
-  fastResent: boolean;
-}
-
 export type UtpConnectionState = 'syn-sent' | 'connected' | 'closed';
-
-/** Packets in flight at most: far below half the 16-bit sequence space. */
-const MAX_IN_FLIGHT = 1024;
-const MAX_TIMEOUT_MS = 60_000;
 
 export class UtpConnection {
   readonly sendId: number;
@@ -74,18 +60,13 @@ export class UtpConnection {
   readonly #mss: number;
   readonly #sendBufferBytes: number;
   readonly #receiveBufferBytes: number;
-  readonly #minTimeout: number;
   readonly #maxTimeouts: number;
   readonly #zeroWindowTimeout: number;
   readonly #keepAlive: number;
   readonly #ledbat: Ledbat;
   #state: UtpConnectionState;
-  /** Next sequence number to send. */
-  #seqNr: number;
-  /** Oldest unacknowledged sequence number. */
-  #oldest: number;
-  readonly #out = new Map<number, OutPacket>();
-  #flightBytes = 0;
+  /** Packets in flight, acks, the round-trip estimate and the retransmission timer. */
+  readonly #window: SendWindow;
   readonly #queue = new SendQueue();
   readonly #recv: ReceiveBuffer;
   #readBacklog = 0;
@@ -98,14 +79,6 @@ export class UtpConnection {
   #writeBlocked = false;
   #finQueued = false;
   #finSent = false;
-  #finAcked = false;
-  #rtt = 0;
-  #rttVar = 0;
-  #rto: number;
-  #rtoDeadline = Number.POSITIVE_INFINITY;
-  #timeouts = 0;
-  #dupAcks = 0;
-  #lossSeq: number;
   #zeroWindowSince: number | undefined;
   #lastSent: number;
   #synRetriesLeft: number;
@@ -123,17 +96,16 @@ export class UtpConnection {
     this.#mss = options.mss ?? 1400;
     this.#sendBufferBytes = options.sendBufferBytes ?? 1024 * 1024;
     this.#receiveBufferBytes = options.receiveBufferBytes ?? 1024 * 1024;
-    this.#minTimeout = (options.minTimeoutMs ?? 500) * 1000;
-    this.#rto = Math.max((options.initialTimeoutMs ?? 1000) * 1000, this.#minTimeout);
     this.#maxTimeouts = options.maxTimeouts ?? 5;
     this.#synRetriesLeft = options.synRetries ?? 3;
     this.#zeroWindowTimeout = (options.zeroWindowTimeoutMs ?? 60_000) * 1000;
     this.#keepAlive = (options.keepAliveMs ?? 29_000) * 1000;
     this.#ledbat = new Ledbat({ ...options.ledbat, mss: this.#mss });
     this.#state = state;
-    this.#seqNr = ids.seq & 0xffff;
-    this.#oldest = this.#seqNr;
-    this.#lossSeq = (this.#seqNr - 1) & 0xffff;
+    this.#window = new SendWindow(ids.seq, this.#ledbat, {
+      initialUs: (options.initialTimeoutMs ?? 1000) * 1000,
+      minUs: (options.minTimeoutMs ?? 500) * 1000,
+    });
     this.#recv = new ReceiveBuffer(ids.ackNr, Math.ceil(this.#receiveBufferBytes / this.#mss) + 8);
     this.#peerWindow = this.#advertised = this.#mss;
     this.#lastSent = now;
@@ -175,7 +147,7 @@ export class UtpConnection {
 
   /** Bytes accepted by `write` and not yet acknowledged. */
   get bufferedBytes(): number {
-    return this.#queue.bytes + this.#flightBytes;
+    return this.#queue.bytes + this.#window.flightBytes;
   }
 
   /** The window we advertise: room left in the receive buffer. */
@@ -189,7 +161,7 @@ export class UtpConnection {
 
   /** Current retransmission timeout, ms. */
   get timeoutMs(): number {
-    return this.#rto / 1000;
+    return this.#window.rto / 1000;
   }
 
   /** Queues bytes; false when the send buffer is full (wait for `drain`). */
@@ -220,7 +192,7 @@ export class UtpConnection {
   /** Aborts: sends ST_RESET (when connected) and closes with a `destroyed` error. */
   destroy(now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#state === 'connected') this.#emit('reset', Buffer.alloc(0), (this.#seqNr - 1) & 0xffff, now);
+    if (this.#state === 'connected') this.#emit('reset', Buffer.alloc(0), this.#window.lastSent, now);
     this.#close(new UtpError('destroyed', 'uTP connection destroyed'));
   }
 
@@ -237,18 +209,17 @@ export class UtpConnection {
       return;
     }
     // An ack of a packet we never sent is forged or broken: ignore the whole packet.
-    const lastSent = (this.#seqNr - 1) & 0xffff;
-    if (seqDiff(packet.ack, lastSent) > 0) return;
-    if (seqDiff(packet.ack, (this.#oldest - 1) & 0xffff) < -MAX_IN_FLIGHT) return;
+    if (!this.#window.ackIsPlausible(packet.ack)) return;
     if (this.#state === 'syn-sent') {
-      if (packet.ack !== lastSent) return;
+      if (packet.ack !== this.#window.lastSent) return;
       this.#state = 'connected';
       // The answer's seq_nr is the acceptor's first data packet, still to come.
       this.#recv.setAckNr((packet.seq - 1) & 0xffff);
       this.#sink.connected();
     }
     this.#notePeer(packet, now);
-    this.#processAcks(packet, now);
+    this.#window.processAcks(packet, now);
+    if (this.#window.finAcked) this.#maybeClosed();
     if (this.#state !== 'connected') return;
     if (packet.type === 'data' || packet.type === 'fin') {
       const fin = packet.type === 'fin';
@@ -268,26 +239,19 @@ export class UtpConnection {
   /** Sends what the windows allow, and an ST_STATE if an ack is owed and nothing carried it. */
   flush(now: number): void {
     if (this.#state === 'closed') return;
-    let sent = false;
-    for (const p of this.#out.values()) {
-      if (!p.needResend) continue;
-      if (this.#flightBytes > 0 && this.#flightBytes + p.payload.length > this.#window()) break;
-      p.needResend = false;
-      this.#flightBytes += p.payload.length;
-      this.#transmit(p, now);
-      sent = true;
-    }
+    const window = this.#window;
+    let sent = window.resend(this.#sendWindow(), (p) => this.#transmit(p, now));
     if (this.#state === 'connected') {
-      while (this.#queue.bytes > 0 && this.#out.size < MAX_IN_FLIGHT) {
-        const allowed = this.#window() - this.#flightBytes;
+      while (this.#queue.bytes > 0 && window.size < MAX_IN_FLIGHT) {
+        const allowed = this.#sendWindow() - window.flightBytes;
         const size = Math.min(this.#mss, this.#queue.bytes, allowed);
         if (size <= 0) break;
         // Nagle: a short packet only when nothing is in flight.
-        if (size < this.#mss && (size < this.#queue.bytes || this.#flightBytes > 0)) break;
+        if (size < this.#mss && (size < this.#queue.bytes || window.flightBytes > 0)) break;
         this.#sendNew('data', this.#queue.take(size), now);
         sent = true;
       }
-      if (this.#finQueued && this.#queue.bytes === 0 && !this.#finSent && this.#out.size < MAX_IN_FLIGHT) {
+      if (this.#finQueued && this.#queue.bytes === 0 && !this.#finSent && window.size < MAX_IN_FLIGHT) {
         this.#finSent = true;
         this.#sendNew('fin', Buffer.alloc(0), now);
         sent = true;
@@ -297,10 +261,10 @@ export class UtpConnection {
       else {
         this.#zeroWindowSince ??= now;
         // Nothing in flight to bring a new window: probe when the timer fires.
-        if (this.#out.size === 0 && this.#rtoDeadline === Number.POSITIVE_INFINITY)
-          this.#rtoDeadline = now + this.#rto;
+        if (window.size === 0 && window.rtoDeadline === Number.POSITIVE_INFINITY)
+          window.rtoDeadline = now + window.rto;
       }
-      if (this.#ackNeeded && !sent) this.#emit('state', Buffer.alloc(0), this.#seqNr, now);
+      if (this.#ackNeeded && !sent) this.#emit('state', Buffer.alloc(0), window.nextSeq, now);
     }
     if (this.#writeBlocked && this.bufferedBytes < this.#sendBufferBytes) {
       this.#writeBlocked = false;
@@ -311,15 +275,15 @@ export class UtpConnection {
   /** Timers: SYN and data retransmission, the zero-window deadline, keep-alives. */
   tick(now: number): void {
     if (this.#state === 'closed') return;
-    if (now >= this.#rtoDeadline) {
-      if (this.#out.size === 0) {
+    if (now >= this.#window.rtoDeadline) {
+      if (this.#window.size === 0) {
         // Only a shut window to probe (its own deadline below bounds how long).
       } else if (this.#state === 'syn-sent') {
         if (this.#synRetriesLeft-- <= 0) {
           this.#close(new UtpError('connect-timeout', 'no answer to the uTP SYN'));
           return;
         }
-      } else if (++this.#timeouts > this.#maxTimeouts) {
+      } else if (++this.#window.timeouts > this.#maxTimeouts) {
         this.#close(new UtpError('timeout', 'uTP data unacknowledged through every retransmission'));
         return;
       }
@@ -334,18 +298,12 @@ export class UtpConnection {
   }
 
   #onTimeout(now: number): void {
-    this.#rto = Math.min(this.#rto * 2, MAX_TIMEOUT_MS * 1000);
-    this.#ledbat.onTimeout();
-    for (const p of this.#out.values()) {
-      if (p.sacked || p.needResend) continue;
-      p.needResend = true;
-      this.#flightBytes -= p.payload.length;
-    }
+    const window = this.#window;
+    window.onTimeout();
     // A window of 0 is probed with one packet per timeout (its ack brings the real window).
-    if (this.#out.size === 0 && this.#queue.bytes > 0)
-      this.#peerWindow = Math.max(this.#peerWindow, this.#mss);
-    this.#rtoDeadline =
-      this.#out.size > 0 || this.#queue.bytes > 0 ? now + this.#rto : Number.POSITIVE_INFINITY;
+    if (window.size === 0 && this.#queue.bytes > 0) this.#peerWindow = Math.max(this.#peerWindow, this.#mss);
+    window.rtoDeadline =
+      window.size > 0 || this.#queue.bytes > 0 ? now + window.rto : Number.POSITIVE_INFINITY;
   }
 
   #notePeer(packet: UtpPacket, now: number): void {
@@ -353,117 +311,17 @@ export class UtpConnection {
     this.#peerWindow = this.#advertised = packet.windowSize;
   }
 
-  #processAcks(packet: UtpPacket, now: number): void {
-    const flightBefore = this.#flightBytes;
-    let acked = 0;
-    let newest: OutPacket | undefined;
-    const ackedUpTo = seqDiff(packet.ack, this.#oldest);
-    for (let i = 0; i <= ackedUpTo; i++) {
-      const p = this.#out.get(this.#oldest);
-      if (p !== undefined) {
-        this.#out.delete(this.#oldest);
-        if (!p.sacked) acked += this.#retire(p);
-        if (p.transmissions === 1) newest = p;
-        if (p.type === 'fin') this.#finAcked = true;
-      }
-      this.#oldest = (this.#oldest + 1) & 0xffff;
-    }
-    if (packet.sack !== undefined) acked += this.#processSack(packet.ack, packet.sack, now);
-    if (ackedUpTo >= 0) {
-      this.#dupAcks = 0;
-      this.#timeouts = 0;
-      this.#rtoDeadline = this.#out.size > 0 ? now + this.#rto : Number.POSITIVE_INFINITY;
-    } else if (
-      packet.type === 'state' &&
-      this.#out.size > 0 &&
-      packet.ack === ((this.#oldest - 1) & 0xffff)
-    ) {
-      if (++this.#dupAcks === 3) this.#fastResend(this.#out.get(this.#oldest));
-    }
-    if (newest !== undefined) this.#sampleRtt(now - newest.sentAt);
-    if (acked > 0) this.#ledbat.onAck(acked, packet.timestampDiff, flightBefore, now);
-    if (this.#finAcked) this.#maybeClosed();
-  }
-
-  /** Marks selectively acked packets; a packet with 3 or more acked after it is resent. */
-  #processSack(ack: number, mask: Uint8Array, now: number): number {
-    let acked = 0;
-    let after = 0;
-    const bits = Math.min(mask.length * 8, MAX_IN_FLIGHT);
-    for (let bit = bits - 1; bit >= -1; bit--) {
-      const seq = (ack + 2 + bit) & 0xffff;
-      if (seqDiff(seq, this.#seqNr) >= 0) continue;
-      const p = this.#out.get(seq);
-      const isAcked = bit >= 0 && (mask[bit >> 3]! & (1 << (bit & 7))) !== 0;
-      if (isAcked) {
-        after++;
-        if (p !== undefined && !p.sacked) {
-          acked += this.#retire(p);
-          p.sacked = true;
-          if (p.transmissions === 1) this.#sampleRtt(now - p.sentAt);
-        }
-      } else if (p !== undefined && !p.sacked && after >= 3) {
-        this.#fastResend(p);
-      }
-    }
-    return acked;
-  }
-
-  #fastResend(p: OutPacket | undefined): void {
-    if (p === undefined || p.fastResent || p.needResend) return;
-    p.fastResent = true;
-    p.needResend = true;
-    this.#flightBytes -= p.payload.length;
-    // One window cut per window of data lost.
-    if (seqDiff(p.seq, this.#lossSeq) > 0) {
-      this.#lossSeq = (this.#seqNr - 1) & 0xffff;
-      this.#ledbat.onLoss();
-    }
-  }
-
-  /** Removes a packet's bytes from the flight; returns them as newly acked. */
-  #retire(p: OutPacket): number {
-    if (!p.needResend) this.#flightBytes -= p.payload.length;
-    p.needResend = false;
-    return p.payload.length;
-  }
-
-  #sampleRtt(sample: number): void {
-    if (this.#rtt === 0) {
-      this.#rtt = sample;
-      this.#rttVar = sample / 2;
-    } else {
-      this.#rttVar += (Math.abs(this.#rtt - sample) - this.#rttVar) / 4;
-      this.#rtt += (sample - this.#rtt) / 8;
-    }
-    this.#rto = Math.max(this.#rtt + 4 * this.#rttVar, this.#minTimeout);
-  }
-
-  #window(): number {
+  /** The bytes we may have in flight: the congestion window or the peer's, the smaller. */
+  #sendWindow(): number {
     return Math.min(this.#ledbat.cwnd, this.#peerWindow);
   }
 
-  #sendNew(type: 'data' | 'fin' | 'syn', payload: Buffer, now: number): void {
-    const p: OutPacket = {
-      seq: this.#seqNr,
-      type,
-      payload,
-      sentAt: now,
-      transmissions: 0,
-      needResend: false,
-      sacked: false,
-      fastResent: false,
-    };
-    this.#out.set(p.seq, p);
-    this.#seqNr = (this.#seqNr + 1) & 0xffff;
-    this.#flightBytes += payload.length;
-    this.#transmit(p, now);
+  #sendNew(type: OutPacket['type'], payload: Buffer, now: number): void {
+    this.#transmit(this.#window.add(type, payload, now), now);
   }
 
   #transmit(p: OutPacket, now: number): void {
-    p.transmissions++;
-    p.sentAt = now;
-    if (this.#rtoDeadline === Number.POSITIVE_INFINITY) this.#rtoDeadline = now + this.#rto;
+    this.#window.transmitted(p, now);
     this.#emit(p.type, p.payload, p.seq, now);
   }
 
@@ -486,19 +344,17 @@ export class UtpConnection {
   }
 
   #maybeClosed(): void {
-    if (this.#finAcked && this.#recv.ended) this.#close(undefined);
+    if (this.#window.finAcked && this.#recv.ended) this.#close(undefined);
   }
 
   #close(error: UtpError | undefined): void {
     if (this.#state === 'closed') return;
     // A clean close still owes the ack of the peer's FIN.
     if (error === undefined && this.#ackNeeded)
-      this.#emit('state', Buffer.alloc(0), this.#seqNr, this.#lastSent);
+      this.#emit('state', Buffer.alloc(0), this.#window.nextSeq, this.#lastSent);
     this.#state = 'closed';
-    this.#out.clear();
+    this.#window.clear();
     this.#queue.clear();
-    this.#flightBytes = 0;
-    this.#rtoDeadline = Number.POSITIVE_INFINITY;
     this.#sink.closed(error);
   }
 }
