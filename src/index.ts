@@ -46,6 +46,7 @@ export type {
   PeerBannedEvent,
   PeerConnectedEvent,
   PeerDisconnectedEvent,
+  PeersLearnedEvent,
   PieceFailedEvent,
   PieceVerifiedEvent,
   ReadyEvent,

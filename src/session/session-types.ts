@@ -99,6 +99,8 @@ export interface SessionStats {
   seeds: number;
   /** Peer addresses known (from trackers, the magnet, incoming connections), connected or not. */
   knownPeers: number;
+  /** Peer addresses added to the address book from peer exchange (BEP 11 PEX) since the start. */
+  pexLearned: number;
   /** In endgame mode: the last blocks are requested from several peers at once. */
   endgame: boolean;
 }
@@ -126,6 +128,11 @@ export interface TorrentSessionEvents {
   ];
   /** A connection ended; `reason` says why in words (timeouts, protocol violations, ours or theirs). */
   'peer-disconnected': [{ address: string; reason: string }];
+  /**
+   * New peer addresses a peer told us (`source` 'pex': a BEP 11 message from `from`), added to the
+   * address book and dialled like the others; only the new ones, at most 100 an event.
+   */
+  'peers-learned': [{ source: 'pex'; from: string; addresses: string[] }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */
   'peer-banned': [{ address: string; reason: string }];
   /** An announce succeeded; `response` holds the interval, peer counts and peers. */

@@ -22,6 +22,7 @@ import { Downloader } from './downloader.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
 import { PeerDialer } from './peer-dialer.js';
 import { PeerState } from './peer-state.js';
+import { PexExchange } from './pex-exchange.js';
 import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
@@ -66,6 +67,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #handler: SessionPeerHandler | undefined;
   #assembler: PieceAssembler | undefined;
   #announcer: Announcer | undefined;
+  #pex: PexExchange | undefined;
   #tick: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
@@ -169,10 +171,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     });
     const cache = new ReadCache(storage, meta);
     this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
+    this.#pex = this.#createPex();
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
       peerId: this.#options.peerId,
       port: this.#options.port,
       fastExtension: FAST_EXTENSION,
+      pex: this.#pex,
       onInternalError: (error) => this.#internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });
@@ -270,6 +274,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       peers: this.peers.size,
       seeds,
       knownPeers: this.#book.size,
+      pexLearned: this.#pex?.learnedTotal ?? 0,
       endgame: this.#downloader?.inEndgame ?? false,
     };
   }
@@ -305,6 +310,24 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
   get #maxPeers(): number {
     return this.#options.maxPeers ?? 50;
+  }
+
+  /** BEP 11: addresses peers tell us go to the book as `pex:<peer>`, dialled like the others. */
+  #createPex(): PexExchange {
+    return new PexExchange({
+      peers: this.peers,
+      private: this.meta.private,
+      port: this.#options.port,
+      bindAddress: this.#options.bindAddress,
+      now: Date.now,
+      learn: (address, from) => {
+        const added = this.#book.add(address, 'pex', from);
+        if (added) this.#dialer.soon();
+        return added;
+      },
+      learned: (from, addresses) =>
+        this.emit('peers-learned', { source: 'pex', from, addresses: addresses.map(formatAddress) }),
+    });
   }
 
   #startAnnouncer(): void {
@@ -384,6 +407,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #onTick(): void {
     this.#downloader?.tick();
     this.#handler?.tick();
+    this.#pex?.tick();
     this.#rotatePeers();
     this.#dialer.more();
   }

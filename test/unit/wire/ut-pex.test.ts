@@ -30,7 +30,7 @@ describe('ut_pex messages (BEP 11)', () => {
       ],
       dropped: [{ host: '5.6.7.8', port: 258 }],
     });
-    const v6 = '\0'.repeat(15) + '\x01\x1a\xe1';
+    const v6 = `${'\0'.repeat(15)}\x01\x1a\xe1`;
     assert.equal(
       latin1(payload),
       `d5:added6:\x01\x02\x03\x04\x1a\xe17:added.f1:\x126:added618:${v6}8:added6.f1:\x047:dropped6:\x05\x06\x07\x08\x01\x028:dropped60:e`,
