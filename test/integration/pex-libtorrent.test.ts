@@ -4,6 +4,9 @@
  * is connected to seeder B (libtorrent). Lodestone must learn B's address from A's ut_pex
  * message, dial it and download the torrent from it.
  *
+ * And the other way: a libtorrent leecher given only a Lodestone seeder learns from Lodestone's
+ * ut_pex message of the peer Lodestone dialled, and dials it (libtorrent says it learnt it by PEX).
+ *
  * The leecher does not listen, so it tells A no listen port and A never lists it to B: B cannot
  * dial it, and every byte comes over the connection Lodestone dialled to the address PEX gave.
  * With CI=true a missing python3-libtorrent fails the test; locally it is skipped.
@@ -28,9 +31,18 @@ interface LtStatus {
   progress: number;
   uploaded: number;
   peers: { ip: string; uploaded: number }[];
+  /** Every peer ever connected, with libtorrent's peer_info.source bits (pex = 4). */
+  seen: { ip: string; source: number }[];
 }
 
-async function startLibtorrent(t: TestContext, f: PayloadFixture, mode: 'seed' | 'empty', peer?: string) {
+const SOURCE_PEX = 4;
+
+async function startLibtorrent(
+  t: TestContext,
+  f: PayloadFixture,
+  mode: 'seed' | 'empty' | 'slow-leech',
+  peer?: string,
+) {
   const address = nextLoopbackAddress();
   const port = await freePort(address);
   const dir = await makeClientDir(`lt-pex-${mode}`);
@@ -45,7 +57,7 @@ async function startLibtorrent(t: TestContext, f: PayloadFixture, mode: 'seed' |
   const status = async (): Promise<LtStatus> => JSON.parse(await readFile(join(dir, 'status.json'), 'utf8'));
   await pollUntil(proc, `libtorrent ${mode} peer to start`, 30_000, async () => {
     const s = await status().catch(() => undefined);
-    return { done: s !== undefined && (mode === 'empty' || s.is_seeding), status: JSON.stringify(s) };
+    return { done: s !== undefined && (mode !== 'seed' || s.is_seeding), status: JSON.stringify(s) };
   });
   await waitListening(proc, address, port);
   return { proc, key: `${address}:${port}`, address, port, status };
@@ -127,4 +139,43 @@ test('PEX: a Lodestone leecher given only a libtorrent peer with no data learns 
     const s = await seeder.status();
     return { done: s.uploaded >= f.data.length, status: `uploaded ${s.uploaded}` };
   });
+});
+
+test('PEX: a libtorrent leecher given only a Lodestone seeder learns the peer Lodestone dialled from its ut_pex', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requirePythonLibtorrent(t)) return;
+  const f = await payloadFixture(t, 3 * 1024 * 1024 + 1234, 'lodestone-pex-lt-out-');
+  // The peer Lodestone knows: libtorrent with no data, never downloading, not dialling anyone.
+  const other = await startLibtorrent(t, f, 'empty');
+  const host = nextLoopbackAddress();
+  const client = new Client({ port: 0, bindAddress: host, hashWorkers: 1 });
+  t.after(() => client.close());
+  const port = await client.listen();
+  const session = client.add(f.meta, {
+    path: f.seedDir,
+    seed: true,
+    useTrackers: false,
+    peers: [{ host: other.address, port: other.port }],
+  });
+  const connected: PeerConnectedEvent[] = [];
+  session.on('peer-connected', (event) => connected.push(event));
+  const first = once(session, 'peer-connected');
+  await session.start();
+  await deadline(first, 10_000, 'Lodestone did not connect to the libtorrent peer');
+
+  // The leecher (slowed to 256 KiB/s, so it is still dialling while it learns) knows only Lodestone.
+  const leecher = await startLibtorrent(t, f, 'slow-leech', `${host}:${port}`);
+  // Only Lodestone can tell the leecher of the other peer (a peer never lists itself). Both learn of each other from Lodestone in the same minute and either may dial first;
+  // libtorrent marks the connection's peer entry with the PEX source bit either way.
+  await pollUntil(leecher.proc, 'the leecher to meet the peer it learnt by PEX', 20_000, async () => {
+    const s = await leecher.status();
+    const entry = s.seen.find((p) => p.ip.startsWith(`${other.address}:`) && (p.source & SOURCE_PEX) !== 0);
+    return { done: entry !== undefined, status: JSON.stringify(s.seen) };
+  });
+  assert.deepEqual(
+    connected.map((e) => [e.address, e.direction]).filter(([address]) => address === other.key),
+    [[other.key, 'outbound']],
+    'Lodestone dialled the peer it then advertised',
+  );
 });
