@@ -130,7 +130,7 @@ export interface TorrentSessionEvents {
   'peer-disconnected': [{ address: string; reason: string }];
   /**
    * New peer addresses a peer told us (`source` 'pex': a BEP 11 message from `from`), added to the
-   * address book and dialled like the others; only the new ones, at most 100 an event.
+   * address book and dialled like the others; only the new ones (at most 200 from one peer in all).
    */
   'peers-learned': [{ source: 'pex'; from: string; addresses: string[] }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */

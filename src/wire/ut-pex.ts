@@ -1,6 +1,4 @@
-import { isIP } from 'node:net';
-import type { PeerAddress } from '../address.js';
-import { addressBytes } from '../address.js';
+import { addressBytes, type PeerAddress } from '../address.js';
 import type { BencodeValue } from '../bencode/index.js';
 import { decode, encode, getBytes, isDict } from '../bencode/index.js';
 import { BencodeError, WireError } from '../errors.js';
@@ -63,10 +61,10 @@ export function encodePexMessage(message: PexMessage): Buffer {
     if (!Number.isInteger(peer.flags) || peer.flags < 0 || peer.flags > 0xff) {
       throw new WireError(`cannot encode PEX flags ${peer.flags}`);
     }
-    (isIP(peer.address.host) === 6 ? added6 : added4).push(peer);
+    (isIpv6(peer.address.host) ? added6 : added4).push(peer);
   }
-  const dropped4 = message.dropped.filter((address) => isIP(address.host) !== 6);
-  const dropped6 = message.dropped.filter((address) => isIP(address.host) === 6);
+  const dropped4 = message.dropped.filter((address) => !isIpv6(address.host));
+  const dropped6 = message.dropped.filter((address) => isIpv6(address.host));
   return encode({
     added: compact(
       added4.map((peer) => peer.address),
@@ -83,12 +81,17 @@ export function encodePexMessage(message: PexMessage): Buffer {
   });
 }
 
+/** A literal IPv6 address (anything else goes to the IPv4 lists, where encoding rejects it). */
+function isIpv6(host: string): boolean {
+  return addressBytes(host)?.length === 16;
+}
+
 function compact(addresses: readonly PeerAddress[], family: 4 | 6): Uint8Array {
   const stride = family === 4 ? IPV4_ENTRY : IPV6_ENTRY;
   const out = new Uint8Array(addresses.length * stride);
   addresses.forEach((address, index) => {
-    const bytes = isIP(address.host) === family ? addressBytes(address.host) : undefined;
-    if (bytes === undefined)
+    const bytes = addressBytes(address.host);
+    if (bytes === undefined || bytes.length !== (family === 4 ? 4 : 16))
       throw new WireError(`cannot encode "${address.host}" as an IPv${family} PEX peer`);
     if (!Number.isInteger(address.port) || address.port < 1 || address.port > 0xffff) {
       throw new WireError(`cannot encode PEX port ${address.port}`);
