@@ -40,6 +40,7 @@ const MAX_OWN_HOSTS = 8;
  * torrent), sends each peer who speaks it our connected peers every minute (PexOutbox), and
  * puts the addresses peers send us into the address book with origin `pex:<peer>`, throttled
  * and bounded per peer (PexInbox). A private torrent ignores PEX messages altogether.
+ * See docs/pex.md.
  */
 export class PexExchange {
   readonly #host: PexHost;
