@@ -325,8 +325,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         if (added) this.#dialer.soon();
         return added;
       },
-      learned: (from, addresses) =>
+      // A listener's throw is ours to report, not a strike against the peer whose message it was.
+      learned: this.#guard((from: string, addresses: PeerAddress[]) =>
         this.emit('peers-learned', { source: 'pex', from, addresses: addresses.map(formatAddress) }),
+      ),
     });
   }
 
