@@ -5,10 +5,11 @@
  * - A peer flooding PEX messages with thousands of addresses: one message a 45 s window is
  *   taken, 100 entries of it at most; the address book stays bounded and the session serves on.
  * - A private torrent (BEP 27): no ut_pex in the handshake, PEX messages ignored.
+ * - `lodestone download --verbose --json` says how many addresses a peer's PEX gave.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -25,26 +26,29 @@ import {
   LOCAL_EXTENSION_IDS,
 } from '../../src/wire/index.js';
 import type { Message } from '../../src/wire/types.js';
+import { runCli } from '../helpers/lodestone-cli.js';
 import { pieceHashesOf } from '../helpers/piece-hashes.js';
 import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
-import { connectScriptedClient, type ScriptedClient } from '../helpers/scripted-peer.js';
+import { connectScriptedClient, type ScriptedClient, startScriptedPeer } from '../helpers/scripted-peer.js';
 
 const OUR_PEX_ID = 9;
 const OUR_METADATA_ID = 7;
 
 function torrent(isPrivate: boolean): TorrentMetadata {
+  return parseTorrent(torrentBytes(isPrivate));
+}
+
+function torrentBytes(isPrivate: boolean): Buffer {
   const data = randomBytes(64 * 1024);
-  return parseTorrent(
-    encode({
-      info: {
-        name: 'pex.bin',
-        'piece length': 16384,
-        pieces: pieceHashesOf(data, 16384),
-        length: data.length,
-        ...(isPrivate ? { private: 1 } : {}),
-      },
-    }),
-  );
+  return encode({
+    info: {
+      name: 'pex.bin',
+      'piece length': 16384,
+      pieces: pieceHashesOf(data, 16384),
+      length: data.length,
+      ...(isPrivate ? { private: 1 } : {}),
+    },
+  });
 }
 
 /** A Lodestone leecher listening on its own loopback address (nothing on disk: it only talks). */
@@ -181,4 +185,58 @@ test('a private torrent: no ut_pex in the handshake, PEX messages ignored', {
   assert.equal(stats.pexLearned, 0);
   assert.equal(stats.knownPeers, 1, 'only the peer itself');
   assert.equal(node.learned.length, 0);
+});
+
+test('download --verbose says how many addresses a peer gave through PEX (and --json counts them)', {
+  timeout: 30_000,
+}, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lodestone-pex-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const bytes = torrentBytes(false);
+  const meta = parseTorrent(bytes);
+  await writeFile(join(dir, 'x.torrent'), bytes);
+  // A peer that offers ut_pex and, once it has the client's extension handshake, sends three
+  // loopback addresses nobody listens on (port 1: refused at once).
+  const peer = await startScriptedPeer({
+    host: nextLoopbackAddress(),
+    infoHash: meta.infoHash,
+    onMessage(message, context) {
+      if (message.type !== 'extended' || message.id !== 0) return;
+      const pexId = decodeExtensionHandshake(message.payload).m.get('ut_pex');
+      if (pexId === undefined) return;
+      context.send({
+        type: 'extended',
+        id: 0,
+        payload: encodeExtensionHandshake({ m: new Map([['ut_pex', OUR_PEX_ID]]) }),
+      });
+      context.send({ type: 'extended', id: pexId, payload: floodPayload(7, 3) });
+    },
+  });
+  t.after(() => peer.close());
+  const run = runCli([
+    'download',
+    join(dir, 'x.torrent'),
+    '-o',
+    join(dir, 'out'),
+    '--no-trackers',
+    '--peer',
+    `${peer.host}:${peer.port}`,
+    '-p',
+    '0',
+    '--bind',
+    nextLoopbackAddress(),
+    '--encryption',
+    'disable', // the scripted peer speaks plaintext only
+    '--json',
+    '--verbose',
+  ]);
+  t.after(() => run.stop());
+  const event = await run.waitFor((e) => e.type === 'peers-learned', 15_000);
+  assert.deepEqual(
+    { source: event.source, from: event.from, count: event.count },
+    { source: 'pex', from: `${peer.host}:${peer.port}`, count: 3 },
+  );
+  await run.stop();
+  const { stderr } = await run.exited;
+  assert.match(stderr, new RegExp(`pex from ${peer.host.replaceAll('.', '\\.')}:${peer.port}: 3 new peers`));
 });
