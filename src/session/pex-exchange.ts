@@ -16,8 +16,12 @@ export interface PexHost {
   readonly port: number;
   /** Our bind address, if any: also ours. */
   readonly bindAddress?: string | undefined;
-  /** Adds an address told by peer `from` to the address book; true when it is new and kept. */
-  learn(address: PeerAddress, from: string): boolean;
+  /**
+   * Adds an address to the address book with origin `pex:<origin>`, the telling peer's IP (not
+   * its connection: a peer that reconnects stays one origin, to which the book's fairness
+   * applies); true when it is new and kept.
+   */
+  learn(address: PeerAddress, origin: string): boolean;
   /** Addresses a peer's PEX message added to the book (only when some did). */
   learned(from: string, addresses: PeerAddress[]): void;
   now(): number;
@@ -88,7 +92,8 @@ export class PexExchange {
     const taken = state.inbox.accept(this.#host.now(), message, (address) => this.#isSelf(address));
     if (taken === 'throttled') return;
     const added: PeerAddress[] = [];
-    for (const address of taken) if (this.#host.learn(address, peer.key)) added.push(address);
+    const origin = peer.connection.address.host;
+    for (const address of taken) if (this.#host.learn(address, origin)) added.push(address);
     this.#learnedTotal += added.length;
     if (added.length > 0) this.#host.learned(peer.key, added);
   }

@@ -312,7 +312,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.#options.maxPeers ?? 50;
   }
 
-  /** BEP 11: addresses peers tell us go to the book as `pex:<peer>`, dialled like the others. */
+  /** BEP 11: addresses peers tell us go to the book as `pex:<peer IP>`, dialled like the others. */
   #createPex(): PexExchange {
     return new PexExchange({
       peers: this.peers,
@@ -320,8 +320,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       port: this.#options.port,
       bindAddress: this.#options.bindAddress,
       now: Date.now,
-      learn: (address, from) => {
-        const added = this.#book.add(address, 'pex', from);
+      learn: (address, origin) => {
+        const added = this.#book.add(address, 'pex', origin);
         if (added) this.#dialer.soon();
         return added;
       },

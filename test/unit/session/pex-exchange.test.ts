@@ -81,12 +81,12 @@ describe('PexExchange: BEP 11 for one session', () => {
     assert.deepEqual(setup({ private: true }).pex.handshakeEntries(), []);
   });
 
-  test('addresses a peer sends go to the book with the peer as origin; events say which were new', () => {
+  test('addresses a peer sends go to the book with the peer’s IP as origin; events say which were new', () => {
     const { pex, book, events, add } = setup();
     const a = add(fakePeer('127.0.0.2', 7000));
     pex.onExtensionHandshake(a, handshake([['ut_pex', 5]]));
     pex.onMessage(a, pexPayload([{ host: '127.0.0.3', port: 7001 }]));
-    assert.deepEqual(book, [{ address: { host: '127.0.0.3', port: 7001 }, from: '127.0.0.2:7000' }]);
+    assert.deepEqual(book, [{ address: { host: '127.0.0.3', port: 7001 }, from: '127.0.0.2' }]);
     assert.equal(pex.learnedTotal, 1);
     assert.deepEqual(events, [{ from: '127.0.0.2:7000', addresses: [{ host: '127.0.0.3', port: 7001 }] }]);
   });
