@@ -77,6 +77,8 @@ export interface DhtNodeOptions {
   maxOutstanding?: number;
   /** Candidates a lookup keeps. @default 100 */
   maxCandidates?: number;
+  /** Times a lookup asks a node that times out before giving up on it. @default 3 */
+  maxAttempts?: number;
   /** Period of the stale-bucket check. @default 60000 */
   refreshCheckMs?: number;
   /** After bootstrap, look up one random id in each bucket's range (fills the far buckets). @default true */
@@ -100,6 +102,7 @@ export class DhtNode {
   readonly #k: number;
   readonly #alpha: number;
   readonly #maxCandidates: number;
+  readonly #maxAttempts: number;
   readonly #refreshCheckMs: number;
   readonly #refreshOnBootstrap: boolean;
   readonly #table: RoutingTable;
@@ -129,6 +132,7 @@ export class DhtNode {
     this.#k = options.k ?? 8;
     this.#alpha = options.alpha ?? 3;
     this.#maxCandidates = options.maxCandidates ?? 100;
+    this.#maxAttempts = options.maxAttempts ?? 3;
     this.#refreshCheckMs = options.refreshCheckMs ?? 60_000;
     this.#refreshOnBootstrap = options.refreshOnBootstrap ?? true;
     this.#table = new RoutingTable({ ownId: this.#id, k: this.#k, now: this.#clock.now() });
@@ -299,7 +303,9 @@ export class DhtNode {
   }
 
   #heard(contact: NodeContact, responded: boolean, now: number): void {
-    const { ping } = this.#table.heard(contact, responded, now);
+    const { outcome, ping } = this.#table.heard(contact, responded, now);
+    // A querier new to the table is pinged once, so it is verified (good) and can be handed out.
+    if (outcome === 'added' && !responded) this.#query(contact, { method: 'ping' }, {});
     if (ping) this.#query(ping, { method: 'ping' }, {}); // a timeout counts as its failure
   }
 
@@ -342,6 +348,7 @@ export class DhtNode {
       k: this.#k,
       alpha: this.#alpha,
       maxCandidates: this.#maxCandidates,
+      maxAttempts: this.#maxAttempts,
     });
     const now = this.#clock.now();
     for (const family of FAMILIES) lookup.seed(this.#table.closest(target, this.#k * 2, family, now));
@@ -390,7 +397,7 @@ export class DhtNode {
                 drive();
               },
               timeout: () => {
-                lookup.failed(contact);
+                lookup.failed(contact, true);
                 drive();
               },
               slow: () => {

@@ -30,6 +30,12 @@ export interface LookupOptions {
   maxNodesPerReply?: number;
   /** Distinct peers collected. @default 2000 */
   maxPeers?: number;
+  /**
+   * Times a candidate is asked before it counts as failed: a timeout puts it back in line (it is
+   * asked again only while it is still among the closest), so one lost datagram does not drop one
+   * of the closest nodes from the result. @default 2
+   */
+  maxAttempts?: number;
 }
 
 type CandidateState = 'fresh' | 'pending' | 'responded' | 'failed';
@@ -41,6 +47,7 @@ interface Candidate {
   /** Hops from the seeds: 0 for a seed, parent's depth + 1 for a node learned from a reply. */
   depth: number;
   slow: boolean;
+  attempts: number;
   token: Uint8Array | undefined;
 }
 
@@ -84,6 +91,7 @@ export class Lookup {
   readonly #maxCandidates: number;
   readonly #maxNodesPerReply: number;
   readonly #maxPeers: number;
+  readonly #maxAttempts: number;
   /** Sorted by distance, nearest first. */
   #candidates: Candidate[] = [];
   /** host → candidate, for the one-per-IP rule (includes pending ones pruned from the list). */
@@ -102,6 +110,7 @@ export class Lookup {
     this.#maxCandidates = Math.max(options.maxCandidates ?? 100, this.#k);
     this.#maxNodesPerReply = options.maxNodesPerReply ?? 64;
     this.#maxPeers = options.maxPeers ?? 2000;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   }
 
   /** Adds starting nodes (from the routing table, or bootstrap replies). */
@@ -134,6 +143,8 @@ export class Lookup {
       if (candidate.state === 'responded') responded++;
       else if (candidate.state === 'fresh') {
         candidate.state = 'pending';
+        candidate.slow = false;
+        candidate.attempts++;
         this.#inFlight.set(candidate.contact.host, candidate);
         this.#queries++;
         busy++;
@@ -187,13 +198,17 @@ export class Lookup {
     return fresh;
   }
 
-  /** `contact` timed out or answered with an error. */
-  failed(contact: { host: string; port: number }): void {
+  /**
+   * `contact` timed out (`retry`: it may be asked again, up to maxAttempts) or answered with an
+   * error (no retry).
+   */
+  failed(contact: { host: string; port: number }, retry = false): void {
     const candidate = this.#inFlight.get(contact.host);
     if (!candidate || candidate.contact.port !== contact.port) return;
     this.#inFlight.delete(contact.host);
-    candidate.state = 'failed';
     this.#failures++;
+    const kept = this.#candidates.includes(candidate);
+    candidate.state = retry && kept && candidate.attempts < this.#maxAttempts ? 'fresh' : 'failed';
   }
 
   /** `contact` has not answered within the short timeout: one more query may go out meanwhile. */
@@ -232,6 +247,7 @@ export class Lookup {
       state: 'fresh',
       depth,
       slow: false,
+      attempts: 0,
       token: undefined,
     };
     // Binary search for the insertion point (the list stays sorted).

@@ -13,7 +13,14 @@
  */
 
 import type { NodeContact } from './messages.js';
-import { type NodeId, type RandomBytes, randomIdWithPrefix, sameId, sharedPrefixBits } from './node-id.js';
+import {
+  compareDistance,
+  type NodeId,
+  type RandomBytes,
+  randomIdWithPrefix,
+  sameId,
+  sharedPrefixBits,
+} from './node-id.js';
 
 /** An address family: 4 or 6. */
 export type Family = 4 | 6;
@@ -185,18 +192,21 @@ export class RoutingTable {
    * before questionable ones at equal rank (what seeds our own lookups).
    */
   closest(target: NodeId, count: number, family: Family, now: number, goodOnly = false): NodeContact[] {
-    const picked: { entry: RoutingEntry; distance: Uint8Array }[] = [];
+    // Selection of the closest `count` without sorting the table (count is small, k or 2k).
+    const best: RoutingEntry[] = [];
     for (const bucket of this.#tables[family]) {
       for (const entry of bucket.nodes) {
         const state = this.stateOf(entry, now);
         if (state === 'bad' || (goodOnly && state !== 'good')) continue;
-        const distance = new Uint8Array(20);
-        for (let i = 0; i < 20; i++) distance[i] = entry.id[i]! ^ target[i]!;
-        picked.push({ entry, distance });
+        if (best.length >= count && compareDistance(entry.id, best[best.length - 1]!.id, target) >= 0)
+          continue;
+        let at = best.length;
+        while (at > 0 && compareDistance(entry.id, best[at - 1]!.id, target) < 0) at--;
+        best.splice(at, 0, entry);
+        if (best.length > count) best.pop();
       }
     }
-    picked.sort((a, b) => Buffer.compare(a.distance, b.distance));
-    return picked.slice(0, count).map(({ entry }) => ({ id: entry.id, host: entry.host, port: entry.port }));
+    return best.map((entry) => ({ id: entry.id, host: entry.host, port: entry.port }));
   }
 
   /** Every node in the table (not the replacement caches), both families. */
