@@ -139,6 +139,10 @@ export class RoutingTable {
         bucket.nodes.push(existing);
         this.#index(existing);
         bucket.lastActive = now;
+      } else {
+        // Still waiting in the replacement cache: keep probing the bucket's stalest questionable node.
+        const ping = this.#pingCandidate(bucket, now);
+        if (ping) return { outcome: 'updated', ping };
       }
       return { outcome: 'updated' };
     }
@@ -353,17 +357,24 @@ export class RoutingTable {
     bucket.replacements.push(entry);
     this.#index(entry);
     // BEP 5: ping the least recently seen questionable node; if it fails, the newcomer replaces it.
+    const ping = this.#pingCandidate(bucket, now);
+    return ping ? { outcome: 'replacement', ping } : { outcome: 'replacement' };
+  }
+
+  /** The bucket's least recently seen questionable node not queried in the last 10 s. */
+  #pingCandidate(bucket: Bucket, now: number): NodeContact | undefined {
     let stalest: RoutingEntry | undefined;
+    let stalestSeen = Number.POSITIVE_INFINITY;
     for (const node of bucket.nodes) {
       if (this.stateOf(node, now) !== 'questionable') continue;
-      if (node.lastQueried !== undefined && now - node.lastQueried < 10_000) continue; // already being pinged
+      if (node.lastQueried !== undefined && now - node.lastQueried < 10_000) continue; // being pinged
       const seen = Math.max(node.lastResponse ?? 0, node.lastQuery ?? 0);
-      const best = stalest ? Math.max(stalest.lastResponse ?? 0, stalest.lastQuery ?? 0) : Infinity;
-      if (seen < best) stalest = node;
+      if (seen < stalestSeen) {
+        stalest = node;
+        stalestSeen = seen;
+      }
     }
-    const result: HeardResult = { outcome: 'replacement' };
-    if (stalest) result.ping = { id: stalest.id, host: stalest.host, port: stalest.port };
-    return result;
+    return stalest ? { id: stalest.id, host: stalest.host, port: stalest.port } : undefined;
   }
 
   #takeReplacement(bucket: Bucket, now: number): RoutingEntry | undefined {
