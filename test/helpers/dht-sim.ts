@@ -131,7 +131,8 @@ export class DhtSim {
   readonly clock = new EventClock();
   readonly float: () => number;
   readonly random: RandomBytes;
-  readonly #loss: number;
+  /** Share of datagrams dropped (may be changed between phases). */
+  loss: number;
   readonly #latency: [number, number];
   readonly #nodeOptions: Partial<DhtNodeOptions>;
   readonly #answerer: NonNullable<DhtNodeOptions['answerer']>;
@@ -144,7 +145,7 @@ export class DhtSim {
   constructor(options: SimOptions) {
     this.float = seededFloat(options.seed);
     this.random = bytesFrom(this.float);
-    this.#loss = options.loss ?? 0;
+    this.loss = options.loss ?? 0;
     this.#latency = options.latencyMs ?? [5, 50];
     this.#nodeOptions = options.node ?? {};
     this.#answerer = options.answerer ?? ((context): QueryAnswerer => new SimAnswerer(context));
@@ -263,7 +264,7 @@ export class DhtSim {
     this.sent++;
     if (!from.online) return;
     const target = this.#byHost.get(to.host);
-    if (!target || target.port !== to.port || this.float() < this.#loss) {
+    if (!target || target.port !== to.port || this.float() < this.loss) {
       this.dropped++;
       return;
     }
