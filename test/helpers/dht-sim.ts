@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../src/clock.js';
 import { DhtNode, type DhtNodeOptions, type QueryAnswerer } from '../../src/dht/dht-node.js';
+import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
 import type { KrpcMessage } from '../../src/dht/messages.js';
 import { compareDistance, type NodeId, type RandomBytes } from '../../src/dht/node-id.js';
 import { SimAnswerer } from './dht-sim-answerer.js';
@@ -115,6 +116,8 @@ export interface SimOptions {
   latencyMs?: [number, number];
   /** Options for every node (clock, random, id, send and answerer are the sim's). */
   node?: Partial<DhtNodeOptions>;
+  /** Send every message through the KRPC codec (encode at the sender, decode at the receiver). @default false */
+  codec?: boolean;
   /** Builds each node's answerer; defaults to the sim's own (test/helpers/dht-sim-answerer.ts). */
   answerer?: DhtNodeOptions['answerer'];
 }
@@ -134,6 +137,7 @@ export class DhtSim {
   /** Share of datagrams dropped (may be changed between phases). */
   loss: number;
   readonly #latency: [number, number];
+  readonly #codec: boolean;
   readonly #nodeOptions: Partial<DhtNodeOptions>;
   readonly #answerer: NonNullable<DhtNodeOptions['answerer']>;
   readonly #byHost = new Map<string, SimNode>();
@@ -147,6 +151,7 @@ export class DhtSim {
     this.random = bytesFrom(this.float);
     this.loss = options.loss ?? 0;
     this.#latency = options.latencyMs ?? [5, 50];
+    this.#codec = options.codec ?? false;
     this.#nodeOptions = options.node ?? {};
     this.#answerer = options.answerer ?? ((context): QueryAnswerer => new SimAnswerer(context));
   }
@@ -268,12 +273,15 @@ export class DhtSim {
       this.dropped++;
       return;
     }
+    const datagram = this.#codec ? encodeKrpc(message) : undefined;
     this.clock.setTimeout(() => {
       if (!target.online) {
         this.dropped++;
         return;
       }
-      target.node.receive(message, { host: from.host, port: from.port }, 0);
+      const source = { host: from.host, port: from.port };
+      if (datagram) target.node.receive(decodeKrpc(datagram), source, datagram.length);
+      else target.node.receive(message, source, 0);
     }, from.latency + target.latency);
   }
 }
