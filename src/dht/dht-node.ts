@@ -11,79 +11,23 @@ import { LodestoneError } from '../errors.js';
 import { Lookup, type LookupResult } from './lookup.js';
 import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
+import type {
+  DhtNodeContext,
+  DhtNodeOptions,
+  DhtStats,
+  GetPeersResult,
+  QueryAnswerer,
+} from './node-options.js';
 import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
 import { TransactionTable } from './transactions.js';
 
-/** What an answerer needs from the node (the shape of dht-proto's ResponderContext). */
-export interface DhtNodeContext {
-  ownId(): NodeId;
-  closestNodes(target: NodeId, family: Family, count: number): NodeContact[];
-  isVerified(host: string, port: number): boolean;
-}
-
-/** Answers incoming queries (dht-proto's QueryResponder has this method). */
-export interface QueryAnswerer {
-  answer(
-    query: KrpcQuery,
-    from: { host: string; port: number },
-    datagramBytes: number,
-  ): KrpcResponse | KrpcErrorMessage | undefined;
-}
-
-/** A get_peers lookup's outcome; `announced` counts the announce_peer queries acknowledged (announce only). */
-export interface GetPeersResult extends LookupResult {
-  announced?: number;
-}
-
-export interface DhtStats {
-  nodes: number;
-  good: number;
-  questionable: number;
-  bad: number;
-  replacements: number;
-  queriesSent: number;
-  queriesReceived: number;
-  responsesReceived: number;
-  errorsReceived: number;
-  timeouts: number;
-  /** Replies that matched no query of ours (unknown tid, or from another address): ignored. */
-  unsolicited: number;
-  /** Queries not sent because too many were outstanding. */
-  refused: number;
-  lookups: number;
-  activeLookups: number;
-  outstanding: number;
-}
-
-export interface DhtNodeOptions {
-  clock: Clock;
-  random: RandomBytes;
-  /** Our node id. @default random */
-  id?: NodeId;
-  send(message: KrpcMessage, to: { host: string; port: number }): void;
-  /** Builds the answerer of incoming queries from this node's context; without one, queries are not answered. */
-  answerer?(context: DhtNodeContext): QueryAnswerer;
-  /** k: bucket size and lookup width. @default 8 */
-  k?: number;
-  /** Parallel queries per lookup. @default 3 */
-  alpha?: number;
-  /** Per-query timeout before any RTT is known, and its upper clamp. @default 2000 */
-  timeoutMs?: number;
-  /** Lower clamp of the adaptive per-query timeout. @default 500 */
-  minTimeoutMs?: number;
-  /** A lookup query with no reply after this long frees its slot for one more. @default 1000 */
-  slowMs?: number;
-  /** Queries outstanding at once. @default 256 */
-  maxOutstanding?: number;
-  /** Candidates a lookup keeps. @default 100 */
-  maxCandidates?: number;
-  /** Times a lookup asks a node that times out before giving up on it. @default 3 */
-  maxAttempts?: number;
-  /** Period of the stale-bucket check. @default 60000 */
-  refreshCheckMs?: number;
-  /** After bootstrap, look up one random id in each bucket's range (fills the far buckets). @default true */
-  refreshOnBootstrap?: boolean;
-}
+export type {
+  DhtNodeContext,
+  DhtNodeOptions,
+  DhtStats,
+  GetPeersResult,
+  QueryAnswerer,
+} from './node-options.js';
 
 interface Handler {
   response?(message: KrpcResponse): void;
