@@ -8,6 +8,7 @@
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
+import { ExternalAddressVotes } from './external-address.js';
 import { Lookup, type LookupResult } from './lookup.js';
 import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
@@ -53,6 +54,7 @@ export class DhtNode {
   readonly #transactions: TransactionTable<Handler>;
   readonly #answerer: QueryAnswerer | undefined;
   readonly #active = new Set<() => void>();
+  readonly #external = new ExternalAddressVotes();
   #refreshTimer: unknown;
   #refreshing = 0;
   #closed = false;
@@ -140,6 +142,7 @@ export class DhtNode {
       return;
     }
     this.#stats.responsesReceived++;
+    if (message.ip) this.#external.vote(from.host, message.ip);
     this.#heard({ id: message.id, host: from.host, port: from.port }, true, now);
     match.value.response?.(message);
   }
@@ -219,6 +222,14 @@ export class DhtNode {
     );
     result.announced = acks.filter(Boolean).length;
     return result;
+  }
+
+  /**
+   * Our address as the nodes that answered us see it (BEP 42 `ip`), once two agree. Not yet
+   * used to derive a secure node id.
+   */
+  externalAddress(): PeerAddress | undefined {
+    return this.#external.current();
   }
 
   /** The routing table's nodes (both families), for saving. */

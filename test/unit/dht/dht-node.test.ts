@@ -221,6 +221,7 @@ describe('DhtNode', () => {
     const result = await announced;
     assert.equal(result.announced, 2);
     assert.deepEqual(result.peers, [peer]);
+    assert.equal(node.externalAddress(), undefined, 'no reply carried an ip');
   });
 
   test('a bucket idle for 15 minutes is refreshed with a find_node lookup in its range', () => {
@@ -235,5 +236,23 @@ describe('DhtNode', () => {
     const refresh = take('find_node');
     assert.equal(refresh.length, 1);
     assert.equal(refresh[0]!.to.host, q.host);
+  });
+
+  test('learns its external address from the ip field of replies to its own queries', () => {
+    const { node, take } = harness();
+    const me = { host: '203.0.113.5', port: 6881 };
+    const a = contact(1, '10.0.0.1');
+    const b = contact(2, '10.0.0.2');
+    void node.bootstrap([a, b]);
+    const queries = take('find_node');
+    node.receive(
+      { kind: 'response', tid: Uint8Array.of(7, 7), id: a.id, ip: { host: '6.6.6.6', port: 1 } },
+      a,
+    );
+    for (const query of queries) {
+      const who = [a, b].find((x) => x.host === query.to.host)!;
+      node.receive(reply(query, who, { ip: me }), query.to);
+    }
+    assert.deepEqual(node.externalAddress(), me);
   });
 });
