@@ -29,9 +29,7 @@ describe('ExternalAddressVotes', () => {
 
   test('old votes are forgotten beyond the voter bound', () => {
     const votes = new ExternalAddressVotes(4);
-    votes.vote('10.0.0.1', LIE);
-    votes.vote('10.0.0.2', LIE);
-    votes.vote('10.0.0.3', LIE);
+    for (let i = 1; i <= 5; i++) votes.vote(`10.0.0.${i}`, LIE);
     for (let i = 10; i < 14; i++) votes.vote(`10.0.0.${i}`, ME);
     assert.deepEqual(votes.current(), ME);
   });
