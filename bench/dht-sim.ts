@@ -3,7 +3,7 @@
  * lookups that find the 8 truly closest nodes, with and without loss, and the memory of one
  * node's routing table. No sockets; a seeded simulation on a simulated clock.
  *
- *   node dist/bench/dht-sim.js [nodes=10000] [lookups=200] [seed=1] [maxAttempts=3] [churn=0.05]
+ *   node dist/bench/dht-sim.js [nodes=10000] [lookups=200] [seed=1] [maxAttempts=4] [churn=0.05]
  *
  * Churn: that share of the nodes leaves (staying in others' tables) and as many new ones join just
  * before the lookups; the "true closest 8" are taken among the nodes online then, newcomers included.
@@ -43,7 +43,7 @@ export async function simulate(options: {
   const sim = new DhtSim({
     seed: options.seed,
     loss: options.loss,
-    node: { refreshOnBootstrap: process.env.DHT_SIM_REFRESH === '1', maxAttempts: options.maxAttempts ?? 3 },
+    node: { refreshOnBootstrap: process.env.DHT_SIM_REFRESH === '1', maxAttempts: options.maxAttempts ?? 4 },
   });
   await sim.grow(options.nodes, { spacingMs: 2 });
   const joinDatagrams = sim.sent;
@@ -90,7 +90,7 @@ if (isMain) {
   const nodes = Number(process.argv[2] ?? 10_000);
   const lookups = Number(process.argv[3] ?? 200);
   const seed = Number(process.argv[4] ?? 1);
-  const maxAttempts = Number(process.argv[5] ?? 3);
+  const maxAttempts = Number(process.argv[5] ?? 4);
   const churn = Number(process.argv[6] ?? 0.05);
   for (const loss of [0, 0.1]) {
     const started = performance.now();

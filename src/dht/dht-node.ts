@@ -78,7 +78,7 @@ export class DhtNode {
     this.#k = options.k ?? 8;
     this.#alpha = options.alpha ?? 3;
     this.#maxCandidates = options.maxCandidates ?? 100;
-    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#maxAttempts = options.maxAttempts ?? 4;
     this.#refreshCheckMs = options.refreshCheckMs ?? 60_000;
     this.#refreshOnBootstrap = options.refreshOnBootstrap ?? true;
     this.#table = new RoutingTable({ ownId: this.#id, k: this.#k, now: this.#clock.now() });

@@ -33,7 +33,7 @@ export interface LookupOptions {
   /**
    * Times a candidate is asked before it counts as failed: a timeout puts it back in line (it is
    * asked again only while it is still among the closest), so one lost datagram does not drop one
-   * of the closest nodes from the result. @default 2
+   * of the closest nodes from the result. @default 4
    */
   maxAttempts?: number;
 }
@@ -110,7 +110,7 @@ export class Lookup {
     this.#maxCandidates = Math.max(options.maxCandidates ?? 100, this.#k);
     this.#maxNodesPerReply = options.maxNodesPerReply ?? 64;
     this.#maxPeers = options.maxPeers ?? 2000;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 4);
   }
 
   /** Adds starting nodes (from the routing table, or bootstrap replies). */

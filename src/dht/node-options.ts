@@ -70,7 +70,7 @@ export interface DhtNodeOptions {
   maxOutstanding?: number;
   /** Candidates a lookup keeps. @default 100 */
   maxCandidates?: number;
-  /** Times a lookup asks a node that times out before giving up on it. @default 3 */
+  /** Times a lookup asks a node that times out before giving up on it. @default 4 */
   maxAttempts?: number;
   /** Period of the stale-bucket check. @default 60000 */
   refreshCheckMs?: number;

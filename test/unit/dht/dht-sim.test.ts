@@ -2,7 +2,8 @@
  * The DHT on a simulated network of 2,000+ nodes (no sockets, a simulated clock, seeded): with
  * latency, 10% datagram loss and churn, lookups find the 8 truly closest live nodes; without
  * loss nearly always; an announced peer is found by another node's get_peers.
- * Measured with seed 21 (update if the seed or the code changes): see the assertion messages.
+ * Measured with seed 21: 0.983 / 0.975 of lookups found the true 8 with 10% loss (before / after
+ * more churn), 1.0 without loss, 17 queries per lookup (median); the thresholds sit below.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -53,7 +54,7 @@ describe('DHT on a simulated network', { timeout: 110_000 }, () => {
     churn(sim, 0.01);
     const lossyAfterChurn = await lookups(sim, 40);
     const withLoss = (lossy.found * 60 + lossyAfterChurn.found * 40) / 100;
-    assert.ok(withLoss >= 0.88, `with 10% loss and churn: ${withLoss} found the true 8`);
+    assert.ok(withLoss >= 0.92, `with 10% loss and churn: ${withLoss} found the true 8`);
 
     // An announce, then another node's get_peers finds the announcer.
     const announcer = sim.pick();
@@ -69,7 +70,7 @@ describe('DHT on a simulated network', { timeout: 110_000 }, () => {
 
     sim.loss = 0;
     const clean = await lookups(sim, 100);
-    assert.ok(clean.found >= 0.95, `without loss: ${clean.found} found the true 8`);
+    assert.ok(clean.found >= 0.97, `without loss: ${clean.found} found the true 8`);
     assert.ok(clean.medianQueries <= 40, `median queries per lookup: ${clean.medianQueries}`);
     for (const sim_ of sim.all) assert.ok(sim_.node.table.size <= 160 * 8 * 2);
     // Nobody's outstanding-query table leaked.
