@@ -2,7 +2,7 @@
  * One DHT node (BEP 5): the routing table, our outstanding queries, lookups, bootstrap, bucket
  * refresh and pings of questionable nodes, over message values. The socket glue decodes
  * datagrams and calls `receive`; the node calls the injected `send`. Incoming queries are
- * answered by an injected answerer (dht-proto's QueryResponder, given this node's context).
+ * answered by a QueryResponder (responder.ts) given this node's context, or an injected answerer.
  * Pure: time only through the injected clock, randomness injected.
  */
 import type { PeerAddress } from '../address.js';
@@ -19,6 +19,7 @@ import type {
   GetPeersResult,
   QueryAnswerer,
 } from './node-options.js';
+import { QueryResponder } from './responder.js';
 import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
 import { TransactionTable } from './transactions.js';
 
@@ -52,7 +53,7 @@ export class DhtNode {
   readonly #refreshOnBootstrap: boolean;
   readonly #table: RoutingTable;
   readonly #transactions: TransactionTable<Handler>;
-  readonly #answerer: QueryAnswerer | undefined;
+  readonly #answerer: QueryAnswerer;
   readonly #active = new Set<() => void>();
   readonly #external = new ExternalAddressVotes();
   #refreshTimer: unknown;
@@ -103,7 +104,9 @@ export class DhtNode {
         this.#table.closest(target, count, family, this.#clock.now(), true),
       isVerified: (host, port) => this.#table.hasResponded(host, port),
     };
-    this.#answerer = options.answerer?.(context);
+    this.#answerer = options.answerer
+      ? options.answerer(context)
+      : new QueryResponder({ clock: this.#clock, random: this.#random, context });
     this.#armRefresh();
   }
 
@@ -127,7 +130,7 @@ export class DhtNode {
     if (message.kind === 'query') {
       this.#stats.queriesReceived++;
       if (!message.readOnly) this.#heard({ id: message.id, host: from.host, port: from.port }, false, now);
-      const reply = this.#answerer?.answer(message, from, datagramBytes);
+      const reply = this.#answerer.answer(message, from, datagramBytes);
       if (reply) this.#send(reply, from);
       return;
     }

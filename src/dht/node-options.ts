@@ -3,16 +3,12 @@
  */
 import type { Clock } from '../clock.js';
 import type { LookupResult } from './lookup.js';
-import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
+import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse } from './messages.js';
 import type { NodeId, RandomBytes } from './node-id.js';
-import type { Family } from './routing-table.js';
+import type { ResponderContext } from './responder.js';
 
-/** What an answerer needs from the node (the shape of dht-proto's ResponderContext). */
-export interface DhtNodeContext {
-  ownId(): NodeId;
-  closestNodes(target: NodeId, family: Family, count: number): NodeContact[];
-  isVerified(host: string, port: number): boolean;
-}
+/** What an answerer needs from the node: dht-proto's ResponderContext. */
+export type DhtNodeContext = ResponderContext;
 
 /** Answers incoming queries (dht-proto's QueryResponder has this method). */
 export interface QueryAnswerer {
@@ -54,7 +50,7 @@ export interface DhtNodeOptions {
   /** Our node id. @default random */
   id?: NodeId;
   send(message: KrpcMessage, to: { host: string; port: number }): void;
-  /** Builds the answerer of incoming queries from this node's context; without one, queries are not answered. */
+  /** Builds the answerer of incoming queries from this node's context. @default a QueryResponder (responder.ts) with its default bounds */
   answerer?(context: DhtNodeContext): QueryAnswerer;
   /** k: bucket size and lookup width. @default 8 */
   k?: number;

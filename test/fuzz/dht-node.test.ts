@@ -8,7 +8,6 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { DhtNode } from '../../src/dht/dht-node.js';
 import type { KrpcMessage, KrpcQuery } from '../../src/dht/messages.js';
-import { SimAnswerer } from '../helpers/dht-sim-answerer.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { arbHost4, arbKrpcMessage } from '../helpers/krpc-arbitrary.js';
 import { seededRandom } from '../helpers/seeded-random.js';
@@ -37,7 +36,6 @@ describe('DhtNode under arbitrary input', () => {
           clock,
           random: seededRandom(9),
           send: (message, to) => sent.push({ message, to }),
-          answerer: (context) => new SimAnswerer(context),
           maxOutstanding: 4,
         });
         const seed = { host: '10.0.0.1', port: 6881 };

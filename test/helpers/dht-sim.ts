@@ -2,14 +2,14 @@
  * An in-process DHT network for tests and the benchmark: DhtNodes on fake addresses
  * (10.x.y.z:6881), messages delivered as values after a per-node latency, with optional loss and
  * churn, on a simulated clock (an event queue; nothing waits for real time). Seeded: the same
- * seed gives the same run.
+ * seed gives the same run. Each node answers with its own QueryResponder (tokens, peer store,
+ * rate limit, amplification bound) unless `answerer` says otherwise.
  */
 import type { Clock } from '../../src/clock.js';
-import { DhtNode, type DhtNodeOptions, type QueryAnswerer } from '../../src/dht/dht-node.js';
+import { DhtNode, type DhtNodeOptions } from '../../src/dht/dht-node.js';
 import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
 import type { KrpcMessage } from '../../src/dht/messages.js';
 import { compareDistance, type NodeId, type RandomBytes } from '../../src/dht/node-id.js';
-import { SimAnswerer } from './dht-sim-answerer.js';
 
 /** mulberry32: a small, fast, seeded generator of floats in [0, 1). */
 export function seededFloat(seed: number): () => number {
@@ -118,7 +118,7 @@ export interface SimOptions {
   node?: Partial<DhtNodeOptions>;
   /** Send every message through the KRPC codec (encode at the sender, decode at the receiver). @default false */
   codec?: boolean;
-  /** Builds each node's answerer; defaults to the sim's own (test/helpers/dht-sim-answerer.ts). */
+  /** Builds each node's answerer. @default the node's own QueryResponder */
   answerer?: DhtNodeOptions['answerer'];
 }
 
@@ -139,7 +139,7 @@ export class DhtSim {
   readonly #latency: [number, number];
   readonly #codec: boolean;
   readonly #nodeOptions: Partial<DhtNodeOptions>;
-  readonly #answerer: NonNullable<DhtNodeOptions['answerer']>;
+  readonly #answerer: DhtNodeOptions['answerer'];
   readonly #byHost = new Map<string, SimNode>();
   readonly all: SimNode[] = [];
   /** Datagrams sent, and dropped by loss or because the receiver was offline. */
@@ -153,7 +153,7 @@ export class DhtSim {
     this.#latency = options.latencyMs ?? [5, 50];
     this.#codec = options.codec ?? false;
     this.#nodeOptions = options.node ?? {};
-    this.#answerer = options.answerer ?? ((context): QueryAnswerer => new SimAnswerer(context));
+    this.#answerer = options.answerer;
   }
 
   /** Online nodes. */
@@ -184,7 +184,7 @@ export class DhtSim {
       clock: this.clock,
       random: this.random,
       send: (message, to) => this.#deliver(sim, message, to),
-      answerer: this.#answerer,
+      ...(this.#answerer ? { answerer: this.#answerer } : {}),
     });
     this.all.push(sim);
     this.#byHost.set(host, sim);
@@ -273,15 +273,16 @@ export class DhtSim {
       this.dropped++;
       return;
     }
-    const datagram = this.#codec ? encodeKrpc(message) : undefined;
+    // The size of a query matters to the receiver (its amplification bound): encode queries always.
+    const datagram = this.#codec || message.kind === 'query' ? encodeKrpc(message) : undefined;
     this.clock.setTimeout(() => {
       if (!target.online) {
         this.dropped++;
         return;
       }
       const source = { host: from.host, port: from.port };
-      if (datagram) target.node.receive(decodeKrpc(datagram), source, datagram.length);
-      else target.node.receive(message, source, 0);
+      if (this.#codec && datagram) target.node.receive(decodeKrpc(datagram), source, datagram.length);
+      else target.node.receive(message, source, datagram?.length ?? 0);
     }, from.latency + target.latency);
   }
 }

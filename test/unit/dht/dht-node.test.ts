@@ -10,7 +10,6 @@ import type { KrpcMessage, KrpcQuery, NodeContact } from '../../../src/dht/messa
 import { randomIdWithPrefix } from '../../../src/dht/node-id.js';
 import { NODE_FRESH_MS } from '../../../src/dht/routing-table.js';
 import { LodestoneError } from '../../../src/errors.js';
-import { SimAnswerer } from '../../helpers/dht-sim-answerer.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
 
@@ -22,7 +21,7 @@ interface Sent {
   to: { host: string; port: number };
 }
 
-function harness(options: { answer?: boolean; refreshCheckMs?: number } = {}) {
+function harness(options: { refreshCheckMs?: number } = {}) {
   const clock = new FakeClock();
   const sent: Sent[] = [];
   const node = new DhtNode({
@@ -31,7 +30,6 @@ function harness(options: { answer?: boolean; refreshCheckMs?: number } = {}) {
     id: OWN,
     send: (message, to) => sent.push({ message, to }),
     ...(options.refreshCheckMs ? { refreshCheckMs: options.refreshCheckMs } : {}),
-    ...(options.answer ? { answerer: (context) => new SimAnswerer(context) } : {}),
   });
   /** Queries sent and not yet looked at. */
   const take = (method?: string): (Sent & { message: KrpcQuery })[] => {
@@ -101,7 +99,7 @@ describe('DhtNode', () => {
   });
 
   test('queriers join the table and are pinged once; read-only queriers are answered but not added', () => {
-    const { node, take } = harness({ answer: true });
+    const { node, take } = harness();
     const q = contact(4, '10.0.0.4');
     node.receive({ kind: 'query', method: 'ping', tid: Uint8Array.of(9), id: q.id, readOnly: false }, q);
     const r = contact(5, '10.0.0.5');
@@ -121,7 +119,7 @@ describe('DhtNode', () => {
 
   test('a full bucket: the stalest questionable node is pinged, and replaced when it fails', () => {
     // No bucket refresh here: its lookups would query (and fail) the same nodes.
-    const { clock, node, take } = harness({ answer: true, refreshCheckMs: 1e12 });
+    const { clock, node, take } = harness({ refreshCheckMs: 1e12 });
     const near = contact(5, '10.0.1.1');
     const far = Array.from({ length: 8 }, (_, i) => contact(0, `10.0.2.${i + 1}`));
     for (const c of [near, ...far])
@@ -159,7 +157,7 @@ describe('DhtNode', () => {
   });
 
   test('getPeers aborts with LODESTONE_ERR_ABORTED; close ends lookups and timers', async () => {
-    const { clock, node, take } = harness({ answer: true });
+    const { clock, node, take } = harness();
     const q = contact(4, '10.0.0.4');
     node.receive({ kind: 'query', method: 'ping', tid: Uint8Array.of(9), id: q.id, readOnly: false }, q);
     take();
@@ -225,7 +223,7 @@ describe('DhtNode', () => {
   });
 
   test('a bucket idle for 15 minutes is refreshed with a find_node lookup in its range', () => {
-    const { clock, node, take } = harness({ answer: true });
+    const { clock, node, take } = harness();
     const q = contact(0, '10.0.0.4');
     node.receive({ kind: 'query', method: 'ping', tid: Uint8Array.of(9), id: q.id, readOnly: false }, q);
     const [ping] = take('ping');
