@@ -8,7 +8,11 @@
  * Churn: that share of the nodes leaves (staying in others' tables) and as many new ones join just
  * before the lookups; the "true closest 8" are taken among the nodes online then, newcomers included.
  */
-import { DhtSim } from '../test/helpers/dht-sim.js';
+import { DhtNode } from '../src/dht/dht-node.js';
+import type { KrpcQuery } from '../src/dht/messages.js';
+import { randomIdWithPrefix } from '../src/dht/node-id.js';
+import { bytesFrom, DhtSim, seededFloat } from '../test/helpers/dht-sim.js';
+import { FakeClock } from '../test/helpers/fake-clock.js';
 
 export interface SimFigures {
   nodes: number;
@@ -85,8 +89,79 @@ export async function simulate(options: {
   };
 }
 
+export interface NodeMemory {
+  routingTableNodes: number;
+  buckets: number;
+  storedPeers: number;
+  /** The node's own estimate (DhtNode.memoryBytes). */
+  estimatedBytes: number;
+  /** Heap growth measured around building it (only with node --expose-gc). */
+  measuredHeapBytes: number | undefined;
+}
+
+/**
+ * One node with a full routing table (every bucket and replacement cache it can fill from 200,000
+ * random contacts plus near ones) and `peers` peers stored through real get_peers + announce_peer
+ * queries (100 info-hashes, each announcer on its own address, paced under the global rate limit).
+ */
+export function nodeMemory(peers = 10_000, seed = 7): NodeMemory {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const clock = new FakeClock();
+  const random = bytesFrom(seededFloat(seed));
+  const replies: { tid: Uint8Array; token?: Uint8Array }[] = [];
+  const node = new DhtNode({
+    clock,
+    random,
+    send: (message) => {
+      if (message.kind === 'response')
+        replies.push(message.token ? { tid: message.tid, token: message.token } : { tid: message.tid });
+    },
+    refreshCheckMs: 1e12,
+  });
+  const host = (i: number): string => `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
+  let hosts = 1;
+  for (let i = 0; i < 200_000; i++)
+    node.table.heard({ id: random(20), host: host(hosts++), port: 6881 }, true, 0);
+  for (let prefix = 0; prefix < 40; prefix++)
+    for (let i = 0; i < 16; i++)
+      node.table.heard(
+        { id: randomIdWithPrefix(node.id, prefix, random), host: host(hosts++), port: 6881 },
+        true,
+        0,
+      );
+  const infoHashes = Array.from({ length: 100 }, () => random(20));
+  for (let i = 0; i < peers; i++) {
+    const from = { host: `172.${16 + ((i >> 16) & 0xf)}.${(i >> 8) & 0xff}.${i & 0xff}`, port: 6881 };
+    const infoHash = infoHashes[i % infoHashes.length]!;
+    clock.advance(10); // two queries per 10 ms: under the responder's global rate (250/s)
+    const base = { kind: 'query' as const, tid: Uint8Array.of(i & 0xff), id: random(20), readOnly: true };
+    node.receive({ ...base, method: 'get_peers', infoHash } as KrpcQuery, from, 100);
+    const token = replies.pop()?.token;
+    if (!token) continue;
+    node.receive(
+      { ...base, method: 'announce_peer', infoHash, port: 6881, impliedPort: false, token } as KrpcQuery,
+      from,
+      120,
+    );
+  }
+  gc?.();
+  const after = process.memoryUsage().heapUsed;
+  const figures: NodeMemory = {
+    routingTableNodes: node.table.size,
+    buckets: node.table.bucketCount(4),
+    storedPeers: node.stats().storedPeers,
+    estimatedBytes: node.memoryBytes(),
+    measuredHeapBytes: gc ? after - before : undefined,
+  };
+  node.close();
+  return figures;
+}
+
 const isMain = process.argv[1]?.endsWith('dht-sim.js');
 if (isMain) {
+  process.stdout.write(`${JSON.stringify({ nodeMemory: nodeMemory() })}\n`);
   const nodes = Number(process.argv[2] ?? 10_000);
   const lookups = Number(process.argv[3] ?? 200);
   const seed = Number(process.argv[4] ?? 1);

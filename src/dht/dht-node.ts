@@ -235,6 +235,11 @@ export class DhtNode {
     return this.#external.current();
   }
 
+  /** Approximate bytes held: routing table, outstanding queries, the answerer's stores. */
+  memoryBytes(): number {
+    return this.#table.memoryBytes() + this.#transactions.size * 128 + (this.#answerer.memoryBytes?.() ?? 0);
+  }
+
   /** The routing table's nodes (both families), for saving. */
   nodes(): NodeContact[] {
     return this.#table.entries().map(({ id, host, port }) => ({ id, host, port }));
@@ -248,6 +253,7 @@ export class DhtNode {
       ...this.#stats,
       activeLookups: this.#active.size,
       outstanding: this.#transactions.size,
+      storedPeers: this.#answerer.storedPeerCount?.() ?? 0,
     };
   }
 

@@ -17,6 +17,10 @@ export interface QueryAnswerer {
     from: { host: string; port: number },
     datagramBytes: number,
   ): KrpcResponse | KrpcErrorMessage | undefined;
+  /** Approximate bytes held (QueryResponder: peer store, rate-limit table, secrets). */
+  memoryBytes?(): number;
+  /** Peers stored for others (QueryResponder's announced-peer store). */
+  storedPeerCount?(): number;
 }
 
 /** A get_peers lookup's outcome; `announced` counts the announce_peer queries acknowledged (announce only). */
@@ -42,6 +46,8 @@ export interface DhtStats {
   lookups: number;
   activeLookups: number;
   outstanding: number;
+  /** Peers stored for others (announce_peer), when the answerer keeps any. */
+  storedPeers: number;
 }
 
 export interface DhtNodeOptions {
