@@ -1,9 +1,11 @@
 /**
  * The DHT (BEP 5, BEP 32): pure node logic over typed KRPC messages. The socket glue (a UDP
- * route that decodes datagrams and calls `DhtNode.receive`) lives outside this room.
+ * route that decodes datagrams and calls `DhtNode.receive`) lives outside this room; see
+ * docs/dht.md.
  */
 export { DhtNode } from './dht-node.js';
 export { DhtError, type DhtErrorCode, type DhtErrorContext } from './errors.js';
+export { ExternalAddressVotes } from './external-address.js';
 export { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from './krpc.js';
 export {
   Lookup,
@@ -46,6 +48,9 @@ export type {
   GetPeersResult,
   QueryAnswerer,
 } from './node-options.js';
+export { PeerStore, type PeerStoreOptions } from './peer-store.js';
+export { QueryRateLimiter, type RateLimitOptions } from './rate-limit.js';
+export { QueryResponder, type ResponderContext, type ResponderOptions } from './responder.js';
 export {
   type Family,
   familyOf,
@@ -56,4 +61,5 @@ export {
   RoutingTable,
   type RoutingTableOptions,
 } from './routing-table.js';
+export { TokenIssuer, type TokenOptions } from './tokens.js';
 export { type TransactionOptions, TransactionTable } from './transactions.js';
