@@ -257,13 +257,17 @@ export class DhtNode {
     };
   }
 
-  /** Stops the refresh timer, forgets outstanding queries, and ends running lookups (they resolve with what they found). */
+  /**
+   * Stops the refresh timer, ends running lookups (they resolve with what they found), and
+   * forgets outstanding queries (bootstrap and announce resolve). A closed node sends nothing.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#clock.clearTimeout(this.#refreshTimer);
-    this.#transactions.clear();
     for (const finish of [...this.#active]) finish();
+    // Whatever waits on a query (bootstrap, announce) hears a timeout, so its promise settles.
+    for (const handler of this.#transactions.clear()) handler.timeout?.();
   }
 
   #heard(contact: NodeContact, responded: boolean, now: number): void {

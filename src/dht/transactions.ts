@@ -127,13 +127,16 @@ export class TransactionTable<T> {
     return { value: pending.value, rtt };
   }
 
-  /** Drops every outstanding query without calling back (on close). */
-  clear(): void {
+  /** Drops every outstanding query without calling back (on close); returns their values. */
+  clear(): T[] {
+    const values: T[] = [];
     for (const pending of this.#pending.values()) {
       this.#clock.clearTimeout(pending.timer);
       this.#clock.clearTimeout(pending.slowTimer);
+      values.push(pending.value);
     }
     this.#pending.clear();
+    return values;
   }
 
   #sample(rtt: number): void {

@@ -170,7 +170,9 @@ describe('DhtNode', () => {
       (error: unknown) => error instanceof LodestoneError && error.code === 'LODESTONE_ERR_ABORTED',
     );
     const pending = node.getPeers(OWN);
+    const booting = node.bootstrap([{ host: '10.0.0.8', port: 6881 }]);
     node.close();
+    await booting; // settles: its find_node is forgotten as if timed out
     const result = await pending;
     assert.equal(result.responses, 0);
     assert.equal(clock.pendingTimers, 0, 'no timer left');
