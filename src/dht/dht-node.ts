@@ -8,7 +8,6 @@
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
 import { LodestoneError } from '../errors.js';
-import { ExternalAddressVotes } from './external-address.js';
 import { Lookup, type LookupResult } from './lookup.js';
 import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
@@ -21,6 +20,7 @@ import type {
 } from './node-options.js';
 import { QueryResponder } from './responder.js';
 import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
+import { ExternalIpVotes } from './secure-id.js';
 import { TransactionTable } from './transactions.js';
 
 export type {
@@ -55,7 +55,7 @@ export class DhtNode {
   readonly #transactions: TransactionTable<Handler>;
   readonly #answerer: QueryAnswerer;
   readonly #active = new Set<() => void>();
-  readonly #external = new ExternalAddressVotes();
+  readonly #external = new ExternalIpVotes();
   #refreshTimer: unknown;
   #refreshing = 0;
   #closed = false;
@@ -145,7 +145,7 @@ export class DhtNode {
       return;
     }
     this.#stats.responsesReceived++;
-    if (message.ip) this.#external.vote(from.host, message.ip);
+    if (message.ip) this.#external.vote(message.ip.host, from.host);
     this.#heard({ id: message.id, host: from.host, port: from.port }, true, now);
     match.value.response?.(message);
   }
@@ -228,11 +228,11 @@ export class DhtNode {
   }
 
   /**
-   * Our address as the nodes that answered us see it (BEP 42 `ip`), once two agree. Not yet
-   * used to derive a secure node id.
+   * Our external IP as the nodes that answered our queries see it (BEP 42 `ip`), once three agree
+   * (secure-id.ts ExternalIpVotes). Not yet used to derive a secure node id.
    */
-  externalAddress(): PeerAddress | undefined {
-    return this.#external.current();
+  externalIp(): string | undefined {
+    return this.#external.leader();
   }
 
   /** Approximate bytes held: routing table, outstanding queries, the answerer's stores. */

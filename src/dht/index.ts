@@ -5,7 +5,6 @@
  */
 export { DhtNode } from './dht-node.js';
 export { DhtError, type DhtErrorCode, type DhtErrorContext } from './errors.js';
-export { ExternalAddressVotes } from './external-address.js';
 export { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from './krpc.js';
 export {
   Lookup,
@@ -61,5 +60,13 @@ export {
   RoutingTable,
   type RoutingTableOptions,
 } from './routing-table.js';
+export {
+  crc32c,
+  ExternalIpVotes,
+  type ExternalIpVotesOptions,
+  isExemptFromSecureId,
+  isSecureNodeId,
+  secureNodeId,
+} from './secure-id.js';
 export { TokenIssuer, type TokenOptions } from './tokens.js';
 export { type TransactionOptions, TransactionTable } from './transactions.js';

@@ -221,7 +221,7 @@ describe('DhtNode', () => {
     const result = await announced;
     assert.equal(result.announced, 2);
     assert.deepEqual(result.peers, [peer]);
-    assert.equal(node.externalAddress(), undefined, 'no reply carried an ip');
+    assert.equal(node.externalIp(), undefined, 'no reply carried an ip');
   });
 
   test('a bucket idle for 15 minutes is refreshed with a find_node lookup in its range', () => {
@@ -238,21 +238,25 @@ describe('DhtNode', () => {
     assert.equal(refresh[0]!.to.host, q.host);
   });
 
-  test('learns its external address from the ip field of replies to its own queries', () => {
+  test('learns its external IP from the ip field of replies to its own queries', () => {
     const { node, take } = harness();
     const me = { host: '203.0.113.5', port: 6881 };
-    const a = contact(1, '10.0.0.1');
-    const b = contact(2, '10.0.0.2');
-    void node.bootstrap([a, b]);
+    const voters = [contact(1, '10.0.0.1'), contact(2, '10.0.0.2'), contact(3, '10.0.0.3')];
+    void node.bootstrap(voters);
     const queries = take('find_node');
-    node.receive(
-      { kind: 'response', tid: Uint8Array.of(7, 7), id: a.id, ip: { host: '6.6.6.6', port: 1 } },
-      a,
-    );
-    for (const query of queries) {
-      const who = [a, b].find((x) => x.host === query.to.host)!;
+    // Replies nobody asked for do not vote, however many.
+    for (let i = 0; i < 5; i++)
+      node.receive(
+        { kind: 'response', tid: Uint8Array.of(7, i), id: voters[0]!.id, ip: { host: '6.6.6.6', port: 1 } },
+        {
+          host: `10.9.0.${i}`,
+          port: 6881,
+        },
+      );
+    for (const [i, query] of queries.entries()) {
+      const who = voters.find((x) => x.host === query.to.host)!;
       node.receive(reply(query, who, { ip: me }), query.to);
+      assert.equal(node.externalIp(), i < 2 ? undefined : me.host, `after ${i + 1} votes`);
     }
-    assert.deepEqual(node.externalAddress(), me);
   });
 });
