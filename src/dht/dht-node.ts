@@ -20,7 +20,7 @@ import type {
 } from './node-options.js';
 import { QueryResponder } from './responder.js';
 import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
-import { ExternalIpVotes } from './secure-id.js';
+import { ExternalIpVotes, isSecureNodeId, secureNodeId } from './secure-id.js';
 import { TransactionTable } from './transactions.js';
 
 export type {
@@ -44,14 +44,16 @@ export class DhtNode {
   readonly #clock: Clock;
   readonly #random: RandomBytes;
   readonly #send: DhtNodeOptions['send'];
-  readonly #id: NodeId;
+  #id: NodeId;
+  /** Whether we may replace a random id by a BEP 42 secure one (false when the caller chose the id). */
+  readonly #secureId: boolean;
   readonly #k: number;
   readonly #alpha: number;
   readonly #maxCandidates: number;
   readonly #maxAttempts: number;
   readonly #refreshCheckMs: number;
   readonly #refreshOnBootstrap: boolean;
-  readonly #table: RoutingTable;
+  #table: RoutingTable;
   readonly #transactions: TransactionTable<Handler>;
   readonly #answerer: QueryAnswerer;
   readonly #active = new Set<() => void>();
@@ -68,6 +70,7 @@ export class DhtNode {
     unsolicited: 0,
     refused: 0,
     lookups: 0,
+    idChanges: 0,
   };
 
   constructor(options: DhtNodeOptions) {
@@ -75,6 +78,7 @@ export class DhtNode {
     this.#random = options.random;
     this.#send = options.send;
     this.#id = options.id ? Uint8Array.from(options.id) : Uint8Array.from(options.random(ID_BYTES));
+    this.#secureId = options.id === undefined && (options.secureId ?? true);
     if (this.#id.length !== ID_BYTES) throw new RangeError('a DHT node id has 20 bytes');
     this.#k = options.k ?? 8;
     this.#alpha = options.alpha ?? 3;
@@ -145,7 +149,10 @@ export class DhtNode {
       return;
     }
     this.#stats.responsesReceived++;
-    if (message.ip) this.#external.vote(message.ip.host, from.host);
+    if (message.ip) {
+      this.#external.vote(message.ip.host, from.host);
+      this.#adoptSecureId();
+    }
     this.#heard({ id: message.id, host: from.host, port: from.port }, true, now);
     match.value.response?.(message);
   }
@@ -268,6 +275,26 @@ export class DhtNode {
     for (const finish of [...this.#active]) finish();
     // Whatever waits on a query (bootstrap, announce) hears a timeout, so its promise settles.
     for (const handler of this.#transactions.clear()) handler.timeout?.();
+  }
+
+  /**
+   * BEP 42: once our external IP is known (and not a local one), a random id that is not valid
+   * for it is replaced by a secure one; the routing table is rebuilt around the new id, keeping
+   * every entry's liveness. Lookups already running finish with the old id.
+   */
+  #adoptSecureId(): void {
+    if (!this.#secureId) return;
+    const ip = this.#external.leader();
+    // isSecureNodeId holds for any id at a local (exempt) address.
+    if (ip === undefined || isSecureNodeId(this.#id, ip)) return;
+    const id = secureNodeId(ip, this.#random);
+    if (!id) return;
+    const now = this.#clock.now();
+    const table = new RoutingTable({ ownId: id, k: this.#k, now });
+    for (const entry of this.#table.entries()) table.adopt(entry, now);
+    this.#id = id;
+    this.#table = table;
+    this.#stats.idChanges++;
   }
 
   #heard(contact: NodeContact, responded: boolean, now: number): void {
