@@ -7,9 +7,9 @@
  */
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
-import { LodestoneError } from '../errors.js';
 import { Lookup, type LookupResult } from './lookup.js';
-import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
+import { driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
+import type { KrpcMessage, KrpcQuery, NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
 import type {
   DhtNodeContext,
@@ -30,13 +30,6 @@ export type {
   GetPeersResult,
   QueryAnswerer,
 } from './node-options.js';
-
-interface Handler {
-  response?(message: KrpcResponse): void;
-  error?(message: KrpcErrorMessage): void;
-  timeout?(): void;
-  slow?(): void;
-}
 
 const FAMILIES: readonly Family[] = [4, 6];
 
@@ -335,7 +328,7 @@ export class DhtNode {
     options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
   ): Promise<LookupResult> {
     const { signal, onPeers } = options;
-    if (signal?.aborted) return Promise.reject(aborted(method));
+    if (signal?.aborted) return Promise.reject(lookupAborted(method));
     this.#stats.lookups++;
     const lookup = new Lookup({
       target,
@@ -348,64 +341,16 @@ export class DhtNode {
     const now = this.#clock.now();
     for (const family of FAMILIES) lookup.seed(this.#table.closest(target, this.#k * 2, family, now));
     lookup.seed(extraSeeds);
-    return new Promise<LookupResult>((resolve, reject) => {
-      let finished = false;
-      const finish = (error?: LodestoneError): void => {
-        if (finished) return;
-        finished = true;
-        this.#active.delete(finish);
-        signal?.removeEventListener('abort', onAbort);
-        if (error) {
-          reject(error);
-          return;
-        }
-        const result = lookup.result();
+    return driveLookup(lookup, method, {
+      query: (contact, body, handler) => this.#query(contact, body, handler, true),
+      register: (finish) => this.#active.add(finish),
+      unregister: (finish) => this.#active.delete(finish),
+      done: (result) => {
         if (result.responses > 0)
           for (const family of FAMILIES) this.#table.refreshed(target, family, this.#clock.now());
-        resolve(result);
-      };
-      const onAbort = (): void => finish(aborted(method));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#active.add(finish);
-      const drive = (): void => {
-        if (finished) return;
-        for (;;) {
-          const batch = lookup.next();
-          if (batch.length === 0) break;
-          for (const contact of batch) {
-            const body =
-              method === 'find_node' ? { method, target } : ({ method, infoHash: target } as const);
-            const handler: Handler = {
-              response: (reply) => {
-                if (finished) return;
-                const nodes = [...(reply.nodes ?? []), ...(reply.nodes6 ?? [])];
-                const peers = lookup.responded(contact, {
-                  nodes,
-                  ...(reply.values ? { values: reply.values } : {}),
-                  ...(reply.token ? { token: reply.token } : {}),
-                });
-                if (peers.length > 0) onPeers?.(peers);
-                drive();
-              },
-              error: () => {
-                lookup.failed(contact);
-                drive();
-              },
-              timeout: () => {
-                lookup.failed(contact, true);
-                drive();
-              },
-              slow: () => {
-                lookup.slow(contact);
-                drive();
-              },
-            };
-            if (!this.#query(contact, body, handler, true)) lookup.failed(contact);
-          }
-        }
-        if (lookup.done) finish();
-      };
-      drive();
+      },
+      ...(signal ? { signal } : {}),
+      ...(onPeers ? { onPeers } : {}),
     });
   }
 
@@ -429,8 +374,4 @@ export class DhtNode {
       }
     }
   }
-}
-
-function aborted(method: string): LodestoneError {
-  return new LodestoneError('LODESTONE_ERR_ABORTED', `DHT ${method} lookup aborted`);
 }
