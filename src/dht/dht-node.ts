@@ -38,7 +38,7 @@ export class DhtNode {
   readonly #random: RandomBytes;
   readonly #send: DhtNodeOptions['send'];
   #id: NodeId;
-  /** Whether we may replace a random id by a BEP 42 secure one (false when the caller chose the id). */
+  /** Whether we may replace our id by a BEP 42 secure one (by default only a random one). */
   readonly #secureId: boolean;
   readonly #k: number;
   readonly #alpha: number;
@@ -71,7 +71,7 @@ export class DhtNode {
     this.#random = options.random;
     this.#send = options.send;
     this.#id = options.id ? Uint8Array.from(options.id) : Uint8Array.from(options.random(ID_BYTES));
-    this.#secureId = options.id === undefined && (options.secureId ?? true);
+    this.#secureId = options.secureId ?? options.id === undefined;
     if (this.#id.length !== ID_BYTES) throw new RangeError('a DHT node id has 20 bytes');
     this.#k = options.k ?? 8;
     this.#alpha = options.alpha ?? 3;

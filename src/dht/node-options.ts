@@ -55,7 +55,7 @@ export interface DhtStats {
 export interface DhtNodeOptions {
   clock: Clock;
   random: RandomBytes;
-  /** Our node id (kept as given: no BEP 42 switch). @default random, then secure once the external IP is known */
+  /** Our node id (e.g. the saved one). @default random, then secure once the external IP is known (see `secureId`) */
   id?: NodeId;
   send(message: KrpcMessage, to: { host: string; port: number }): void;
   /** Builds the answerer of incoming queries from this node's context. @default a QueryResponder (responder.ts) with its default bounds */
@@ -78,7 +78,11 @@ export interface DhtNodeOptions {
   maxAttempts?: number;
   /** Period of the stale-bucket check. @default 60000 */
   refreshCheckMs?: number;
-  /** Replace a random id by a BEP 42 secure one once 3 responders agree on our external IP. @default true */
+  /**
+   * Replace our id by a BEP 42 secure one once 3 responders agree on our external IP (and it is
+   * not valid for it). Set it with a saved `id` (state.ts) to keep that id only while it is valid.
+   * @default true without `id`, false with one
+   */
   secureId?: boolean;
   /** After bootstrap, look up one random id in each bucket's range (fills the far buckets). @default true */
   refreshOnBootstrap?: boolean;

@@ -262,7 +262,7 @@ describe('DhtNode', () => {
   });
 
   test('BEP 42: a random id becomes a secure one once 3 responders agree on a public IP; the table is kept', () => {
-    const run = (ip: string, id?: Uint8Array) => {
+    const run = (ip: string, id?: Uint8Array, secureId?: boolean) => {
       const clock = new FakeClock();
       const sent: Sent[] = [];
       const node = new DhtNode({
@@ -270,6 +270,7 @@ describe('DhtNode', () => {
         random: seededRandom(8),
         send: (message, to) => sent.push({ message, to }),
         ...(id ? { id } : {}),
+        ...(secureId === undefined ? {} : { secureId }),
       });
       const before = Uint8Array.from(node.id);
       const voters = [contact(1, '10.0.0.1'), contact(2, '10.0.0.2'), contact(3, '10.0.0.3')];
@@ -294,5 +295,10 @@ describe('DhtNode', () => {
     assert.ok(sameId(local.node.id, local.before), 'a local address is exempt');
     const chosen = run('203.0.113.5', OWN);
     assert.ok(sameId(chosen.node.id, OWN), 'an id the caller chose is kept');
+    const saved = run('203.0.113.5', OWN, true);
+    assert.ok(
+      isSecureNodeId(saved.node.id, '203.0.113.5'),
+      'a saved id with secureId: replaced when not valid',
+    );
   });
 });
