@@ -153,11 +153,12 @@ export class DhtNode {
 
   /**
    * A datagram from `from` that `decodeKrpc` refused with `error`: a query whose tid could be read
-   * gets error 203 (within the answerer's rate limit); anything else is dropped.
+   * gets error 203 (within the answerer's rate limit and amplification bound: pass the datagram's
+   * size); anything else is dropped.
    */
-  receiveMalformed(error: DhtError, from: { host: string; port: number }): void {
+  receiveMalformed(error: DhtError, from: { host: string; port: number }, datagramBytes = 0): void {
     if (this.#closed) return;
-    const reply = this.#answerer.answerMalformed?.(error, from);
+    const reply = this.#answerer.answerMalformed?.(error, from, datagramBytes);
     if (reply) this.#send(reply, from);
   }
 

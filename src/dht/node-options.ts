@@ -19,7 +19,11 @@ export interface QueryAnswerer {
     datagramBytes: number,
   ): KrpcResponse | KrpcErrorMessage | undefined;
   /** The error 203 for a query the codec refused (QueryResponder.answerMalformed), or undefined. */
-  answerMalformed?(error: DhtError, from: { host: string; port: number }): KrpcErrorMessage | undefined;
+  answerMalformed?(
+    error: DhtError,
+    from: { host: string; port: number },
+    datagramBytes: number,
+  ): KrpcErrorMessage | undefined;
   /** Approximate bytes held (QueryResponder: peer store, rate-limit table, secrets). */
   memoryBytes?(): number;
   /** Peers stored for others (QueryResponder's announced-peer store). */
