@@ -309,8 +309,9 @@ describe('DhtNode', () => {
     node.receiveMalformed(
       new DhtError('bad', 'LODESTONE_ERR_DHT_MALFORMED', { queryTid: Uint8Array.of(4, 2) }),
       from,
+      60,
     );
-    node.receiveMalformed(new DhtError('bad'), from);
+    node.receiveMalformed(new DhtError('bad'), from, 60);
     assert.equal(sent.length, 1);
     const [{ message, to }] = sent as [Sent];
     assert.deepEqual(to, from);
