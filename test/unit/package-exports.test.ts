@@ -26,6 +26,7 @@ const TOP_LEVEL = [
   'Bitfield',
   'CLIENT_NAME',
   'Client',
+  'DirectoryResumeStore',
   'DiscoveryCounters',
   'ENCRYPTION_POLICIES',
   'LodestoneError',
@@ -74,6 +75,9 @@ const SUBPATHS: Record<string, string[]> = {
     'toStorageError',
     'HandleBudget',
     'sharedHandleBudget',
+    'DirectoryResumeStore',
+    'decodeResumeRecord',
+    'planResume',
   ],
 };
 
