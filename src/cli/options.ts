@@ -20,6 +20,8 @@ export interface SwarmOptions {
   stateDir?: string;
   /** `--no-resume` makes it false: no resume record read or written. */
   resume?: boolean;
+  /** `--resume-interval`: how often the resume record is written while pieces arrive. */
+  resumeInterval?: string;
   /** `--no-utp` makes it false: TCP only, no UDP socket. */
   utp?: boolean;
   seedRatio?: string;

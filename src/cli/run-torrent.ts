@@ -46,6 +46,9 @@ export async function runTorrent(
     useTrackers: options.trackers,
     trace: options.trace === true,
     seed: options.seed,
+    ...(options.resumeInterval !== undefined
+      ? { resumeSaveIntervalMs: parseDuration(options.resumeInterval, '--resume-interval', { min: 100 }) }
+      : {}),
     ...(options.uploadSlots
       ? { uploadSlots: parsePositiveInteger(options.uploadSlots, '--upload-slots') }
       : {}),

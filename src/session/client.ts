@@ -91,6 +91,8 @@ export interface AddTorrentOptions {
   uploadSlots?: number;
   /** Use the client's resume store for this torrent (read and write its record). @default true */
   resume?: boolean;
+  /** Resume record saves while pieces arrive, at most this often. @default 30000 */
+  resumeSaveIntervalMs?: number;
 }
 
 export interface ClientEvents {
@@ -283,7 +285,13 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(options.checkExisting !== undefined ? { checkExisting: options.checkExisting } : {}),
       ...(options.trace !== undefined ? { trace: options.trace } : {}),
       ...(this.#options.resume && options.resume !== false
-        ? { resume: this.#options.resume, savePath: resolve(options.path) }
+        ? {
+            resume: this.#options.resume,
+            savePath: resolve(options.path),
+            ...(options.resumeSaveIntervalMs !== undefined
+              ? { resumeSaveIntervalMs: options.resumeSaveIntervalMs }
+              : {}),
+          }
         : {}),
       ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),

@@ -1,6 +1,7 @@
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError } from '../errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
+import { FileLayout } from '../storage/file-layout.js';
 import { planResume } from '../storage/resume-plan.js';
 import { decodeResumeRecord, encodeResumeRecord, type ResumeRecord } from '../storage/resume-record.js';
 import type { ResumeStore } from '../storage/resume-store.js';
@@ -59,7 +60,9 @@ export interface ResumeSnapshot {
  * verified only once its write has completed), then the files written since the last save are
  * fsynced, then the files are stat'ed, then the record is written atomically. So a record never
  * claims a piece whose bytes were not in the file, even after a power loss, and a file written
- * after the stat has a newer mtime, so it is re-checked at the next start. Saves never overlap.
+ * after the stat has a newer mtime, so it is re-checked at the next start. A file that received
+ * a piece verified during the save is recorded as unknown (re-checked at the next start), so
+ * the piece is hashed, not downloaded again. Saves never overlap.
  */
 export class ResumeKeeper {
   readonly #options: ResumeKeeperOptions;
@@ -142,7 +145,7 @@ export class ResumeKeeper {
     const run = async (): Promise<void> => {
       this.#dirty = false;
       this.#lastSaveAt = this.#options.now();
-      await this.#write(snapshot());
+      await this.#write(snapshot(), snapshot);
     };
     this.#pending++;
     const next = this.#chain.then(run).finally(() => this.#pending--);
@@ -150,13 +153,23 @@ export class ResumeKeeper {
     return next;
   }
 
-  async #write(snapshot: ResumeSnapshot): Promise<void> {
+  async #write(snapshot: ResumeSnapshot, again: () => ResumeSnapshot): Promise<void> {
     const { meta, storage, store } = this.#options;
     if (!storage.fileStates) return;
     const have = new Bitfield(meta.pieceCount, snapshot.have.bytes);
     try {
       await storage.sync?.();
       const files = await storage.fileStates();
+      // Pieces verified while we synced and stat'ed are not in the record, but their writes may
+      // be in the mtimes we just read: a restart would take those files as unchanged and those
+      // pieces as missing, and download them again. Recording those files as unknown makes the
+      // restart re-check them instead (hashing, not downloading).
+      const later = again().have;
+      const layout = new FileLayout(meta);
+      for (let index = 0; index < meta.pieceCount; index++) {
+        if (!later.has(index) || have.has(index)) continue;
+        for (const range of layout.ranges(index)) files[range.fileIndex] = undefined;
+      }
       const record: ResumeRecord = {
         infoHash: meta.infoHash,
         pieceCount: meta.pieceCount,

@@ -208,6 +208,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     });
     this.#downloader.on('piece-verified', (index) => {
       this.#resume?.changed();
+      // Saved at the first verified piece past the interval (and by the tick when pieces stop).
+      if (this.#resume?.due() && !this.#resume.saving)
+        this.#saveResume().catch((error: unknown) => this.#internalError(error));
       this.emit('piece-verified', { index });
     });
     this.#downloader.on('piece-failed', (index, peers) => this.emit('piece-failed', { index, peers }));

@@ -57,11 +57,41 @@ describe('ResumeKeeper', () => {
       log.push('snapshot');
       return { have, uploadedBytes: 5, downloadedBytes: 6 };
     });
-    assert.deepEqual(log, ['snapshot', 'sync', 'stat']);
+    assert.deepEqual(log, ['snapshot', 'sync', 'stat', 'snapshot']);
     const record = decodeResumeRecord(store.records.get(meta.infoHashHex)!);
     assert.deepEqual([...record.have.bytes], [...have.bytes]);
     assert.deepEqual(record.files, [{ size: 64, mtimeNs: 42n }]);
     assert.equal(record.savedAtMs, clock.now());
+  });
+
+  test('a piece verified during the save leaves its file recorded as unknown (re-checked, not lost)', async () => {
+    const two = makeFixture(
+      [
+        { path: ['a'], length: 32 },
+        { path: ['b'], length: 32 },
+      ],
+      16,
+    ).meta;
+    const store = new MapStore();
+    const storage = Object.assign(new MemoryStorage(two), {
+      fileStates: async () => [
+        { size: 32, mtimeNs: 1n },
+        { size: 32, mtimeNs: 2n },
+      ],
+    });
+    const keeper = new ResumeKeeper({ meta: two, storage, store, savePath: '/x', now: () => 0 });
+    const have = new Bitfield(two.pieceCount);
+    have.set(0);
+    let calls = 0;
+    await keeper.save(() => {
+      // The second look (after the stat) finds piece 2 (in file b) verified meanwhile.
+      if (++calls === 2) have.set(2);
+      return { have: new Bitfield(two.pieceCount, have.bytes), uploadedBytes: 0, downloadedBytes: 0 };
+    });
+    const record = decodeResumeRecord(store.records.get(two.infoHashHex)!);
+    assert.deepEqual(record.files, [{ size: 32, mtimeNs: 1n }, undefined]);
+    assert.equal(record.have.has(2), false);
+    assert.equal(record.have.has(0), true);
   });
 
   test('due only when something changed and the interval has passed; a failed save is due again', async () => {
