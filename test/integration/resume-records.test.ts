@@ -219,6 +219,11 @@ describe('resume records with lodestone download', { timeout: 300_000 }, () => {
       [Math.floor((cEntry.offset + 1000) / f.meta.pieceLength)],
     );
     assert.deepEqual(await differingFiles(f, outDir), []);
+    // --no-resume: no record read, every piece hashed.
+    const fourth = await download(t, f, outDir, stateDir, { extra: ['--no-resume'] });
+    assert.equal(fourth.code, 0, fourth.stderr);
+    assert.equal(eventOf(fourth, 'resume'), undefined);
+    assert.equal(eventOf(fourth, 'ready')?.piecesHashed, f.meta.pieceCount);
     t.diagnostic(
       `(a) re-run: 0 of ${f.meta.pieceCount} pieces hashed; (b) ${cPieces} pieces hashed, 1 re-downloaded`,
     );
