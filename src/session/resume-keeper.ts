@@ -6,6 +6,7 @@ import { planResume } from '../storage/resume-plan.js';
 import { decodeResumeRecord, encodeResumeRecord, type ResumeRecord } from '../storage/resume-record.js';
 import type { ResumeStore } from '../storage/resume-store.js';
 import type { Storage } from '../storage/types.js';
+import type { TorrentSessionOptions } from './session-types.js';
 
 /** How a torrent started with respect to its resume record (the `resume` event). */
 export interface ResumeStartInfo {
@@ -187,4 +188,18 @@ export class ResumeKeeper {
       throw error;
     }
   }
+}
+
+/** The keeper of a session's options: none without a resume store or a storage with file states. */
+export function resumeKeeperFor(options: TorrentSessionOptions): ResumeKeeper | undefined {
+  const { meta, storage, resume } = options;
+  if (!resume || !storage.fileStates) return undefined;
+  return new ResumeKeeper({
+    meta,
+    storage,
+    store: resume,
+    savePath: options.savePath ?? '',
+    now: Date.now,
+    ...(options.resumeSaveIntervalMs !== undefined ? { saveIntervalMs: options.resumeSaveIntervalMs } : {}),
+  });
 }

@@ -24,7 +24,7 @@ import { classifyDialError } from './peer-failure.js';
 import { PeerState } from './peer-state.js';
 import { PieceAssembler } from './piece-assembler.js';
 import { checkAtStart } from './resume-check.js';
-import { ResumeKeeper } from './resume-keeper.js';
+import { type ResumeKeeper, resumeKeeperFor } from './resume-keeper.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
 
@@ -157,19 +157,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#started = true;
     const { meta, storage, hashPool } = this.#options;
     await storage.open();
-    const keeper =
-      this.#options.resume && storage.fileStates
-        ? new ResumeKeeper({
-            meta,
-            storage,
-            store: this.#options.resume,
-            savePath: this.#options.savePath ?? '',
-            now: Date.now,
-            ...(this.#options.resumeSaveIntervalMs !== undefined
-              ? { saveIntervalMs: this.#options.resumeSaveIntervalMs }
-              : {}),
-          })
-        : undefined;
+    const keeper = resumeKeeperFor(this.#options);
     const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>
       this.emit('checking', p),
     );
