@@ -163,7 +163,11 @@ async function cliRun(torrentPath: string, workDir: string, label: string) {
       '--port',
       '0',
     ],
-    { env: { ...process.env, ...CLI_NODE_ENV }, stdio: ['ignore', 'pipe', 'inherit'] },
+    // Resume records go to a state folder inside the run's folder, never under $HOME.
+    {
+      env: { ...process.env, ...CLI_NODE_ENV, XDG_STATE_HOME: join(outDir, '.state') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   const stop = cleanup.add(`cli (pid ${child.pid})`, async () => {
     if (child.exitCode === null) child.kill('SIGTERM');

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'LODESTONE_ERR_ABORTED'
   | 'LODESTONE_ERR_USAGE'
   | 'LODESTONE_ERR_IO'
-  | 'LODESTONE_ERR_INTERNAL';
+  | 'LODESTONE_ERR_INTERNAL'
+  | 'LODESTONE_ERR_RESUME_RECORD';
 
 /** The base class of every error Lodestone throws or emits on purpose. */
 export class LodestoneError extends Error {

@@ -68,6 +68,8 @@ export type {
   PieceFailedEvent,
   PieceVerifiedEvent,
   ReadyEvent,
+  ResumeEvent,
+  ResumeWarningEvent,
   TrackerErrorEvent,
   TrackerResponseEvent,
   TrackerWarningEvent,
@@ -89,6 +91,7 @@ export {
 } from './session/metadata-fetcher.js';
 export { noPeerSourceError, type PeerSources } from './session/peer-source.js';
 export type { PeerState } from './session/peer-state.js';
+export type { ResumeStartInfo } from './session/resume-keeper.js';
 export {
   type InternalErrorInfo,
   type SessionStats,
@@ -96,6 +99,8 @@ export {
   type TorrentSessionEvents,
   type TorrentSessionOptions,
 } from './session/torrent-session.js';
+export type { ResumeFileState, ResumeRecord } from './storage/resume-record.js';
+export { DirectoryResumeStore, type ResumeStore } from './storage/resume-store.js';
 export type { CheckProgress, Storage } from './storage/types.js';
 export type { AnnounceResponse } from './tracker/types.js';
 export { CLIENT_NAME, VERSION } from './version.js';

@@ -79,6 +79,12 @@ function swarmOptions(command: Command): Command {
     .addOption(encryptionOption())
     .option('--no-utp', NO_UTP)
     .option('--no-trackers', "do not announce to the torrent's trackers")
+    .option(
+      '--state-dir <dir>',
+      'folder for state kept between runs (DHT table, resume records); default $XDG_STATE_HOME/lodestone',
+    )
+    .option('--no-resume', 'ignore resume records: check every piece on disk, write no record')
+    .option('--resume-interval <duration>', 'write the resume record this often while pieces arrive', '30s')
     .option('--seed-ratio <ratio>', 'seed until uploaded = ratio × size (implies --seed)')
     .option('--seed-time <duration>', 'seed for this long after completion, e.g. 30m (implies --seed)')
     .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))

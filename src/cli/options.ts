@@ -16,6 +16,12 @@ export interface SwarmOptions {
   /** `--encryption prefer|require|allow|disable` (commander checks the choice). */
   encryption?: EncryptionPolicy;
   trackers: boolean;
+  /** `--state-dir`: where resume records (and the DHT table) are kept. */
+  stateDir?: string;
+  /** `--no-resume` makes it false: no resume record read or written. */
+  resume?: boolean;
+  /** `--resume-interval`: how often the resume record is written while pieces arrive. */
+  resumeInterval?: string;
   /** `--no-utp` makes it false: TCP only, no UDP socket. */
   utp?: boolean;
   seedRatio?: string;

@@ -46,6 +46,9 @@ export async function runTorrent(
     useTrackers: options.trackers,
     trace: options.trace === true,
     seed: options.seed,
+    ...(options.resumeInterval !== undefined
+      ? { resumeSaveIntervalMs: parseDuration(options.resumeInterval, '--resume-interval', { min: 100 }) }
+      : {}),
     ...(options.uploadSlots
       ? { uploadSlots: parsePositiveInteger(options.uploadSlots, '--upload-slots') }
       : {}),
@@ -230,6 +233,20 @@ function attachLogging(session: TorrentSession, options: SwarmOptions, reporter:
     if (p.checked === p.total && p.total > 0)
       reporter.info(`checked existing data: ${p.valid}/${p.total} pieces valid`);
     reporter.event('checking', { ...p });
+  });
+  session.on('ready', ({ verifiedPieces, piecesHashed }) =>
+    reporter.event('ready', { verifiedPieces, piecesHashed }),
+  );
+  session.on('resume', (info) => {
+    if (info.record === 'used')
+      reporter.info(
+        `resume record: ${info.piecesTrusted} pieces trusted, ${info.filesChanged} changed files, ${info.piecesHashed} pieces hashed`,
+      );
+    reporter.event('resume', { ...info });
+  });
+  session.on('resume-warning', ({ message }) => {
+    reporter.log(`lodestone: warning: ${message}`);
+    reporter.event('resume-warning', { message });
   });
   session.on('tracker-response', ({ url, response }) => {
     log(`tracker ${url}: ${response.peers.length} peers, interval ${response.interval}s`);

@@ -14,6 +14,7 @@ import { PeerListener } from '../peer/listener.js';
 import { DialBudget } from '../policy/dial-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
+import type { ResumeStore } from '../storage/resume-store.js';
 import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
@@ -58,6 +59,13 @@ export interface ClientOptions {
    * only. @default true
    */
   utp?: boolean;
+  /**
+   * Fast resume: keep a record per torrent in this store (e.g. a {@link DirectoryResumeStore}),
+   * so a torrent whose files have not changed since the last run starts without re-hashing. A
+   * torrent added with `resume: false` neither reads nor writes one. See docs/resume.md.
+   * @default none: every start checks every piece
+   */
+  resume?: ResumeStore;
 }
 
 /** Options of {@link Client.add}: where one torrent's files go and how it finds peers. */
@@ -81,6 +89,10 @@ export interface AddTorrentOptions {
   storage?: Storage;
   /** Peers unchoked at once (plus one optimistic unchoke). @default 4 */
   uploadSlots?: number;
+  /** Use the client's resume store for this torrent (read and write its record). @default true */
+  resume?: boolean;
+  /** Resume record saves while pieces arrive, at most this often. @default 30000 */
+  resumeSaveIntervalMs?: number;
 }
 
 export interface ClientEvents {
@@ -270,6 +282,15 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(options.useTrackers !== undefined ? { useTrackers: options.useTrackers } : {}),
       ...(options.checkExisting !== undefined ? { checkExisting: options.checkExisting } : {}),
       ...(options.trace !== undefined ? { trace: options.trace } : {}),
+      ...(this.#options.resume && options.resume !== false
+        ? {
+            resume: this.#options.resume,
+            savePath: resolve(options.path),
+            ...(options.resumeSaveIntervalMs !== undefined
+              ? { resumeSaveIntervalMs: options.resumeSaveIntervalMs }
+              : {}),
+          }
+        : {}),
       ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
       ...(this.#options.handshakeTimeoutMs !== undefined

@@ -28,3 +28,9 @@ export type PieceVerifiedEvent = TorrentSessionEvents['piece-verified'][0];
 export type PieceFailedEvent = TorrentSessionEvents['piece-failed'][0];
 /** Payload of `wire` (only with `trace`): one peer-wire message sent or received. */
 export type WireEvent = TorrentSessionEvents['wire'][0];
+
+/** Payload of `resume`: how the resume record was used at start (with a resume store only). */
+export type ResumeEvent = TorrentSessionEvents['resume'][0];
+
+/** Payload of `resume-warning`: a record that could not be used or written (never fatal). */
+export type ResumeWarningEvent = TorrentSessionEvents['resume-warning'][0];

@@ -6,10 +6,12 @@ import type { ConnectionEncryption, EncryptionPolicy } from '../net/mse/policy.j
 import type { UtpDialer } from '../peer/dial-transport.js';
 import type { DialBudget } from '../policy/dial-budget.js';
 import type { HashPool } from '../storage/hasher.js';
+import type { ResumeStore } from '../storage/resume-store.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
 import type { PeerFailure } from './doctor-report.js';
+import type { ResumeStartInfo } from './resume-keeper.js';
 
 /**
  * Options of a {@link TorrentSession} made directly; {@link Client.add} fills them from the
@@ -38,6 +40,17 @@ export interface TorrentSessionOptions {
   bindAddress?: string;
   /** Check existing files before downloading (resume). @default true */
   checkExisting?: boolean;
+  /**
+   * Keep a fast-resume record of this torrent in this store: read at start (files unchanged
+   * since the record are trusted without hashing; pieces touching a changed file are re-checked),
+   * written every `resumeSaveIntervalMs` while pieces are verified, at completion and at stop.
+   * Needs a storage with `fileStates` (FileStorage). See docs/resume.md. @default none
+   */
+  resume?: ResumeStore;
+  /** The folder of the files, recorded in the resume record (a record for another folder is not used). */
+  savePath?: string;
+  /** Resume record saves while downloading, at most this often. @default 30000 */
+  resumeSaveIntervalMs?: number;
   /** Keep running after completion, serving peers. @default false */
   seed?: boolean;
   /** Emit a `wire` event for every message (for --trace). @default false */
@@ -113,8 +126,19 @@ export interface SessionStats {
 export interface TorrentSessionEvents {
   /** Progress of the check of existing files (resume), before any peer is contacted. */
   checking: [CheckProgress];
-  /** The check is over: `verifiedPieces` were already on disk; peers come next. */
-  ready: [{ verifiedPieces: number }];
+  /**
+   * The check is over: `verifiedPieces` were already on disk (`piecesHashed` of them or of the
+   * others were read and hashed to find out; pieces a resume record vouched for were not); peers
+   * come next.
+   */
+  ready: [{ verifiedPieces: number; piecesHashed: number }];
+  /** With a resume store: how the record was used, just before `ready`. */
+  resume: [ResumeStartInfo & { piecesHashed: number }];
+  /**
+   * With a resume store: the record could not be used (corrupted, another torrent; every piece
+   * is checked instead) or could not be written (it is tried again later). Never fatal.
+   */
+  'resume-warning': [{ message: string }];
   /** A peer completed its handshake; `client` is its BEP 10 `v` name when it sent one. */
   'peer-connected': [
     {

@@ -11,7 +11,6 @@ import { PeerConnection } from '../peer/peer-connection.js';
 import { DialBudget } from '../policy/dial-budget.js';
 import { peersToRotate } from '../policy/peer-rotation.js';
 import { PiecePicker } from '../policy/piece-picker.js';
-import { checkExisting } from '../storage/check.js';
 import { ReadCache } from '../storage/read-cache.js';
 import { Announcer } from '../tracker/announcer.js';
 import type { AnnounceResponse } from '../tracker/types.js';
@@ -25,6 +24,8 @@ import { classifyDialError } from './peer-failure.js';
 import { PeerState } from './peer-state.js';
 import { PexExchange } from './pex-exchange.js';
 import { PieceAssembler } from './piece-assembler.js';
+import { checkAtStart } from './resume-check.js';
+import { type ResumeKeeper, resumeKeeperFor } from './resume-keeper.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
 
@@ -75,6 +76,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** The fatal error that ended the download, if one did. */
   #failure: Error | undefined;
   #done = false;
+  /** Writes the resume record; set once the start-up check is over (no record of a half check). */
+  #resume: ResumeKeeper | undefined;
+  /** Upload and download totals of earlier sessions, from the resume record. */
+  #earlier = { uploadedBytes: 0, downloadedBytes: 0 };
 
   constructor(options: TorrentSessionOptions) {
     super();
@@ -154,11 +159,19 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#started = true;
     const { meta, storage, hashPool } = this.#options;
     await storage.open();
-    const have =
-      this.#options.checkExisting === false
-        ? new Bitfield(meta.pieceCount)
-        : await checkExisting(meta, storage, hashPool, { onProgress: (p) => this.emit('checking', p) });
+    const keeper = resumeKeeperFor(this.#options);
+    const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>
+      this.emit('checking', p),
+    );
+    const have = check.have;
     if (this.#stopped) return;
+    this.#resume = keeper;
+    this.#earlier = { uploadedBytes: check.uploadedBytes, downloadedBytes: check.downloadedBytes };
+    if (check.resume) {
+      this.emit('resume', check.resume);
+      if (check.resume.record === 'rejected')
+        this.emit('resume-warning', { message: `${check.resume.reason}; checked every piece instead` });
+    }
     // Empty files and symlinks of pieces already on disk: no write will make them.
     if (have.count > 0) await storage.createEntriesOf?.(have);
     const picker = new PiecePicker({
@@ -185,12 +198,18 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       onInternalError: (error) => this.#internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });
-    this.#downloader.on('piece-verified', (index) => this.emit('piece-verified', { index }));
+    this.#downloader.on('piece-verified', (index) => {
+      this.#resume?.changed();
+      // Saved at the first verified piece past the interval (and by the tick when pieces stop).
+      if (this.#resume?.due() && !this.#resume.saving)
+        this.#saveResume().catch((error: unknown) => this.#internalError(error));
+      this.emit('piece-verified', { index });
+    });
     this.#downloader.on('piece-failed', (index, peers) => this.emit('piece-failed', { index, peers }));
     this.#downloader.on('peer-banned', (key, reason) => this.ban(key, reason));
     this.#downloader.on('complete', () => this.#onComplete());
     this.#downloader.on('fatal', (error) => this.#fail(error));
-    this.emit('ready', { verifiedPieces: have.count });
+    this.emit('ready', { verifiedPieces: have.count, piecesHashed: check.piecesHashed });
     if (this.#downloader.finished) {
       // Complete from the start: a seed, not a finished download, so no `completed` announce.
       this.#done = true;
@@ -307,6 +326,25 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     await this.#announcer?.stop();
     this.#assembler?.clear();
     await this.#options.storage.close();
+    // Last, with every write done: the record of what this run verified.
+    if (this.#resume) await this.#saveResume();
+  }
+
+  /** Writes the resume record now; a failure is a `resume-warning`, never a failure of the torrent. */
+  async #saveResume(): Promise<void> {
+    const keeper = this.#resume;
+    if (!keeper) return;
+    try {
+      await keeper.save(() => ({
+        have: this.have,
+        uploadedBytes: this.#earlier.uploadedBytes + (this.#uploader?.uploadedBytes ?? 0),
+        downloadedBytes: this.#earlier.downloadedBytes + (this.#downloader?.downloadedBytes ?? 0),
+      }));
+    } catch (error) {
+      if (!(error instanceof LodestoneError)) this.#internalError(error);
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit('resume-warning', { message: `could not write the resume record: ${message}` });
+    }
   }
 
   get #memoryBudget(): number {
@@ -412,6 +450,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   }
 
   #onTick(): void {
+    if (this.#resume?.due() && !this.#resume.saving) this.#saveResume().catch((e) => this.#internalError(e));
     this.#downloader?.tick();
     this.#handler?.tick();
     this.#pex?.tick();
@@ -447,6 +486,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #onComplete(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#saveResume().catch((error: unknown) => this.#internalError(error));
     this.#announcer?.completed();
     this.emit('done');
   }

@@ -11,6 +11,11 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Pieces read and hashed at once; memory is about concurrency × pieceLength. @default 4 */
   concurrency?: number;
+  /**
+   * Only these pieces are read and hashed (the others count as not valid, with no I/O): what a
+   * resume record left in doubt. @default every piece
+   */
+  pieces?: { has(index: number): boolean };
 }
 
 export type CheckMetadata = Pick<
@@ -32,7 +37,7 @@ export type CheckMetadata = Pick<
 export async function checkExisting(
   meta: CheckMetadata,
   storage: Storage,
-  hashPool: HashPool,
+  hashPool: Pick<HashPool, 'hash'>,
   options: CheckOptions = {},
 ): Promise<Bitfield> {
   const { pieceCount } = meta;
@@ -52,6 +57,7 @@ export async function checkExisting(
    * (when the storage can read into it): a fresh buffer per piece churns the heap.
    */
   const checkPiece = async (index: number, lane: { buffer?: Buffer }): Promise<boolean> => {
+    if (options.pieces && !options.pieces.has(index)) return false;
     if (storage.mayHavePiece && !(await storage.mayHavePiece(index))) return false;
     const size = Math.min(meta.pieceLength, meta.totalLength - index * meta.pieceLength);
     let data: Buffer;

@@ -5,10 +5,12 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileRange, TorrentMetadata } from '../metainfo/types.js';
 import { FileLayout } from './file-layout.js';
+import { fileState, syncFile } from './file-sync.js';
 import { type HandleBudget, sharedHandleBudget } from './handle-budget.js';
 import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
 import { PathGuard } from './path-guard.js';
+import type { ResumeFileState } from './resume-record.js';
 import type { Storage } from './types.js';
 import { sharedWriteThread, type WriteThread } from './write-thread.js';
 
@@ -71,6 +73,8 @@ export class FileStorage implements Storage {
   readonly #sizing = new Map<number, Promise<number | undefined>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #writeThread: WriteThread | undefined;
+  /** Files with writes completed since the last sync(). */
+  readonly #unsynced = new Set<number>();
 
   constructor(meta: TorrentMetadata, root: string, options: FileStorageOptions = {}) {
     this.#meta = meta;
@@ -149,6 +153,37 @@ export class FileStorage implements Storage {
     };
     await Promise.all(Array.from({ length: Math.min(16, files.length) }, lane));
     return found;
+  }
+
+  /**
+   * fsyncs every file with a write completed since the last call, so the pieces written before
+   * it survive a power loss (resume records call it before recording them).
+   */
+  async sync(): Promise<void> {
+    const files = [...this.#unsynced];
+    this.#unsynced.clear();
+    for (let i = 0; i < files.length; i++) {
+      try {
+        await syncFile(this.pathOf(files[i]!));
+      } catch (error) {
+        for (const index of files.slice(i)) this.#unsynced.add(index);
+        throw error;
+      }
+    }
+  }
+
+  /** Size and mtime of every file as it is on disk now (padding files: undefined). */
+  async fileStates(): Promise<ResumeFileState[]> {
+    const states: ResumeFileState[] = new Array(this.#meta.files.length).fill(undefined);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < states.length) {
+        const index = next++;
+        if (!this.#meta.files[index]!.padding) states[index] = await fileState(this.pathOf(index));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, states.length) }, lane));
+    return states;
   }
 
   /** Waits for running reads and writes, then closes every file handle (a later write reopens them). */
@@ -275,6 +310,7 @@ export class FileStorage implements Storage {
     }
     // The file now has its full length (extended on open).
     this.#knownSizes()[range.fileIndex] = this.#meta.files[range.fileIndex]!.length;
+    this.#unsynced.add(range.fileIndex);
   }
 
   async #createEmpty(fileIndex: number): Promise<void> {

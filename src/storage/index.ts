@@ -20,5 +20,16 @@ export { type IoAction, isMissingFile, toStorageError } from './io-errors.js';
 export { MemoryStorage, type MemoryStorageMetadata } from './memory-storage.js';
 export type { PieceGeometry } from './piece-geometry.js';
 export { type BlockLease, ReadCache, type ReadCacheOptions } from './read-cache.js';
+export { planResume, type ResumePlan } from './resume-plan.js';
+export {
+  decodeResumeRecord,
+  encodeResumeRecord,
+  MAX_RESUME_RECORD_BYTES,
+  RESUME_RECORD_VERSION,
+  type ResumeExpectation,
+  type ResumeFileState,
+  type ResumeRecord,
+} from './resume-record.js';
+export { DirectoryResumeStore, type ResumeStore } from './resume-store.js';
 export type { CheckProgress, Storage } from './types.js';
 export { sharedWriteThread, WriteThread, type WriteThreadOptions } from './write-thread.js';

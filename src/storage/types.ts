@@ -1,3 +1,5 @@
+import type { ResumeFileState } from './resume-record.js';
+
 /**
  * Where verified pieces live. The session hands over whole pieces only after
  * their SHA-1 matched, so a Storage never holds unverified data as complete.
@@ -36,6 +38,16 @@ export interface Storage {
    * appear. Existing entries are left alone.
    */
   createEntriesOf?(have: { has(index: number): boolean }): Promise<void>;
+  /**
+   * Optional, for resume records: flushes to stable storage (fsync) every file written since the
+   * last call. A storage without it gives no guarantee beyond the OS page cache.
+   */
+  sync?(): Promise<void>;
+  /**
+   * Optional, for resume records: size and modification time of each file as it is now
+   * (`undefined`: missing). A storage without it gets no resume records.
+   */
+  fileStates?(): Promise<ResumeFileState[]>;
 }
 
 export interface CheckProgress {

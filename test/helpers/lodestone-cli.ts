@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
@@ -43,9 +46,18 @@ export function runCli(
     limit === undefined
       ? command
       : ['bash', '-c', `ulimit -n ${Math.floor(limit)} && exec "$@"`, 'bash', ...command];
+  // State (resume records, the DHT table) never goes under the real $HOME: a fresh folder per
+  // run, removed at exit, unless the test gives its own XDG_STATE_HOME (or --state-dir).
+  const ownState =
+    options.env?.XDG_STATE_HOME === undefined ? mkdtempSync(join(tmpdir(), 'lodestone-state-')) : undefined;
   const child = spawn(file!, argv, {
     cwd: options.cwd,
-    env: { ...process.env, ...CLI_NODE_ENV, ...options.env },
+    env: {
+      ...process.env,
+      ...CLI_NODE_ENV,
+      ...(ownState ? { XDG_STATE_HOME: ownState } : {}),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events: CliEvent[] = [];
@@ -87,6 +99,7 @@ export function runCli(
   }>((resolve) => {
     child.once('exit', (code, signal) => {
       done = true;
+      if (ownState) rmSync(ownState, { recursive: true, force: true });
       // Let the pipes drain before reporting.
       setImmediate(() => resolve({ code, signal, stdout, stderr }));
     });

@@ -26,6 +26,7 @@ const TOP_LEVEL = [
   'Bitfield',
   'CLIENT_NAME',
   'Client',
+  'DirectoryResumeStore',
   'DiscoveryCounters',
   'ENCRYPTION_POLICIES',
   'LodestoneError',
@@ -82,6 +83,9 @@ const SUBPATHS: Record<string, string[]> = {
     'toStorageError',
     'HandleBudget',
     'sharedHandleBudget',
+    'DirectoryResumeStore',
+    'decodeResumeRecord',
+    'planResume',
   ],
 };
 

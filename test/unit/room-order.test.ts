@@ -35,7 +35,8 @@ const ALLOWED: Record<string, string[]> = {
   dht: ['bencode'],
   peer: ['wire', 'net'],
   policy: [],
-  storage: ['metainfo'],
+  // Resume records are bencoded (docs/resume.md).
+  storage: ['metainfo', 'bencode'],
   create: ['bencode', 'metainfo', 'storage'],
   session: ['metainfo', 'wire', 'tracker', 'net', 'dht', 'peer', 'policy', 'storage'],
   // The CLI is a program like any other: only the public entries (checked below).

@@ -1,10 +1,11 @@
-import { resolve } from 'node:path';
-import { Client, noPeerSourceError } from '../../index.js';
+import { join, resolve } from 'node:path';
+import { Client, DirectoryResumeStore, noPeerSourceError } from '../../index.js';
 import { reportTorrentWarnings } from '../name-warnings.js';
 import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
 import { loadSource, type Source } from '../source.js';
+import { resolveStateDir } from '../state-dir.js';
 import { fetchMetadata } from './fetch-metadata.js';
 
 export interface DownloadOptions extends SwarmOptions {
@@ -39,6 +40,9 @@ export function makeClient(options: SwarmOptions): Client {
     ...(options.bind ? { bindAddress: options.bind } : {}),
     ...(options.encryption ? { encryption: options.encryption } : {}),
     ...(options.utp === false ? { utp: false } : {}),
+    ...(options.resume !== false
+      ? { resume: new DirectoryResumeStore(join(resolveStateDir(options.stateDir), 'resume')) }
+      : {}),
   });
 }
 
