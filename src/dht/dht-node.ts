@@ -1,0 +1,409 @@
+/**
+ * One DHT node (BEP 5): the routing table, our outstanding queries, lookups, bootstrap, bucket
+ * refresh and pings of questionable nodes, over message values. The socket glue decodes
+ * datagrams and calls `receive`; the node calls the injected `send`. Incoming queries are
+ * answered by a QueryResponder (responder.ts) given this node's context, or an injected answerer.
+ * Pure: time only through the injected clock, randomness injected.
+ */
+import type { PeerAddress } from '../address.js';
+import type { Clock } from '../clock.js';
+import { LodestoneError } from '../errors.js';
+import { Lookup, type LookupResult } from './lookup.js';
+import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
+import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
+import type {
+  DhtNodeContext,
+  DhtNodeOptions,
+  DhtStats,
+  GetPeersResult,
+  QueryAnswerer,
+} from './node-options.js';
+import { QueryResponder } from './responder.js';
+import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
+import { ExternalIpVotes } from './secure-id.js';
+import { TransactionTable } from './transactions.js';
+
+export type {
+  DhtNodeContext,
+  DhtNodeOptions,
+  DhtStats,
+  GetPeersResult,
+  QueryAnswerer,
+} from './node-options.js';
+
+interface Handler {
+  response?(message: KrpcResponse): void;
+  error?(message: KrpcErrorMessage): void;
+  timeout?(): void;
+  slow?(): void;
+}
+
+const FAMILIES: readonly Family[] = [4, 6];
+
+export class DhtNode {
+  readonly #clock: Clock;
+  readonly #random: RandomBytes;
+  readonly #send: DhtNodeOptions['send'];
+  readonly #id: NodeId;
+  readonly #k: number;
+  readonly #alpha: number;
+  readonly #maxCandidates: number;
+  readonly #maxAttempts: number;
+  readonly #refreshCheckMs: number;
+  readonly #refreshOnBootstrap: boolean;
+  readonly #table: RoutingTable;
+  readonly #transactions: TransactionTable<Handler>;
+  readonly #answerer: QueryAnswerer;
+  readonly #active = new Set<() => void>();
+  readonly #external = new ExternalIpVotes();
+  #refreshTimer: unknown;
+  #refreshing = 0;
+  #closed = false;
+  readonly #stats = {
+    queriesSent: 0,
+    queriesReceived: 0,
+    responsesReceived: 0,
+    errorsReceived: 0,
+    timeouts: 0,
+    unsolicited: 0,
+    refused: 0,
+    lookups: 0,
+  };
+
+  constructor(options: DhtNodeOptions) {
+    this.#clock = options.clock;
+    this.#random = options.random;
+    this.#send = options.send;
+    this.#id = options.id ? Uint8Array.from(options.id) : Uint8Array.from(options.random(ID_BYTES));
+    if (this.#id.length !== ID_BYTES) throw new RangeError('a DHT node id has 20 bytes');
+    this.#k = options.k ?? 8;
+    this.#alpha = options.alpha ?? 3;
+    this.#maxCandidates = options.maxCandidates ?? 100;
+    this.#maxAttempts = options.maxAttempts ?? 4;
+    this.#refreshCheckMs = options.refreshCheckMs ?? 60_000;
+    this.#refreshOnBootstrap = options.refreshOnBootstrap ?? true;
+    this.#table = new RoutingTable({ ownId: this.#id, k: this.#k, now: this.#clock.now() });
+    const first = options.random(2);
+    this.#transactions = new TransactionTable<Handler>({
+      clock: this.#clock,
+      firstTid: (first[0]! << 8) | first[1]!,
+      maxOutstanding: options.maxOutstanding ?? 256,
+      timeoutMs: options.timeoutMs ?? 2000,
+      minTimeoutMs: options.minTimeoutMs ?? 500,
+      slowMs: options.slowMs ?? 1000,
+      onTimeout: (handler, to) => {
+        this.#stats.timeouts++;
+        this.#table.failed(to.host, to.port, this.#clock.now());
+        handler.timeout?.();
+      },
+      onSlow: (handler) => handler.slow?.(),
+    });
+    const context: DhtNodeContext = {
+      ownId: () => this.#id,
+      closestNodes: (target, family, count) =>
+        this.#table.closest(target, count, family, this.#clock.now(), true),
+      isVerified: (host, port) => this.#table.hasResponded(host, port),
+    };
+    this.#answerer = options.answerer
+      ? options.answerer(context)
+      : new QueryResponder({ clock: this.#clock, random: this.#random, context });
+    this.#armRefresh();
+  }
+
+  /** Our node id. */
+  get id(): NodeId {
+    return this.#id;
+  }
+
+  /** The routing table (read it; the node updates it). */
+  get table(): RoutingTable {
+    return this.#table;
+  }
+
+  /**
+   * A decoded message from `from`. `datagramBytes` is the datagram's size (the answerer's
+   * amplification bound); when unknown, 0.
+   */
+  receive(message: KrpcMessage, from: { host: string; port: number }, datagramBytes = 0): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    if (message.kind === 'query') {
+      this.#stats.queriesReceived++;
+      if (!message.readOnly) this.#heard({ id: message.id, host: from.host, port: from.port }, false, now);
+      const reply = this.#answerer.answer(message, from, datagramBytes);
+      if (reply) this.#send(reply, from);
+      return;
+    }
+    const match = this.#transactions.resolve(message.tid, from);
+    if (!match) {
+      this.#stats.unsolicited++;
+      return;
+    }
+    if (message.kind === 'error') {
+      this.#stats.errorsReceived++;
+      match.value.error?.(message);
+      return;
+    }
+    this.#stats.responsesReceived++;
+    if (message.ip) this.#external.vote(message.ip.host, from.host);
+    this.#heard({ id: message.id, host: from.host, port: from.port }, true, now);
+    match.value.response?.(message);
+  }
+
+  /**
+   * Joins the network: find_node for our own id via `contacts`, then a lookup of our own id
+   * from what they returned, then (refreshOnBootstrap) one lookup per bucket range.
+   */
+  async bootstrap(contacts: { host: string; port: number }[]): Promise<void> {
+    const learned: NodeContact[] = [];
+    await Promise.all(
+      contacts.slice(0, 32).map(
+        (to) =>
+          new Promise<void>((resolve) => {
+            const sent = this.#query(
+              to,
+              { method: 'find_node', target: this.#id },
+              {
+                response: (reply) => {
+                  learned.push(...(reply.nodes ?? []), ...(reply.nodes6 ?? []));
+                  resolve();
+                },
+                error: () => resolve(),
+                timeout: () => resolve(),
+              },
+            );
+            if (!sent) resolve();
+          }),
+      ),
+    );
+    if (this.#closed) return;
+    await this.#lookup(this.#id, 'find_node', learned.slice(0, 256));
+    if (!this.#refreshOnBootstrap || this.#closed) return;
+    for (const family of FAMILIES) {
+      const buckets = this.#table.bucketCount(family);
+      const targets = this.#table.staleTargets(family, this.#clock.now() + NODE_FRESH_MS, this.#random);
+      await Promise.all(targets.slice(0, buckets - 1).map((target) => this.#lookup(target, 'find_node')));
+    }
+  }
+
+  /** Iterative get_peers lookup for `infoHash`. */
+  getPeers(
+    infoHash: NodeId,
+    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
+  ): Promise<GetPeersResult> {
+    return this.#lookup(infoHash, 'get_peers', [], options);
+  }
+
+  /** getPeers, then announce_peer to the closest k nodes that gave a token. */
+  async announce(
+    infoHash: NodeId,
+    port: number,
+    options: { impliedPort?: boolean; signal?: AbortSignal } = {},
+  ): Promise<GetPeersResult> {
+    const result: GetPeersResult = await this.getPeers(infoHash, {
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const targets = result.nodes.filter((node) => node.token !== undefined).slice(0, this.#k);
+    const acks = await Promise.all(
+      targets.map(
+        (node) =>
+          new Promise<boolean>((resolve) => {
+            const sent = this.#query(
+              node,
+              {
+                method: 'announce_peer',
+                infoHash,
+                port,
+                impliedPort: options.impliedPort ?? false,
+                token: node.token!,
+              },
+              { response: () => resolve(true), error: () => resolve(false), timeout: () => resolve(false) },
+            );
+            if (!sent) resolve(false);
+          }),
+      ),
+    );
+    result.announced = acks.filter(Boolean).length;
+    return result;
+  }
+
+  /**
+   * Our external IP as the nodes that answered our queries see it (BEP 42 `ip`), once three agree
+   * (secure-id.ts ExternalIpVotes). Not yet used to derive a secure node id.
+   */
+  externalIp(): string | undefined {
+    return this.#external.leader();
+  }
+
+  /** Approximate bytes held: routing table, outstanding queries, the answerer's stores. */
+  memoryBytes(): number {
+    return this.#table.memoryBytes() + this.#transactions.size * 128 + (this.#answerer.memoryBytes?.() ?? 0);
+  }
+
+  /** The routing table's nodes (both families), for saving. */
+  nodes(): NodeContact[] {
+    return this.#table.entries().map(({ id, host, port }) => ({ id, host, port }));
+  }
+
+  stats(): DhtStats {
+    const counts = this.#table.counts(this.#clock.now());
+    return {
+      nodes: this.#table.size,
+      ...counts,
+      ...this.#stats,
+      activeLookups: this.#active.size,
+      outstanding: this.#transactions.size,
+      storedPeers: this.#answerer.storedPeerCount?.() ?? 0,
+    };
+  }
+
+  /**
+   * Stops the refresh timer, ends running lookups (they resolve with what they found), and
+   * forgets outstanding queries (bootstrap and announce resolve). A closed node sends nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clock.clearTimeout(this.#refreshTimer);
+    for (const finish of [...this.#active]) finish();
+    // Whatever waits on a query (bootstrap, announce) hears a timeout, so its promise settles.
+    for (const handler of this.#transactions.clear()) handler.timeout?.();
+  }
+
+  #heard(contact: NodeContact, responded: boolean, now: number): void {
+    const { outcome, ping } = this.#table.heard(contact, responded, now);
+    // A querier new to the table is pinged once, so it is verified (good) and can be handed out.
+    if (outcome === 'added' && !responded) this.#query(contact, { method: 'ping' }, {});
+    if (ping) this.#query(ping, { method: 'ping' }, {}); // a timeout counts as its failure
+  }
+
+  /** Sends a query; false (nothing sent) when too many are outstanding or the node is closed. */
+  #query(
+    to: { host: string; port: number },
+    body:
+      | { method: 'ping' }
+      | { method: 'find_node'; target: NodeId }
+      | { method: 'get_peers'; infoHash: NodeId }
+      | { method: 'announce_peer'; infoHash: NodeId; port: number; impliedPort: boolean; token: Uint8Array },
+    handler: Handler,
+    slow = false,
+  ): boolean {
+    if (this.#closed) return false;
+    const tid = this.#transactions.open(to, handler, { slow });
+    if (!tid) {
+      this.#stats.refused++;
+      return false;
+    }
+    this.#stats.queriesSent++;
+    this.#table.queried(to.host, to.port, this.#clock.now());
+    const query = { kind: 'query', tid, id: this.#id, readOnly: false, ...body } as KrpcQuery;
+    this.#send(query, { host: to.host, port: to.port });
+    return true;
+  }
+
+  #lookup(
+    target: NodeId,
+    method: 'find_node' | 'get_peers',
+    extraSeeds: NodeContact[] = [],
+    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
+  ): Promise<LookupResult> {
+    const { signal, onPeers } = options;
+    if (signal?.aborted) return Promise.reject(aborted(method));
+    this.#stats.lookups++;
+    const lookup = new Lookup({
+      target,
+      ownId: this.#id,
+      k: this.#k,
+      alpha: this.#alpha,
+      maxCandidates: this.#maxCandidates,
+      maxAttempts: this.#maxAttempts,
+    });
+    const now = this.#clock.now();
+    for (const family of FAMILIES) lookup.seed(this.#table.closest(target, this.#k * 2, family, now));
+    lookup.seed(extraSeeds);
+    return new Promise<LookupResult>((resolve, reject) => {
+      let finished = false;
+      const finish = (error?: LodestoneError): void => {
+        if (finished) return;
+        finished = true;
+        this.#active.delete(finish);
+        signal?.removeEventListener('abort', onAbort);
+        if (error) {
+          reject(error);
+          return;
+        }
+        const result = lookup.result();
+        if (result.responses > 0)
+          for (const family of FAMILIES) this.#table.refreshed(target, family, this.#clock.now());
+        resolve(result);
+      };
+      const onAbort = (): void => finish(aborted(method));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#active.add(finish);
+      const drive = (): void => {
+        if (finished) return;
+        for (;;) {
+          const batch = lookup.next();
+          if (batch.length === 0) break;
+          for (const contact of batch) {
+            const body =
+              method === 'find_node' ? { method, target } : ({ method, infoHash: target } as const);
+            const handler: Handler = {
+              response: (reply) => {
+                if (finished) return;
+                const nodes = [...(reply.nodes ?? []), ...(reply.nodes6 ?? [])];
+                const peers = lookup.responded(contact, {
+                  nodes,
+                  ...(reply.values ? { values: reply.values } : {}),
+                  ...(reply.token ? { token: reply.token } : {}),
+                });
+                if (peers.length > 0) onPeers?.(peers);
+                drive();
+              },
+              error: () => {
+                lookup.failed(contact);
+                drive();
+              },
+              timeout: () => {
+                lookup.failed(contact, true);
+                drive();
+              },
+              slow: () => {
+                lookup.slow(contact);
+                drive();
+              },
+            };
+            if (!this.#query(contact, body, handler, true)) lookup.failed(contact);
+          }
+        }
+        if (lookup.done) finish();
+      };
+      drive();
+    });
+  }
+
+  #armRefresh(): void {
+    this.#refreshTimer = this.#clock.setTimeout(() => {
+      if (this.#closed) return;
+      this.#refresh();
+      this.#armRefresh();
+    }, this.#refreshCheckMs);
+  }
+
+  /** Looks up a random id in each stale bucket (a few at a time). */
+  #refresh(): void {
+    const now = this.#clock.now();
+    for (const family of FAMILIES) {
+      for (const target of this.#table.staleTargets(family, now, this.#random)) {
+        if (this.#refreshing >= 2) return;
+        this.#refreshing++;
+        this.#table.refreshed(target, family, now); // counts as active now, so it is not picked again meanwhile
+        void this.#lookup(target, 'find_node').finally(() => this.#refreshing--);
+      }
+    }
+  }
+}
+
+function aborted(method: string): LodestoneError {
+  return new LodestoneError('LODESTONE_ERR_ABORTED', `DHT ${method} lookup aborted`);
+}
