@@ -64,6 +64,7 @@ export type {
   PeerBannedEvent,
   PeerConnectedEvent,
   PeerDisconnectedEvent,
+  PeersLearnedEvent,
   PieceFailedEvent,
   PieceVerifiedEvent,
   ReadyEvent,

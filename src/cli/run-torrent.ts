@@ -257,6 +257,10 @@ function attachLogging(session: TorrentSession, options: SwarmOptions, reporter:
     log(`peer ${address} disconnected: ${reason}`);
     reporter.event('peer-disconnected', { address, reason });
   });
+  session.on('peers-learned', ({ source, from, addresses }) => {
+    log(`${source} from ${from}: ${addresses.length} new peer${addresses.length === 1 ? '' : 's'}`);
+    reporter.event('peers-learned', { source, from, count: addresses.length });
+  });
   session.on('peer-banned', ({ address, reason }) => {
     reporter.log(`peer ${address} banned: ${reason}`);
     reporter.event('peer-banned', { address, reason });

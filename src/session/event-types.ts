@@ -12,6 +12,8 @@ export type ReadyEvent = TorrentSessionEvents['ready'][0];
 export type PeerConnectedEvent = TorrentSessionEvents['peer-connected'][0];
 /** Payload of `peer-disconnected`: a connection ended, with the reason in words. */
 export type PeerDisconnectedEvent = TorrentSessionEvents['peer-disconnected'][0];
+/** Payload of `peers-learned`: new addresses a peer told us through peer exchange (BEP 11). */
+export type PeersLearnedEvent = TorrentSessionEvents['peers-learned'][0];
 /** Payload of `peer-banned`: a peer was banned for the rest of the session (bad data). */
 export type PeerBannedEvent = TorrentSessionEvents['peer-banned'][0];
 /** Payload of `tracker-response`: one successful announce and what it returned. */

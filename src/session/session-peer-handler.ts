@@ -22,6 +22,7 @@ import type { Handshake, Message } from '../wire/types.js';
 import type { Downloader } from './downloader.js';
 import { FastExtension, isFastMessage } from './fast-extension.js';
 import { BlockKeys, type PeerState, requestedBlockLength } from './peer-state.js';
+import type { PexExchange } from './pex-exchange.js';
 import type { Uploader } from './uploader.js';
 
 /** What the handler needs of its session (kept narrow so it can be faked in tests). */
@@ -56,6 +57,8 @@ export interface PeerHandlerOptions {
    * set it too. Must match the handshake the session sends. @default false
    */
   fastExtension?: boolean;
+  /** Peer exchange (BEP 11): its `m` entries, and the ut_pex messages and handshakes it reads. */
+  pex?: PexExchange;
 }
 
 /** BEP 10 `yourip`: tells the peer the address we see it at (helps it learn its external address). */
@@ -140,7 +143,10 @@ export class SessionPeerHandler {
     if (supportsExtensionProtocol(remote.reserved)) {
       const meta = this.#session.meta;
       const payload = encodeExtensionHandshake({
-        m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
+        m: new Map([
+          ['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata],
+          ...(this.#options.pex?.handshakeEntries() ?? []),
+        ]),
         v: this.#options.clientName ?? CLIENT_NAME,
         ...(this.#options.port > 0 ? { p: this.#options.port } : {}),
         reqq: this.#uploader.maxQueuedRequests,
@@ -276,9 +282,11 @@ export class SessionPeerHandler {
         const metadataId = handshake.m.get('ut_metadata');
         if (metadataId !== undefined && metadataId > 0) peer.extensionIds.set('ut_metadata', metadataId);
         else if (metadataId === 0) peer.extensionIds.delete('ut_metadata');
+        this.#options.pex?.onExtensionHandshake(peer, handshake);
         return;
       }
       if (id === LOCAL_EXTENSION_IDS.ut_metadata) this.#onMetadataMessage(peer, payload);
+      else if (id === LOCAL_EXTENSION_IDS.ut_pex) this.#options.pex?.onMessage(peer, payload);
       // Unknown extension ids are ignored, never fatal (BEP 10).
     } catch (error) {
       this.#strike(

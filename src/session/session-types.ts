@@ -100,6 +100,8 @@ export interface SessionStats {
   seeds: number;
   /** Peer addresses known (from trackers, the magnet, incoming connections), connected or not. */
   knownPeers: number;
+  /** Peer addresses added to the address book from peer exchange (BEP 11 PEX) since the start. */
+  pexLearned: number;
   /** In endgame mode: the last blocks are requested from several peers at once. */
   endgame: boolean;
 }
@@ -132,6 +134,11 @@ export interface TorrentSessionEvents {
    * (refused, timeout, dropped, encryption-failed, other), `message` the error in words.
    */
   'peer-dial-failed': [{ address: string; reason: PeerFailure; message: string }];
+  /**
+   * New peer addresses a peer told us (`source` 'pex': a BEP 11 message from `from`), added to the
+   * address book and dialled like the others; only the new ones (at most 200 from one peer in all).
+   */
+  'peers-learned': [{ source: 'pex'; from: string; addresses: string[] }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */
   'peer-banned': [{ address: string; reason: string }];
   /** An announce succeeded; `response` holds the interval, peer counts and peers. */

@@ -23,6 +23,7 @@ import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './mem
 import { PeerDialer } from './peer-dialer.js';
 import { classifyDialError } from './peer-failure.js';
 import { PeerState } from './peer-state.js';
+import { PexExchange } from './pex-exchange.js';
 import { PieceAssembler } from './piece-assembler.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
 import { Uploader } from './uploader.js';
@@ -67,6 +68,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #handler: SessionPeerHandler | undefined;
   #assembler: PieceAssembler | undefined;
   #announcer: Announcer | undefined;
+  #pex: PexExchange | undefined;
   #tick: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
@@ -174,10 +176,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     });
     const cache = new ReadCache(storage, meta);
     this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
+    this.#pex = this.#createPex();
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
       peerId: this.#options.peerId,
       port: this.#options.port,
       fastExtension: FAST_EXTENSION,
+      pex: this.#pex,
       onInternalError: (error) => this.#internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });
@@ -275,6 +279,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       peers: this.peers.size,
       seeds,
       knownPeers: this.#book.size,
+      pexLearned: this.#pex?.learnedTotal ?? 0,
       endgame: this.#downloader?.inEndgame ?? false,
     };
   }
@@ -310,6 +315,26 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
   get #maxPeers(): number {
     return this.#options.maxPeers ?? 50;
+  }
+
+  /** BEP 11: addresses peers tell us go to the book as `pex:<peer IP>`, dialled like the others. */
+  #createPex(): PexExchange {
+    return new PexExchange({
+      peers: this.peers,
+      private: this.meta.private,
+      port: this.#options.port,
+      bindAddress: this.#options.bindAddress,
+      now: Date.now,
+      learn: (address, origin) => {
+        const added = this.#book.add(address, 'pex', origin);
+        if (added) this.#dialer.soon();
+        return added;
+      },
+      // A listener's throw is ours to report, not a strike against the peer whose message it was.
+      learned: this.#guard((from: string, addresses: PeerAddress[]) =>
+        this.emit('peers-learned', { source: 'pex', from, addresses: addresses.map(formatAddress) }),
+      ),
+    });
   }
 
   #startAnnouncer(): void {
@@ -389,6 +414,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #onTick(): void {
     this.#downloader?.tick();
     this.#handler?.tick();
+    this.#pex?.tick();
     this.#rotatePeers();
     this.#dialer.more();
   }

@@ -1,6 +1,6 @@
 /**
  * `lodestone/wire`: The peer wire protocol as pure codecs: handshake, messages with per-type
- * length limits, BEP 10 extension handshake, BEP 9 `ut_metadata`.
+ * length limits, BEP 10 extension handshake, BEP 9 `ut_metadata`, BEP 11 `ut_pex`.
  *
  * @module lodestone/wire
  */
@@ -66,3 +66,11 @@ export {
   metadataPieceCount,
   validateMetadataSize,
 } from './ut-metadata.js';
+export {
+  decodePexMessage,
+  encodePexMessage,
+  MAX_PEX_DECODED_ENTRIES,
+  PEX_FLAGS,
+  type PexMessage,
+  type PexPeer,
+} from './ut-pex.js';
