@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PeerAddress } from '../../../src/address.js';
-import { decodeDhtState, encodeDhtState } from '../../../src/dht/state.js';
+import { decodeDhtState, encodeDhtState, MAX_STATE_BYTES } from '../../../src/dht/state.js';
 import { dhtStateFile } from '../../../src/session/dht-state-file.js';
 import {
   DHT_DOWNLOAD_INTERVAL_MS,
@@ -108,6 +108,7 @@ describe('dhtStateFile', { timeout: 10_000 }, () => {
       assert.deepEqual(await readdir(join(dir, 'sub')), ['dht.dat'], 'no temp file left');
       await writeFile(join(dir, 'sub', 'dht.dat'), Buffer.alloc(10 * 1024 * 1024, 0x64));
       const big = await file.load();
+      assert.ok(big!.length <= MAX_STATE_BYTES + 1, 'a huge file is not read whole');
       assert.throws(() => decodeDhtState(big!), { code: 'LODESTONE_ERR_DHT_STATE' });
     } finally {
       await rm(dir, { recursive: true, force: true });
