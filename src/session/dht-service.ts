@@ -13,6 +13,7 @@ import { DhtNode } from '../dht/dht-node.js';
 import { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from '../dht/krpc.js';
 import type { NodeContact } from '../dht/messages.js';
 import type { DhtStats, GetPeersResult } from '../dht/node-options.js';
+import { isSecureNodeId, secureNodeId } from '../dht/secure-id.js';
 import { decodeDhtState, encodeDhtState } from '../dht/state.js';
 import type { UdpRoute, UdpSocket } from '../net/udp-socket.js';
 import { DhtTorrentRounds, type DhtTrackHooks, type SessionDht } from './dht-torrent.js';
@@ -117,7 +118,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     if (this.#closed) return;
     this.#node = new DhtNode({
       clock: this.#clock,
-      random: (length) => randomFillSync(new Uint8Array(length)),
+      random: randomBytes,
       ...(saved ? { id: saved.id } : {}),
       send: (message, to) => {
         try {
@@ -241,7 +242,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   async save(): Promise<void> {
     const node = this.#node;
     if (!this.#store || !node) return;
-    const bytes = encodeDhtState({ id: node.id, nodes: node.nodes(), savedAt: Date.now() });
+    const bytes = encodeDhtState({ id: nextRunId(node), nodes: node.nodes(), savedAt: Date.now() });
     await this.#store.save(bytes);
   }
 
@@ -297,6 +298,20 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     }
   }
 }
+
+/**
+ * The id to run with next time (BEP 42): ours, unless the external IP the network reports (three
+ * responders agreeing) is one our id is not secure for; then a secure id for that IP. A running
+ * node keeps its id (the DhtNode's id is fixed); the next run starts with the secure one.
+ * Loopback and private addresses are exempt, so tests on 127.0.0.x keep their id.
+ */
+export function nextRunId(node: Pick<DhtNode, 'id' | 'externalIp'>, random = randomBytes): Uint8Array {
+  const ip = node.externalIp();
+  if (ip === undefined || isSecureNodeId(node.id, ip)) return node.id;
+  return secureNodeId(ip, random) ?? node.id;
+}
+
+const randomBytes = (length: number): Uint8Array => randomFillSync(new Uint8Array(length));
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`. */
 function unmapped(host: string): string {
