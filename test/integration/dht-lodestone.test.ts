@@ -109,10 +109,16 @@ test('a magnet with only xt downloads through the DHT (Lodestone seeder, node, l
       join(leechDir, 'state'),
       '--metadata-timeout',
       '20s',
+      '--verbose',
     ]),
   );
   const { code, stderr } = await leecher.exited;
   assert.equal(code, 0, stderr);
+  assert.match(
+    stderr,
+    /dht: \d+ nodes \(\d+ good\), \d+ lookups, [1-9]\d* peers found/,
+    '--verbose shows the DHT counters',
+  );
   assert.ok(
     leecher.events.some((event) => event.type === 'dht' && Number(event.peersFound) >= 1),
     'the seeder came from the DHT',
