@@ -1,7 +1,8 @@
 /**
  * The DHT against python3-libtorrent on loopback (each node on its own 127.0.0.x; libtorrent's
- * settings from /work/shared/INTEROP.md). The network: R, a Lodestone DHT node (a library client
- * in this process, whose store we can read), and N, a libtorrent DHT node joined through R.
+ * loopback restrictions off: dht_restrict_routing_ips and the like). The network: R, a Lodestone
+ * DHT node (a library client in this process, whose store we can read), and N, a libtorrent DHT
+ * node joined through R (added as a node: libtorrent keeps no router in its table).
  * - a libtorrent seeder with no tracker announces through R; `lodestone download` of the magnet
  *   with only `xt`, bootstrapped on the libtorrent node N, finds it and downloads byte-exact.
  * - the reverse: `lodestone seed` with no tracker announces through R; a libtorrent leecher with
