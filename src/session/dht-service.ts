@@ -10,10 +10,10 @@ import { isIP } from 'node:net';
 import { type PeerAddress, parseAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
+import { DhtError } from '../dht/errors.js';
 import { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from '../dht/krpc.js';
 import type { NodeContact } from '../dht/messages.js';
 import type { DhtStats, GetPeersResult } from '../dht/node-options.js';
-import { isSecureNodeId, secureNodeId } from '../dht/secure-id.js';
 import { decodeDhtState, encodeDhtState } from '../dht/state.js';
 import type { UdpRoute, UdpSocket } from '../net/udp-socket.js';
 import { DhtTorrentRounds, type DhtTrackHooks, type SessionDht } from './dht-torrent.js';
@@ -120,6 +120,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       clock: this.#clock,
       random: randomBytes,
       ...(saved ? { id: saved.id } : {}),
+      // BEP 42: once three responders agree on our public IP, an id not secure for it is replaced
+      // (the saved one too); loopback and private addresses are exempt.
+      secureId: true,
       send: (message, to) => {
         try {
           this.#udp.send(encodeKrpc(message), to.port, to.host);
@@ -242,7 +245,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   async save(): Promise<void> {
     const node = this.#node;
     if (!this.#store || !node) return;
-    const bytes = encodeDhtState({ id: nextRunId(node), nodes: node.nodes(), savedAt: Date.now() });
+    const bytes = encodeDhtState({ id: node.id, nodes: node.nodes(), savedAt: Date.now() });
     await this.#store.save(bytes);
   }
 
@@ -283,32 +286,23 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       this.badDatagrams++;
       return;
     }
-    let message: ReturnType<typeof decodeKrpc>;
+    const from = { host: unmapped(host), port };
     try {
-      message = decodeKrpc(datagram);
-    } catch {
-      this.badDatagrams++;
-      return;
-    }
-    try {
-      node.receive(message, { host: unmapped(host), port }, datagram.length);
+      let message: ReturnType<typeof decodeKrpc>;
+      try {
+        message = decodeKrpc(datagram);
+      } catch (error) {
+        this.badDatagrams++;
+        // A query the codec refused gets KRPC error 203 (within the amplification bound).
+        if (error instanceof DhtError) node.receiveMalformed(error, from, datagram.length);
+        return;
+      }
+      node.receive(message, from, datagram.length);
     } catch {
       // A bug in handling one message must not reach the host process (the DHT is optional).
       this.badDatagrams++;
     }
   }
-}
-
-/**
- * The id to run with next time (BEP 42): ours, unless the external IP the network reports (three
- * responders agreeing) is one our id is not secure for; then a secure id for that IP. A running
- * node keeps its id (the DhtNode's id is fixed); the next run starts with the secure one.
- * Loopback and private addresses are exempt, so tests on 127.0.0.x keep their id.
- */
-export function nextRunId(node: Pick<DhtNode, 'id' | 'externalIp'>, random = randomBytes): Uint8Array {
-  const ip = node.externalIp();
-  if (ip === undefined || isSecureNodeId(node.id, ip)) return node.id;
-  return secureNodeId(ip, random) ?? node.id;
 }
 
 const randomBytes = (length: number): Uint8Array => randomFillSync(new Uint8Array(length));

@@ -45,6 +45,11 @@ test('hostile datagrams are dropped and counted; a valid ping is still answered'
     replies.map((r) => decodeKrpc(r)).find((m) => m.kind === 'response' && Buffer.from(m.tid).equals(tid));
   while (!answered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.ok(answered(), 'the valid ping is answered');
+  // A malformed query (an id of 3 bytes, tid "aa") is answered with KRPC error 203.
+  const malformed = replies
+    .map((r) => decodeKrpc(r))
+    .find((m) => m.kind === 'error' && Buffer.from(m.tid).toString() === 'aa');
+  assert.equal(malformed?.kind === 'error' ? malformed.code : undefined, 203);
   assert.ok((client.dhtStats?.badDatagrams ?? 0) >= 4, `dropped: ${client.dhtStats?.badDatagrams}`);
 });
 
