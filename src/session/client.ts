@@ -343,7 +343,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),
-      ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent(() => options.seed === true) } : {}),
+      ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent() } : {}),
     });
     this.#sessions.set(key, session);
     this.#watch(session);

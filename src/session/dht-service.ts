@@ -202,9 +202,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
 
   /**
    * The torrents' view of this DHT: rounds start once bootstrap is over (an empty table would
-   * end a lookup at once). `seeding` tells the round interval.
+   * end a lookup at once).
    */
-  forTorrent(seeding: () => boolean = () => false): SessionDht {
+  forTorrent(): SessionDht {
     return {
       port: this.port,
       nodeHeard: (host, port) => this.nodeHeard(host, port),
@@ -217,7 +217,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
             return result?.peers.length ?? 0;
           },
           infoHash,
-          { ...hooks, seeding },
+          hooks,
         );
         const begin = (): void => rounds.start();
         if (this.#ready) begin();
