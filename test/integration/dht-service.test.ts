@@ -60,3 +60,17 @@ test('the library default is no DHT: no UDP socket for it, no DHT stats', { time
   assert.equal(client.dhtPort, 0);
   assert.equal(client.dhtStats, undefined);
 });
+
+test('BEP 32: over IPv6 (::1) when the client listens on every address', { timeout: 20_000 }, async (t) => {
+  // No bindAddress: the UDP socket has an IPv6 side ('::'); all traffic still goes to ::1.
+  const a = new Client({ port: 0, hashWorkers: 1, utp: false, dht: {} });
+  t.after(() => a.close());
+  await a.listen();
+  const b = new Client({ port: 0, hashWorkers: 1, utp: false, dht: { bootstrap: [`[::1]:${a.dhtPort}`] } });
+  t.after(() => b.close());
+  const ready = new Promise<{ nodes: number }>((resolve) => b.once('dht-ready', resolve));
+  await b.listen();
+  const { nodes } = await ready;
+  assert.ok(nodes >= 1, 'the IPv6 node answered and joined the table');
+  assert.ok((a.dhtStats?.queriesReceived ?? 0) >= 1);
+});
