@@ -9,7 +9,10 @@ import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { encode } from '../../src/bencode/index.js';
 import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
+import { UdpSocket } from '../../src/net/udp-socket.js';
 import { Client } from '../../src/session/client.js';
+import { BOOTSTRAP_RETRY_MS, DhtService } from '../../src/session/dht-service.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
 
 test('hostile datagrams are dropped and counted; a valid ping is still answered', {
@@ -73,4 +76,43 @@ test('BEP 32: over IPv6 (::1) when the client listens on every address', { timeo
   const { nodes } = await ready;
   assert.ok(nodes >= 1, 'the IPv6 node answered and joined the table');
   assert.ok((a.dhtStats?.queriesReceived ?? 0) >= 1);
+});
+
+test('a bootstrap nobody answered is tried again a minute later (an empty table never fills alone)', {
+  timeout: 20_000,
+}, async (t) => {
+  const silent = createSocket('udp4');
+  let heard = 0;
+  silent.on('message', () => heard++);
+  const silentHost = nextLoopbackAddress();
+  await new Promise<void>((resolve) => silent.bind(0, silentHost, resolve));
+  t.after(() => silent.close());
+  const udp = await UdpSocket.bind({ host: nextLoopbackAddress(), port: 0 });
+  t.after(() => udp.close());
+  const clock = new FakeClock();
+  const service = new DhtService(
+    udp,
+    { bootstrap: [`${silentHost}:${silent.address().port}`] },
+    undefined,
+    clock,
+  );
+  t.after(() => service.close());
+  let ready = false;
+  service.once('ready', () => {
+    ready = true;
+  });
+  await service.start();
+  const settle = async (until: () => boolean, step: number) => {
+    for (let i = 0; i < 200 && !until(); i++) {
+      clock.advance(step);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(until());
+  };
+  await settle(() => heard === 1 && ready, 500);
+  assert.equal(service.stats()?.nodes, 0);
+  clock.advance(BOOTSTRAP_RETRY_MS - 1);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(heard, 1, 'not before the minute');
+  await settle(() => heard === 2, 1);
 });
