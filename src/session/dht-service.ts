@@ -142,7 +142,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   async #bootstrap(saved: NodeContact[]): Promise<void> {
     try {
       const resolved = await Promise.all(
-        (this.#options.bootstrap ?? []).slice(0, MAX_BOOTSTRAP).map((entry) => this.#resolve(entry)),
+        // Warnings on the first attempt only: an offline machine is told once, not every minute.
+        (this.#options.bootstrap ?? [])
+          .slice(0, MAX_BOOTSTRAP)
+          .map((entry) => this.#resolve(entry, !this.#ready)),
       );
       if (this.#closed) return;
       const configured = resolved.filter((contact) => contact !== undefined);
@@ -163,14 +166,17 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       this.#retryTimer = this.#clock.setTimeout(() => void this.#bootstrap(saved), BOOTSTRAP_RETRY_MS);
   }
 
-  async #resolve(entry: PeerAddress | string): Promise<{ host: string; port: number } | undefined> {
+  async #resolve(
+    entry: PeerAddress | string,
+    warn: boolean,
+  ): Promise<{ host: string; port: number } | undefined> {
     if (typeof entry !== 'string') return entry;
     const literal = parseAddress(entry);
     if (literal) return literal;
     const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535) {
-      this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
+      if (warn) this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
       return undefined;
     }
     try {
@@ -178,9 +184,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       const { address } = await lookup(match[1]!, { family });
       return isIP(address) ? { host: address, port } : undefined;
     } catch (error) {
-      this.emit('warning', {
-        message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
-      });
+      if (warn)
+        this.emit('warning', {
+          message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
+        });
       return undefined;
     }
   }

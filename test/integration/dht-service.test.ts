@@ -92,10 +92,12 @@ test('a bootstrap nobody answered is tried again a minute later (an empty table 
   const clock = new FakeClock();
   const service = new DhtService(
     udp,
-    { bootstrap: [`${silentHost}:${silent.address().port}`] },
+    { bootstrap: ['no port here', `${silentHost}:${silent.address().port}`] },
     undefined,
     clock,
   );
+  const warnings: string[] = [];
+  service.on('warning', ({ message }) => warnings.push(message));
   t.after(() => service.close());
   let ready = false;
   service.once('ready', () => {
@@ -115,4 +117,9 @@ test('a bootstrap nobody answered is tried again a minute later (an empty table 
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(heard, 1, 'not before the minute');
   await settle(() => heard === 2, 1);
+  assert.deepEqual(
+    warnings,
+    ['DHT bootstrap "no port here" is not host:port'],
+    'said once, not at each retry',
+  );
 });
