@@ -23,6 +23,7 @@ test('hostile datagrams are dropped and counted; a valid ping is still answered'
   t.after(() => client.close());
   await client.listen();
   assert.ok(client.dhtPort > 0, 'a UDP socket for the DHT alone (uTP off)');
+  assert.equal(client.utpPort, 0, 'and no uTP on it');
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, nextLoopbackAddress(), resolve));
   t.after(() => socket.close());
