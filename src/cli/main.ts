@@ -90,7 +90,13 @@ function swarmOptions(command: Command): Command {
     .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log tracker and peer events to stderr')
-    .option('--trace', 'log every wire message sent and received to stderr');
+    .option('--trace', 'log every wire message sent and received to stderr')
+    .option('--no-dht', 'no DHT: find peers only through trackers, --peer and peer exchange')
+    .option(
+      '--dht-bootstrap <host:port>',
+      'join the DHT through this node (repeatable; default: the public routers of libtorrent and Transmission)',
+      collect,
+    );
 }
 
 swarmOptions(

@@ -22,6 +22,10 @@ export interface SwarmOptions {
   resume?: boolean;
   /** `--resume-interval`: how often the resume record is written while pieces arrive. */
   resumeInterval?: string;
+  /** `--no-dht` makes it false. */
+  dht?: boolean;
+  /** `--dht-bootstrap <host:port>` (repeatable). */
+  dhtBootstrap?: string[];
   /** `--no-utp` makes it false: TCP only, no UDP socket. */
   utp?: boolean;
   seedRatio?: string;

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { Client, DirectoryResumeStore, noPeerSourceError } from '../../index.js';
+import { dhtClientOption, reportDht } from '../dht-options.js';
 import { reportTorrentWarnings } from '../name-warnings.js';
 import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
@@ -23,12 +24,14 @@ function assertPeerSource(source: Source, options: DownloadOptions): void {
           trackers: source.meta.announceTiers.flat().length,
           useTrackers: options.trackers !== false,
           peers: manual,
+          dht: options.dht !== false && !source.meta.private,
         })
       : noPeerSourceError({
           kind: 'magnet link',
           trackers: source.link.trackers.length,
           useTrackers: options.trackers !== false,
           peers: source.link.peers.length + manual,
+          dht: options.dht !== false,
         });
   if (error) throw error;
 }
@@ -43,6 +46,7 @@ export function makeClient(options: SwarmOptions): Client {
     ...(options.resume !== false
       ? { resume: new DirectoryResumeStore(join(resolveStateDir(options.stateDir), 'resume')) }
       : {}),
+    dht: dhtClientOption(options),
   });
 }
 
@@ -54,6 +58,7 @@ export async function downloadCommand(source: string, options: DownloadOptions):
   const reporter = new Reporter(chooseMode(options));
   const client = makeClient(options);
   const seed = options.seed === true || options.seedRatio !== undefined || options.seedTime !== undefined;
+  const endDht = reportDht(client, reporter, options.verbose === true || options.trace === true);
   try {
     await client.listen();
     const { meta, peers: discovered } =
@@ -69,7 +74,8 @@ export async function downloadCommand(source: string, options: DownloadOptions):
       reporter,
     );
   } finally {
-    reporter.stop();
+    endDht();
     await client.close();
+    reporter.stop();
   }
 }
