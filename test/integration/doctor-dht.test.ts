@@ -100,6 +100,19 @@ test('doctor on a magnet with only xt, the seeder reachable only through the DHT
   assert.equal(peer?.hasMetadata, true);
   assert.match(report.verdict.text, / The DHT found 1 peer \(\d+ nodes? reached\)\.$/);
   assert.ok(ms < 20_000, `ended before --time once everything was probed (${ms} ms)`);
+
+  // The human report says the same.
+  const human = await doctor(t, [
+    magnet,
+    ...['--time', '20s', '--bind', nextLoopbackAddress()],
+    ...['--dht-bootstrap', routerAddress, '--state-dir', join(dir, 'state')],
+  ]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(
+    human.stdout,
+    /^ {2}DHT +found: 1 peer \(\d+ nodes? reached, \d+ quer(y|ies), \d+ rounds?\)$/m,
+  );
+  assert.match(human.stdout, /^ {2}PEX +not measured by doctor$/m);
 });
 
 test('doctor on a magnet with only xt and a bootstrap on a closed UDP port: the DHT reached no node, exit 6', {
