@@ -10,10 +10,10 @@ import { isIP } from 'node:net';
 import { type PeerAddress, parseAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
+import { DhtError } from '../dht/errors.js';
 import { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from '../dht/krpc.js';
 import type { NodeContact } from '../dht/messages.js';
 import type { DhtStats, GetPeersResult } from '../dht/node-options.js';
-import { isSecureNodeId, secureNodeId } from '../dht/secure-id.js';
 import { decodeDhtState, encodeDhtState } from '../dht/state.js';
 import type { UdpRoute, UdpSocket } from '../net/udp-socket.js';
 import { DhtTorrentRounds, type DhtTrackHooks, type SessionDht } from './dht-torrent.js';
@@ -58,6 +58,8 @@ export interface ClientDhtStats extends DhtStats {
 
 /** Hosts we look up and contacts asked at bootstrap, at most. */
 const MAX_BOOTSTRAP = 32;
+/** When bootstrap left the table empty, the next attempt (hostnames resolved again). */
+export const BOOTSTRAP_RETRY_MS = 60_000;
 
 export class DhtService extends EventEmitter<DhtServiceEvents> {
   readonly #udp: UdpSocket;
@@ -66,6 +68,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   readonly #store: DhtStateStore | undefined;
   #node: DhtNode | undefined;
   #saveTimer: unknown;
+  #retryTimer: unknown;
   #closed = false;
   #ready = false;
   /** Datagrams that did not decode (dropped). */
@@ -122,6 +125,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       clock: this.#clock,
       random: randomBytes,
       ...(saved ? { id: saved.id } : {}),
+      // BEP 42: once three responders agree on our public IP, an id not secure for it is replaced
+      // (the saved one too); loopback and private addresses are exempt.
+      secureId: true,
       send: (message, to) => {
         try {
           this.#udp.send(encodeKrpc(message), to.port, to.host);
@@ -136,30 +142,45 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   }
 
   async #bootstrap(saved: NodeContact[]): Promise<void> {
-    const configured: { host: string; port: number }[] = [];
-    for (const entry of (this.#options.bootstrap ?? []).slice(0, MAX_BOOTSTRAP)) {
-      const resolved = await this.#resolve(entry);
+    try {
+      const resolved = await Promise.all(
+        // Warnings on the first attempt only: an offline machine is told once, not every minute.
+        (this.#options.bootstrap ?? [])
+          .slice(0, MAX_BOOTSTRAP)
+          .map((entry) => this.#resolve(entry, !this.#ready)),
+      );
       if (this.#closed) return;
-      if (resolved) configured.push(resolved);
+      const configured = resolved.filter((contact) => contact !== undefined);
+      // The saved table first, but the configured nodes are always among those asked.
+      const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
+      const contacts = dedupe([...fromTable, ...configured]);
+      this.bootstrapContacts = contacts.length;
+      await this.#node?.bootstrap(contacts);
+    } catch {
+      // bootstrap settles on its own; whatever went wrong, the node runs on and retries below
     }
-    // The saved table first, but the configured nodes are always among those asked.
-    const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
-    const contacts = dedupe([...fromTable, ...configured]);
-    this.bootstrapContacts = contacts.length;
-    await this.#node?.bootstrap(contacts);
     if (this.#closed) return;
-    this.#ready = true;
-    this.emit('ready', { nodes: this.#node?.stats().nodes ?? 0 });
+    const nodes = this.#node?.stats().nodes ?? 0;
+    if (!this.#ready) {
+      this.#ready = true;
+      this.emit('ready', { nodes });
+    }
+    // Nobody answered (offline, routers down): an empty table never fills by itself, so try again.
+    if (nodes === 0)
+      this.#retryTimer = this.#clock.setTimeout(() => void this.#bootstrap(saved), BOOTSTRAP_RETRY_MS);
   }
 
-  async #resolve(entry: PeerAddress | string): Promise<{ host: string; port: number } | undefined> {
+  async #resolve(
+    entry: PeerAddress | string,
+    warn: boolean,
+  ): Promise<{ host: string; port: number } | undefined> {
     if (typeof entry !== 'string') return entry;
     const literal = parseAddress(entry);
     if (literal) return literal;
     const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535) {
-      this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
+      if (warn) this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
       return undefined;
     }
     try {
@@ -167,9 +188,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       const { address } = await lookup(match[1]!, { family });
       return isIP(address) ? { host: address, port } : undefined;
     } catch (error) {
-      this.emit('warning', {
-        message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
-      });
+      if (warn)
+        this.emit('warning', {
+          message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
+        });
       return undefined;
     }
   }
@@ -224,9 +246,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
 
   /**
    * The torrents' view of this DHT: rounds start once bootstrap is over (an empty table would
-   * end a lookup at once). `seeding` tells the round interval.
+   * end a lookup at once).
    */
-  forTorrent(seeding: () => boolean = () => false): SessionDht {
+  forTorrent(): SessionDht {
     return {
       port: this.port,
       nodeHeard: (host, port) => this.nodeHeard(host, port),
@@ -239,7 +261,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
             return result?.peers.length ?? 0;
           },
           infoHash,
-          { ...hooks, seeding },
+          hooks,
         );
         const begin = (): void => rounds.start();
         if (this.#ready) begin();
@@ -267,7 +289,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   async save(): Promise<void> {
     const node = this.#node;
     if (!this.#store || !node) return;
-    const bytes = encodeDhtState({ id: nextRunId(node), nodes: node.nodes(), savedAt: Date.now() });
+    const bytes = encodeDhtState({ id: node.id, nodes: node.nodes(), savedAt: Date.now() });
     await this.#store.save(bytes);
   }
 
@@ -276,6 +298,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#clock.clearTimeout(this.#saveTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     this.#udp.removeRoute(this.#route);
     try {
       await this.save();
@@ -308,32 +331,23 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       this.badDatagrams++;
       return;
     }
-    let message: ReturnType<typeof decodeKrpc>;
+    const from = { host: unmapped(host), port };
     try {
-      message = decodeKrpc(datagram);
-    } catch {
-      this.badDatagrams++;
-      return;
-    }
-    try {
-      node.receive(message, { host: unmapped(host), port }, datagram.length);
+      let message: ReturnType<typeof decodeKrpc>;
+      try {
+        message = decodeKrpc(datagram);
+      } catch (error) {
+        this.badDatagrams++;
+        // A query the codec refused gets KRPC error 203 (within the amplification bound).
+        if (error instanceof DhtError) node.receiveMalformed(error, from, datagram.length);
+        return;
+      }
+      node.receive(message, from, datagram.length);
     } catch {
       // A bug in handling one message must not reach the host process (the DHT is optional).
       this.badDatagrams++;
     }
   }
-}
-
-/**
- * The id to run with next time (BEP 42): ours, unless the external IP the network reports (three
- * responders agreeing) is one our id is not secure for; then a secure id for that IP. A running
- * node keeps its id (the DhtNode's id is fixed); the next run starts with the secure one.
- * Loopback and private addresses are exempt, so tests on 127.0.0.x keep their id.
- */
-export function nextRunId(node: Pick<DhtNode, 'id' | 'externalIp'>, random = randomBytes): Uint8Array {
-  const ip = node.externalIp();
-  if (ip === undefined || isSecureNodeId(node.id, ip)) return node.id;
-  return secureNodeId(ip, random) ?? node.id;
 }
 
 const randomBytes = (length: number): Uint8Array => randomFillSync(new Uint8Array(length));

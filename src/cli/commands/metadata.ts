@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { CLIENT_NAME, Client, type EncryptionPolicy, LodestoneError } from '../../index.js';
 import { buildTorrentFile } from '../../metainfo/index.js';
+import { dhtClientOption, reportDht } from '../dht-options.js';
 import { ExitCode } from '../exit-codes.js';
 import { parsePort } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
@@ -22,6 +23,10 @@ export interface MetadataOptions {
   quiet?: boolean;
   verbose?: boolean;
   trace?: boolean;
+  /** `--no-dht` makes it false. */
+  dht?: boolean;
+  dhtBootstrap?: string[];
+  stateDir?: string;
 }
 
 /** `lodestone metadata <magnet> -o file.torrent`: fetch only the info dictionary and save a .torrent. */
@@ -35,7 +40,9 @@ export async function metadataCommand(source: string, options: MetadataOptions):
     ...(options.bind ? { bindAddress: options.bind } : {}),
     ...(options.encryption ? { encryption: options.encryption } : {}),
     ...(options.utp === false ? { utp: false } : {}),
+    dht: dhtClientOption(options),
   });
+  const endDht = reportDht(client, reporter, options.verbose === true || options.trace === true);
   try {
     await client.listen();
     const { meta } = await fetchMetadata(client, loaded.link, options, reporter);
@@ -54,7 +61,8 @@ export async function metadataCommand(source: string, options: MetadataOptions):
     reporter.event('written', { path: options.output, infoHash: meta.infoHashHex, name: meta.name });
     return ExitCode.ok;
   } finally {
-    reporter.stop();
+    endDht();
     await client.close();
+    reporter.stop();
   }
 }
