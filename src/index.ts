@@ -94,6 +94,7 @@ export {
 } from './session/metadata-fetcher.js';
 export { noPeerSourceError, type PeerSources } from './session/peer-source.js';
 export type { PeerState } from './session/peer-state.js';
+export type { ProbeDht, ProbeDhtLookup } from './session/probe-dht.js';
 export type { ResumeStartInfo } from './session/resume-keeper.js';
 export {
   type InternalErrorInfo,

@@ -46,13 +46,18 @@ function sourceName(source: DoctorSource): string {
 function sourceResult(source: DoctorSource): string {
   switch (source.status) {
     case 'not-available':
-      return 'not available in this version (did not run)';
+      return source.note ?? 'not available in this version (did not run)';
+    case 'not-used':
+      return source.note ?? 'not used';
     case 'no-answer':
-      return 'no answer in time';
+      return source.error ?? 'no answer in time';
     case 'failed':
       return `failed: ${source.error ?? 'unknown error'}`;
     case 'answered': {
       const details = [
+        ...(source.nodesReached !== undefined ? [`${source.nodesReached} nodes reached`] : []),
+        ...(source.queries !== undefined ? [`${source.queries} queries`] : []),
+        ...(source.rounds !== undefined ? [`${source.rounds} rounds`] : []),
         ...(source.seeders !== undefined ? [`${source.seeders} seeders`] : []),
         ...(source.leechers !== undefined ? [`${source.leechers} leechers`] : []),
         ...(source.intervalSeconds !== undefined ? [`interval ${source.intervalSeconds}s`] : []),
@@ -60,7 +65,7 @@ function sourceResult(source: DoctorSource): string {
         ...(source.warning !== undefined ? [`warning: ${source.warning}`] : []),
       ];
       const peers = `${source.peers} peer${source.peers === 1 ? '' : 's'}`;
-      const verb = source.kind === 'tracker' ? 'answered' : 'listed';
+      const verb = source.kind === 'tracker' ? 'answered' : source.kind === 'dht' ? 'found' : 'listed';
       return `${verb}: ${peers}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
     }
   }

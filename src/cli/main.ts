@@ -198,6 +198,13 @@ program
       .default('prefer'),
   )
   .option('--no-utp', 'dial peers over TCP only')
+  .option('--no-dht', 'do not ask the DHT')
+  .option(
+    '--dht-bootstrap <host:port>',
+    'join the DHT through this node (repeatable; default: the public routers, as for download)',
+    collect,
+  )
+  .option('--state-dir <dir>', 'folder of the saved DHT table, as for download')
   .option('--json', 'print the report as one JSON object')
   .action(async (source: string, options) => {
     process.exitCode = await doctorCommand(source, options);

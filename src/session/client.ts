@@ -399,7 +399,10 @@ export class Client extends EventEmitter<ClientEvents> {
    * uTP then TCP once `listen` opened the UDP socket). See {@link runDiscoveryProbe}.
    */
   probeDiscovery(
-    options: Omit<DiscoveryProbeOptions, 'peerId' | 'port' | 'utp' | 'bindAddress' | 'createTrackerClient'>,
+    options: Omit<
+      DiscoveryProbeOptions,
+      'peerId' | 'port' | 'utp' | 'bindAddress' | 'createTrackerClient' | 'dht'
+    >,
     signal?: AbortSignal,
   ): Promise<DoctorReport> {
     return runDiscoveryProbe(
@@ -411,6 +414,7 @@ export class Client extends EventEmitter<ClientEvents> {
         bindAddress: this.#options.bindAddress,
         createTrackerClient: this.#options.createTrackerClient,
         ...(this.#options.utp !== false ? { utp: this.#utpDialer } : {}),
+        ...(this.#dht ? { dht: this.#dht } : {}),
       },
       signal,
     );

@@ -75,6 +75,8 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   badDatagrams = 0;
   /** Peers lookups returned, for the counters. */
   peersFound = 0;
+  /** Contacts the bootstrap asked (saved and configured; set when bootstrap starts asking). */
+  bootstrapContacts = 0;
 
   readonly #route: UdpRoute = {
     name: 'dht',
@@ -151,7 +153,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       const configured = resolved.filter((contact) => contact !== undefined);
       // The saved table first, but the configured nodes are always among those asked.
       const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
-      await this.#node?.bootstrap(dedupe([...fromTable, ...configured]));
+      const contacts = dedupe([...fromTable, ...configured]);
+      this.bootstrapContacts = contacts.length;
+      await this.#node?.bootstrap(contacts);
     } catch {
       // bootstrap settles on its own; whatever went wrong, the node runs on and retries below
     }
@@ -192,13 +196,34 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     }
   }
 
-  /** Iterative get_peers for `infoHash`; found peers go to `onPeers` as they come. */
+  /** Iterative get_peers for `infoHash`; found peers go to `onPeers` as they come. `signal` ends it (rejects). */
   async getPeers(
     infoHash: Uint8Array,
     onPeers: (peers: PeerAddress[]) => void,
+    signal?: AbortSignal,
   ): Promise<GetPeersResult | undefined> {
     if (!this.#node || this.#closed) return undefined;
-    return this.#node.getPeers(infoHash, { onPeers: (peers) => this.#found(peers, onPeers) });
+    return this.#node.getPeers(infoHash, {
+      onPeers: (peers) => this.#found(peers, onPeers),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** Resolves once bootstrap is over (true), or false when `signal` ends the wait first or the DHT closes. */
+  whenReady(signal?: AbortSignal): Promise<boolean> {
+    if (this.#ready) return Promise.resolve(true);
+    if (this.#closed || signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ready: boolean): void => {
+        this.off('ready', onReady);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(ready);
+      };
+      const onReady = (): void => done(true);
+      const onAbort = (): void => done(false);
+      this.once('ready', onReady);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** get_peers, then announce_peer with `port` (our TCP port; implied when it is the UDP port). */

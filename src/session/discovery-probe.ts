@@ -12,6 +12,7 @@ import type { TrackerClient } from '../tracker/types.js';
 import { reservedBits } from '../wire/index.js';
 import type { DoctorPeer, DoctorReport, DoctorSource } from './doctor-report.js';
 import { probePeer } from './peer-probe.js';
+import { DHT_LABEL, dhtNotUsed, type ProbeDht, probeDht } from './probe-dht.js';
 
 /** What a probe looks at: a parsed torrent, or a magnet link (metadata unknown). */
 export type DiscoveryTarget =
@@ -52,6 +53,10 @@ export interface DiscoveryProbeOptions {
   stoppedGraceMs?: number;
   /** Peers asked of each tracker. @default 200 */
   numwant?: number;
+  /** The DHT to ask (get_peers for the info-hash, not for a private torrent); without it the DHT is `not-used`. */
+  dht?: ProbeDht | undefined;
+  /** Why there is no `dht` (the source's note). @default 'off (the client runs without the DHT)' */
+  dhtOffNote?: string;
   /** @default systemClock */
   clock?: Clock;
 }
@@ -59,11 +64,14 @@ export interface DiscoveryProbeOptions {
 /** Tracker announces in flight at once (the rest wait their turn; not reached by the bound: no answer). */
 const TRACKERS_IN_FLIGHT = 16;
 
-/** The DHT and PEX are not in the client yet: listed as such, never as having run. */
-const NOT_AVAILABLE: DoctorSource[] = [
-  { kind: 'dht', label: 'DHT', status: 'not-available', peers: 0 },
-  { kind: 'pex', label: 'PEX', status: 'not-available', peers: 0 },
-];
+/** PEX is not measured by the probe: listed as such, never as having run. */
+const PEX_NOT_MEASURED: DoctorSource = {
+  kind: 'pex',
+  label: 'PEX',
+  status: 'not-available',
+  peers: 0,
+  note: 'not measured by doctor',
+};
 
 interface TrackerRun {
   source: DoctorSource;
@@ -103,6 +111,7 @@ export async function runDiscoveryProbe(
   const concurrency = options.concurrency ?? 20;
   let active = 0;
   let pendingTrackers = 0;
+  let pendingDht = false;
   const union = pieceCount === undefined ? undefined : new Bitfield(pieceCount);
   const localHandshake = {
     reserved: reservedBits({ extensionProtocol: true, fastExtension: true }),
@@ -116,7 +125,7 @@ export async function runDiscoveryProbe(
   });
   stop.signal.addEventListener('abort', () => finish(), { once: true });
   const checkDone = (): void => {
-    if (pendingTrackers === 0 && active === 0 && queue.length === 0) finish();
+    if (pendingTrackers === 0 && !pendingDht && active === 0 && queue.length === 0) finish();
   };
 
   const probeNext = (): void => {
@@ -265,7 +274,26 @@ export async function runDiscoveryProbe(
     }
   };
   announceNext();
-  sources.push(...NOT_AVAILABLE.map((source) => ({ ...source })));
+
+  // The DHT: bootstrap, then one get_peers lookup (BEP 27: never for a private torrent).
+  if (target.kind === 'torrent' && target.meta.private) sources.push(dhtNotUsed('not used: private torrent'));
+  else if (!options.dht)
+    sources.push(dhtNotUsed(options.dhtOffNote ?? 'off (the client runs without the DHT)'));
+  else {
+    const source: DoctorSource = { kind: 'dht', label: DHT_LABEL, status: 'no-answer', peers: 0 };
+    sources.push(source);
+    pendingDht = true;
+    const onPeers = (found: PeerAddress[]): void => {
+      for (const address of found) addPeer(address, DHT_LABEL);
+      probeNext();
+    };
+    void probeDht(options.dht, infoHash, source, onPeers, stop.signal).finally(() => {
+      pendingDht = false;
+      probeNext();
+      checkDone();
+    });
+  }
+  sources.push({ ...PEX_NOT_MEASURED });
 
   probeNext();
   checkDone();

@@ -4,7 +4,7 @@
  * is one more entry, not a new shape. Everything here is plain data (JSON-serialisable).
  */
 
-/** Kinds of peer source. `dht` and `pex` are listed as `not-available` until the client has them. */
+/** Kinds of peer source. `pex` is listed as `not-available`: doctor does not measure it. */
 export type DoctorSourceKind = 'tracker' | 'magnet-peers' | 'manual-peers' | 'dht' | 'pex';
 
 /**
@@ -12,9 +12,10 @@ export type DoctorSourceKind = 'tracker' | 'magnet-peers' | 'manual-peers' | 'dh
  * - `answered`: it gave an answer (a tracker's announce response; a list of addresses)
  * - `failed`: it gave an error (`error` says which)
  * - `no-answer`: still nothing when the probe ended (its time ran out)
- * - `not-available`: this version of Lodestone has no such source: it did NOT run
+ * - `not-available`: this version of Lodestone does not measure it: it did NOT run (`note` says so)
+ * - `not-used`: it exists but was not used here (`note` says why: `--no-dht`, a private torrent)
  */
-export type DoctorSourceStatus = 'answered' | 'failed' | 'no-answer' | 'not-available';
+export type DoctorSourceStatus = 'answered' | 'failed' | 'no-answer' | 'not-available' | 'not-used';
 
 export interface DoctorSource {
   kind: DoctorSourceKind;
@@ -36,6 +37,16 @@ export interface DoctorSource {
   warning?: string;
   /** Trackers: time from the announce to its answer or failure, in ms. */
   latencyMs?: number;
+  /** `not-used` / `not-available`: why it did not run (our text). */
+  note?: string;
+  /** DHT: nodes in the routing table when the lookup started (after bootstrap). */
+  nodesKnown?: number;
+  /** DHT: nodes that answered a get_peers query of the lookup. */
+  nodesReached?: number;
+  /** DHT: get_peers queries the lookup sent. */
+  queries?: number;
+  /** DHT: lookup rounds (hops: the deepest answering node's depth + 1). */
+  rounds?: number;
 }
 
 /**
@@ -73,7 +84,7 @@ export const PEER_FAILURES: readonly PeerFailure[] = [
 export interface DoctorPeer {
   /** `host:port` (`[v6]:port`). */
   address: string;
-  /** Labels of the sources that named it (tracker URLs, `x.pe`, `--peer`). */
+  /** Labels of the sources that named it (tracker URLs, `x.pe`, `--peer`, `DHT`). */
   sources: string[];
   /** The transport that connected, when one did. */
   transport?: 'tcp' | 'utp';

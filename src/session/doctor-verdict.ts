@@ -1,9 +1,16 @@
-import { countPeers, type DoctorPeerCounts, type DoctorReport, type PeerFailure } from './doctor-report.js';
+import {
+  countPeers,
+  type DoctorPeerCounts,
+  type DoctorReport,
+  type DoctorSource,
+  type PeerFailure,
+} from './doctor-report.js';
 
 /**
  * What a discovery probe found, in one word:
- * - `no-sources`: nothing could name a peer (no trackers, no `x.pe`, no `--peer`)
+ * - `no-sources`: nothing could name a peer (no trackers, no `x.pe`, no `--peer`, no DHT)
  * - `trackers-failed`: every tracker failed or did not answer, and no other source named a peer
+ * - `dht-failed`: no tracker to ask, and the DHT reached no node (or did not finish in time)
  * - `no-peers`: a source answered, but with no peers
  * - `unreachable`: peers were named, none could be connected (refused, timeouts, mixed reasons)
  * - `dropped`: peers were named, and every one that accepted a connection dropped it
@@ -17,6 +24,7 @@ import { countPeers, type DoctorPeerCounts, type DoctorReport, type PeerFailure 
 export type DoctorVerdictCode =
   | 'no-sources'
   | 'trackers-failed'
+  | 'dht-failed'
   | 'no-peers'
   | 'unreachable'
   | 'dropped'
@@ -51,7 +59,23 @@ export function doctorVerdict(report: DoctorReport): DoctorVerdict {
   const counts = countPeers(report);
   if (counts.found === 0) return noPeersVerdict(report);
   const verdict = counts.connected === 0 ? unreachableVerdict(counts) : connectedVerdict(report, counts);
-  return { ...verdict, text: verdict.text + trackerNote(report) };
+  return { ...verdict, text: verdict.text + trackerNote(report) + dhtNote(report) };
+}
+
+/** What the DHT did, when peers were found (by it or elsewhere). */
+function dhtNote(report: DoctorReport): string {
+  const dht = report.sources.find((s) => s.kind === 'dht');
+  if (!dht) return '';
+  if (dht.status === 'answered')
+    return ` The DHT found ${plural(dht.peers, 'peer')} (${plural(dht.nodesReached ?? 0, 'node')} reached).`;
+  if (dht.status === 'failed' || dht.status === 'no-answer')
+    return ` The DHT found nobody: ${dhtTrouble(dht)}.`;
+  return '';
+}
+
+/** Why the DHT gave nothing (its error, our text or a remote one). */
+function dhtTrouble(dht: DoctorSource): string {
+  return dht.error ?? (dht.status === 'no-answer' ? 'no answer in time' : 'it failed');
 }
 
 /** Trackers that failed while peers came from elsewhere: worth a sentence. */
@@ -68,7 +92,7 @@ function trackerNote(report: DoctorReport): string {
 }
 
 function noPeersVerdict(report: DoctorReport): DoctorVerdict {
-  const ran = report.sources.filter((s) => s.status !== 'not-available');
+  const ran = report.sources.filter((s) => s.status !== 'not-available' && s.status !== 'not-used');
   const missing = notAvailableNote(report);
   if (ran.length === 0)
     return {
@@ -77,19 +101,31 @@ function noPeersVerdict(report: DoctorReport): DoctorVerdict {
       text: `There is no way to find peers for this ${report.kind}: it lists no trackers and no peer addresses${missing}. Add a tracker or a peer (--peer) to reach a swarm.`,
     };
   const trackers = ran.filter((s) => s.kind === 'tracker');
+  const dht = ran.find((s) => s.kind === 'dht');
   const answered = ran.filter((s) => s.status === 'answered');
   if (answered.length === 0) {
-    const failed = trackers.filter((s) => s.status === 'failed');
-    const reasons = [...new Set(failed.map((s) => s.error ?? 'unknown error'))].slice(0, 3).join('; ');
-    const silent = trackers.length - failed.length;
-    const parts = [
-      ...(failed.length > 0 ? [`${failed.length} failed (${reasons})`] : []),
-      ...(silent > 0 ? [`${silent} did not answer in time`] : []),
-    ];
+    const dhtPart = dht ? ` and the DHT reached no peer (${dhtTrouble(dht)})` : '';
+    if (trackers.length === 0 && dht)
+      return {
+        code: 'dht-failed',
+        ok: false,
+        text: `There is no tracker to ask${dhtPart} and no other source named a peer${missing}, so 0 peers were found: this ${report.kind} has no reachable seeders. Check that UDP is not blocked and that the DHT bootstrap nodes are reachable, or give a tracker or a peer address.`,
+      };
     return {
       code: 'trackers-failed',
       ok: false,
-      text: `No tracker answered (${plural(trackers.length, 'tracker')}: ${parts.join(', ')}) and no other source named a peer${missing}, so 0 peers were found: this ${report.kind} has no reachable seeders. The trackers may be down or blocked; try other trackers or a peer address.`,
+      text: `No tracker answered (${trackersFailed(trackers)})${dhtPart} and no other source named a peer${missing}, so 0 peers were found: this ${report.kind} has no reachable seeders. The trackers may be down or blocked; try other trackers or a peer address.`,
+    };
+  }
+  if (dht?.status === 'answered' && answered.length === 1) {
+    const trackerPart =
+      trackers.length === 0
+        ? 'There is no tracker to ask'
+        : `No tracker answered (${trackersFailed(trackers)})`;
+    return {
+      code: 'no-peers',
+      ok: false,
+      text: `${trackerPart} and the DHT returned 0 peers (${plural(dht.nodesReached ?? 0, 'node')} reached, ${plural(dht.rounds ?? 0, 'round')})${missing}: this ${report.kind} has no reachable seeders, or nobody announced it to the DHT.`,
     };
   }
   return {
@@ -97,6 +133,18 @@ function noPeersVerdict(report: DoctorReport): DoctorVerdict {
     ok: false,
     text: `${plural(answered.length, 'source')} answered (${answered.map((s) => s.label).join(', ')}) but named 0 peers${missing}: nobody is sharing this ${report.kind} right now, or the tracker does not know it.`,
   };
+}
+
+/** "2 trackers: 1 failed (error), 1 did not answer in time". */
+function trackersFailed(trackers: DoctorSource[]): string {
+  const failed = trackers.filter((s) => s.status === 'failed');
+  const reasons = [...new Set(failed.map((s) => s.error ?? 'unknown error'))].slice(0, 3).join('; ');
+  const silent = trackers.length - failed.length;
+  const parts = [
+    ...(failed.length > 0 ? [`${failed.length} failed (${reasons})`] : []),
+    ...(silent > 0 ? [`${silent} did not answer in time`] : []),
+  ];
+  return `${plural(trackers.length, 'tracker')}: ${parts.join(', ')}`;
 }
 
 function unreachableVerdict(counts: DoctorPeerCounts): DoctorVerdict {
@@ -180,8 +228,13 @@ function connectedVerdict(report: DoctorReport, counts: DoctorPeerCounts): Docto
 }
 
 function notAvailableNote(report: DoctorReport): string {
-  const missing = report.sources.filter((s) => s.status === 'not-available').map((s) => s.label);
-  return missing.length === 0 ? '' : ` (${missing.join(' and ')} not available in this version)`;
+  const missing = report.sources
+    .filter((s) => s.status === 'not-available' || s.status === 'not-used')
+    .map(
+      (s) =>
+        `${s.label} ${s.note ?? (s.status === 'not-used' ? 'not used' : 'not available in this version')}`,
+    );
+  return missing.length === 0 ? '' : ` (${missing.join('; ')})`;
 }
 
 function plural(count: number, noun: string): string {

@@ -156,7 +156,7 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
   );
   assert.deepEqual(
     report.sources.filter((s) => s.kind === 'dht' || s.kind === 'pex').map((s) => s.status),
-    ['not-available', 'not-available'],
+    ['not-used', 'not-available'],
   );
   const [peer] = report.peers;
   assert.equal(report.peers.length, 1);
@@ -176,7 +176,8 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^Sources$/m);
   assert.match(human.stdout, new RegExp(`tracker ${tracker.url.replace(/[.?]/g, '\\$&')} +answered: 1 peer`));
-  assert.match(human.stdout, /DHT +not available in this version/);
+  assert.match(human.stdout, /DHT +off \(--no-dht\)/);
+  assert.match(human.stdout, /PEX +not measured by doctor/);
   assert.match(
     human.stdout,
     new RegExp(`${seeder.address.host}:${seeder.address.port} +ok +tcp +rc4 +Lodestone`),
@@ -196,7 +197,7 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
     fromMagnet.report?.sources.map((s) => [s.kind, s.status, s.peers]),
     [
       ['magnet-peers', 'answered', 1],
-      ['dht', 'not-available', 0],
+      ['dht', 'not-used', 0],
       ['pex', 'not-available', 0],
     ],
   );
@@ -225,7 +226,7 @@ test('doctor on a magnet whose only tracker is down: names the tracker failure a
     /^No tracker answered \(1 tracker: 1 failed \([^)]*ECONNREFUSED[^)]*\)\)/,
   );
   assert.match(report.verdict.text, /0 peers were found/);
-  assert.match(report.verdict.text, /DHT and PEX not available in this version/);
+  assert.match(report.verdict.text, /DHT off \(--no-dht\); PEX not measured by doctor/);
   assert.equal(report.sources[0]?.status, 'failed');
   assert.equal(report.peers.length, 0);
   assert.ok(ms < 3000 + 5000, `ended within the bound and its grace (${ms} ms)`);

@@ -1,10 +1,11 @@
 import { Client, doctorVerdict, type EncryptionPolicy } from '../../index.js';
+import { type DhtFlags, dhtClientOption } from '../dht-options.js';
 import { formatDoctorReport } from '../doctor-output.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseDuration, parsePeers, parsePort } from '../options.js';
 import { loadSource } from '../source.js';
 
-export interface DoctorOptions {
+export interface DoctorOptions extends DhtFlags {
   /** `--time`: the hard bound on the probe. @default '30s' */
   time: string;
   port: string;
@@ -35,6 +36,8 @@ export async function doctorCommand(source: string, options: DoctorOptions): Pro
     ...(options.bind ? { bindAddress: options.bind } : {}),
     ...(options.encryption ? { encryption: options.encryption } : {}),
     ...(options.utp === false ? { utp: false } : {}),
+    // The DHT as in download (on by default), not for a private torrent (BEP 27).
+    ...(loaded.kind === 'torrent' && loaded.meta.private ? {} : { dht: dhtClientOption(options) }),
   });
   const abort = new AbortController();
   const interrupt = (): void => abort.abort();
@@ -54,6 +57,7 @@ export async function doctorCommand(source: string, options: DoctorOptions): Pro
         connectTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, timeMs),
         handshakeTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, timeMs),
         observeMs: Math.min(OBSERVE_MS, timeMs),
+        ...(options.dht === false ? { dhtOffNote: 'off (--no-dht)' } : {}),
       },
       abort.signal,
     );

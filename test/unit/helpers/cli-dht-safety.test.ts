@@ -22,6 +22,7 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
     assert.deepEqual(safeCliArgs(['download', 'x.torrent']), ['download', 'x.torrent', '--no-dht']);
     assert.deepEqual(safeCliArgs(['--debug', 'seed', 't', 'd']), ['--debug', 'seed', 't', 'd', '--no-dht']);
     assert.deepEqual(safeCliArgs(['download', 'm', '--no-dht']), ['download', 'm', '--no-dht']);
+    assert.deepEqual(safeCliArgs(['doctor', 'm']), ['doctor', 'm', '--no-dht']);
     assert.deepEqual(safeCliArgs(['download', 'm', '--dht-bootstrap', '127.0.0.9:7000']), [
       'download',
       'm',
@@ -50,7 +51,8 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
     const spawners = files.filter((file) => {
       const text = readFileSync(file, 'utf8');
       const spawnsCli = /lodestone\.js|process\.argv\[1\]/.test(text);
-      const swarmCommand = /['"](download|seed|metadata)['"]|"\$cli" (download|seed|metadata)/.test(text);
+      const swarmCommand =
+        /['"](download|seed|metadata|doctor)['"]|"\$cli" (download|seed|metadata|doctor)/.test(text);
       return spawnsCli && swarmCommand;
     });
     assert.ok(

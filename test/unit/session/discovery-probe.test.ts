@@ -90,12 +90,14 @@ describe('runDiscoveryProbe (trackers)', { timeout: 10_000 }, () => {
     assert.equal(byLabel.get('http://hangs.test/a')?.status, 'no-answer');
     assert.equal(byLabel.get('ftp://bad.test/a')?.status, 'failed');
     assert.match(byLabel.get('ftp://bad.test/a')?.error ?? '', /unsupported tracker scheme/);
-    // Not pretended: listed as not available, never as having answered.
+    // Not pretended: listed as not used / not measured, never as having answered.
     assert.deepEqual(
-      report.sources.filter((s) => s.kind === 'dht' || s.kind === 'pex').map((s) => [s.label, s.status]),
+      report.sources
+        .filter((s) => s.kind === 'dht' || s.kind === 'pex')
+        .map((s) => [s.label, s.status, s.note]),
       [
-        ['DHT', 'not-available'],
-        ['PEX', 'not-available'],
+        ['DHT', 'not-used', 'off (the client runs without the DHT)'],
+        ['PEX', 'not-available', 'not measured by doctor'],
       ],
     );
     assert.deepEqual(

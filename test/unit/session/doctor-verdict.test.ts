@@ -4,10 +4,35 @@ import type { DoctorPeer, DoctorReport, DoctorSource } from '../../../src/sessio
 import { countPeers } from '../../../src/session/doctor-report.js';
 import { doctorVerdict } from '../../../src/session/doctor-verdict.js';
 
-const NOT_AVAILABLE: DoctorSource[] = [
-  { kind: 'dht', label: 'DHT', status: 'not-available', peers: 0 },
-  { kind: 'pex', label: 'PEX', status: 'not-available', peers: 0 },
-];
+const PEX: DoctorSource = {
+  kind: 'pex',
+  label: 'PEX',
+  status: 'not-available',
+  peers: 0,
+  note: 'not measured by doctor',
+};
+const DHT_OFF: DoctorSource = {
+  kind: 'dht',
+  label: 'DHT',
+  status: 'not-used',
+  peers: 0,
+  note: 'off (--no-dht)',
+};
+const NOT_AVAILABLE: DoctorSource[] = [DHT_OFF, PEX];
+
+function dht(status: DoctorSource['status'], extra: Partial<DoctorSource> = {}): DoctorSource {
+  return { kind: 'dht', label: 'DHT', status, peers: 0, ...extra };
+}
+
+/** A report whose DHT source is `source` (instead of off). */
+function withDht(
+  kind: 'torrent' | 'magnet',
+  sources: DoctorSource[],
+  peers: DoctorPeer[],
+  source: DoctorSource,
+): DoctorReport {
+  return report(kind, sources, peers, { sources: [...sources, source, PEX] });
+}
 
 function tracker(status: DoctorSource['status'], extra: Partial<DoctorSource> = {}): DoctorSource {
   return { kind: 'tracker', label: `http://t${Math.random()}/announce`, status, peers: 0, tier: 0, ...extra };
@@ -48,7 +73,94 @@ describe('doctorVerdict', { timeout: 10_000 }, () => {
     assert.equal(verdict.code, 'no-sources');
     assert.equal(verdict.ok, false);
     assert.match(verdict.text, /no way to find peers/);
-    assert.match(verdict.text, /DHT and PEX not available in this version/);
+    assert.match(verdict.text, /DHT off \(--no-dht\); PEX not measured by doctor/);
+    const privateTorrent = doctorVerdict(
+      withDht('torrent', [], [], dht('not-used', { note: 'not used: private torrent' })),
+    );
+    assert.equal(privateTorrent.code, 'no-sources');
+    assert.match(privateTorrent.text, /DHT not used: private torrent/);
+  });
+
+  test('no tracker and the DHT reached no node: dht-failed, naming the bootstrap', () => {
+    const failed = dht('failed', {
+      error: 'no node answered the bootstrap (1 contact tried)',
+      nodesKnown: 0,
+    });
+    const verdict = doctorVerdict(withDht('magnet', [], [], failed));
+    assert.equal(verdict.code, 'dht-failed');
+    assert.equal(verdict.ok, false);
+    assert.match(
+      verdict.text,
+      /^There is no tracker to ask and the DHT reached no peer \(no node answered the bootstrap \(1 contact tried\)\)/,
+    );
+    assert.match(verdict.text, /0 peers were found: this magnet has no reachable seeders/);
+    // Did not finish in time: the same code, its own reason.
+    const late = doctorVerdict(
+      withDht('magnet', [], [], dht('no-answer', { error: 'the bootstrap did not finish' })),
+    );
+    assert.equal(late.code, 'dht-failed');
+    assert.match(late.text, /the bootstrap did not finish/);
+  });
+
+  test('trackers failed and the DHT reached no node: both are named', () => {
+    const verdict = doctorVerdict(
+      withDht(
+        'magnet',
+        [tracker('failed', { error: 'connect ECONNREFUSED' })],
+        [],
+        dht('failed', { error: 'no node answered the bootstrap (2 contacts tried)' }),
+      ),
+    );
+    assert.equal(verdict.code, 'trackers-failed');
+    assert.match(
+      verdict.text,
+      /No tracker answered \(1 tracker: 1 failed \(connect ECONNREFUSED\)\) and the DHT reached no peer \(no node answered the bootstrap \(2 contacts tried\)\)/,
+    );
+  });
+
+  test('no tracker answered and the DHT returned 0 peers: no reachable seeders', () => {
+    const answered = dht('answered', { nodesReached: 5, queries: 9, rounds: 2 });
+    const verdict = doctorVerdict(withDht('magnet', [tracker('no-answer')], [], answered));
+    assert.equal(verdict.code, 'no-peers');
+    assert.equal(verdict.ok, false);
+    assert.match(
+      verdict.text,
+      /^No tracker answered \(1 tracker: 1 did not answer in time\) and the DHT returned 0 peers \(5 nodes reached, 2 rounds\)/,
+    );
+    assert.match(verdict.text, /this magnet has no reachable seeders/);
+    const alone = doctorVerdict(withDht('magnet', [], [], answered));
+    assert.match(alone.text, /^There is no tracker to ask and the DHT returned 0 peers/);
+  });
+
+  test('the DHT found the peers: a healthy verdict says how many', () => {
+    const found = dht('answered', { peers: 2, nodesReached: 3, queries: 4, rounds: 1 });
+    const verdict = doctorVerdict(
+      withDht(
+        'magnet',
+        [],
+        [peer({ handshake: true, hasMetadata: true }), peer({ failure: 'refused' })],
+        found,
+      ),
+    );
+    assert.equal(verdict.code, 'healthy');
+    assert.equal(verdict.ok, true);
+    assert.match(verdict.text, / The DHT found 2 peers \(3 nodes reached\)\.$/);
+  });
+
+  test('peers from a tracker while the DHT found nobody: the verdict mentions the DHT', () => {
+    const verdict = doctorVerdict(
+      withDht(
+        'torrent',
+        [tracker('answered', { peers: 1 })],
+        [seeder()],
+        dht('failed', { error: 'no node answered the bootstrap (1 contact tried)' }),
+      ),
+    );
+    assert.equal(verdict.code, 'healthy');
+    assert.match(
+      verdict.text,
+      / The DHT found nobody: no node answered the bootstrap \(1 contact tried\)\.$/,
+    );
   });
 
   test('every tracker failed and nothing else: names the failures and 0 peers', () => {
