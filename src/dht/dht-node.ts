@@ -7,9 +7,9 @@
  */
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
-import { LodestoneError } from '../errors.js';
 import { Lookup, type LookupResult } from './lookup.js';
-import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse, NodeContact } from './messages.js';
+import { driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
+import type { KrpcMessage, KrpcQuery, NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
 import type {
   DhtNodeContext,
@@ -20,7 +20,7 @@ import type {
 } from './node-options.js';
 import { QueryResponder } from './responder.js';
 import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
-import { ExternalIpVotes } from './secure-id.js';
+import { ExternalIpVotes, isSecureNodeId, secureNodeId } from './secure-id.js';
 import { TransactionTable } from './transactions.js';
 
 export type {
@@ -31,27 +31,22 @@ export type {
   QueryAnswerer,
 } from './node-options.js';
 
-interface Handler {
-  response?(message: KrpcResponse): void;
-  error?(message: KrpcErrorMessage): void;
-  timeout?(): void;
-  slow?(): void;
-}
-
 const FAMILIES: readonly Family[] = [4, 6];
 
 export class DhtNode {
   readonly #clock: Clock;
   readonly #random: RandomBytes;
   readonly #send: DhtNodeOptions['send'];
-  readonly #id: NodeId;
+  #id: NodeId;
+  /** Whether we may replace our id by a BEP 42 secure one (by default only a random one). */
+  readonly #secureId: boolean;
   readonly #k: number;
   readonly #alpha: number;
   readonly #maxCandidates: number;
   readonly #maxAttempts: number;
   readonly #refreshCheckMs: number;
   readonly #refreshOnBootstrap: boolean;
-  readonly #table: RoutingTable;
+  #table: RoutingTable;
   readonly #transactions: TransactionTable<Handler>;
   readonly #answerer: QueryAnswerer;
   readonly #active = new Set<() => void>();
@@ -68,6 +63,7 @@ export class DhtNode {
     unsolicited: 0,
     refused: 0,
     lookups: 0,
+    idChanges: 0,
   };
 
   constructor(options: DhtNodeOptions) {
@@ -75,6 +71,7 @@ export class DhtNode {
     this.#random = options.random;
     this.#send = options.send;
     this.#id = options.id ? Uint8Array.from(options.id) : Uint8Array.from(options.random(ID_BYTES));
+    this.#secureId = options.secureId ?? options.id === undefined;
     if (this.#id.length !== ID_BYTES) throw new RangeError('a DHT node id has 20 bytes');
     this.#k = options.k ?? 8;
     this.#alpha = options.alpha ?? 3;
@@ -145,7 +142,10 @@ export class DhtNode {
       return;
     }
     this.#stats.responsesReceived++;
-    if (message.ip) this.#external.vote(message.ip.host, from.host);
+    if (message.ip) {
+      this.#external.vote(message.ip.host, from.host);
+      this.#adoptSecureId();
+    }
     this.#heard({ id: message.id, host: from.host, port: from.port }, true, now);
     match.value.response?.(message);
   }
@@ -270,6 +270,26 @@ export class DhtNode {
     for (const handler of this.#transactions.clear()) handler.timeout?.();
   }
 
+  /**
+   * BEP 42: once our external IP is known (and not a local one), a random id that is not valid
+   * for it is replaced by a secure one; the routing table is rebuilt around the new id, keeping
+   * every entry's liveness. Lookups already running finish with the old id.
+   */
+  #adoptSecureId(): void {
+    if (!this.#secureId) return;
+    const ip = this.#external.leader();
+    // isSecureNodeId holds for any id at a local (exempt) address.
+    if (ip === undefined || isSecureNodeId(this.#id, ip)) return;
+    const id = secureNodeId(ip, this.#random);
+    if (!id) return;
+    const now = this.#clock.now();
+    const table = new RoutingTable({ ownId: id, k: this.#k, now });
+    for (const entry of this.#table.entries()) table.adopt(entry, now);
+    this.#id = id;
+    this.#table = table;
+    this.#stats.idChanges++;
+  }
+
   #heard(contact: NodeContact, responded: boolean, now: number): void {
     const { outcome, ping } = this.#table.heard(contact, responded, now);
     // A querier new to the table is pinged once, so it is verified (good) and can be handed out.
@@ -308,7 +328,7 @@ export class DhtNode {
     options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
   ): Promise<LookupResult> {
     const { signal, onPeers } = options;
-    if (signal?.aborted) return Promise.reject(aborted(method));
+    if (signal?.aborted) return Promise.reject(lookupAborted(method));
     this.#stats.lookups++;
     const lookup = new Lookup({
       target,
@@ -321,64 +341,16 @@ export class DhtNode {
     const now = this.#clock.now();
     for (const family of FAMILIES) lookup.seed(this.#table.closest(target, this.#k * 2, family, now));
     lookup.seed(extraSeeds);
-    return new Promise<LookupResult>((resolve, reject) => {
-      let finished = false;
-      const finish = (error?: LodestoneError): void => {
-        if (finished) return;
-        finished = true;
-        this.#active.delete(finish);
-        signal?.removeEventListener('abort', onAbort);
-        if (error) {
-          reject(error);
-          return;
-        }
-        const result = lookup.result();
+    return driveLookup(lookup, method, {
+      query: (contact, body, handler) => this.#query(contact, body, handler, true),
+      register: (finish) => this.#active.add(finish),
+      unregister: (finish) => this.#active.delete(finish),
+      done: (result) => {
         if (result.responses > 0)
           for (const family of FAMILIES) this.#table.refreshed(target, family, this.#clock.now());
-        resolve(result);
-      };
-      const onAbort = (): void => finish(aborted(method));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#active.add(finish);
-      const drive = (): void => {
-        if (finished) return;
-        for (;;) {
-          const batch = lookup.next();
-          if (batch.length === 0) break;
-          for (const contact of batch) {
-            const body =
-              method === 'find_node' ? { method, target } : ({ method, infoHash: target } as const);
-            const handler: Handler = {
-              response: (reply) => {
-                if (finished) return;
-                const nodes = [...(reply.nodes ?? []), ...(reply.nodes6 ?? [])];
-                const peers = lookup.responded(contact, {
-                  nodes,
-                  ...(reply.values ? { values: reply.values } : {}),
-                  ...(reply.token ? { token: reply.token } : {}),
-                });
-                if (peers.length > 0) onPeers?.(peers);
-                drive();
-              },
-              error: () => {
-                lookup.failed(contact);
-                drive();
-              },
-              timeout: () => {
-                lookup.failed(contact, true);
-                drive();
-              },
-              slow: () => {
-                lookup.slow(contact);
-                drive();
-              },
-            };
-            if (!this.#query(contact, body, handler, true)) lookup.failed(contact);
-          }
-        }
-        if (lookup.done) finish();
-      };
-      drive();
+      },
+      ...(signal ? { signal } : {}),
+      ...(onPeers ? { onPeers } : {}),
     });
   }
 
@@ -402,8 +374,4 @@ export class DhtNode {
       }
     }
   }
-}
-
-function aborted(method: string): LodestoneError {
-  return new LodestoneError('LODESTONE_ERR_ABORTED', `DHT ${method} lookup aborted`);
 }

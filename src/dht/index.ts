@@ -68,5 +68,6 @@ export {
   isSecureNodeId,
   secureNodeId,
 } from './secure-id.js';
+export { type DhtState, decodeDhtState, encodeDhtState, MAX_STATE_BYTES, MAX_STATE_NODES } from './state.js';
 export { TokenIssuer, type TokenOptions } from './tokens.js';
 export { type TransactionOptions, TransactionTable } from './transactions.js';

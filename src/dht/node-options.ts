@@ -44,6 +44,8 @@ export interface DhtStats {
   /** Queries not sent because too many were outstanding. */
   refused: number;
   lookups: number;
+  /** Times our id was replaced by a BEP 42 secure one. */
+  idChanges: number;
   activeLookups: number;
   outstanding: number;
   /** Peers stored for others (announce_peer), when the answerer keeps any. */
@@ -53,7 +55,7 @@ export interface DhtStats {
 export interface DhtNodeOptions {
   clock: Clock;
   random: RandomBytes;
-  /** Our node id. @default random */
+  /** Our node id (e.g. the saved one). @default random, then secure once the external IP is known (see `secureId`) */
   id?: NodeId;
   send(message: KrpcMessage, to: { host: string; port: number }): void;
   /** Builds the answerer of incoming queries from this node's context. @default a QueryResponder (responder.ts) with its default bounds */
@@ -76,6 +78,12 @@ export interface DhtNodeOptions {
   maxAttempts?: number;
   /** Period of the stale-bucket check. @default 60000 */
   refreshCheckMs?: number;
+  /**
+   * Replace our id by a BEP 42 secure one once 3 responders agree on our external IP (and it is
+   * not valid for it). Set it with a saved `id` (state.ts) to keep that id only while it is valid.
+   * @default true without `id`, false with one
+   */
+  secureId?: boolean;
   /** After bootstrap, look up one random id in each bucket's range (fills the far buckets). @default true */
   refreshOnBootstrap?: boolean;
 }

@@ -151,6 +151,12 @@ export class RoutingTable {
     return this.#insert(entry, now);
   }
 
+  /** Takes over an entry of another table (our id changed), with its liveness; false if it found no place. */
+  adopt(entry: RoutingEntry, now: number): boolean {
+    if (sameId(entry.id, this.#ownId) || this.#byHost.has(entry.host)) return false;
+    return this.#insert({ ...entry }, now).outcome === 'added';
+  }
+
   /** We queried `host:port` (for the "last queried" record). */
   queried(host: string, port: number, now: number): void {
     const entry = this.#entryAt(host, port);

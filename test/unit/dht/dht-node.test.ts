@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DhtNode } from '../../../src/dht/dht-node.js';
 import type { KrpcMessage, KrpcQuery, NodeContact } from '../../../src/dht/messages.js';
-import { randomIdWithPrefix } from '../../../src/dht/node-id.js';
+import { randomIdWithPrefix, sameId } from '../../../src/dht/node-id.js';
 import { NODE_FRESH_MS } from '../../../src/dht/routing-table.js';
+import { isSecureNodeId } from '../../../src/dht/secure-id.js';
 import { LodestoneError } from '../../../src/errors.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
@@ -258,5 +259,46 @@ describe('DhtNode', () => {
       node.receive(reply(query, who, { ip: me }), query.to);
       assert.equal(node.externalIp(), i < 2 ? undefined : me.host, `after ${i + 1} votes`);
     }
+  });
+
+  test('BEP 42: a random id becomes a secure one once 3 responders agree on a public IP; the table is kept', () => {
+    const run = (ip: string, id?: Uint8Array, secureId?: boolean) => {
+      const clock = new FakeClock();
+      const sent: Sent[] = [];
+      const node = new DhtNode({
+        clock,
+        random: seededRandom(8),
+        send: (message, to) => sent.push({ message, to }),
+        ...(id ? { id } : {}),
+        ...(secureId === undefined ? {} : { secureId }),
+      });
+      const before = Uint8Array.from(node.id);
+      const voters = [contact(1, '10.0.0.1'), contact(2, '10.0.0.2'), contact(3, '10.0.0.3')];
+      void node.bootstrap(voters);
+      for (const s of sent.splice(0)) {
+        if (s.message.kind !== 'query') continue;
+        const who = voters.find((x) => x.host === s.to.host)!;
+        node.receive(
+          { kind: 'response', tid: s.message.tid, id: who.id, ip: { host: ip, port: 6881 } },
+          s.to,
+        );
+      }
+      return { node, before };
+    };
+    const { node, before } = run('203.0.113.5');
+    assert.ok(!sameId(node.id, before), 'the id changed');
+    assert.ok(isSecureNodeId(node.id, '203.0.113.5'));
+    assert.equal(node.stats().idChanges, 1);
+    assert.equal(node.nodes().length, 3, 'the routing table kept its nodes');
+    assert.equal(node.stats().good, 3);
+    const local = run('192.168.1.20');
+    assert.ok(sameId(local.node.id, local.before), 'a local address is exempt');
+    const chosen = run('203.0.113.5', OWN);
+    assert.ok(sameId(chosen.node.id, OWN), 'an id the caller chose is kept');
+    const saved = run('203.0.113.5', OWN, true);
+    assert.ok(
+      isSecureNodeId(saved.node.id, '203.0.113.5'),
+      'a saved id with secureId: replaced when not valid',
+    );
   });
 });
