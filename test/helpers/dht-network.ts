@@ -20,7 +20,6 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/clock.js';
 import { DhtNode, decodeKrpc, encodeKrpc } from '../../src/dht/index.js';
@@ -33,6 +32,11 @@ const LT_NODE = fileURLToPath(new URL('../../../test/fixtures/dht/lt-dht-node.py
 export interface DhtContact {
   host: string;
   port: number;
+}
+
+/** Who owns what a start function creates: a TestContext, or the bench's cleanup list. */
+export interface Owner {
+  after(fn: () => unknown): void;
 }
 
 export const contactText = (c: DhtContact): string => `${c.host}:${c.port}`;
@@ -91,7 +95,7 @@ export interface LtDhtNode {
  * first; `getPeers`: info-hashes (hex) it looks up every second.
  */
 export async function startLibtorrentDhtNode(
-  t: TestContext,
+  t: Owner,
   options: {
     bootstrap: DhtContact[];
     seed?: { torrentPath: string; writeData(dir: string): Promise<void> };
@@ -147,7 +151,7 @@ export interface Aria2DhtNode {
  * BitTorrent download), entry point `entry`. `extraArgs` e.g. a --seed-* or --bt-* switch.
  */
 export async function startAria2DhtNode(
-  t: TestContext,
+  t: Owner,
   options: { entry: DhtContact; uri: string; extraArgs?: string[]; beforeStart?(dir: string): Promise<void> },
 ): Promise<Aria2DhtNode> {
   const host = nextLoopbackAddress();
@@ -208,7 +212,7 @@ const BITTORRENT_DHT = 'bittorrent-dht';
 
 /** A bittorrent-dht node in this process on its own loopback address, no public bootstrap. */
 export async function startBittorrentDhtNode(
-  t: TestContext,
+  t: Owner,
   bootstrap: DhtContact[],
 ): Promise<{
   contact: DhtContact;
@@ -233,7 +237,7 @@ export async function startBittorrentDhtNode(
 }
 
 /** Our pure DhtNode on a UDP socket: decodeKrpc → receive, send → encodeKrpc (the few lines of glue). */
-export async function startOurDhtNode(t: TestContext): Promise<{
+export async function startOurDhtNode(t: Owner): Promise<{
   contact: DhtContact;
   node: DhtNode;
   socket: Socket;
