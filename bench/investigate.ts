@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { safeCliArgs } from '../test/helpers/cli-args.js';
 import { startOpentracker } from '../test/helpers/opentracker.js';
 import { nextLoopbackAddress } from '../test/helpers/real-clients/index.js';
 import { Cleanup, delay, formatSize, MiB, parseSize } from './measure.js';
@@ -153,15 +154,17 @@ async function cliRun(torrentPath: string, workDir: string, label: string) {
       process.execPath,
       ...CLI_NODE_FLAGS,
       CLI,
-      'download',
-      torrentPath,
-      '-o',
-      outDir,
-      '--json',
-      '--bind',
-      nextLoopbackAddress(),
-      '--port',
-      '0',
+      ...safeCliArgs([
+        'download',
+        torrentPath,
+        '-o',
+        outDir,
+        '--json',
+        '--bind',
+        nextLoopbackAddress(),
+        '--port',
+        '0',
+      ]),
     ],
     { env: { ...process.env, ...CLI_NODE_ENV }, stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -26,7 +26,7 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$lt/stat"; }
 before=$(cpu)
 /usr/bin/time -f '%e %U %S' -o "$dir/time.txt" \
   node "$cli" download "$dir/payload.torrent" -o "$dir/leech" --peer "127.0.0.1:$port" --no-trackers \
-  --bind 127.0.0.1 -p 0 -q
+  --bind 127.0.0.1 -p 0 -q --no-dht
 after=$(cpu)
 cmp "$dir/seed/payload.bin" "$dir/leech/payload.bin"
 read -r elapsed user sys < "$dir/time.txt"

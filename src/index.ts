@@ -31,6 +31,7 @@ export {
   createTorrent,
   type SkippedEntry,
 } from './create/index.js';
+export type { DhtStats } from './dht/node-options.js';
 export { formatDurationMs, parseDurationMs } from './duration.js';
 export * from './errors.js';
 export { parseMagnet, toMagnetUri } from './metainfo/magnet.js';
@@ -41,6 +42,8 @@ export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy }
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
 export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';
+export type { ClientDhtStats, DhtOptions, DhtStateStore } from './session/dht-service.js';
+export type { DhtTrackHooks, SessionDht } from './session/dht-torrent.js';
 export { DiscoveryCounters, type DiscoveryCountersSummary } from './session/discovery-counters.js';
 export {
   type DiscoveryProbeOptions,

@@ -74,12 +74,22 @@ function swarmOptions(command: Command): Command {
     )
     .option('--no-utp', 'no uTP: no UDP socket, peers are dialled and accepted over TCP only')
     .option('--no-trackers', "do not announce to the torrent's trackers")
+    .option(
+      '--state-dir <dir>',
+      'folder for state kept between runs (DHT table, resume records); default $XDG_STATE_HOME/lodestone',
+    )
     .option('--seed-ratio <ratio>', 'seed until uploaded = ratio × size (implies --seed)')
     .option('--seed-time <duration>', 'seed for this long after completion, e.g. 30m (implies --seed)')
     .addOption(new Option('--json', 'print one JSON event per line').conflicts('quiet'))
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log tracker and peer events to stderr')
-    .option('--trace', 'log every wire message sent and received to stderr');
+    .option('--trace', 'log every wire message sent and received to stderr')
+    .option('--no-dht', 'no DHT: find peers only through trackers, --peer and peer exchange')
+    .option(
+      '--dht-bootstrap <host:port>',
+      'join the DHT through this node (repeatable; default: the public routers of libtorrent and Transmission)',
+      collect,
+    );
 }
 
 swarmOptions(

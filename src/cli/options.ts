@@ -16,6 +16,12 @@ export interface SwarmOptions {
   /** `--encryption prefer|require|allow|disable` (commander checks the choice). */
   encryption?: EncryptionPolicy;
   trackers: boolean;
+  /** `--state-dir`: where resume records (and the DHT table) are kept. */
+  stateDir?: string;
+  /** `--no-dht` makes it false. */
+  dht?: boolean;
+  /** `--dht-bootstrap <host:port>` (repeatable). */
+  dhtBootstrap?: string[];
   /** `--no-utp` makes it false: TCP only, no UDP socket. */
   utp?: boolean;
   seedRatio?: string;

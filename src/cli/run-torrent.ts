@@ -61,6 +61,8 @@ export async function runTorrent(
     port: client.port,
     // The UDP port uTP peers reach us on (0: no uTP, --no-utp).
     utpPort: client.utpPort,
+    // The DHT's UDP port (0: --no-dht).
+    dhtPort: client.dhtPort,
   });
   const endLogging = attachLogging(session, options, reporter);
 

@@ -186,6 +186,15 @@ export class DhtNode {
     }
   }
 
+  /**
+   * Pings a node we heard of outside the DHT (a peer's BEP 5 `port` message); its reply adds it
+   * to the table like any responder. Nothing is sent when the node is closed or too many queries
+   * are outstanding.
+   */
+  ping(to: { host: string; port: number }): void {
+    this.#query(to, { method: 'ping' }, {});
+  }
+
   /** Iterative get_peers lookup for `infoHash`. */
   getPeers(
     infoHash: NodeId,

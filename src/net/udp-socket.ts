@@ -84,6 +84,11 @@ export class UdpSocket {
     return { address, port };
   }
 
+  /** The socket has an IPv6 side (BEP 32 DHT, uTP over IPv6). */
+  get hasV6(): boolean {
+    return this.#v6 !== undefined;
+  }
+
   /** Adds a route; routes are asked in the order they were added. */
   addRoute(route: UdpRoute): void {
     this.#routes.push(route);

@@ -18,6 +18,8 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
+import { type ClientDhtStats, type DhtOptions, DhtService } from './dht-service.js';
+import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
 import type { DoctorReport } from './doctor-report.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
@@ -58,6 +60,14 @@ export interface ClientOptions {
    * only. @default true
    */
   utp?: boolean;
+  /**
+   * The DHT (BEP 5, BEP 32 over IPv6 when the client listens on every address): a node on the
+   * client's UDP socket (opened for it when `utp` is false) that finds peers of every public
+   * torrent and magnet (never of a private one, BEP 27) and announces those we serve. It starts
+   * at `listen`. Off unless asked: a library client sends no DHT traffic by default, and joins
+   * only through the `bootstrap` nodes you give (and the saved table). @default false
+   */
+  dht?: false | DhtOptions;
 }
 
 /** Options of {@link Client.add}: where one torrent's files go and how it finds peers. */
@@ -92,6 +102,10 @@ export interface ClientEvents {
   error: [error: Error, session: TorrentSession];
   /** A programming error caught at a boundary in one of the torrents (see TorrentSessionEvents). */
   'internal-error': [info: InternalErrorInfo & { session: TorrentSession }];
+  /** The DHT finished bootstrapping; `nodes` is the routing table's size then. */
+  'dht-ready': [info: { nodes: number }];
+  /** The DHT goes on, but something is worth saying (a corrupt state file ignored, a bootstrap host not found). */
+  'dht-warning': [info: { message: string }];
 }
 
 /**
@@ -127,6 +141,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return utp.connect(host, port, signal);
   };
   #udpHasV6 = false;
+  #dht: DhtService | undefined;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -215,7 +230,53 @@ export class Client extends EventEmitter<ClientEvents> {
     this.#port = await listener.listen();
     this.#listener = listener;
     if (this.#options.utp !== false) await this.#openUtp(listener);
+    if (this.#options.dht) await this.#startDht(this.#options.dht);
     return this.#port;
+  }
+
+  /**
+   * The DHT node on the UDP socket (opened for it alone without uTP: on the listener's port, or
+   * any port when that is taken). Without a UDP socket the client runs without DHT.
+   */
+  async #startDht(options: DhtOptions): Promise<void> {
+    if (!this.#udp) {
+      const bind = this.#options.bindAddress;
+      for (const port of [this.#port, 0]) {
+        try {
+          this.#udp = await UdpSocket.bind({
+            host: bind ?? '0.0.0.0',
+            port,
+            ...(bind ? {} : { host6: '::' }),
+          });
+          this.#udpHasV6 = bind === undefined;
+          break;
+        } catch {
+          // taken for UDP (or no IPv6): try any port
+        }
+      }
+      if (!this.#udp) {
+        this.emit('dht-warning', { message: 'no UDP socket for the DHT; running without it' });
+        return;
+      }
+    }
+    const store = options.state ?? (options.stateFile ? dhtStateFile(options.stateFile) : undefined);
+    const dht = new DhtService(this.#udp, options, store);
+    dht.on('ready', (info) => this.emit('dht-ready', info));
+    dht.on('warning', (info) => {
+      if (this.listenerCount('dht-warning') > 0) this.emit('dht-warning', info);
+    });
+    this.#dht = dht;
+    await dht.start();
+  }
+
+  /** The DHT's counters (routing table, lookups, peers found), or undefined when it is off. */
+  get dhtStats(): ClientDhtStats | undefined {
+    return this.#dht?.stats();
+  }
+
+  /** The DHT's UDP port (0 when the DHT is off). */
+  get dhtPort(): number {
+    return this.#dht ? this.#dht.port : 0;
   }
 
   /**
@@ -282,6 +343,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),
+      ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent(() => options.seed === true) } : {}),
     });
     this.#sessions.set(key, session);
     this.#watch(session);
@@ -298,6 +360,7 @@ export class Client extends EventEmitter<ClientEvents> {
       peerId: this.peerId,
       port: this.#port,
       ...options,
+      ...(this.#dht ? { dht: this.#dht.forTorrent() } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
@@ -354,6 +417,8 @@ export class Client extends EventEmitter<ClientEvents> {
     await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
     this.#sessions.clear();
     await this.#listener?.close();
+    await this.#dht?.close();
+    this.#dht = undefined;
     this.#utp?.close();
     this.#udp?.close();
     this.#utp = undefined;

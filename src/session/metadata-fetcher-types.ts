@@ -4,6 +4,7 @@ import type { MagnetLink } from '../metainfo/types.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
+import type { SessionDht } from './dht-torrent.js';
 import type { MetadataPeerOutcome } from './metadata-attempt.js';
 
 // The MetadataFetcher's options, events and per-peer record (kept apart to keep the fetcher short).
@@ -46,6 +47,8 @@ export interface MetadataFetcherOptions {
   /** Peers to ask besides the magnet's `x.pe` addresses (e.g. `--peer`). */
   peers?: PeerAddress[];
   createTrackerClient?: (url: string) => TrackerClient;
+  /** The client's DHT: get_peers lookups while fetching (a magnet with only `xt` needs it). */
+  dht?: SessionDht;
   trace?: boolean;
 }
 

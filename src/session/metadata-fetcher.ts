@@ -69,6 +69,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   #lastProgressAt = 0;
   #lastReportAt = 0;
   #announcer: Announcer | undefined;
+  #stopDht: (() => void) | undefined;
   #tick: unknown;
   #settle: ((result: TorrentMetadata | Error) => void) | undefined;
   #finished = false;
@@ -114,6 +115,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       trackers: link.trackers.length,
       useTrackers: this.#options.useTrackers !== false,
       peers: link.peers.length + extraPeers.length,
+      dht: this.#options.dht !== undefined,
     });
     if (noSource) return Promise.reject(noSource);
     return new Promise<TorrentMetadata>((resolve, reject) => {
@@ -133,6 +135,14 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       for (const address of link.peers) this.addPeer(address, 'magnet');
       for (const address of extraPeers) this.addPeer(address, 'manual');
       if (useTrackers) this.#startAnnouncer(link.trackers.map((url) => [url]));
+      // A magnet is public until its metadata says otherwise: look it up (never announce: no data yet).
+      this.#stopDht = this.#options.dht?.track(this.#infoHash, {
+        announcePort: 0,
+        wantsPeers: () => !this.#finished,
+        onPeers: (peers) => {
+          for (const address of peers) this.addPeer(address, 'dht', 'dht');
+        },
+      });
       this.#schedule();
       this.#dialMore();
     });
@@ -477,6 +487,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
 
   #close(): void {
     if (this.#tick !== undefined) this.#timers.clearTimeout(this.#tick);
+    this.#stopDht?.();
     for (const peer of this.#peers.values()) peer.connection.close('metadata phase over');
     this.#announcer?.stop().catch((error: unknown) => this.#internalFailure(error));
   }

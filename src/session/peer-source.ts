@@ -9,15 +9,18 @@ export interface PeerSources {
   useTrackers: boolean;
   /** Peer addresses known up front (`x.pe`, `--peer`, `peers`). */
   peers: number;
+  /** The DHT is on (it can find peers of any public torrent). @default false */
+  dht?: boolean;
 }
 
 /**
- * The one rule for "is there any way to find peers?": a usable tracker or a known peer
- * address (DHT, PEX and LSD are not supported yet). Returns the LODESTONE_ERR_NO_PEER_SOURCE
+ * The one rule for "is there any way to find peers?": a usable tracker, a known peer
+ * address, or the DHT (PEX needs a first peer; LSD is not supported). Returns the LODESTONE_ERR_NO_PEER_SOURCE
  * error to throw at once, or undefined when there is a source.
  */
 export function noPeerSourceError(sources: PeerSources): LodestoneError | undefined {
-  if (sources.peers > 0 || (sources.useTrackers && sources.trackers > 0)) return undefined;
+  if (sources.dht === true || sources.peers > 0 || (sources.useTrackers && sources.trackers > 0))
+    return undefined;
   const trackers =
     sources.trackers === 0
       ? `the ${sources.kind} has no trackers`
@@ -26,6 +29,6 @@ export function noPeerSourceError(sources: PeerSources): LodestoneError | undefi
     sources.kind === 'magnet link' ? 'no peer addresses (x.pe or --peer)' : 'no peer addresses (--peer)';
   return new LodestoneError(
     'LODESTONE_ERR_NO_PEER_SOURCE',
-    `no way to find peers: ${trackers}, ${peers} were given, and DHT is not supported yet`,
+    `no way to find peers: ${trackers}, ${peers} were given, and the DHT is off (--no-dht)`,
   );
 }

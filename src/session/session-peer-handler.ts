@@ -15,10 +15,12 @@ import {
   encodeMetadataMessage,
   LOCAL_EXTENSION_IDS,
   METADATA_BLOCK_SIZE,
+  supportsDht,
   supportsExtensionProtocol,
   supportsFastExtension,
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
+import type { SessionDht } from './dht-torrent.js';
 import type { Downloader } from './downloader.js';
 import { FastExtension, isFastMessage } from './fast-extension.js';
 import { BlockKeys, type PeerState, requestedBlockLength } from './peer-state.js';
@@ -59,6 +61,12 @@ export interface PeerHandlerOptions {
   fastExtension?: boolean;
   /** Peer exchange (BEP 11): its `m` entries, and the ut_pex messages and handshakes it reads. */
   pex?: PexExchange;
+  /**
+   * The client's DHT (BEP 5): we send our DHT port to peers that set the DHT reserved bit, and
+   * ping the node a peer's `port` message names (the first valid one per connection; the rest
+   * and port 0 are ignored).
+   */
+  dht?: Pick<SessionDht, 'port' | 'nodeHeard'>;
 }
 
 /** BEP 10 `yourip`: tells the peer the address we see it at (helps it learn its external address). */
@@ -98,6 +106,8 @@ export class SessionPeerHandler {
   readonly #keys: BlockKeys;
   readonly #limiter: RechokeLimiter;
   readonly #fast: FastExtension;
+  /** Peers whose BEP 5 `port` message we acted on (one per connection). */
+  readonly #portHeard = new WeakSet<PeerState>();
   #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -155,6 +165,9 @@ export class SessionPeerHandler {
       });
       connection.send({ type: 'extended', id: 0, payload });
     }
+    const dht = this.#options.dht;
+    if (dht && dht.port > 0 && supportsDht(remote.reserved))
+      connection.send({ type: 'port', port: dht.port });
     peer.fast = this.#options.fastExtension === true && supportsFastExtension(remote.reserved);
     this.#fast.sendAvailability(peer);
     // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
@@ -215,10 +228,20 @@ export class SessionPeerHandler {
       case 'extended':
         this.#onExtended(peer, message.id, message.payload);
         return;
+      case 'port':
+        this.#onPort(peer, message.port);
+        return;
       default:
         if (isFastMessage(message)) this.#fast.onMessage(peer, message);
-      // port and unknown ids: nothing we act on.
+      // unknown ids: nothing we act on.
     }
+  }
+
+  /** BEP 5 `port`: one ping per connection at most, so a flood of them costs nothing. */
+  #onPort(peer: PeerState, port: number): void {
+    if (!this.#options.dht || port === 0 || this.#portHeard.has(peer)) return;
+    this.#portHeard.add(peer);
+    this.#options.dht.nodeHeard(peer.connection.address.host, port);
   }
 
   onClose(peer: PeerState): void {

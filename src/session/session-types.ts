@@ -9,6 +9,7 @@ import type { HashPool } from '../storage/hasher.js';
 import type { CheckProgress, Storage } from '../storage/types.js';
 import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
+import type { SessionDht } from './dht-torrent.js';
 import type { PeerFailure } from './doctor-report.js';
 
 /**
@@ -70,6 +71,8 @@ export interface TorrentSessionOptions {
   dialBudget?: DialBudget;
   /** Makes the tracker client for an announce URL. @default HTTP or UDP by scheme */
   createTrackerClient?: (url: string) => TrackerClient;
+  /** The client's DHT (BEP 5): reserved bit, `port` messages, lookups. Ignored for a private torrent. */
+  dht?: SessionDht;
   /** Timing knobs for the announcer (tests). */
   trackerRetryBaseMs?: number;
 }
@@ -135,10 +138,11 @@ export interface TorrentSessionEvents {
    */
   'peer-dial-failed': [{ address: string; reason: PeerFailure; message: string }];
   /**
-   * New peer addresses a peer told us (`source` 'pex': a BEP 11 message from `from`), added to the
-   * address book and dialled like the others; only the new ones (at most 200 from one peer in all).
+   * New peer addresses a peer told us (`source` 'pex': a BEP 11 message from `from`), or a DHT
+   * lookup found (`source` 'dht', `from` 'dht'), added to the address book and dialled like the
+   * others; only the new ones (at most 200 from one peer in all).
    */
-  'peers-learned': [{ source: 'pex'; from: string; addresses: string[] }];
+  'peers-learned': [{ source: 'pex' | 'dht'; from: string; addresses: string[] }];
   /** A peer sent bad data and is never dialled or accepted again in this session. */
   'peer-banned': [{ address: string; reason: string }];
   /** An announce succeeded; `response` holds the interval, peer counts and peers. */

@@ -18,6 +18,7 @@ import type { AnnounceResponse } from '../tracker/types.js';
 import { reservedBits } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
+import type { SessionDht } from './dht-torrent.js';
 import { Downloader } from './downloader.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
 import { PeerDialer } from './peer-dialer.js';
@@ -70,6 +71,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #announcer: Announcer | undefined;
   #pex: PexExchange | undefined;
   #tick: NodeJS.Timeout | undefined;
+  #stopDht: (() => void) | undefined;
   #started = false;
   #stopped = false;
   /** The fatal error that ended the download, if one did. */
@@ -81,7 +83,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.meta = options.meta;
     this.#options = options;
     this.#localHandshake = {
-      reserved: reservedBits({ extensionProtocol: true, fastExtension: FAST_EXTENSION }),
+      reserved: reservedBits({
+        extensionProtocol: true,
+        fastExtension: FAST_EXTENSION,
+        dht: options.dht !== undefined && !options.meta.private,
+      }),
       infoHash: options.meta.infoHash,
       peerId: options.peerId,
     };
@@ -182,6 +188,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       port: this.#options.port,
       fastExtension: FAST_EXTENSION,
       pex: this.#pex,
+      ...(this.#dht ? { dht: this.#dht } : {}),
       onInternalError: (error) => this.#internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });
@@ -200,6 +207,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
     for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');
     this.#startAnnouncer();
+    this.#startDht();
     this.#tick = setInterval(
       this.#guard(() => this.#onTick()),
       1000,
@@ -300,6 +308,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#tick) clearInterval(this.#tick);
+    this.#stopDht?.();
     this.#dialer.stop();
     this.#handler?.stop();
     this.#downloader?.stop();
@@ -307,6 +316,27 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     await this.#announcer?.stop();
     this.#assembler?.clear();
     await this.#options.storage.close();
+  }
+
+  /** The client's DHT, never for a private torrent (BEP 27). */
+  get #dht(): SessionDht | undefined {
+    return this.meta.private ? undefined : this.#options.dht;
+  }
+
+  /** BEP 5: lookups (and announces when we listen) now and on a schedule while we want peers. */
+  #startDht(): void {
+    const dht = this.#dht;
+    if (!dht) return;
+    this.#stopDht = dht.track(this.meta.infoHash, {
+      announcePort: this.#options.port,
+      wantsPeers: () => !this.#stopped && (!this.#done || !!this.#options.seed),
+      onPeers: (peers) => {
+        const added = peers.filter((address) => this.#book.add(address, 'dht', 'dht'));
+        if (added.length === 0) return;
+        this.emit('peers-learned', { source: 'dht', from: 'dht', addresses: added.map(formatAddress) });
+        this.#dialer.soon();
+      },
+    });
   }
 
   get #memoryBudget(): number {

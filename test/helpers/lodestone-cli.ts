@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CLI_NODE_ENV, CLI_NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { safeCliArgs } from './cli-args.js';
 
 /**
  * The `lodestone` command as installed (package.json `bin`): the bundle `npm run build` writes,
@@ -37,7 +38,8 @@ export function runCli(
     openFileLimit?: number;
   } = {},
 ): CliRun {
-  const command = [process.execPath, ...CLI_NODE_FLAGS, CLI_PATH, ...args];
+  // download/seed never join the public DHT from a test (safeCliArgs adds --no-dht).
+  const command = [process.execPath, ...CLI_NODE_FLAGS, CLI_PATH, ...safeCliArgs(args)];
   const limit = options.openFileLimit;
   const [file, ...argv] =
     limit === undefined

@@ -66,6 +66,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
         '--port',
         '0',
         '--quiet',
+        '--no-dht', // offline: a loopback swarm, never the public DHT
       ],
       {
         env: { ...process.env, ...CLI_NODE_ENV },
@@ -84,6 +85,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
       bind: LEECHER_ADDRESS,
       maxPeers: '50',
       trackers: true,
+      dht: false, // offline, as the seeder
       ...(options.quiet ? { quiet: true } : {}),
     });
     if (code !== ExitCode.ok) return code;

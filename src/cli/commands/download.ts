@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Client, noPeerSourceError } from '../../index.js';
+import { dhtClientOption, reportDht } from '../dht-options.js';
 import { reportTorrentWarnings } from '../name-warnings.js';
 import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
@@ -22,12 +23,14 @@ function assertPeerSource(source: Source, options: DownloadOptions): void {
           trackers: source.meta.announceTiers.flat().length,
           useTrackers: options.trackers !== false,
           peers: manual,
+          dht: options.dht !== false && !source.meta.private,
         })
       : noPeerSourceError({
           kind: 'magnet link',
           trackers: source.link.trackers.length,
           useTrackers: options.trackers !== false,
           peers: source.link.peers.length + manual,
+          dht: options.dht !== false,
         });
   if (error) throw error;
 }
@@ -39,6 +42,7 @@ export function makeClient(options: SwarmOptions): Client {
     ...(options.bind ? { bindAddress: options.bind } : {}),
     ...(options.encryption ? { encryption: options.encryption } : {}),
     ...(options.utp === false ? { utp: false } : {}),
+    dht: dhtClientOption(options),
   });
 }
 
@@ -50,6 +54,7 @@ export async function downloadCommand(source: string, options: DownloadOptions):
   const reporter = new Reporter(chooseMode(options));
   const client = makeClient(options);
   const seed = options.seed === true || options.seedRatio !== undefined || options.seedTime !== undefined;
+  const endDht = reportDht(client, reporter, options.verbose === true || options.trace === true);
   try {
     await client.listen();
     const { meta, peers: discovered } =
@@ -65,7 +70,8 @@ export async function downloadCommand(source: string, options: DownloadOptions):
       reporter,
     );
   } finally {
-    reporter.stop();
+    endDht();
     await client.close();
+    reporter.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LodestoneError } from '../../index.js';
+import { reportDht } from '../dht-options.js';
 import { reportTorrentWarnings } from '../name-warnings.js';
 import type { SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
@@ -41,6 +42,7 @@ export async function seedCommand(torrent: string, dataPath: string, options: Sw
   }
   const reporter = new Reporter(chooseMode(options));
   const client = makeClient(options);
+  const endDht = reportDht(client, reporter, options.verbose === true || options.trace === true);
   try {
     await client.listen();
     reporter.info(`listening on port ${client.port}`);
@@ -53,7 +55,8 @@ export async function seedCommand(torrent: string, dataPath: string, options: Sw
       reporter,
     );
   } finally {
-    reporter.stop();
+    endDht();
     await client.close();
+    reporter.stop();
   }
 }

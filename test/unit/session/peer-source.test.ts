@@ -18,3 +18,18 @@ test('no peer source: trackers turned off or absent, and no peer address', () =>
     undefined,
   );
 });
+
+test('the DHT is a peer source: a magnet with only xt is fine when it is on', () => {
+  assert.equal(
+    noPeerSourceError({ kind: 'magnet link', trackers: 0, useTrackers: true, peers: 0, dht: true }),
+    undefined,
+  );
+  const off = noPeerSourceError({
+    kind: 'magnet link',
+    trackers: 0,
+    useTrackers: true,
+    peers: 0,
+    dht: false,
+  });
+  assert.match(off!.message, /the DHT is off \(--no-dht\)/);
+});

@@ -1,0 +1,314 @@
+/**
+ * The client's DHT (BEP 5, BEP 32): one `DhtNode` on the client's UDP socket. The `dht` room is
+ * pure; this is its glue: a UDP route for KRPC datagrams (byte 0 `d`), the codec, real time and
+ * randomness, the saved routing table, and the bootstrap hosts (resolved only when used).
+ */
+import { randomFillSync } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { type PeerAddress, parseAddress } from '../address.js';
+import { type Clock, systemClock } from '../clock.js';
+import { DhtNode } from '../dht/dht-node.js';
+import { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from '../dht/krpc.js';
+import type { NodeContact } from '../dht/messages.js';
+import type { DhtStats, GetPeersResult } from '../dht/node-options.js';
+import { decodeDhtState, encodeDhtState } from '../dht/state.js';
+import type { UdpRoute, UdpSocket } from '../net/udp-socket.js';
+import { DhtTorrentRounds, type DhtTrackHooks, type SessionDht } from './dht-torrent.js';
+
+/** Where the routing table is kept between runs (e.g. a file: see `stateFile`). */
+export interface DhtStateStore {
+  /** The saved bytes, or undefined when nothing was saved yet. */
+  load(): Promise<Uint8Array | undefined>;
+  save(bytes: Uint8Array): Promise<void>;
+}
+
+/** The `dht` option of a `Client` (BEP 5). */
+export interface DhtOptions {
+  /**
+   * Nodes to join the network through: addresses or `"host:port"` strings (a hostname is looked
+   * up with `dns.lookup` when the DHT starts, not before). The saved table, when there is one, is
+   * asked first. @default none (a library client joins only through what you give it)
+   */
+  bootstrap?: (PeerAddress | string)[];
+  /** Keeps the routing table (and our node id) between runs; see also `stateFile`. */
+  state?: DhtStateStore;
+  /** A file for the routing table (written atomically: temp file, fsync, rename). Ignored when `state` is given. */
+  stateFile?: string;
+  /** How often the table is saved while running (it is saved at close too). @default 600000 (10 min) */
+  saveIntervalMs?: number;
+}
+
+export interface DhtServiceEvents {
+  /** Bootstrap finished: the routing table's size then. */
+  ready: [{ nodes: number }];
+  /** Something to tell the user that did not stop the DHT (a corrupt state file, a bootstrap host not found). */
+  warning: [{ message: string }];
+}
+
+/** The DHT's counters as the client reports them (`Client.dhtStats`). */
+export interface ClientDhtStats extends DhtStats {
+  /** Peers lookups returned (with repeats across rounds). */
+  peersFound: number;
+  /** Datagrams that did not decode as KRPC (dropped). */
+  badDatagrams: number;
+}
+
+/** Hosts we look up and contacts asked at bootstrap, at most. */
+const MAX_BOOTSTRAP = 32;
+
+export class DhtService extends EventEmitter<DhtServiceEvents> {
+  readonly #udp: UdpSocket;
+  readonly #options: DhtOptions;
+  readonly #clock: Clock;
+  readonly #store: DhtStateStore | undefined;
+  #node: DhtNode | undefined;
+  #saveTimer: unknown;
+  #closed = false;
+  #ready = false;
+  /** Datagrams that did not decode (dropped). */
+  badDatagrams = 0;
+  /** Peers lookups returned, for the counters. */
+  peersFound = 0;
+
+  readonly #route: UdpRoute = {
+    name: 'dht',
+    accepts: (datagram) => datagram[0] === 0x64, // 'd': a bencoded dictionary
+    receive: (datagram, from) => this.#receive(datagram, from.address, from.port),
+  };
+
+  constructor(
+    udp: UdpSocket,
+    options: DhtOptions,
+    store: DhtStateStore | undefined,
+    clock: Clock = systemClock,
+  ) {
+    super();
+    this.#udp = udp;
+    this.#options = options;
+    this.#clock = clock;
+    this.#store = store;
+  }
+
+  /** Our UDP port (the BEP 5 `port` message). */
+  get port(): number {
+    return this.#udp.address().port;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /**
+   * Loads the saved table (a corrupt one is a warning and an empty table), starts answering and
+   * bootstraps in the background; resolves once the node runs (not when bootstrap ends: `ready`).
+   */
+  async start(): Promise<void> {
+    let saved: { id: Uint8Array; nodes: NodeContact[] } | undefined;
+    try {
+      const bytes = await this.#store?.load();
+      if (bytes !== undefined) saved = decodeDhtState(bytes);
+    } catch (error) {
+      this.emit('warning', {
+        message: `ignoring the saved DHT state: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+    if (this.#closed) return;
+    this.#node = new DhtNode({
+      clock: this.#clock,
+      random: (length) => randomFillSync(new Uint8Array(length)),
+      ...(saved ? { id: saved.id } : {}),
+      send: (message, to) => {
+        try {
+          this.#udp.send(encodeKrpc(message), to.port, to.host);
+        } catch {
+          // an unencodable message or a closed socket: that query times out like a lost datagram
+        }
+      },
+    });
+    this.#udp.addRoute(this.#route);
+    this.#armSave();
+    void this.#bootstrap(saved?.nodes ?? []);
+  }
+
+  async #bootstrap(saved: NodeContact[]): Promise<void> {
+    const configured: { host: string; port: number }[] = [];
+    for (const entry of (this.#options.bootstrap ?? []).slice(0, MAX_BOOTSTRAP)) {
+      const resolved = await this.#resolve(entry);
+      if (this.#closed) return;
+      if (resolved) configured.push(resolved);
+    }
+    // The saved table first, but the configured nodes are always among those asked.
+    const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
+    await this.#node?.bootstrap(dedupe([...fromTable, ...configured]));
+    if (this.#closed) return;
+    this.#ready = true;
+    this.emit('ready', { nodes: this.#node?.stats().nodes ?? 0 });
+  }
+
+  async #resolve(entry: PeerAddress | string): Promise<{ host: string; port: number } | undefined> {
+    if (typeof entry !== 'string') return entry;
+    const literal = parseAddress(entry);
+    if (literal) return literal;
+    const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
+      return undefined;
+    }
+    try {
+      const family = this.#udp.hasV6 ? 0 : 4;
+      const { address } = await lookup(match[1]!, { family });
+      return isIP(address) ? { host: address, port } : undefined;
+    } catch (error) {
+      this.emit('warning', {
+        message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return undefined;
+    }
+  }
+
+  /** Iterative get_peers for `infoHash`; found peers go to `onPeers` as they come. */
+  async getPeers(
+    infoHash: Uint8Array,
+    onPeers: (peers: PeerAddress[]) => void,
+  ): Promise<GetPeersResult | undefined> {
+    if (!this.#node || this.#closed) return undefined;
+    return this.#node.getPeers(infoHash, { onPeers: (peers) => this.#found(peers, onPeers) });
+  }
+
+  /** get_peers, then announce_peer with `port` (our TCP port; implied when it is the UDP port). */
+  async announce(
+    infoHash: Uint8Array,
+    port: number,
+    onPeers: (peers: PeerAddress[]) => void,
+  ): Promise<GetPeersResult | undefined> {
+    if (!this.#node || this.#closed) return undefined;
+    const result = await this.#node.announce(infoHash, port, { impliedPort: port === this.port });
+    this.#found(result.peers, onPeers);
+    return result;
+  }
+
+  #found(peers: PeerAddress[], onPeers: (peers: PeerAddress[]) => void): void {
+    if (peers.length === 0) return;
+    this.peersFound += peers.length;
+    onPeers(peers);
+  }
+
+  /**
+   * The torrents' view of this DHT: rounds start once bootstrap is over (an empty table would
+   * end a lookup at once). `seeding` tells the round interval.
+   */
+  forTorrent(seeding: () => boolean = () => false): SessionDht {
+    return {
+      port: this.port,
+      nodeHeard: (host, port) => this.nodeHeard(host, port),
+      track: (infoHash: Uint8Array, hooks: DhtTrackHooks) => {
+        const rounds = new DhtTorrentRounds(
+          this.#clock,
+          async (hash, port, onPeers) => {
+            const result =
+              port > 0 ? await this.announce(hash, port, onPeers) : await this.getPeers(hash, onPeers);
+            return result?.peers.length ?? 0;
+          },
+          infoHash,
+          { ...hooks, seeding },
+        );
+        const begin = (): void => rounds.start();
+        if (this.#ready) begin();
+        else this.once('ready', begin);
+        return () => {
+          this.off('ready', begin);
+          rounds.stop();
+        };
+      },
+    };
+  }
+
+  /** A peer told us its DHT port (BEP 5 `port` message): ping it, so it may join the table. */
+  nodeHeard(host: string, port: number): void {
+    if (this.#closed || port < 1 || port > 65535) return;
+    this.#node?.ping({ host, port });
+  }
+
+  stats(): ClientDhtStats | undefined {
+    const stats = this.#node?.stats();
+    return stats ? { ...stats, peersFound: this.peersFound, badDatagrams: this.badDatagrams } : undefined;
+  }
+
+  /** Saves the table now (no-op without a store). */
+  async save(): Promise<void> {
+    const node = this.#node;
+    if (!this.#store || !node) return;
+    const bytes = encodeDhtState({ id: node.id, nodes: node.nodes(), savedAt: Date.now() });
+    await this.#store.save(bytes);
+  }
+
+  /** Stops answering and querying; saves the table (errors become a warning). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clock.clearTimeout(this.#saveTimer);
+    this.#udp.removeRoute(this.#route);
+    try {
+      await this.save();
+    } catch (error) {
+      this.emit('warning', {
+        message: `could not save the DHT state: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+    this.#node?.close();
+  }
+
+  #armSave(): void {
+    if (!this.#store) return;
+    this.#saveTimer = this.#clock.setTimeout(() => {
+      if (this.#closed) return;
+      this.save().catch((error: unknown) =>
+        this.emit('warning', {
+          message: `could not save the DHT state: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      );
+      this.#armSave();
+    }, this.#options.saveIntervalMs ?? 600_000);
+  }
+
+  /** One datagram: bounded work (the codec refuses more than a datagram's worth), never a throw. */
+  #receive(datagram: Buffer, host: string, port: number): void {
+    const node = this.#node;
+    if (!node || this.#closed) return;
+    if (datagram.length > MAX_KRPC_DATAGRAM * 2) {
+      this.badDatagrams++;
+      return;
+    }
+    let message: ReturnType<typeof decodeKrpc>;
+    try {
+      message = decodeKrpc(datagram);
+    } catch {
+      this.badDatagrams++;
+      return;
+    }
+    try {
+      node.receive(message, { host: unmapped(host), port }, datagram.length);
+    } catch {
+      // A bug in handling one message must not reach the host process (the DHT is optional).
+      this.badDatagrams++;
+    }
+  }
+}
+
+/** `::ffff:1.2.3.4` → `1.2.3.4`. */
+function unmapped(host: string): string {
+  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
+}
+
+function dedupe(contacts: { host: string; port: number }[]): { host: string; port: number }[] {
+  const seen = new Set<string>();
+  return contacts.filter(({ host, port }) => {
+    const key = `${host}|${port}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
