@@ -78,6 +78,8 @@ export interface LtDhtStatus {
   progress?: number;
   uploaded?: number;
   num_peers?: number;
+  /** The torrent's connected peers and the payload bytes downloaded from each. */
+  peers?: { ip: string; downloaded: number }[];
 }
 
 export interface LtDhtNode {
@@ -92,13 +94,15 @@ export interface LtDhtNode {
 /**
  * A python3-libtorrent session with the DHT on, on its own loopback address (the same port for
  * UDP DHT and TCP peers). `seed`: a .torrent whose files `writeData` puts into the node's folder
- * first; `getPeers`: info-hashes (hex) it looks up every second.
+ * first; `magnet`: a download into that folder; `getPeers`: info-hashes (hex) it looks up every second.
  */
 export async function startLibtorrentDhtNode(
   t: Owner,
   options: {
     bootstrap: DhtContact[];
     seed?: { torrentPath: string; writeData(dir: string): Promise<void> };
+    /** Download this magnet into the node's folder (peers and metadata through the DHT). */
+    magnet?: string;
     getPeers?: string[];
   },
 ): Promise<LtDhtNode> {
@@ -108,6 +112,7 @@ export async function startLibtorrentDhtNode(
   if (options.seed) await options.seed.writeData(dir);
   const args = [LT_NODE, dir, host, String(port), options.bootstrap.map(contactText).join(',')];
   if (options.seed) args.push('--seed', options.seed.torrentPath);
+  if (options.magnet) args.push('--magnet', options.magnet);
   for (const hash of options.getPeers ?? []) args.push('--get-peers', hash);
   const proc = await spawnManaged({
     name: `libtorrent DHT node ${host}`,
@@ -141,6 +146,8 @@ export async function ltKnows(node: LtDhtNode, count: number, timeoutMs = 20_000
 export interface Aria2DhtNode {
   readonly contact: DhtContact;
   readonly proc: ManagedProcess;
+  /** Its download folder (`--dir`). */
+  readonly dir: string;
   /** How many nodes aria2's debug log says it added to its routing table. */
   addedNodes(): Promise<number>;
   log(): Promise<string>;
@@ -191,7 +198,7 @@ export async function startAria2DhtNode(
   t.after(() => proc.stop());
   const log = (): Promise<string> => readFile(logPath, 'utf8').catch(() => '');
   const addedNodes = async (): Promise<number> => (await log()).split('Added DHTNode.').length - 1;
-  return { contact: { host, port: dhtPort }, proc, addedNodes, log };
+  return { contact: { host, port: dhtPort }, proc, dir, addedNodes, log };
 }
 
 /** The subset of bittorrent-dht (v11, no types shipped) the harness uses. */
