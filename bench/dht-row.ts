@@ -4,8 +4,10 @@
  * to the DHT only). Each client starts cold, given one loopback node, and we time start → first
  * peer address from the DHT and start → metadata (ut_metadata from the seeder), in the same run,
  * the order rotating by round:
- * - Lodestone: our DhtNode glued to a UDP socket (test/helpers/dht-network.ts): first peer only
- *   (the CLI's `--dht-bootstrap` is dht-client's; see LODESTONE_CLI below);
+ * - Lodestone: `lodestone download <magnet> --dht-bootstrap <node> --json` (first connection from
+ *   its `peer-connected` event, metadata from `metadata-done`; the CLI has no event for a peer
+ *   address learnt in the metadata phase), and `lodestone-node`: our pure DhtNode glued to a UDP
+ *   socket (test/helpers/dht-network.ts), start → first peer address of its get_peers;
  * - aria2c (`--dht-entry-point`, `--bt-metadata-only`), times from its debug log;
  * - WebTorrent, the library (bench/webtorrent-dht-driver.mjs), `dht: { bootstrap }`.
  *
@@ -31,15 +33,22 @@ import {
   startOurDhtNode,
   until,
 } from '../test/helpers/dht-network.js';
+import { runCli } from '../test/helpers/lodestone-cli.js';
 import { pieceHashesOf } from '../test/helpers/piece-hashes.js';
+import { nextLoopbackAddress } from '../test/helpers/real-clients/net.js';
 
 const WT_DRIVER = fileURLToPath(new URL('../../bench/webtorrent-dht-driver.mjs', import.meta.url));
 const TIMEOUT_MS = 20_000;
 
+export const DHT_ROW_CLIENTS = ['lodestone', 'lodestone-node', 'aria2', 'webtorrent'] as const;
+
 export interface DhtRowRecord {
-  client: 'lodestone' | 'aria2' | 'webtorrent';
+  client: (typeof DHT_ROW_CLIENTS)[number];
   round: number;
+  /** Start → the first peer address the DHT gave. */
   firstPeerMs?: number;
+  /** Start → the first peer connection (handshake done, or for aria2 the dial). */
+  firstConnectMs?: number;
   metadataMs?: number;
   error?: string;
 }
@@ -79,9 +88,52 @@ async function lodestoneRound(entry: { host: string; port: number }, infoHash: U
       },
     });
     if (firstPeerMs === undefined) throw new Error(`no peer (${result.responses} responses)`);
-    return { client: 'lodestone', round, firstPeerMs } satisfies DhtRowRecord;
+    return { client: 'lodestone-node', round, firstPeerMs } satisfies DhtRowRecord;
   } finally {
     await owner.run();
+  }
+}
+
+/** `lodestone download <magnet> --dht-bootstrap <entry> --json`, stopped once it has the metadata. */
+async function lodestoneCliRound(entry: { host: string; port: number }, infoHashHex: string, round: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'lodestone-cli-dht-'));
+  const started = performance.now();
+  const run = runCli([
+    'download',
+    `magnet:?xt=urn:btih:${infoHashHex}`,
+    '-o',
+    dir,
+    '--bind',
+    nextLoopbackAddress(),
+    '--port',
+    '0',
+    '--json',
+    '--dht-bootstrap',
+    contactText(entry),
+    '--state-dir',
+    join(dir, 'state'),
+  ]);
+  let firstConnectMs: number | undefined;
+  void run
+    .waitFor((e) => e.type === 'peer-connected', TIMEOUT_MS)
+    .then(
+      () => {
+        firstConnectMs = performance.now() - started;
+      },
+      () => {},
+    );
+  try {
+    await run.waitFor((e) => e.type === 'metadata-done', TIMEOUT_MS);
+    const metadataMs = performance.now() - started;
+    return {
+      client: 'lodestone',
+      round,
+      ...(firstConnectMs !== undefined ? { firstConnectMs } : {}),
+      metadataMs,
+    } satisfies DhtRowRecord;
+  } finally {
+    await run.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -95,10 +147,12 @@ async function aria2Round(entry: { host: string; port: number }, infoHashHex: st
       extraArgs: ['--bt-metadata-only=true', '--bt-save-metadata=false'],
     });
     let firstPeer: number | undefined;
+    let firstConnect: number | undefined;
     let metadata: number | undefined;
     await until('aria2 to get the metadata', TIMEOUT_MS, async () => {
       for (const line of (await node.log()).split('\n')) {
-        if (firstPeer === undefined && /Connecting to 127\./.test(line)) firstPeer = aria2Time(line);
+        if (firstPeer === undefined && /Adding peer 127\./.test(line)) firstPeer = aria2Time(line);
+        if (firstConnect === undefined && /Connecting to 127\./.test(line)) firstConnect = aria2Time(line);
         if (metadata === undefined && /Download complete: \[METADATA\]|\[MEMORY\]\[METADATA\]/.test(line))
           metadata = aria2Time(line);
       }
@@ -108,6 +162,7 @@ async function aria2Round(entry: { host: string; port: number }, infoHashHex: st
       client: 'aria2',
       round,
       ...(firstPeer !== undefined ? { firstPeerMs: firstPeer - started } : {}),
+      ...(firstConnect !== undefined ? { firstConnectMs: firstConnect - started } : {}),
       ...(metadata !== undefined ? { metadataMs: metadata - started } : {}),
     } satisfies DhtRowRecord;
   } finally {
@@ -142,6 +197,7 @@ async function webtorrentRound(entry: { host: string; port: number }, infoHashHe
       client: 'webtorrent',
       round,
       ...(events.has('peer') ? { firstPeerMs: events.get('peer')! } : {}),
+      ...(events.has('wire') ? { firstConnectMs: events.get('wire')! } : {}),
       metadataMs: events.get('metadata')!,
     } satisfies DhtRowRecord;
   } finally {
@@ -189,14 +245,16 @@ export async function dhtRow(rounds: number, log: (line: string) => void): Promi
       const found = (await probe.node.getPeers(meta.infoHash)).peers.map((p) => `${p.host}:${p.port}`);
       return { done: found.includes(seederPeer), status: found.join(' ') };
     });
-    const clients = ['lodestone', 'aria2', 'webtorrent'] as const;
+    const clients = DHT_ROW_CLIENTS;
     const records: DhtRowRecord[] = [];
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < clients.length; i++) {
         const client = clients[(i + round) % clients.length]!;
         let record: DhtRowRecord;
         try {
-          if (client === 'lodestone') record = await lodestoneRound(a.contact, meta.infoHash, round);
+          if (client === 'lodestone') record = await lodestoneCliRound(a.contact, meta.infoHashHex, round);
+          else if (client === 'lodestone-node')
+            record = await lodestoneRound(a.contact, meta.infoHash, round);
           else if (client === 'aria2') record = await aria2Round(a.contact, meta.infoHashHex, round);
           else record = await webtorrentRound(a.contact, meta.infoHashHex, round);
         } catch (error) {
@@ -214,17 +272,17 @@ export async function dhtRow(rounds: number, log: (line: string) => void): Promi
 
 export function renderDhtRow(records: DhtRowRecord[]): string {
   const lines = [
-    '| Client | first peer (median ms) | metadata (median ms) | failed |',
-    '| --- | --- | --- | --- |',
+    '| Client | first peer address (median ms) | first connection (median ms) | metadata (median ms) | failed |',
+    '| --- | --- | --- | --- | --- |',
   ];
-  for (const client of ['lodestone', 'aria2', 'webtorrent'] as const) {
+  for (const client of DHT_ROW_CLIENTS) {
     const mine = records.filter((r) => r.client === client);
     const cellOf = (values: (number | undefined)[]) => {
       const m = median(values.filter((v): v is number => v !== undefined));
       return m === undefined ? '—' : m.toFixed(0);
     };
     lines.push(
-      `| ${client} | ${cellOf(mine.map((r) => r.firstPeerMs))} | ${cellOf(mine.map((r) => r.metadataMs))} | ${mine.filter((r) => r.error).length}/${mine.length} |`,
+      `| ${client} | ${cellOf(mine.map((r) => r.firstPeerMs))} | ${cellOf(mine.map((r) => r.firstConnectMs))} | ${cellOf(mine.map((r) => r.metadataMs))} | ${mine.filter((r) => r.error).length}/${mine.length} |`,
     );
   }
   return lines.join('\n');

@@ -150,7 +150,7 @@ test('DHT: lodestone seed with no tracker; libtorrent and aria2 find it through 
   await until('aria2 to download, connected to Lodestone', 45_000, async () => {
     const data = await readFile(join(aria2.dir, 'payload.bin')).catch(() => undefined);
     return {
-      done: connectedFrom(aria2.contact.host) && data !== undefined && data.equals(f.data),
+      done: connectedFrom(aria2.contact.host) && data?.equals(f.data) === true,
       status: `connected to Lodestone: ${connectedFrom(aria2.contact.host)}; ${data?.length ?? 'no'} bytes on disk`,
     };
   });
