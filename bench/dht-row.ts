@@ -81,12 +81,24 @@ async function lodestoneRound(entry: { host: string; port: number }, infoHash: U
     const started = performance.now();
     const ours = await startOurDhtNode(owner);
     let firstPeerMs: number | undefined;
-    await ours.node.bootstrap([entry]);
+    // get_peers starts as soon as the table holds a node, while bootstrap goes on (its lookups
+    // wait out every dead node among the closest: 4 attempts of ≥ 500 ms each).
+    const bootstrapped = ours.node.bootstrap([entry]);
+    await until(
+      'a first node in the table',
+      TIMEOUT_MS,
+      () => ({
+        done: ours.node.table.size > 0,
+        status: `${ours.node.table.size} nodes`,
+      }),
+      2,
+    );
     const result = await ours.node.getPeers(infoHash, {
       onPeers: () => {
         firstPeerMs ??= performance.now() - started;
       },
     });
+    await bootstrapped;
     if (firstPeerMs === undefined) throw new Error(`no peer (${result.responses} responses)`);
     return { client: 'lodestone-node', round, firstPeerMs } satisfies DhtRowRecord;
   } finally {

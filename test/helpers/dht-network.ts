@@ -53,11 +53,12 @@ export async function freeUdpPort(host: string): Promise<number> {
   return port;
 }
 
-/** Polls `check` every 100 ms until it says done; fails naming `what` and the last status. */
+/** Polls `check` every `intervalMs` until it says done; fails naming `what` and the last status. */
 export async function until(
   what: string,
   timeoutMs: number,
   check: () => Promise<{ done: boolean; status: string }> | { done: boolean; status: string },
+  intervalMs = 100,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '(no status yet)';
@@ -67,7 +68,7 @@ export async function until(
     if (result.done) return;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
