@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode } from '../src/bencode/index.js';
 import { parseTorrent } from '../src/metainfo/index.js';
+import { safeCliArgs } from '../test/helpers/cli-args.js';
 import {
   contactText,
   ltKnows,
@@ -110,21 +111,24 @@ async function lodestoneRound(entry: { host: string; port: number }, infoHash: U
 async function lodestoneCliRound(entry: { host: string; port: number }, infoHashHex: string, round: number) {
   const dir = await mkdtemp(join(tmpdir(), 'lodestone-cli-dht-'));
   const started = performance.now();
-  const run = runCli([
-    'download',
-    `magnet:?xt=urn:btih:${infoHashHex}`,
-    '-o',
-    dir,
-    '--bind',
-    nextLoopbackAddress(),
-    '--port',
-    '0',
-    '--json',
-    '--dht-bootstrap',
-    contactText(entry),
-    '--state-dir',
-    join(dir, 'state'),
-  ]);
+  // runCli applies safeCliArgs too; called here so the guard is visible where the bench spawns it.
+  const run = runCli(
+    safeCliArgs([
+      'download',
+      `magnet:?xt=urn:btih:${infoHashHex}`,
+      '-o',
+      dir,
+      '--bind',
+      nextLoopbackAddress(),
+      '--port',
+      '0',
+      '--json',
+      '--dht-bootstrap',
+      contactText(entry),
+      '--state-dir',
+      join(dir, 'state'),
+    ]),
+  );
   let firstConnectMs: number | undefined;
   void run
     .waitFor((e) => e.type === 'peer-connected', TIMEOUT_MS)

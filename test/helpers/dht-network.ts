@@ -9,7 +9,7 @@
  * - libtorrent's `dht_bootstrap_nodes` are *routers*: queried, never put in the routing table, so a
  *   network bootstrapped that way stays empty. The script adds them with `add_dht_node` instead.
  *   It also needs the four `dht_restrict_*`/`dht_prefer_verified_node_ids`/`dht_ignore_dark_internet`
- *   settings off (INTEROP.md), and fills its table in a few seconds, not at once.
+ *   settings off (docs/interop.md), and fills its table in a few seconds, not at once.
  * - aria2 runs its DHT only while a BitTorrent download is active: a DHT node of aria2 is an aria2c
  *   downloading a magnet. It accepts loopback entry points and nodes (no private-range filter).
  *   It first pings the entry point, then uses what it learnt; its table is visible only in its
