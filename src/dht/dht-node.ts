@@ -7,6 +7,7 @@
  */
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
+import type { DhtError } from './errors.js';
 import { Lookup, type LookupResult } from './lookup.js';
 import { driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
 import type { KrpcMessage, KrpcQuery, NodeContact } from './messages.js';
@@ -148,6 +149,17 @@ export class DhtNode {
     }
     this.#heard({ id: message.id, host: from.host, port: from.port }, true, now);
     match.value.response?.(message);
+  }
+
+  /**
+   * A datagram from `from` that `decodeKrpc` refused with `error`: a query whose tid could be read
+   * gets error 203 (within the answerer's rate limit and amplification bound: pass the datagram's
+   * size); anything else is dropped.
+   */
+  receiveMalformed(error: DhtError, from: { host: string; port: number }, datagramBytes = 0): void {
+    if (this.#closed) return;
+    const reply = this.#answerer.answerMalformed?.(error, from, datagramBytes);
+    if (reply) this.#send(reply, from);
   }
 
   /**

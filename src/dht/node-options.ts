@@ -2,6 +2,7 @@
  * The options, statistics and collaborator shapes of a `DhtNode` (src/dht/dht-node.ts).
  */
 import type { Clock } from '../clock.js';
+import type { DhtError } from './errors.js';
 import type { LookupResult } from './lookup.js';
 import type { KrpcErrorMessage, KrpcMessage, KrpcQuery, KrpcResponse } from './messages.js';
 import type { NodeId, RandomBytes } from './node-id.js';
@@ -17,6 +18,12 @@ export interface QueryAnswerer {
     from: { host: string; port: number },
     datagramBytes: number,
   ): KrpcResponse | KrpcErrorMessage | undefined;
+  /** The error 203 for a query the codec refused (QueryResponder.answerMalformed), or undefined. */
+  answerMalformed?(
+    error: DhtError,
+    from: { host: string; port: number },
+    datagramBytes: number,
+  ): KrpcErrorMessage | undefined;
   /** Approximate bytes held (QueryResponder: peer store, rate-limit table, secrets). */
   memoryBytes?(): number;
   /** Peers stored for others (QueryResponder's announced-peer store). */

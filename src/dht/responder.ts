@@ -98,6 +98,7 @@ export class QueryResponder {
     const family = ipFamily(from.host);
     if (family === undefined || !validPort(from.port) || !this.#limiter.allow(from.host)) return undefined;
     const ip: PeerAddress = { host: from.host, port: from.port };
+    const budget = this.#budget(from, datagramBytes);
     const reply: KrpcResponse = { kind: 'response', tid: query.tid, id: this.#context.ownId(), ip };
     if (this.#version) reply.version = this.#version;
     switch (query.method) {
@@ -115,35 +116,43 @@ export class QueryResponder {
       }
       case 'announce_peer': {
         if (!this.#tokens.verify(query.token, from.host)) {
-          return errorReply(query.tid, KrpcErrorCode.protocol, 'invalid token', ip);
+          return errorReply(query.tid, KrpcErrorCode.protocol, 'invalid token', ip, budget);
         }
         const port = query.impliedPort ? from.port : query.port;
-        if (!validPort(port)) return errorReply(query.tid, KrpcErrorCode.protocol, 'invalid port', ip);
+        if (!validPort(port))
+          return errorReply(query.tid, KrpcErrorCode.protocol, 'invalid port', ip, budget);
         this.#store.add(query.infoHash, { host: from.host, port });
         break;
       }
       case 'unknown':
-        return errorReply(query.tid, KrpcErrorCode.methodUnknown, 'method unknown', ip);
+        return errorReply(query.tid, KrpcErrorCode.methodUnknown, 'method unknown', ip, budget);
     }
-    const verified = this.#context.isVerified(from.host, from.port);
-    return fit(
-      reply,
-      verified ? MAX_KRPC_DATAGRAM : Math.min(MAX_KRPC_DATAGRAM, this.#factor * datagramBytes),
-    );
+    return fit(reply, budget);
+  }
+
+  /** Bytes we may send `from` in answer to a query of `datagramBytes`. */
+  #budget(from: From, datagramBytes: number): number {
+    if (this.#context.isVerified(from.host, from.port)) return MAX_KRPC_DATAGRAM;
+    return Math.min(MAX_KRPC_DATAGRAM, this.#factor * datagramBytes);
   }
 
   /**
    * The error 203 to send for a query the codec refused (`DhtError.queryTid` set), within the same
-   * rate limit as answers; undefined for anything else (a bad reply is never answered).
+   * rate limit and amplification bound as answers; undefined for anything else (a bad reply is
+   * never answered). `datagramBytes` is the refused datagram's size.
    */
-  answerMalformed(error: DhtError, from: From): KrpcErrorMessage | undefined {
+  answerMalformed(error: DhtError, from: From, datagramBytes: number): KrpcErrorMessage | undefined {
     if (error.queryTid === undefined) return undefined;
     if (ipFamily(from.host) === undefined || !validPort(from.port) || !this.#limiter.allow(from.host))
       return undefined;
-    return errorReply(error.queryTid, KrpcErrorCode.protocol, 'invalid arguments', {
-      host: from.host,
-      port: from.port,
-    });
+    const ip = { host: from.host, port: from.port };
+    return errorReply(
+      error.queryTid,
+      KrpcErrorCode.protocol,
+      'invalid arguments',
+      ip,
+      this.#budget(from, datagramBytes),
+    );
   }
 
   /** Peers stored for `infoHash` (what get_peers hands out), or in all; for tests and stats. */
@@ -179,8 +188,16 @@ function wantedFamilies(want: WantFamily[] | undefined, family: IpFamily): IpFam
   return [...(want.includes('n4') ? [4 as const] : []), ...(want.includes('n6') ? [6 as const] : [])];
 }
 
-function errorReply(tid: Uint8Array, code: number, message: string, ip: PeerAddress): KrpcErrorMessage {
-  return { kind: 'error', tid, code, message, ip };
+/** An error reply, or silence when even that would exceed the amplification budget. */
+function errorReply(
+  tid: Uint8Array,
+  code: number,
+  message: string,
+  ip: PeerAddress,
+  budget: number,
+): KrpcErrorMessage | undefined {
+  const reply: KrpcErrorMessage = { kind: 'error', tid, code, message, ip };
+  return encodeKrpc(reply).length <= budget ? reply : undefined;
 }
 
 /**

@@ -3,9 +3,12 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { encode } from '../../src/bencode/index.js';
 import { DhtError } from '../../src/dht/errors.js';
-import { decodeKrpc, encodeKrpc, MAX_NODES, MAX_VALUES } from '../../src/dht/krpc.js';
+import { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM, MAX_NODES, MAX_VALUES } from '../../src/dht/krpc.js';
 import type { KrpcMessage } from '../../src/dht/messages.js';
+import { QueryResponder } from '../../src/dht/responder.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { arbKrpcMessage } from '../helpers/krpc-arbitrary.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const numRuns = Number(process.env.FUZZ_RUNS ?? 1000);
 
@@ -147,5 +150,48 @@ describe('KRPC decoder never throws anything but DhtError', () => {
       ),
       { numRuns },
     );
+  });
+
+  test('whatever decodes as a query, the responder answers within bounds or stays silent, never throws', () => {
+    const clock = new FakeClock();
+    const responder = new QueryResponder({
+      clock,
+      random: seededRandom(5),
+      context: {
+        ownId: () => new Uint8Array(20),
+        closestNodes: (_target, family, count) =>
+          Array.from({ length: count }, (_, i) => ({
+            id: new Uint8Array(20).fill(i),
+            host: family === 4 ? `10.0.0.${i + 1}` : `fd00::${i + 1}`,
+            port: 1 + i,
+          })),
+        isVerified: (_host, port) => port % 2 === 0,
+      },
+    });
+    const from = fc.record({
+      host: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant('x')),
+      port: fc.integer({ min: -1, max: 70000 }),
+    });
+    fc.assert(
+      fc.property(fc.oneof(queryLike, krpcLike, arbKrpcMessage.map(encodeKrpc)), from, (datagram, source) => {
+        clock.advance(50);
+        const message = messageOrDhtError(datagram);
+        let reply: KrpcMessage | undefined;
+        if (message?.kind === 'query') reply = responder.answer(message, source, datagram.length);
+        else if (message === undefined) {
+          try {
+            decodeKrpc(datagram);
+          } catch (error) {
+            reply = responder.answerMalformed(error as DhtError, source, datagram.length);
+          }
+        }
+        if (!reply) return;
+        const size = encodeKrpc(reply).length;
+        assert.ok(size <= MAX_KRPC_DATAGRAM);
+        if (source.port % 2 !== 0) assert.ok(size <= 4 * datagram.length, `${size} for ${datagram.length}`);
+      }),
+      { numRuns },
+    );
+    assert.ok(responder.memoryBytes() < 4 * 1024 * 1024 + 4096 * 200);
   });
 });

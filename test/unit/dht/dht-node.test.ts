@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DhtNode } from '../../../src/dht/dht-node.js';
+import { DhtError } from '../../../src/dht/errors.js';
 import type { KrpcMessage, KrpcQuery, NodeContact } from '../../../src/dht/messages.js';
 import { randomIdWithPrefix, sameId } from '../../../src/dht/node-id.js';
 import { NODE_FRESH_MS } from '../../../src/dht/routing-table.js';
@@ -300,5 +301,24 @@ describe('DhtNode', () => {
       isSecureNodeId(saved.node.id, '203.0.113.5'),
       'a saved id with secureId: replaced when not valid',
     );
+  });
+
+  test('a malformed query with a readable tid gets error 203; other garbage is dropped', () => {
+    const { node, sent } = harness();
+    const from = { host: '10.0.0.4', port: 6881 };
+    node.receiveMalformed(
+      new DhtError('bad', 'LODESTONE_ERR_DHT_MALFORMED', { queryTid: Uint8Array.of(4, 2) }),
+      from,
+      60,
+    );
+    node.receiveMalformed(new DhtError('bad'), from, 60);
+    assert.equal(sent.length, 1);
+    const [{ message, to }] = sent as [Sent];
+    assert.deepEqual(to, from);
+    assert.equal(message.kind, 'error');
+    if (message.kind === 'error') {
+      assert.equal(message.code, 203);
+      assert.deepEqual([...message.tid], [4, 2]);
+    }
   });
 });

@@ -134,10 +134,17 @@ describe('QueryResponder', () => {
     const bad = responder.answerMalformed(
       new DhtError('x', 'LODESTONE_ERR_DHT_MALFORMED', { queryTid: tid }),
       from4,
+      60,
     );
     assert.equal(bad?.code, 203);
     assert.deepEqual(bad?.tid, tid);
-    assert.equal(responder.answerMalformed(new DhtError('x'), from4), undefined);
+    assert.equal(responder.answerMalformed(new DhtError('x'), from4, 60), undefined);
+    const tiny = new DhtError('x', 'LODESTONE_ERR_DHT_MALFORMED', { queryTid: tid });
+    assert.equal(
+      responder.answerMalformed(tiny, from4, 10),
+      undefined,
+      'a 10-byte datagram gets no 60-byte error',
+    );
   });
 
   test('read-only queriers are answered', () => {
