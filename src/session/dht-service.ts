@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { type PeerAddress, parseAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
+import { DhtError } from '../dht/errors.js';
 import { decodeKrpc, encodeKrpc, MAX_KRPC_DATAGRAM } from '../dht/krpc.js';
 import type { NodeContact } from '../dht/messages.js';
 import type { DhtStats, GetPeersResult } from '../dht/node-options.js';
@@ -117,8 +118,11 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     if (this.#closed) return;
     this.#node = new DhtNode({
       clock: this.#clock,
-      random: (length) => randomFillSync(new Uint8Array(length)),
+      random: randomBytes,
       ...(saved ? { id: saved.id } : {}),
+      // BEP 42: once three responders agree on our public IP, an id not secure for it is replaced
+      // (the saved one too); loopback and private addresses are exempt.
+      secureId: true,
       send: (message, to) => {
         try {
           this.#udp.send(encodeKrpc(message), to.port, to.host);
@@ -282,21 +286,26 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       this.badDatagrams++;
       return;
     }
-    let message: ReturnType<typeof decodeKrpc>;
+    const from = { host: unmapped(host), port };
     try {
-      message = decodeKrpc(datagram);
-    } catch {
-      this.badDatagrams++;
-      return;
-    }
-    try {
-      node.receive(message, { host: unmapped(host), port }, datagram.length);
+      let message: ReturnType<typeof decodeKrpc>;
+      try {
+        message = decodeKrpc(datagram);
+      } catch (error) {
+        this.badDatagrams++;
+        // A query the codec refused gets KRPC error 203 (within the amplification bound).
+        if (error instanceof DhtError) node.receiveMalformed(error, from, datagram.length);
+        return;
+      }
+      node.receive(message, from, datagram.length);
     } catch {
       // A bug in handling one message must not reach the host process (the DHT is optional).
       this.badDatagrams++;
     }
   }
 }
+
+const randomBytes = (length: number): Uint8Array => randomFillSync(new Uint8Array(length));
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`. */
 function unmapped(host: string): string {

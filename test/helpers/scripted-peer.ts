@@ -184,7 +184,7 @@ export async function connectScriptedClient(
   host: string,
   port: number,
   infoHash: Buffer,
-  options: { localAddress?: string } = {},
+  options: { localAddress?: string; reserved?: Uint8Array } = {},
 ): Promise<ScriptedClient> {
   const { connect } = await import('node:net');
   const socket = connect({
@@ -199,7 +199,7 @@ export async function connectScriptedClient(
   });
   socket.write(
     encodeHandshake({
-      reserved: reservedBits({ extensionProtocol: true }),
+      reserved: options.reserved ?? reservedBits({ extensionProtocol: true }),
       infoHash,
       peerId: generatePeerId('-SC0001-'),
     }),

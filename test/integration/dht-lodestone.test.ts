@@ -107,10 +107,18 @@ test('a magnet with only xt downloads through the DHT (Lodestone seeder, node, l
       router.address,
       '--state-dir',
       join(leechDir, 'state'),
+      '--metadata-timeout',
+      '20s',
+      '--verbose',
     ]),
   );
   const { code, stderr } = await leecher.exited;
   assert.equal(code, 0, stderr);
+  assert.match(
+    stderr,
+    /dht: \d+ nodes \(\d+ good\), \d+ lookups, [1-9]\d* peers found/,
+    '--verbose shows the DHT counters',
+  );
   assert.ok(
     leecher.events.some((event) => event.type === 'dht' && Number(event.peersFound) >= 1),
     'the seeder came from the DHT',
@@ -119,4 +127,113 @@ test('a magnet with only xt downloads through the DHT (Lodestone seeder, node, l
   // The routing table was saved at exit, with the node it learned.
   const saved = decodeDhtState(await readFile(join(leechDir, 'state', 'dht.dat')));
   assert.ok(saved.nodes.length >= 1, 'the table was saved');
+});
+
+/** A `lodestone seed` with no tracker, in the DHT through `router`; resolves once it announced there. */
+async function dhtSeeder(
+  t: TestContext,
+  router: { client: Client; address: string },
+): Promise<{ data: Buffer; torrentPath: string; magnet: string; address: string }> {
+  const seedDir = await tempDir(t, 'lodestone-dht-seed-');
+  const made = await content(seedDir);
+  const host = nextLoopbackAddress();
+  const seeder = stopAfter(
+    t,
+    runCli([
+      'seed',
+      made.torrentPath,
+      seedDir,
+      ...['--bind', host, '--port', '0', '--json'],
+      ...['--dht-bootstrap', router.address, '--state-dir', join(seedDir, 'state')],
+    ]),
+  );
+  const start = await seeder.waitFor((event) => event.type === 'start', 20_000);
+  const before = router.client.dhtStats?.storedPeers ?? 0;
+  await waitUntil('the announce', 20_000, () => (router.client.dhtStats?.storedPeers ?? 0) > before);
+  return { ...made, address: `${host}:${start.port}` };
+}
+
+/** A UDP socket on loopback that counts what it receives and never answers. */
+async function silentUdp(t: TestContext): Promise<{ address: string; received: () => number }> {
+  const host = nextLoopbackAddress();
+  const socket = createSocket('udp4');
+  let count = 0;
+  socket.on('message', () => count++);
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  t.after(() => socket.close());
+  return { address: `${host}:${socket.address().port}`, received: () => count };
+}
+
+test('the routing table is saved and loaded: the next run needs no bootstrap node; a corrupt file is ignored', {
+  timeout: 90_000,
+}, async (t) => {
+  const router = await dhtNode(t);
+  const { data, magnet } = await dhtSeeder(t, router);
+  const stateDir = await tempDir(t, 'lodestone-dht-state-');
+  const download = async (bootstrap: string) => {
+    const dir = await tempDir(t, 'lodestone-dht-leech-');
+    const run = stopAfter(
+      t,
+      runCli([
+        'download',
+        magnet,
+        ...['-o', dir, '--bind', nextLoopbackAddress(), '--port', '0', '--json'],
+        ...['--dht-bootstrap', bootstrap, '--state-dir', stateDir, '--metadata-timeout', '20s'],
+      ]),
+    );
+    const exit = await run.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.deepEqual(await readFile(join(dir, 'dht.bin')), data);
+    return { run, stderr: exit.stderr };
+  };
+  await download(router.address);
+  const first = decodeDhtState(await readFile(join(stateDir, 'dht.dat')));
+  assert.ok(
+    first.nodes.some((node) => `${node.host}:${node.port}` === router.address),
+    'the router is in the saved table',
+  );
+
+  // Second run: the configured bootstrap node is dead (it never answers); the saved table is enough.
+  const dead = await silentUdp(t);
+  await download(dead.address);
+  const second = decodeDhtState(await readFile(join(stateDir, 'dht.dat')));
+  assert.deepEqual(second.id, first.id, 'the node id is kept');
+  assert.ok(dead.received() >= 1, 'the configured node was asked too');
+
+  // A corrupt file: one warning line, an empty table (the configured node again), a valid file at exit.
+  await writeFile(join(stateDir, 'dht.dat'), 'd2:id3:abce');
+  const { run, stderr } = await download(router.address);
+  const warnings = stderr.split('\n').filter((line) => line.includes('ignoring the saved DHT state'));
+  assert.equal(warnings.length, 1, stderr);
+  assert.ok(run.events.some((event) => event.type === 'dht-warning'));
+  assert.ok(decodeDhtState(await readFile(join(stateDir, 'dht.dat'))).nodes.length >= 1);
+});
+
+test('--no-dht sends no KRPC (the same run without it does)', { timeout: 60_000 }, async (t) => {
+  const router = await dhtNode(t);
+  const { data, torrentPath, address } = await dhtSeeder(t, router);
+  for (const dht of [false, true]) {
+    const listener = await silentUdp(t);
+    const dir = await tempDir(t, 'lodestone-dht-leech-');
+    const run = stopAfter(
+      t,
+      runCli([
+        'download',
+        torrentPath,
+        ...['-o', dir, '--bind', nextLoopbackAddress(), '--port', '0', '--json', '--peer', address],
+        ...['--dht-bootstrap', listener.address, '--state-dir', join(dir, 'state')],
+        ...(dht ? [] : ['--no-dht']),
+      ]),
+    );
+    const exit = await run.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.deepEqual(await readFile(join(dir, 'dht.bin')), data);
+    if (dht) assert.ok(listener.received() >= 1, 'with the DHT on, the bootstrap node is queried');
+    else {
+      // A datagram sent before exit has arrived by now on loopback; give it a moment anyway.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(listener.received(), 0, 'no KRPC with --no-dht');
+      assert.ok(!run.events.some((event) => event.type === 'dht-ready'));
+    }
+  }
 });

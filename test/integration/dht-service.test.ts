@@ -1,0 +1,62 @@
+/**
+ * The client's DHT socket glue against hostile datagrams (loopback): garbage that starts with `d`,
+ * oversized datagrams, bad KRPC are dropped and counted; the node still answers a valid ping, and
+ * nothing reaches the host process. Also: with uTP off, the client opens the UDP socket for the
+ * DHT alone; the library default is no DHT at all.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { test } from 'node:test';
+import { encode } from '../../src/bencode/index.js';
+import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
+import { Client } from '../../src/session/client.js';
+import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
+
+test('hostile datagrams are dropped and counted; a valid ping is still answered', {
+  timeout: 20_000,
+}, async (t) => {
+  const host = nextLoopbackAddress();
+  const client = new Client({ port: 0, bindAddress: host, hashWorkers: 1, utp: false, dht: {} });
+  t.after(() => client.close());
+  await client.listen();
+  assert.ok(client.dhtPort > 0, 'a UDP socket for the DHT alone (uTP off)');
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, nextLoopbackAddress(), resolve));
+  t.after(() => socket.close());
+  const replies: Buffer[] = [];
+  socket.on('message', (datagram) => replies.push(datagram));
+  const send = (bytes: Uint8Array) => socket.send(bytes, client.dhtPort, host);
+  const hostile = [
+    Buffer.from('d'),
+    Buffer.from('de'),
+    Buffer.from('d1:y1:q1:q4:ping1:t2:aae'), // no arguments, no id
+    Buffer.from('d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe'), // an id of 3 bytes
+    Buffer.concat([Buffer.from('d1:xi'), Buffer.alloc(60_000, 0x31), Buffer.from('ee')]),
+    Buffer.from(
+      encode({ y: 'q', q: 'ping', t: 'ab', a: new Map([['id', new Uint8Array(20)]]), z: [[[[[[[]]]]]]] }),
+    ),
+    Buffer.from('d'.repeat(1000)),
+  ];
+  for (const datagram of hostile) send(datagram);
+  const tid = new Uint8Array([0x42, 0x43]);
+  send(encodeKrpc({ kind: 'query', tid, id: new Uint8Array(20).fill(9), readOnly: false, method: 'ping' }));
+  const deadline = Date.now() + 5_000;
+  const answered = () =>
+    replies.map((r) => decodeKrpc(r)).find((m) => m.kind === 'response' && Buffer.from(m.tid).equals(tid));
+  while (!answered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(answered(), 'the valid ping is answered');
+  // A malformed query (an id of 3 bytes, tid "aa") is answered with KRPC error 203.
+  const malformed = replies
+    .map((r) => decodeKrpc(r))
+    .find((m) => m.kind === 'error' && Buffer.from(m.tid).toString() === 'aa');
+  assert.equal(malformed?.kind === 'error' ? malformed.code : undefined, 203);
+  assert.ok((client.dhtStats?.badDatagrams ?? 0) >= 4, `dropped: ${client.dhtStats?.badDatagrams}`);
+});
+
+test('the library default is no DHT: no UDP socket for it, no DHT stats', { timeout: 10_000 }, async (t) => {
+  const client = new Client({ port: 0, bindAddress: nextLoopbackAddress(), hashWorkers: 1, utp: false });
+  t.after(() => client.close());
+  await client.listen();
+  assert.equal(client.dhtPort, 0);
+  assert.equal(client.dhtStats, undefined);
+});
