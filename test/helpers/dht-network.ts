@@ -22,7 +22,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/clock.js';
-import { DhtNode, decodeKrpc, encodeKrpc } from '../../src/dht/index.js';
+import { DhtError, DhtNode, decodeKrpc, encodeKrpc } from '../../src/dht/index.js';
 import { freePort, nextLoopbackAddress } from './real-clients/net.js';
 import { type ManagedProcess, makeClientDir, pollUntil, spawnManaged } from './real-clients/process.js';
 import { LIBTORRENT_PYTHON } from './tools.js';
@@ -244,7 +244,10 @@ export async function startBittorrentDhtNode(
   return { contact: { host, port }, dht, peers };
 }
 
-/** Our pure DhtNode on a UDP socket: decodeKrpc → receive, send → encodeKrpc (the few lines of glue). */
+/**
+ * Our pure DhtNode on a UDP socket: decodeKrpc → receive (a refused datagram → receiveMalformed),
+ * send → encodeKrpc (the few lines of glue).
+ */
 export async function startOurDhtNode(t: Owner): Promise<{
   contact: DhtContact;
   node: DhtNode;
@@ -271,6 +274,8 @@ export async function startOurDhtNode(t: Owner): Promise<{
     } catch (error) {
       const code = (error as { code?: string }).code ?? String(error);
       rejected.set(code, (rejected.get(code) ?? 0) + 1);
+      if (error instanceof DhtError)
+        node.receiveMalformed(error, { host: from.address, port: from.port }, datagram.length);
       return;
     }
     node.receive(message, { host: from.address, port: from.port }, datagram.length);
