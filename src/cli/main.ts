@@ -162,6 +162,12 @@ program
   .option('-q, --quiet', 'print nothing but errors')
   .option('-v, --verbose', 'log tracker and peer events to stderr')
   .option('--trace', 'log every wire message to stderr')
+  .option('--no-dht', 'no DHT: ask only the trackers and peers the magnet (or --peer) gives')
+  .option('--dht-bootstrap <host:port>', 'join the DHT through this node (repeatable)', collect)
+  .option(
+    '--state-dir <dir>',
+    'folder for the DHT table kept between runs; default $XDG_STATE_HOME/lodestone',
+  )
   .action(async (source: string, options) => {
     process.exitCode = await metadataCommand(source, options);
   });

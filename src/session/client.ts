@@ -183,7 +183,8 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** The UDP port uTP peers reach us on: the listener's port; 0 when there is no UDP socket. */
   get utpPort(): number {
-    return this.#udp?.address().port ?? 0;
+    // The socket may be open for the DHT alone (utp: false): then there is no uTP port.
+    return this.#utp ? (this.#udp?.address().port ?? 0) : 0;
   }
 
   /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
@@ -343,7 +344,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#options.createTrackerClient
         ? { createTrackerClient: this.#options.createTrackerClient }
         : {}),
-      ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent(() => options.seed === true) } : {}),
+      ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent() } : {}),
     });
     this.#sessions.set(key, session);
     this.#watch(session);

@@ -58,6 +58,8 @@ export interface ClientDhtStats extends DhtStats {
 
 /** Hosts we look up and contacts asked at bootstrap, at most. */
 const MAX_BOOTSTRAP = 32;
+/** When bootstrap left the table empty, the next attempt (hostnames resolved again). */
+export const BOOTSTRAP_RETRY_MS = 60_000;
 
 export class DhtService extends EventEmitter<DhtServiceEvents> {
   readonly #udp: UdpSocket;
@@ -66,6 +68,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   readonly #store: DhtStateStore | undefined;
   #node: DhtNode | undefined;
   #saveTimer: unknown;
+  #retryTimer: unknown;
   #closed = false;
   #ready = false;
   /** Datagrams that did not decode (dropped). */
@@ -137,28 +140,43 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   }
 
   async #bootstrap(saved: NodeContact[]): Promise<void> {
-    const configured: { host: string; port: number }[] = [];
-    for (const entry of (this.#options.bootstrap ?? []).slice(0, MAX_BOOTSTRAP)) {
-      const resolved = await this.#resolve(entry);
+    try {
+      const resolved = await Promise.all(
+        // Warnings on the first attempt only: an offline machine is told once, not every minute.
+        (this.#options.bootstrap ?? [])
+          .slice(0, MAX_BOOTSTRAP)
+          .map((entry) => this.#resolve(entry, !this.#ready)),
+      );
       if (this.#closed) return;
-      if (resolved) configured.push(resolved);
+      const configured = resolved.filter((contact) => contact !== undefined);
+      // The saved table first, but the configured nodes are always among those asked.
+      const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
+      await this.#node?.bootstrap(dedupe([...fromTable, ...configured]));
+    } catch {
+      // bootstrap settles on its own; whatever went wrong, the node runs on and retries below
     }
-    // The saved table first, but the configured nodes are always among those asked.
-    const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
-    await this.#node?.bootstrap(dedupe([...fromTable, ...configured]));
     if (this.#closed) return;
-    this.#ready = true;
-    this.emit('ready', { nodes: this.#node?.stats().nodes ?? 0 });
+    const nodes = this.#node?.stats().nodes ?? 0;
+    if (!this.#ready) {
+      this.#ready = true;
+      this.emit('ready', { nodes });
+    }
+    // Nobody answered (offline, routers down): an empty table never fills by itself, so try again.
+    if (nodes === 0)
+      this.#retryTimer = this.#clock.setTimeout(() => void this.#bootstrap(saved), BOOTSTRAP_RETRY_MS);
   }
 
-  async #resolve(entry: PeerAddress | string): Promise<{ host: string; port: number } | undefined> {
+  async #resolve(
+    entry: PeerAddress | string,
+    warn: boolean,
+  ): Promise<{ host: string; port: number } | undefined> {
     if (typeof entry !== 'string') return entry;
     const literal = parseAddress(entry);
     if (literal) return literal;
     const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535) {
-      this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
+      if (warn) this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
       return undefined;
     }
     try {
@@ -166,9 +184,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       const { address } = await lookup(match[1]!, { family });
       return isIP(address) ? { host: address, port } : undefined;
     } catch (error) {
-      this.emit('warning', {
-        message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
-      });
+      if (warn)
+        this.emit('warning', {
+          message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
+        });
       return undefined;
     }
   }
@@ -202,9 +221,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
 
   /**
    * The torrents' view of this DHT: rounds start once bootstrap is over (an empty table would
-   * end a lookup at once). `seeding` tells the round interval.
+   * end a lookup at once).
    */
-  forTorrent(seeding: () => boolean = () => false): SessionDht {
+  forTorrent(): SessionDht {
     return {
       port: this.port,
       nodeHeard: (host, port) => this.nodeHeard(host, port),
@@ -217,7 +236,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
             return result?.peers.length ?? 0;
           },
           infoHash,
-          { ...hooks, seeding },
+          hooks,
         );
         const begin = (): void => rounds.start();
         if (this.#ready) begin();
@@ -254,6 +273,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#clock.clearTimeout(this.#saveTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     this.#udp.removeRoute(this.#route);
     try {
       await this.save();

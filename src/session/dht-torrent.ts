@@ -21,6 +21,8 @@ export interface DhtTrackHooks {
   announcePort: number;
   /** False stops further rounds (a finished download that does not seed). */
   wantsPeers(): boolean;
+  /** Complete and serving: rounds are 15 min apart (announce only matters then). @default never */
+  seeding?(): boolean;
   /** Peers a lookup found (already de-duplicated by the address book that receives them). */
   onPeers(peers: PeerAddress[]): void;
 }
@@ -48,17 +50,12 @@ export class DhtTorrentRounds {
   readonly #clock: Clock;
   readonly #round: DhtRound;
   readonly #infoHash: Uint8Array;
-  readonly #hooks: DhtTrackHooks & { seeding(): boolean };
+  readonly #hooks: DhtTrackHooks;
   #timer: unknown;
   #stopped = false;
   #running = false;
 
-  constructor(
-    clock: Clock,
-    round: DhtRound,
-    infoHash: Uint8Array,
-    hooks: DhtTrackHooks & { seeding(): boolean },
-  ) {
+  constructor(clock: Clock, round: DhtRound, infoHash: Uint8Array, hooks: DhtTrackHooks) {
     this.#clock = clock;
     this.#round = round;
     this.#infoHash = infoHash;
@@ -87,7 +84,7 @@ export class DhtTorrentRounds {
       .then(() => {
         this.#running = false;
         if (this.#stopped) return;
-        const delay = this.#hooks.seeding()
+        const delay = this.#hooks.seeding?.()
           ? DHT_SEED_INTERVAL_MS
           : found === 0
             ? DHT_RETRY_MS

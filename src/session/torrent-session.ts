@@ -330,6 +330,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#stopDht = dht.track(this.meta.infoHash, {
       announcePort: this.#options.port,
       wantsPeers: () => !this.#stopped && (!this.#done || !!this.#options.seed),
+      seeding: () => this.#done,
       onPeers: (peers) => {
         const added = peers.filter((address) => this.#book.add(address, 'dht', 'dht'));
         if (added.length === 0) return;

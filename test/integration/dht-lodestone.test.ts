@@ -127,6 +127,28 @@ test('a magnet with only xt downloads through the DHT (Lodestone seeder, node, l
   // The routing table was saved at exit, with the node it learned.
   const saved = decodeDhtState(await readFile(join(leechDir, 'state', 'dht.dat')));
   assert.ok(saved.nodes.length >= 1, 'the table was saved');
+
+  // `lodestone metadata` of the same xt-only magnet finds it the same way.
+  const written = join(leechDir, 'fetched.torrent');
+  const metadata = stopAfter(
+    t,
+    runCli([
+      'metadata',
+      magnet,
+      ...['-o', written, '--bind', nextLoopbackAddress(), '--port', '0', '--json'],
+      ...[
+        '--dht-bootstrap',
+        router.address,
+        '--state-dir',
+        join(leechDir, 'state2'),
+        '--metadata-timeout',
+        '20s',
+      ],
+    ]),
+  );
+  const fetched = await metadata.exited;
+  assert.equal(fetched.code, 0, fetched.stderr);
+  assert.equal(parseTorrent(await readFile(written)).infoHashHex, magnet.slice(-40));
 });
 
 /** A `lodestone seed` with no tracker, in the DHT through `router`; resolves once it announced there. */

@@ -9,7 +9,10 @@ import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { encode } from '../../src/bencode/index.js';
 import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
+import { UdpSocket } from '../../src/net/udp-socket.js';
 import { Client } from '../../src/session/client.js';
+import { BOOTSTRAP_RETRY_MS, DhtService } from '../../src/session/dht-service.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { nextLoopbackAddress } from '../helpers/real-clients/index.js';
 
 test('hostile datagrams are dropped and counted; a valid ping is still answered', {
@@ -20,6 +23,7 @@ test('hostile datagrams are dropped and counted; a valid ping is still answered'
   t.after(() => client.close());
   await client.listen();
   assert.ok(client.dhtPort > 0, 'a UDP socket for the DHT alone (uTP off)');
+  assert.equal(client.utpPort, 0, 'and no uTP on it');
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, nextLoopbackAddress(), resolve));
   t.after(() => socket.close());
@@ -59,4 +63,64 @@ test('the library default is no DHT: no UDP socket for it, no DHT stats', { time
   await client.listen();
   assert.equal(client.dhtPort, 0);
   assert.equal(client.dhtStats, undefined);
+});
+
+test('BEP 32: over IPv6 (::1) when the client listens on every address', { timeout: 20_000 }, async (t) => {
+  // No bindAddress: the UDP socket has an IPv6 side ('::'); all traffic still goes to ::1.
+  const a = new Client({ port: 0, hashWorkers: 1, utp: false, dht: {} });
+  t.after(() => a.close());
+  await a.listen();
+  const b = new Client({ port: 0, hashWorkers: 1, utp: false, dht: { bootstrap: [`[::1]:${a.dhtPort}`] } });
+  t.after(() => b.close());
+  const ready = new Promise<{ nodes: number }>((resolve) => b.once('dht-ready', resolve));
+  await b.listen();
+  const { nodes } = await ready;
+  assert.ok(nodes >= 1, 'the IPv6 node answered and joined the table');
+  assert.ok((a.dhtStats?.queriesReceived ?? 0) >= 1);
+});
+
+test('a bootstrap nobody answered is tried again a minute later (an empty table never fills alone)', {
+  timeout: 20_000,
+}, async (t) => {
+  const silent = createSocket('udp4');
+  let heard = 0;
+  silent.on('message', () => heard++);
+  const silentHost = nextLoopbackAddress();
+  await new Promise<void>((resolve) => silent.bind(0, silentHost, resolve));
+  t.after(() => silent.close());
+  const udp = await UdpSocket.bind({ host: nextLoopbackAddress(), port: 0 });
+  t.after(() => udp.close());
+  const clock = new FakeClock();
+  const service = new DhtService(
+    udp,
+    { bootstrap: ['no port here', `${silentHost}:${silent.address().port}`] },
+    undefined,
+    clock,
+  );
+  const warnings: string[] = [];
+  service.on('warning', ({ message }) => warnings.push(message));
+  t.after(() => service.close());
+  let ready = false;
+  service.once('ready', () => {
+    ready = true;
+  });
+  await service.start();
+  const settle = async (until: () => boolean, step: number) => {
+    for (let i = 0; i < 200 && !until(); i++) {
+      clock.advance(step);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(until());
+  };
+  await settle(() => heard === 1 && ready, 500);
+  assert.equal(service.stats()?.nodes, 0);
+  clock.advance(BOOTSTRAP_RETRY_MS - 1);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(heard, 1, 'not before the minute');
+  await settle(() => heard === 2, 1);
+  assert.deepEqual(
+    warnings,
+    ['DHT bootstrap "no port here" is not host:port'],
+    'said once, not at each retry',
+  );
 });

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { CLIENT_NAME, Client, LodestoneError } from '../../index.js';
 import { buildTorrentFile } from '../../metainfo/index.js';
+import { dhtClientOption, reportDht } from '../dht-options.js';
 import { ExitCode } from '../exit-codes.js';
 import { parsePort } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
@@ -18,6 +19,10 @@ export interface MetadataOptions {
   quiet?: boolean;
   verbose?: boolean;
   trace?: boolean;
+  /** `--no-dht` makes it false. */
+  dht?: boolean;
+  dhtBootstrap?: string[];
+  stateDir?: string;
 }
 
 /** `lodestone metadata <magnet> -o file.torrent`: fetch only the info dictionary and save a .torrent. */
@@ -29,7 +34,9 @@ export async function metadataCommand(source: string, options: MetadataOptions):
   const client = new Client({
     port: parsePort(options.port),
     ...(options.bind ? { bindAddress: options.bind } : {}),
+    dht: dhtClientOption(options),
   });
+  const endDht = reportDht(client, reporter, options.verbose === true || options.trace === true);
   try {
     await client.listen();
     const { meta } = await fetchMetadata(client, loaded.link, options, reporter);
@@ -48,7 +55,8 @@ export async function metadataCommand(source: string, options: MetadataOptions):
     reporter.event('written', { path: options.output, infoHash: meta.infoHashHex, name: meta.name });
     return ExitCode.ok;
   } finally {
-    reporter.stop();
+    endDht();
     await client.close();
+    reporter.stop();
   }
 }

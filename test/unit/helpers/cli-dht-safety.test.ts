@@ -28,6 +28,7 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
       '--dht-bootstrap',
       '127.0.0.9:7000',
     ]);
+    assert.deepEqual(safeCliArgs(['metadata', 'm', '-o', 'x']), ['metadata', 'm', '-o', 'x', '--no-dht']);
     assert.deepEqual(safeCliArgs(['info', 'x.torrent']), ['info', 'x.torrent']);
     assert.deepEqual(safeCliArgs(['create', 'dir']), ['create', 'dir']);
   });
@@ -49,7 +50,7 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
     const spawners = files.filter((file) => {
       const text = readFileSync(file, 'utf8');
       const spawnsCli = /lodestone\.js|process\.argv\[1\]/.test(text);
-      const swarmCommand = /['"](download|seed)['"]|"\$cli" (download|seed)/.test(text);
+      const swarmCommand = /['"](download|seed|metadata)['"]|"\$cli" (download|seed|metadata)/.test(text);
       return spawnsCli && swarmCommand;
     });
     assert.ok(
