@@ -40,8 +40,11 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           encryption (Lodestone with --encryption require vs disable from the
                           same seeders, --runs interleaved rounds, against the 0.8× target),
                           utp (uTP only: Lodestone and libtorrent from a uTP-only libtorrent
-                          seeder, Lodestone↔Lodestone over uTP vs TCP; --runs rounds);
-                          default all four ('none' to skip; quick: small versions)
+                          seeder, Lodestone↔Lodestone over uTP vs TCP; --runs rounds), dht
+                          (a trackerless magnet on a loopback DHT of libtorrent and
+                          bittorrent-dht nodes: start → first peer and metadata, Lodestone vs
+                          aria2 vs WebTorrent; --runs rounds, about 25 s each);
+                          default all five ('none' to skip; quick: small versions)
   --many-files <n>        files of the many-files row (default 100000, about 325 MiB; quick: 300)
   --many-files-seeder <s> its seeder, of ${SEEDER_KINDS.join(',')} (default qbittorrent)
   --many-files-leechers <list>

@@ -6,6 +6,7 @@
  * its peak RSS with 256 KiB pieces in the same run).
  */
 import { judgeBudget } from './budget.js';
+import { renderDhtRow } from './dht-row.js';
 import { renderEncryption } from './encryption-row.js';
 import { MiB } from './measure.js';
 import { type BenchReport, cell, digits, ratios, spread, summarize, table } from './report.js';
@@ -127,5 +128,9 @@ export function renderRows(report: BenchReport): string[] {
   }
   parts.push(...renderEncryption(report.records, info.encryption));
   parts.push(...renderUtp(report.records, info.utp));
+  if (info.dht) {
+    parts.push('', '### DHT: trackerless magnet on a loopback DHT of real nodes', '');
+    parts.push(info.dht.skipped ? `Not run: ${info.dht.skipped}.` : renderDhtRow(info.dht.records));
+  }
   return parts;
 }

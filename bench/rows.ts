@@ -14,6 +14,8 @@
  *   disable` from the same seeders, interleaved (bench/encryption-row.ts).
  * - utp: downloads over uTP only: Lodestone and libtorrent from a uTP-only
  *   libtorrent seeder, Lodestone↔Lodestone over uTP and TCP (bench/utp-row.ts).
+ * - dht: a trackerless magnet on a loopback DHT of real nodes: start → first peer and metadata,
+ *   Lodestone vs aria2 vs WebTorrent, `runs` rounds (bench/dht-row.ts; needs python3-libtorrent).
  * A failed download is a recorded failure (the report lists it), never an
  * abort of the bench.
  */
@@ -27,6 +29,7 @@ import {
 } from '../test/helpers/real-clients/index.js';
 import { type PieceBufferBound, pieceBufferBound } from './budget.js';
 import type { DownloadKind } from './clients.js';
+import { type DhtRowRecord, dhtRow } from './dht-row.js';
 import { type EncryptionRowInfo, encryptionRow } from './encryption-row.js';
 import { libtorrentAvailable } from './libtorrent.js';
 import { writeManyFilesContent } from './many-files-content.js';
@@ -36,7 +39,7 @@ import type { DownloadRecord } from './report.js';
 import { type BenchTorrent, prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
 import { type UtpRowInfo, utpRow } from './utp-row.js';
 
-export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption', 'utp'] as const;
+export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption', 'utp', 'dht'] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 export const MANY_FILES_LEECHERS = ['lodestone', 'aria2', 'libtorrent'] as const;
 
@@ -61,6 +64,8 @@ export interface RowsInfo {
   bigPieces?: { totalSize: string; pieceLength: string; seeders: string; bound: PieceBufferBound };
   encryption?: EncryptionRowInfo;
   utp?: UtpRowInfo;
+  /** The DHT row's measurements (bench/dht-row.ts), or why it did not run. */
+  dht?: { records: DhtRowRecord[]; skipped?: string };
 }
 
 export interface RowsContext {
@@ -80,7 +85,10 @@ export async function runRows(context: RowsContext): Promise<void> {
     if (row === 'many-files') await manyFilesRow(context);
     else if (row === 'big-pieces') await bigPiecesRow(context);
     else if (row === 'encryption') await encryptionRow(context);
-    else await utpRow(context, libtorrentAvailable());
+    else if (row === 'utp') await utpRow(context, libtorrentAvailable());
+    else if (!libtorrentAvailable())
+      context.info.dht = { records: [], skipped: 'python3-libtorrent is not installed' };
+    else context.info.dht = { records: await dhtRow(context.config.runs, context.log) };
   }
 }
 

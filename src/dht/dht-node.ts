@@ -189,12 +189,18 @@ export class DhtNode {
       ),
     );
     if (this.#closed) return;
-    await this.#lookup(this.#id, 'find_node', learned.slice(0, 256));
+    // Joining only fills the table: a node that times out is not asked again (dead nodes are common,
+    // e.g. from a saved table; 4 attempts held bootstrap 2 s per dead node: docs/dht-interop.md).
+    await this.#lookup(this.#id, 'find_node', learned.slice(0, 256), { maxAttempts: 1 });
     if (!this.#refreshOnBootstrap || this.#closed) return;
     for (const family of FAMILIES) {
       const buckets = this.#table.bucketCount(family);
       const targets = this.#table.staleTargets(family, this.#clock.now() + NODE_FRESH_MS, this.#random);
-      await Promise.all(targets.slice(0, buckets - 1).map((target) => this.#lookup(target, 'find_node')));
+      await Promise.all(
+        targets
+          .slice(0, buckets - 1)
+          .map((target) => this.#lookup(target, 'find_node', [], { maxAttempts: 1 })),
+      );
     }
   }
 
@@ -346,7 +352,7 @@ export class DhtNode {
     target: NodeId,
     method: 'find_node' | 'get_peers',
     extraSeeds: NodeContact[] = [],
-    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
+    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void; maxAttempts?: number } = {},
   ): Promise<LookupResult> {
     const { signal, onPeers } = options;
     if (signal?.aborted) return Promise.reject(lookupAborted(method));
@@ -357,7 +363,7 @@ export class DhtNode {
       k: this.#k,
       alpha: this.#alpha,
       maxCandidates: this.#maxCandidates,
-      maxAttempts: this.#maxAttempts,
+      maxAttempts: options.maxAttempts ?? this.#maxAttempts,
     });
     const now = this.#clock.now();
     for (const family of FAMILIES) lookup.seed(this.#table.closest(target, this.#k * 2, family, now));
