@@ -81,6 +81,13 @@ test('DHT: a libtorrent seeder announced only to the DHT; lodestone download of 
     seed: { torrentPath: f.torrentPath, writeData: copyPayload(f) },
   });
   await ltKnows(seeder, 2);
+  // Ready when the seeder's announce is on the DHT (a loaded machine can delay it past Lodestone's
+  // first lookup, whose retry comes a minute later).
+  const looker = await startLibtorrentDhtNode(t, { bootstrap: [a.contact], getPeers: [f.meta.infoHashHex] });
+  await until("the libtorrent seeder's announce to be on the DHT", 40_000, async () => {
+    const found = (await looker.status()).found[f.meta.infoHashHex] ?? [];
+    return { done: found.some((p) => p.startsWith(`${seeder.contact.host}:`)), status: found.join(' ') };
+  });
   // B is the only node Lodestone is given.
   await lodestoneDownloads(t, f, b.contact);
   const s = await seeder.status();
