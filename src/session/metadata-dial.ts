@@ -20,15 +20,18 @@ export interface MetadataDialContext {
  * Dials a peer for a magnet's metadata the way the download does (see PeerDialer): the
  * encryption policy's ways in (the one that worked last first), uTP first and TCP after a head
  * start when a uTP dialler is given (TCP only where TCP won before), with the download's connect
- * and handshake timeouts. Resolves with the connection and the way in (for `rememberWay`,
- * once the caller attached its own listeners), or undefined when `wanted()` turned false
- * meanwhile (the socket is then closed); rejects when the peer cannot be reached.
+ * and handshake timeouts. `attach` gets the connection synchronously, as soon as it exists:
+ * bytes that came with the encryption handshake (a plaintext peer's handshake, say) are replayed
+ * in a microtask, before an awaiting caller would run. Resolves with the connection and the way in
+ * (for `rememberWay`), or undefined when `wanted()` turned false meanwhile (the socket is then
+ * closed); rejects when the peer cannot be reached.
  */
 export async function dialMetadataPeer(
   address: PeerAddress,
   timeouts: PeerDialTimeouts,
   context: MetadataDialContext,
   wanted: () => boolean,
+  attach: (connection: PeerConnection) => void,
 ): Promise<{ connection: PeerConnection; way: 'mse' | 'plain' } | undefined> {
   const key = formatAddress(address);
   const { memory, localHandshake, encryption, utp } = context;
@@ -59,5 +62,6 @@ export async function dialMetadataPeer(
     handshakeTimeoutMs: timeouts.handshakeMs,
     localHandshake,
   });
+  attach(connection);
   return { connection, way: dialed.way };
 }

@@ -223,12 +223,15 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     const key = formatAddress(address);
     this.#dialing.add(key);
     const { memory, encryption } = this.#dialContext;
-    dialMetadataPeer(address, timeouts, this.#dialContext, () => !this.#finished)
+    const attach = (connection: PeerConnection) => {
+      this.#dialing.delete(key);
+      this.#attach(connection);
+    };
+    dialMetadataPeer(address, timeouts, this.#dialContext, () => !this.#finished, attach)
       .then(
         (dialed) => {
           this.#dialing.delete(key);
           if (dialed === undefined) return;
-          this.#attach(dialed.connection);
           // After #attach: on a close, the peer is forgotten before a retry is considered.
           rememberWay(memory, dialed.connection, dialed.way, encryption, () => {
             if (!this.#finished && !this.#peers.has(key) && !this.#dialing.has(key))
