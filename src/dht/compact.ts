@@ -3,12 +3,15 @@
  * and node info (20-byte id + peer info: 26 bytes IPv4, 38 bytes IPv6). Pure; a length that is
  * not a multiple of the entry size, or more entries than the caller allows, is a DhtError.
  */
-import { addressBytes, type PeerAddress } from '../address.js';
+import { addressBytes, formatIpBytes, type PeerAddress } from '../address.js';
 import { malformed } from './errors.js';
 import type { NodeContact } from './messages.js';
 import { ID_BYTES } from './node-id.js';
 
 export type IpFamily = 4 | 6;
+
+/** The shared formatter (src/address.ts), under the name the DHT modules and tests use. */
+export { formatIpBytes as formatIp };
 
 /**
  * A plain Uint8Array copy (never a Buffer view: `Buffer#slice` does not copy), so a decoded message
@@ -34,42 +37,6 @@ export function ipFamily(host: string): IpFamily | undefined {
   const bytes = addressBytes(host);
   if (bytes === undefined) return undefined;
   return bytes.length === 4 ? 4 : 6;
-}
-
-/** An IP address's bytes (4 or 16) as the compact formats carry them; undefined if not a literal. */
-export function ipBytes(host: string): Uint8Array | undefined {
-  return addressBytes(host);
-}
-
-/** Formats 4 or 16 address bytes at `offset`: dotted quad, or RFC 5952 IPv6 (IPv4-mapped as `::ffff:a.b.c.d`). */
-export function formatIp(bytes: Uint8Array, offset: number, family: IpFamily): string {
-  if (family === 4) {
-    return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-  }
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${formatIp(bytes, offset + 12, 4)}`;
-  }
-  // The longest run (first on ties) of two or more zero groups becomes "::".
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (list: number[]): string => list.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
 }
 
 function writePeer(out: Uint8Array, offset: number, host: string, port: number, family: IpFamily): void {
@@ -102,7 +69,7 @@ export function decodeCompactPeer(bytes: Uint8Array): PeerAddress | undefined {
   const ipLength = family === 4 ? 4 : 16;
   const port = (bytes[ipLength]! << 8) | bytes[ipLength + 1]!;
   if (port === 0) return undefined;
-  return { host: formatIp(bytes, 0, family), port };
+  return { host: formatIpBytes(bytes, 0, family), port };
 }
 
 /** Concatenated compact peers of one family (the `peers`/`peers6` string form). */

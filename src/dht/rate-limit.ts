@@ -11,8 +11,9 @@
  * own lookup is never locked out for minutes. The global 250/s matches a busy home node's share of
  * the mainline DHT (libtorrent's `dht_upload_rate_limit` of 8000 bytes/s is ~100 replies/s).
  */
+
+import { addressBytes } from '../address.js';
 import type { Clock } from '../clock.js';
-import { ipBytes } from './compact.js';
 
 export interface RateLimitOptions {
   clock: Clock;
@@ -98,7 +99,7 @@ function refill(bucket: Bucket, now: number, rate: number, burst: number): void 
 
 /** IPv4 (also IPv4-mapped): the address; IPv6: its /64 (one site's prefix); anything else: the text as given. */
 function sourceKey(host: string): string {
-  const bytes = ipBytes(host);
+  const bytes = addressBytes(host);
   if (bytes === undefined || bytes.length === 4) return host;
   // IPv4-mapped IPv6 (::ffff:a.b.c.d) is one IPv4 host, not one shared /64.
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {

@@ -7,7 +7,7 @@
  * Also here: {@link ExternalIpVotes}, which learns our external IP from the BEP 42 `ip` field of
  * replies (one vote per replying address), so the node can switch to an id valid for it.
  */
-import { ipBytes } from './compact.js';
+import { addressBytes } from '../address.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
 
 const CRC32C_TABLE = (() => {
@@ -32,7 +32,7 @@ const V6_MASK = [0x01, 0x03, 0x07, 0x0f, 0x1f, 0x3f, 0x7f, 0xff];
 
 /** The address bytes BEP 42 hashes: IPv4 (also IPv4-mapped IPv6) or the first 8 bytes of IPv6. */
 function bep42Bytes(host: string): Uint8Array | undefined {
-  const bytes = ipBytes(host);
+  const bytes = addressBytes(host);
   if (bytes === undefined) return undefined;
   if (bytes.length === 16 && isMapped(bytes)) return bytes.subarray(12);
   return bytes;
@@ -122,7 +122,7 @@ export class ExternalIpVotes {
 
   /** Records that `voter` (the replying node's host) saw us as `external` (the reply's `ip` host). */
   vote(external: string, voter: string): void {
-    if (ipBytes(external) === undefined) return;
+    if (addressBytes(external) === undefined) return;
     this.#votes.delete(voter);
     this.#votes.set(voter, external);
     if (this.#votes.size > this.#maxVoters) {

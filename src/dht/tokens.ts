@@ -7,8 +7,8 @@
  * Pure: time comes from the injected clock, randomness from the injected source.
  */
 import { createHash } from 'node:crypto';
+import { addressBytes } from '../address.js';
 import type { Clock } from '../clock.js';
-import { ipBytes } from './compact.js';
 import type { RandomBytes } from './node-id.js';
 
 /** How often the secret changes. */
@@ -76,7 +76,7 @@ export class TokenIssuer {
 
 function token(secret: Uint8Array, host: string): Uint8Array {
   const hash = createHash('sha1');
-  hash.update(ipBytes(host) ?? new TextEncoder().encode(host));
+  hash.update(addressBytes(host) ?? new TextEncoder().encode(host));
   hash.update(secret);
   return new Uint8Array(hash.digest().subarray(0, TOKEN_BYTES));
 }

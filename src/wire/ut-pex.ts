@@ -1,4 +1,4 @@
-import { addressBytes, type PeerAddress } from '../address.js';
+import { addressBytes, formatIpBytes, type PeerAddress } from '../address.js';
 import type { BencodeValue } from '../bencode/index.js';
 import { decode, encode, getBytes, isDict } from '../bencode/index.js';
 import { BencodeError, WireError } from '../errors.js';
@@ -152,20 +152,7 @@ function readList(bytes: Uint8Array | undefined, family: 4 | 6, key: string): Pe
   for (let index = 0; index < count; index++) {
     const offset = index * stride;
     const port = (bytes[offset + stride - 2]! << 8) | bytes[offset + stride - 1]!;
-    const host = family === 4 ? ipv4Text(bytes, offset) : ipv6Text(bytes, offset);
-    out.push({ host, port });
+    out.push({ host: formatIpBytes(bytes, offset, family), port });
   }
   return out;
-}
-
-function ipv4Text(bytes: Uint8Array, offset: number): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-}
-
-/** RFC 5952 text (the WHATWG URL parser serialises IPv6 hosts that way), so keys deduplicate. */
-function ipv6Text(bytes: Uint8Array, offset: number): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2)
-    groups.push(((bytes[offset + i]! << 8) | bytes[offset + i + 1]!).toString(16));
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
