@@ -22,7 +22,11 @@ export type ErrorCode =
   | 'LODESTONE_ERR_USAGE'
   | 'LODESTONE_ERR_IO'
   | 'LODESTONE_ERR_INTERNAL'
-  | 'LODESTONE_ERR_RESUME_RECORD';
+  | 'LODESTONE_ERR_RESUME_RECORD'
+  | 'LODESTONE_ERR_DAEMON_SETTINGS'
+  | 'LODESTONE_ERR_DAEMON_TORRENT'
+  | 'LODESTONE_ERR_DAEMON_STATE'
+  | 'LODESTONE_ERR_RPC';
 
 /** The base class of every error Lodestone throws or emits on purpose. */
 export class LodestoneError extends Error {
@@ -76,6 +80,25 @@ export class TrackerError extends LodestoneError {
 /** Reading or writing the files failed (`LODESTONE_ERR_DISK_FULL` when the disk is full). */
 export class StorageError extends LodestoneError {
   constructor(message: string, code: ErrorCode = 'LODESTONE_ERR_STORAGE', options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A daemon request that cannot be done: an invalid setting (`LODESTONE_ERR_DAEMON_SETTINGS`), an
+ * unknown torrent or an action it cannot take (`LODESTONE_ERR_DAEMON_TORRENT`), an unreadable
+ * state folder (`LODESTONE_ERR_DAEMON_STATE`), a malformed RPC request (`LODESTONE_ERR_RPC`).
+ */
+export class DaemonError extends LodestoneError {
+  constructor(
+    code:
+      | 'LODESTONE_ERR_DAEMON_SETTINGS'
+      | 'LODESTONE_ERR_DAEMON_TORRENT'
+      | 'LODESTONE_ERR_DAEMON_STATE'
+      | 'LODESTONE_ERR_RPC',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
   }
 }

@@ -26,6 +26,7 @@ const TOP_LEVEL = [
   'Bitfield',
   'CLIENT_NAME',
   'Client',
+  'DaemonError',
   'DirectoryResumeStore',
   'DiscoveryCounters',
   'ENCRYPTION_POLICIES',

@@ -40,7 +40,33 @@ const ALLOWED: Record<string, string[]> = {
   create: ['bencode', 'metainfo', 'storage'],
   session: ['metainfo', 'wire', 'tracker', 'net', 'dht', 'peer', 'policy', 'storage'],
   // The CLI is a program like any other: only the public entries (checked below).
-  cli: ['bencode', 'metainfo', 'create', 'wire', 'tracker', 'net', 'dht', 'peer', 'policy', 'storage'],
+  // The long-running client (settings, state folder, queue, the Transmission RPC in daemon/rpc/).
+  daemon: [
+    'bencode',
+    'metainfo',
+    'create',
+    'wire',
+    'tracker',
+    'net',
+    'dht',
+    'peer',
+    'policy',
+    'storage',
+    'session',
+  ],
+  cli: [
+    'bencode',
+    'metainfo',
+    'create',
+    'wire',
+    'tracker',
+    'net',
+    'dht',
+    'peer',
+    'policy',
+    'storage',
+    'daemon',
+  ],
   types: [],
 };
 

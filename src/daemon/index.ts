@@ -1,0 +1,29 @@
+/**
+ * The long-running client: many torrents, settings with Transmission's key names, a state
+ * folder, and the contract its drivers (the Transmission-compatible RPC, the CLI) use.
+ *
+ * @module lodestone/daemon
+ */
+export type {
+  AddRequest,
+  AddResult,
+  AddSource,
+  DaemonApi,
+  DaemonSessionStats,
+  DaemonTorrent,
+  FilePriority,
+  LimitMode,
+  QueueMove,
+  SettingsUpdate,
+  TorrentFileView,
+  TorrentId,
+  TorrentPatch,
+  TorrentPeerView,
+  TorrentSelector,
+  TorrentSettings,
+  TorrentStatus,
+  TorrentSummary,
+  TorrentTrackerView,
+  TransferTotals,
+} from './daemon-api.js';
+export type { DaemonSettings } from './settings-types.js';
