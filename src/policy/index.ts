@@ -1,6 +1,6 @@
 /**
- * `lodestone/policy`: Pure decisions: the piece picker (what to request) and the choker (whom to
- * serve).
+ * `lodestone/policy`: Pure decisions: the piece picker (what to request), the choker (whom to
+ * serve), and the daemon's queue, seed limits and turtle schedule (docs/queue.md).
  *
  * @module lodestone/policy
  */
@@ -23,3 +23,53 @@ export {
   type PiecePickerOptions,
 } from './piece-picker.js';
 export { RechokeLimiter, type RechokeLimiterOptions } from './rechoke-limiter.js';
+export {
+  checkSeedLimits,
+  effectiveIdleMinutes,
+  effectiveSeedRatio,
+  isFinished,
+  RATIO_INFINITE,
+  RATIO_NOT_AVAILABLE,
+  ratioBytesLeft,
+  ratioModeOnManualStart,
+  type SeedFacts,
+  type SeedLimitMode,
+  type SeedLimitSettings,
+  type SeedLimitVerdict,
+  seedRatioDone,
+  uploadRatio,
+} from './seed-limits.js';
+export {
+  type AltSpeedScheduleSettings,
+  type AltSpeedState,
+  altSpeedTick,
+  altSpeedToggle,
+  type EffectiveLimits,
+  effectiveLimits,
+  type LocalTime,
+  localTime,
+  minutesToNextChange,
+  type SpeedSettings,
+  scheduleWantsAlt,
+} from './speed-schedule.js';
+export {
+  type ActivityFacts,
+  idleMs,
+  idleSince,
+  isStalled,
+  type StalledSettings,
+  stalledAt,
+} from './torrent-activity.js';
+export {
+  decideQueue,
+  type QueueDecision,
+  type QueueMoveKind,
+  type QueueSettings,
+  type QueueState,
+  type QueueTorrent,
+  type QueueTorrentId,
+  queueAppend,
+  queueMove,
+  queueRemove,
+  queueSetPosition,
+} from './torrent-queue.js';
