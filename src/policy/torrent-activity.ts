@@ -47,13 +47,12 @@ function stallAfterMs(settings: StalledSettings): number | undefined {
 
 /**
  * Stalled: running, stalled detection on, and idle for at least `queue-stalled-minutes`
- * (Transmission's queue counts a torrent out at `idle >= minutes`). A stalled torrent does not
- * count against the download or seed queue.
+ * (Transmission's queue counts a torrent out at `idle >= minutes`; a clock that went back
+ * counts as no idle time). A stalled torrent does not count against the download or seed queue.
  */
 export function isStalled(facts: ActivityFacts, settings: StalledSettings, now: number): boolean {
-  const after = stallAfterMs(settings);
-  const idle = idleMs(facts, now);
-  return after !== undefined && idle !== undefined && idle >= after;
+  const at = stalledAt(facts, settings);
+  return at !== undefined && now >= at;
 }
 
 /**
