@@ -11,9 +11,9 @@
 export interface ActivityFacts {
   /** Running (downloading or seeding) right now; waiting, stopped or checking torrents are not idle. */
   running: boolean;
-  /** When it was last started (ms); `undefined` if never. */
+  /** When it was last started (ms); `undefined` or 0 if never. */
   startedAt: number | undefined;
-  /** When a payload block was last received or sent (ms); `undefined` if never. */
+  /** When a payload block was last received or sent (ms); `undefined` or 0 if never. */
   lastActiveAt: number | undefined;
 }
 
@@ -30,7 +30,8 @@ const MINUTE_MS = 60_000;
 export function idleSince(facts: ActivityFacts): number | undefined {
   if (!facts.running) return undefined;
   const latest = Math.max(facts.startedAt ?? -Infinity, facts.lastActiveAt ?? -Infinity);
-  return Number.isFinite(latest) ? latest : undefined;
+  // 0 means "never", as in Transmission and the daemon's `startDate`/`activityDate`.
+  return Number.isFinite(latest) && latest > 0 ? latest : undefined;
 }
 
 /** Milliseconds without payload activity (0 if the clock went back), or `undefined` when not running. */
