@@ -7,7 +7,7 @@ import { randomFillSync } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { type PeerAddress, parseAddress } from '../address.js';
+import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
 import { DhtError } from '../dht/errors.js';
@@ -177,9 +177,18 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     entry: PeerAddress | string,
     warn: boolean,
   ): Promise<{ host: string; port: number } | undefined> {
-    if (typeof entry !== 'string') return entry;
-    const literal = parseAddress(entry);
-    if (literal) return literal;
+    const literal = typeof entry === 'string' ? parseAddress(entry) : entry;
+    if (literal) {
+      // A v6-only socket (an IPv6 --bind) cannot reach an IPv4 node, nor a v4-only one an IPv6 node.
+      const family = literal.host.includes(':') ? 'IPv6' : 'IPv4';
+      if (this.#udp.hasFamily(family)) return literal;
+      if (warn)
+        this.emit('warning', {
+          message: `DHT bootstrap ${typeof entry === 'string' ? entry : formatAddress(entry)}: an ${family} node, but the DHT socket has no ${family} side (see --bind)`,
+        });
+      return undefined;
+    }
+    if (typeof entry !== 'string') return undefined;
     const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535) {
@@ -187,7 +196,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       return undefined;
     }
     try {
-      const family = this.#udp.hasV6 ? 0 : 4;
+      // Only addresses the socket can send to: an IPv6-only --bind asks DNS for IPv6 (AAAA) ones.
+      const v4 = this.#udp.hasFamily('IPv4');
+      const family = v4 && this.#udp.hasV6 ? 0 : v4 ? 4 : 6;
       const { address } = await lookup(match[1]!, { family });
       return isIP(address) ? { host: address, port } : undefined;
     } catch (error) {

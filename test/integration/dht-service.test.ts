@@ -187,3 +187,36 @@ for (const announcePort of [0, 51413]) {
     assert.deepEqual(learned, [{ host: '127.0.0.77', port: 6881 }], 'the peer, before the lookup ended');
   });
 }
+
+test('an IPv6-only socket (--bind ::1): an IPv4 bootstrap node is named in a warning, the IPv6 one is asked', {
+  timeout: 20_000,
+}, async (t) => {
+  const node = createSocket({ type: 'udp6', ipv6Only: true });
+  await new Promise<void>((resolve) => node.bind(0, '::1', resolve));
+  t.after(() => node.close());
+  const heard: string[] = [];
+  node.on('message', (datagram) => {
+    const query = decodeKrpc(datagram);
+    if (query.kind === 'query') heard.push(query.method);
+  });
+  const udp = await UdpSocket.bind({ host: '::1', port: 0 });
+  t.after(() => udp.close());
+  assert.equal(udp.hasFamily('IPv4'), false);
+  const service = new DhtService(
+    udp,
+    { bootstrap: ['127.0.0.1:6881', `[::1]:${node.address().port}`] },
+    undefined,
+    new FakeClock(),
+  );
+  const warnings: string[] = [];
+  service.on('warning', ({ message }) => warnings.push(message));
+  t.after(() => service.close());
+  await service.start();
+  const deadline = Date.now() + 5_000;
+  while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(heard, ['find_node'], 'the IPv6 node was asked');
+  assert.deepEqual(warnings, [
+    'DHT bootstrap 127.0.0.1:6881: an IPv4 node, but the DHT socket has no IPv4 side (see --bind)',
+  ]);
+  assert.equal(service.bootstrapContacts, 1, 'only the reachable contact counts');
+});
