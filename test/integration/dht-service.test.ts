@@ -220,3 +220,42 @@ test('an IPv6-only socket (--bind ::1): an IPv4 bootstrap node is named in a war
   ]);
   assert.equal(service.bootstrapContacts, 1, 'only the reachable contact counts');
 });
+
+test('a first round that found nobody on a thin table runs again when bootstrap ends, not a minute later', {
+  timeout: 20_000,
+}, async (t) => {
+  // A node that knows nobody and no peers: every answer is empty.
+  const socket = createSocket('udp4');
+  const host = nextLoopbackAddress();
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  t.after(() => socket.close());
+  const methods: string[] = [];
+  socket.on('message', (datagram, from) => {
+    const query = decodeKrpc(datagram);
+    if (query.kind !== 'query') return;
+    methods.push(query.method);
+    const reply = query.method === 'get_peers' ? { token: new Uint8Array([1, 2]) } : {};
+    socket.send(
+      encodeKrpc({ kind: 'response', tid: query.tid, id: new Uint8Array(20).fill(0x33), ...reply }),
+      from.port,
+      from.address,
+    );
+  });
+  const udp = await UdpSocket.bind({ host: nextLoopbackAddress(), port: 0 });
+  t.after(() => udp.close());
+  const clock = new FakeClock(); // never advanced: the one-minute retry never comes
+  const service = new DhtService(udp, { bootstrap: [`${host}:${socket.address().port}`] }, undefined, clock);
+  t.after(() => service.close());
+  await service.start();
+  service.forTorrent().track(new Uint8Array(20).fill(4), {
+    announcePort: 0,
+    wantsPeers: () => true,
+    onPeers: () => {},
+  });
+  const getPeers = () => methods.filter((m) => m === 'get_peers').length;
+  const deadline = Date.now() + 5_000;
+  while ((getPeers() < 2 || !service.ready) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(service.ready, true, `bootstrap ended (${methods.join(', ')})`);
+  assert.equal(getPeers(), 2, `one round on the first node, one when bootstrap ended: ${methods.join(', ')}`);
+});
