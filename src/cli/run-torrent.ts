@@ -132,16 +132,19 @@ export async function runTorrent(
     const watch = new StallWatch({
       trackers: options.trackers === false ? 0 : trackers,
       trackersOff: options.trackers === false && trackers > 0,
+      dht: meta.private ? 'private' : client.dhtPort > 0 ? 'on' : 'off',
+      pex: meta.private ? 'private' : 'on',
       ...(stallAfterMs !== undefined ? { afterMs: stallAfterMs } : {}),
     });
     session.on('tracker-response', ({ url }) => watch.trackerAnswered(url));
     session.on('tracker-error', ({ url, message }) => watch.trackerFailed(url, message));
     session.on('peer-disconnected', ({ reason }) => watch.peerDisconnected(reason));
+    session.on('peers-learned', ({ source, addresses }) => watch.peersLearned(source, addresses.length));
     stall = watch;
   });
   const ticker = setInterval(() => {
     const stats = session.stats();
-    const current = session.done ? undefined : stall?.check(stats);
+    const current = session.done ? undefined : stall?.check({ ...stats, dht: client.dhtStats });
     if (current?.kind !== stalled) {
       stalled = current?.kind;
       if (current) {

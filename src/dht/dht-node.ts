@@ -221,14 +221,18 @@ export class DhtNode {
     return this.#lookup(infoHash, 'get_peers', [], options);
   }
 
-  /** getPeers, then announce_peer to the closest k nodes that gave a token. */
+  /**
+   * getPeers, then announce_peer to the closest k nodes that gave a token. `onPeers` hears the
+   * peers as each response brings them (the result still lists them all).
+   */
   async announce(
     infoHash: NodeId,
     port: number,
-    options: { impliedPort?: boolean; signal?: AbortSignal } = {},
+    options: { impliedPort?: boolean; signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
   ): Promise<GetPeersResult> {
     const result: GetPeersResult = await this.getPeers(infoHash, {
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onPeers ? { onPeers: options.onPeers } : {}),
     });
     const targets = result.nodes.filter((node) => node.token !== undefined).slice(0, this.#k);
     const acks = await Promise.all(

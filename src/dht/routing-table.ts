@@ -12,6 +12,7 @@
  * Pure: time is passed in (`now`, from the node's injected clock).
  */
 
+import { bestReplacement, replacementVictim, unverifiedToEvict } from './bucket-choice.js';
 import type { NodeContact } from './messages.js';
 import {
   compareDistance,
@@ -21,6 +22,7 @@ import {
   sameId,
   sharedPrefixBits,
 } from './node-id.js';
+import { isSecureNodeId } from './secure-id.js';
 
 /** An address family: 4 or 6. */
 export type Family = 4 | 6;
@@ -45,6 +47,8 @@ export interface RoutingEntry extends NodeContact {
   lastQueried: number | undefined;
   /** Consecutive queries of ours it failed to answer. */
   failures: number;
+  /** BEP 42: its id matches its IP (or the IP is exempt: private, loopback). Preferred, not required. */
+  verified: boolean;
 }
 
 interface Bucket {
@@ -63,6 +67,11 @@ export interface RoutingTableOptions {
   replacements?: number;
   /** Consecutive timeouts that make a node bad. @default 3 */
   maxFailures?: number;
+  /**
+   * BEP 42: in a full bucket an unverified node gives way to a verified one that answered us (it
+   * moves to the replacement cache), and verified replacements move in first. @default true
+   */
+  preferVerified?: boolean;
   /** Time the table is created (buckets count as active from then). */
   now: number;
 }
@@ -83,6 +92,7 @@ function blankEntry(contact: NodeContact): RoutingEntry {
     lastQuery: undefined,
     lastQueried: undefined,
     failures: 0,
+    verified: isSecureNodeId(contact.id, contact.host),
   };
 }
 
@@ -91,6 +101,7 @@ export class RoutingTable {
   readonly #k: number;
   readonly #maxReplacements: number;
   readonly #maxFailures: number;
+  readonly #preferVerified: boolean;
   readonly #tables: Record<Family, Bucket[]>;
   /** host → entry, for the one-per-IP rule and address lookups (both families; hosts differ). */
   readonly #byHost = new Map<string, RoutingEntry>();
@@ -100,6 +111,7 @@ export class RoutingTable {
     this.#k = options.k ?? 8;
     this.#maxReplacements = options.replacements ?? 8;
     this.#maxFailures = options.maxFailures ?? 3;
+    this.#preferVerified = options.preferVerified ?? true;
     this.#tables = {
       4: [{ nodes: [], replacements: [], lastActive: options.now }],
       6: [{ nodes: [], replacements: [], lastActive: options.now }],
@@ -327,6 +339,18 @@ export class RoutingTable {
         this.#split(family);
         continue;
       }
+      const unverified = this.#preferVerified
+        ? unverifiedToEvict(bucket.nodes, entry, (node) => this.stateOf(node, now))
+        : -1;
+      if (unverified >= 0) {
+        const evicted = bucket.nodes[unverified]!;
+        bucket.nodes[unverified] = entry;
+        this.#index(entry);
+        bucket.lastActive = now;
+        this.#byHost.delete(evicted.host);
+        this.#addReplacement(bucket, evicted, now); // it waits there, as any node would
+        return { outcome: 'added' };
+      }
       return this.#addReplacement(bucket, entry, now);
     }
   }
@@ -353,11 +377,10 @@ export class RoutingTable {
   #addReplacement(bucket: Bucket, entry: RoutingEntry, now: number): HeardResult {
     if (bucket.replacements.some((node) => sameId(node.id, entry.id))) return { outcome: 'rejected' };
     if (bucket.replacements.length >= this.#maxReplacements) {
-      // Drop the replacement we know least of: one that never answered, else the oldest.
-      let victim = bucket.replacements.findIndex((node) => node.lastResponse === undefined);
-      if (victim < 0) victim = 0;
-      if (entry.lastResponse === undefined && bucket.replacements[victim]!.lastResponse !== undefined)
-        return { outcome: 'rejected' };
+      // Drop the replacement we know least of: one that never answered, else the oldest (BEP 42:
+      // unverified ones first when preferring verified ids).
+      const victim = replacementVictim(bucket.replacements, entry, this.#preferVerified);
+      if (victim < 0) return { outcome: 'rejected' };
       this.#byHost.delete(bucket.replacements[victim]!.host);
       bucket.replacements.splice(victim, 1);
     }
@@ -386,15 +409,12 @@ export class RoutingTable {
 
   #takeReplacement(bucket: Bucket, now: number): RoutingEntry | undefined {
     if (bucket.replacements.length === 0) return undefined;
-    // The most recently heard replacement that has answered us, else the newest.
-    let best = -1;
-    for (let i = bucket.replacements.length - 1; i >= 0; i--) {
-      if (this.stateOf(bucket.replacements[i]!, now) === 'good') {
-        best = i;
-        break;
-      }
-    }
-    if (best < 0) best = bucket.replacements.length - 1;
+    // The most recently heard good replacement (a verified one first), else the newest.
+    const best = bestReplacement(
+      bucket.replacements,
+      (entry) => this.stateOf(entry, now),
+      this.#preferVerified,
+    );
     return bucket.replacements.splice(best, 1)[0];
   }
 

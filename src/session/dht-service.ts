@@ -7,7 +7,7 @@ import { randomFillSync } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { type PeerAddress, parseAddress } from '../address.js';
+import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
 import { DhtError } from '../dht/errors.js';
@@ -44,6 +44,8 @@ export interface DhtOptions {
 export interface DhtServiceEvents {
   /** Bootstrap finished: the routing table's size then. */
   ready: [{ nodes: number }];
+  /** The routing table holds its first node: lookups can start (bootstrap goes on). */
+  populated: [{ nodes: number }];
   /** Something to tell the user that did not stop the DHT (a corrupt state file, a bootstrap host not found). */
   warning: [{ message: string }];
 }
@@ -71,6 +73,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   #retryTimer: unknown;
   #closed = false;
   #ready = false;
+  #populated = false;
   /** Datagrams that did not decode (dropped). */
   badDatagrams = 0;
   /** Peers lookups returned, for the counters. */
@@ -174,9 +177,18 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     entry: PeerAddress | string,
     warn: boolean,
   ): Promise<{ host: string; port: number } | undefined> {
-    if (typeof entry !== 'string') return entry;
-    const literal = parseAddress(entry);
-    if (literal) return literal;
+    const literal = typeof entry === 'string' ? parseAddress(entry) : entry;
+    if (literal) {
+      // A v6-only socket (an IPv6 --bind) cannot reach an IPv4 node, nor a v4-only one an IPv6 node.
+      const family = literal.host.includes(':') ? 'IPv6' : 'IPv4';
+      if (this.#udp.hasFamily(family)) return literal;
+      if (warn)
+        this.emit('warning', {
+          message: `DHT bootstrap ${typeof entry === 'string' ? entry : formatAddress(entry)}: an ${family} node, but the DHT socket has no ${family} side (see --bind)`,
+        });
+      return undefined;
+    }
+    if (typeof entry !== 'string') return undefined;
     const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535) {
@@ -184,7 +196,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       return undefined;
     }
     try {
-      const family = this.#udp.hasV6 ? 0 : 4;
+      // Only addresses the socket can send to: an IPv6-only --bind asks DNS for IPv6 (AAAA) ones.
+      const v4 = this.#udp.hasFamily('IPv4');
+      const family = v4 && this.#udp.hasV6 ? 0 : v4 ? 4 : 6;
       const { address } = await lookup(match[1]!, { family });
       return isIP(address) ? { host: address, port } : undefined;
     } catch (error) {
@@ -233,9 +247,11 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     onPeers: (peers: PeerAddress[]) => void,
   ): Promise<GetPeersResult | undefined> {
     if (!this.#node || this.#closed) return undefined;
-    const result = await this.#node.announce(infoHash, port, { impliedPort: port === this.port });
-    this.#found(result.peers, onPeers);
-    return result;
+    // Peers go to `onPeers` as each get_peers response brings them, not when the lookup ends.
+    return this.#node.announce(infoHash, port, {
+      impliedPort: port === this.port,
+      onPeers: (peers) => this.#found(peers, onPeers),
+    });
   }
 
   #found(peers: PeerAddress[], onPeers: (peers: PeerAddress[]) => void): void {
@@ -245,8 +261,9 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   }
 
   /**
-   * The torrents' view of this DHT: rounds start once bootstrap is over (an empty table would
-   * end a lookup at once).
+   * The torrents' view of this DHT: the first round starts as soon as the routing table holds a
+   * node (not when bootstrap ends: on a table full of dead nodes that is seconds later), and when
+   * bootstrap ends another runs at once if the first found nobody.
    */
   forTorrent(): SessionDht {
     return {
@@ -264,10 +281,13 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
           hooks,
         );
         const begin = (): void => rounds.start();
-        if (this.#ready) begin();
-        else this.once('ready', begin);
+        const again = (): void => rounds.again();
+        if (this.#populated) begin();
+        else this.once('populated', begin);
+        if (!this.#ready) this.once('ready', again);
         return () => {
-          this.off('ready', begin);
+          this.off('populated', begin);
+          this.off('ready', again);
           rounds.stop();
         };
       },
@@ -343,6 +363,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
         return;
       }
       node.receive(message, from, datagram.length);
+      if (!this.#populated && node.table.size > 0) {
+        this.#populated = true;
+        this.emit('populated', { nodes: node.table.size });
+      }
     } catch {
       // A bug in handling one message must not reach the host process (the DHT is optional).
       this.badDatagrams++;

@@ -54,6 +54,10 @@ export class DhtTorrentRounds {
   #timer: unknown;
   #stopped = false;
   #running = false;
+  /** Peers the last finished round found; undefined before the first one ends. */
+  #lastFound: number | undefined;
+  /** `again` came while a round ran: when it ends empty, run another at once. */
+  #againPending = false;
 
   constructor(clock: Clock, round: DhtRound, infoHash: Uint8Array, hooks: DhtTrackHooks) {
     this.#clock = clock;
@@ -62,8 +66,23 @@ export class DhtTorrentRounds {
     this.#hooks = hooks;
   }
 
-  /** Runs a round now (call when the DHT is ready). */
+  /** Runs a round now (call once the routing table holds a node). */
   start(): void {
+    this.#run();
+  }
+
+  /**
+   * The routing table grew (bootstrap ended): a round started on a nearly empty table may have
+   * found nobody, so run one now unless the last round found peers (then the schedule stands).
+   */
+  again(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#againPending = true;
+      return;
+    }
+    if (this.#lastFound !== undefined && this.#lastFound > 0) return;
+    this.#clock.clearTimeout(this.#timer);
     this.#run();
   }
 
@@ -83,7 +102,12 @@ export class DhtTorrentRounds {
       .catch(() => 0) // a failed round is retried like an empty one
       .then(() => {
         this.#running = false;
+        this.#lastFound = found;
         if (this.#stopped) return;
+        if (this.#againPending) {
+          this.#againPending = false;
+          if (found === 0) return this.#run();
+        }
         const delay = this.#hooks.seeding?.()
           ? DHT_SEED_INTERVAL_MS
           : found === 0

@@ -64,14 +64,13 @@ export interface DiscoveryProbeOptions {
 /** Tracker announces in flight at once (the rest wait their turn; not reached by the bound: no answer). */
 const TRACKERS_IN_FLIGHT = 16;
 
-/** PEX is not measured by the probe: listed as such, never as having run. */
-const PEX_NOT_MEASURED: DoctorSource = {
-  kind: 'pex',
-  label: 'PEX',
-  status: 'not-available',
-  peers: 0,
-  note: 'not measured by doctor',
-};
+const PEX_LABEL = 'PEX';
+/**
+ * Peers whose first ut_pex message the probe waits for (within the observation window: libtorrent
+ * sends its list about a second after the extension handshake, when it has other peers). Past
+ * that, PEX lists are still read when they come, but nobody is held for one.
+ */
+const PEX_LISTS_AWAITED = 5;
 
 interface TrackerRun {
   source: DoctorSource;
@@ -113,6 +112,12 @@ export async function runDiscoveryProbe(
   let pendingTrackers = 0;
   let pendingDht = false;
   const union = pieceCount === undefined ? undefined : new Bitfield(pieceCount);
+  // PEX (BEP 11): the peers probed are asked for their list (never for a private torrent, BEP 27).
+  const pexAllowed = !(target.kind === 'torrent' && target.meta.private);
+  const pexSource: DoctorSource = pexAllowed
+    ? { kind: 'pex', label: PEX_LABEL, status: 'not-used', peers: 0 }
+    : { kind: 'pex', label: PEX_LABEL, status: 'not-used', peers: 0, note: 'not used: private torrent' };
+  const pex = { offered: 0, sent: 0, learned: new Set<string>() };
   const localHandshake = {
     reserved: reservedBits({ extensionProtocol: true, fastExtension: true }),
     infoHash,
@@ -146,10 +151,17 @@ export async function runDiscoveryProbe(
         observeMs: options.observeMs ?? 3000,
         clock,
         signal: stop.signal,
-      }).then(({ peer, bits }) => {
+        pex: pexAllowed ? { wait: () => pex.sent < PEX_LISTS_AWAITED } : undefined,
+      }).then(({ peer, bits, pex: told }) => {
         active--;
         entry.peer = { ...peer, sources: entry.peer.sources };
         if (bits && union && !peer.failure) for (let i = 0; i < bits.size; i++) if (bits.has(i)) union.set(i);
+        if (told?.supported) pex.offered++;
+        if (told?.sent) pex.sent++;
+        for (const address of told?.added ?? []) {
+          pex.learned.add(formatAddress(address));
+          addPeer(address, PEX_LABEL);
+        }
         probeNext();
         checkDone();
       });
@@ -293,7 +305,7 @@ export async function runDiscoveryProbe(
       checkDone();
     });
   }
-  sources.push({ ...PEX_NOT_MEASURED });
+  sources.push(pexSource);
 
   probeNext();
   checkDone();
@@ -302,6 +314,12 @@ export async function runDiscoveryProbe(
   clock.clearTimeout(deadline);
   signal?.removeEventListener('abort', onOuterAbort);
   const durationMs = clock.now() - startedAt;
+  if (pexAllowed)
+    describePex(
+      pexSource,
+      pex,
+      [...peers.values()].some(({ peer }) => peer.handshake),
+    );
   // Peers whose turn never came (the time ran out first).
   for (const key of queue) {
     const entry = peers.get(key)!;
@@ -325,6 +343,28 @@ export async function runDiscoveryProbe(
     report.piecesAvailable = union.count;
   }
   return report;
+}
+
+/**
+ * The PEX source once the probe is over: `answered` when a peer sent its list (`peers`: distinct
+ * addresses), `no-answer` when peers offer ut_pex but none sent a message in time, else `not-used`
+ * (no peer connected, or none offers PEX).
+ */
+function describePex(
+  source: DoctorSource,
+  pex: { offered: number; sent: number; learned: Set<string> },
+  connected: boolean,
+): void {
+  source.peers = pex.learned.size;
+  if (pex.sent > 0) source.status = 'answered';
+  else if (pex.offered > 0) {
+    source.status = 'no-answer';
+    // A peer with no other peer to name sends no list (libtorrent, Lodestone): not a failure.
+    source.error = `${pex.offered} peer${pex.offered === 1 ? ' offers' : 's offer'} PEX, no list came in time`;
+  } else {
+    source.status = 'not-used';
+    source.note = connected ? 'no connected peer offers PEX' : 'no peer connected to ask';
+  }
 }
 
 /** We never downloaded: trackers that counted us are told we left, within a short grace. */

@@ -4,7 +4,7 @@
  * is one more entry, not a new shape. Everything here is plain data (JSON-serialisable).
  */
 
-/** Kinds of peer source. `pex` is listed as `not-available`: doctor does not measure it. */
+/** Kinds of peer source. `pex`: the lists the probed peers sent (ut_pex), never for a private torrent. */
 export type DoctorSourceKind = 'tracker' | 'magnet-peers' | 'manual-peers' | 'dht' | 'pex';
 
 /**
@@ -84,7 +84,7 @@ export const PEER_FAILURES: readonly PeerFailure[] = [
 export interface DoctorPeer {
   /** `host:port` (`[v6]:port`). */
   address: string;
-  /** Labels of the sources that named it (tracker URLs, `x.pe`, `--peer`, `DHT`). */
+  /** Labels of the sources that named it (tracker URLs, `x.pe`, `--peer`, `DHT`, `PEX`). */
   sources: string[];
   /** The transport that connected, when one did. */
   transport?: 'tcp' | 'utp';

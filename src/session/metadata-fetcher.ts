@@ -29,14 +29,14 @@ import {
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
 import { MetadataCandidates, type MetadataMemoryStats } from './metadata-candidates.js';
-import { dialMetadataPeer, type MetadataDialContext } from './metadata-dial.js';
+import { dialMetadataPeer, type MetadataDialContext, metadataDialTimeouts } from './metadata-dial.js';
 import type {
   MetadataFetcherEvents,
   MetadataFetcherOptions,
   MetadataFetcherTimers,
   MetadataPeer,
 } from './metadata-fetcher-types.js';
-import { type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
+import type { PeerDialTimeouts } from './peer-dialer.js';
 import { noPeerSourceError } from './peer-source.js';
 
 export type { MetadataMemoryStats } from './metadata-candidates.js';
@@ -211,11 +211,11 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     for (const address of candidates) this.#dial(address, timeouts);
   }
 
-  /** The download's connect, handshake and uTP head-start times, shorter while many untried addresses wait. */
+  /** The download's connect, handshake and uTP head-start times (shorter while many untried addresses wait, or no peer is connected yet). */
   #timeouts(
     skip: ReadonlySet<string> = new Set([...this.#peers.keys(), ...this.#dialing]),
   ): PeerDialTimeouts {
-    return peerDialTimeouts({}, this.#book.untried(skip));
+    return metadataDialTimeouts(this.#peers.size, this.#book.untried(skip));
   }
 
   /** Dials a peer the way the download does (see {@link dialMetadataPeer}). */

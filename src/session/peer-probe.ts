@@ -15,8 +15,10 @@ import {
   supportsFastExtension,
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
+import { decodePexMessage } from '../wire/ut-pex.js';
 import type { DoctorPeer, PeerFailure } from './doctor-report.js';
 import { classifyCloseReason, classifyDialError } from './peer-failure.js';
+import { PexInbox } from './pex-state.js';
 
 export interface PeerProbeOptions {
   /** Our handshake (its reserved bits should announce BEP 10 and BEP 6). */
@@ -35,6 +37,12 @@ export interface PeerProbeOptions {
   clock: Clock;
   /** Ends the probe at once (the probe's deadline): the result says what was seen so far. */
   signal: AbortSignal;
+  /**
+   * Ask for PEX (BEP 11): `ut_pex` in our extension handshake and the peer's first ut_pex message
+   * read. While `wait()` says so, a peer that offers ut_pex is observed (within `observeMs`) until
+   * that message comes. Never for a private torrent.
+   */
+  pex?: { wait(): boolean } | undefined;
 }
 
 /** A probed peer, with the pieces it has (torrents) for the swarm's availability. */
@@ -42,6 +50,8 @@ export interface PeerProbeResult {
   peer: Omit<DoctorPeer, 'sources'>;
   /** Torrents: the pieces the peer said it has. */
   bits?: Bitfield;
+  /** With `pex`: whether the peer offered ut_pex, and the addresses its first message added. */
+  pex?: { supported: boolean; sent: boolean; added: PeerAddress[] };
 }
 
 /** Distinct `have`s counted for a magnet's peer (the piece count is unknown): a bound on memory. */
@@ -135,6 +145,7 @@ function observe(
   let saidPieces = false;
   let wantsExtension = false;
   let saidExtension = false;
+  const pex = options.pex ? { supported: false, sent: false, added: [] as PeerAddress[] } : undefined;
   return new Promise((resolve) => {
     let window: unknown;
     let done = false;
@@ -151,9 +162,10 @@ function observe(
       } else if (peer.seeder !== true && magnetHaves.size > 0) {
         peer.piecesHave = Math.max(peer.piecesHave ?? 0, magnetHaves.size);
       }
-      resolve(bits ? { peer, bits } : { peer });
+      resolve({ peer, ...(bits ? { bits } : {}), ...(pex ? { pex } : {}) });
     };
     const enough = (): void => {
+      if (pex?.supported && !pex.sent && options.pex?.wait()) return; // its list, or the window's end
       if (saidPieces && (saidExtension || !wantsExtension)) end();
     };
     const onAbort = (): void =>
@@ -177,7 +189,10 @@ function observe(
           type: 'extended',
           id: EXTENSION_HANDSHAKE_ID,
           payload: encodeExtensionHandshake({
-            m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
+            m: new Map([
+              ['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata],
+              ...(pex ? [['ut_pex', LOCAL_EXTENSION_IDS.ut_pex] as [string, number]] : []),
+            ]),
             v: CLIENT_NAME,
           }),
         });
@@ -215,9 +230,15 @@ function observe(
           } else if (magnetHaves.size < MAX_MAGNET_HAVES) magnetHaves.add(message.index);
           break;
         case 'extended':
+          if (pex && message.id === LOCAL_EXTENSION_IDS.ut_pex && pex.supported && !pex.sent) {
+            pex.sent = true;
+            pex.added = readPex(message.payload, options.clock.now());
+            break;
+          }
           if (message.id !== EXTENSION_HANDSHAKE_ID) break;
           saidExtension = true;
-          readExtensionHandshake(peer, message.payload, pieceCount === undefined);
+          if (readExtensionHandshake(peer, message.payload, pieceCount === undefined) && pex)
+            pex.supported = true;
           break;
         default:
       }
@@ -226,11 +247,25 @@ function observe(
   });
 }
 
+/**
+ * The addresses of a peer's first ut_pex message that we would dial (PexInbox's rules: literal
+ * unicast IP, port 1..65535, at most 200); a malformed message gives none.
+ */
+function readPex(payload: Uint8Array, now: number): PeerAddress[] {
+  try {
+    const added = new PexInbox().accept(now, decodePexMessage(payload), () => false);
+    return added === 'throttled' ? [] : added;
+  } catch {
+    return [];
+  }
+}
+
+/** Reads the peer's extension handshake into `peer`; true when it offers ut_pex. */
 function readExtensionHandshake(
   peer: Omit<DoctorPeer, 'sources'>,
   payload: Uint8Array,
   magnet: boolean,
-): void {
+): boolean {
   try {
     const handshake = decodeExtensionHandshake(payload);
     if (handshake.v !== undefined) peer.client = handshake.v.slice(0, 100);
@@ -239,8 +274,10 @@ function readExtensionHandshake(
         (handshake.m.get('ut_metadata') ?? 0) > 0 &&
         handshake.metadataSize !== undefined &&
         handshake.metadataSize > 0;
+    return (handshake.m.get('ut_pex') ?? 0) > 0;
   } catch {
     // Not a dictionary: the peer says nothing we can read; its other answers still count.
+    return false;
   }
 }
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
+import type { PeerAddress } from '../../src/address.js';
 import { encode } from '../../src/bencode/index.js';
 import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
 import { UdpSocket } from '../../src/net/udp-socket.js';
@@ -123,4 +124,138 @@ test('a bootstrap nobody answered is tried again a minute later (an empty table 
     ['DHT bootstrap "no port here" is not host:port'],
     'said once, not at each retry',
   );
+});
+
+/**
+ * A node that answers everything at once: find_node and get_peers with a contact that never
+ * answers (a dead node, as in saved tables and real routers' answers), get_peers with one peer.
+ * On a fake clock that is never advanced, the dead node never times out: bootstrap never ends and
+ * neither does any lookup, so whatever reaches `onPeers` came before both.
+ */
+async function answeringNode(t: { after(fn: () => unknown): void }) {
+  const dead = createSocket('udp4');
+  const deadHost = nextLoopbackAddress();
+  await new Promise<void>((resolve) => dead.bind(0, deadHost, resolve));
+  t.after(() => dead.close());
+  const socket = createSocket('udp4');
+  const host = nextLoopbackAddress();
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  t.after(() => socket.close());
+  const methods: string[] = [];
+  const id = new Uint8Array(20).fill(0x5a);
+  const deadContact = { id: new Uint8Array(20).fill(0x5b), host: deadHost, port: dead.address().port };
+  socket.on('message', (datagram, from) => {
+    const query = decodeKrpc(datagram);
+    if (query.kind !== 'query') return;
+    methods.push(query.method);
+    const reply =
+      query.method === 'get_peers'
+        ? {
+            nodes: [deadContact],
+            values: [{ host: '127.0.0.77', port: 6881 }],
+            token: new Uint8Array([1, 2, 3, 4]),
+          }
+        : query.method === 'find_node'
+          ? { nodes: [deadContact] }
+          : {};
+    socket.send(encodeKrpc({ kind: 'response', tid: query.tid, id, ...reply }), from.port, from.address);
+  });
+  return { address: `${host}:${socket.address().port}`, methods };
+}
+
+for (const announcePort of [0, 51413]) {
+  test(`a torrent's lookup starts once the table holds a node, and peers come as each response brings them (announcePort ${announcePort})`, {
+    timeout: 20_000,
+  }, async (t) => {
+    const node = await answeringNode(t);
+    const udp = await UdpSocket.bind({ host: nextLoopbackAddress(), port: 0 });
+    t.after(() => udp.close());
+    const clock = new FakeClock(); // never advanced: bootstrap and the lookup wait on the dead node
+    const service = new DhtService(udp, { bootstrap: [node.address] }, undefined, clock);
+    t.after(() => service.close());
+    await service.start();
+    const learned: PeerAddress[] = [];
+    service.forTorrent().track(new Uint8Array(20).fill(3), {
+      announcePort,
+      wantsPeers: () => true,
+      onPeers: (peers) => learned.push(...peers),
+    });
+    const deadline = Date.now() + 5_000;
+    while (learned.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(service.ready, false, 'bootstrap has not ended (the dead node never timed out)');
+    assert.ok(node.methods.includes('get_peers'), `queries heard: ${node.methods.join(', ')}`);
+    assert.deepEqual(learned, [{ host: '127.0.0.77', port: 6881 }], 'the peer, before the lookup ended');
+  });
+}
+
+test('an IPv6-only socket (--bind ::1): an IPv4 bootstrap node is named in a warning, the IPv6 one is asked', {
+  timeout: 20_000,
+}, async (t) => {
+  const node = createSocket({ type: 'udp6', ipv6Only: true });
+  await new Promise<void>((resolve) => node.bind(0, '::1', resolve));
+  t.after(() => node.close());
+  const heard: string[] = [];
+  node.on('message', (datagram) => {
+    const query = decodeKrpc(datagram);
+    if (query.kind === 'query') heard.push(query.method);
+  });
+  const udp = await UdpSocket.bind({ host: '::1', port: 0 });
+  t.after(() => udp.close());
+  assert.equal(udp.hasFamily('IPv4'), false);
+  const service = new DhtService(
+    udp,
+    { bootstrap: ['127.0.0.1:6881', `[::1]:${node.address().port}`] },
+    undefined,
+    new FakeClock(),
+  );
+  const warnings: string[] = [];
+  service.on('warning', ({ message }) => warnings.push(message));
+  t.after(() => service.close());
+  await service.start();
+  const deadline = Date.now() + 5_000;
+  while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(heard, ['find_node'], 'the IPv6 node was asked');
+  assert.deepEqual(warnings, [
+    'DHT bootstrap 127.0.0.1:6881: an IPv4 node, but the DHT socket has no IPv4 side (see --bind)',
+  ]);
+  assert.equal(service.bootstrapContacts, 1, 'only the reachable contact counts');
+});
+
+test('a first round that found nobody on a thin table runs again when bootstrap ends, not a minute later', {
+  timeout: 20_000,
+}, async (t) => {
+  // A node that knows nobody and no peers: every answer is empty.
+  const socket = createSocket('udp4');
+  const host = nextLoopbackAddress();
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  t.after(() => socket.close());
+  const methods: string[] = [];
+  socket.on('message', (datagram, from) => {
+    const query = decodeKrpc(datagram);
+    if (query.kind !== 'query') return;
+    methods.push(query.method);
+    const reply = query.method === 'get_peers' ? { token: new Uint8Array([1, 2]) } : {};
+    socket.send(
+      encodeKrpc({ kind: 'response', tid: query.tid, id: new Uint8Array(20).fill(0x33), ...reply }),
+      from.port,
+      from.address,
+    );
+  });
+  const udp = await UdpSocket.bind({ host: nextLoopbackAddress(), port: 0 });
+  t.after(() => udp.close());
+  const clock = new FakeClock(); // never advanced: the one-minute retry never comes
+  const service = new DhtService(udp, { bootstrap: [`${host}:${socket.address().port}`] }, undefined, clock);
+  t.after(() => service.close());
+  await service.start();
+  service.forTorrent().track(new Uint8Array(20).fill(4), {
+    announcePort: 0,
+    wantsPeers: () => true,
+    onPeers: () => {},
+  });
+  const getPeers = () => methods.filter((m) => m === 'get_peers').length;
+  const deadline = Date.now() + 5_000;
+  while ((getPeers() < 2 || !service.ready) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(service.ready, true, `bootstrap ended (${methods.join(', ')})`);
+  assert.equal(getPeers(), 2, `one round on the first node, one when bootstrap ended: ${methods.join(', ')}`);
 });

@@ -112,7 +112,7 @@ test('doctor on a magnet with only xt, the seeder reachable only through the DHT
     human.stdout,
     /^ {2}DHT +found: 1 peer \(\d+ nodes? reached, \d+ quer(y|ies), \d+ rounds?\)$/m,
   );
-  assert.match(human.stdout, /^ {2}PEX +not measured by doctor$/m);
+  assert.match(human.stdout, /^ {2}PEX +1 peer offers PEX, no list came in time$/m);
 });
 
 test('doctor on a magnet with only xt and a bootstrap on a closed UDP port: the DHT reached no node, exit 6', {
@@ -143,7 +143,7 @@ test('doctor on a magnet with only xt and a bootstrap on a closed UDP port: the 
     report.sources.map((s) => [s.kind, s.status]),
     [
       ['dht', 'failed'],
-      ['pex', 'not-available'],
+      ['pex', 'not-used'],
     ],
   );
   assert.equal(report.peers.length, 0);

@@ -156,7 +156,8 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
   );
   assert.deepEqual(
     report.sources.filter((s) => s.kind === 'dht' || s.kind === 'pex').map((s) => s.status),
-    ['not-used', 'not-available'],
+    ['not-used', 'no-answer'],
+    'the seeder offers PEX but has no other peer to name',
   );
   const [peer] = report.peers;
   assert.equal(report.peers.length, 1);
@@ -177,7 +178,7 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
   assert.match(human.stdout, /^Sources$/m);
   assert.match(human.stdout, new RegExp(`tracker ${tracker.url.replace(/[.?]/g, '\\$&')} +answered: 1 peer`));
   assert.match(human.stdout, /DHT +off \(--no-dht\)/);
-  assert.match(human.stdout, /PEX +not measured by doctor/);
+  assert.match(human.stdout, /PEX +1 peer offers PEX, no list came in time/);
   assert.match(
     human.stdout,
     new RegExp(`${seeder.address.host}:${seeder.address.port} +ok +tcp +rc4 +Lodestone`),
@@ -198,7 +199,7 @@ test('doctor on a healthy swarm: the tracker answered, the seeder is reachable, 
     [
       ['magnet-peers', 'answered', 1],
       ['dht', 'not-used', 0],
-      ['pex', 'not-available', 0],
+      ['pex', 'no-answer', 0],
     ],
   );
 });
@@ -226,7 +227,7 @@ test('doctor on a magnet whose only tracker is down: names the tracker failure a
     /^No tracker answered \(1 tracker: 1 failed \([^)]*ECONNREFUSED[^)]*\)\)/,
   );
   assert.match(report.verdict.text, /0 peers were found/);
-  assert.match(report.verdict.text, /DHT off \(--no-dht\); PEX not measured by doctor/);
+  assert.match(report.verdict.text, /DHT off \(--no-dht\); PEX no peer connected to ask/);
   assert.equal(report.sources[0]?.status, 'failed');
   assert.equal(report.peers.length, 0);
   assert.ok(ms < 3000 + 5000, `ended within the bound and its grace (${ms} ms)`);

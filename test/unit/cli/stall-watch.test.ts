@@ -44,3 +44,43 @@ test('stall watch: names turned-off and missing trackers', () => {
   assert.match(off.check({ peers: 0, knownPeers: 0 })!.reason, /trackers are turned off/);
   assert.match(none.check({ peers: 0, knownPeers: 0 })!.reason, /the torrent has no trackers/);
 });
+
+test('stall watch: says what the DHT and PEX are doing, not just "no trackers"', () => {
+  let now = 0;
+  const watch = new StallWatch({ trackers: 0, trackersOff: false, dht: 'on', pex: 'on', now: () => now });
+  now = 60_000;
+  assert.deepEqual(watch.check({ peers: 0, knownPeers: 0, dht: { nodes: 0, activeLookups: 0 } }), {
+    kind: 'no-peers',
+    reason:
+      'no peers yet (60s): the torrent has no trackers; DHT: no node reached yet, no peers found; PEX: needs a connected peer',
+  });
+  assert.equal(
+    watch.check({ peers: 0, knownPeers: 0, dht: { nodes: 120, activeLookups: 1 } })!.reason,
+    'no peers yet (60s): the torrent has no trackers; DHT: searching (120 nodes, 1 lookup running), no peers found; PEX: needs a connected peer',
+  );
+  watch.peersLearned('dht', 3);
+  watch.peersLearned('pex', 1);
+  watch.peerDisconnected('connection refused');
+  assert.equal(
+    watch.check({ peers: 0, knownPeers: 4, dht: { nodes: 130, activeLookups: 0 } })!.reason,
+    'no peers connected (60s): 4 known, none reachable (last: connection refused); DHT: 130 nodes, 3 peers found; PEX: 1 peer learned',
+  );
+  now = 0;
+  const off = new StallWatch({ trackers: 0, trackersOff: false, dht: 'off', pex: 'on', now: () => now });
+  const priv = new StallWatch({
+    trackers: 1,
+    trackersOff: false,
+    dht: 'private',
+    pex: 'private',
+    now: () => now,
+  });
+  now = 60_000;
+  assert.match(
+    off.check({ peers: 0, knownPeers: 0 })!.reason,
+    /; DHT: turned off; PEX: needs a connected peer$/,
+  );
+  assert.match(
+    priv.check({ peers: 0, knownPeers: 0 })!.reason,
+    /1 not answering; DHT: not used \(private torrent\); PEX: not used \(private torrent\)$/,
+  );
+});

@@ -74,6 +74,56 @@ describe('DhtTorrentRounds (a torrent’s DHT schedule)', { timeout: 10_000 }, (
     assert.equal(seed.rounds.length, 2);
   });
 
+  test('again (bootstrap ended): a round now if the last found nobody, none if it found peers', async () => {
+    const empty = harness();
+    empty.runner.start();
+    await flush();
+    empty.runner.again();
+    await flush();
+    assert.equal(empty.rounds.length, 2, 'the early round on a thin table found nobody: again at once');
+    assert.equal(empty.rounds[1]!.at, empty.rounds[0]!.at, 'no wait');
+    empty.clock.advance(DHT_RETRY_MS - 1);
+    await flush();
+    assert.equal(empty.rounds.length, 2, 'the earlier retry timer was replaced, not doubled');
+    empty.clock.advance(1);
+    await flush();
+    assert.equal(empty.rounds.length, 3);
+    const found = harness({ peers: [{ host: '127.0.0.2', port: 6881 }] });
+    found.runner.start();
+    await flush();
+    found.runner.again();
+    await flush();
+    assert.equal(found.rounds.length, 1, 'peers found: the 5-minute schedule stands');
+  });
+
+  test('again while a round runs: another when it ends empty; stopped: nothing', async () => {
+    const clock = new FakeClock();
+    let release: (() => void) | undefined;
+    let count = 0;
+    const runner = new DhtTorrentRounds(
+      clock,
+      () => {
+        count++;
+        return new Promise<number>((resolve) => {
+          release = () => resolve(0);
+        });
+      },
+      HASH,
+      { announcePort: 0, wantsPeers: () => true, onPeers: () => {} },
+    );
+    runner.start();
+    runner.again();
+    assert.equal(count, 1, 'not two lookups at once');
+    release!();
+    await flush();
+    assert.equal(count, 2, 'the empty round is followed at once');
+    runner.stop();
+    release!();
+    runner.again();
+    await flush();
+    assert.equal(count, 2);
+  });
+
   test('no round once the torrent wants no peers, nor after stop', async () => {
     const h = harness();
     h.runner.start();

@@ -97,7 +97,7 @@ describe('runDiscoveryProbe (trackers)', { timeout: 10_000 }, () => {
         .map((s) => [s.label, s.status, s.note]),
       [
         ['DHT', 'not-used', 'off (the client runs without the DHT)'],
-        ['PEX', 'not-available', 'not measured by doctor'],
+        ['PEX', 'not-used', 'no peer connected to ask'],
       ],
     );
     assert.deepEqual(
