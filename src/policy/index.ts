@@ -1,10 +1,11 @@
 /**
- * `lodestone/policy`: Pure decisions: the piece picker (what to request) and the choker (whom to
- * serve).
+ * `lodestone/policy`: Pure decisions: the piece picker (what to request), the choker (whom to
+ * serve) and the bandwidth channels of rate limits.
  *
  * @module lodestone/policy
  */
 export { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.js';
+export { BandwidthChain, BandwidthChannel, BURST_SECONDS } from './bandwidth.js';
 export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
 export {
   DIAL_ATTEMPTS_PER_SECOND,
