@@ -75,7 +75,15 @@ const SUBPATHS: Record<string, string[]> = {
   ],
   './tracker': ['createTrackerClient', 'HttpTracker', 'UdpTracker', 'Announcer'],
   './peer': ['PeerConnection', 'PeerListener', 'dialPeer'],
-  './policy': ['PiecePicker', 'Choker', 'DialBudget', 'dialTimeouts', 'allowedFastSet'],
+  './policy': [
+    'PiecePicker',
+    'Choker',
+    'DialBudget',
+    'dialTimeouts',
+    'allowedFastSet',
+    'BandwidthChannel',
+    'BandwidthChain',
+  ],
   './storage': [
     'FileStorage',
     'MemoryStorage',
