@@ -41,6 +41,7 @@ export { MseError, type MseFailure } from './net/mse/errors.js';
 export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy } from './net/mse/policy.js';
 export type { NumberMap } from './number-map.js';
 export type { PeerSource } from './session/address-book.js';
+export type { RateLimits, TorrentRateLimits } from './session/bandwidth-limits.js';
 export { type AddTorrentOptions, Client, type ClientEvents, type ClientOptions } from './session/client.js';
 export type { ClientDhtStats, DhtOptions, DhtStateStore } from './session/dht-service.js';
 export type { DhtTrackHooks, SessionDht } from './session/dht-torrent.js';

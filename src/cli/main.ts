@@ -65,6 +65,10 @@ function encryptionOption(): Option {
 const NO_UTP = 'no uTP: no UDP socket, peers are dialled and accepted over TCP only';
 
 /** Options of every command that joins a swarm (download, seed). */
+/** Rates are bytes per second: k, M, G (and kB, MB, GB) are powers of 1000; KiB, MiB, GiB of 1024. */
+const RATE_HELP = (direction: string): string =>
+  `most bytes per second to ${direction} for all torrents, counting protocol overhead: 500k, 2M (k/M/G = 1000-based), 1.5MiB (KiB/MiB = 1024-based); 0 = unlimited`;
+
 function swarmOptions(command: Command): Command {
   return command
     .option(
@@ -75,6 +79,8 @@ function swarmOptions(command: Command): Command {
     .option('--bind <address>', 'local IP address to listen on, connect and announce from')
     .option('--max-peers <n>', 'most peers connected at once', '50')
     .option('--upload-slots <n>', 'peers unchoked at once (plus one optimistic)', '4')
+    .option('--download-limit <rate>', RATE_HELP('download'))
+    .option('--upload-limit <rate>', RATE_HELP('upload'))
     .option('--peer <host:port>', 'also connect to this peer (repeatable)', collect)
     .addOption(encryptionOption())
     .option('--no-utp', NO_UTP)

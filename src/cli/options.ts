@@ -33,6 +33,10 @@ export interface SwarmOptions {
   /** `--metadata-timeout`: give up fetching a magnet's metadata after this long without progress. */
   metadataTimeout?: string;
   uploadSlots?: string;
+  /** `--download-limit <rate>`: bytes per second for all torrents (see parseRate). */
+  downloadLimit?: string;
+  /** `--upload-limit <rate>`. */
+  uploadLimit?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -106,4 +110,34 @@ export function parseSize(text: string, flag: string): number {
   const bytes = Math.floor(Number(match[1]) * unit);
   if (bytes < 1) throw usage(`${flag} must be at least one byte`);
   return bytes;
+}
+
+const RATE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/**
+ * A rate option → bytes per second: "500k", "2M", "2MB/s", "1.5MiB", "1048576"; k, M, G (and
+ * kB, MB, GB) are powers of 1000, KiB, MiB, GiB of 1024 (case-insensitive, an optional "/s").
+ * "0" is unlimited; undefined stays undefined.
+ */
+export function parseRate(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?\s*$/i.exec(text);
+  const unit = match ? RATE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined)
+    throw usage(`invalid ${flag} "${text}" (bytes per second, e.g. 500k, 2M, 1.5MiB; 0 = unlimited)`);
+  const rate = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(rate)) throw usage(`${flag} "${text}" is too large`);
+  return rate;
 }

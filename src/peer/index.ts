@@ -15,3 +15,4 @@ export {
   type PeerConnectionOptions,
 } from './peer-connection.js';
 export { RateMeter } from './rate-meter.js';
+export type { ByteThrottle, ConnectionThrottles } from './throttle.js';

@@ -22,6 +22,7 @@ import type { Handshake, Message } from '../wire/types.js';
 import type { PeerTransport } from './dial-transport.js';
 import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness } from './liveness.js';
 import { RateMeter } from './rate-meter.js';
+import type { ConnectionThrottles } from './throttle.js';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -32,6 +33,9 @@ export type Direction = 'inbound' | 'outbound';
  * peers. Pieces become interesting to others a few ms later, which costs nothing.
  */
 const HAVE_COALESCE_MS = 50;
+
+/** A piece message's header: length prefix, id, index and begin. */
+const PIECE_HEADER_LENGTH = 13;
 
 export interface PeerConnectionOptions {
   /** The connection's bytes: a TCP socket, or any byte duplex (an encrypted stream, uTP). */
@@ -119,6 +123,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   #pendingHaves: number[] = [];
   #haveTimer: unknown;
   #closeReason: string | undefined;
+  #throttles: ConnectionThrottles | undefined;
+  /** Reads are paused by the caller (`pause`) or while the download throttle is in debt. */
+  #pausedByCaller = false;
+  #cancelReadWait: (() => void) | undefined;
+  #cancelWriteWait: (() => void) | undefined;
 
   constructor(options: PeerConnectionOptions) {
     super();
@@ -231,6 +240,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#socket.write(encodePieceHeader(index, begin, block.length));
     this.#socket.write(block, onSent);
     this.#socket.uncork();
+    this.#throttles?.upload.use(block.length + PIECE_HEADER_LENGTH);
     this.upload.add(block.length);
     this.lastSentAt = this.#clock.now();
   }
@@ -250,11 +260,45 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   }
 
   pause(): void {
+    this.#pausedByCaller = true;
     this.#socket.pause();
   }
 
   resume(): void {
-    this.#socket.resume();
+    this.#pausedByCaller = false;
+    if (this.#cancelReadWait === undefined) this.#socket.resume();
+  }
+
+  /**
+   * Rate limits: every byte read and written is paid into these (docs/rate-limits.md). Reading
+   * pauses while the download side is in debt (the socket's receive window then closes);
+   * writes are never held here: the uploader waits with {@link waitForUploadQuota}.
+   */
+  setThrottles(throttles: ConnectionThrottles): void {
+    this.#throttles = throttles;
+  }
+
+  /** True while the upload throttle is in debt: a piece sent now would exceed the limit. */
+  get uploadThrottled(): boolean {
+    const upload = this.#throttles?.upload;
+    return upload?.limited === true && upload.delayMs() > 0;
+  }
+
+  /** Resolves once the upload throttle allows more bytes (or the connection closed). */
+  waitForUploadQuota(): Promise<void> {
+    const upload = this.#throttles?.upload;
+    if (this.closed || upload === undefined || !upload.limited || upload.delayMs() === 0)
+      return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.off('close', done);
+        this.#cancelWriteWait?.();
+        this.#cancelWriteWait = undefined;
+        resolve();
+      };
+      this.once('close', done);
+      this.#cancelWriteWait = upload.wait(done);
+    });
   }
 
   close(reason?: string): void {
@@ -264,6 +308,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.#clock.clearTimeout(this.#handshakeTimer);
     this.#clock.clearTimeout(this.#haveTimer);
     this.#liveness.stop();
+    this.#cancelReadWait?.();
+    this.#cancelReadWait = undefined;
     this.#socket.destroy();
     this.#dispatch(() => this.emit('close', reason));
   }
@@ -278,7 +324,24 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     } else {
       this.#socket.write(bytes);
     }
+    this.#throttles?.upload.use(bytes.length);
     this.lastSentAt = this.#clock.now();
+  }
+
+  /** Pays for received bytes; while the download throttle is in debt, reading stops. */
+  #payRead(bytes: number): void {
+    const download = this.#throttles!.download;
+    if (!download.limited) return;
+    download.use(bytes);
+    if (this.#cancelReadWait !== undefined || download.delayMs() === 0) return;
+    this.#socket.pause();
+    let waiting = true;
+    const cancel = download.wait(() => {
+      waiting = false;
+      this.#cancelReadWait = undefined;
+      if (!this.closed && !this.#pausedByCaller) this.#socket.resume();
+    });
+    if (waiting) this.#cancelReadWait = cancel;
   }
 
   #queueHave(index: number): void {
@@ -297,12 +360,14 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const haves = encodeHaves(this.#pendingHaves);
     this.#pendingHaves = [];
     this.#socket.write(haves);
+    this.#throttles?.upload.use(haves.length);
   }
 
   /** `borrowed`: the chunk's memory is reused after this call, so nothing may keep a view of it. */
   #onData(chunk: Buffer, borrowed: boolean): void {
     if (this.closed) return;
     this.lastReceivedAt = this.#clock.now();
+    if (this.#throttles !== undefined) this.#payRead(chunk.length);
     if (this.#handshakeBuffer !== undefined) {
       const buffered = Buffer.concat([this.#handshakeBuffer, chunk]);
       if (buffered.length < HANDSHAKE_LENGTH) {

@@ -1,10 +1,12 @@
 /**
  * `lodestone/policy`: Pure decisions: the piece picker (what to request), the choker (whom to
- * serve), and the daemon's queue, seed limits and turtle schedule (docs/queue.md).
+ * serve), the bandwidth channels of rate limits, and the daemon's queue, seed limits and turtle
+ * schedule (docs/queue.md).
  *
  * @module lodestone/policy
  */
 export { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.js';
+export { BandwidthChain, BandwidthChannel, BURST_SECONDS } from './bandwidth.js';
 export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
 export {
   DIAL_ATTEMPTS_PER_SECOND,

@@ -19,6 +19,7 @@ import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
+import { ClientBandwidth, type RateLimits } from './bandwidth-limits.js';
 import { type ClientDhtStats, type DhtOptions, DhtService } from './dht-service.js';
 import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
@@ -76,6 +77,13 @@ export interface ClientOptions {
    * only through the `bootstrap` nodes you give (and the saved table). @default false
    */
   dht?: false | DhtOptions;
+  /**
+   * Download limit for all torrents together, in bytes per second, counting payload and protocol
+   * overhead (docs/rate-limits.md); change it live with `setLimits`. @default 0 (unlimited)
+   */
+  downloadLimit?: number;
+  /** Upload limit for all torrents together, as `downloadLimit`. @default 0 (unlimited) */
+  uploadLimit?: number;
 }
 
 /** Options of {@link Client.add}: where one torrent's files go and how it finds peers. */
@@ -103,6 +111,13 @@ export interface AddTorrentOptions {
   resume?: boolean;
   /** Resume record saves while pieces arrive, at most this often. @default 30000 */
   resumeSaveIntervalMs?: number;
+  /**
+   * This torrent's own download limit in bytes per second (the client's applies too); change
+   * it live with `session.setLimits`. @default 0 (unlimited)
+   */
+  downloadLimit?: number;
+  /** This torrent's own upload limit in bytes per second. @default 0 (unlimited) */
+  uploadLimit?: number;
 }
 
 export interface ClientEvents {
@@ -141,6 +156,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly #hashPool: HashPool;
   /** One dial budget for every torrent: the half-open bound holds for the process. */
   readonly #dialBudget = new DialBudget(Date.now);
+  readonly #bandwidth: ClientBandwidth;
   #listener: PeerListener | undefined;
   #port = 0;
   #udp: UdpSocket | undefined;
@@ -167,6 +183,7 @@ export class Client extends EventEmitter<ClientEvents> {
               createTrackerClient(url, { http: { localAddress }, udp: { localAddress } }),
           };
     this.peerId = options.peerId ?? generatePeerId();
+    this.#bandwidth = new ClientBandwidth({ download: options.downloadLimit, upload: options.uploadLimit });
     // Only checking existing data (start of a resumed download or a seed) uses
     // the pool, so its threads start on demand and end when idle; downloaded
     // pieces are hashed incrementally as blocks arrive (PieceAssembler). One
@@ -324,6 +341,15 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /**
+   * Changes the client-wide rate limits live (bytes per second for all torrents together, 0 or
+   * undefined = unlimited; a key left out keeps its value). Throws a `LODESTONE_ERR_USAGE`
+   * error for a negative or non-finite rate.
+   */
+  setLimits(limits: RateLimits): void {
+    this.#bandwidth.setLimits(limits);
+  }
+
+  /**
    * Adds a torrent and returns its session, not yet started: attach listeners, then call
    * `session.start()`. Adding the same info-hash twice returns the existing session.
    */
@@ -338,6 +364,9 @@ export class Client extends EventEmitter<ClientEvents> {
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
       dialBudget: this.#dialBudget,
+      clientBandwidth: this.#bandwidth,
+      ...(options.downloadLimit !== undefined ? { downloadLimit: options.downloadLimit } : {}),
+      ...(options.uploadLimit !== undefined ? { uploadLimit: options.uploadLimit } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.peers ? { peers: options.peers } : {}),
       ...(options.useTrackers !== undefined ? { useTrackers: options.useTrackers } : {}),

@@ -4,6 +4,7 @@ import type { PeerAddress } from '../address.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { ConnectionEncryption, EncryptionPolicy } from '../net/mse/policy.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
+import type { BandwidthChannel } from '../policy/bandwidth.js';
 import type { DialBudget } from '../policy/dial-budget.js';
 import type { HashPool } from '../storage/hasher.js';
 import type { ResumeStore } from '../storage/resume-store.js';
@@ -88,6 +89,15 @@ export interface TorrentSessionOptions {
   dht?: SessionDht;
   /** Timing knobs for the announcer (tests). */
   trackerRetryBaseMs?: number;
+  /**
+   * This torrent's download limit in bytes per second, payload and protocol overhead
+   * (docs/rate-limits.md); change it live with `setLimits`. @default 0 (unlimited)
+   */
+  downloadLimit?: number;
+  /** This torrent's upload limit in bytes per second, as `downloadLimit`. @default 0 (unlimited) */
+  uploadLimit?: number;
+  /** The client-wide channels this torrent also pays into (a {@link Client} passes its own). */
+  clientBandwidth?: { download: BandwidthChannel; upload: BandwidthChannel };
 }
 
 /** A snapshot of a torrent's progress, from {@link TorrentSession.stats}. */

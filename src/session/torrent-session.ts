@@ -17,6 +17,7 @@ import type { AnnounceResponse } from '../tracker/types.js';
 import { reservedBits } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
 import { AddressBook, type PeerSource } from './address-book.js';
+import { TorrentBandwidth, type TorrentRateLimits } from './bandwidth-limits.js';
 import type { SessionDht } from './dht-torrent.js';
 import { Downloader } from './downloader.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
@@ -65,6 +66,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly #book = new AddressBook();
   readonly #dialer: PeerDialer;
   readonly #localHandshake: Handshake;
+  readonly #bandwidth: TorrentBandwidth;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
   #handler: SessionPeerHandler | undefined;
@@ -87,6 +89,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     super();
     this.meta = options.meta;
     this.#options = options;
+    this.#bandwidth = new TorrentBandwidth(options.clientBandwidth, {
+      download: options.downloadLimit,
+      upload: options.uploadLimit,
+    });
     this.#localHandshake = {
       reserved: reservedBits({
         extensionProtocol: true,
@@ -283,6 +289,15 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#handler.onHandshake(this.peers.get(key)!, remote);
   }
 
+  /**
+   * Changes this torrent's rate limits live (bytes per second, 0 or undefined = unlimited; a key
+   * left out keeps its value). `honorsClientLimits: false` exempts the torrent from the client's
+   * limits. Throws a `LODESTONE_ERR_USAGE` error for a negative or non-finite rate.
+   */
+  setLimits(limits: TorrentRateLimits): void {
+    this.#bandwidth.setLimits(limits);
+  }
+
   /** A snapshot of the torrent's progress, rates and peers. */
   stats(): SessionStats {
     let downloadRate = 0;
@@ -462,6 +477,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     peer.maxRequests = 250;
     connection.on('internal-error', (error) => this.#internalError(error, connection.key));
     this.peers.set(connection.key, peer);
+    this.#bandwidth.attach(connection);
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
       connection.traced = true;

@@ -143,6 +143,11 @@ export class Uploader {
           await connection.waitForDrain();
           continue;
         }
+        // Rate limits (docs/rate-limits.md): the next block waits for the upload quota.
+        if (connection.uploadThrottled) {
+          await connection.waitForUploadQuota();
+          continue;
+        }
         const request = peer.uploadQueue.shift()!;
         if (!this.#mayServe(peer, request.index)) {
           this.#refuse(peer, request);

@@ -87,6 +87,8 @@ const SUBPATHS: Record<string, string[]> = {
     'isStalled',
     'altSpeedTick',
     'effectiveLimits',
+    'BandwidthChannel',
+    'BandwidthChain',
   ],
   './storage': [
     'FileStorage',

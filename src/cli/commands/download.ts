@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { Client, DirectoryResumeStore, noPeerSourceError } from '../../index.js';
 import { dhtClientOption, reportDht } from '../dht-options.js';
 import { reportTorrentWarnings } from '../name-warnings.js';
-import { parsePort, parsePositiveInteger, type SwarmOptions } from '../options.js';
+import { parsePort, parsePositiveInteger, parseRate, type SwarmOptions } from '../options.js';
 import { chooseMode, Reporter } from '../reporter.js';
 import { runTorrent } from '../run-torrent.js';
 import { loadSource, type Source } from '../source.js';
@@ -37,7 +37,11 @@ function assertPeerSource(source: Source, options: DownloadOptions): void {
 }
 
 export function makeClient(options: SwarmOptions): Client {
+  const downloadLimit = parseRate(options.downloadLimit, '--download-limit');
+  const uploadLimit = parseRate(options.uploadLimit, '--upload-limit');
   return new Client({
+    ...(downloadLimit ? { downloadLimit } : {}),
+    ...(uploadLimit ? { uploadLimit } : {}),
     port: parsePort(options.port),
     maxPeersPerTorrent: parsePositiveInteger(options.maxPeers, '--max-peers'),
     ...(options.bind ? { bindAddress: options.bind } : {}),
