@@ -23,6 +23,7 @@ import { type ClientDhtStats, type DhtOptions, DhtService } from './dht-service.
 import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
 import type { DoctorReport } from './doctor-report.js';
+import type { FileChoice } from './file-selection.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
@@ -103,6 +104,12 @@ export interface AddTorrentOptions {
   resume?: boolean;
   /** Resume record saves while pieces arrive, at most this often. @default 30000 */
   resumeSaveIntervalMs?: number;
+  /** Which files to download, one choice per file (see docs/file-selection.md). @default all, normal */
+  files?: readonly FileChoice[];
+  /** Download pieces in order, each wanted file's first and last piece first. @default false */
+  sequential?: boolean;
+  /** Part file for wanted pieces' bytes in unwanted files. @default `<path>/.<infohash hex>.parts` */
+  partFile?: string;
 }
 
 export interface ClientEvents {
@@ -353,6 +360,9 @@ export class Client extends EventEmitter<ClientEvents> {
           }
         : {}),
       ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
+      ...(options.files ? { files: options.files } : {}),
+      ...(options.sequential !== undefined ? { sequential: options.sequential } : {}),
+      ...(options.partFile !== undefined ? { partFile: options.partFile } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
       ...(this.#options.handshakeTimeoutMs !== undefined
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }

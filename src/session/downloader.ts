@@ -95,7 +95,27 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#epoch = this.#now();
     this.#keys = new BlockKeys(meta);
     this.#budgetBlocks = picker.maxPartialPieces * Math.ceil(meta.pieceLength / BLOCK_SIZE);
-    this.#finished = picker.missingPieceCount === 0;
+    this.#finished = picker.wantedMissingCount === 0;
+  }
+
+  /**
+   * The picker's piece priorities changed (file selection): a finished download with newly
+   * wanted pieces is unfinished again (interest and requests resume, and 'complete' comes
+   * again when they are verified); one whose remaining pieces all became unwanted is complete
+   * now. Returns whether 'complete' was emitted.
+   */
+  selectionChanged(): boolean {
+    if (this.#stopped) return false;
+    const complete = this.#picker.wantedMissingCount === 0 && this.#verifying.size === 0;
+    if (complete === this.#finished) {
+      for (const peer of this.#peers.values()) this.fill(peer);
+      return false;
+    }
+    this.#finished = complete;
+    for (const peer of this.#peers.values()) this.#updateInterest(peer);
+    if (complete) this.emit('complete');
+    else for (const peer of this.#peers.values()) this.fill(peer);
+    return complete;
   }
 
   get have(): Bitfield {
@@ -353,7 +373,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         }
       }
       this.emit('piece-verified', index);
-      if (this.#picker.missingPieceCount === 0 && this.#verifying.size === 0) {
+      if (!this.#finished && this.#picker.wantedMissingCount === 0 && this.#verifying.size === 0) {
         this.#finished = true;
         for (const peer of this.#peers.values()) this.#updateInterest(peer);
         this.emit('complete');
