@@ -339,7 +339,9 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.#sessions.has(key)) return this.#sessions.get(key)!;
     const session = new TorrentSession({
       meta,
-      storage: options.storage ?? new FileStorage(meta, resolve(options.path)),
+      storage:
+        options.storage ??
+        new FileStorage(meta, resolve(options.path), options.partFile ? { partFile: options.partFile } : {}),
       hashPool: this.#hashPool,
       peerId: this.peerId,
       port: this.#port,

@@ -97,8 +97,10 @@ export interface TorrentSessionOptions {
   /** Download the wanted files' pieces in order (first and last piece of each file first). @default false */
   sequential?: boolean;
   /**
-   * Part file for the bytes of wanted pieces that fall in unwanted files. Recorded for the
-   * storage that supports it (see docs/file-selection.md). @default `<save path>/.<infohash hex>.parts`
+   * Part file for the bytes of wanted pieces that fall in unwanted files. The session does not
+   * open it: `Client.add` gives it to the FileStorage it makes (`FileStorageOptions.partFile`);
+   * a session made directly with its own storage configures the storage instead. Kept here so
+   * the options of a session describe it whole. @default `<save path>/.<infohash hex>.parts`
    */
   partFile?: string;
 }

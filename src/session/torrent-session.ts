@@ -184,6 +184,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     checkFileChoices(this.meta, choices);
     this.#files = choices.map((choice) => ({ wanted: choice.wanted, priority: choice.priority }));
     if (!this.#picker) return; // start() reads the selection
+    this.#options.storage
+      .setFileSelection?.(this.#files.map((choice) => choice.wanted))
+      .catch((error: unknown) => this.#fail(error));
     this.#picker.setPiecePriorities(
       piecePriorities(this.meta, this.#files),
       sequentialFirstPieces(this.meta, this.#files),
@@ -229,6 +232,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#started = true;
     const { meta, storage, hashPool } = this.#options;
     await storage.open();
+    // Before the check: pieces of unwanted files are read from where the storage keeps them.
+    await storage.setFileSelection?.(this.#files.map((choice) => choice.wanted));
     const keeper = resumeKeeperFor(this.#options);
     const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>
       this.emit('checking', p),
