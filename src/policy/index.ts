@@ -21,5 +21,6 @@ export {
   type PickerPeer,
   PiecePicker,
   type PiecePickerOptions,
+  type PiecePriority,
 } from './piece-picker.js';
 export { RechokeLimiter, type RechokeLimiterOptions } from './rechoke-limiter.js';
