@@ -10,8 +10,14 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createTorrent } from '../../src/create/index.js';
 import { type CliEvent, runCli } from '../helpers/lodestone-cli.js';
+import { freePort, nextLoopbackAddress } from '../helpers/real-clients/index.js';
+import { pollUntil, spawnManaged, waitListening } from '../helpers/real-clients/process.js';
+import { LIBTORRENT_PYTHON, requirePythonLibtorrent } from '../helpers/tools.js';
+
+const SEED_PY = fileURLToPath(new URL('../../../test/fixtures/file-selection/seed.py', import.meta.url));
 
 const exists = (path: string) =>
   access(path).then(
@@ -176,4 +182,57 @@ test('a bad --files list is a usage error', { timeout: 30_000 }, async (t) => {
     assert.equal(code, 2, `--files "${list}": ${stderr}`);
     assert.match(stderr, /--files/);
   }
+});
+
+test('--files from a libtorrent seeder: only the chosen files, the shared piece bytes in the part file', {
+  timeout: 90_000,
+}, async (t) => {
+  if (!requirePythonLibtorrent(t)) return;
+  const dir = await mkdtemp(join(tmpdir(), 'lodestone-files-lt-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { content, data, torrentPath, meta } = await setUp(dir);
+  const address = nextLoopbackAddress();
+  const port = await freePort(address);
+  const seeder = await spawnManaged({
+    name: 'libtorrent seeder',
+    command: LIBTORRENT_PYTHON,
+    args: [SEED_PY, torrentPath, content, address, String(port)],
+    dir: content,
+  });
+  t.after(() => seeder.stop());
+  await pollUntil(seeder, 'libtorrent to seed', 60_000, async () => {
+    const ready = await exists(join(content, 'ready'));
+    return { done: ready, status: ready ? 'seeding' : 'checking' };
+  });
+  await waitListening(seeder, address, port);
+
+  const out = join(dir, 'out');
+  const state = join(dir, 'state');
+  const cli = runCli([
+    'download',
+    torrentPath,
+    '-o',
+    out,
+    '--json',
+    '-p',
+    '0',
+    '--bind',
+    nextLoopbackAddress(),
+    '--no-trackers',
+    '--state-dir',
+    state,
+    '--peer',
+    `${address}:${port}`,
+    '--files',
+    '1,3-4',
+  ]);
+  t.after(() => cli.stop());
+  const { code, stderr } = await cli.exited;
+  assert.equal(code, 0, stderr.slice(-1000));
+  assert.equal(last(cli.events, 'done')?.wantedVerifiedBytes, SIZES[1]! + SIZES[3]! + SIZES[4]!);
+  for (const i of [1, 3, 4])
+    assert.ok((await readFile(join(out, 'set', `f${i}.bin`))).equals(data[i]!), `f${i} byte-exact`);
+  for (const i of [0, 2])
+    assert.equal(await exists(join(out, 'set', `f${i}.bin`)), false, `f${i} not on disk`);
+  assert.equal(await exists(join(state, 'parts', `${meta.infoHashHex}.parts`)), true);
 });
