@@ -1,5 +1,4 @@
-import { LodestoneError } from '../index.js';
-import type { FileChoice } from '../session/file-selection.js';
+import { type FileChoice, LodestoneError } from '../index.js';
 
 /**
  * `--files 0,2,5-7` / `--skip 1,3`: file indexes as `lodestone info` prints them (positions in the
