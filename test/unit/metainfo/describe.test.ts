@@ -55,7 +55,7 @@ describe('describeTorrent', () => {
       webSeeds: ['http://127.0.0.1/'],
       files: [
         { index: 0, path: 'folder/a/b.txt', length: 100 },
-        { index: 1, path: 'folder/c', length: 5 },
+        { index: 2, path: 'folder/c', length: 5 }, // after a padding file: it counts
       ],
       renamedFiles: [],
       symlinks: [],
