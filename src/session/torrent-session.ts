@@ -96,6 +96,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #files: readonly FileChoice[];
   #sequential: boolean;
   #picker: PiecePicker | undefined;
+  /** The storage has been told the selection (start() did, after open): setFiles tells it too. */
+  #storageSelects = false;
 
   constructor(options: TorrentSessionOptions) {
     super();
@@ -183,10 +185,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   setFiles(choices: readonly FileChoice[]): void {
     checkFileChoices(this.meta, choices);
     this.#files = choices.map((choice) => ({ wanted: choice.wanted, priority: choice.priority }));
+    if (this.#storageSelects) {
+      this.#options.storage
+        .setFileSelection?.(this.#files.map((choice) => choice.wanted))
+        .catch((error: unknown) => this.#fail(error));
+    }
     if (!this.#picker) return; // start() reads the selection
-    this.#options.storage
-      .setFileSelection?.(this.#files.map((choice) => choice.wanted))
-      .catch((error: unknown) => this.#fail(error));
     this.#picker.setPiecePriorities(
       piecePriorities(this.meta, this.#files),
       sequentialFirstPieces(this.meta, this.#files),
@@ -233,6 +237,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     const { meta, storage, hashPool } = this.#options;
     await storage.open();
     // Before the check: pieces of unwanted files are read from where the storage keeps them.
+    this.#storageSelects = true;
     await storage.setFileSelection?.(this.#files.map((choice) => choice.wanted));
     const keeper = resumeKeeperFor(this.#options);
     const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>

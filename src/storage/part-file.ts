@@ -37,6 +37,8 @@ export class PartFile {
   #opening: Promise<FileHandle> | undefined;
   /** Header writes, one at a time, each built when it runs (so a later state is never overwritten by an earlier one). */
   #headerQueue: Promise<void> = Promise.resolve();
+  /** load() ran: what is on disk is known, so an empty part file may be deleted. */
+  #loaded = false;
 
   constructor(path: string, pieceCount: number, pieceLength: number, fileCount: number) {
     this.path = path;
@@ -74,6 +76,7 @@ export class PartFile {
 
   /** Reads the header of an existing part file (a missing or foreign one reads as empty). */
   async load(): Promise<void> {
+    this.#loaded = true;
     let data: Buffer;
     try {
       data = await fsPromises.readFile(this.path);
@@ -171,14 +174,14 @@ export class PartFile {
     return run;
   }
 
-  /** Closes the handle, and deletes the file when no piece is left in it. */
+  /** Closes the handle, and deletes the file when no piece is left in it (never before load()). */
   async close(): Promise<void> {
     await this.#headerQueue;
     const handle = this.#handle ?? (await this.#opening?.catch(() => undefined));
     this.#handle = undefined;
     this.#opening = undefined;
     await handle?.close();
-    if (this.#used === 0) {
+    if (this.#used === 0 && this.#loaded) {
       await fsPromises.rm(this.path, { force: true }).catch((error: unknown) => {
         throw toStorageError(error, this.path, 'write');
       });

@@ -98,6 +98,18 @@ describe('FileStorage: part file', () => {
     await second.close();
   });
 
+  test('a storage closed without being opened leaves an existing part file alone', async () => {
+    const f = fixture();
+    const first = new FileStorage(f.meta, dir.path);
+    await first.open();
+    await first.setFileSelection([true, false, true]);
+    await first.writePiece(1, f.blocks(1));
+    await first.close();
+    const bytes = await readFile(first.partFilePath);
+    await new FileStorage(f.meta, dir.path).close();
+    assert.deepEqual(await readFile(first.partFilePath), bytes);
+  });
+
   test('an unwanted file already on disk keeps being used; a foreign part file is ignored', async () => {
     const f = fixture();
     await writeFile(join(dir.path, `.${f.meta.infoHashHex}.parts`), 'not a part file at all');
