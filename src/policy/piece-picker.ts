@@ -2,6 +2,7 @@ import { Bitfield } from '../bitfield.js';
 import { NumberMap } from '../number-map.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 import { RarityOrder } from './rarity-order.js';
+import { SequentialOrder } from './sequential-order.js';
 
 /** One block to request: piece `index`, byte offset `begin` inside it, `length` bytes. */
 export interface BlockRequest {
@@ -137,10 +138,9 @@ export class PiecePicker {
   readonly #availability: Uint32Array;
   readonly #priority: Uint8Array;
   #sequential: boolean;
-  #sequentialFirst: number[];
-  /** Sequential cursors: every piece below is had or unwanted (the first for sequentialFirst's positions). */
-  #cursor = 0;
-  #firstCursor = 0;
+  readonly #sequentialOrder: SequentialOrder;
+  /** Bound once: the sequential order's test of a piece it may pass for good. */
+  readonly #settled = (index: number): boolean => this.#have.has(index) || this.#priority[index] === 0;
   /** Wanted pieces not verified yet. */
   #wantedMissing = 0;
   readonly #partials = new Map<number, PartialPiece>();
@@ -207,7 +207,7 @@ export class PiecePicker {
     }
     this.#unstarted = this.#unrequested;
     this.#sequential = options.sequential ?? false;
-    this.#sequentialFirst = sortedUnique(options.sequentialFirst ?? [], pieceCount);
+    this.#sequentialOrder = new SequentialOrder(pieceCount, options.sequentialFirst);
   }
 
   /** Wanted pieces (priority above 0) not verified yet: 0 means the selection is complete. */
@@ -250,17 +250,15 @@ export class PiecePicker {
       this.#unrequested += sign * this.blockCount(index);
       this.#unstarted += sign * this.blockCount(index);
     }
-    if (sequentialFirst) this.#sequentialFirst = sortedUnique(sequentialFirst, this.pieceCount);
-    this.#cursor = 0;
-    this.#firstCursor = 0;
+    if (sequentialFirst) this.#sequentialOrder.setFirst(sequentialFirst);
+    else this.#sequentialOrder.reset();
   }
 
   /** Switches sequential picking on or off (live: the next new piece follows it). */
   setSequential(on: boolean, sequentialFirst?: readonly number[]): void {
     this.#sequential = on;
-    if (sequentialFirst) this.#sequentialFirst = sortedUnique(sequentialFirst, this.pieceCount);
-    this.#cursor = 0;
-    this.#firstCursor = 0;
+    if (sequentialFirst) this.#sequentialOrder.setFirst(sequentialFirst);
+    else this.#sequentialOrder.reset();
   }
 
   /** Verified pieces. Read-only for callers: change it through pieceVerified(). */
@@ -474,36 +472,13 @@ export class PiecePicker {
       const order = this.#orders[level]!;
       if (order.length === 0) continue;
       const found = this.#sequential
-        ? this.#sequentialPiece(peer, level)
+        ? this.#sequentialOrder.next(this.#settled, (index) => this.#startable(peer, index, level))
         : randomFirst
           ? this.#randomPiece(peer, order)
           : this.#rarestPiece(peer, order);
       if (found !== undefined) return found;
     }
     return undefined;
-  }
-
-  /**
-   * Sequential: the first `sequentialFirst` piece of class `level` the peer has and we may
-   * start, else the lowest-index one. Cursors skip what is had or unwanted for good.
-   */
-  #sequentialPiece(peer: PickerPeer, level: number): number | undefined {
-    const first = this.#sequentialFirst;
-    while (this.#firstCursor < first.length && this.#settled(first[this.#firstCursor]!)) this.#firstCursor++;
-    for (let at = this.#firstCursor; at < first.length; at++) {
-      const index = first[at]!;
-      if (this.#startable(peer, index, level)) return index;
-    }
-    while (this.#cursor < this.pieceCount && this.#settled(this.#cursor)) this.#cursor++;
-    for (let index = this.#cursor; index < this.pieceCount; index++) {
-      if (this.#startable(peer, index, level)) return index;
-    }
-    return undefined;
-  }
-
-  /** Had, or unwanted: a sequential cursor may pass it. */
-  #settled(index: number): boolean {
-    return this.#have.has(index) || this.#priority[index] === 0;
   }
 
   #startable(peer: PickerPeer, index: number, level: number): boolean {
@@ -592,12 +567,6 @@ export class PiecePicker {
     const begin = block * this.blockSize;
     return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
   }
-}
-
-/** Distinct valid piece indexes, ascending. */
-function sortedUnique(pieces: readonly number[], pieceCount: number): number[] {
-  const valid = pieces.filter((index) => Number.isInteger(index) && index >= 0 && index < pieceCount);
-  return [...new Set(valid)].sort((a, b) => a - b);
 }
 
 /** Most advanced first; ties: lower index. */
