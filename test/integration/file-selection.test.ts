@@ -111,6 +111,25 @@ test('--files downloads only the chosen files; a second run with the others comp
     assert.equal(await exists(join(out, 'set', `f${i}.bin`)), false, `f${i} not on disk`);
   assert.equal(await exists(partFile), true, 'the shared pieces wait in the part file, in the state folder');
   assert.equal(await exists(join(out, `.${meta.infoHashHex}.parts`)), false, 'not among the files');
+  const verifiedFirst = first.events.filter((e) => e.type === 'piece-verified').length;
+
+  // The part file lost: the resume record must not vouch for the pieces whose bytes were in it
+  // (two: the one holding f0|f1|f2, the one holding f2|f3). They are fetched again.
+  await rm(partFile);
+  const again = download(torrentPath, out, state, port, ['--files', '0,2']);
+  t.after(() => again.stop());
+  const rerun = await again.exited;
+  assert.equal(rerun.code, 0, rerun.stderr.slice(-1000));
+  assert.equal(last(again.events, 'resume')?.record, 'used', 'the resume record was read');
+  assert.equal(last(again.events, 'ready')?.verifiedPieces, verifiedFirst - 2);
+  assert.deepEqual(
+    again.events
+      .filter((e) => e.type === 'piece-verified')
+      .map((e) => e.index as number)
+      .sort((x, y) => x - y),
+    [61, 146],
+  );
+  assert.equal(await exists(partFile), true, 'the part file holds them again');
 
   const second = download(torrentPath, out, state, port, ['--skip', '0,2']);
   t.after(() => second.stop());
@@ -118,7 +137,6 @@ test('--files downloads only the chosen files; a second run with the others comp
   assert.equal(two.code, 0, two.stderr.slice(-1000));
   // Every piece of the first run is still verified: those sharing bytes with f1/f3/f4 read them
   // from the real files, moved there from the part file.
-  const verifiedFirst = first.events.filter((e) => e.type === 'piece-verified').length;
   assert.equal(last(second.events, 'ready')?.verifiedPieces, verifiedFirst);
   assert.ok(last(second.events, 'done'), 'the second run ends complete');
   for (let i = 0; i < SIZES.length; i++)
