@@ -108,14 +108,32 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     if (this.#stopped) return false;
     const complete = this.#picker.wantedMissingCount === 0 && this.#verifying.size === 0;
     if (complete === this.#finished) {
-      for (const peer of this.#peers.values()) this.fill(peer);
+      for (const peer of this.#peers.values()) {
+        peer.usefulPieces = this.#usefulIn(peer.has);
+        this.#updateInterest(peer);
+        this.fill(peer);
+      }
       return false;
     }
     this.#finished = complete;
-    for (const peer of this.#peers.values()) this.#updateInterest(peer);
+    // Interest follows the wanted pieces: recount what each peer has that we still want.
+    for (const peer of this.#peers.values()) {
+      peer.usefulPieces = this.#usefulIn(peer.has);
+      this.#updateInterest(peer);
+    }
     if (complete) this.emit('complete');
     else for (const peer of this.#peers.values()) this.fill(peer);
     return complete;
+  }
+
+  /** Pieces of `bits` we miss and want (priority above 0). O(pieces), once per bitfield. */
+  #usefulIn(bits: Bitfield): number {
+    const have = this.#picker.haveBitfield;
+    let useful = 0;
+    for (let i = 0; i < bits.size; i++) {
+      if (bits.has(i) && !have.has(i) && this.#picker.priorityOf(i) > 0) useful++;
+    }
+    return useful;
   }
 
   get have(): Bitfield {
@@ -150,17 +168,14 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#picker.removePeerBitfield(peer.has);
     peer.has = bits;
     this.#picker.addPeerBitfield(bits);
-    const have = this.#picker.haveBitfield;
-    let useful = 0;
-    for (let i = 0; i < bits.size; i++) if (bits.has(i) && !have.has(i)) useful++;
-    peer.usefulPieces = useful;
+    peer.usefulPieces = this.#usefulIn(bits);
     this.#updateInterest(peer);
   }
 
   onHave(peer: PeerState, index: number): void {
     if (!peer.has.set(index)) return;
     this.#picker.addPeerHave(index);
-    if (!this.#picker.haveBitfield.has(index)) {
+    if (!this.#picker.haveBitfield.has(index) && this.#picker.priorityOf(index) > 0) {
       peer.usefulPieces++;
       this.#updateInterest(peer);
     }
@@ -367,7 +382,8 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       }
       for (const peer of this.#peers.values()) {
         peer.connection.send({ type: 'have', index });
-        if (peer.has.has(index)) {
+        // Counted only while wanted (counts are redone on every selection change).
+        if (peer.has.has(index) && this.#picker.priorityOf(index) > 0) {
           peer.usefulPieces--;
           if (peer.usefulPieces === 0) this.#updateInterest(peer);
         }
