@@ -79,6 +79,7 @@ export type {
   TrackerWarningEvent,
   WireEvent,
 } from './session/event-types.js';
+export type { FileChoice, FilePriority } from './session/file-selection.js';
 export {
   describeMetadataAttempt,
   type MetadataAttemptSummary,

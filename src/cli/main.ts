@@ -113,6 +113,15 @@ swarmOptions(
     .option('-o, --output <dir>', 'folder to download into', '.')
     .option('--seed', 'keep seeding after the download completes (until Ctrl-C or a seeding limit)')
     .option(
+      '--files <list>',
+      'download only these files, by index as `lodestone info` lists them, e.g. 0,2,5-7',
+    )
+    .option('--skip <list>', 'download every file but these (indexes as for --files)')
+    .option(
+      '--sequential',
+      "download pieces in order (each file's first and last piece first), e.g. to play as it arrives",
+    )
+    .option(
       '--metadata-timeout <duration>',
       'magnet links: give up (exit 5) after this long without progress fetching the metadata, e.g. 90s, 5m',
       '5m',

@@ -73,11 +73,12 @@ export class Reporter {
 
   /** `note`: why nothing is happening (a stall), shown on the progress line. */
   progress(stats: SessionStats, note?: string): void {
-    const left = stats.totalLength - stats.verifiedBytes;
+    // The wanted files' bytes (every file's, without --files/--skip).
+    const left = stats.wantedBytes - stats.wantedVerifiedBytes;
     const eta = stats.downloadRate > 0 ? left / stats.downloadRate : Number.POSITIVE_INFINITY;
     const payload = {
-      done: formatBytes(stats.verifiedBytes),
-      size: formatBytes(stats.totalLength),
+      done: formatBytes(stats.wantedVerifiedBytes),
+      size: formatBytes(stats.wantedBytes),
       down: formatBytes(stats.downloadRate),
       up: formatBytes(stats.uploadRate),
       peers: stats.peers,
@@ -86,11 +87,12 @@ export class Reporter {
       // A stall note quotes tracker errors: remote text.
       note: note ? ` | ${terminalText(note)}` : '',
     };
-    const percent = stats.totalLength === 0 ? 100 : (stats.verifiedBytes / stats.totalLength) * 100;
+    const percent = stats.wantedBytes === 0 ? 100 : (stats.wantedVerifiedBytes / stats.wantedBytes) * 100;
     switch (this.mode) {
       case 'tty':
-        if (!this.#bar) this.#bar = this.#multibar!.create(stats.totalLength, stats.verifiedBytes, payload);
-        else this.#bar.update(stats.verifiedBytes, payload);
+        if (!this.#bar)
+          this.#bar = this.#multibar!.create(stats.wantedBytes, stats.wantedVerifiedBytes, payload);
+        else this.#bar.update(stats.wantedVerifiedBytes, payload);
         return;
       case 'plain': {
         const now = Date.now();
@@ -107,6 +109,8 @@ export class Reporter {
           percent: Number(percent.toFixed(2)),
           verifiedBytes: stats.verifiedBytes,
           totalBytes: stats.totalLength,
+          wantedBytes: stats.wantedBytes,
+          wantedVerifiedBytes: stats.wantedVerifiedBytes,
           downloadRate: Math.round(stats.downloadRate),
           uploadRate: Math.round(stats.uploadRate),
           uploadedBytes: stats.uploadedBytes,

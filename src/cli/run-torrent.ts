@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type Client,
   DiscoveryCounters,
@@ -13,9 +13,11 @@ import { formatBytes } from '../metainfo/index.js';
 import { isMissingFile, toStorageError } from '../storage/index.js';
 import { describeMessage } from '../wire/index.js';
 import { ExitCode } from './exit-codes.js';
+import { fileChoicesFrom } from './file-list.js';
 import { parseDuration, parsePeers, parsePositiveInteger, parseRatio, type SwarmOptions } from './options.js';
 import type { Reporter } from './reporter.js';
 import { type Stall, StallWatch } from './stall-watch.js';
+import { resolveStateDir } from './state-dir.js';
 
 export interface RunTorrentOptions extends SwarmOptions {
   /** Folder holding (or receiving) the torrent's files. */
@@ -24,6 +26,12 @@ export interface RunTorrentOptions extends SwarmOptions {
   seed: boolean;
   /** Refuse to start unless the data is already complete (`lodestone seed`). */
   requireComplete?: boolean;
+  /** `download --files <list>`: only these files (indexes as `lodestone info` prints them). */
+  files?: string;
+  /** `download --skip <list>`: every file but these. */
+  skip?: string;
+  /** `download --sequential`: pieces in order, each wanted file's first and last piece first. */
+  sequential?: boolean;
 }
 
 /**
@@ -40,7 +48,14 @@ export async function runTorrent(
   const peers = parsePeers(options.peer);
   const seedRatio = parseRatio(options.seedRatio);
   const seedTimeMs = parseDuration(options.seedTime, '--seed-time');
+  const files = fileChoicesFrom(options, meta.files.length);
   const session = client.add(meta, {
+    ...(files ? { files } : {}),
+    ...(options.sequential ? { sequential: true } : {}),
+    // With a selection, the part file lives in the state folder, not among the user's files.
+    ...(files
+      ? { partFile: join(resolveStateDir(options.stateDir), 'parts', `${meta.infoHashHex}.parts`) }
+      : {}),
     path: options.root,
     peers,
     useTrackers: options.trackers,
@@ -56,10 +71,16 @@ export async function runTorrent(
   reporter.info(
     `${meta.name}: ${formatBytes(meta.totalLength)} in ${meta.pieceCount} pieces -> ${options.root}`,
   );
+  const wanted = session.stats().wantedBytes;
+  if (files)
+    reporter.info(
+      `${files.filter((file) => file.wanted).length} of ${meta.files.length} files selected: ${formatBytes(wanted)}`,
+    );
   reporter.event('start', {
     name: meta.name,
     infoHash: meta.infoHashHex,
     totalBytes: meta.totalLength,
+    wantedBytes: wanted,
     output: options.root,
     port: client.port,
     // The UDP port uTP peers reach us on (0: no uTP, --no-utp).
@@ -205,11 +226,13 @@ function summarize(session: TorrentSession, code: number, reporter: Reporter): n
   if (code === ExitCode.ok && session.done) {
     const rate = stats.downloadedBytes / Math.max(seconds, 0.001);
     reporter.info(
-      `done: ${formatBytes(stats.totalLength)} verified in ${seconds.toFixed(1)}s ` +
+      `done: ${formatBytes(stats.wantedBytes)} verified in ${seconds.toFixed(1)}s ` +
         `(downloaded ${formatBytes(stats.downloadedBytes)} at ${formatBytes(rate)}/s, uploaded ${formatBytes(stats.uploadedBytes)})`,
     );
     reporter.event('done', {
       verifiedBytes: stats.verifiedBytes,
+      wantedBytes: stats.wantedBytes,
+      wantedVerifiedBytes: stats.wantedVerifiedBytes,
       downloadedBytes: stats.downloadedBytes,
       uploadedBytes: stats.uploadedBytes,
       seconds,
@@ -217,10 +240,12 @@ function summarize(session: TorrentSession, code: number, reporter: Reporter): n
     return ExitCode.ok;
   }
   if (code === ExitCode.ok) return ExitCode.incomplete;
-  const percent = (stats.verifiedBytes / Math.max(stats.totalLength, 1)) * 100;
+  const percent = (stats.wantedVerifiedBytes / Math.max(stats.wantedBytes, 1)) * 100;
   if (!session.done) reporter.info(`stopped at ${percent.toFixed(1)}%; run the same command again to resume`);
   reporter.event('stopped', {
     verifiedBytes: stats.verifiedBytes,
+    wantedBytes: stats.wantedBytes,
+    wantedVerifiedBytes: stats.wantedVerifiedBytes,
     downloadedBytes: stats.downloadedBytes,
     uploadedBytes: stats.uploadedBytes,
   });

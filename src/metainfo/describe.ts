@@ -17,8 +17,12 @@ export interface TorrentDescription {
   /** Announce tiers (BEP 12), in order. */
   trackers: string[][];
   webSeeds: string[];
-  /** Real files only: BEP 47 padding files and symlinks are left out. Paths are joined with "/". */
-  files: { path: string; length: number }[];
+  /**
+   * Real files only: BEP 47 padding files and symlinks are left out. Paths are joined with "/".
+   * `index` is the file's position in the torrent's file list (`TorrentMetadata.files`, padding
+   * included): what `lodestone download --files` and `FileChoice` lists count.
+   */
+  files: { index: number; path: string; length: number }[];
   /** Files whose names were rewritten (sanitised, duplicates, long names), original → used. */
   renamedFiles: RenamedFile[];
   /**
@@ -56,9 +60,9 @@ export function describeTorrent(meta: TorrentMetadata): TorrentDescription {
     private: meta.private,
     trackers: meta.announceTiers.map((tier) => [...tier]),
     webSeeds: [...meta.webSeeds],
-    files: meta.files
-      .filter((file) => !file.padding && !file.symlink)
-      .map((file) => ({ path: file.path.join('/'), length: file.length })),
+    files: meta.files.flatMap((file, index) =>
+      file.padding || file.symlink ? [] : [{ index, path: file.path.join('/'), length: file.length }],
+    ),
     renamedFiles: renamedFiles(meta),
     symlinks: meta.files.flatMap((file) =>
       file.symlink

@@ -23,6 +23,7 @@ export {
   type PickerPeer,
   PiecePicker,
   type PiecePickerOptions,
+  type PiecePriority,
 } from './piece-picker.js';
 export { RechokeLimiter, type RechokeLimiterOptions } from './rechoke-limiter.js';
 export {

@@ -2,6 +2,7 @@ import { Bitfield } from '../bitfield.js';
 import { NumberMap } from '../number-map.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 import { RarityOrder } from './rarity-order.js';
+import { SequentialOrder } from './sequential-order.js';
 
 /** One block to request: piece `index`, byte offset `begin` inside it, `length` bytes. */
 export interface BlockRequest {
@@ -77,7 +78,21 @@ export interface PiecePickerOptions {
   randomFirstPieces?: number;
   /** Peers one block may be requested from at once in endgame (original + duplicates). @default 3 */
   maxRequestersPerBlock?: number;
+  /**
+   * Per piece: {@link PiecePriority} 0 (unwanted: never requested) to 3 (high). Copied.
+   * @default every piece normal (2)
+   */
+  piecePriorities?: Uint8Array;
+  /** Pick pieces in index order (after `sequentialFirst`), not rarest first. @default false */
+  sequential?: boolean;
+  /** With `sequential`: pieces that go first within their priority class, e.g. each file's first and last. */
+  sequentialFirst?: readonly number[];
 }
+
+/** A piece's priority in the picker: 0 unwanted, 1 low, 2 normal, 3 high. */
+export type PiecePriority = 0 | 1 | 2 | 3;
+const NORMAL: PiecePriority = 2;
+const HIGHEST: PiecePriority = 3;
 
 /**
  * Decides which blocks to request from which peer. Pure policy: no sockets,
@@ -96,6 +111,16 @@ export interface PiecePickerOptions {
  * a piece the peer has: O(1) expected when the peer has a fair share of the
  * rare pieces, O(pieces) only for a peer that has almost none of them.
  * Nothing is ever re-sorted as a whole.
+ *
+ * File selection: each piece has a priority (0 unwanted … 3 high). Every
+ * priority class has its own RarityOrder (sharing one availability array),
+ * so a new piece comes from the highest class that has one the peer has:
+ * unwanted pieces are in no order and are never started. Endgame and
+ * completion ({@link wantedMissingCount}) count wanted pieces only. A piece
+ * that becomes unwanted while started is finished (its blocks are in RAM).
+ * Sequential mode takes, per class, the `sequentialFirst` pieces and then the
+ * rest in index order from a cursor below which every piece is had or
+ * unwanted (amortised O(1); a peer lacking the next pieces costs a scan).
  */
 export class PiecePicker {
   readonly pieceCount: number;
@@ -108,7 +133,16 @@ export class PiecePicker {
   readonly maxRequestersPerBlock: number;
   readonly #random: () => number;
   readonly #have: Bitfield;
-  readonly #order: RarityOrder;
+  /** One order per priority class, indexed by priority (slot 0 unused: unwanted pieces are in none). */
+  readonly #orders: RarityOrder[];
+  readonly #availability: Uint32Array;
+  readonly #priority: Uint8Array;
+  #sequential: boolean;
+  readonly #sequentialOrder: SequentialOrder;
+  /** Bound once: the sequential order's test of a piece it may pass for good. */
+  readonly #settled = (index: number): boolean => this.#have.has(index) || this.#priority[index] === 0;
+  /** Wanted pieces not verified yet. */
+  #wantedMissing = 0;
   readonly #partials = new Map<number, PartialPiece>();
   /**
    * Per peer: keys (piece * blocksPerPiece + block) of its outstanding requests,
@@ -152,11 +186,79 @@ export class PiecePicker {
     this.#random = options.random;
     this.#blocksPerPiece = Math.ceil(pieceLength / blockSize);
     this.#have = options.have ? new Bitfield(pieceCount, options.have.bytes) : new Bitfield(pieceCount);
-    this.#order = new RarityOrder(pieceCount, (index) => !this.#have.has(index));
+    if (options.piecePriorities && options.piecePriorities.length !== pieceCount) {
+      throw new RangeError(`${options.piecePriorities.length} piece priorities, expected ${pieceCount}`);
+    }
+    this.#priority = new Uint8Array(pieceCount).fill(NORMAL);
+    if (options.piecePriorities) this.#priority.set(options.piecePriorities.map((p) => Math.min(p, HIGHEST)));
+    this.#availability = new Uint32Array(pieceCount);
+    this.#orders = [0, 1, 2, 3].map(
+      (level) =>
+        new RarityOrder(
+          pieceCount,
+          (index) => level > 0 && this.#priority[index] === level && !this.#have.has(index),
+          this.#availability,
+        ),
+    );
     for (let index = 0; index < pieceCount; index++) {
-      if (!this.#have.has(index)) this.#unrequested += this.blockCount(index);
+      if (this.#have.has(index) || this.#priority[index] === 0) continue;
+      this.#unrequested += this.blockCount(index);
+      this.#wantedMissing++;
     }
     this.#unstarted = this.#unrequested;
+    this.#sequential = options.sequential ?? false;
+    this.#sequentialOrder = new SequentialOrder(pieceCount, options.sequentialFirst);
+  }
+
+  /** Wanted pieces (priority above 0) not verified yet: 0 means the selection is complete. */
+  get wantedMissingCount(): number {
+    return this.#wantedMissing;
+  }
+
+  get sequential(): boolean {
+    return this.#sequential;
+  }
+
+  /** The priority of piece `index` (0 unwanted … 3 high). */
+  priorityOf(index: number): PiecePriority {
+    return (this.#priority[index] ?? 0) as PiecePriority;
+  }
+
+  /**
+   * Changes every piece's priority at once (live). A piece that becomes wanted is requested from
+   * the next pick on; one that becomes unwanted is never started again (if it is started, its
+   * blocks are still requested until it is verified). O(pieces × availability levels) worst case,
+   * once per change.
+   */
+  setPiecePriorities(priorities: Uint8Array, sequentialFirst?: readonly number[]): void {
+    if (priorities.length !== this.pieceCount) {
+      throw new RangeError(`${priorities.length} piece priorities, expected ${this.pieceCount}`);
+    }
+    for (let index = 0; index < this.pieceCount; index++) {
+      const before = this.#priority[index]!;
+      const after = Math.min(priorities[index]!, HIGHEST);
+      if (before === after) continue;
+      this.#priority[index] = after;
+      if (this.#have.has(index)) continue;
+      if (before > 0) this.#orders[before]!.remove(index);
+      if (after > 0) this.#orders[after]!.insert(index);
+      if ((before === 0) === (after === 0)) continue;
+      const sign = after === 0 ? -1 : 1;
+      this.#wantedMissing += sign;
+      // A started piece stays counted (it is finished either way); pieceFailed settles it.
+      if (this.#partials.has(index)) continue;
+      this.#unrequested += sign * this.blockCount(index);
+      this.#unstarted += sign * this.blockCount(index);
+    }
+    if (sequentialFirst) this.#sequentialOrder.setFirst(sequentialFirst);
+    else this.#sequentialOrder.reset();
+  }
+
+  /** Switches sequential picking on or off (live: the next new piece follows it). */
+  setSequential(on: boolean, sequentialFirst?: readonly number[]): void {
+    this.#sequential = on;
+    if (sequentialFirst) this.#sequentialOrder.setFirst(sequentialFirst);
+    else this.#sequentialOrder.reset();
   }
 
   /** Verified pieces. Read-only for callers: change it through pieceVerified(). */
@@ -174,12 +276,12 @@ export class PiecePicker {
 
   /** Every missing block is requested (or received): duplicates are now allowed. */
   get inEndgame(): boolean {
-    return this.#unrequested === 0 && this.missingPieceCount > 0;
+    return this.#unrequested === 0 && this.#wantedMissing > 0;
   }
 
   /** Connected peers that have piece `index` (as far as we were told). */
   availability(index: number): number {
-    return this.#order.availability(index);
+    return this.#availability[index] ?? 0;
   }
 
   pieceSize(index: number): number {
@@ -191,16 +293,34 @@ export class PiecePicker {
   }
 
   addPeerBitfield(bits: Bitfield): void {
-    forEachSetBit(bits, this.pieceCount, (index) => this.#order.increment(index));
+    forEachSetBit(bits, this.pieceCount, (index) => this.#increment(index));
   }
 
   /** Pass the peer's current bitfield (haves included), as counted so far. */
   removePeerBitfield(bits: Bitfield): void {
-    forEachSetBit(bits, this.pieceCount, (index) => this.#order.decrement(index));
+    forEachSetBit(bits, this.pieceCount, (index) => this.#decrement(index));
   }
 
   addPeerHave(index: number): void {
-    if (index >= 0 && index < this.pieceCount) this.#order.increment(index);
+    if (Number.isInteger(index) && index >= 0 && index < this.pieceCount) this.#increment(index);
+  }
+
+  #increment(index: number): void {
+    const order = this.#orderOf(index);
+    if (order) order.increment(index);
+    else this.#availability[index]!++;
+  }
+
+  #decrement(index: number): void {
+    const order = this.#orderOf(index);
+    if (order) order.decrement(index);
+    else if (this.#availability[index]! > 0) this.#availability[index]!--;
+  }
+
+  /** The order holding piece `index`, if it is a candidate (missing and wanted). */
+  #orderOf(index: number): RarityOrder | undefined {
+    const order = this.#orders[this.#priority[index]!];
+    return order !== undefined && this.#priority[index]! > 0 && order.contains(index) ? order : undefined;
   }
 
   /** Up to `count` new block requests for `peer`, already marked as requested from it. */
@@ -218,8 +338,7 @@ export class PiecePicker {
     }
     // (b) start new pieces, within the partial-piece budget.
     while (mayStart && out.length < count && this.#partials.size < this.maxPartialPieces) {
-      const index =
-        this.#have.count < this.randomFirstPieces ? this.#randomPiece(peer) : this.#rarestPiece(peer);
+      const index = this.#newPiece(peer);
       if (index === undefined) break;
       const partial = new PartialPiece(index, this.blockCount(index));
       this.#partials.set(index, partial);
@@ -275,12 +394,13 @@ export class PiecePicker {
     if (index < 0 || index >= this.pieceCount || this.#have.has(index)) return;
     const partial = this.#partials.get(index);
     if (partial) this.#dropPartial(partial);
-    else {
+    else if (this.#priority[index]! > 0) {
       this.#unrequested -= this.blockCount(index);
       this.#unstarted -= this.blockCount(index);
     }
     this.#have.set(index);
-    this.#order.remove(index);
+    if (this.#priority[index]! > 0) this.#wantedMissing--;
+    this.#orders[this.#priority[index]!]?.remove(index);
   }
 
   /** The piece failed its hash check (or could not be stored): all its blocks are needed again. */
@@ -288,6 +408,7 @@ export class PiecePicker {
     const partial = this.#partials.get(index);
     if (!partial) return;
     this.#dropPartial(partial);
+    if (this.#priority[index] === 0) return; // unwanted meanwhile: not needed again
     this.#unrequested += partial.blockCount;
     this.#unstarted += partial.blockCount;
   }
@@ -344,25 +465,50 @@ export class PiecePicker {
     }
   }
 
+  /** The next piece to start for `peer`: from the highest priority class that has one. */
+  #newPiece(peer: PickerPeer): number | undefined {
+    const randomFirst = this.#have.count < this.randomFirstPieces;
+    for (let level = HIGHEST; level > 0; level--) {
+      const order = this.#orders[level]!;
+      if (order.length === 0) continue;
+      const found = this.#sequential
+        ? this.#sequentialOrder.next(this.#settled, (index) => this.#startable(peer, index, level))
+        : randomFirst
+          ? this.#randomPiece(peer, order)
+          : this.#rarestPiece(peer, order);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  #startable(peer: PickerPeer, index: number, level: number): boolean {
+    return (
+      this.#priority[index] === level &&
+      !this.#have.has(index) &&
+      !this.#partials.has(index) &&
+      peer.has.has(index)
+    );
+  }
+
   /**
    * A random piece the peer has that is neither had nor started. Scans
    * circularly from a random position, first over pieces some peer has
    * (availability ≥ 1), then over the rest in case the peer was not counted.
    */
-  #randomPiece(peer: PickerPeer): number | undefined {
-    const [, zeroEnd] = this.#order.bucket(0);
-    return this.#scan(peer, zeroEnd, this.#order.length) ?? this.#scan(peer, 0, zeroEnd);
+  #randomPiece(peer: PickerPeer, order: RarityOrder): number | undefined {
+    const [, zeroEnd] = order.bucket(0);
+    return this.#scan(peer, order, zeroEnd, order.length) ?? this.#scan(peer, order, 0, zeroEnd);
   }
 
   /** The rarest piece the peer has that is neither had nor started; random among equals. */
-  #rarestPiece(peer: PickerPeer): number | undefined {
-    for (let level = 1; level <= this.#order.maxLevel; level++) {
-      const [start, end] = this.#order.bucket(level);
-      const found = this.#scan(peer, start, end);
+  #rarestPiece(peer: PickerPeer, order: RarityOrder): number | undefined {
+    for (let level = 1; level <= order.maxLevel; level++) {
+      const [start, end] = order.bucket(level);
+      const found = this.#scan(peer, order, start, end);
       if (found !== undefined) return found;
     }
-    const [start, end] = this.#order.bucket(0);
-    return this.#scan(peer, start, end);
+    const [start, end] = order.bucket(0);
+    return this.#scan(peer, order, start, end);
   }
 
   /**
@@ -370,12 +516,12 @@ export class PiecePicker {
    * random position and wrapping. Not perfectly uniform (a piece after a run
    * of ineligible ones is likelier), which is fine for spreading requests.
    */
-  #scan(peer: PickerPeer, start: number, end: number): number | undefined {
+  #scan(peer: PickerPeer, order: RarityOrder, start: number, end: number): number | undefined {
     const size = end - start;
     if (size <= 0) return undefined;
     const offset = Math.min(size - 1, Math.floor(this.#random() * size));
     for (let k = 0; k < size; k++) {
-      const index = this.#order.at(start + ((offset + k) % size));
+      const index = order.at(start + ((offset + k) % size));
       if (peer.has.has(index) && !this.#partials.has(index)) return index;
     }
     return undefined;

@@ -19,8 +19,13 @@ export class RarityOrder {
   readonly #position: Int32Array;
   readonly #bucketEnd: number[];
 
-  constructor(pieceCount: number, isCandidate: (index: number) => boolean) {
-    this.#availability = new Uint32Array(pieceCount);
+  /**
+   * `availability` may be shared by several orders over disjoint candidate sets (one per
+   * priority class): then only the order that contains a piece may change its count, and the
+   * owner bumps the shared array itself for a piece in no order.
+   */
+  constructor(pieceCount: number, isCandidate: (index: number) => boolean, availability?: Uint32Array) {
+    this.#availability = availability ?? new Uint32Array(pieceCount);
     this.#order = new Int32Array(pieceCount);
     this.#position = new Int32Array(pieceCount).fill(-1);
     let length = 0;
@@ -95,6 +100,26 @@ export class RarityOrder {
     }
     this.#position[index] = -1;
     this.#trimEmptyTop();
+  }
+
+  /**
+   * Puts a piece (back) into the order at its current availability: the
+   * reverse of remove(), O(distinct availability levels).
+   */
+  insert(index: number): void {
+    if (this.contains(index)) return;
+    const level = this.#availability[index]!;
+    while (this.maxLevel < level) this.#bucketEnd.push(this.length);
+    const at = this.length;
+    this.#order[at] = index;
+    this.#position[index] = at;
+    this.#bucketEnd[this.maxLevel] = at + 1;
+    // Now last of the top bucket: walk it down, one bucket boundary at a time.
+    for (let b = this.maxLevel; b > level; b--) {
+      const first = this.#bucketEnd[b - 1]!;
+      this.#swap(this.#position[index]!, first);
+      this.#bucketEnd[b - 1] = first + 1;
+    }
   }
 
   #swap(a: number, b: number): void {

@@ -24,6 +24,7 @@ import { type ClientDhtStats, type DhtOptions, DhtService } from './dht-service.
 import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
 import type { DoctorReport } from './doctor-report.js';
+import type { FileChoice } from './file-selection.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
@@ -118,6 +119,12 @@ export interface AddTorrentOptions {
   downloadLimit?: number;
   /** This torrent's own upload limit in bytes per second. @default 0 (unlimited) */
   uploadLimit?: number;
+  /** Which files to download, one choice per file (see docs/file-selection.md). @default all, normal */
+  files?: readonly FileChoice[];
+  /** Download pieces in order, each wanted file's first and last piece first. @default false */
+  sequential?: boolean;
+  /** Part file for wanted pieces' bytes in unwanted files. @default `<path>/.<infohash hex>.parts` */
+  partFile?: string;
 }
 
 export interface ClientEvents {
@@ -358,7 +365,9 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.#sessions.has(key)) return this.#sessions.get(key)!;
     const session = new TorrentSession({
       meta,
-      storage: options.storage ?? new FileStorage(meta, resolve(options.path)),
+      storage:
+        options.storage ??
+        new FileStorage(meta, resolve(options.path), options.partFile ? { partFile: options.partFile } : {}),
       hashPool: this.#hashPool,
       peerId: this.peerId,
       port: this.#port,
@@ -382,6 +391,9 @@ export class Client extends EventEmitter<ClientEvents> {
           }
         : {}),
       ...(options.uploadSlots !== undefined ? { uploadSlots: options.uploadSlots } : {}),
+      ...(options.files ? { files: options.files } : {}),
+      ...(options.sequential !== undefined ? { sequential: options.sequential } : {}),
+      ...(options.partFile !== undefined ? { partFile: options.partFile } : {}),
       ...(this.#options.bindAddress ? { bindAddress: this.#options.bindAddress } : {}),
       ...(this.#options.handshakeTimeoutMs !== undefined
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }

@@ -95,7 +95,45 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#epoch = this.#now();
     this.#keys = new BlockKeys(meta);
     this.#budgetBlocks = picker.maxPartialPieces * Math.ceil(meta.pieceLength / BLOCK_SIZE);
-    this.#finished = picker.missingPieceCount === 0;
+    this.#finished = picker.wantedMissingCount === 0;
+  }
+
+  /**
+   * The picker's piece priorities changed (file selection): a finished download with newly
+   * wanted pieces is unfinished again (interest and requests resume, and 'complete' comes
+   * again when they are verified); one whose remaining pieces all became unwanted is complete
+   * now. Returns whether 'complete' was emitted.
+   */
+  selectionChanged(): boolean {
+    if (this.#stopped) return false;
+    const complete = this.#picker.wantedMissingCount === 0 && this.#verifying.size === 0;
+    if (complete === this.#finished) {
+      for (const peer of this.#peers.values()) {
+        peer.usefulPieces = this.#usefulIn(peer.has);
+        this.#updateInterest(peer);
+        this.fill(peer);
+      }
+      return false;
+    }
+    this.#finished = complete;
+    // Interest follows the wanted pieces: recount what each peer has that we still want.
+    for (const peer of this.#peers.values()) {
+      peer.usefulPieces = this.#usefulIn(peer.has);
+      this.#updateInterest(peer);
+    }
+    if (complete) this.emit('complete');
+    else for (const peer of this.#peers.values()) this.fill(peer);
+    return complete;
+  }
+
+  /** Pieces of `bits` we miss and want (priority above 0). O(pieces), once per bitfield. */
+  #usefulIn(bits: Bitfield): number {
+    const have = this.#picker.haveBitfield;
+    let useful = 0;
+    for (let i = 0; i < bits.size; i++) {
+      if (bits.has(i) && !have.has(i) && this.#picker.priorityOf(i) > 0) useful++;
+    }
+    return useful;
   }
 
   get have(): Bitfield {
@@ -130,17 +168,14 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     this.#picker.removePeerBitfield(peer.has);
     peer.has = bits;
     this.#picker.addPeerBitfield(bits);
-    const have = this.#picker.haveBitfield;
-    let useful = 0;
-    for (let i = 0; i < bits.size; i++) if (bits.has(i) && !have.has(i)) useful++;
-    peer.usefulPieces = useful;
+    peer.usefulPieces = this.#usefulIn(bits);
     this.#updateInterest(peer);
   }
 
   onHave(peer: PeerState, index: number): void {
     if (!peer.has.set(index)) return;
     this.#picker.addPeerHave(index);
-    if (!this.#picker.haveBitfield.has(index)) {
+    if (!this.#picker.haveBitfield.has(index) && this.#picker.priorityOf(index) > 0) {
       peer.usefulPieces++;
       this.#updateInterest(peer);
     }
@@ -347,13 +382,14 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       }
       for (const peer of this.#peers.values()) {
         peer.connection.send({ type: 'have', index });
-        if (peer.has.has(index)) {
+        // Counted only while wanted (counts are redone on every selection change).
+        if (peer.has.has(index) && this.#picker.priorityOf(index) > 0) {
           peer.usefulPieces--;
           if (peer.usefulPieces === 0) this.#updateInterest(peer);
         }
       }
       this.emit('piece-verified', index);
-      if (this.#picker.missingPieceCount === 0 && this.#verifying.size === 0) {
+      if (!this.#finished && this.#picker.wantedMissingCount === 0 && this.#verifying.size === 0) {
         this.#finished = true;
         for (const peer of this.#peers.values()) this.#updateInterest(peer);
         this.emit('complete');

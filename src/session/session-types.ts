@@ -13,6 +13,7 @@ import type { AnnounceResponse, TrackerClient } from '../tracker/types.js';
 import type { Message } from '../wire/types.js';
 import type { SessionDht } from './dht-torrent.js';
 import type { PeerFailure } from './doctor-report.js';
+import type { FileChoice } from './file-selection.js';
 import type { ResumeStartInfo } from './resume-keeper.js';
 
 /**
@@ -98,6 +99,20 @@ export interface TorrentSessionOptions {
   uploadLimit?: number;
   /** The client-wide channels this torrent also pays into (a {@link Client} passes its own). */
   clientBandwidth?: { download: BandwidthChannel; upload: BandwidthChannel };
+  /**
+   * Which files to download, one choice per file of the torrent (see docs/file-selection.md);
+   * change it later with `setFiles`. @default every file wanted, normal priority
+   */
+  files?: readonly FileChoice[];
+  /** Download the wanted files' pieces in order (first and last piece of each file first). @default false */
+  sequential?: boolean;
+  /**
+   * Part file for the bytes of wanted pieces that fall in unwanted files. The session does not
+   * open it: `Client.add` gives it to the FileStorage it makes (`FileStorageOptions.partFile`);
+   * a session made directly with its own storage configures the storage instead. Kept here so
+   * the options of a session describe it whole. @default `<save path>/.<infohash hex>.parts`
+   */
+  partFile?: string;
 }
 
 /** A snapshot of a torrent's progress, from {@link TorrentSession.stats}. */
@@ -130,6 +145,10 @@ export interface SessionStats {
   pexLearned: number;
   /** In endgame mode: the last blocks are requested from several peers at once. */
   endgame: boolean;
+  /** Bytes of the wanted files (`totalLength` minus unwanted files and padding). */
+  wantedBytes: number;
+  /** Of those, bytes in verified pieces: equal to `wantedBytes` once the selection is complete. */
+  wantedVerifiedBytes: number;
 }
 
 /**

@@ -20,6 +20,16 @@ import { AddressBook, type PeerSource } from './address-book.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './bandwidth-limits.js';
 import type { SessionDht } from './dht-torrent.js';
 import { Downloader } from './downloader.js';
+import {
+  allFilesWanted,
+  checkFileChoices,
+  type FileChoice,
+  fileProgress,
+  piecePriorities,
+  sequentialFirstPieces,
+  wantedBytes,
+  wantedVerifiedBytes,
+} from './file-selection.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
 import { PeerDialer } from './peer-dialer.js';
 import { classifyDialError } from './peer-failure.js';
@@ -84,6 +94,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #resume: ResumeKeeper | undefined;
   /** Upload and download totals of earlier sessions, from the resume record. */
   #earlier = { uploadedBytes: 0, downloadedBytes: 0 };
+  /** The file selection (one choice per file) and sequential mode; see setFiles/setSequential. */
+  #files: readonly FileChoice[];
+  #sequential: boolean;
+  #picker: PiecePicker | undefined;
+  /** The storage has been told the selection (start() did, after open): setFiles tells it too. */
+  #storageSelects = false;
 
   constructor(options: TorrentSessionOptions) {
     super();
@@ -93,6 +109,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       download: options.downloadLimit,
       upload: options.uploadLimit,
     });
+    if (options.files) checkFileChoices(options.meta, options.files);
+    this.#files = options.files ? [...options.files] : allFilesWanted(options.meta);
+    this.#sequential = options.sequential ?? false;
     this.#localHandshake = {
       reserved: reservedBits({
         extensionProtocol: true,
@@ -143,9 +162,61 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.meta.infoHash;
   }
 
-  /** Every piece is verified on disk. */
+  /**
+   * Every wanted piece is verified on disk (every piece, when every file is wanted). Goes back
+   * to false when `setFiles` wants more than what is verified; 'done' is emitted again when
+   * that selection completes.
+   */
   get done(): boolean {
     return this.#done;
+  }
+
+  /** The file selection: one choice per file of the torrent. */
+  get files(): readonly FileChoice[] {
+    return this.#files;
+  }
+
+  /** Pieces are picked in order (see setSequential). */
+  get sequential(): boolean {
+    return this.#sequential;
+  }
+
+  /**
+   * Changes which files to download and their priorities, at once: the picker stops starting
+   * pieces of unwanted files (started ones are finished) and starts newly wanted ones. A done
+   * torrent with newly wanted pieces is no longer done (peers are asked again, 'done' comes again
+   * when they are verified); a download whose missing pieces all became unwanted is done now.
+   * Throws a LodestoneError (LODESTONE_ERR_USAGE) for a list that does not match the files.
+   */
+  setFiles(choices: readonly FileChoice[]): void {
+    checkFileChoices(this.meta, choices);
+    this.#files = choices.map((choice) => ({ wanted: choice.wanted, priority: choice.priority }));
+    if (this.#storageSelects) {
+      this.#options.storage
+        .setFileSelection?.(this.#files.map((choice) => choice.wanted))
+        .catch((error: unknown) => this.#fail(error));
+    }
+    if (!this.#picker) return; // start() reads the selection
+    this.#picker.setPiecePriorities(
+      piecePriorities(this.meta, this.#files),
+      sequentialFirstPieces(this.meta, this.#files),
+    );
+    if (this.#picker.wantedMissingCount > 0) this.#done = false;
+    this.#downloader?.selectionChanged();
+  }
+
+  /**
+   * Sequential download on or off, at once for the pieces started next: in index order within
+   * each priority, each wanted file's first and last piece first (see docs/file-selection.md).
+   */
+  setSequential(on: boolean): void {
+    this.#sequential = on;
+    this.#picker?.setSequential(on, sequentialFirstPieces(this.meta, this.#files));
+  }
+
+  /** Verified bytes of each file: the bytes of the file lying in verified pieces. */
+  fileProgress(): number[] {
+    return fileProgress(this.meta, this.have);
   }
 
   /**
@@ -171,6 +242,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#started = true;
     const { meta, storage, hashPool } = this.#options;
     await storage.open();
+    // Before the check: pieces of unwanted files are read from where the storage keeps them.
+    this.#storageSelects = true;
+    await storage.setFileSelection?.(this.#files.map((choice) => choice.wanted));
     const keeper = resumeKeeperFor(this.#options);
     const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>
       this.emit('checking', p),
@@ -194,7 +268,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       have,
       // Partial pieces live in RAM until verified: bound them by bytes, not count.
       maxPartialPieces: maxPartialPieces(this.#memoryBudget, meta.pieceLength),
+      piecePriorities: piecePriorities(meta, this.#files),
+      sequential: this.#sequential,
+      sequentialFirst: sequentialFirstPieces(meta, this.#files),
     });
+    this.#picker = picker;
     this.#assembler = new PieceAssembler(meta, storage, { spareBytes: pieceBufferBytes(this.#memoryBudget) });
     this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
       pendingWriteLimit: this.#memoryBudget / 2,
@@ -323,6 +401,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       knownPeers: this.#book.size,
       pexLearned: this.#pex?.learnedTotal ?? 0,
       endgame: this.#downloader?.inEndgame ?? false,
+      wantedBytes: wantedBytes(this.meta, this.#files),
+      wantedVerifiedBytes: wantedVerifiedBytes(this.meta, this.#files, this.fileProgress()),
     };
   }
 
@@ -434,7 +514,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
         return {
           uploaded: stats.uploadedBytes,
           downloaded: stats.downloadedBytes,
-          left: stats.totalLength - stats.verifiedBytes,
+          // As libtorrent and Transmission do: what is left of the wanted files.
+          left: stats.wantedBytes - stats.wantedVerifiedBytes,
         };
       },
       ...(this.#options.createTrackerClient ? { createClient: this.#options.createTrackerClient } : {}),

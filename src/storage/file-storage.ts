@@ -9,6 +9,7 @@ import { fileState, syncFile } from './file-sync.js';
 import { type HandleBudget, sharedHandleBudget } from './handle-budget.js';
 import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
+import { PartFile } from './part-file.js';
 import { PathGuard } from './path-guard.js';
 import type { ResumeFileState } from './resume-record.js';
 import type { Storage } from './types.js';
@@ -40,6 +41,11 @@ export interface FileStorageOptions {
    * `fileSystem` is given (its handles need not have a real descriptor)
    */
   writeThread?: WriteThread | false;
+  /**
+   * The part file: where the bytes of wanted pieces that fall in unwanted files go (see
+   * {@link FileStorage.setFileSelection}). @default `<root>/.<infohash hex>.parts`
+   */
+  partFile?: string;
 }
 
 /** Read-write, created if missing, never truncated (unlike 'w+', which would race a concurrent open). */
@@ -75,6 +81,13 @@ export class FileStorage implements Storage {
   readonly #writeThread: WriteThread | undefined;
   /** Files with writes completed since the last sync(). */
   readonly #unsynced = new Set<number>();
+  readonly #part: PartFile;
+  /** Per file: its bytes live in the part file (undefined: no file is, the fast path). */
+  #parked: boolean[] | undefined;
+  /** Per file: wanted (undefined: all). Unwanted empty files and symlinks are not created. */
+  #wanted: readonly boolean[] | undefined;
+  /** Set by the first selection change: reads and writes wait for the changes before them. */
+  #serial: Promise<void> | undefined;
 
   constructor(meta: TorrentMetadata, root: string, options: FileStorageOptions = {}) {
     this.#meta = meta;
@@ -85,12 +98,85 @@ export class FileStorage implements Storage {
     this.#handles = new HandleCache(options.maxOpenFiles ?? 32, options.handleBudget ?? sharedHandleBudget());
     const writeThread = options.writeThread ?? (options.fileSystem === undefined && sharedWriteThread());
     this.#writeThread = writeThread === false ? undefined : writeThread;
+    this.#part = new PartFile(
+      resolve(this.root, options.partFile ?? `.${meta.infoHashHex}.parts`),
+      meta.pieceCount,
+      meta.pieceLength,
+      meta.files.length,
+    );
+  }
+
+  /** Path of the part file (it exists only while it holds pieces). */
+  get partFilePath(): string {
+    return this.#part.path;
+  }
+
+  /**
+   * Which files are wanted (one flag per file). An unwanted file that is not on disk is never
+   * created: the bytes of the pieces it shares with wanted files go to the part file, and are
+   * read back from there. A file that becomes wanted gets its bytes from the part file (then
+   * released there; the part file is deleted once empty). An unwanted file already on disk is
+   * left alone and keeps being used. Reads and writes issued later wait for the change.
+   */
+  setFileSelection(wanted: readonly boolean[]): Promise<void> {
+    if (wanted.length !== this.#meta.files.length)
+      throw new StorageError(`${wanted.length} file flags for ${this.#meta.files.length} files`);
+    // Everything wanted and nothing parked (the usual download): nothing to do, no serialising.
+    if (!this.#serial && !this.#parked && this.#part.pieceCount === 0 && wanted.every(Boolean)) {
+      this.#wanted = undefined;
+      return Promise.resolve();
+    }
+    const before = [...this.#inFlight];
+    const run = (this.#serial ?? Promise.resolve()).then(async () => {
+      await Promise.allSettled(before);
+      await this.#applySelection([...wanted]);
+    });
+    this.#serial = run.catch(() => undefined);
+    return this.#track(run);
+  }
+
+  async #applySelection(wanted: boolean[]): Promise<void> {
+    const files = this.#meta.files;
+    const parked: boolean[] = [];
+    for (let index = 0; index < files.length; index++) {
+      const file = files[index]!;
+      const was = this.#parked?.[index] === true || this.#part.parked(index);
+      const keep = !wanted[index] && !file.padding && file.length > 0 && !file.symlink;
+      parked.push(keep && (was || (await this.#sizeOnDisk(index)) === undefined));
+    }
+    // Files leaving the part file: copy their slices out first, while reads still go there.
+    const leaving = new Set<number>();
+    for (let index = 0; index < files.length; index++) {
+      if ((this.#parked?.[index] === true || this.#part.parked(index)) && !parked[index]) leaving.add(index);
+    }
+    if (leaving.size > 0) {
+      for (const piece of this.#part.pieces()) {
+        for (const range of this.#layout.ranges(piece)) {
+          if (!leaving.has(range.fileIndex)) continue;
+          const bytes = Buffer.alloc(range.length);
+          await this.#part.read(piece, range.pieceOffset, bytes);
+          await this.#writeRange(range, [bytes]);
+        }
+      }
+    }
+    this.#parked = parked.some(Boolean) ? parked : undefined;
+    this.#wanted = wanted.every(Boolean) ? undefined : wanted;
+    await this.#part.setParked(parked);
+    for (const piece of this.#part.pieces()) {
+      if (!this.#layout.ranges(piece).some((range) => parked[range.fileIndex]))
+        await this.#part.release(piece);
+    }
+    if (this.#part.pieceCount === 0) await this.#part.close(); // deletes it
   }
 
   /** Validates every file path (so an unsafe torrent fails before any I/O); creates nothing yet. */
   async open(): Promise<void> {
     this.#sizes = undefined;
     for (let index = 0; index < this.#meta.files.length; index++) this.pathOf(index);
+    await this.#part.load();
+    // Files parked by an earlier run stay parked until a selection says otherwise.
+    const parked = this.#meta.files.map((_file, index) => this.#part.parked(index));
+    this.#parked = parked.some(Boolean) ? parked : undefined;
   }
 
   /**
@@ -117,14 +203,18 @@ export class FileStorage implements Storage {
 
   read(index: number, begin: number, length: number): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
+    if (this.#serial)
+      return this.#track(this.#serial.then(() => this.#readInto(index, begin, out)).then(() => out));
     return this.#track(this.#readInto(index, begin, out).then(() => out));
   }
 
   readInto(index: number, begin: number, target: Buffer): Promise<void> {
+    if (this.#serial) return this.#track(this.#serial.then(() => this.#readInto(index, begin, target)));
     return this.#track(this.#readInto(index, begin, target));
   }
 
   writePiece(index: number, blocks: readonly Uint8Array[]): Promise<void> {
+    if (this.#serial) return this.#track(this.#serial.then(() => this.#writePiece(index, blocks)));
     return this.#track(this.#writePiece(index, blocks));
   }
 
@@ -132,6 +222,10 @@ export class FileStorage implements Storage {
     for (const range of this.#layout.ranges(index)) {
       const file = this.#meta.files[range.fileIndex]!;
       if (file.padding) continue;
+      if (this.#parked?.[range.fileIndex]) {
+        if (!this.#part.has(index)) return false;
+        continue;
+      }
       const size = await this.#sizeOnDisk(range.fileIndex);
       if (size === undefined || size < range.fileOffset + range.length) return false;
     }
@@ -140,6 +234,7 @@ export class FileStorage implements Storage {
 
   /** Stats the files a few at a time (not one promise per file at once), stopping at the first with data. */
   async hasAnyData(): Promise<boolean> {
+    if (this.#part.pieceCount > 0) return true;
     const files = this.#meta.files;
     let next = 0;
     let found = false;
@@ -190,6 +285,7 @@ export class FileStorage implements Storage {
   async close(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#handles.closeAll();
+    await this.#part.close();
     this.#sizes = undefined;
   }
 
@@ -209,6 +305,7 @@ export class FileStorage implements Storage {
           target.fill(0);
           return;
         }
+        if (this.#parked?.[range.fileIndex]) return this.#part.read(index, range.pieceOffset, target);
         await this.#readRange(range, target);
       }),
     );
@@ -255,7 +352,8 @@ export class FileStorage implements Storage {
     for (const range of this.#layout.ranges(index)) {
       const parts = cursor.take(range.length);
       if (this.#meta.files[range.fileIndex]!.padding) continue;
-      writes.push(this.#writeRange(range, parts));
+      if (this.#parked?.[range.fileIndex]) writes.push(this.#part.write(index, range.pieceOffset, parts));
+      else writes.push(this.#writeRange(range, parts));
     }
     await settleAll(writes);
     await this.#createEntriesAt(index);
@@ -272,6 +370,7 @@ export class FileStorage implements Storage {
     const links: number[] = [];
     const empties: Promise<void>[] = [];
     for (const fileIndex of this.#layout.emptyFilesAt(index)) {
+      if (this.#wanted?.[fileIndex] === false) continue;
       if (this.#meta.files[fileIndex]!.symlink) links.push(fileIndex);
       else empties.push(this.#createEmpty(fileIndex));
     }

@@ -48,6 +48,12 @@ export interface Storage {
    * (`undefined`: missing). A storage without it gets no resume records.
    */
   fileStates?(): Promise<ResumeFileState[]>;
+  /**
+   * Optional: which files are wanted (one flag per file). A storage that supports it creates no
+   * unwanted file and keeps the bytes of wanted pieces that fall in one elsewhere (FileStorage:
+   * the part file). Reads and writes issued after the call see the new selection.
+   */
+  setFileSelection?(wanted: readonly boolean[]): Promise<void>;
 }
 
 export interface CheckProgress {

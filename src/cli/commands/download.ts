@@ -12,6 +12,11 @@ import { fetchMetadata } from './fetch-metadata.js';
 export interface DownloadOptions extends SwarmOptions {
   output: string;
   seed?: boolean;
+  /** `--files <list>`: only these files. */
+  files?: string;
+  /** `--skip <list>`: all files but these. */
+  skip?: string;
+  sequential?: boolean;
 }
 
 /** Throws LODESTONE_ERR_NO_PEER_SOURCE (exit 5) at once when nothing could ever give us a peer. */

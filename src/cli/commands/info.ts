@@ -55,9 +55,13 @@ function renderTorrent(meta: Parameters<typeof describeTorrent>[0], write: (line
   let count = 0;
   for (const file of meta.files) if (real(file)) count++;
   lines.push(`Files (${count}):`);
-  for (const file of meta.files) {
+  // The index is what `download --files` takes: the position in the torrent's list (padding counted).
+  const width = String(Math.max(0, meta.files.length - 1)).length;
+  for (const [index, file] of meta.files.entries()) {
     if (!real(file)) continue;
-    lines.push(`  ${formatBytes(file.length).padStart(11)}  ${file.path.join('/')}`);
+    lines.push(
+      `  ${String(index).padStart(width)}  ${formatBytes(file.length).padStart(11)}  ${file.path.join('/')}`,
+    );
     if (lines.length >= 1000) {
       write(lines);
       lines = [];

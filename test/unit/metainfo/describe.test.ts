@@ -54,8 +54,8 @@ describe('describeTorrent', () => {
       trackers: [[TRACKER]],
       webSeeds: ['http://127.0.0.1/'],
       files: [
-        { path: 'folder/a/b.txt', length: 100 },
-        { path: 'folder/c', length: 5 },
+        { index: 0, path: 'folder/a/b.txt', length: 100 },
+        { index: 2, path: 'folder/c', length: 5 }, // after a padding file: it counts
       ],
       renamedFiles: [],
       symlinks: [],
@@ -104,8 +104,8 @@ describe('describeTorrent', () => {
     );
     const described = describeTorrent(meta);
     assert.deepEqual(described.files, [
-      { path: 'folder/a_', length: 10 },
-      { path: 'folder/b', length: 10 },
+      { index: 0, path: 'folder/a_', length: 10 },
+      { index: 1, path: 'folder/b', length: 10 },
     ]);
     assert.deepEqual(described.renamedFiles, [{ path: 'folder/a_', originalPath: 'folder/a\x1b' }]);
     assert.deepEqual(described.symlinks, [
