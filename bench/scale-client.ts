@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   const sessions = await Promise.all(
     names.map(async (name) => {
       const meta = parseTorrent(await readFile(join(dir, 'torrents', name)));
-      const session = client.add(meta, { path: join(dir, 'data', name.replace(/\.torrent$/, '')), seed: true });
+      const session = client.add(meta, {
+        path: join(dir, 'data', name.replace(/\.torrent$/, '')),
+        seed: true,
+      });
       session.once('ready', (info) => {
         piecesHashed += info.piecesHashed;
       });

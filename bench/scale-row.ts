@@ -64,7 +64,11 @@ export async function generateScaleTorrents(dir: string, count: number): Promise
         total += size;
         await writeFile(join(folder, `f${f}.bin`), randomBytes(size));
       }
-      const { torrent } = await createTorrent(folder, { hashPool: pool, pieceLength: 16 * KiB, creationDate: false });
+      const { torrent } = await createTorrent(folder, {
+        hashPool: pool,
+        pieceLength: 16 * KiB,
+        creationDate: false,
+      });
       await writeFile(join(dir, 'torrents', `${i}.torrent`), torrent);
     }
   } finally {
@@ -218,7 +222,9 @@ async function startTransmission(
   address: string,
   rpcPort: number,
 ): Promise<{ child: ChildProcess; rpc: Rpc }> {
-  const child = spawn('transmission-daemon', ['-f', '-g', configDir], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn('transmission-daemon', ['-f', '-g', configDir], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   const rpc = transmissionRpc(`http://${address}:${rpcPort}/transmission/rpc`);
   await pollFor(
     'transmission RPC',
@@ -290,7 +296,11 @@ export async function transmissionSide(
   try {
     for (let i = 0; i < torrents; i++) {
       const metainfo = (await readFile(join(dir, 'torrents', `${i}.torrent`))).toString('base64');
-      await first.rpc('torrent-add', { metainfo, 'download-dir': join(dir, 'data', String(i)), paused: false });
+      await first.rpc('torrent-add', {
+        metainfo,
+        'download-dir': join(dir, 'data', String(i)),
+        paused: false,
+      });
     }
     await allSeeding(first.rpc, torrents, 600_000);
     result.firstStartSeconds = (performance.now() - t0) / 1000;
@@ -383,7 +393,16 @@ export function renderScale(info: ScaleRowInfo | undefined): string[] {
     `### Scale: ${info.torrents} small torrents seeded by one process (${info.totalSize}, no trackers, no DHT, idle CPU over ${info.idleSeconds} s)`,
     '',
     table(
-      ['client', 'ok', 'first start s', 'restart s', 'hashed at restart', 'RSS MiB', 'idle CPU %', 'open files'],
+      [
+        'client',
+        'ok',
+        'first start s',
+        'restart s',
+        'hashed at restart',
+        'RSS MiB',
+        'idle CPU %',
+        'open files',
+      ],
       rows,
     ),
     ...(targets ? ['', targets] : []),

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
+import { systemClock } from '../clock.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { req2Hash } from '../net/mse/crypto.js';
@@ -12,8 +13,10 @@ import { UtpSocketManager } from '../net/utp/utp-socket-manager.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerListener } from '../peer/listener.js';
 import { DialBudget } from '../policy/dial-budget.js';
+import { PeerBudget, type PeerLimits, pickDonor } from '../policy/peer-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
+import { ReadCacheBudget } from '../storage/read-cache-budget.js';
 import type { ResumeStore } from '../storage/resume-store.js';
 import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
@@ -24,6 +27,7 @@ import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
 import type { DoctorReport } from './doctor-report.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
+import { SessionTicker } from './session-ticker.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
 /** Options of a {@link Client}: identity, listening and limits shared by all its torrents. */
@@ -34,6 +38,15 @@ export interface ClientOptions {
   bindAddress?: string;
   /** Most peers connected at once per torrent. @default 50 */
   maxPeersPerTorrent?: number;
+  /**
+   * Most peers connected at once over all torrents (Transmission's `peer-limit-global`): dialling
+   * stops and incoming peers are refused at it; once full, a torrent below its fair share (this
+   * divided by the number of torrents) gets a slot from the torrent with the most peers. See
+   * docs/scale.md. @default 200
+   */
+  maxPeers?: number;
+  /** Bytes of pieces kept in memory for uploading, over all torrents (one LRU). @default 16 MiB */
+  readCacheBytes?: number;
   /** SHA-1 worker threads. @default the number of cores minus one (at least one) */
   hashWorkers?: number;
   /** Our 20-byte peer id. @default `-LS<version>-` followed by 12 random printable characters */
@@ -153,6 +166,13 @@ export class Client extends EventEmitter<ClientEvents> {
     return utp.connect(host, port, signal);
   };
   #dht: DhtService | undefined;
+  /** One connection budget for every torrent: the global and per-torrent caps. */
+  readonly #peerBudget: PeerBudget;
+  /** One read-cache bound in bytes for every torrent. */
+  readonly #readCacheBudget: ReadCacheBudget;
+  /** One one-second tick for every torrent (and the fair-share check). */
+  readonly #ticker = new SessionTicker(systemClock, (error) => this.#reportInternal(error));
+  #untickBudget: (() => void) | undefined;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -167,6 +187,11 @@ export class Client extends EventEmitter<ClientEvents> {
               createTrackerClient(url, { http: { localAddress }, udp: { localAddress } }),
           };
     this.peerId = options.peerId ?? generatePeerId();
+    this.#peerBudget = new PeerBudget({
+      ...(options.maxPeers !== undefined ? { global: options.maxPeers } : {}),
+      ...(options.maxPeersPerTorrent !== undefined ? { perTorrent: options.maxPeersPerTorrent } : {}),
+    });
+    this.#readCacheBudget = new ReadCacheBudget(options.readCacheBytes ?? 16 * 1024 * 1024);
     // Only checking existing data (start of a resumed download or a seed) uses
     // the pool, so its threads start on demand and end when idle; downloaded
     // pieces are hashed incrementally as blocks arrive (PieceAssembler). One
@@ -196,6 +221,37 @@ export class Client extends EventEmitter<ClientEvents> {
   get utpPort(): number {
     // The socket may be open for the DHT alone (utp: false): then there is no uTP port.
     return this.#utp ? (this.#udp?.address().port ?? 0) : 0;
+  }
+
+  /** The connection caps now: `global` over all torrents, `perTorrent` for each. */
+  get peerLimits(): PeerLimits {
+    return this.#peerBudget.limits;
+  }
+
+  /** Peers connected now over all torrents (what `maxPeers` bounds). */
+  get connectedPeers(): number {
+    return this.#peerBudget.total;
+  }
+
+  /** The read caches' shared bound and what they hold now (pieces and pooled buffers), in bytes. */
+  get readCache(): { maxBytes: number; cachedBytes: number; pooledBytes: number; peakBytes: number } {
+    const budget = this.#readCacheBudget;
+    return {
+      maxBytes: budget.maxBytes,
+      cachedBytes: budget.cachedBytes,
+      pooledBytes: budget.pooledBytes,
+      peakBytes: budget.peakBytes,
+    };
+  }
+
+  /**
+   * Changes the connection caps live (the daemon's `peer-limit-global`/`peer-limit-per-torrent`).
+   * Connections above a lowered cap are not closed; no new ones open until below it. Throws
+   * LODESTONE_ERR_USAGE for a limit that is not an integer ≥ 1.
+   */
+  setPeerLimits(limits: { global?: number; perTorrent?: number }): void {
+    // Torrents dial up to a raised cap at their next tick (within a second).
+    this.#peerBudget.setLimits(limits);
   }
 
   /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
@@ -337,6 +393,9 @@ export class Client extends EventEmitter<ClientEvents> {
       peerId: this.peerId,
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
+      peerBudget: this.#peerBudget,
+      readCacheBudget: this.#readCacheBudget,
+      ticker: this.#ticker,
       dialBudget: this.#dialBudget,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.peers ? { peers: options.peers } : {}),
@@ -366,6 +425,7 @@ export class Client extends EventEmitter<ClientEvents> {
     });
     this.#sessions.set(key, session);
     this.#watch(session);
+    this.#untickBudget ??= this.#ticker.add(() => this.#shareSlots());
     return session;
   }
 
@@ -423,7 +483,31 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Stops a torrent (trackers told `stopped`, files closed) and forgets it. */
   async remove(session: TorrentSession): Promise<void> {
     this.#sessions.delete(session.meta.infoHashHex);
+    if (this.#sessions.size === 0) {
+      this.#untickBudget?.();
+      this.#untickBudget = undefined;
+    }
     await session.stop();
+  }
+
+  /**
+   * The fair-share rule (PeerBudget, rule 2), once a second: with the global cap full and a
+   * torrent below its fair share wanting peers, the torrent with the most peers gives one up.
+   */
+  #shareSlots(): void {
+    if (!this.#peerBudget.full) return;
+    const sessions = [...this.#sessions.values()];
+    const donor = pickDonor(
+      this.#peerBudget,
+      sessions.map((session) => ({ peers: session.peers.size, wantsMore: session.wantsMorePeers })),
+    );
+    if (donor >= 0) sessions[donor]!.yieldPeer();
+  }
+
+  #reportInternal(thrown: unknown): void {
+    const error = asError(thrown);
+    warnUnheard('internal-error', error, 'client tick');
+    rethrowIfStrict(error);
   }
 
   /** Forwards a session's failures and internal errors to the client's listeners (see the class). */
@@ -445,6 +529,8 @@ export class Client extends EventEmitter<ClientEvents> {
   async close(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
     this.#sessions.clear();
+    this.#ticker.close();
+    this.#untickBudget = undefined;
     await this.#listener?.close();
     await this.#dht?.close();
     this.#dht = undefined;

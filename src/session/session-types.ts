@@ -1,3 +1,6 @@
+import type { PeerBudget } from '../policy/peer-budget.js';
+import type { ReadCacheBudget } from '../storage/read-cache-budget.js';
+import type { SessionTicker } from './session-ticker.js';
 /** The options, statistics and events of a TorrentSession (its public types). */
 
 import type { PeerAddress } from '../address.js';
@@ -31,6 +34,15 @@ export interface TorrentSessionOptions {
   port: number;
   /** Most peers connected at once. @default 50 */
   maxPeers?: number;
+  /**
+   * The client's connection budget (global and per-torrent caps, see PeerBudget): when given,
+   * it replaces `maxPeers` and counts this torrent's connections.
+   */
+  peerBudget?: PeerBudget;
+  /** The client's read-cache bound shared by its torrents; without it the session has its own 16 MiB. */
+  readCacheBudget?: ReadCacheBudget;
+  /** The client's shared one-second tick; without it the session has its own timer. */
+  ticker?: SessionTicker;
   /** Unchoke slots for uploading. @default 4 */
   uploadSlots?: number;
   /** Announce to the torrent's trackers. @default true */

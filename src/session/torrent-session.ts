@@ -67,11 +67,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly #localHandshake: Handshake;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
+  #cache: ReadCache | undefined;
   #handler: SessionPeerHandler | undefined;
   #assembler: PieceAssembler | undefined;
   #announcer: Announcer | undefined;
   #pex: PexExchange | undefined;
-  #tick: NodeJS.Timeout | undefined;
+  /** Ends the one-second tick (the client's shared one, or the session's own timer). */
+  #untick: (() => void) | undefined;
   #stopDht: (() => void) | undefined;
   #started = false;
   #stopped = false;
@@ -96,10 +98,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       infoHash: options.meta.infoHash,
       peerId: options.peerId,
     };
+    const limit = () => this.#maxPeers;
     this.#dialer = new PeerDialer(
       {
         peers: this.peers,
-        maxPeers: this.#maxPeers,
+        get maxPeers() {
+          return limit();
+        },
         wantsPeers: () =>
           this.#handler !== undefined && !this.#stopped && (!this.#done || !!this.#options.seed),
         stopped: () => this.#stopped,
@@ -193,7 +198,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
       pendingWriteLimit: this.#memoryBudget / 2,
     });
-    const cache = new ReadCache(storage, meta);
+    const budget = this.#options.readCacheBudget;
+    const cache = new ReadCache(storage, meta, budget ? { budget } : {});
+    this.#cache = cache;
     this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
     this.#pex = this.#createPex();
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
@@ -227,11 +234,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');
     this.#startAnnouncer();
     this.#startDht();
-    this.#tick = setInterval(
-      this.#guard(() => this.#onTick()),
-      1000,
-    );
-    this.#tick.unref();
+    const onTick = this.#guard(() => this.#onTick());
+    if (this.#options.ticker) this.#untick = this.#options.ticker.add(onTick);
+    else {
+      const timer = setInterval(onTick, 1000);
+      timer.unref();
+      this.#untick = () => clearInterval(timer);
+    }
     this.#dialer.more();
   }
 
@@ -326,7 +335,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#tick) clearInterval(this.#tick);
+    this.#untick?.();
     this.#stopDht?.();
     this.#dialer.stop();
     this.#handler?.stop();
@@ -334,6 +343,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     for (const peer of this.peers.values()) peer.connection.close('session stopped');
     await this.#announcer?.stop();
     this.#assembler?.clear();
+    this.#cache?.close();
     await this.#options.storage.close();
     // Last, with every write done: the record of what this run verified.
     if (this.#resume) await this.#saveResume();
@@ -382,8 +392,33 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   }
 
+  /** The per-torrent cap, or with the client's budget what it allows this torrent now. */
   get #maxPeers(): number {
-    return this.#options.maxPeers ?? 50;
+    const budget = this.#options.peerBudget;
+    return budget ? budget.ceiling(this.peers.size) : (this.#options.maxPeers ?? 50);
+  }
+
+  /** Whether more peers would be useful and addresses wait (the client's fair-share rule). */
+  get wantsMorePeers(): boolean {
+    return (
+      this.#handler !== undefined &&
+      !this.#stopped &&
+      (!this.#done || !!this.#options.seed) &&
+      this.#book.size > this.peers.size + this.#dialer.dialing.size
+    );
+  }
+
+  /** Closes this torrent's least useful peer to give its slot to a starved torrent (client budget). */
+  yieldPeer(): boolean {
+    let worst: PeerState | undefined;
+    for (const peer of this.peers.values())
+      if (
+        !worst ||
+        Math.max(peer.connectedAt, peer.lastPieceAt) < Math.max(worst.connectedAt, worst.lastPieceAt)
+      )
+        worst = peer;
+    worst?.connection.close('gave its slot to a torrent below its fair share of the global peer limit');
+    return worst !== undefined;
   }
 
   /** BEP 11: addresses peers tell us go to the book as `pex:<peer IP>`, dialled like the others. */
@@ -462,6 +497,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     peer.maxRequests = 250;
     connection.on('internal-error', (error) => this.#internalError(error, connection.key));
     this.peers.set(connection.key, peer);
+    this.#options.peerBudget?.opened();
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
       connection.traced = true;
@@ -472,6 +508,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     connection.on('message', (message) => this.#handler?.onMessage(peer, message));
     connection.once('close', (reason) => {
       this.peers.delete(connection.key);
+      this.#options.peerBudget?.closed();
       this.#handler?.onClose(peer);
       const useful = peer.connection.download.total > 0 || peer.connection.upload.total > 0;
       this.#book.markDisconnected(connection.key, useful);
