@@ -325,7 +325,8 @@ export async function scaleRow(options: {
   dir: string;
   torrents: number;
   idleSeconds: number;
-  transmission: boolean;
+  /** Why transmission-daemon is left out (not installed, --no-transmission); undefined runs it. */
+  transmissionSkipped?: string;
   register: (what: string, step: () => Promise<void>) => () => Promise<void>;
   log: (text: string) => void;
 }): Promise<ScaleRowInfo> {
@@ -337,7 +338,7 @@ export async function scaleRow(options: {
   const results: ScaleSideResult[] = [];
   const sides = [
     ['lodestone', lodestoneSide] as const,
-    ...(options.transmission ? [['transmission', transmissionSide] as const] : []),
+    ...(options.transmissionSkipped === undefined ? [['transmission', transmissionSide] as const] : []),
   ];
   for (const [client, side] of sides) {
     log(`scale: ${client}, ${torrents} torrents`);
@@ -352,7 +353,7 @@ export async function scaleRow(options: {
     totalSize: `${(total / MiB).toFixed(0)} MiB`,
     idleSeconds: options.idleSeconds,
     results,
-    ...(options.transmission ? {} : { skipped: 'transmission-daemon is not installed' }),
+    ...(options.transmissionSkipped !== undefined ? { skipped: options.transmissionSkipped } : {}),
   };
 }
 
@@ -406,7 +407,7 @@ export function renderScale(info: ScaleRowInfo | undefined): string[] {
       rows,
     ),
     ...(targets ? ['', targets] : []),
-    ...(info.skipped ? ['', `Transmission not run: ${info.skipped}.`] : []),
+    ...(info.skipped ? ['', `transmission-daemon not run: ${info.skipped}.`] : []),
   ];
 }
 
@@ -423,7 +424,9 @@ async function standalone(): Promise<void> {
       dir,
       torrents,
       idleSeconds,
-      transmission: !process.argv.includes('--no-transmission'),
+      ...(process.argv.includes('--no-transmission')
+        ? { transmissionSkipped: 'left out (--no-transmission)' }
+        : {}),
       register: (_what, step) => {
         let done: Promise<void> | undefined;
         const run = () => (done ??= step());
