@@ -2,10 +2,8 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
-import { systemClock } from '../clock.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
-import { req2Hash } from '../net/mse/crypto.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { UdpSocket } from '../net/udp-socket.js';
 import { UtpError } from '../net/utp/utp-error.js';
@@ -13,21 +11,20 @@ import { UtpSocketManager } from '../net/utp/utp-socket-manager.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerListener } from '../peer/listener.js';
 import { DialBudget } from '../policy/dial-budget.js';
-import { PeerBudget, type PeerLimits, pickDonor } from '../policy/peer-budget.js';
+import type { PeerLimits } from '../policy/peer-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
-import { ReadCacheBudget } from '../storage/read-cache-budget.js';
 import type { ResumeStore } from '../storage/resume-store.js';
 import type { Storage } from '../storage/types.js';
 import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
+import { ClientShared } from './client-shared.js';
 import { type ClientDhtStats, type DhtOptions, DhtService } from './dht-service.js';
 import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
 import type { DoctorReport } from './doctor-report.js';
 import { MetadataFetcher, type MetadataFetcherOptions } from './metadata-fetcher.js';
-import { SessionTicker } from './session-ticker.js';
 import { type InternalErrorInfo, TorrentSession } from './torrent-session.js';
 
 /** Options of a {@link Client}: identity, listening and limits shared by all its torrents. */
@@ -166,13 +163,8 @@ export class Client extends EventEmitter<ClientEvents> {
     return utp.connect(host, port, signal);
   };
   #dht: DhtService | undefined;
-  /** One connection budget for every torrent: the global and per-torrent caps. */
-  readonly #peerBudget: PeerBudget;
-  /** One read-cache bound in bytes for every torrent. */
-  readonly #readCacheBudget: ReadCacheBudget;
-  /** One one-second tick for every torrent (and the fair-share check). */
-  readonly #ticker = new SessionTicker(systemClock, (error) => this.#reportInternal(error));
-  #untickBudget: (() => void) | undefined;
+  /** What the torrents share: connection budget, read-cache bound, tick (docs/scale.md). */
+  readonly #shared: ClientShared;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -187,11 +179,7 @@ export class Client extends EventEmitter<ClientEvents> {
               createTrackerClient(url, { http: { localAddress }, udp: { localAddress } }),
           };
     this.peerId = options.peerId ?? generatePeerId();
-    this.#peerBudget = new PeerBudget({
-      ...(options.maxPeers !== undefined ? { global: options.maxPeers } : {}),
-      ...(options.maxPeersPerTorrent !== undefined ? { perTorrent: options.maxPeersPerTorrent } : {}),
-    });
-    this.#readCacheBudget = new ReadCacheBudget(options.readCacheBytes ?? 16 * 1024 * 1024);
+    this.#shared = new ClientShared(options);
     // Only checking existing data (start of a resumed download or a seed) uses
     // the pool, so its threads start on demand and end when idle; downloaded
     // pieces are hashed incrementally as blocks arrive (PieceAssembler). One
@@ -225,17 +213,17 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** The connection caps now: `global` over all torrents, `perTorrent` for each. */
   get peerLimits(): PeerLimits {
-    return this.#peerBudget.limits;
+    return this.#shared.peerBudget.limits;
   }
 
   /** Peers connected now over all torrents (what `maxPeers` bounds). */
   get connectedPeers(): number {
-    return this.#peerBudget.total;
+    return this.#shared.peerBudget.total;
   }
 
   /** The read caches' shared bound and what they hold now (pieces and pooled buffers), in bytes. */
   get readCache(): { maxBytes: number; cachedBytes: number; pooledBytes: number; peakBytes: number } {
-    const budget = this.#readCacheBudget;
+    const budget = this.#shared.readCacheBudget;
     return {
       maxBytes: budget.maxBytes,
       cachedBytes: budget.cachedBytes,
@@ -251,7 +239,7 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   setPeerLimits(limits: { global?: number; perTorrent?: number }): void {
     // Torrents dial up to a raised cap at their next tick (within a second).
-    this.#peerBudget.setLimits(limits);
+    this.#shared.peerBudget.setLimits(limits);
   }
 
   /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
@@ -272,11 +260,8 @@ export class Client extends EventEmitter<ClientEvents> {
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
         : {}),
       encryption: this.#options.encryption ?? 'prefer',
-      lookupSkey: (req2) => {
-        for (const session of this.#sessions.values())
-          if (req2Hash(session.infoHash).equals(req2)) return session.infoHash;
-        return undefined;
-      },
+      // One map lookup, not a SHA-1 per torrent per encrypted connection (1,000 torrents).
+      lookupSkey: (req2) => this.#shared.lookupReq2(req2),
     });
     listener.on('handshake', (socket, handshake, leftover, address, encryption, transport) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
@@ -393,9 +378,7 @@ export class Client extends EventEmitter<ClientEvents> {
       peerId: this.peerId,
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
-      peerBudget: this.#peerBudget,
-      readCacheBudget: this.#readCacheBudget,
-      ticker: this.#ticker,
+      ...this.#shared.sessionOptions(),
       dialBudget: this.#dialBudget,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.peers ? { peers: options.peers } : {}),
@@ -424,8 +407,8 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent() } : {}),
     });
     this.#sessions.set(key, session);
+    this.#shared.added(session);
     this.#watch(session);
-    this.#untickBudget ??= this.#ticker.add(() => this.#shareSlots());
     return session;
   }
 
@@ -483,31 +466,8 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Stops a torrent (trackers told `stopped`, files closed) and forgets it. */
   async remove(session: TorrentSession): Promise<void> {
     this.#sessions.delete(session.meta.infoHashHex);
-    if (this.#sessions.size === 0) {
-      this.#untickBudget?.();
-      this.#untickBudget = undefined;
-    }
+    this.#shared.removed(session);
     await session.stop();
-  }
-
-  /**
-   * The fair-share rule (PeerBudget, rule 2), once a second: with the global cap full and a
-   * torrent below its fair share wanting peers, the torrent with the most peers gives one up.
-   */
-  #shareSlots(): void {
-    if (!this.#peerBudget.full) return;
-    const sessions = [...this.#sessions.values()];
-    const donor = pickDonor(
-      this.#peerBudget,
-      sessions.map((session) => ({ peers: session.peers.size, wantsMore: session.wantsMorePeers })),
-    );
-    if (donor >= 0) sessions[donor]!.yieldPeer();
-  }
-
-  #reportInternal(thrown: unknown): void {
-    const error = asError(thrown);
-    warnUnheard('internal-error', error, 'client tick');
-    rethrowIfStrict(error);
   }
 
   /** Forwards a session's failures and internal errors to the client's listeners (see the class). */
@@ -529,8 +489,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async close(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
     this.#sessions.clear();
-    this.#ticker.close();
-    this.#untickBudget = undefined;
+    this.#shared.close();
     await this.#listener?.close();
     await this.#dht?.close();
     this.#dht = undefined;
