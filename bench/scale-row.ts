@@ -36,6 +36,8 @@ export interface ScaleSideResult {
   /** Pieces hashed at restart (Lodestone only: 0 when every resume record was used). */
   restartPiecesHashed?: number;
   rssMiB?: number;
+  /** VmHWM: the most resident memory the process ever had (the first start's check included). */
+  peakRssMiB?: number;
   idleCpuPercent?: number;
   openFiles?: number;
   error?: string;
@@ -78,7 +80,9 @@ export async function generateScaleTorrents(dir: string, count: number): Promise
 }
 
 /** One sample of a process: VmRSS, CPU seconds so far, open descriptors. */
-async function probe(pid: number): Promise<{ rss: number; cpu: number; fds: number } | undefined> {
+async function probe(
+  pid: number,
+): Promise<{ rss: number; peak: number; cpu: number; fds: number } | undefined> {
   try {
     const [stat, status, fds] = await Promise.all([
       readFile(`/proc/${pid}/stat`, 'utf8'),
@@ -89,7 +93,8 @@ async function probe(pid: number): Promise<{ rss: number; cpu: number; fds: numb
     // utime and stime are fields 14 and 15; USER_HZ is 100 on Linux.
     const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
     const rss = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0) * KiB;
-    return { rss, cpu, fds: fds.length };
+    const peak = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0) * KiB;
+    return { rss, peak, cpu, fds: fds.length };
   } catch {
     return undefined;
   }
@@ -100,7 +105,7 @@ async function measureIdle(
   pid: number,
   settleMs: number,
   idleMs: number,
-): Promise<Pick<ScaleSideResult, 'rssMiB' | 'idleCpuPercent' | 'openFiles'>> {
+): Promise<Pick<ScaleSideResult, 'rssMiB' | 'peakRssMiB' | 'idleCpuPercent' | 'openFiles'>> {
   await delay(settleMs);
   const before = await probe(pid);
   const t0 = performance.now();
@@ -110,6 +115,7 @@ async function measureIdle(
   const seconds = (performance.now() - t0) / 1000;
   return {
     rssMiB: after.rss / MiB,
+    peakRssMiB: after.peak / MiB,
     idleCpuPercent: ((after.cpu - before.cpu) / seconds) * 100,
     openFiles: after.fds,
   };
@@ -371,6 +377,7 @@ export function renderScale(info: ScaleRowInfo | undefined): string[] {
     cell(r.restartSeconds),
     r.restartPiecesHashed === undefined ? '–' : String(r.restartPiecesHashed),
     cell(r.rssMiB),
+    cell(r.peakRssMiB),
     cell(r.idleCpuPercent),
     r.openFiles === undefined ? '–' : String(r.openFiles),
   ]);
@@ -382,6 +389,7 @@ export function renderScale(info: ScaleRowInfo | undefined): string[] {
       ratio(ours.restartSeconds, theirs.restartSeconds),
       '',
       ratio(ours.rssMiB, theirs.rssMiB),
+      ratio(ours.peakRssMiB, theirs.peakRssMiB),
       ratio(ours.idleCpuPercent, theirs.idleCpuPercent),
       '',
     ]);
@@ -401,6 +409,7 @@ export function renderScale(info: ScaleRowInfo | undefined): string[] {
         'restart s',
         'hashed at restart',
         'RSS MiB',
+        'peak RSS MiB',
         'idle CPU %',
         'open files',
       ],

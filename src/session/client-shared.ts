@@ -5,7 +5,11 @@ import { PeerBudget, pickDonor } from '../policy/peer-budget.js';
 import { ReadCacheBudget } from '../storage/read-cache-budget.js';
 import { SessionTicker } from './session-ticker.js';
 import type { TorrentSessionOptions } from './session-types.js';
+import { StartGate } from './start-gate.js';
 import type { TorrentSession } from './torrent-session.js';
+
+/** Start-up checks at once: enough to keep the hash workers and the disk busy, few enough to bound memory. */
+export const START_CHECKS_AT_ONCE = 8;
 
 /** Default `readCacheBytes` of a client: one bound for all its torrents. */
 export const DEFAULT_READ_CACHE_BYTES = 16 * 1024 * 1024;
@@ -19,6 +23,8 @@ export class ClientShared {
   readonly peerBudget: PeerBudget;
   readonly readCacheBudget: ReadCacheBudget;
   readonly ticker = new SessionTicker(systemClock, (error) => reportTickError(error));
+  /** Torrents checking their files at once (start-up check), the others wait their turn. */
+  readonly startGate = new StartGate(START_CHECKS_AT_ONCE);
   /** The sessions by MSE's HASH('req2', info-hash), hex: an encrypted handshake names its torrent so. */
   readonly #byReq2 = new Map<string, TorrentSession>();
   #untickShare: (() => void) | undefined;
@@ -32,8 +38,13 @@ export class ClientShared {
   }
 
   /** The options every session of the client gets. */
-  sessionOptions(): Pick<TorrentSessionOptions, 'peerBudget' | 'readCacheBudget' | 'ticker'> {
-    return { peerBudget: this.peerBudget, readCacheBudget: this.readCacheBudget, ticker: this.ticker };
+  sessionOptions(): Pick<TorrentSessionOptions, 'peerBudget' | 'readCacheBudget' | 'ticker' | 'startGate'> {
+    return {
+      peerBudget: this.peerBudget,
+      readCacheBudget: this.readCacheBudget,
+      ticker: this.ticker,
+      startGate: this.startGate,
+    };
   }
 
   added(session: TorrentSession): void {

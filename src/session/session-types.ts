@@ -1,6 +1,7 @@
 import type { PeerBudget } from '../policy/peer-budget.js';
 import type { ReadCacheBudget } from '../storage/read-cache-budget.js';
 import type { SessionTicker } from './session-ticker.js';
+import type { StartGate } from './start-gate.js';
 /** The options, statistics and events of a TorrentSession (its public types). */
 
 import type { PeerAddress } from '../address.js';
@@ -41,6 +42,8 @@ export interface TorrentSessionOptions {
   peerBudget?: PeerBudget;
   /** The client's read-cache bound shared by its torrents; without it the session has its own 16 MiB. */
   readCacheBudget?: ReadCacheBudget;
+  /** The client's bound on torrents checking their files at once. */
+  startGate?: StartGate;
   /** The client's shared one-second tick; without it the session has its own timer. */
   ticker?: SessionTicker;
   /** Unchoke slots for uploading. @default 4 */

@@ -169,11 +169,21 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#started) return;
     this.#started = true;
     const { meta, storage, hashPool } = this.#options;
-    await storage.open();
+    // The client lets a few torrents check at once (StartGate); the others wait their turn.
+    const release = await this.#options.startGate?.acquire();
+    if (this.#stopped) {
+      // Stopped while waiting its turn: nothing opened, nothing to check.
+      release?.();
+      return;
+    }
     const keeper = resumeKeeperFor(this.#options);
-    const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>
-      this.emit('checking', p),
-    );
+    let check: Awaited<ReturnType<typeof checkAtStart>>;
+    try {
+      await storage.open();
+      check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) => this.emit('checking', p));
+    } finally {
+      release?.();
+    }
     const have = check.have;
     if (this.#stopped) return;
     this.#resume = keeper;
