@@ -3,6 +3,7 @@ import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import { req2Hash } from '../net/mse/crypto.js';
 import { PeerBudget, pickDonor } from '../policy/peer-budget.js';
 import { ReadCacheBudget } from '../storage/read-cache-budget.js';
+import { AnnounceSpread } from './announce-spread.js';
 import { SessionTicker } from './session-ticker.js';
 import type { TorrentSessionOptions } from './session-types.js';
 import { StartGate } from './start-gate.js';
@@ -25,6 +26,8 @@ export class ClientShared {
   readonly ticker = new SessionTicker(systemClock, (error) => reportTickError(error));
   /** Torrents checking their files at once (start-up check), the others wait their turn. */
   readonly startGate = new StartGate(START_CHECKS_AT_ONCE);
+  /** Torrents' first announces, 20 per 500 ms (Transmission's pace). */
+  readonly announceSpread = new AnnounceSpread(systemClock);
   /** The sessions by MSE's HASH('req2', info-hash), hex: an encrypted handshake names its torrent so. */
   readonly #byReq2 = new Map<string, TorrentSession>();
   #untickShare: (() => void) | undefined;
@@ -38,12 +41,16 @@ export class ClientShared {
   }
 
   /** The options every session of the client gets. */
-  sessionOptions(): Pick<TorrentSessionOptions, 'peerBudget' | 'readCacheBudget' | 'ticker' | 'startGate'> {
+  sessionOptions(): Pick<
+    TorrentSessionOptions,
+    'peerBudget' | 'readCacheBudget' | 'ticker' | 'startGate' | 'announceSpread'
+  > {
     return {
       peerBudget: this.peerBudget,
       readCacheBudget: this.readCacheBudget,
       ticker: this.ticker,
       startGate: this.startGate,
+      announceSpread: this.announceSpread,
     };
   }
 
@@ -67,6 +74,7 @@ export class ClientShared {
   close(): void {
     this.#byReq2.clear();
     this.ticker.close();
+    this.announceSpread.close();
     this.#untickShare = undefined;
   }
 

@@ -1,5 +1,6 @@
 import type { PeerBudget } from '../policy/peer-budget.js';
 import type { ReadCacheBudget } from '../storage/read-cache-budget.js';
+import type { AnnounceSpread } from './announce-spread.js';
 import type { SessionTicker } from './session-ticker.js';
 import type { StartGate } from './start-gate.js';
 /** The options, statistics and events of a TorrentSession (its public types). */
@@ -42,6 +43,8 @@ export interface TorrentSessionOptions {
   peerBudget?: PeerBudget;
   /** The client's read-cache bound shared by its torrents; without it the session has its own 16 MiB. */
   readCacheBudget?: ReadCacheBudget;
+  /** The client's spreading of its torrents' first announces. */
+  announceSpread?: AnnounceSpread;
   /** The client's bound on torrents checking their files at once. */
   startGate?: StartGate;
   /** The client's shared one-second tick; without it the session has its own timer. */

@@ -74,6 +74,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   #pex: PexExchange | undefined;
   /** Ends the one-second tick (the client's shared one, or the session's own timer). */
   #untick: (() => void) | undefined;
+  /** Takes the first announce out of the client's queue (stopped before its turn). */
+  #cancelAnnounce: (() => void) | undefined;
   #stopDht: (() => void) | undefined;
   #started = false;
   #stopped = false;
@@ -346,6 +348,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#untick?.();
+    this.#cancelAnnounce?.();
     this.#stopDht?.();
     this.#dialer.stop();
     this.#handler?.stop();
@@ -499,7 +502,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       ),
     );
     this.#announcer = announcer;
-    announcer.start();
+    // The client spreads its torrents' first announces (AnnounceSpread); alone, at once.
+    const spread = this.#options.announceSpread;
+    if (spread) this.#cancelAnnounce = spread.schedule(this.#guard(() => announcer.start()));
+    else announcer.start();
   }
 
   #attach(connection: PeerConnection): void {

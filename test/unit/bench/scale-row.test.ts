@@ -47,7 +47,10 @@ const info = (lodestone: Partial<ScaleRowInfo['results'][number]>): ScaleRowInfo
 
 test('scale row: ratios to Transmission and the three targets judged', () => {
   const held = renderScale(info({})).join('\n');
-  assert.match(held, /Lodestone ÷ Transmission \| {2}\| 0\.04× \| 2\.00× \| {2}\| 5\.00× \| 5\.00× \| 2\.00× \|/);
+  assert.match(
+    held,
+    /Lodestone ÷ Transmission \| {2}\| 0\.04× \| 2\.00× \| {2}\| 5\.00× \| 5\.00× \| 2\.00× \|/,
+  );
   assert.match(held, /RSS ≤ 300 MiB \(held\), idle CPU ≤ 2 % \(held\), restart ≤ 5 s \(held\)\./);
   const missed = renderScale(info({ rssMiB: 301, idleCpuPercent: 2.5, restartSeconds: 6 })).join('\n');
   assert.match(
