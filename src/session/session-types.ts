@@ -43,11 +43,11 @@ export interface TorrentSessionOptions {
   peerBudget?: PeerBudget;
   /** The client's read-cache bound shared by its torrents; without it the session has its own 16 MiB. */
   readCacheBudget?: ReadCacheBudget;
-  /** The client's spreading of its torrents' first announces. */
+  /** The client's spreading of its torrents' first announces. @internal */
   announceSpread?: AnnounceSpread;
-  /** The client's bound on torrents checking their files at once. */
+  /** The client's bound on torrents checking their files at once. @internal */
   startGate?: StartGate;
-  /** The client's shared one-second tick; without it the session has its own timer. */
+  /** The client's shared one-second tick; without it the session has its own timer. @internal */
   ticker?: SessionTicker;
   /** Unchoke slots for uploading. @default 4 */
   uploadSlots?: number;

@@ -75,7 +75,15 @@ const SUBPATHS: Record<string, string[]> = {
   ],
   './tracker': ['createTrackerClient', 'HttpTracker', 'UdpTracker', 'Announcer'],
   './peer': ['PeerConnection', 'PeerListener', 'dialPeer'],
-  './policy': ['PiecePicker', 'Choker', 'DialBudget', 'dialTimeouts', 'allowedFastSet'],
+  './policy': [
+    'PiecePicker',
+    'Choker',
+    'DialBudget',
+    'dialTimeouts',
+    'allowedFastSet',
+    'PeerBudget',
+    'pickDonor',
+  ],
   './storage': [
     'FileStorage',
     'MemoryStorage',
@@ -87,6 +95,7 @@ const SUBPATHS: Record<string, string[]> = {
     'DirectoryResumeStore',
     'decodeResumeRecord',
     'planResume',
+    'ReadCacheBudget',
   ],
 };
 
