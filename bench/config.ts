@@ -43,8 +43,10 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           seeder, Lodestone↔Lodestone over uTP vs TCP; --runs rounds), dht
                           (a trackerless magnet on a loopback DHT of libtorrent and
                           bittorrent-dht nodes: start → first peer and metadata, Lodestone vs
-                          aria2 vs WebTorrent; --runs rounds, about 25 s each);
-                          default all five ('none' to skip; quick: small versions)
+                          aria2 vs WebTorrent; --runs rounds, about 25 s each), scale
+                          (--scale-torrents small torrents seeded by one Lodestone Client and
+                          by transmission-daemon: first start, restart, RSS, idle CPU);
+                          default all six ('none' to skip; quick: small versions)
   --many-files <n>        files of the many-files row (default 100000, about 325 MiB; quick: 300)
   --many-files-seeder <s> its seeder, of ${SEEDER_KINDS.join(',')} (default qbittorrent)
   --many-files-leechers <list>
@@ -60,6 +62,8 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           its seeders, of ${SEEDER_KINDS.join(',')} (default: --seeders without
                           lodestone; 'lodestone' alone gives the Lodestone↔Lodestone figure)
   --utp-size <size>       content of the uTP row (default 256MiB; quick: 32MiB)
+  --scale-torrents <n>    torrents of the scale row (default 1000; quick: 200)
+  --scale-idle <seconds>  idle CPU measured over this long (default 20; quick: 5)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
@@ -137,6 +141,8 @@ export function parseConfig(argv: string[]): Config | undefined {
       'encryption-size': { type: 'string' },
       'encryption-seeders': { type: 'string' },
       'utp-size': { type: 'string' },
+      'scale-torrents': { type: 'string' },
+      'scale-idle': { type: 'string' },
       'no-micro': { type: 'boolean' },
       'micro-only': { type: 'boolean' },
       'micro-filter': { type: 'string' },
@@ -209,6 +215,8 @@ export function parseConfig(argv: string[]): Config | undefined {
       '--encryption-seeders',
     ),
     utpSize: parseSize(v['utp-size'] ?? (quick ? '32MiB' : '256MiB')),
+    scaleTorrents: positiveInteger(v['scale-torrents'], quick ? 200 : 1000, '--scale-torrents'),
+    scaleIdleSeconds: positiveInteger(v['scale-idle'], quick ? 5 : 20, '--scale-idle'),
     files: positiveInteger(v.files, 1, '--files'),
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),

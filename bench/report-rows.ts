@@ -10,6 +10,7 @@ import { renderDhtRow } from './dht-row.js';
 import { renderEncryption } from './encryption-row.js';
 import { MiB } from './measure.js';
 import { type BenchReport, cell, digits, ratios, spread, summarize, table } from './report.js';
+import { renderScale } from './scale-row.js';
 import { hasLodestoneSeeder } from './targets.js';
 import { renderUtp } from './utp-row.js';
 
@@ -132,5 +133,6 @@ export function renderRows(report: BenchReport): string[] {
     parts.push('', '### DHT: trackerless magnet on a loopback DHT of real nodes', '');
     parts.push(info.dht.skipped ? `Not run: ${info.dht.skipped}.` : renderDhtRow(info.dht.records));
   }
+  parts.push(...renderScale(info.scale));
   return parts;
 }

@@ -16,6 +16,8 @@
  *   libtorrent seeder, Lodestone↔Lodestone over uTP and TCP (bench/utp-row.ts).
  * - dht: a trackerless magnet on a loopback DHT of real nodes: start → first peer and metadata,
  *   Lodestone vs aria2 vs WebTorrent, `runs` rounds (bench/dht-row.ts; needs python3-libtorrent).
+ * - scale: N small torrents (1,000; quick: 200) seeded by one Lodestone Client against
+ *   transmission-daemon: first start, restart on resume records, RSS, idle CPU (bench/scale-row.ts).
  * A failed download is a recorded failure (the report lists it), never an
  * abort of the bench.
  */
@@ -27,6 +29,7 @@ import {
   magnetUri,
   readTorrentFacts,
 } from '../test/helpers/real-clients/index.js';
+import { toolAvailable } from '../test/helpers/tools.js';
 import { type PieceBufferBound, pieceBufferBound } from './budget.js';
 import type { DownloadKind } from './clients.js';
 import { type DhtRowRecord, dhtRow } from './dht-row.js';
@@ -36,10 +39,11 @@ import { writeManyFilesContent } from './many-files-content.js';
 import { type Cleanup, formatSize, MiB } from './measure.js';
 import { download, type Phase, type PhaseConfig, rotate } from './phases.js';
 import type { DownloadRecord } from './report.js';
+import { type ScaleRowInfo, scaleRow } from './scale-row.js';
 import { type BenchTorrent, prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
 import { type UtpRowInfo, utpRow } from './utp-row.js';
 
-export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption', 'utp', 'dht'] as const;
+export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption', 'utp', 'dht', 'scale'] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 export const MANY_FILES_LEECHERS = ['lodestone', 'aria2', 'libtorrent'] as const;
 
@@ -56,6 +60,9 @@ export interface RowsConfig {
   encryptionSeeders: SeederKind[];
   /** The uTP row (bench/utp-row.ts): its content size. */
   utpSize: number;
+  /** The scale row (bench/scale-row.ts): torrents seeded by one process, idle seconds measured. */
+  scaleTorrents: number;
+  scaleIdleSeconds: number;
 }
 
 /** What the report needs to describe the rows (BenchReport.rows). */
@@ -66,6 +73,8 @@ export interface RowsInfo {
   utp?: UtpRowInfo;
   /** The DHT row's measurements (bench/dht-row.ts), or why it did not run. */
   dht?: { records: DhtRowRecord[]; skipped?: string };
+  /** The scale row's measurements (bench/scale-row.ts). */
+  scale?: ScaleRowInfo;
 }
 
 export interface RowsContext {
@@ -86,7 +95,20 @@ export async function runRows(context: RowsContext): Promise<void> {
     else if (row === 'big-pieces') await bigPiecesRow(context);
     else if (row === 'encryption') await encryptionRow(context);
     else if (row === 'utp') await utpRow(context, libtorrentAvailable());
-    else if (!libtorrentAvailable())
+    else if (row === 'scale') {
+      const dir = join(context.workDir, 'scale');
+      context.info.scale = await scaleRow({
+        dir,
+        torrents: context.config.scaleTorrents,
+        idleSeconds: context.config.scaleIdleSeconds,
+        ...(toolAvailable('transmission-daemon')
+          ? {}
+          : { transmissionSkipped: 'transmission-daemon is not installed' }),
+        register: (what, step) => context.cleanup.add(what, step),
+        log: context.log,
+      });
+      await rm(dir, { recursive: true, force: true });
+    } else if (!libtorrentAvailable())
       context.info.dht = { records: [], skipped: 'python3-libtorrent is not installed' };
     else context.info.dht = { records: await dhtRow(context.config.runs, context.log) };
   }

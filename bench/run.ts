@@ -58,6 +58,7 @@ function checkTools(config: Config, notes: string[]): void {
       : []),
     ...(config.rows.includes('big-pieces') ? ['lodestone' as const] : []),
     ...(config.rows.includes('encryption') ? config.encryptionSeeders : []),
+    ...(config.rows.includes('scale') ? ['transmission' as const] : []),
   ]);
   const missing = new Map<ClientKind, string[]>();
   for (const kind of wanted) {
@@ -229,6 +230,9 @@ async function main(): Promise<number> {
           }
         : {}),
       ...(config.rows.includes('utp') ? { utpSize: formatSize(config.utpSize) } : {}),
+      ...(config.rows.includes('scale')
+        ? { scaleTorrents: config.scaleTorrents, scaleIdleSeconds: config.scaleIdleSeconds }
+        : {}),
       settleSeconds: config.settleMs / 1000,
       verification: config.verify
         ? 'size and SHA-1 of every file compared with the original after each download'

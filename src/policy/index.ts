@@ -18,6 +18,14 @@ export {
   dialTimeouts,
 } from './dial-budget.js';
 export {
+  DEFAULT_GLOBAL_PEERS,
+  DEFAULT_PEERS_PER_TORRENT,
+  PeerBudget,
+  type PeerLimits,
+  pickDonor,
+  type TorrentPeerCount,
+} from './peer-budget.js';
+export {
   type BlockReceipt,
   type BlockRequest,
   type PickerPeer,

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import type { PeerAddress } from '../address.js';
 import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
-import { req2Hash } from '../net/mse/crypto.js';
 import type { EncryptionPolicy } from '../net/mse/policy.js';
 import { UdpSocket } from '../net/udp-socket.js';
 import { UtpError } from '../net/utp/utp-error.js';
@@ -12,6 +11,7 @@ import { UtpSocketManager } from '../net/utp/utp-socket-manager.js';
 import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerListener } from '../peer/listener.js';
 import { DialBudget } from '../policy/dial-budget.js';
+import type { PeerLimits } from '../policy/peer-budget.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { HashPool } from '../storage/hasher.js';
 import type { ResumeStore } from '../storage/resume-store.js';
@@ -20,6 +20,7 @@ import { createTrackerClient } from '../tracker/create-tracker.js';
 import type { TrackerClient } from '../tracker/types.js';
 import { generatePeerId } from '../wire/index.js';
 import { ClientBandwidth, type RateLimits } from './bandwidth-limits.js';
+import { ClientShared } from './client-shared.js';
 import { type ClientDhtStats, type DhtOptions, DhtService } from './dht-service.js';
 import { dhtStateFile } from './dht-state-file.js';
 import { type DiscoveryProbeOptions, runDiscoveryProbe } from './discovery-probe.js';
@@ -36,6 +37,15 @@ export interface ClientOptions {
   bindAddress?: string;
   /** Most peers connected at once per torrent. @default 50 */
   maxPeersPerTorrent?: number;
+  /**
+   * Most peers connected at once over all torrents (Transmission's `peer-limit-global`): dialling
+   * stops and incoming peers are refused at it; once full, a torrent below its fair share (this
+   * divided by the number of torrents) gets a slot from the torrent with the most peers. See
+   * docs/scale.md. @default 200
+   */
+  maxPeers?: number;
+  /** Bytes of pieces kept in memory for uploading, over all torrents (one LRU). @default 16 MiB */
+  readCacheBytes?: number;
   /** SHA-1 worker threads. @default the number of cores minus one (at least one) */
   hashWorkers?: number;
   /** Our 20-byte peer id. @default `-LS<version>-` followed by 12 random printable characters */
@@ -176,6 +186,8 @@ export class Client extends EventEmitter<ClientEvents> {
     return utp.connect(host, port, signal);
   };
   #dht: DhtService | undefined;
+  /** What the torrents share: connection budget, read-cache bound, tick (docs/scale.md). */
+  readonly #shared: ClientShared;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -191,6 +203,7 @@ export class Client extends EventEmitter<ClientEvents> {
           };
     this.peerId = options.peerId ?? generatePeerId();
     this.#bandwidth = new ClientBandwidth({ download: options.downloadLimit, upload: options.uploadLimit });
+    this.#shared = new ClientShared(options);
     // Only checking existing data (start of a resumed download or a seed) uses
     // the pool, so its threads start on demand and end when idle; downloaded
     // pieces are hashed incrementally as blocks arrive (PieceAssembler). One
@@ -222,6 +235,37 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.#utp ? (this.#udp?.address().port ?? 0) : 0;
   }
 
+  /** The connection caps now: `global` over all torrents, `perTorrent` for each. */
+  get peerLimits(): PeerLimits {
+    return this.#shared.peerBudget.limits;
+  }
+
+  /** Peers connected now over all torrents (what `maxPeers` bounds). */
+  get connectedPeers(): number {
+    return this.#shared.peerBudget.total;
+  }
+
+  /** The read caches' shared bound and what they hold now (pieces and pooled buffers), in bytes. */
+  get readCache(): { maxBytes: number; cachedBytes: number; pooledBytes: number; peakBytes: number } {
+    const budget = this.#shared.readCacheBudget;
+    return {
+      maxBytes: budget.maxBytes,
+      cachedBytes: budget.cachedBytes,
+      pooledBytes: budget.pooledBytes,
+      peakBytes: budget.peakBytes,
+    };
+  }
+
+  /**
+   * Changes the connection caps live (the daemon's `peer-limit-global`/`peer-limit-per-torrent`).
+   * Connections above a lowered cap are not closed; no new ones open until below it. Throws
+   * LODESTONE_ERR_USAGE for a limit that is not an integer ≥ 1.
+   */
+  setPeerLimits(limits: { global?: number; perTorrent?: number }): void {
+    // Torrents dial up to a raised cap at their next tick (within a second).
+    this.#shared.peerBudget.setLimits(limits);
+  }
+
   /** The SHA-1 worker pool the client's torrents share (also usable for `createTorrent`). */
   get hashPool(): HashPool {
     return this.#hashPool;
@@ -240,11 +284,8 @@ export class Client extends EventEmitter<ClientEvents> {
         ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
         : {}),
       encryption: this.#options.encryption ?? 'prefer',
-      lookupSkey: (req2) => {
-        for (const session of this.#sessions.values())
-          if (req2Hash(session.infoHash).equals(req2)) return session.infoHash;
-        return undefined;
-      },
+      // One map lookup, not a SHA-1 per torrent per encrypted connection (1,000 torrents).
+      lookupSkey: (req2) => this.#shared.lookupReq2(req2),
     });
     listener.on('handshake', (socket, handshake, leftover, address, encryption, transport) => {
       const session = this.#sessions.get(Buffer.from(handshake.infoHash).toString('hex'));
@@ -372,6 +413,7 @@ export class Client extends EventEmitter<ClientEvents> {
       peerId: this.peerId,
       port: this.#port,
       maxPeers: this.#options.maxPeersPerTorrent ?? 50,
+      ...this.#shared.sessionOptions(),
       dialBudget: this.#dialBudget,
       clientBandwidth: this.#bandwidth,
       ...(options.downloadLimit !== undefined ? { downloadLimit: options.downloadLimit } : {}),
@@ -406,6 +448,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.#dht && !meta.private ? { dht: this.#dht.forTorrent() } : {}),
     });
     this.#sessions.set(key, session);
+    this.#shared.added(session);
     this.#watch(session);
     return session;
   }
@@ -464,6 +507,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Stops a torrent (trackers told `stopped`, files closed) and forgets it. */
   async remove(session: TorrentSession): Promise<void> {
     this.#sessions.delete(session.meta.infoHashHex);
+    this.#shared.removed(session);
     await session.stop();
   }
 
@@ -486,6 +530,7 @@ export class Client extends EventEmitter<ClientEvents> {
   async close(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
     this.#sessions.clear();
+    this.#shared.close();
     await this.#listener?.close();
     await this.#dht?.close();
     this.#dht = undefined;

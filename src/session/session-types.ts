@@ -1,3 +1,8 @@
+import type { PeerBudget } from '../policy/peer-budget.js';
+import type { ReadCacheBudget } from '../storage/read-cache-budget.js';
+import type { AnnounceSpread } from './announce-spread.js';
+import type { SessionTicker } from './session-ticker.js';
+import type { StartGate } from './start-gate.js';
 /** The options, statistics and events of a TorrentSession (its public types). */
 
 import type { PeerAddress } from '../address.js';
@@ -33,6 +38,19 @@ export interface TorrentSessionOptions {
   port: number;
   /** Most peers connected at once. @default 50 */
   maxPeers?: number;
+  /**
+   * The client's connection budget (global and per-torrent caps, see PeerBudget): when given,
+   * it replaces `maxPeers` and counts this torrent's connections.
+   */
+  peerBudget?: PeerBudget;
+  /** The client's read-cache bound shared by its torrents; without it the session has its own 16 MiB. */
+  readCacheBudget?: ReadCacheBudget;
+  /** The client's spreading of its torrents' first announces. @internal */
+  announceSpread?: AnnounceSpread;
+  /** The client's bound on torrents checking their files at once. @internal */
+  startGate?: StartGate;
+  /** The client's shared one-second tick; without it the session has its own timer. @internal */
+  ticker?: SessionTicker;
   /** Unchoke slots for uploading. @default 4 */
   uploadSlots?: number;
   /** Announce to the torrent's trackers. @default true */

@@ -79,11 +79,15 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   readonly #bandwidth: TorrentBandwidth;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
+  #cache: ReadCache | undefined;
   #handler: SessionPeerHandler | undefined;
   #assembler: PieceAssembler | undefined;
   #announcer: Announcer | undefined;
   #pex: PexExchange | undefined;
-  #tick: NodeJS.Timeout | undefined;
+  /** Ends the one-second tick (the client's shared one, or the session's own timer). */
+  #untick: (() => void) | undefined;
+  /** Takes the first announce out of the client's queue (stopped before its turn). */
+  #cancelAnnounce: (() => void) | undefined;
   #stopDht: (() => void) | undefined;
   #started = false;
   #stopped = false;
@@ -121,10 +125,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       infoHash: options.meta.infoHash,
       peerId: options.peerId,
     };
+    const limit = () => this.#maxPeers;
     this.#dialer = new PeerDialer(
       {
         peers: this.peers,
-        maxPeers: this.#maxPeers,
+        get maxPeers() {
+          return limit();
+        },
         wantsPeers: () =>
           this.#handler !== undefined && !this.#stopped && (!this.#done || !!this.#options.seed),
         stopped: () => this.#stopped,
@@ -241,14 +248,24 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#started) return;
     this.#started = true;
     const { meta, storage, hashPool } = this.#options;
-    await storage.open();
-    // Before the check: pieces of unwanted files are read from where the storage keeps them.
-    this.#storageSelects = true;
-    await storage.setFileSelection?.(this.#files.map((choice) => choice.wanted));
+    // The client lets a few torrents check at once (StartGate); the others wait their turn.
+    const release = await this.#options.startGate?.acquire();
+    if (this.#stopped) {
+      // Stopped while waiting its turn: nothing opened, nothing to check.
+      release?.();
+      return;
+    }
     const keeper = resumeKeeperFor(this.#options);
-    const check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) =>
-      this.emit('checking', p),
-    );
+    let check: Awaited<ReturnType<typeof checkAtStart>>;
+    try {
+      await storage.open();
+      // Before the check: pieces of unwanted files are read from where the storage keeps them.
+      this.#storageSelects = true;
+      await storage.setFileSelection?.(this.#files.map((choice) => choice.wanted));
+      check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) => this.emit('checking', p));
+    } finally {
+      release?.();
+    }
     const have = check.have;
     if (this.#stopped) return;
     this.#resume = keeper;
@@ -277,7 +294,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
       pendingWriteLimit: this.#memoryBudget / 2,
     });
-    const cache = new ReadCache(storage, meta);
+    const budget = this.#options.readCacheBudget;
+    const cache = new ReadCache(storage, meta, budget ? { budget } : {});
+    this.#cache = cache;
     this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
     this.#pex = this.#createPex();
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
@@ -311,11 +330,13 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');
     this.#startAnnouncer();
     this.#startDht();
-    this.#tick = setInterval(
-      this.#guard(() => this.#onTick()),
-      1000,
-    );
-    this.#tick.unref();
+    const onTick = this.#guard(() => this.#onTick());
+    if (this.#options.ticker) this.#untick = this.#options.ticker.add(onTick);
+    else {
+      const timer = setInterval(onTick, 1000);
+      timer.unref();
+      this.#untick = () => clearInterval(timer);
+    }
     this.#dialer.more();
   }
 
@@ -421,7 +442,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#tick) clearInterval(this.#tick);
+    this.#untick?.();
+    this.#cancelAnnounce?.();
     this.#stopDht?.();
     this.#dialer.stop();
     this.#handler?.stop();
@@ -429,6 +451,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     for (const peer of this.peers.values()) peer.connection.close('session stopped');
     await this.#announcer?.stop();
     this.#assembler?.clear();
+    this.#cache?.close();
     await this.#options.storage.close();
     // Last, with every write done: the record of what this run verified.
     if (this.#resume) await this.#saveResume();
@@ -477,8 +500,33 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   }
 
+  /** The per-torrent cap, or with the client's budget what it allows this torrent now. */
   get #maxPeers(): number {
-    return this.#options.maxPeers ?? 50;
+    const budget = this.#options.peerBudget;
+    return budget ? budget.ceiling(this.peers.size) : (this.#options.maxPeers ?? 50);
+  }
+
+  /** Whether more peers would be useful and addresses wait (the client's fair-share rule). */
+  get wantsMorePeers(): boolean {
+    return (
+      this.#handler !== undefined &&
+      !this.#stopped &&
+      (!this.#done || !!this.#options.seed) &&
+      this.#book.size > this.peers.size + this.#dialer.dialing.size
+    );
+  }
+
+  /** Closes this torrent's least useful peer to give its slot to a starved torrent (client budget). */
+  yieldPeer(): boolean {
+    let worst: PeerState | undefined;
+    for (const peer of this.peers.values())
+      if (
+        !worst ||
+        Math.max(peer.connectedAt, peer.lastPieceAt) < Math.max(worst.connectedAt, worst.lastPieceAt)
+      )
+        worst = peer;
+    worst?.connection.close('gave its slot to a torrent below its fair share of the global peer limit');
+    return worst !== undefined;
   }
 
   /** BEP 11: addresses peers tell us go to the book as `pex:<peer IP>`, dialled like the others. */
@@ -550,7 +598,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       ),
     );
     this.#announcer = announcer;
-    announcer.start();
+    // The client spreads its torrents' first announces (AnnounceSpread); alone, at once.
+    const spread = this.#options.announceSpread;
+    if (spread) this.#cancelAnnounce = spread.schedule(this.#guard(() => announcer.start()));
+    else announcer.start();
   }
 
   #attach(connection: PeerConnection): void {
@@ -559,6 +610,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     connection.on('internal-error', (error) => this.#internalError(error, connection.key));
     this.peers.set(connection.key, peer);
     this.#bandwidth.attach(connection);
+    this.#options.peerBudget?.opened();
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
       connection.traced = true;
@@ -569,6 +621,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     connection.on('message', (message) => this.#handler?.onMessage(peer, message));
     connection.once('close', (reason) => {
       this.peers.delete(connection.key);
+      this.#options.peerBudget?.closed();
       this.#handler?.onClose(peer);
       const useful = peer.connection.download.total > 0 || peer.connection.upload.total > 0;
       this.#book.markDisconnected(connection.key, useful);

@@ -20,6 +20,7 @@ export { type IoAction, isMissingFile, toStorageError } from './io-errors.js';
 export { MemoryStorage, type MemoryStorageMetadata } from './memory-storage.js';
 export type { PieceGeometry } from './piece-geometry.js';
 export { type BlockLease, ReadCache, type ReadCacheOptions } from './read-cache.js';
+export { ReadCacheBudget } from './read-cache-budget.js';
 export { planResume, type ResumePlan } from './resume-plan.js';
 export {
   decodeResumeRecord,

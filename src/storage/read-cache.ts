@@ -1,9 +1,15 @@
 import { assertRangeInPiece, type PieceGeometry, pieceSize } from './piece-geometry.js';
+import type { ReadCacheBudget } from './read-cache-budget.js';
 import type { Storage } from './types.js';
 
 export interface ReadCacheOptions {
   /** Bytes of whole pieces kept. @default 16 MiB */
   maxBytes?: number;
+  /**
+   * A bound shared with other caches (a client's torrents): when given, it replaces `maxBytes`
+   * and this cache's pieces and pooled buffers count against it, in one LRU over all caches.
+   */
+  budget?: ReadCacheBudget;
 }
 
 /** A block lent out of the cache: call `release()` once nothing reads `block` any more. */
@@ -58,6 +64,8 @@ export class ReadCache {
   readonly #free: Buffer[] = [];
   readonly #maxFree: number;
   #bytes = 0;
+  readonly #budget: ReadCacheBudget | undefined;
+  readonly #leaveBudget: (() => void) | undefined;
   /** Bumped by invalidate(), so a load started before it is not cached after it. */
   readonly #generation = new Map<number, number>();
 
@@ -68,8 +76,10 @@ export class ReadCache {
   ) {
     this.#storage = storage;
     this.#meta = meta;
-    this.maxBytes = Math.max(0, options.maxBytes ?? 16 * 1024 * 1024);
+    this.#budget = options.budget;
+    this.maxBytes = options.budget?.maxBytes ?? Math.max(0, options.maxBytes ?? 16 * 1024 * 1024);
     this.#maxFree = Math.floor(this.maxBytes / Math.max(1, meta.pieceLength));
+    this.#leaveBudget = options.budget?.addPool(() => this.#dropPool());
   }
 
   /** Bytes currently cached. */
@@ -134,6 +144,17 @@ export class ReadCache {
 
   clear(): void {
     for (const index of [...this.#pieces.keys(), ...this.#loading.keys()]) this.invalidate(index);
+    this.#dropPool();
+  }
+
+  /** Empties the cache and leaves the shared budget (the torrent stopped). */
+  close(): void {
+    this.clear();
+    this.#leaveBudget?.();
+  }
+
+  #dropPool(): void {
+    this.#budget?.unpooled(this.#free.length * this.#meta.pieceLength);
     this.#free.length = 0;
   }
 
@@ -142,6 +163,7 @@ export class ReadCache {
     if (cached) {
       this.#pieces.delete(index);
       this.#pieces.set(index, cached);
+      this.#budget?.touch(cached);
       return Promise.resolve(cached);
     }
     const loading = this.#loading.get(index);
@@ -175,11 +197,13 @@ export class ReadCache {
     });
     // Without readInto the storage hands out its own buffer: not ours to pool.
     if (!this.#storage.readInto) return entry(await this.#storage.read(index, 0, size), true);
-    const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#meta.pieceLength);
+    const pooled = this.#free.pop();
+    if (pooled) this.#budget?.unpooled(pooled.length);
+    const buffer = pooled ?? Buffer.allocUnsafeSlow(this.#meta.pieceLength);
     try {
       await this.#storage.readInto(index, 0, buffer.subarray(0, size));
     } catch (error) {
-      this.#free.push(buffer);
+      this.#pool(buffer);
       throw error;
     }
     return entry(buffer, false);
@@ -190,6 +214,12 @@ export class ReadCache {
     if (previous) this.#evict(index, previous);
     this.#pieces.set(index, piece);
     this.#bytes += piece.size;
+    if (this.#budget) {
+      this.#budget.stored(piece, piece.size, () => {
+        if (this.#pieces.get(index) === piece) this.#evict(index, piece);
+      });
+      return;
+    }
     for (const [oldest, entry] of this.#pieces) {
       if (this.#bytes <= this.maxBytes) break;
       this.#evict(oldest, entry);
@@ -199,6 +229,7 @@ export class ReadCache {
   #evict(index: number, piece: CachedPiece): void {
     this.#pieces.delete(index);
     this.#bytes -= piece.size;
+    this.#budget?.removed(piece, piece.size);
     piece.evicted = true;
     this.#recycle(piece);
   }
@@ -207,6 +238,13 @@ export class ReadCache {
     if (!piece.evicted || piece.leases > 0 || piece.escaped || piece.recycled) return;
     if (piece.buffer.length !== this.#meta.pieceLength || this.#free.length >= this.#maxFree) return;
     piece.recycled = true;
-    this.#free.push(piece.buffer);
+    this.#pool(piece.buffer);
+  }
+
+  /** Keeps a buffer for reuse if the pool (and the shared budget) has room. */
+  #pool(buffer: Buffer): void {
+    if (this.#free.length >= this.#maxFree) return;
+    if (this.#budget && !this.#budget.mayPool(buffer.length)) return;
+    this.#free.push(buffer);
   }
 }

@@ -89,6 +89,8 @@ const SUBPATHS: Record<string, string[]> = {
     'effectiveLimits',
     'BandwidthChannel',
     'BandwidthChain',
+    'PeerBudget',
+    'pickDonor',
   ],
   './storage': [
     'FileStorage',
@@ -101,6 +103,7 @@ const SUBPATHS: Record<string, string[]> = {
     'DirectoryResumeStore',
     'decodeResumeRecord',
     'planResume',
+    'ReadCacheBudget',
   ],
 };
 
