@@ -1,0 +1,548 @@
+/**
+ * The daemon: many torrents over one {@link Client}, a settings file with Transmission's keys and
+ * a state folder, behind the {@link DaemonApi} the RPC and the CLI drive. See docs/daemon.md.
+ */
+import { EventEmitter } from 'node:events';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DaemonError } from '../errors.js';
+import { Client, type ClientOptions } from '../session/client.js';
+import type { DhtOptions } from '../session/dht-service.js';
+import { DirectoryResumeStore } from '../storage/resume-store.js';
+import { addTorrent } from './daemon-add.js';
+import type {
+  AddRequest,
+  AddResult,
+  DaemonApi,
+  DaemonSessionStats,
+  DaemonTorrent,
+  QueueMove,
+  SettingsUpdate,
+  TorrentId,
+  TorrentPatch,
+  TorrentSelector,
+} from './daemon-api.js';
+import { applyPatch, moveInQueue } from './daemon-patch.js';
+import { DaemonTorrentEntry } from './daemon-torrent.js';
+import { deleteTorrentData, moveTorrentData } from './file-ops.js';
+import { freeSpace } from './free-space.js';
+import { moveResumeRecord, restoreEntry } from './restore.js';
+import { AT_RESTART, NOT_APPLIED_YET, UNSUPPORTED_WHEN_TRUE, validateSettingsPatch } from './settings.js';
+import { loadSettingsFile, saveSettingsFile } from './settings-file.js';
+import type { DaemonSettings } from './settings-types.js';
+import { StateFolder } from './state-folder.js';
+import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
+import type { CumulativeStats } from './torrent-state.js';
+import { selectTorrents } from './torrent-status.js';
+
+export type { LogLevel } from './torrent-runner.js';
+
+/** How {@link Daemon.open} sets the daemon up. */
+export interface DaemonOptions {
+  /** The state folder (torrents, resume records, stats, the lock, `settings.json` by default). */
+  stateDir: string;
+  /** The settings file. @default `<stateDir>/settings.json` */
+  configFile?: string;
+  /**
+   * Settings given on the command line: checked like the file's, applied over it and saved.
+   */
+  overrides?: Record<string, unknown>;
+  /** Home folder for the default `download-dir` (`<home>/Downloads`). @default os.homedir() */
+  home?: string;
+  /** The DHT's bootstrap and state file, used when `dht-enabled` is true. @default `<stateDir>/dht.dat`, no bootstrap */
+  dht?: DhtOptions;
+  /** Client options that are not settings (tests: hash workers, tracker clients). */
+  client?: Pick<ClientOptions, 'hashWorkers' | 'createTrackerClient' | 'handshakeTimeoutMs' | 'peerId'>;
+  /** Where log lines go; the CLI prints them on stderr. */
+  log?: (level: LogLevel, message: string) => void;
+  /** Milliseconds since the epoch, for the dates the daemon keeps. @default Date.now */
+  now?: () => number;
+}
+
+export interface DaemonEvents {
+  /** A torrent's start-up check is over: `piecesHashed` pieces were read and hashed for it. */
+  'torrent-ready': [{ id: TorrentId; hash: string; verifiedPieces: number; piecesHashed: number }];
+}
+
+/** What {@link Daemon.updateSettings} also says: keys that wait for a restart, and those not acted on. */
+export interface DaemonSettingsUpdate extends SettingsUpdate {
+  /** Saved; they take effect when the daemon starts again. */
+  atRestart: string[];
+  /** Saved, but not acted on by this build (see docs/daemon.md), or unsupported (LPD, port forwarding). */
+  unsupported: string[];
+}
+
+const TICK_MS = 1000;
+const SAVE_EVERY_TICKS = 30;
+
+export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
+  readonly client: Client;
+  readonly folder: StateFolder;
+  readonly configFile: string;
+  #settings: DaemonSettings;
+  #unknown: Record<string, unknown>;
+  readonly #options: DaemonOptions;
+  readonly #torrents: DaemonTorrentEntry[] = [];
+  readonly #removed: { id: TorrentId; at: number }[] = [];
+  #nextId = 1;
+  #cumulative: CumulativeStats;
+  readonly #current: CumulativeStats;
+  readonly #startedAt: number;
+  #tick: NodeJS.Timeout | undefined;
+  #ticks = 0;
+  #closed = false;
+  readonly #ctx: RunnerContext;
+
+  private constructor(
+    options: DaemonOptions,
+    folder: StateFolder,
+    configFile: string,
+    loaded: { settings: DaemonSettings; unknown: Record<string, unknown> },
+    cumulative: CumulativeStats,
+  ) {
+    super();
+    this.#options = options;
+    this.folder = folder;
+    this.configFile = configFile;
+    this.#settings = loaded.settings;
+    this.#unknown = loaded.unknown;
+    this.#cumulative = { ...cumulative, sessionCount: cumulative.sessionCount + 1 };
+    this.#current = {
+      uploadedBytes: 0,
+      downloadedBytes: 0,
+      filesAdded: 0,
+      sessionCount: 1,
+      secondsActive: 0,
+    };
+    this.#startedAt = this.now();
+    const s = loaded.settings;
+    const bind = s['bind-address-ipv4'] !== '0.0.0.0' ? s['bind-address-ipv4'] : undefined;
+    this.client = new Client({
+      ...options.client,
+      port: s['peer-port'],
+      ...(bind ? { bindAddress: bind } : {}),
+      maxPeersPerTorrent: s['peer-limit-per-torrent'],
+      encryption: s.encryption === 0 ? 'allow' : s.encryption === 1 ? 'prefer' : 'require',
+      utp: s['utp-enabled'],
+      resume: new DirectoryResumeStore(folder.resumeDir),
+      dht: s['dht-enabled'] ? { stateFile: join(folder.dir, 'dht.dat'), ...options.dht } : false,
+    });
+    this.client.on('error', (error, session) =>
+      this.log('error', `torrent ${session.meta.name}: ${error.message}`),
+    );
+    this.client.on('dht-warning', ({ message }) => this.log('info', `dht: ${message}`));
+    this.#ctx = {
+      client: this.client,
+      folder,
+      settings: () => this.#settings,
+      now: () => this.now(),
+      log: (level, message) => this.log(level, message),
+      ready: (entry, info) => {
+        this.log(
+          'debug',
+          `torrent ${entry.id}: ready, ${info.verifiedPieces} pieces verified, ${info.piecesHashed} hashed`,
+        );
+        this.emit('torrent-ready', { id: entry.id, hash: entry.hash, ...info });
+      },
+      save: (entry) => this.#save(entry),
+    };
+  }
+
+  /**
+   * Takes the state folder (a second daemon on it is refused), reads the settings (a bad file is
+   * a `LODESTONE_ERR_DAEMON_SETTINGS` error), starts listening and brings back every torrent.
+   */
+  static async open(options: DaemonOptions): Promise<Daemon> {
+    const folder = new StateFolder(resolve(options.stateDir));
+    await folder.lock();
+    try {
+      const configFile = resolve(options.configFile ?? folder.settingsFile);
+      const loaded = await loadSettingsFile(configFile, options.home ?? homedir());
+      const overrides = validateSettingsPatch(options.overrides ?? {}, 'the command line');
+      const settings = { ...loaded.settings, ...overrides.known };
+      const warnings: string[] = [];
+      const cumulative = await folder.loadStats((message) => warnings.push(message));
+      const daemon = new Daemon(
+        options,
+        folder,
+        configFile,
+        { settings, unknown: loaded.unknown },
+        cumulative,
+      );
+      for (const message of warnings) daemon.log('info', message);
+      for (const key of Object.keys(loaded.unknown))
+        daemon.log('info', `settings: unknown key "${key}" kept, ignored`);
+      await daemon.#start();
+      return daemon;
+    } catch (error) {
+      await folder.unlock();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
+    for (const key of UNSUPPORTED_WHEN_TRUE)
+      if (this.#settings[key as keyof DaemonSettings] === true) {
+        this.log('info', `settings: ${key} is not supported; kept off`);
+        (this.#settings as unknown as Record<string, unknown>)[key] = false;
+      }
+    this.#settings = await saveSettingsFile(this.configFile, this.#settings, this.#unknown);
+    const port = await this.client.listen();
+    this.log('info', `listening for peers on port ${port}`);
+    const stored = await this.folder.loadTorrents((message) => this.log('error', message));
+    stored.sort((a, b) => a.state.queuePosition - b.state.queuePosition);
+    for (const { state, metainfo } of stored) {
+      const entry = new DaemonTorrentEntry(this.#nextId++, state, () => this.now());
+      try {
+        await restoreEntry(entry, metainfo, this.folder);
+      } catch (error) {
+        this.log('error', `skipped torrent ${state.hash}: ${(error as Error).message}`);
+        continue;
+      }
+      entry.state.queuePosition = this.#torrents.length;
+      this.#torrents.push(entry);
+    }
+    this.log('info', `${this.#torrents.length} torrents`);
+    this.#applyQueue();
+    for (const entry of this.#torrents) if (!entry.state.paused) startEntry(this.#ctx, entry);
+    await this.folder.saveStats(this.#cumulative);
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#tick.unref();
+  }
+
+  now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.#options.log?.(level, message);
+  }
+
+  settings(): Readonly<DaemonSettings> {
+    return this.#settings;
+  }
+
+  async updateSettings(patch: Record<string, unknown>): Promise<DaemonSettingsUpdate> {
+    const { known, unknown } = validateSettingsPatch(patch, 'the settings update');
+    const next: DaemonSettings = { ...this.#settings, ...known };
+    const update: DaemonSettingsUpdate = {
+      applied: [],
+      unknown: Object.keys(unknown),
+      atRestart: [],
+      unsupported: [],
+    };
+    for (const key of Object.keys(known) as (keyof DaemonSettings)[]) {
+      if (UNSUPPORTED_WHEN_TRUE.has(key) && next[key] === true) {
+        (next as unknown as Record<string, unknown>)[key] = false;
+        update.unsupported.push(key);
+      } else if (NOT_APPLIED_YET.has(key)) update.unsupported.push(key);
+      else if (AT_RESTART.has(key)) update.atRestart.push(key);
+      else update.applied.push(key);
+    }
+    this.#unknown = { ...this.#unknown, ...unknown };
+    this.#settings = await saveSettingsFile(this.configFile, next, this.#unknown);
+    this.#applySpeedLimits();
+    this.#applyQueue();
+    this.#applySeedLimits();
+    for (const key of update.unknown) this.log('info', `settings: unknown key "${key}" kept, ignored`);
+    for (const key of update.unsupported)
+      this.log('info', `settings: ${key} saved but not applied (not supported by this build)`);
+    for (const key of update.atRestart) this.log('info', `settings: ${key} applies at the next start`);
+    return update;
+  }
+
+  /** Reads the settings file again (SIGHUP) and applies what changed in it. */
+  async reloadSettings(): Promise<DaemonSettingsUpdate & { changed: string[] }> {
+    const loaded = await loadSettingsFile(this.configFile, this.#options.home ?? homedir());
+    const patch: Record<string, unknown> = { ...loaded.unknown };
+    const changed: string[] = [];
+    for (const [key, value] of Object.entries(loaded.settings)) {
+      if (key === 'rpc-password' && value === this.#settings['rpc-password']) continue;
+      if (this.#settings[key as keyof DaemonSettings] !== value) changed.push(key);
+      patch[key] = value;
+    }
+    const update = await this.updateSettings(patch);
+    return { ...update, changed };
+  }
+
+  stats(): DaemonSessionStats {
+    let downloadSpeed = 0;
+    let uploadSpeed = 0;
+    let active = 0;
+    let paused = 0;
+    let runUp = 0;
+    let runDown = 0;
+    for (const entry of this.#torrents) {
+      const stats = entry.session?.stats();
+      downloadSpeed += stats?.downloadRate ?? 0;
+      uploadSpeed += stats?.uploadRate ?? 0;
+      if (entry.state.paused) paused++;
+      else if ((stats?.downloadRate ?? 0) + (stats?.uploadRate ?? 0) > 0) active++;
+      runUp += entry.runBytes.uploaded;
+      runDown += entry.runBytes.downloaded;
+    }
+    const seconds = Math.floor((this.now() - this.#startedAt) / 1000);
+    const current = {
+      ...this.#current,
+      uploadedBytes: this.#current.uploadedBytes + runUp,
+      downloadedBytes: this.#current.downloadedBytes + runDown,
+      secondsActive: seconds,
+    };
+    return {
+      torrentCount: this.#torrents.length,
+      activeTorrentCount: active,
+      pausedTorrentCount: paused,
+      downloadSpeed,
+      uploadSpeed,
+      current,
+      cumulative: {
+        ...this.#cumulative,
+        uploadedBytes: this.#cumulative.uploadedBytes + runUp,
+        downloadedBytes: this.#cumulative.downloadedBytes + runDown,
+        secondsActive: this.#cumulative.secondsActive + seconds,
+      },
+    };
+  }
+
+  torrents(selector?: TorrentSelector): DaemonTorrent[] {
+    return this.#select(selector);
+  }
+
+  #select(selector: TorrentSelector): DaemonTorrentEntry[] {
+    const ordered = this.#torrents.map((entry) => ({
+      id: entry.id,
+      hash: entry.hash,
+      activityMs: entry.state.activityDate,
+      entry,
+    }));
+    return selectTorrents(ordered, selector, this.now()).map((item) => item.entry);
+  }
+
+  recentlyRemoved(): TorrentId[] {
+    const since = this.now() - 60_000;
+    return this.#removed.filter((item) => item.at >= since).map((item) => item.id);
+  }
+
+  async add(request: AddRequest): Promise<AddResult> {
+    this.#assertOpen();
+    const result = await addTorrent(request, {
+      settings: this.#settings,
+      now: this.now(),
+      find: (hash) => this.#torrents.find((entry) => entry.hash === hash),
+      newEntry: (state) => new DaemonTorrentEntry(this.#nextId++, state, () => this.now()),
+      folder: this.folder,
+      queueLength: this.#torrents.length,
+    });
+    if (result.duplicate) return { torrent: result.entry, duplicate: true };
+    const entry = result.entry;
+    this.#torrents.push(entry);
+    this.#current.filesAdded++;
+    this.#cumulative.filesAdded++;
+    await this.#save(entry);
+    this.log(
+      'info',
+      `torrent ${entry.id} (${entry.summary().name}) added${entry.state.paused ? ', paused' : ''}`,
+    );
+    this.#applyFileSelection(entry);
+    this.#applySequential(entry);
+    this.#applyTorrentLimits(entry);
+    this.#applyQueue();
+    if (!entry.state.paused) startEntry(this.#ctx, entry);
+    return { torrent: entry, duplicate: false };
+  }
+
+  async start(selector: TorrentSelector, _options: { now?: boolean } = {}): Promise<void> {
+    this.#assertOpen();
+    // `now` skips the queue; without a queue (not applied yet) every start is immediate.
+    for (const entry of this.#select(selector)) {
+      entry.state.paused = false;
+      startEntry(this.#ctx, entry);
+      await this.#save(entry);
+    }
+  }
+
+  async stop(selector: TorrentSelector): Promise<void> {
+    this.#assertOpen();
+    for (const entry of this.#select(selector)) {
+      entry.state.paused = true;
+      await this.#stopEntry(entry);
+      await this.#save(entry);
+    }
+  }
+
+  async verify(selector: TorrentSelector): Promise<void> {
+    this.#assertOpen();
+    for (const entry of this.#select(selector)) {
+      if (!entry.meta) continue;
+      await this.#stopEntry(entry);
+      // Without its record, the next start reads and hashes every piece.
+      await this.folder.removeResumeRecord(entry.hash);
+      entry.lastHave = undefined;
+      startEntry(this.#ctx, entry, { verify: true });
+      if (entry.state.paused) {
+        // A paused torrent is checked, then stops again.
+        this.once('torrent-ready', ({ id }) => {
+          if (id === entry.id && entry.state.paused) void this.#stopEntry(entry);
+        });
+      }
+    }
+  }
+
+  async reannounce(selector: TorrentSelector): Promise<void> {
+    for (const entry of this.#select(selector)) entry.session?.reannounce();
+  }
+
+  async remove(selector: TorrentSelector, options: { deleteData?: boolean } = {}): Promise<void> {
+    this.#assertOpen();
+    for (const entry of this.#select(selector)) {
+      await this.#stopEntry(entry);
+      if (options.deleteData && entry.meta) await deleteTorrentData(entry.state.savePath, entry.meta);
+      this.#torrents.splice(this.#torrents.indexOf(entry), 1);
+      await this.folder.removeTorrent(entry.hash);
+      this.#removed.push({ id: entry.id, at: this.now() });
+      this.log('info', `torrent ${entry.id} removed${options.deleteData ? ' with its data' : ''}`);
+    }
+    this.#applyQueue();
+  }
+
+  async setLocation(selector: TorrentSelector, location: string, options: { move: boolean }): Promise<void> {
+    this.#assertOpen();
+    const target = resolve(location);
+    for (const entry of this.#select(selector)) {
+      const running = entry.session !== undefined || entry.fetching !== undefined;
+      await this.#stopEntry(entry);
+      const from = entry.state.savePath;
+      if (options.move && entry.meta && from !== target) {
+        await moveTorrentData(from, target, entry.meta);
+        // The files moved unchanged: the record follows them, so the restart hashes nothing.
+        await moveResumeRecord(this.folder, entry, target);
+      }
+      entry.state.savePath = target;
+      await this.#save(entry);
+      if (running) startEntry(this.#ctx, entry);
+    }
+  }
+
+  async renamePath(_id: TorrentId, _path: string, _newName: string): Promise<{ path: string; name: string }> {
+    throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'renaming files is not supported yet');
+  }
+
+  async set(selector: TorrentSelector, patch: TorrentPatch): Promise<void> {
+    this.#assertOpen();
+    const entries = this.#select(selector);
+    // Checked for every torrent first: nothing changes when one of them refuses the patch.
+    for (const entry of entries) applyPatch(entry, patch, { dryRun: true });
+    for (const entry of entries) {
+      applyPatch(entry, patch, { dryRun: false });
+      if (patch.queuePosition !== undefined) moveInQueue(this.#torrents, entry, patch.queuePosition);
+      this.#applyFileSelection(entry);
+      this.#applySequential(entry);
+      this.#applyTorrentLimits(entry);
+      await this.#save(entry);
+    }
+    if (patch.queuePosition !== undefined) this.#applyQueue();
+  }
+
+  async queueMove(selector: TorrentSelector, move: QueueMove): Promise<void> {
+    this.#assertOpen();
+    const entries = this.#select(selector);
+    const last = this.#torrents.length - 1;
+    for (const entry of move === 'down' || move === 'top' ? [...entries].reverse() : entries) {
+      const at = this.#torrents.indexOf(entry);
+      const to =
+        move === 'top'
+          ? 0
+          : move === 'bottom'
+            ? last
+            : move === 'up'
+              ? Math.max(0, at - 1)
+              : Math.min(last, at + 1);
+      moveInQueue(this.#torrents, entry, to);
+    }
+    for (const entry of this.#torrents) await this.#save(entry);
+    this.#applyQueue();
+  }
+
+  freeSpace(path: string): Promise<{ path: string; freeBytes: number; totalBytes: number }> {
+    return freeSpace(path);
+  }
+
+  /** Stops every torrent (trackers told `stopped`, resume records and state written), then the client. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#tick) clearInterval(this.#tick);
+    this.#cumulative.secondsActive += Math.floor((this.now() - this.#startedAt) / 1000);
+    await Promise.all(this.#torrents.map((entry) => this.#stopEntry(entry)));
+    for (const entry of this.#torrents) await this.#save(entry);
+    await this.folder
+      .saveStats(this.#cumulative)
+      .catch((error: unknown) => this.log('error', `cannot write stats: ${(error as Error).message}`));
+    await this.client.close();
+    await this.folder.unlock();
+    this.log('info', 'stopped');
+  }
+
+  /** Stops a torrent and counts the bytes of its run in the daemon's totals. */
+  async #stopEntry(entry: DaemonTorrentEntry): Promise<void> {
+    const run = await stopEntry(this.#ctx, entry);
+    for (const totals of [this.#current, this.#cumulative]) {
+      totals.uploadedBytes += run.uploaded;
+      totals.downloadedBytes += run.downloaded;
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DaemonError('LODESTONE_ERR_DAEMON_STATE', 'the daemon is closed');
+  }
+
+  async #save(entry: DaemonTorrentEntry): Promise<void> {
+    if (!this.#torrents.includes(entry)) return;
+    try {
+      await this.folder.saveState(entry.state);
+    } catch (error) {
+      this.log('error', `torrent ${entry.id}: cannot write its state: ${(error as Error).message}`);
+    }
+  }
+
+  #lastBytes = new Map<DaemonTorrentEntry, number>();
+
+  #onTick(): void {
+    this.#ticks++;
+    const now = this.now();
+    for (const entry of this.#torrents) {
+      const run = entry.runBytes;
+      const bytes = run.uploaded + run.downloaded;
+      if (bytes !== (this.#lastBytes.get(entry) ?? 0)) entry.state.activityDate = now;
+      this.#lastBytes.set(entry, bytes);
+      if (entry.session && this.#ticks % SAVE_EVERY_TICKS === 0) void this.#save(entry);
+    }
+  }
+
+  // The places the lead fills when the other slices land. Each stores nothing and throws nothing:
+  // the values are already in the torrent's state (saved, shown in summary()/files()).
+
+  #applyFileSelection(_entry: DaemonTorrentEntry): void {
+    // not applied yet: file selection and priorities land with the files slice
+  }
+
+  #applySequential(_entry: DaemonTorrentEntry): void {
+    // not applied yet: sequential download lands with the files slice
+  }
+
+  #applyTorrentLimits(_entry: DaemonTorrentEntry): void {
+    // not applied yet: per-torrent speed limits, peer limit and bandwidth priority land with the limits slice
+  }
+
+  #applySpeedLimits(): void {
+    // not applied yet: global and alternative speed limits (and their schedule) land with the limits slice
+  }
+
+  #applyQueue(): void {
+    // not applied yet: the download/seed queues land with the queue slice (every torrent runs now)
+  }
+
+  #applySeedLimits(): void {
+    // not applied yet: seed ratio and idle limits land with the queue slice (seeding never ends by itself)
+  }
+}
