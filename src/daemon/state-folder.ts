@@ -17,6 +17,9 @@ import {
   type TorrentState,
 } from './torrent-state.js';
 
+/** State folders locked by this process (a second daemon in the same process is refused too). */
+const HELD_HERE = new Set<string>();
+
 const HASH_FILE = /^([0-9a-f]{40})\.json$/;
 
 /** A torrent entry found in the folder: its state and, once known, its metainfo bytes. */
@@ -50,12 +53,18 @@ export class StateFolder {
    * (a crash, `kill -9`) is stale and taken over; a live one refuses with a readable error.
    */
   async lock(pid = process.pid): Promise<void> {
+    if (HELD_HERE.has(this.dir))
+      throw new DaemonError(
+        'LODESTONE_ERR_DAEMON_STATE',
+        `another daemon (PID ${pid}, this process) is using the state folder ${this.dir}`,
+      );
     await fs.mkdir(this.dir, { recursive: true });
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const handle = await fs.open(this.lockFile, 'wx', 0o600);
         await handle.writeFile(`${pid}\n`);
         await handle.close();
+        HELD_HERE.add(this.dir);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(this.lockFile, error);
@@ -74,6 +83,7 @@ export class StateFolder {
   }
 
   async unlock(pid = process.pid): Promise<void> {
+    HELD_HERE.delete(this.dir);
     const text = await readTextIfExists(this.lockFile).catch(() => undefined);
     if (text !== undefined && Number.parseInt(text.trim(), 10) === pid)
       await fs.rm(this.lockFile, { force: true });
