@@ -77,7 +77,9 @@ const SAVE_EVERY_TICKS = 30;
 
 export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   readonly client: Client;
-  readonly folder: StateFolder;
+  /** The state folder (absolute). */
+  readonly stateDir: string;
+  readonly #folder: StateFolder;
   readonly configFile: string;
   #settings: DaemonSettings;
   #unknown: Record<string, unknown>;
@@ -102,7 +104,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   ) {
     super();
     this.#options = options;
-    this.folder = folder;
+    this.#folder = folder;
+    this.stateDir = folder.dir;
     this.configFile = configFile;
     this.#settings = loaded.settings;
     this.#unknown = loaded.unknown;
@@ -189,12 +192,12 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#settings = await saveSettingsFile(this.configFile, this.#settings, this.#unknown);
     const port = await this.client.listen();
     this.log('info', `listening for peers on port ${port}`);
-    const stored = await this.folder.loadTorrents((message) => this.log('error', message));
+    const stored = await this.#folder.loadTorrents((message) => this.log('error', message));
     stored.sort((a, b) => a.state.queuePosition - b.state.queuePosition);
     for (const { state, metainfo } of stored) {
       const entry = new DaemonTorrentEntry(this.#nextId++, state, () => this.now());
       try {
-        await restoreEntry(entry, metainfo, this.folder);
+        await restoreEntry(entry, metainfo, this.#folder);
       } catch (error) {
         this.log('error', `skipped torrent ${state.hash}: ${(error as Error).message}`);
         continue;
@@ -205,7 +208,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.log('info', `${this.#torrents.length} torrents`);
     this.#applyQueue();
     for (const entry of this.#torrents) if (!entry.state.paused) startEntry(this.#ctx, entry);
-    await this.folder.saveStats(this.#cumulative);
+    await this.#folder.saveStats(this.#cumulative);
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#tick.unref();
   }
@@ -330,7 +333,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       now: this.now(),
       find: (hash) => this.#torrents.find((entry) => entry.hash === hash),
       newEntry: (state) => new DaemonTorrentEntry(this.#nextId++, state, () => this.now()),
-      folder: this.folder,
+      folder: this.#folder,
       queueLength: this.#torrents.length,
     });
     if (result.duplicate) return { torrent: result.entry, duplicate: true };
@@ -376,7 +379,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       if (!entry.meta) continue;
       await this.#stopEntry(entry);
       // Without its record, the next start reads and hashes every piece.
-      await this.folder.removeResumeRecord(entry.hash);
+      await this.#folder.removeResumeRecord(entry.hash);
       entry.lastHave = undefined;
       startEntry(this.#ctx, entry, { verify: true });
       if (entry.state.paused) {
@@ -398,7 +401,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       await this.#stopEntry(entry);
       if (options.deleteData && entry.meta) await deleteTorrentData(entry.state.savePath, entry.meta);
       this.#torrents.splice(this.#torrents.indexOf(entry), 1);
-      await this.folder.removeTorrent(entry.hash);
+      await this.#folder.removeTorrent(entry.hash);
       this.#removed.push({ id: entry.id, at: this.now() });
       this.log('info', `torrent ${entry.id} removed${options.deleteData ? ' with its data' : ''}`);
     }
@@ -415,7 +418,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       if (options.move && entry.meta && from !== target) {
         await moveTorrentData(from, target, entry.meta);
         // The files moved unchanged: the record follows them, so the restart hashes nothing.
-        await moveResumeRecord(this.folder, entry, target);
+        await moveResumeRecord(this.#folder, entry, target);
       }
       entry.state.savePath = target;
       await this.#save(entry);
@@ -475,11 +478,11 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#cumulative.secondsActive += Math.floor((this.now() - this.#startedAt) / 1000);
     await Promise.all(this.#torrents.map((entry) => this.#stopEntry(entry)));
     for (const entry of this.#torrents) await this.#save(entry);
-    await this.folder
+    await this.#folder
       .saveStats(this.#cumulative)
       .catch((error: unknown) => this.log('error', `cannot write stats: ${(error as Error).message}`));
     await this.client.close();
-    await this.folder.unlock();
+    await this.#folder.unlock();
     this.log('info', 'stopped');
   }
 
@@ -499,7 +502,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async #save(entry: DaemonTorrentEntry): Promise<void> {
     if (!this.#torrents.includes(entry)) return;
     try {
-      await this.folder.saveState(entry.state);
+      await this.#folder.saveState(entry.state);
     } catch (error) {
       this.log('error', `torrent ${entry.id}: cannot write its state: ${(error as Error).message}`);
     }

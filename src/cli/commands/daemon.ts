@@ -67,10 +67,7 @@ export async function daemonCommand(flags: DaemonFlags): Promise<number> {
     const level = daemon.settings()['message-level'];
     threshold = Math.min(level, 3);
   }
-  log(
-    'info',
-    `lodestone ${VERSION} daemon: state folder ${daemon.folder.dir}, settings ${daemon.configFile}`,
-  );
+  log('info', `lodestone ${VERSION} daemon: state folder ${daemon.stateDir}, settings ${daemon.configFile}`);
   // The lead replaces this line with startRpcServer(daemon, { configDir, webRoot, log }) once the RPC is merged.
   log(
     'info',

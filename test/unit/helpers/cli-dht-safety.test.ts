@@ -54,7 +54,9 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
       const text = readFileSync(file, 'utf8');
       const spawnsCli = /lodestone\.js|process\.argv\[1\]/.test(text);
       const swarmCommand =
-        /['"](download|seed|metadata|doctor|daemon)['"]|"\$cli" (download|seed|metadata|doctor|daemon)/.test(text);
+        /['"](download|seed|metadata|doctor|daemon)['"]|"\$cli" (download|seed|metadata|doctor|daemon)/.test(
+          text,
+        );
       return spawnsCli && swarmCommand;
     });
     assert.ok(
