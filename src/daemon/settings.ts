@@ -186,10 +186,10 @@ export function validateSettingsPatch(patch: unknown, where = 'settings'): Valid
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
     throw new DaemonError('LODESTONE_ERR_DAEMON_SETTINGS', `${where} must be a JSON object`);
   const known: Record<string, unknown> = {};
-  const unknown: Record<string, unknown> = {};
+  const others: [string, unknown][] = [];
   for (const [key, value] of Object.entries(patch)) {
     if (!isKnownSetting(key)) {
-      unknown[key] = value;
+      others.push([key, value]);
       continue;
     }
     const kind = SETTING_KINDS[key];
@@ -200,7 +200,8 @@ export function validateSettingsPatch(patch: unknown, where = 'settings'): Valid
       );
     known[key] = value;
   }
-  return { known: known as Partial<DaemonSettings>, unknown };
+  // fromEntries defines own properties: a `__proto__` key stays a key, never a prototype.
+  return { known: known as Partial<DaemonSettings>, unknown: Object.fromEntries(others) };
 }
 
 /** The keys whose value differs between two settings objects. */
