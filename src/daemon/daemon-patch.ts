@@ -5,7 +5,7 @@
  * the running session is the daemon's `#apply…` methods' business.
  */
 import { DaemonError } from '../errors.js';
-import type { FilePriority, LimitMode, TorrentPatch, TorrentSettings } from './daemon-api.js';
+import type { FilePriority, LimitMode, QueueMove, TorrentPatch, TorrentSettings } from './daemon-api.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 
 function refuse(message: string): DaemonError {
@@ -148,4 +148,11 @@ export function moveInQueue(queue: DaemonTorrentEntry[], entry: DaemonTorrentEnt
   queue.forEach((item, index) => {
     item.state.queuePosition = index;
   });
+}
+
+/** Where `queueMove` puts a torrent now at `at`, in a queue whose last position is `last`. */
+export function queueTarget(move: QueueMove, at: number, last: number): number {
+  if (move === 'top') return 0;
+  if (move === 'bottom') return last;
+  return move === 'up' ? Math.max(0, at - 1) : Math.min(last, at + 1);
 }

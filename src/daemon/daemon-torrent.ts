@@ -48,13 +48,11 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   /** Verified pieces while stopped (from the last run or the resume record). */
   lastHave: Bitfield | undefined;
   readonly trackerInfo = new Map<string, TrackerInfo>();
-  readonly #now: () => number;
 
-  constructor(id: TorrentId, state: TorrentState, now: () => number) {
+  constructor(id: TorrentId, state: TorrentState) {
     this.id = id;
     this.hash = state.hash;
     this.state = state;
-    this.#now = now;
   }
 
   /** Verified pieces now (all clear while the metadata is unknown). */
@@ -232,8 +230,13 @@ export class DaemonTorrentEntry implements DaemonTorrent {
     return Uint8Array.from(this.have.bytes);
   }
 
-  /** Seconds since the epoch, for the tracker views. */
-  nowSeconds(): number {
-    return seconds(this.#now());
+  #lastRunBytes = 0;
+
+  /** Sets `activityDate` to `now` when bytes moved since the last call (the daemon's tick). */
+  noteActivity(now: number): void {
+    const run = this.runBytes;
+    const bytes = run.uploaded + run.downloaded;
+    if (this.session && bytes !== this.#lastRunBytes) this.state.activityDate = now;
+    this.#lastRunBytes = bytes;
   }
 }

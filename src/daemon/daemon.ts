@@ -4,11 +4,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
-import { Client, type ClientOptions } from '../session/client.js';
-import type { DhtOptions } from '../session/dht-service.js';
-import { DirectoryResumeStore } from '../storage/resume-store.js';
+import type { Client } from '../session/client.js';
 import { addTorrent } from './daemon-add.js';
 import type {
   AddRequest,
@@ -17,60 +15,28 @@ import type {
   DaemonSessionStats,
   DaemonTorrent,
   QueueMove,
-  SettingsUpdate,
   TorrentId,
   TorrentPatch,
   TorrentSelector,
 } from './daemon-api.js';
-import { applyPatch, moveInQueue } from './daemon-patch.js';
+import { clientFor } from './daemon-client.js';
+import { applyPatch, moveInQueue, queueTarget } from './daemon-patch.js';
+import { sessionStats } from './daemon-stats.js';
 import { DaemonTorrentEntry } from './daemon-torrent.js';
+import type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
 import { deleteTorrentData, moveTorrentData } from './file-ops.js';
 import { freeSpace } from './free-space.js';
-import { moveResumeRecord, restoreEntry } from './restore.js';
-import { AT_RESTART, NOT_APPLIED_YET, UNSUPPORTED_WHEN_TRUE, validateSettingsPatch } from './settings.js';
-import { loadSettingsFile, saveSettingsFile } from './settings-file.js';
+import { moveResumeRecord, restoreAll } from './restore.js';
+import { classifySettingsUpdate, UNSUPPORTED_WHEN_TRUE, validateSettingsPatch } from './settings.js';
+import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file.js';
 import type { DaemonSettings } from './settings-types.js';
 import { StateFolder } from './state-folder.js';
 import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
 import type { CumulativeStats } from './torrent-state.js';
 import { selectTorrents } from './torrent-status.js';
 
+export type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
 export type { LogLevel } from './torrent-runner.js';
-
-/** How {@link Daemon.open} sets the daemon up. */
-export interface DaemonOptions {
-  /** The state folder (torrents, resume records, stats, the lock, `settings.json` by default). */
-  stateDir: string;
-  /** The settings file. @default `<stateDir>/settings.json` */
-  configFile?: string;
-  /**
-   * Settings given on the command line: checked like the file's, applied over it and saved.
-   */
-  overrides?: Record<string, unknown>;
-  /** Home folder for the default `download-dir` (`<home>/Downloads`). @default os.homedir() */
-  home?: string;
-  /** The DHT's bootstrap and state file, used when `dht-enabled` is true. @default `<stateDir>/dht.dat`, no bootstrap */
-  dht?: DhtOptions;
-  /** Client options that are not settings (tests: hash workers, tracker clients). */
-  client?: Pick<ClientOptions, 'hashWorkers' | 'createTrackerClient' | 'handshakeTimeoutMs' | 'peerId'>;
-  /** Where log lines go; the CLI prints them on stderr. */
-  log?: (level: LogLevel, message: string) => void;
-  /** Milliseconds since the epoch, for the dates the daemon keeps. @default Date.now */
-  now?: () => number;
-}
-
-export interface DaemonEvents {
-  /** A torrent's start-up check is over: `piecesHashed` pieces were read and hashed for it. */
-  'torrent-ready': [{ id: TorrentId; hash: string; verifiedPieces: number; piecesHashed: number }];
-}
-
-/** What {@link Daemon.updateSettings} also says: keys that wait for a restart, and those not acted on. */
-export interface DaemonSettingsUpdate extends SettingsUpdate {
-  /** Saved; they take effect when the daemon starts again. */
-  atRestart: string[];
-  /** Saved, but not acted on by this build (see docs/daemon.md), or unsupported (LPD, port forwarding). */
-  unsupported: string[];
-}
 
 const TICK_MS = 1000;
 const SAVE_EVERY_TICKS = 30;
@@ -118,18 +84,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       secondsActive: 0,
     };
     this.#startedAt = this.now();
-    const s = loaded.settings;
-    const bind = s['bind-address-ipv4'] !== '0.0.0.0' ? s['bind-address-ipv4'] : undefined;
-    this.client = new Client({
-      ...options.client,
-      port: s['peer-port'],
-      ...(bind ? { bindAddress: bind } : {}),
-      maxPeersPerTorrent: s['peer-limit-per-torrent'],
-      encryption: s.encryption === 0 ? 'allow' : s.encryption === 1 ? 'prefer' : 'require',
-      utp: s['utp-enabled'],
-      resume: new DirectoryResumeStore(folder.resumeDir),
-      dht: s['dht-enabled'] ? { stateFile: join(folder.dir, 'dht.dat'), ...options.dht } : false,
-    });
+    this.client = clientFor(loaded.settings, folder, options);
     this.client.on('error', (error, session) =>
       this.log('error', `torrent ${session.meta.name}: ${error.message}`),
     );
@@ -192,19 +147,12 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#settings = await saveSettingsFile(this.configFile, this.#settings, this.#unknown);
     const port = await this.client.listen();
     this.log('info', `listening for peers on port ${port}`);
-    const stored = await this.#folder.loadTorrents((message) => this.log('error', message));
-    stored.sort((a, b) => a.state.queuePosition - b.state.queuePosition);
-    for (const { state, metainfo } of stored) {
-      const entry = new DaemonTorrentEntry(this.#nextId++, state, () => this.now());
-      try {
-        await restoreEntry(entry, metainfo, this.#folder);
-      } catch (error) {
-        this.log('error', `skipped torrent ${state.hash}: ${(error as Error).message}`);
-        continue;
-      }
-      entry.state.queuePosition = this.#torrents.length;
-      this.#torrents.push(entry);
-    }
+    const restored = await restoreAll(
+      this.#folder,
+      (state) => new DaemonTorrentEntry(this.#nextId++, state),
+      (message) => this.log('error', message),
+    );
+    this.#torrents.push(...restored);
     this.log('info', `${this.#torrents.length} torrents`);
     this.#applyQueue();
     for (const entry of this.#torrents) if (!entry.state.paused) startEntry(this.#ctx, entry);
@@ -228,20 +176,11 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async updateSettings(patch: Record<string, unknown>): Promise<DaemonSettingsUpdate> {
     const { known, unknown } = validateSettingsPatch(patch, 'the settings update');
     const next: DaemonSettings = { ...this.#settings, ...known };
-    const update: DaemonSettingsUpdate = {
-      applied: [],
-      unknown: Object.keys(unknown),
-      atRestart: [],
-      unsupported: [],
-    };
-    for (const key of Object.keys(known) as (keyof DaemonSettings)[]) {
-      if (UNSUPPORTED_WHEN_TRUE.has(key) && next[key] === true) {
-        (next as unknown as Record<string, unknown>)[key] = false;
-        update.unsupported.push(key);
-      } else if (NOT_APPLIED_YET.has(key)) update.unsupported.push(key);
-      else if (AT_RESTART.has(key)) update.atRestart.push(key);
-      else update.applied.push(key);
-    }
+    const update = classifySettingsUpdate(
+      Object.keys(known) as (keyof DaemonSettings)[],
+      next,
+      Object.keys(unknown),
+    );
     this.#unknown = { ...this.#unknown, ...unknown };
     this.#settings = await saveSettingsFile(this.configFile, next, this.#unknown);
     this.#applySpeedLimits();
@@ -257,54 +196,14 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   /** Reads the settings file again (SIGHUP) and applies what changed in it. */
   async reloadSettings(): Promise<DaemonSettingsUpdate & { changed: string[] }> {
     const loaded = await loadSettingsFile(this.configFile, this.#options.home ?? homedir());
-    const patch: Record<string, unknown> = { ...loaded.unknown };
-    const changed: string[] = [];
-    for (const [key, value] of Object.entries(loaded.settings)) {
-      if (key === 'rpc-password' && value === this.#settings['rpc-password']) continue;
-      if (this.#settings[key as keyof DaemonSettings] !== value) changed.push(key);
-      patch[key] = value;
-    }
+    const { patch, changed } = reloadPatch(this.#settings, loaded);
     const update = await this.updateSettings(patch);
     return { ...update, changed };
   }
 
   stats(): DaemonSessionStats {
-    let downloadSpeed = 0;
-    let uploadSpeed = 0;
-    let active = 0;
-    let paused = 0;
-    let runUp = 0;
-    let runDown = 0;
-    for (const entry of this.#torrents) {
-      const stats = entry.session?.stats();
-      downloadSpeed += stats?.downloadRate ?? 0;
-      uploadSpeed += stats?.uploadRate ?? 0;
-      if (entry.state.paused) paused++;
-      else if ((stats?.downloadRate ?? 0) + (stats?.uploadRate ?? 0) > 0) active++;
-      runUp += entry.runBytes.uploaded;
-      runDown += entry.runBytes.downloaded;
-    }
     const seconds = Math.floor((this.now() - this.#startedAt) / 1000);
-    const current = {
-      ...this.#current,
-      uploadedBytes: this.#current.uploadedBytes + runUp,
-      downloadedBytes: this.#current.downloadedBytes + runDown,
-      secondsActive: seconds,
-    };
-    return {
-      torrentCount: this.#torrents.length,
-      activeTorrentCount: active,
-      pausedTorrentCount: paused,
-      downloadSpeed,
-      uploadSpeed,
-      current,
-      cumulative: {
-        ...this.#cumulative,
-        uploadedBytes: this.#cumulative.uploadedBytes + runUp,
-        downloadedBytes: this.#cumulative.downloadedBytes + runDown,
-        secondsActive: this.#cumulative.secondsActive + seconds,
-      },
-    };
+    return sessionStats(this.#torrents, this.#current, this.#cumulative, seconds);
   }
 
   torrents(selector?: TorrentSelector): DaemonTorrent[] {
@@ -332,7 +231,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       settings: this.#settings,
       now: this.now(),
       find: (hash) => this.#torrents.find((entry) => entry.hash === hash),
-      newEntry: (state) => new DaemonTorrentEntry(this.#nextId++, state, () => this.now()),
+      newEntry: (state) => new DaemonTorrentEntry(this.#nextId++, state),
       folder: this.#folder,
       queueLength: this.#torrents.length,
     });
@@ -415,14 +314,18 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       const running = entry.session !== undefined || entry.fetching !== undefined;
       await this.#stopEntry(entry);
       const from = entry.state.savePath;
-      if (options.move && entry.meta && from !== target) {
-        await moveTorrentData(from, target, entry.meta);
-        // The files moved unchanged: the record follows them, so the restart hashes nothing.
-        await moveResumeRecord(this.#folder, entry, target);
+      try {
+        if (options.move && entry.meta && from !== target) {
+          await moveTorrentData(from, target, entry.meta);
+          // The files moved unchanged: the record follows them, so the restart hashes nothing.
+          await moveResumeRecord(this.#folder, entry, target);
+        } else if (from !== target) entry.lastHave = undefined; // unknown there until checked
+        entry.state.savePath = target;
+        await this.#save(entry);
+      } finally {
+        // A refused or failed move leaves the torrent where it was, running again if it was.
+        if (running) startEntry(this.#ctx, entry);
       }
-      entry.state.savePath = target;
-      await this.#save(entry);
-      if (running) startEntry(this.#ctx, entry);
     }
   }
 
@@ -451,15 +354,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     const entries = this.#select(selector);
     const last = this.#torrents.length - 1;
     for (const entry of move === 'down' || move === 'top' ? [...entries].reverse() : entries) {
-      const at = this.#torrents.indexOf(entry);
-      const to =
-        move === 'top'
-          ? 0
-          : move === 'bottom'
-            ? last
-            : move === 'up'
-              ? Math.max(0, at - 1)
-              : Math.min(last, at + 1);
+      const to = queueTarget(move, this.#torrents.indexOf(entry), last);
       moveInQueue(this.#torrents, entry, to);
     }
     for (const entry of this.#torrents) await this.#save(entry);
@@ -508,16 +403,10 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     }
   }
 
-  #lastBytes = new Map<DaemonTorrentEntry, number>();
-
   #onTick(): void {
     this.#ticks++;
-    const now = this.now();
     for (const entry of this.#torrents) {
-      const run = entry.runBytes;
-      const bytes = run.uploaded + run.downloaded;
-      if (bytes !== (this.#lastBytes.get(entry) ?? 0)) entry.state.activityDate = now;
-      this.#lastBytes.set(entry, bytes);
+      entry.noteActivity(this.now());
       if (entry.session && this.#ticks % SAVE_EVERY_TICKS === 0) void this.#save(entry);
     }
   }

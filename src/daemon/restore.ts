@@ -5,6 +5,7 @@ import { parseTorrent } from '../metainfo/parse-torrent.js';
 import { decodeResumeRecord, encodeResumeRecord } from '../storage/resume-record.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { StateFolder } from './state-folder.js';
+import type { TorrentState } from './torrent-state.js';
 
 /**
  * Parses the entry's metainfo (or magnet) and, for the views of a paused torrent, the verified
@@ -53,4 +54,37 @@ export async function moveResumeRecord(
   } catch {
     // unusable: the restart checks every piece
   }
+}
+
+/**
+ * Every torrent of the state folder, in queue order, renumbered from 0; an entry that cannot be
+ * read or parsed is skipped and reported through `warn` (the others come back).
+ */
+export async function restoreAll(
+  folder: StateFolder,
+  makeEntry: (state: TorrentState) => DaemonTorrentEntry,
+  warn: (message: string) => void,
+): Promise<DaemonTorrentEntry[]> {
+  const stored = await folder.loadTorrents(warn);
+  stored.sort((a, b) => a.state.queuePosition - b.state.queuePosition);
+  const parsed: { state: TorrentState; metainfo: Uint8Array | undefined }[] = [];
+  for (const item of stored) {
+    try {
+      // Checked before an entry (and its id) is made for it.
+      if (item.metainfo !== undefined && parseTorrent(item.metainfo).infoHashHex !== item.state.hash)
+        throw new Error('its .torrent file is another torrent');
+      if (item.state.magnet !== undefined) parseMagnet(item.state.magnet);
+      parsed.push(item);
+    } catch (error) {
+      warn(`skipped torrent ${item.state.hash}: ${(error as Error).message}`);
+    }
+  }
+  const entries: DaemonTorrentEntry[] = [];
+  for (const { state, metainfo } of parsed) {
+    state.queuePosition = entries.length;
+    const entry = makeEntry(state);
+    await restoreEntry(entry, metainfo, folder);
+    entries.push(entry);
+  }
+  return entries;
 }

@@ -70,3 +70,21 @@ export async function saveSettingsFile(
   const written = JSON.parse(text) as Record<string, unknown>;
   return { ...settings, 'rpc-password': written['rpc-password'] as string };
 }
+
+/**
+ * What a reload (SIGHUP) changes: the keys whose value in the file differs from the running
+ * settings, and the file's unknown keys (kept, reported).
+ */
+export function reloadPatch(
+  current: DaemonSettings,
+  loaded: LoadedSettings,
+): { patch: Record<string, unknown>; changed: string[] } {
+  const changed = (Object.keys(loaded.settings) as (keyof DaemonSettings)[]).filter(
+    (key) => loaded.settings[key] !== current[key],
+  );
+  const patch = Object.fromEntries([
+    ...Object.entries(loaded.unknown),
+    ...changed.map((key) => [key, loaded.settings[key]] as const),
+  ]);
+  return { patch, changed };
+}

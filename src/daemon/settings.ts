@@ -257,3 +257,24 @@ export const NOT_APPLIED_YET: ReadonlySet<keyof DaemonSettings> = new Set<keyof 
   'idle-seeding-limit',
   'idle-seeding-limit-enabled',
 ]);
+
+/**
+ * Sorts the keys of a settings update by what happens to them; a true `lpd-enabled` or
+ * `port-forwarding-enabled` is turned off in `next` (unsupported).
+ */
+export function classifySettingsUpdate(
+  keys: readonly (keyof DaemonSettings)[],
+  next: DaemonSettings,
+  unknown: string[],
+): { applied: string[]; unknown: string[]; atRestart: string[]; unsupported: string[] } {
+  const update = { applied: [] as string[], unknown, atRestart: [] as string[], unsupported: [] as string[] };
+  for (const key of keys) {
+    if (UNSUPPORTED_WHEN_TRUE.has(key) && next[key] === true) {
+      (next as unknown as Record<string, unknown>)[key] = false;
+      update.unsupported.push(key);
+    } else if (NOT_APPLIED_YET.has(key)) update.unsupported.push(key);
+    else if (AT_RESTART.has(key)) update.atRestart.push(key);
+    else update.applied.push(key);
+  }
+  return update;
+}

@@ -27,7 +27,7 @@ function entry(id: number, withMeta = true): DaemonTorrentEntry {
     trackerList: undefined,
     error: undefined,
   };
-  const made = new DaemonTorrentEntry(id, state, () => 0);
+  const made = new DaemonTorrentEntry(id, state);
   if (withMeta)
     made.meta = parseTorrent(
       encode({
