@@ -79,5 +79,8 @@ describe("a torrent's own files", { timeout: 10_000 }, () => {
     const parent = process.ppid;
     await writeFile(folder.lockFile, `${parent}\n`);
     await assert.rejects(new StateFolder(root).lock(), new RegExp(`another daemon \\(PID ${parent}\\)`));
+    // PID 1 is alive, and someone else's unless the tests run as root (kill(1, 0) → EPERM).
+    await writeFile(folder.lockFile, '1\n');
+    await assert.rejects(new StateFolder(root).lock(), /another daemon \(PID 1\)/);
   });
 });

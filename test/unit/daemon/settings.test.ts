@@ -70,13 +70,22 @@ describe('daemon settings', { timeout: 30_000 }, () => {
   test('property: garbage never throws anything but a DaemonError', () => {
     const keys = fc.constantFrom(...Object.keys(SETTING_KINDS), '__proto__', 'constructor', 'other');
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.dictionary(keys, fc.anything())), (value) => {
-        try {
-          validateSettingsPatch(value);
-        } catch (error) {
-          assert.ok(error instanceof DaemonError, String(error));
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything({ withBigInt: true, withMap: true, withSet: true, withBoxedValues: true }),
+          fc.dictionary(
+            keys,
+            fc.anything({ withBigInt: true, withBoxedValues: true, withNullPrototype: true }),
+          ),
+        ),
+        (value) => {
+          try {
+            validateSettingsPatch(value);
+          } catch (error) {
+            assert.ok(error instanceof DaemonError, String(error));
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -90,6 +90,29 @@ describe('the torrent state codec', { timeout: 30_000 }, () => {
     );
   });
 
+  test('property: a valid state with any one field (or setting) replaced by any JSON decodes or throws a DaemonError', () => {
+    const good = JSON.parse(encodeTorrentState(STATE)) as Record<string, unknown>;
+    const fields = Object.keys(good);
+    const settingKeys = Object.keys(good.settings as object);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...fields, ...settingKeys.map((key) => `settings.${key}`)),
+        fc.jsonValue(),
+        (field, value) => {
+          const copy = JSON.parse(JSON.stringify(good)) as Record<string, Record<string, unknown>>;
+          if (field.startsWith('settings.')) copy.settings![field.slice(9)] = value as never;
+          else copy[field] = value as never;
+          try {
+            decodeTorrentState(JSON.stringify(copy));
+          } catch (error) {
+            assert.ok(stateError(error), `${field}=${JSON.stringify(value)}: ${String(error)}`);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   test('stats.json', () => {
     const stats = { uploadedBytes: 1, downloadedBytes: 2, filesAdded: 3, sessionCount: 4, secondsActive: 5 };
     assert.deepEqual(decodeStats(JSON.stringify(stats)), stats);
