@@ -126,6 +126,78 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
     assert.equal(ready.hashed.get(hash), 0, 'the record followed the move');
   });
 
+  test('verify re-hashes every piece; queue moves, settings updates, free space, rename refused', async (t) => {
+    const fx = await daemonFixture(t, HOST);
+    const one = await seederFor(t, fx.root, 'v1.bin', 64 * 1024 + 9);
+    const two = await seederFor(t, fx.root, 'v2.bin', 32 * 1024);
+    fx.tracker.peers.set(one.hash, [one.seeder.address]);
+    fx.tracker.peers.set(two.hash, [two.seeder.address]);
+    const daemon = await fx.open();
+    const ready = readyCount(daemon);
+    const a = (await daemon.add({ source: { kind: 'metainfo', bytes: one.bytes } })).torrent;
+    const b = (await daemon.add({ source: { kind: 'metainfo', bytes: two.bytes }, paused: true })).torrent;
+    await until('the download', () => seeding(a));
+    ready.hashed.clear();
+    await daemon.verify([a.id]);
+    assert.ok(['check-wait', 'checking'].includes(a.summary().status), a.summary().status);
+    await until('the check', () => ready.hashed.has(one.hash) && seeding(a));
+    assert.equal(
+      ready.hashed.get(one.hash),
+      a.summary().pieceCount,
+      'every piece hashed, the record ignored',
+    );
+
+    await daemon.queueMove([b.id], 'top');
+    assert.deepEqual(
+      daemon.torrents().map((torrent) => torrent.id),
+      [b.id, a.id],
+    );
+    assert.deepEqual(
+      daemon.torrents().map((torrent) => torrent.summary().queuePosition),
+      [0, 1],
+    );
+    await assert.rejects(daemon.set([a.id], { peerLimit: -1 }), DaemonError);
+    await assert.rejects(daemon.renamePath(a.id, 'v1.bin', 'x.bin'), /not supported yet/);
+    const space = await daemon.freeSpace(fx.downloadDir);
+    assert.ok(space.totalBytes > 0 && space.freeBytes >= 0 && space.freeBytes <= space.totalBytes);
+    await daemon.reannounce(undefined);
+
+    const update = await daemon.updateSettings({
+      'download-dir': join(fx.root, 'new'),
+      'peer-port': 7000,
+      'lpd-enabled': true,
+      'speed-limit-down': 10,
+      'x-y': 1,
+    });
+    assert.deepEqual(update, {
+      applied: ['download-dir'],
+      atRestart: ['peer-port'],
+      unsupported: ['lpd-enabled', 'speed-limit-down'],
+      unknown: ['x-y'],
+    });
+    assert.equal(daemon.settings()['lpd-enabled'], false, 'kept off');
+    await assert.rejects(
+      daemon.updateSettings({ 'peer-port': 'x', 'download-dir': '/nowhere' }),
+      /peer-port must be/,
+    );
+    assert.equal(
+      daemon.settings()['download-dir'],
+      join(fx.root, 'new'),
+      'nothing applied from a refused update',
+    );
+    const saved = JSON.parse(await readFile(join(fx.stateDir, 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(saved['peer-port'], 7000);
+    assert.equal(saved['x-y'], 1);
+    const stats = daemon.stats();
+    assert.equal(stats.torrentCount, 2);
+    assert.equal(stats.pausedTorrentCount, 1);
+    assert.equal(stats.current.filesAdded, 2);
+    assert.ok(stats.current.downloadedBytes >= one.data.length);
+  });
+
   test('a restart brings every torrent back: paused stays paused, complete ones hash nothing, a corrupt entry is skipped', async (t) => {
     const fx = await daemonFixture(t, HOST);
     const one = await seederFor(t, fx.root, 'one.bin', 120 * 1024 + 3);
