@@ -49,24 +49,25 @@ export function daemonOverrides(flags: DaemonFlags): Record<string, unknown> {
 }
 
 export async function daemonCommand(flags: DaemonFlags): Promise<number> {
-  let threshold = RANK[flags.logLevel ?? 'info'];
+  let daemon: Daemon | undefined;
+  // --log-level, else the settings' message-level (read at every line: a settings update applies at once).
+  const threshold = (): number =>
+    flags.logLevel !== undefined
+      ? RANK[flags.logLevel]
+      : Math.min(daemon?.settings()['message-level'] ?? 2, 3);
   const log = (level: LogLevel, message: string): void => {
-    if (RANK[level] > threshold) return;
+    if (RANK[level] > threshold()) return;
     process.stderr.write(`${new Date().toISOString()} ${level} ${terminalText(message)}\n`);
   };
   const stateDir = resolveStateDir(flags.stateDir);
   const dht = dhtClientOption({ ...flags, stateDir });
-  const daemon = await Daemon.open({
+  daemon = await Daemon.open({
     stateDir,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     overrides: daemonOverrides(flags),
     ...(dht ? { dht } : {}),
     log,
   });
-  if (flags.logLevel === undefined) {
-    const level = daemon.settings()['message-level'];
-    threshold = Math.min(level, 3);
-  }
   log('info', `lodestone ${VERSION} daemon: state folder ${daemon.stateDir}, settings ${daemon.configFile}`);
   // The lead replaces this line with startRpcServer(daemon, { configDir, webRoot, log }) once the RPC is merged.
   log(
@@ -92,13 +93,8 @@ export async function daemonCommand(flags: DaemonFlags): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       daemon.reloadSettings().then(
-        (update) => {
-          log('info', `SIGHUP: settings reloaded; changed: ${update.changed.join(', ') || 'nothing'}`);
-          if (flags.logLevel === undefined) {
-            const level = daemon.settings()['message-level'];
-            threshold = Math.min(level, 3);
-          }
-        },
+        (update) =>
+          log('info', `SIGHUP: settings reloaded; changed: ${update.changed.join(', ') || 'nothing'}`),
         (error: unknown) => log('error', `SIGHUP: settings not reloaded: ${(error as Error).message}`),
       );
     });
