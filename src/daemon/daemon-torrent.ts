@@ -39,6 +39,8 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   /** The magnet it was added from, if it was (its `x.pe` peers are dialled at every start). */
   magnet: MagnetLink | undefined;
   session: TorrentSession | undefined;
+  /** The last stop, settled when its session has stopped (a start waits for it). */
+  stopping: Promise<void> | undefined;
   /** Aborts the metadata fetch of a magnet. */
   fetching: AbortController | undefined;
   phase: TorrentPhase = 'stopped';

@@ -258,6 +258,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     // `now` skips the queue; without a queue (not applied yet) every start is immediate.
     for (const entry of this.#select(selector)) {
       entry.state.paused = false;
+      // A stop still under way (trackers told, record written) finishes before the new session reads.
+      await entry.stopping;
       startEntry(this.#ctx, entry);
       await this.#save(entry);
     }
@@ -383,7 +385,12 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
 
   /** Stops a torrent and counts the bytes of its run in the daemon's totals. */
   async #stopEntry(entry: DaemonTorrentEntry): Promise<void> {
-    const run = await stopEntry(this.#ctx, entry);
+    const stopping = stopEntry(this.#ctx, entry);
+    entry.stopping = stopping.then(
+      () => undefined,
+      () => undefined,
+    );
+    const run = await stopping;
     for (const totals of [this.#current, this.#cumulative]) {
       totals.uploadedBytes += run.uploaded;
       totals.downloadedBytes += run.downloaded;

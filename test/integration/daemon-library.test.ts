@@ -12,7 +12,14 @@ import { describe, test } from 'node:test';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { DaemonError } from '../../src/errors.js';
 import { formatMagnet } from '../../src/metainfo/magnet.js';
-import { daemonFixture, randomData, seeding, trackedTorrentOf, until } from '../helpers/daemon-fixture.js';
+import {
+  daemonFixture,
+  FAKE_TRACKER,
+  randomData,
+  seeding,
+  trackedTorrentOf,
+  until,
+} from '../helpers/daemon-fixture.js';
 import { type LodestoneSeeder, startLodestoneSeeder } from '../helpers/lodestone-seeder.js';
 
 const HOST = '127.0.0.61';
@@ -61,6 +68,14 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
     assert.ok(done.doneDate > 0, 'doneDate set');
     assert.equal(torrent.files()[0]?.bytesCompleted, data.length);
     assert.equal((await daemon.add({ source: { kind: 'metainfo', bytes } })).duplicate, true);
+    const [tracker] = torrent.trackers();
+    assert.equal(tracker?.announce, FAKE_TRACKER);
+    assert.equal(tracker?.host, 'http://127.0.0.1:9');
+    assert.equal(tracker?.lastAnnounceSucceeded, true);
+    assert.equal(tracker?.lastAnnouncePeerCount, 1);
+    const pieces = torrent.pieces();
+    assert.equal(pieces.length, Math.ceil(done.pieceCount / 8));
+    assert.equal(pieces[0], 0xff, 'verified pieces in the bitfield');
 
     await daemon.stop([1]);
     assert.equal(torrent.summary().status, 'stopped');
@@ -135,7 +150,18 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
     const daemon = await fx.open();
     const ready = readyCount(daemon);
     const a = (await daemon.add({ source: { kind: 'metainfo', bytes: one.bytes } })).torrent;
-    const b = (await daemon.add({ source: { kind: 'metainfo', bytes: two.bytes }, paused: true })).torrent;
+    const torrentFile = join(fx.root, 'v2.torrent');
+    await writeFile(torrentFile, two.bytes);
+    const b = (await daemon.add({ source: { kind: 'file', path: torrentFile }, paused: true })).torrent;
+    assert.equal(b.summary().name, 'v2.bin');
+    await assert.rejects(
+      daemon.add({ source: { kind: 'file', path: join(fx.root, 'missing.torrent') } }),
+      /cannot read/,
+    );
+    await assert.rejects(
+      daemon.add({ source: { kind: 'metainfo', bytes: new Uint8Array([1, 2]) } }),
+      DaemonError,
+    );
     await until('the download', () => seeding(a));
     ready.hashed.clear();
     await daemon.verify([a.id]);
