@@ -123,7 +123,7 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
     );
   });
 
-  test('setLocation with move: the file moves, the torrent seeds there without re-hashing', async (t) => {
+  test('setLocation with move: the file moves, the torrent seeds there without re-hashing; without move it only points elsewhere', async (t) => {
     const fx = await daemonFixture(t, HOST);
     const { seeder, data, bytes, hash } = await seederFor(t, fx.root, 'gamma.bin', 100 * 1024);
     fx.tracker.peers.set(hash, [seeder.address]);
@@ -139,6 +139,13 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
     await until('seeding at the new place', () => seeding(torrent));
     assert.equal(torrent.summary().downloadDir, target);
     assert.equal(ready.hashed.get(hash), 0, 'the record followed the move');
+
+    // Without move: it only points elsewhere (nothing there), checks, and downloads it there again.
+    await daemon.setLocation([torrent.id], fx.downloadDir, { move: false });
+    assert.deepEqual(await readFile(join(target, 'gamma.bin')), data, 'the files stay where they are');
+    await until('the download at the old place', () => seeding(torrent));
+    assert.deepEqual(await readFile(join(fx.downloadDir, 'gamma.bin')), data);
+    assert.equal(torrent.summary().downloadDir, fx.downloadDir);
   });
 
   test('verify re-hashes every piece; queue moves, settings updates, free space, rename refused', async (t) => {
