@@ -101,6 +101,11 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
           `torrent ${entry.id}: ready, ${info.verifiedPieces} pieces verified, ${info.piecesHashed} hashed`,
         );
         this.emit('torrent-ready', { id: entry.id, hash: entry.hash, ...info });
+        // A paused torrent is verified, then stops again.
+        if (entry.state.paused)
+          this.#stopEntry(entry).catch((error: unknown) =>
+            this.log('error', `torrent ${entry.id}: ${(error as Error).message}`),
+          );
       },
       save: (entry) => this.#save(entry),
     };
@@ -283,12 +288,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       await this.#folder.removeResumeRecord(entry.hash);
       entry.lastHave = undefined;
       startEntry(this.#ctx, entry, { verify: true });
-      if (entry.state.paused) {
-        // A paused torrent is checked, then stops again.
-        this.once('torrent-ready', ({ id }) => {
-          if (id === entry.id && entry.state.paused) void this.#stopEntry(entry);
-        });
-      }
     }
   }
 
@@ -304,6 +303,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       this.#torrents.splice(this.#torrents.indexOf(entry), 1);
       await this.#folder.removeTorrent(entry.hash);
       this.#removed.push({ id: entry.id, at: this.now() });
+      // Only the last minute is ever asked for: the list stays bounded on a long run.
+      while (this.#removed.length > 0 && this.#removed[0]!.at < this.now() - 60_000) this.#removed.shift();
       this.log('info', `torrent ${entry.id} removed${options.deleteData ? ' with its data' : ''}`);
     }
     this.#applyQueue();

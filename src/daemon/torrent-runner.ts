@@ -48,25 +48,30 @@ export function startEntry(
   fetcher.on('progress', (progress) => {
     if (progress.totalBlocks > 0) entry.metadataProgress = progress.receivedBlocks / progress.totalBlocks;
   });
-  fetcher.fetch(abort.signal).then(
-    async (meta) => {
-      if (entry.fetching !== abort) return;
-      entry.fetching = undefined;
-      await gotMetadata(ctx, entry, meta);
-      if (!entry.state.paused && !abort.signal.aborted) startSession(ctx, entry, false);
-    },
-    (error: unknown) => {
-      if (entry.fetching !== abort) return;
-      entry.fetching = undefined;
-      entry.phase = 'stopped';
-      if (abort.signal.aborted) return;
-      entry.state.error = { kind: 'local', message: (error as Error).message };
-      ctx.log(
-        'error',
-        `torrent ${entry.id} (${entry.hash}): metadata fetch failed: ${(error as Error).message}`,
-      );
-    },
-  );
+  fetcher
+    .fetch(abort.signal)
+    .then(
+      async (meta) => {
+        if (entry.fetching !== abort) return;
+        await gotMetadata(ctx, entry, meta);
+        // Stopped (or the daemon closed) while the .torrent was written: stopEntry aborted it.
+        if (entry.fetching !== abort || abort.signal.aborted) return;
+        entry.fetching = undefined;
+        startSession(ctx, entry, false);
+      },
+      (error: unknown) => {
+        if (entry.fetching !== abort) return;
+        entry.fetching = undefined;
+        entry.phase = 'stopped';
+        if (abort.signal.aborted) return;
+        entry.state.error = { kind: 'local', message: (error as Error).message };
+        ctx.log(
+          'error',
+          `torrent ${entry.id} (${entry.hash}): metadata fetch failed: ${(error as Error).message}`,
+        );
+      },
+    )
+    .catch((error: unknown) => ctx.log('error', `torrent ${entry.id}: ${(error as Error).message}`));
 }
 
 /** A magnet's metadata arrived: kept as `torrents/<hash>.torrent` from now on. */
@@ -89,7 +94,19 @@ async function gotMetadata(
   await ctx.save(entry);
 }
 
+/** Runs the torrent's session; a session that cannot even be made (say, an unusable folder) is the torrent's error. */
 function startSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boolean): void {
+  try {
+    runSession(ctx, entry, verify);
+  } catch (error) {
+    entry.session = undefined;
+    entry.phase = 'stopped';
+    entry.state.error = { kind: 'local', message: (error as Error).message };
+    ctx.log('error', `torrent ${entry.id}: cannot start: ${(error as Error).message}`);
+  }
+}
+
+function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boolean): void {
   const meta = entry.meta!;
   const settings = ctx.settings();
   const session = ctx.client.add(

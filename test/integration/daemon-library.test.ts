@@ -180,6 +180,11 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
       'every piece hashed, the record ignored',
     );
 
+    await daemon.verify([b.id]);
+    await until('the paused torrent checked', () => ready.hashed.has(two.hash));
+    await until('stopped again', () => b.summary().status === 'stopped');
+    assert.equal(b.summary().percentDone, 0);
+
     await daemon.queueMove([b.id], 'top');
     assert.deepEqual(
       daemon.torrents().map((torrent) => torrent.id),
