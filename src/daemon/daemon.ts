@@ -24,10 +24,15 @@ import { applyPatch, moveInQueue, queueTarget } from './daemon-patch.js';
 import { sessionStats } from './daemon-stats.js';
 import { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
-import { deleteTorrentData, moveTorrentData } from './file-ops.js';
+import { deleteTorrentData } from './file-ops.js';
 import { freeSpace } from './free-space.js';
-import { moveResumeRecord, restoreAll } from './restore.js';
-import { classifySettingsUpdate, UNSUPPORTED_WHEN_TRUE, validateSettingsPatch } from './settings.js';
+import { relocate, restoreAll } from './restore.js';
+import {
+  classifySettingsUpdate,
+  describeSettingsUpdate,
+  UNSUPPORTED_WHEN_TRUE,
+  validateSettingsPatch,
+} from './settings.js';
 import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file.js';
 import type { DaemonSettings } from './settings-types.js';
 import { StateFolder } from './state-folder.js';
@@ -191,10 +196,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#applySpeedLimits();
     this.#applyQueue();
     this.#applySeedLimits();
-    for (const key of update.unknown) this.log('info', `settings: unknown key "${key}" kept, ignored`);
-    for (const key of update.unsupported)
-      this.log('info', `settings: ${key} saved but not applied (not supported by this build)`);
-    for (const key of update.atRestart) this.log('info', `settings: ${key} applies at the next start`);
+    for (const line of describeSettingsUpdate(update)) this.log('info', line);
     return update;
   }
 
@@ -316,14 +318,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     for (const entry of this.#select(selector)) {
       const running = entry.session !== undefined || entry.fetching !== undefined;
       await this.#stopEntry(entry);
-      const from = entry.state.savePath;
       try {
-        if (options.move && entry.meta && from !== target) {
-          await moveTorrentData(from, target, entry.meta);
-          // The files moved unchanged: the record follows them, so the restart hashes nothing.
-          await moveResumeRecord(this.#folder, entry, target);
-        } else if (from !== target) entry.lastHave = undefined; // unknown there until checked
-        entry.state.savePath = target;
+        await relocate(this.#folder, entry, target, options.move);
         await this.#save(entry);
       } finally {
         // A refused or failed move leaves the torrent where it was, running again if it was.

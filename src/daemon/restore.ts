@@ -4,6 +4,7 @@ import { parseMagnet } from '../metainfo/magnet.js';
 import { parseTorrent } from '../metainfo/parse-torrent.js';
 import { decodeResumeRecord, encodeResumeRecord } from '../storage/resume-record.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
+import { moveTorrentData } from './file-ops.js';
 import type { StateFolder } from './state-folder.js';
 import type { TorrentState } from './torrent-state.js';
 
@@ -87,4 +88,24 @@ export async function restoreAll(
     entries.push(entry);
   }
   return entries;
+}
+
+/**
+ * Points a stopped torrent at `target`: with `move`, its files go there first and its resume
+ * record follows them (same bytes and mtimes: the restart hashes nothing); without, what is there
+ * is unknown until checked.
+ */
+export async function relocate(
+  folder: StateFolder,
+  entry: DaemonTorrentEntry,
+  target: string,
+  move: boolean,
+): Promise<void> {
+  const from = entry.state.savePath;
+  if (from === target) return;
+  if (move && entry.meta) {
+    await moveTorrentData(from, target, entry.meta);
+    await moveResumeRecord(folder, entry, target);
+  } else entry.lastHave = undefined;
+  entry.state.savePath = target;
 }

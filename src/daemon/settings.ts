@@ -280,3 +280,18 @@ export function classifySettingsUpdate(
   }
   return update;
 }
+
+/** The log lines of a settings update: unknown keys, keys not acted on, keys waiting for a restart. */
+export function describeSettingsUpdate(update: {
+  unknown: string[];
+  atRestart: string[];
+  unsupported: string[];
+}): string[] {
+  return [
+    ...update.unknown.map((key) => `settings: unknown key "${key}" kept, ignored`),
+    ...update.unsupported.map(
+      (key) => `settings: ${key} saved but not applied (not supported by this build)`,
+    ),
+    ...update.atRestart.map((key) => `settings: ${key} applies at the next start`),
+  ];
+}
