@@ -17,6 +17,7 @@ export function exitCodeFor(error: unknown): number {
   if (!isLodestoneError(error)) return ExitCode.failure;
   switch (error.code) {
     case 'LODESTONE_ERR_USAGE':
+    case 'LODESTONE_ERR_DAEMON_SETTINGS':
       return ExitCode.usage;
     case 'LODESTONE_ERR_BENCODE':
     case 'LODESTONE_ERR_METAINFO':

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError, VERSION } from '../index.js';
 import { createCommand } from './commands/create.js';
+import { daemonCommand } from './commands/daemon.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downloadCommand } from './commands/download.js';
@@ -223,6 +224,42 @@ program
   .option('--json', 'print the report as one JSON object')
   .action(async (source: string, options) => {
     process.exitCode = await doctorCommand(source, options);
+  });
+
+program
+  .command('daemon')
+  .description(
+    'run the daemon: many torrents, settings and state kept between runs (SIGTERM stops it, SIGHUP reloads settings)',
+  )
+  .option('--config <file>', 'settings file (Transmission keys); default <state dir>/settings.json')
+  .option(
+    '--state-dir <dir>',
+    'folder for torrents, resume records, stats; default $XDG_STATE_HOME/lodestone',
+  )
+  .option('--download-dir <dir>', 'where new torrents are downloaded (saved as download-dir)')
+  .option('-p, --port <port>', 'peer port (saved as peer-port; 0 = any free port)')
+  .option('--peer-port <port>', 'same as --port')
+  .option('--bind <address>', 'local IPv4 address for peers (saved as bind-address-ipv4)')
+  .option('--rpc-port <port>', 'RPC port (saved as rpc-port)')
+  .option('--rpc-bind-address <address>', 'RPC address (saved as rpc-bind-address)')
+  .option('--rpc-username <name>', 'RPC user name')
+  .option('--rpc-password <password>', 'RPC password (saved hashed; turns authentication on)')
+  .option('--web-root <dir>', 'folder of a web client the RPC serves')
+  .option('--no-dht', 'no DHT (saved as dht-enabled: false)')
+  .option(
+    '--dht-bootstrap <host:port>',
+    'join the DHT through this node (repeatable; default: the public routers)',
+    collect,
+  )
+  .addOption(
+    new Option('--log-level <level>', 'what to log on stderr (default: from message-level)').choices([
+      'error',
+      'info',
+      'debug',
+    ]),
+  )
+  .action(async (options) => {
+    process.exitCode = await daemonCommand(options);
   });
 
 program

@@ -4,6 +4,14 @@
  *
  * @module lodestone/daemon
  */
+
+export {
+  Daemon,
+  type DaemonEvents,
+  type DaemonOptions,
+  type DaemonSettingsUpdate,
+  type LogLevel,
+} from './daemon.js';
 export type {
   AddRequest,
   AddResult,
@@ -26,4 +34,5 @@ export type {
   TorrentTrackerView,
   TransferTotals,
 } from './daemon-api.js';
+export { defaultSettings, type ValidatedPatch, validateSettingsPatch } from './settings.js';
 export type { DaemonSettings } from './settings-types.js';

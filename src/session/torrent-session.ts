@@ -438,6 +438,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     peer?.connection.close(`banned: ${reason}`);
   }
 
+  /** Asks the trackers for peers as soon as their `min interval` allows (the daemon's reannounce). */
+  reannounce(): void {
+    this.#announcer?.announceNow();
+  }
+
   /** Stops cleanly: tells trackers, closes peers, flushes and closes files. */
   async stop(): Promise<void> {
     if (this.#stopped) return;

@@ -1,12 +1,12 @@
 /**
  * The one guard between tests/bench and the public DHT: the CLI joins the DHT by default through
- * public routers, so every `download`/`seed`/`metadata`/`doctor` a test or the bench spawns goes through here. Without
+ * public routers, so every `download`/`seed`/`metadata`/`doctor`/`daemon` a test or the bench spawns goes through here. Without
  * `--no-dht` or a `--dht-bootstrap`, `--no-dht` is added; a `--dht-bootstrap` must be a loopback
  * address (no hostname: not even a DNS lookup leaves the machine).
  */
 
 /** The commands that join a swarm (or fetch a magnet's metadata, or probe: doctor), and so the DHT. */
-const SWARM_COMMANDS = new Set(['download', 'seed', 'metadata', 'doctor']);
+const SWARM_COMMANDS = new Set(['download', 'seed', 'metadata', 'doctor', 'daemon']);
 
 function isLoopbackNode(text: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/.test(text) || /^\[::1\]:\d{1,5}$/.test(text);

@@ -75,6 +75,7 @@ const SUBPATHS: Record<string, string[]> = {
   ],
   './tracker': ['createTrackerClient', 'HttpTracker', 'UdpTracker', 'Announcer'],
   './peer': ['PeerConnection', 'PeerListener', 'dialPeer'],
+  './daemon': ['Daemon', 'defaultSettings', 'validateSettingsPatch'],
   './policy': [
     'PiecePicker',
     'Choker',

@@ -23,6 +23,7 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
     assert.deepEqual(safeCliArgs(['--debug', 'seed', 't', 'd']), ['--debug', 'seed', 't', 'd', '--no-dht']);
     assert.deepEqual(safeCliArgs(['download', 'm', '--no-dht']), ['download', 'm', '--no-dht']);
     assert.deepEqual(safeCliArgs(['doctor', 'm']), ['doctor', 'm', '--no-dht']);
+    assert.deepEqual(safeCliArgs(['daemon', '--state-dir', 's']), ['daemon', '--state-dir', 's', '--no-dht']);
     assert.deepEqual(safeCliArgs(['download', 'm', '--dht-bootstrap', '127.0.0.9:7000']), [
       'download',
       'm',
@@ -38,6 +39,7 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
     for (const node of ['router.bittorrent.com:6881', '10.0.0.1:6881', 'localhost:6881', '[2001:db8::1]:1'])
       assert.throws(() => safeCliArgs(['download', 'm', '--dht-bootstrap', node]), /loopback/);
     assert.throws(() => safeCliArgs(['seed', 't', 'd', '--dht-bootstrap=8.8.8.8:53']), /loopback/);
+    assert.throws(() => safeCliArgs(['daemon', '--dht-bootstrap', '8.8.8.8:53']), /loopback/);
   });
 
   test('every place that spawns the CLI goes through safeCliArgs or passes --no-dht', () => {
@@ -52,7 +54,9 @@ describe('tests and the bench never join the public DHT', { timeout: 10_000 }, (
       const text = readFileSync(file, 'utf8');
       const spawnsCli = /lodestone\.js|process\.argv\[1\]/.test(text);
       const swarmCommand =
-        /['"](download|seed|metadata|doctor)['"]|"\$cli" (download|seed|metadata|doctor)/.test(text);
+        /['"](download|seed|metadata|doctor|daemon)['"]|"\$cli" (download|seed|metadata|doctor|daemon)/.test(
+          text,
+        );
       return spawnsCli && swarmCommand;
     });
     assert.ok(

@@ -1,0 +1,112 @@
+/** `add`: a torrent from metainfo bytes, a `.torrent` file or a magnet link, made into a daemon entry. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DaemonError, isLodestoneError } from '../errors.js';
+import { parseMagnet } from '../metainfo/magnet.js';
+import { parseTorrent } from '../metainfo/parse-torrent.js';
+import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
+import type { AddRequest } from './daemon-api.js';
+import { applyPatch } from './daemon-patch.js';
+import type { DaemonTorrentEntry } from './daemon-torrent.js';
+import type { DaemonSettings } from './settings-types.js';
+import type { StateFolder } from './state-folder.js';
+import { defaultTorrentSettings, type TorrentState } from './torrent-state.js';
+
+/** The most a `.torrent` file may weigh (as the CLI reads them). */
+const MAX_TORRENT_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface AddContext {
+  settings: Readonly<DaemonSettings>;
+  now: number;
+  find(hash: string): DaemonTorrentEntry | undefined;
+  newEntry(state: TorrentState): DaemonTorrentEntry;
+  folder: StateFolder;
+  queueLength: number;
+}
+
+function refuse(message: string, cause?: unknown): DaemonError {
+  return new DaemonError(
+    'LODESTONE_ERR_DAEMON_TORRENT',
+    message,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+async function parseSource(
+  request: AddRequest,
+): Promise<{ meta: TorrentMetadata; bytes: Uint8Array } | { link: MagnetLink; uri: string }> {
+  const { source } = request;
+  try {
+    switch (source.kind) {
+      case 'metainfo':
+        return { meta: parseTorrent(source.bytes), bytes: source.bytes };
+      case 'file': {
+        const bytes = await readFile(source.path).catch((error: unknown) => {
+          throw refuse(`cannot read ${source.path}: ${(error as Error).message}`, error);
+        });
+        if (bytes.length > MAX_TORRENT_FILE_BYTES)
+          throw refuse(`${source.path} is too big for a .torrent file`);
+        return { meta: parseTorrent(bytes), bytes };
+      }
+      case 'magnet': {
+        const link = parseMagnet(source.uri);
+        if (!link.infoHashHex) throw refuse('only magnet links with a v1 info-hash (btih) can be added');
+        return { link, uri: source.uri };
+      }
+    }
+  } catch (error) {
+    if (error instanceof DaemonError) throw error;
+    if (isLodestoneError(error)) throw refuse(`invalid torrent: ${error.message}`, error);
+    throw error;
+  }
+}
+
+/** Makes the entry (or finds the existing one: `duplicate`); the caller saves and starts it. */
+export async function addTorrent(
+  request: AddRequest,
+  ctx: AddContext,
+): Promise<{ entry: DaemonTorrentEntry; duplicate: boolean }> {
+  const parsed = await parseSource(request);
+  const hash = 'meta' in parsed ? parsed.meta.infoHashHex : parsed.link.infoHashHex!;
+  const existing = ctx.find(hash);
+  if (existing) return { entry: existing, duplicate: true };
+  const settings = ctx.settings;
+  const state: TorrentState = {
+    hash,
+    name: 'meta' in parsed ? parsed.meta.name : (parsed.link.name ?? hash),
+    magnet: 'uri' in parsed ? parsed.uri : undefined,
+    savePath: resolve(request.downloadDir ?? settings['download-dir']),
+    paused: request.paused ?? !settings['start-added-torrents'],
+    addedDate: ctx.now,
+    doneDate: 0,
+    activityDate: 0,
+    uploadedEver: 0,
+    downloadedEver: 0,
+    corruptEver: 0,
+    settings: {
+      ...defaultTorrentSettings(settings['peer-limit-per-torrent']),
+      seedRatioLimit: settings['ratio-limit'],
+      seedIdleLimit: settings['idle-seeding-limit'],
+    },
+    filesWanted: undefined,
+    filePriorities: undefined,
+    queuePosition: ctx.queueLength,
+    trackerList: undefined,
+    error: undefined,
+  };
+  const entry = ctx.newEntry(state);
+  if ('meta' in parsed) entry.meta = parsed.meta;
+  else entry.magnet = parsed.link;
+  const patch = {
+    ...request.settings,
+    ...(request.filesWanted ? { filesWanted: request.filesWanted } : {}),
+    ...(request.filesUnwanted ? { filesUnwanted: request.filesUnwanted } : {}),
+    ...(request.priorityHigh ? { priorityHigh: request.priorityHigh } : {}),
+    ...(request.priorityNormal ? { priorityNormal: request.priorityNormal } : {}),
+    ...(request.priorityLow ? { priorityLow: request.priorityLow } : {}),
+  };
+  applyPatch(entry, patch, { dryRun: true });
+  applyPatch(entry, patch, { dryRun: false });
+  if ('bytes' in parsed) await ctx.folder.saveMetainfo(hash, parsed.bytes);
+  return { entry, duplicate: false };
+}
