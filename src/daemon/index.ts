@@ -27,3 +27,13 @@ export type {
   TransferTotals,
 } from './daemon-api.js';
 export type { DaemonSettings } from './settings-types.js';
+export {
+  MAX_BODY_BYTES,
+  RPC_METHODS,
+  RPC_VERSION,
+  RPC_VERSION_MINIMUM,
+  type RpcServer,
+  type RpcServerOptions,
+  startRpcServer,
+  TORRENT_FIELDS,
+} from './rpc/index.js';
