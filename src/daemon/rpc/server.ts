@@ -67,6 +67,10 @@ function sessionIdText(id: string): string {
   return `<p>Your request had an invalid session-id header.</p><p>To fix this, follow these steps:<ol><li> When reading a response, get its ${SESSION_ID_HEADER} header and remember it<li> Add the updated header to your outgoing requests<li> When you get this 409 error message, resend your request with the updated header</ol></p><p>This requirement has been added to help prevent <a href="https://en.wikipedia.org/wiki/Cross-site_request_forgery">CSRF</a> attacks.</p><p><code>${SESSION_ID_HEADER}: ${id}</code></p>`;
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** `rpc-url` with exactly one leading and one trailing slash. */
 export function normalizeRpcUrl(url: string): string {
   const trimmed = url.trim().replace(/^\/+|\/+$/g, '');
@@ -164,7 +168,7 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
     return simple(reply, status >= 400 && status < 600 ? status : 500, '');
   });
 
-  app.post(`${url}rpc`, async (request, reply) => {
+  const rpcHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const text = typeof request.body === 'string' ? request.body : '';
     const parsed = parseRpcJson(text);
     const body = parsed.ok ? parsed.value : undefined;
@@ -179,9 +183,14 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
       reply.raw.once('finish', () => options.onSessionClose?.());
     }
     return reply;
-  });
-  // Transmission answers a GET of the RPC URL (after the session id check) with 405.
-  app.get(`${url}rpc`, async (_request, reply) => simple(reply, 405));
+  };
+  // transmission-remote posts to `{rpc-url}rpc/`, the web client to `{rpc-url}rpc`.
+  for (const path of [`${url}rpc`, `${url}rpc/`]) {
+    app.post(path, rpcHandler);
+    // Transmission answers a GET of the RPC URL (after the session id check) with 405.
+    app.get(path, async (_request, reply) => simple(reply, 405));
+  }
+  app.setNotFoundHandler(async (request, reply) => simple(reply, 404, escapeHtml(request.url)));
 
   if (options.webRoot !== undefined) {
     await app.register(fastifyStatic, { root: options.webRoot, prefix: `${url}web/`, redirect: true, index: 'index.html' });
