@@ -157,10 +157,12 @@ const VIEW: Record<string, (t: DaemonTorrent) => unknown> = {
   trackerStats: (t) =>
     t.trackers().map((tr) => ({
       announce: tr.announce,
-      announceState: 0,
+      // Transmission's announce states: 0 inactive, 1 waiting (a next announce is scheduled).
+      announceState: tr.nextAnnounceTime > 0 ? 1 : 0,
       downloadCount: tr.downloadCount,
       hasAnnounced: tr.lastAnnounceTime > 0,
-      hasScraped: false,
+      // No scrapes: the seeder and leecher counts come from the announce answers, shown as Transmission shows scrapes.
+      hasScraped: tr.lastAnnounceSucceeded && tr.seederCount >= 0,
       host: tr.host,
       id: tr.id,
       isBackup: false,
@@ -172,8 +174,8 @@ const VIEW: Record<string, (t: DaemonTorrent) => unknown> = {
       lastAnnounceTimedOut: false,
       lastScrapeResult: '',
       lastScrapeStartTime: 0,
-      lastScrapeSucceeded: false,
-      lastScrapeTime: 0,
+      lastScrapeSucceeded: tr.lastAnnounceSucceeded && tr.seederCount >= 0,
+      lastScrapeTime: tr.lastAnnounceTime,
       lastScrapeTimedOut: false,
       leecherCount: tr.leecherCount,
       nextAnnounceTime: tr.nextAnnounceTime,
