@@ -26,7 +26,6 @@ export type {
   TorrentTrackerView,
   TransferTotals,
 } from './daemon-api.js';
-export type { DaemonSettings } from './settings-types.js';
 export {
   MAX_BODY_BYTES,
   RPC_METHODS,
@@ -37,3 +36,4 @@ export {
   startRpcServer,
   TORRENT_FIELDS,
 } from './rpc/index.js';
+export type { DaemonSettings } from './settings-types.js';

@@ -4,6 +4,7 @@
  * each call (method + arguments) so a test can check what a client asked for.
  */
 import { readFile } from 'node:fs/promises';
+import { encode } from '../../src/bencode/index.js';
 import type {
   AddRequest,
   AddResult,
@@ -24,7 +25,6 @@ import type {
 } from '../../src/daemon/index.js';
 import type { DaemonSettings } from '../../src/daemon/settings-types.js';
 import { DaemonError } from '../../src/errors.js';
-import { encode } from '../../src/bencode/index.js';
 import { parseMagnet, parseTorrent, toMagnetUri } from '../../src/metainfo/index.js';
 
 export function defaultTestSettings(overrides: Partial<DaemonSettings> = {}): DaemonSettings {
@@ -93,7 +93,12 @@ export function makeTorrentBytes(
   const info: Record<string, unknown> =
     files.length === 1 && files[0]?.path.length === 1
       ? { name, 'piece length': pieceLength, pieces, length: files[0].length }
-      : { name, 'piece length': pieceLength, pieces, files: files.map((f) => ({ length: f.length, path: f.path })) };
+      : {
+          name,
+          'piece length': pieceLength,
+          pieces,
+          files: files.map((f) => ({ length: f.length, path: f.path })),
+        };
   const root: Record<string, unknown> = { info };
   if (extras.comment !== undefined) root.comment = extras.comment;
   if (extras.announce !== undefined) root.announce = extras.announce;
@@ -138,7 +143,22 @@ class MemoryTorrent implements DaemonTorrent {
   /** Verified bytes, set by tests. */
   haveValid = 0;
 
-  constructor(id: number, init: Omit<MemoryTorrent, 'id' | 'summary' | 'files' | 'peers' | 'trackers' | 'pieces' | 'queuePosition' | 'peerList' | 'trackerList' | 'haveValid'> & { id?: number }) {
+  constructor(
+    id: number,
+    init: Omit<
+      MemoryTorrent,
+      | 'id'
+      | 'summary'
+      | 'files'
+      | 'peers'
+      | 'trackers'
+      | 'pieces'
+      | 'queuePosition'
+      | 'peerList'
+      | 'trackerList'
+      | 'haveValid'
+    > & { id?: number },
+  ) {
     this.id = id;
     this.hash = init.hash;
     this.name = init.name;
@@ -262,7 +282,13 @@ export class MemoryDaemon implements DaemonApi {
   }
 
   stats(): DaemonSessionStats {
-    const totals = { uploadedBytes: 0, downloadedBytes: 0, filesAdded: this.#nextId - 1, sessionCount: 1, secondsActive: 0 };
+    const totals = {
+      uploadedBytes: 0,
+      downloadedBytes: 0,
+      filesAdded: this.#nextId - 1,
+      sessionCount: 1,
+      secondsActive: 0,
+    };
     const paused = this.#torrents.filter((t) => t.status === 'stopped').length;
     return {
       torrentCount: this.#torrents.length,
@@ -291,19 +317,40 @@ export class MemoryDaemon implements DaemonApi {
 
   async add(request: AddRequest): Promise<AddResult> {
     this.#record('add', request);
-    let init: { hash: string; name: string; files: TorrentFileView[]; pieceCount: number; pieceSize: number; magnet: string; comment: string; isPrivate: boolean };
+    let init: {
+      hash: string;
+      name: string;
+      files: TorrentFileView[];
+      pieceCount: number;
+      pieceSize: number;
+      magnet: string;
+      comment: string;
+      isPrivate: boolean;
+    };
     const source = request.source;
     if (source.kind === 'magnet') {
       const magnet = parseMagnet(source.uri);
-      if (magnet.infoHashHex === undefined) throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'magnet has no v1 info-hash');
-      init = { hash: magnet.infoHashHex, name: magnet.name ?? magnet.infoHashHex, files: [], pieceCount: 0, pieceSize: 0, magnet: source.uri, comment: '', isPrivate: false };
+      if (magnet.infoHashHex === undefined)
+        throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'magnet has no v1 info-hash');
+      init = {
+        hash: magnet.infoHashHex,
+        name: magnet.name ?? magnet.infoHashHex,
+        files: [],
+        pieceCount: 0,
+        pieceSize: 0,
+        magnet: source.uri,
+        comment: '',
+        isPrivate: false,
+      };
     } else {
       const bytes = source.kind === 'file' ? new Uint8Array(await readFile(source.path)) : source.bytes;
       let meta: ReturnType<typeof parseTorrent>;
       try {
         meta = parseTorrent(bytes);
       } catch (error) {
-        throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'invalid or corrupt torrent file', { cause: error });
+        throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'invalid or corrupt torrent file', {
+          cause: error,
+        });
       }
       const wanted = (i: number) =>
         request.filesWanted?.includes(i) ?? !(request.filesUnwanted?.includes(i) ?? false);
@@ -312,9 +359,22 @@ export class MemoryDaemon implements DaemonApi {
         length: f.length,
         bytesCompleted: 0,
         wanted: wanted(i),
-        priority: (request.priorityHigh?.includes(i) ? 'high' : request.priorityLow?.includes(i) ? 'low' : 'normal') as FilePriority,
+        priority: (request.priorityHigh?.includes(i)
+          ? 'high'
+          : request.priorityLow?.includes(i)
+            ? 'low'
+            : 'normal') as FilePriority,
       }));
-      init = { hash: meta.infoHashHex, name: meta.name, files, pieceCount: meta.pieceCount, pieceSize: meta.pieceLength, magnet: toMagnetUri(meta), comment: meta.comment ?? '', isPrivate: meta.private };
+      init = {
+        hash: meta.infoHashHex,
+        name: meta.name,
+        files,
+        pieceCount: meta.pieceCount,
+        pieceSize: meta.pieceLength,
+        magnet: toMagnetUri(meta),
+        comment: meta.comment ?? '',
+        isPrivate: meta.private,
+      };
     }
     const existing = this.#torrents.find((t) => t.hash === init.hash);
     if (existing !== undefined) return { torrent: existing, duplicate: true };
@@ -339,7 +399,8 @@ export class MemoryDaemon implements DaemonApi {
 
   async start(selector: TorrentSelector, options?: { now?: boolean }): Promise<void> {
     this.#record('start', selector, options);
-    for (const t of this.#select(selector)) t.status = t.summary().leftUntilDone === 0 && t.pieceCount > 0 ? 'seeding' : 'downloading';
+    for (const t of this.#select(selector))
+      t.status = t.summary().leftUntilDone === 0 && t.pieceCount > 0 ? 'seeding' : 'downloading';
   }
 
   async stop(selector: TorrentSelector): Promise<void> {
@@ -372,7 +433,8 @@ export class MemoryDaemon implements DaemonApi {
   async renamePath(id: number, path: string, newName: string): Promise<{ path: string; name: string }> {
     this.#record('renamePath', id, path, newName);
     const t = this.torrent(id);
-    if (path !== t.name || newName.includes('/')) throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'Invalid argument');
+    if (path !== t.name || newName.includes('/'))
+      throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'Invalid argument');
     t.name = newName;
     return { path, name: newName };
   }
@@ -380,7 +442,16 @@ export class MemoryDaemon implements DaemonApi {
   async set(selector: TorrentSelector, patch: TorrentPatch): Promise<void> {
     this.#record('set', selector, patch);
     for (const t of this.#select(selector)) {
-      const { filesWanted, filesUnwanted, priorityHigh, priorityNormal, priorityLow, queuePosition, trackerList, ...settings } = patch;
+      const {
+        filesWanted,
+        filesUnwanted,
+        priorityHigh,
+        priorityNormal,
+        priorityLow,
+        queuePosition,
+        trackerList,
+        ...settings
+      } = patch;
       for (const i of filesWanted ?? []) if (t.fileList[i]) t.fileList[i].wanted = true;
       for (const i of filesUnwanted ?? []) if (t.fileList[i]) t.fileList[i].wanted = false;
       for (const i of priorityHigh ?? []) if (t.fileList[i]) t.fileList[i].priority = 'high';

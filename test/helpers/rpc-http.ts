@@ -32,7 +32,11 @@ export function rawRequest(options: {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
         res.on('error', reject);
       },
@@ -45,7 +49,11 @@ export function rawRequest(options: {
 }
 
 /** The session id a server hands out (from a 409 answer). */
-export async function sessionIdOf(port: number, host = '127.0.0.1', headers: Record<string, string> = {}): Promise<string> {
+export async function sessionIdOf(
+  port: number,
+  host = '127.0.0.1',
+  headers: Record<string, string> = {},
+): Promise<string> {
   const res = await rawRequest({ port, host, headers, body: '{}' });
   const id = res.headers['x-transmission-session-id'];
   if (typeof id !== 'string') throw new Error(`no session id (HTTP ${res.status})`);

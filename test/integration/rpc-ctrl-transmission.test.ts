@@ -27,14 +27,23 @@ describe('@ctrl/transmission against the Lodestone RPC', { timeout: 60_000 }, ()
       'rpc-password': hashRpcPassword('pw'),
     });
     server = await startRpcServer(api, { configDir: '/cfg' });
-    client = new Transmission({ baseUrl: `http://${HOST}:${server.port}/`, username: 'bob', password: 'pw', timeout: 10_000 });
+    client = new Transmission({
+      baseUrl: `http://${HOST}:${server.port}/`,
+      username: 'bob',
+      password: 'pw',
+      timeout: 10_000,
+    });
   });
   after(async () => {
     await server.close();
   });
 
   test('a wrong password is refused', async () => {
-    const wrong = new Transmission({ baseUrl: `http://${HOST}:${server.port}/`, username: 'bob', password: 'nope' });
+    const wrong = new Transmission({
+      baseUrl: `http://${HOST}:${server.port}/`,
+      username: 'bob',
+      password: 'nope',
+    });
     await assert.rejects(wrong.getSession(), /401/);
   });
 
@@ -81,11 +90,19 @@ describe('@ctrl/transmission against the Lodestone RPC', { timeout: 60_000 }, ()
     assert.equal(api.torrent(1).status, 'stopped');
     await client.verifyTorrent(hash);
     assert.deepEqual(api.callsOf('verify'), [[[hash]]]);
-    const set = await client.setTorrent(hash, { uploadLimit: 40, uploadLimited: true, labels: ['tv'], 'files-unwanted': [1] });
+    const set = await client.setTorrent(hash, {
+      uploadLimit: 40,
+      uploadLimited: true,
+      labels: ['tv'],
+      'files-unwanted': [1],
+    });
     assert.equal(set.result, 'success');
     assert.equal(api.torrent(1).settings.uploadLimit, 40_000);
     assert.deepEqual(api.torrent(1).settings.labels, ['tv']);
-    assert.deepEqual(api.torrent(1).fileList.map((f) => f.wanted), [true, false]);
+    assert.deepEqual(
+      api.torrent(1).fileList.map((f) => f.wanted),
+      [true, false],
+    );
     const data = await client.getTorrent(hash);
     assert.equal(data.label, 'tv');
     assert.equal(data.totalSelected, 70_000);

@@ -34,7 +34,12 @@ async function withServer(
 
 async function stillAnswers(port: number, headers: Record<string, string> = {}): Promise<void> {
   const id = await sessionIdOf(port, HOST, headers);
-  const res = await rawRequest({ port, host: HOST, headers: { ...headers, 'X-Transmission-Session-Id': id }, body: '{"method":"session-stats"}' });
+  const res = await rawRequest({
+    port,
+    host: HOST,
+    headers: { ...headers, 'X-Transmission-Session-Id': id },
+    body: '{"method":"session-stats"}',
+  });
   assert.equal(res.status, 200);
   assert.equal(JSON.parse(res.body).result, 'success');
 }
@@ -57,9 +62,19 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
       assert.equal(typeof id, 'string');
       assert.ok(missing.body.includes(`X-Transmission-Session-Id: ${id}`));
       assert.match(missing.body, /^<h1>409: Conflict<\/h1>/);
-      const wrong = await rawRequest({ port, host: HOST, headers: { 'X-Transmission-Session-Id': 'nope' }, body: '{}' });
+      const wrong = await rawRequest({
+        port,
+        host: HOST,
+        headers: { 'X-Transmission-Session-Id': 'nope' },
+        body: '{}',
+      });
       assert.equal(wrong.status, 409);
-      const right = await rawRequest({ port, host: HOST, headers: { 'X-Transmission-Session-Id': String(id) }, body: '{"method":"session-get","tag":5}' });
+      const right = await rawRequest({
+        port,
+        host: HOST,
+        headers: { 'X-Transmission-Session-Id': String(id) },
+        body: '{"method":"session-get","tag":5}',
+      });
       assert.equal(right.status, 200);
       assert.equal(right.headers['x-transmission-session-id'], id);
       const answer = JSON.parse(right.body);
@@ -70,9 +85,15 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
   });
 
   test('wrong or missing password: 401 with Basic realm="Transmission"', async () => {
-    const settings = { 'rpc-authentication-required': true, 'rpc-username': 'me', 'rpc-password': hashRpcPassword('secret') };
+    const settings = {
+      'rpc-authentication-required': true,
+      'rpc-username': 'me',
+      'rpc-password': hashRpcPassword('secret'),
+    };
     await withServer(settings, async ({ port }) => {
-      const auth = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+      const auth = (u: string, p: string) => ({
+        Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`,
+      });
       for (const headers of [{}, auth('me', 'wrong'), auth('you', 'secret')]) {
         const res = await rawRequest({ port, host: HOST, headers, body: '{}' });
         assert.equal(res.status, 401);
@@ -82,7 +103,7 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
     });
   });
 
-  test('a client outside rpc-whitelist: 403 with Transmission\'s message', async () => {
+  test("a client outside rpc-whitelist: 403 with Transmission's message", async () => {
     await withServer({ 'rpc-whitelist': '127.0.0.1,127.0.0.41' }, async ({ port }) => {
       const res = await rawRequest({ port, host: HOST, localAddress: '127.0.0.42', body: '{}' });
       assert.equal(res.status, 403);
@@ -94,7 +115,12 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
 
   test('a foreign Host header: 421 (DNS rebinding); whitelisted names and IP literals pass', async () => {
     await withServer({ 'rpc-host-whitelist': 'nas.lan' }, async ({ port }) => {
-      const evil = await rawRequest({ port, host: HOST, headers: { Host: `evil.example:${port}` }, body: '{}' });
+      const evil = await rawRequest({
+        port,
+        host: HOST,
+        headers: { Host: `evil.example:${port}` },
+        body: '{}',
+      });
       assert.equal(evil.status, 421);
       assert.match(evil.body, /DNS Rebinding/);
       for (const host of [`nas.lan:${port}`, `localhost:${port}`, `${HOST}:${port}`]) {
@@ -119,10 +145,16 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
     await withServer({}, async ({ port }, api) => {
       const id = await sessionIdOf(port, HOST);
       // ~6 MiB of torrent (a large file list), ~8 MiB as base64.
-      const files = Array.from({ length: 40_000 }, (_, i) => ({ path: ['d', `${'f'.repeat(120)}${i}`], length: 1 }));
+      const files = Array.from({ length: 40_000 }, (_, i) => ({
+        path: ['d', `${'f'.repeat(120)}${i}`],
+        length: 1,
+      }));
       const bytes = makeTorrentBytes('big', files);
       assert.ok(bytes.length > 5 * 1024 * 1024);
-      const body = JSON.stringify({ method: 'torrent-add', arguments: { metainfo: Buffer.from(bytes).toString('base64') } });
+      const body = JSON.stringify({
+        method: 'torrent-add',
+        arguments: { metainfo: Buffer.from(bytes).toString('base64') },
+      });
       const res = await rawRequest({ port, host: HOST, headers: { 'X-Transmission-Session-Id': id }, body });
       assert.equal(res.status, 200);
       assert.equal(JSON.parse(res.body).result, 'success');
@@ -137,7 +169,12 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
       const bad = await rawRequest({ port, host: HOST, headers, body: '{"method": "session-get",' });
       assert.equal(bad.status, 200);
       assert.deepEqual(JSON.parse(bad.body), { arguments: {}, result: 'no method name' });
-      const deep = await rawRequest({ port, host: HOST, headers, body: `{"method":"session-get","arguments":${'['.repeat(200_000)}` });
+      const deep = await rawRequest({
+        port,
+        host: HOST,
+        headers,
+        body: `{"method":"session-get","arguments":${'['.repeat(200_000)}`,
+      });
       assert.equal(deep.status, 200);
       assert.deepEqual(JSON.parse(deep.body), { arguments: {}, result: 'request nests too deeply' });
       const empty = await rawRequest({ port, host: HOST, headers });
@@ -151,7 +188,12 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
       {},
       async ({ port }) => {
         const id = await sessionIdOf(port, HOST);
-        const get = await rawRequest({ port, host: HOST, method: 'GET', headers: { 'X-Transmission-Session-Id': id } });
+        const get = await rawRequest({
+          port,
+          host: HOST,
+          method: 'GET',
+          headers: { 'X-Transmission-Session-Id': id },
+        });
         assert.equal(get.status, 405);
         const root = await rawRequest({ port, host: HOST, method: 'GET', path: '/' });
         assert.equal(root.status, 301);
@@ -159,8 +201,13 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
         const web = await rawRequest({ port, host: HOST, method: 'GET', path: '/transmission/web/' });
         assert.equal(web.status, 200);
         assert.match(web.body, /lodestone web test/);
-        const escape = await rawRequest({ port, host: HOST, method: 'GET', path: '/transmission/web/../../../etc/passwd' });
-        assert.notEqual(escape.status, 200);
+        const outside = await rawRequest({
+          port,
+          host: HOST,
+          method: 'GET',
+          path: '/transmission/web/../../../etc/passwd',
+        });
+        assert.notEqual(outside.status, 200);
       },
       { webRoot },
     );
@@ -172,10 +219,21 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
       { 'rpc-url': '/lode' },
       async ({ port }) => {
         const id = await sessionIdOf(port, HOST);
-        const wrongUrl = await rawRequest({ port, host: HOST, headers: { 'X-Transmission-Session-Id': id }, body: '{}' });
+        const wrongUrl = await rawRequest({
+          port,
+          host: HOST,
+          headers: { 'X-Transmission-Session-Id': id },
+          body: '{}',
+        });
         assert.equal(wrongUrl.status, 301);
         assert.equal(wrongUrl.headers.location, '/lode/web/');
-        const res = await rawRequest({ port, host: HOST, path: '/lode/rpc', headers: { 'X-Transmission-Session-Id': id }, body: '{"method":"session-close"}' });
+        const res = await rawRequest({
+          port,
+          host: HOST,
+          path: '/lode/rpc',
+          headers: { 'X-Transmission-Session-Id': id },
+          body: '{"method":"session-close"}',
+        });
         assert.equal(JSON.parse(res.body).result, 'success');
         for (let i = 0; i < 50 && closed === 0; i++) await new Promise((r) => setImmediate(r));
         assert.equal(closed, 1);
@@ -200,7 +258,14 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
         const id = await sessionIdOf(port, HOST);
         const add = async (url: string) =>
           JSON.parse(
-            (await rawRequest({ port, host: HOST, headers: { 'X-Transmission-Session-Id': id }, body: JSON.stringify({ method: 'torrent-add', arguments: { filename: url } }) })).body,
+            (
+              await rawRequest({
+                port,
+                host: HOST,
+                headers: { 'X-Transmission-Session-Id': id },
+                body: JSON.stringify({ method: 'torrent-add', arguments: { filename: url } }),
+              })
+            ).body,
           );
         const ok = await add(`http://127.0.0.43:${webPort}/ok.torrent`);
         assert.equal(ok.arguments['torrent-added'].name, 'over-http');

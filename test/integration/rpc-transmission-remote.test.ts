@@ -29,10 +29,14 @@ describe('transmission-remote against the Lodestone RPC', { timeout: 90_000 }, (
     torrentPath = join(dir, 'album.torrent');
     await writeFile(
       torrentPath,
-      makeTorrentBytes('album', [
-        { path: ['one.flac'], length: 300_000 },
-        { path: ['two.flac'], length: 200_000 },
-      ], { comment: 'a test album' }),
+      makeTorrentBytes(
+        'album',
+        [
+          { path: ['one.flac'], length: 300_000 },
+          { path: ['two.flac'], length: 200_000 },
+        ],
+        { comment: 'a test album' },
+      ),
     );
     api = new MemoryDaemon({
       'rpc-bind-address': HOST,
@@ -49,7 +53,10 @@ describe('transmission-remote against the Lodestone RPC', { timeout: 90_000 }, (
   });
 
   /** Runs transmission-remote with the given arguments; resolves with stdout, stderr and the exit code. */
-  function remote(args: string[], credentials = 'alice:s3cret'): Promise<{ out: string; err: string; code: number }> {
+  function remote(
+    args: string[],
+    credentials = 'alice:s3cret',
+  ): Promise<{ out: string; err: string; code: number }> {
     return new Promise((resolve) => {
       execFile(
         'transmission-remote',
@@ -111,18 +118,37 @@ describe('transmission-remote against the Lodestone RPC', { timeout: 90_000 }, (
     assert.match(files, /1:\s+0% Normal\s+Yes\s+200\.0 kB\s+album\/two\.flac/);
     api.torrent(1).peerList = [
       {
-        address: '127.0.0.99', port: 6881, clientName: 'Transmission 3.00', progress: 0.5,
-        rateToClient: 2000, rateToPeer: 0, isEncrypted: true, isUtp: false, isIncoming: false,
-        clientIsChoked: false, clientIsInterested: true, peerIsChoked: true, peerIsInterested: false,
+        address: '127.0.0.99',
+        port: 6881,
+        clientName: 'Transmission 3.00',
+        progress: 0.5,
+        rateToClient: 2000,
+        rateToPeer: 0,
+        isEncrypted: true,
+        isUtp: false,
+        isIncoming: false,
+        clientIsChoked: false,
+        clientIsInterested: true,
+        peerIsChoked: true,
+        peerIsInterested: false,
       },
     ];
     const peers = await ok(['-t', '1', '-ip']);
     assert.match(peers, /127\.0\.0\.99\s+DE\s+50\.0\s+2\.0\s+0\.0\s+Transmission 3\.00/);
     api.torrent(1).trackerList = [
       {
-        id: 0, tier: 0, announce: 'http://127.0.0.98:6969/announce', host: 'http://127.0.0.98:6969',
-        lastAnnounceTime: Math.floor(Date.now() / 1000) - 60, lastAnnounceSucceeded: true, lastAnnounceResult: 'Success',
-        lastAnnouncePeerCount: 7, nextAnnounceTime: Math.floor(Date.now() / 1000) + 1800, seederCount: 3, leecherCount: 4, downloadCount: 9,
+        id: 0,
+        tier: 0,
+        announce: 'http://127.0.0.98:6969/announce',
+        host: 'http://127.0.0.98:6969',
+        lastAnnounceTime: Math.floor(Date.now() / 1000) - 60,
+        lastAnnounceSucceeded: true,
+        lastAnnounceResult: 'Success',
+        lastAnnouncePeerCount: 7,
+        nextAnnounceTime: Math.floor(Date.now() / 1000) + 1800,
+        seederCount: 3,
+        leecherCount: 4,
+        downloadCount: 9,
       },
     ];
     const trackers = await ok(['-t', '1', '-it']);
@@ -154,9 +180,15 @@ describe('transmission-remote against the Lodestone RPC', { timeout: 90_000 }, (
     await ok(['-t', '1', '-s']);
     assert.equal(api.torrent(1).status, 'downloading');
     await ok(['-t', '1', '-G', '1']);
-    assert.deepEqual(api.torrent(1).fileList.map((f) => f.wanted), [true, false]);
+    assert.deepEqual(
+      api.torrent(1).fileList.map((f) => f.wanted),
+      [true, false],
+    );
     await ok(['-t', '1', '-g', 'all']);
-    assert.deepEqual(api.torrent(1).fileList.map((f) => f.wanted), [true, true]);
+    assert.deepEqual(
+      api.torrent(1).fileList.map((f) => f.wanted),
+      [true, true],
+    );
     await ok(['-t', '1', '-d', '250']);
     assert.equal(api.torrent(1).settings.downloadLimit, 250_000);
     await ok(['-u', '300']);

@@ -18,7 +18,10 @@ export function splitList(list: string): string[] {
 
 /** Transmission's `tr_wildmat` subset: `*` any run of characters, `?` one character, case-insensitive. */
 export function wildcardMatch(text: string, pattern: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 'is').test(text);
 }
 

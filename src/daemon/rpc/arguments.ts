@@ -4,7 +4,14 @@
  * `session-set` into settings keys. Pure; a wrong type is an {@link RpcArgumentError} whose
  * message becomes the response's `result`.
  */
-import type { AddRequest, FilePriority, LimitMode, TorrentPatch, TorrentSelector, TorrentSettings } from '../daemon-api.js';
+import type {
+  AddRequest,
+  FilePriority,
+  LimitMode,
+  TorrentPatch,
+  TorrentSelector,
+  TorrentSettings,
+} from '../daemon-api.js';
 import { SPEED_K } from './torrent-fields.js';
 
 /** A request argument of the wrong type or range; its message is the RPC `result`. */
@@ -48,7 +55,8 @@ function integer(args: Args, key: string, min = Number.MIN_SAFE_INTEGER): number
 function number(args: Args, key: string): number | undefined {
   const value = args[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RpcArgumentError(`invalid ${key}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new RpcArgumentError(`invalid ${key}`);
   return value;
 }
 
@@ -98,14 +106,20 @@ function mode(value: number | undefined, key: string): LimitMode | undefined {
 function labels(args: Args): string[] | undefined {
   const value = args.labels;
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((l) => typeof l === 'string')) throw new RpcArgumentError('invalid labels');
+  if (!Array.isArray(value) || !value.every((l) => typeof l === 'string'))
+    throw new RpcArgumentError('invalid labels');
   // Transmission refuses commas in labels (they separate labels on its command line).
-  if (value.some((l) => l.includes(','))) throw new RpcArgumentError('labels cannot contain comma (,) character');
+  if (value.some((l) => l.includes(',')))
+    throw new RpcArgumentError('labels cannot contain comma (,) character');
   return [...new Set(value.map((l) => l.trim()).filter((l) => l !== ''))];
 }
 
 /** A per-torrent speed limit: kB/s in the RPC, bytes/s (or none) in the contract. */
-function speedLimit(args: Args, limitKey: string, enabledKey: string): { set: boolean; value: number | undefined } {
+function speedLimit(
+  args: Args,
+  limitKey: string,
+  enabledKey: string,
+): { set: boolean; value: number | undefined } {
   const limit = integer(args, limitKey, 0);
   const enabled = boolean(args, enabledKey);
   if (enabled === false) return { set: true, value: undefined };

@@ -17,7 +17,9 @@ export async function fetchTorrentFile(
   try {
     response = await fetch(url, { signal, redirect: 'follow' });
   } catch (error) {
-    throw new DaemonError('LODESTONE_ERR_RPC', `could not fetch ${url}: ${(error as Error).message}`, { cause: error });
+    throw new DaemonError('LODESTONE_ERR_RPC', `could not fetch ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (!response.ok) {
     await response.body?.cancel();
@@ -40,7 +42,9 @@ export async function fetchTorrentFile(
     }
   } catch (error) {
     if (error instanceof DaemonError) throw error;
-    throw new DaemonError('LODESTONE_ERR_RPC', `could not fetch ${url}: ${(error as Error).message}`, { cause: error });
+    throw new DaemonError('LODESTONE_ERR_RPC', `could not fetch ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return new Uint8Array(Buffer.concat(chunks));
 }

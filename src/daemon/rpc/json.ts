@@ -6,9 +6,7 @@
 /** Deepest nesting of objects/arrays accepted in a request (Transmission's requests nest 3–4 deep). */
 export const MAX_JSON_DEPTH = 32;
 
-export type ParsedBody =
-  | { ok: true; value: unknown }
-  | { ok: false; reason: 'malformed' | 'too-deep' };
+export type ParsedBody = { ok: true; value: unknown } | { ok: false; reason: 'malformed' | 'too-deep' };
 
 /** Parses `text` as JSON unless it nests deeper than `maxDepth` or is not JSON. */
 export function parseRpcJson(text: string, maxDepth = MAX_JSON_DEPTH): ParsedBody {

@@ -67,7 +67,8 @@ async function addSource(args: Args, ctx: MethodContext): Promise<AddSource> {
     return { kind: 'metainfo', bytes: new Uint8Array(Buffer.from(metainfo, 'base64')) };
   }
   const filename = string(args, 'filename');
-  if (filename === undefined || filename === '') throw new RpcArgumentError('no filename or metainfo specified');
+  if (filename === undefined || filename === '')
+    throw new RpcArgumentError('no filename or metainfo specified');
   if (/^magnet:/i.test(filename)) return { kind: 'magnet', uri: filename };
   if (/^https?:\/\//i.test(filename)) {
     try {
@@ -90,16 +91,21 @@ async function torrentAdd(args: Args, ctx: MethodContext): Promise<Record<string
 
 /** Whether a file-index list is Transmission's "all files" (an empty list). */
 function hasEmptyIndexList(patch: TorrentPatch): boolean {
-  return [patch.filesWanted, patch.filesUnwanted, patch.priorityHigh, patch.priorityNormal, patch.priorityLow].some(
-    (list) => list !== undefined && list.length === 0,
-  );
+  return [
+    patch.filesWanted,
+    patch.filesUnwanted,
+    patch.priorityHigh,
+    patch.priorityNormal,
+    patch.priorityLow,
+  ].some((list) => list !== undefined && list.length === 0);
 }
 
 async function torrentSet(args: Args, ctx: MethodContext): Promise<undefined> {
   const ids = selector(args);
   const patch = torrentPatchFromArgs(args);
   for (const key of ['trackerAdd', 'trackerRemove', 'trackerReplace']) {
-    if (args[key] !== undefined) ctx.log('info', `torrent-set: ${key} is not supported (use trackerList); ignored`);
+    if (args[key] !== undefined)
+      ctx.log('info', `torrent-set: ${key} is not supported (use trackerList); ignored`);
   }
   const location = string(args, 'location');
   if (location !== undefined && location !== '') await ctx.api.setLocation(ids, location, { move: false });
@@ -112,7 +118,13 @@ async function torrentSet(args: Args, ctx: MethodContext): Promise<undefined> {
     const all = torrent.files().map((_, i) => i);
     const expand = (list: number[] | undefined) => (list !== undefined && list.length === 0 ? all : list);
     const own: TorrentPatch = { ...patch };
-    for (const key of ['filesWanted', 'filesUnwanted', 'priorityHigh', 'priorityNormal', 'priorityLow'] as const) {
+    for (const key of [
+      'filesWanted',
+      'filesUnwanted',
+      'priorityHigh',
+      'priorityNormal',
+      'priorityLow',
+    ] as const) {
       const list = expand(patch[key]);
       if (list !== undefined) own[key] = list;
     }
@@ -219,7 +231,8 @@ export const RPC_METHODS: readonly string[] = Object.keys(METHODS);
 
 /** Answers one parsed request body (any JSON value); never throws. */
 export async function handleRpcRequest(request: unknown, ctx: MethodContext): Promise<RpcResponse> {
-  const body = typeof request === 'object' && request !== null && !Array.isArray(request) ? (request as Args) : {};
+  const body =
+    typeof request === 'object' && request !== null && !Array.isArray(request) ? (request as Args) : {};
   const tag = Number.isSafeInteger(body.tag) ? (body.tag as number) : undefined;
   const respond = (result: string, args: Record<string, unknown> = {}): RpcResponse =>
     tag === undefined ? { arguments: args, result } : { arguments: args, result, tag };
@@ -228,12 +241,16 @@ export async function handleRpcRequest(request: unknown, ctx: MethodContext): Pr
   const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
   if (method === undefined) return respond('method name not recognized');
   const rawArgs = body.arguments;
-  const args = typeof rawArgs === 'object' && rawArgs !== null && !Array.isArray(rawArgs) ? (rawArgs as Args) : {};
+  const args =
+    typeof rawArgs === 'object' && rawArgs !== null && !Array.isArray(rawArgs) ? (rawArgs as Args) : {};
   try {
     return respond('success', (await method(args, ctx)) ?? {});
   } catch (error) {
     if (error instanceof RpcArgumentError || isLodestoneError(error)) return respond(error.message);
-    ctx.log('error', `rpc ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    ctx.log(
+      'error',
+      `rpc ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     return respond('internal error');
   }
 }

@@ -89,7 +89,10 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
     );
   }
   if (settings['rpc-authentication-required'] && settings['rpc-password'] === '') {
-    throw new DaemonError('LODESTONE_ERR_RPC', 'rpc-authentication-required is set but rpc-password is empty');
+    throw new DaemonError(
+      'LODESTONE_ERR_RPC',
+      'rpc-authentication-required is set but rpc-password is empty',
+    );
   }
   const url = normalizeRpcUrl(settings['rpc-url'] || '/transmission/');
   const sessionId = randomBytes(24).toString('hex');
@@ -127,7 +130,13 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const current = api.settings();
-    if (!isAddressAllowed(request.socket.remoteAddress ?? '', current['rpc-whitelist-enabled'], current['rpc-whitelist'])) {
+    if (
+      !isAddressAllowed(
+        request.socket.remoteAddress ?? '',
+        current['rpc-whitelist-enabled'],
+        current['rpc-whitelist'],
+      )
+    ) {
       log('info', `rpc: refused ${request.socket.remoteAddress}: not in rpc-whitelist`);
       return simple(reply, 403, WHITELIST_TEXT);
     }
@@ -163,7 +172,8 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status === 413) return simple(reply, 413, `<p>Request bodies are limited to ${MAX_BODY_BYTES} bytes.</p>`);
+    if (status === 413)
+      return simple(reply, 413, `<p>Request bodies are limited to ${MAX_BODY_BYTES} bytes.</p>`);
     if (status >= 500) log('error', `rpc: ${error.message}`);
     return simple(reply, status >= 400 && status < 600 ? status : 500, '');
   });
@@ -193,7 +203,12 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
   app.setNotFoundHandler(async (request, reply) => simple(reply, 404, escapeHtml(request.url)));
 
   if (options.webRoot !== undefined) {
-    await app.register(fastifyStatic, { root: options.webRoot, prefix: `${url}web/`, redirect: true, index: 'index.html' });
+    await app.register(fastifyStatic, {
+      root: options.webRoot,
+      prefix: `${url}web/`,
+      redirect: true,
+      index: 'index.html',
+    });
   }
 
   await app.listen({ host: bind, port: settings['rpc-port'] });

@@ -29,7 +29,10 @@ export interface SessionContext {
 }
 
 /** Every `session-get` value. `rpc-*` settings (the password above all) are never shown. */
-export function sessionValues(settings: Readonly<DaemonSettings>, context: SessionContext): Record<string, unknown> {
+export function sessionValues(
+  settings: Readonly<DaemonSettings>,
+  context: SessionContext,
+): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(settings)) {
     if (key.startsWith('rpc-') || key === 'message-level') continue;
@@ -65,7 +68,10 @@ export function sessionValues(settings: Readonly<DaemonSettings>, context: Sessi
 }
 
 /** `session-get` with `fields`: only those (unknown names skipped); without, everything. */
-export function selectSessionFields(values: Record<string, unknown>, fields: unknown): Record<string, unknown> {
+export function selectSessionFields(
+  values: Record<string, unknown>,
+  fields: unknown,
+): Record<string, unknown> {
   if (!Array.isArray(fields) || fields.length === 0) return values;
   const selected: Record<string, unknown> = {};
   for (const field of fields) {

@@ -4,13 +4,7 @@
  * so a `transmission-remote -l` does not build file or peer lists. Unknown field names are
  * skipped, as Transmission does.
  */
-import type {
-  DaemonTorrent,
-  FilePriority,
-  LimitMode,
-  TorrentStatus,
-  TorrentSummary,
-} from '../daemon-api.js';
+import type { DaemonTorrent, FilePriority, LimitMode, TorrentStatus, TorrentSummary } from '../daemon-api.js';
 
 const STATUS: Record<TorrentStatus, number> = {
   stopped: 0,
@@ -35,7 +29,9 @@ export const SPEED_K = 1000;
 /** Whether the torrent counts as stalled: active, but nobody has sent or taken data lately. */
 function isStalled(s: TorrentSummary): boolean {
   const active = s.status === 'downloading' || s.status === 'seeding';
-  return active && s.rateDownload === 0 && s.rateUpload === 0 && s.peersSendingToUs + s.peersGettingFromUs === 0;
+  return (
+    active && s.rateDownload === 0 && s.rateUpload === 0 && s.peersSendingToUs + s.peersGettingFromUs === 0
+  );
 }
 
 function ratio(s: TorrentSummary): number {
@@ -119,7 +115,11 @@ const SCALAR: Record<string, (s: TorrentSummary) => unknown> = {
 const VIEW: Record<string, (t: DaemonTorrent) => unknown> = {
   files: (t) => t.files().map((f) => ({ bytesCompleted: f.bytesCompleted, length: f.length, name: f.name })),
   fileStats: (t) =>
-    t.files().map((f) => ({ bytesCompleted: f.bytesCompleted, priority: PRIORITY_NUMBER[f.priority], wanted: f.wanted })),
+    t.files().map((f) => ({
+      bytesCompleted: f.bytesCompleted,
+      priority: PRIORITY_NUMBER[f.priority],
+      wanted: f.wanted,
+    })),
   priorities: (t) => t.files().map((f) => PRIORITY_NUMBER[f.priority]),
   wanted: (t) => t.files().map((f) => (f.wanted ? 1 : 0)),
   pieces: (t) => base64(t.pieces()),

@@ -12,7 +12,8 @@ import {
 import { nestingDepth, parseRpcJson } from '../../../../src/daemon/rpc/json.js';
 import { hashRpcPassword } from '../../../../src/daemon/rpc-password.js';
 
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('RPC access rules', () => {
   test('address whitelist: wildcards, IPv4-mapped addresses, disabled = everyone', () => {
@@ -58,7 +59,8 @@ describe('RPC access rules', () => {
   });
 
   test('loopback addresses', () => {
-    for (const a of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1', 'localhost']) assert.ok(isLoopbackAddress(a), a);
+    for (const a of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1', 'localhost'])
+      assert.ok(isLoopbackAddress(a), a);
     for (const a of ['0.0.0.0', '::', '192.168.1.2', '128.0.0.1']) assert.ok(!isLoopbackAddress(a), a);
   });
 });

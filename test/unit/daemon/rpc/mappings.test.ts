@@ -9,7 +9,11 @@ import {
   settingsPatchFromArgs,
   torrentPatchFromArgs,
 } from '../../../../src/daemon/rpc/arguments.js';
-import { selectSessionFields, sessionStats, sessionValues } from '../../../../src/daemon/rpc/session-fields.js';
+import {
+  selectSessionFields,
+  sessionStats,
+  sessionValues,
+} from '../../../../src/daemon/rpc/session-fields.js';
 import { knownFields, torrentObject, torrentValues } from '../../../../src/daemon/rpc/torrent-fields.js';
 import { defaultTestSettings, MemoryDaemon, makeTorrentBytes } from '../../../helpers/memory-daemon.js';
 
@@ -62,7 +66,15 @@ describe('torrent-get fields', () => {
 
   test('every status maps to its number 0–6', async () => {
     const { api, torrent } = await oneTorrent();
-    const order = ['stopped', 'check-wait', 'checking', 'download-wait', 'downloading', 'seed-wait', 'seeding'] as const;
+    const order = [
+      'stopped',
+      'check-wait',
+      'checking',
+      'download-wait',
+      'downloading',
+      'seed-wait',
+      'seeding',
+    ] as const;
     order.forEach((status, i) => {
       api.torrent(torrent.id).status = status;
       assert.deepEqual(torrentValues(torrent, ['status']), [i]);
@@ -74,7 +86,16 @@ describe('torrent-get fields', () => {
     const kinds = ['tracker-warning', 'tracker-error', 'local'] as const;
     kinds.forEach((kind, i) => {
       const summary: TorrentSummary = { ...torrent.summary(), error: { kind, message: `m${i}` } };
-      const fake = { ...torrent, id: torrent.id, hash: torrent.hash, summary: () => summary, files: () => [], peers: () => [], trackers: () => [], pieces: () => new Uint8Array() };
+      const fake = {
+        ...torrent,
+        id: torrent.id,
+        hash: torrent.hash,
+        summary: () => summary,
+        files: () => [],
+        peers: () => [],
+        trackers: () => [],
+        pieces: () => new Uint8Array(),
+      };
       assert.deepEqual(torrentValues(fake, ['error', 'errorString']), [i + 1, `m${i}`]);
     });
   });
@@ -82,12 +103,15 @@ describe('torrent-get fields', () => {
   test('speed limits are kB/s (1000 bytes) and limited flags follow the contract', async () => {
     const { api, torrent } = await oneTorrent();
     api.torrent(torrent.id).settings.downloadLimit = 250_000;
-    assert.deepEqual(torrentObject(torrent, ['downloadLimit', 'downloadLimited', 'uploadLimit', 'uploadLimited']), {
-      downloadLimit: 250,
-      downloadLimited: true,
-      uploadLimit: 0,
-      uploadLimited: false,
-    });
+    assert.deepEqual(
+      torrentObject(torrent, ['downloadLimit', 'downloadLimited', 'uploadLimit', 'uploadLimited']),
+      {
+        downloadLimit: 250,
+        downloadLimited: true,
+        uploadLimit: 0,
+        uploadLimited: false,
+      },
+    );
   });
 
   test('files and fileStats list every file; pieces is base64 of the bitfield', async () => {
@@ -111,7 +135,10 @@ describe('torrent-get fields', () => {
   });
 
   test('unknown field names are skipped, repeats dropped', () => {
-    assert.deepEqual(knownFields(['id', 'noSuchField', 'name', 'id', '__proto__', 'toString']), ['id', 'name']);
+    assert.deepEqual(knownFields(['id', 'noSuchField', 'name', 'id', '__proto__', 'toString']), [
+      'id',
+      'name',
+    ]);
   });
 });
 
@@ -174,8 +201,20 @@ describe('RPC arguments', () => {
 
   test('torrent-add options', () => {
     assert.deepEqual(
-      addOptionsFromArgs({ paused: true, 'download-dir': '/d', 'files-unwanted': [1], 'peer-limit': 9, labels: ['a'], bandwidthPriority: 1 }),
-      { paused: true, downloadDir: '/d', filesUnwanted: [1], settings: { peerLimit: 9, bandwidthPriority: 'high', labels: ['a'] } },
+      addOptionsFromArgs({
+        paused: true,
+        'download-dir': '/d',
+        'files-unwanted': [1],
+        'peer-limit': 9,
+        labels: ['a'],
+        bandwidthPriority: 1,
+      }),
+      {
+        paused: true,
+        downloadDir: '/d',
+        filesUnwanted: [1],
+        settings: { peerLimit: 9, bandwidthPriority: 'high', labels: ['a'] },
+      },
     );
   });
 
@@ -189,7 +228,12 @@ describe('RPC arguments', () => {
       'rpc-password': 'x',
       'no-such-key': 1,
     });
-    assert.deepEqual(patch, { 'speed-limit-down': 300, 'ratio-limit': 2.5, 'ratio-limit-enabled': true, encryption: 2 });
+    assert.deepEqual(patch, {
+      'speed-limit-down': 300,
+      'ratio-limit': 2.5,
+      'ratio-limit-enabled': true,
+      encryption: 2,
+    });
     assert.deepEqual(ignored, ['rpc-whitelist-enabled', 'rpc-password', 'no-such-key']);
     assert.throws(() => settingsPatchFromArgs({ encryption: 'maybe' }), /invalid encryption/);
   });
@@ -197,8 +241,18 @@ describe('RPC arguments', () => {
 
 describe('session-get and session-stats', () => {
   test('never shows rpc-* settings (the password above all); RPC names and units', () => {
-    const settings = defaultTestSettings({ 'rpc-password': '{secret', 'rpc-username': 'me', encryption: 2, 'ratio-limit': 3 });
-    const values = sessionValues(settings, { version: 'v', sessionId: 's', configDir: '/c', downloadDirFreeSpace: 5 });
+    const settings = defaultTestSettings({
+      'rpc-password': '{secret',
+      'rpc-username': 'me',
+      encryption: 2,
+      'ratio-limit': 3,
+    });
+    const values = sessionValues(settings, {
+      version: 'v',
+      sessionId: 's',
+      configDir: '/c',
+      downloadDirFreeSpace: 5,
+    });
     assert.ok(!Object.keys(values).some((k) => k.startsWith('rpc-') && !k.startsWith('rpc-version')));
     assert.ok(!JSON.stringify(values).includes('{secret'));
     assert.equal(values.encryption, 'required');

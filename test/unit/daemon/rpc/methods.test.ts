@@ -40,7 +40,11 @@ describe('RPC methods over DaemonApi', () => {
     const { ctx, call } = setup();
     assert.deepEqual(await handleRpcRequest(undefined, ctx), { arguments: {}, result: 'no method name' });
     assert.deepEqual(await handleRpcRequest([1, 2], ctx), { arguments: {}, result: 'no method name' });
-    assert.deepEqual(await call('torrent-explode', {}, 7), { arguments: {}, result: 'method name not recognized', tag: 7 });
+    assert.deepEqual(await call('torrent-explode', {}, 7), {
+      arguments: {},
+      result: 'method name not recognized',
+      tag: 7,
+    });
     assert.deepEqual(await call('constructor'), { arguments: {}, result: 'method name not recognized' });
   });
 
@@ -48,12 +52,21 @@ describe('RPC methods over DaemonApi', () => {
     const { api, call, fetched } = setup();
     const dir = await mkdtemp(join(tmpdir(), 'rpc-methods-'));
     try {
-      const added = await call('torrent-add', { metainfo: torrentBase64('one'), paused: true, 'download-dir': '/dl', labels: ['x'] });
+      const added = await call('torrent-add', {
+        metainfo: torrentBase64('one'),
+        paused: true,
+        'download-dir': '/dl',
+        labels: ['x'],
+      });
       assert.equal(added.result, 'success');
       const entry = added.arguments['torrent-added'] as { id: number; name: string; hashString: string };
       assert.equal(entry.name, 'one');
       assert.match(entry.hashString, /^[0-9a-f]{40}$/);
-      const request = api.callsOf('add')[0]?.[0] as { paused: boolean; downloadDir: string; settings: unknown };
+      const request = api.callsOf('add')[0]?.[0] as {
+        paused: boolean;
+        downloadDir: string;
+        settings: unknown;
+      };
       assert.equal(request.paused, true);
       assert.equal(request.downloadDir, '/dl');
       assert.deepEqual(request.settings, { labels: ['x'] });
@@ -64,7 +77,10 @@ describe('RPC methods over DaemonApi', () => {
 
       const magnet = await call('torrent-add', { filename: MAGNET });
       assert.equal((magnet.arguments['torrent-added'] as { name: string }).name, 'mag');
-      assert.deepEqual((api.callsOf('add')[2]?.[0] as { source: unknown }).source, { kind: 'magnet', uri: MAGNET });
+      assert.deepEqual((api.callsOf('add')[2]?.[0] as { source: unknown } | undefined)?.source, {
+        kind: 'magnet',
+        uri: MAGNET,
+      });
 
       const path = join(dir, 'local.torrent');
       await writeFile(path, makeTorrentBytes('local', [{ path: ['l.bin'], length: 10 }]));
@@ -77,7 +93,10 @@ describe('RPC methods over DaemonApi', () => {
 
       assert.equal((await call('torrent-add', {})).result, 'no filename or metainfo specified');
       // The daemon's typed error message becomes the result.
-      assert.equal((await call('torrent-add', { metainfo: 'bm90IGEgdG9ycmVudA==' })).result, 'invalid or corrupt torrent file');
+      assert.equal(
+        (await call('torrent-add', { metainfo: 'bm90IGEgdG9ycmVudA==' })).result,
+        'invalid or corrupt torrent file',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -91,11 +110,21 @@ describe('RPC methods over DaemonApi', () => {
     assert.equal((await call('torrent-get', {})).result, 'no fields specified');
 
     const all = await call('torrent-get', { fields: ['id', 'name', 'bogus'] });
-    assert.deepEqual(all.arguments, { torrents: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }] });
+    assert.deepEqual(all.arguments, {
+      torrents: [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ],
+    });
     const byHash = await call('torrent-get', { ids: [bHash.toUpperCase()], fields: ['id'] });
     assert.deepEqual(byHash.arguments, { torrents: [{ id: 2 }] });
     const table = await call('torrent-get', { ids: 1, fields: ['id', 'name'], format: 'table' });
-    assert.deepEqual(table.arguments, { torrents: [['id', 'name'], [1, 'a']] });
+    assert.deepEqual(table.arguments, {
+      torrents: [
+        ['id', 'name'],
+        [1, 'a'],
+      ],
+    });
 
     await call('torrent-remove', { ids: [1] });
     const recent = await call('torrent-get', { ids: 'recently-active', fields: ['id'] });
@@ -110,7 +139,10 @@ describe('RPC methods over DaemonApi', () => {
       { path: ['z'], length: 10 },
     ]);
     await call('torrent-add', { metainfo: Buffer.from(bytes).toString('base64') });
-    assert.equal((await call('torrent-set', { ids: [1], 'files-unwanted': [0, 2], uploadLimit: 10 })).result, 'success');
+    assert.equal(
+      (await call('torrent-set', { ids: [1], 'files-unwanted': [0, 2], uploadLimit: 10 })).result,
+      'success',
+    );
     assert.deepEqual(api.callsOf('set')[0], [[1], { uploadLimit: 10_000, filesUnwanted: [0, 2] }]);
     await call('torrent-set', { ids: [1], 'files-wanted': [] });
     assert.deepEqual(api.callsOf('set')[1], [[1], { filesWanted: [0, 1, 2] }]);
@@ -122,7 +154,13 @@ describe('RPC methods over DaemonApi', () => {
   test('start, start-now, stop, verify, reannounce, remove, set-location, queue moves', async () => {
     const { api, call } = setup();
     await call('torrent-add', { metainfo: torrentBase64('a') });
-    for (const method of ['torrent-start', 'torrent-start-now', 'torrent-stop', 'torrent-verify', 'torrent-reannounce']) {
+    for (const method of [
+      'torrent-start',
+      'torrent-start-now',
+      'torrent-stop',
+      'torrent-verify',
+      'torrent-reannounce',
+    ]) {
       assert.equal((await call(method, { ids: [1] })).result, 'success', method);
     }
     await call('queue-move-top', { ids: [1] });
@@ -150,23 +188,51 @@ describe('RPC methods over DaemonApi', () => {
     const { call } = setup();
     await call('torrent-add', { metainfo: torrentBase64('a') });
     await call('torrent-add', { metainfo: torrentBase64('b') });
-    assert.equal((await call('torrent-rename-path', { path: 'a', name: 'c' })).result, 'torrent-rename-path requires 1 torrent');
+    assert.equal(
+      (await call('torrent-rename-path', { path: 'a', name: 'c' })).result,
+      'torrent-rename-path requires 1 torrent',
+    );
     const renamed = await call('torrent-rename-path', { ids: [1], path: 'a', name: 'c' });
     assert.deepEqual(renamed, { arguments: { id: 1, path: 'a', name: 'c' }, result: 'success' });
   });
 
   test('session-get, session-set, session-stats, session-close, free-space', async () => {
     const { api, call, closedCount } = setup();
-    const got = await call('session-get', { fields: ['version', 'rpc-version', 'download-dir-free-space', 'encryption'] });
-    assert.deepEqual(got.arguments, { version: '3.00 (Lodestone test)', 'rpc-version': 17, 'download-dir-free-space': 123_456_789, encryption: 'preferred' });
-    assert.equal((await call('session-set', { 'speed-limit-down': 500, 'speed-limit-down-enabled': true, 'rpc-whitelist-enabled': false })).result, 'success');
-    assert.deepEqual(api.callsOf('updateSettings'), [[{ 'speed-limit-down': 500, 'speed-limit-down-enabled': true }]]);
+    const got = await call('session-get', {
+      fields: ['version', 'rpc-version', 'download-dir-free-space', 'encryption'],
+    });
+    assert.deepEqual(got.arguments, {
+      version: '3.00 (Lodestone test)',
+      'rpc-version': 17,
+      'download-dir-free-space': 123_456_789,
+      encryption: 'preferred',
+    });
+    assert.equal(
+      (
+        await call('session-set', {
+          'speed-limit-down': 500,
+          'speed-limit-down-enabled': true,
+          'rpc-whitelist-enabled': false,
+        })
+      ).result,
+      'success',
+    );
+    assert.deepEqual(api.callsOf('updateSettings'), [
+      [{ 'speed-limit-down': 500, 'speed-limit-down-enabled': true }],
+    ]);
     assert.equal(api.settings()['rpc-whitelist-enabled'], true);
-    assert.equal((await call('session-set', { 'speed-limit-down': 'x' })).result, 'invalid value for speed-limit-down');
+    assert.equal(
+      (await call('session-set', { 'speed-limit-down': 'x' })).result,
+      'invalid value for speed-limit-down',
+    );
     assert.equal((await call('session-stats')).result, 'success');
     assert.equal((await call('session-close')).result, 'success');
     assert.equal(closedCount(), 1);
-    assert.deepEqual((await call('free-space', { path: '/data' })).arguments, { path: '/data', 'size-bytes': 123_456_789, total_size: 987_654_321 });
+    assert.deepEqual((await call('free-space', { path: '/data' })).arguments, {
+      path: '/data',
+      'size-bytes': 123_456_789,
+      total_size: 987_654_321,
+    });
     assert.equal((await call('free-space', { path: 'relative' })).result, 'directory path is not absolute');
   });
 
