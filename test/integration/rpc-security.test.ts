@@ -246,7 +246,19 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
     const torrent = makeTorrentBytes('over-http', [{ path: ['h.bin'], length: 100 }]);
     const web = createServer((req, res) => {
       if (req.url === '/ok.torrent') res.end(torrent);
-      else {
+      else if (req.url === '/chunked.torrent') {
+        // No Content-Length: the limit must hold while reading.
+        const chunk = Buffer.alloc(1024 * 1024, 0x41);
+        let sent = 0;
+        const more = () => {
+          while (sent < 12 && !res.destroyed) {
+            sent++;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        more();
+      } else {
         res.setHeader('Content-Length', String(20 * 1024 * 1024));
         res.end();
       }
@@ -271,6 +283,8 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
         assert.equal(ok.arguments['torrent-added'].name, 'over-http');
         const big = await add(`http://127.0.0.43:${webPort}/big.torrent`);
         assert.match(big.result, /larger than 10485760 bytes/);
+        const chunked = await add(`http://127.0.0.43:${webPort}/chunked.torrent`);
+        assert.match(chunked.result, /larger than 10485760 bytes/);
       });
     } finally {
       web.closeAllConnections();
@@ -280,7 +294,10 @@ describe('RPC security over HTTP', { timeout: 60_000 }, () => {
 
   test('refuses to listen beyond loopback without authentication', async () => {
     const api = new MemoryDaemon({ 'rpc-bind-address': '0.0.0.0' });
-    await assert.rejects(startRpcServer(api, { configDir: '/cfg' }), (error: Error & { code?: string }) => {
+    const started = startRpcServer(api, { configDir: '/cfg' });
+    // A server that wrongly started is closed, so the failure is prompt and leaves nothing listening.
+    started.then((server) => server.close()).catch(() => {});
+    await assert.rejects(started, (error: Error & { code?: string }) => {
       assert.equal(error.code, 'LODESTONE_ERR_RPC');
       assert.match(error.message, /without authentication/);
       return true;
