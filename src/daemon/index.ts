@@ -34,5 +34,15 @@ export type {
   TorrentTrackerView,
   TransferTotals,
 } from './daemon-api.js';
+export {
+  MAX_BODY_BYTES,
+  RPC_METHODS,
+  RPC_VERSION,
+  RPC_VERSION_MINIMUM,
+  type RpcServer,
+  type RpcServerOptions,
+  startRpcServer,
+  TORRENT_FIELDS,
+} from './rpc/index.js';
 export { defaultSettings, type ValidatedPatch, validateSettingsPatch } from './settings.js';
 export type { DaemonSettings } from './settings-types.js';
