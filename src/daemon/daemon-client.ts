@@ -19,6 +19,8 @@ export function clientFor(settings: DaemonSettings, folder: StateFolder, options
     port: settings['peer-port'],
     ...(bind ? { bindAddress: bind } : {}),
     maxPeersPerTorrent: settings['peer-limit-per-torrent'],
+    maxPeers: settings['peer-limit-global'],
+    readCacheBytes: Math.max(settings['cache-size-mb'], 1) * 1024 * 1024,
     encryption,
     utp: settings['utp-enabled'],
     resume: new DirectoryResumeStore(folder.resumeDir),

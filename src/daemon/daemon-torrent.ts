@@ -63,8 +63,11 @@ export class DaemonTorrentEntry implements DaemonTorrent {
     return this.lastHave ?? new Bitfield(this.meta?.pieceCount ?? 0);
   }
 
+  /** Every wanted file is verified (with a file selection, the others need not be). */
   get complete(): boolean {
-    return this.meta !== undefined && this.meta.pieceCount > 0 && this.have.count === this.meta.pieceCount;
+    if (this.meta === undefined || this.meta.pieceCount === 0) return false;
+    if (this.have.count === this.meta.pieceCount) return true;
+    return this.files().every((file) => !file.wanted || file.bytesCompleted === file.length);
   }
 
   /** Bytes of this run not yet folded into the state's totals. */

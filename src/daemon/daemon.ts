@@ -3,6 +3,7 @@
  * a state folder, behind the {@link DaemonApi} the RPC and the CLI drive. See docs/daemon.md.
  */
 import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
@@ -35,7 +36,9 @@ import {
 } from './settings.js';
 import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file.js';
 import type { DaemonSettings } from './settings-types.js';
+import { SpeedControl } from './speed-control.js';
 import { StateFolder } from './state-folder.js';
+import { applyFileChoices, applyTorrentLimits, partFilePath } from './torrent-apply.js';
 import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
 import type { CumulativeStats } from './torrent-state.js';
 import { selectTorrents } from './torrent-status.js';
@@ -65,6 +68,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   #ticks = 0;
   #closed = false;
   readonly #ctx: RunnerContext;
+  readonly #speed: SpeedControl;
 
   private constructor(
     options: DaemonOptions,
@@ -89,6 +93,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       secondsActive: 0,
     };
     this.#startedAt = this.now();
+    this.#speed = new SpeedControl(loaded.settings);
     this.client = clientFor(loaded.settings, folder, options);
     this.client.on('error', (error, session) =>
       this.log('error', `torrent ${session.meta.name}: ${error.message}`),
@@ -164,6 +169,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     );
     this.#torrents.push(...restored);
     this.log('info', `${this.#torrents.length} torrents`);
+    this.#followSpeedSchedule();
+    this.#applySpeedLimits();
     this.#applyQueue();
     for (const entry of this.#torrents) if (!entry.state.paused) startEntry(this.#ctx, entry);
     await this.#folder.saveStats(this.#cumulative);
@@ -193,6 +200,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     );
     this.#unknown = { ...this.#unknown, ...unknown };
     this.#settings = await saveSettingsFile(this.configFile, next, this.#unknown);
+    this.#speed.settingsChanged(Object.keys(known), this.#settings);
+    this.#followSpeedSchedule();
     this.#applySpeedLimits();
     this.#applyQueue();
     this.#applySeedLimits();
@@ -253,7 +262,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       `torrent ${entry.id} (${entry.summary().name}) added${entry.state.paused ? ', paused' : ''}`,
     );
     this.#applyFileSelection(entry);
-    this.#applySequential(entry);
     this.#applyTorrentLimits(entry);
     this.#applyQueue();
     if (!entry.state.paused) startEntry(this.#ctx, entry);
@@ -304,6 +312,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       if (options.deleteData && entry.meta) await deleteTorrentData(entry.state.savePath, entry.meta);
       this.#torrents.splice(this.#torrents.indexOf(entry), 1);
       await this.#folder.removeTorrent(entry.hash);
+      // The part file holds bytes of wanted pieces in unwanted files: the torrent's, gone with it.
+      await rm(partFilePath(this.#folder, entry.hash), { force: true });
       this.#removed.push({ id: entry.id, at: this.now() });
       // Only the last minute is ever asked for: the list stays bounded on a long run.
       while (this.#removed.length > 0 && this.#removed[0]!.at < this.now() - 60_000) this.#removed.shift();
@@ -341,7 +351,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       applyPatch(entry, patch, { dryRun: false });
       if (patch.queuePosition !== undefined) moveInQueue(this.#torrents, entry, patch.queuePosition);
       this.#applyFileSelection(entry);
-      this.#applySequential(entry);
       this.#applyTorrentLimits(entry);
       await this.#save(entry);
     }
@@ -409,6 +418,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
 
   #onTick(): void {
     this.#ticks++;
+    if (this.#ticks % 60 === 0) this.#followSpeedSchedule();
     for (const entry of this.#torrents) {
       entry.noteActivity(this.now());
       if (entry.session && this.#ticks % SAVE_EVERY_TICKS === 0) void this.#save(entry);
@@ -418,20 +428,37 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   // The places the lead fills when the other slices land. Each stores nothing and throws nothing:
   // the values are already in the torrent's state (saved, shown in summary()/files()).
 
-  #applyFileSelection(_entry: DaemonTorrentEntry): void {
-    // not applied yet: file selection and priorities land with the files slice
+  #applyFileSelection(entry: DaemonTorrentEntry): void {
+    applyFileChoices(entry);
   }
 
-  #applySequential(_entry: DaemonTorrentEntry): void {
-    // not applied yet: sequential download lands with the files slice
+  /** Sequential order and the torrent's own speed limits (its peer limit and bandwidth priority are kept, not applied). */
+  #applyTorrentLimits(entry: DaemonTorrentEntry): void {
+    applyTorrentLimits(entry);
   }
 
-  #applyTorrentLimits(_entry: DaemonTorrentEntry): void {
-    // not applied yet: per-torrent speed limits, peer limit and bandwidth priority land with the limits slice
-  }
-
+  /** The global (or turtle) speed limits and the global and per-torrent peer caps. */
   #applySpeedLimits(): void {
-    // not applied yet: global and alternative speed limits (and their schedule) land with the limits slice
+    this.client.setLimits(this.#speed.limits(this.#settings));
+    this.client.setPeerLimits({
+      global: this.#settings['peer-limit-global'],
+      perTorrent: this.#settings['peer-limit-per-torrent'],
+    });
+  }
+
+  /** Once a minute: the turtle schedule may switch `alt-speed-enabled` (saved, as Transmission does). */
+  #followSpeedSchedule(): void {
+    const switched = this.#speed.tick(this.#settings, this.now());
+    if (switched === undefined) return;
+    this.#settings = { ...this.#settings, 'alt-speed-enabled': switched };
+    this.log('info', `turtle mode ${switched ? 'on' : 'off'} (schedule)`);
+    this.#applySpeedLimits();
+    saveSettingsFile(this.configFile, this.#settings, this.#unknown).then(
+      (saved) => {
+        this.#settings = saved;
+      },
+      (error: unknown) => this.log('error', `cannot write the settings: ${(error as Error).message}`),
+    );
   }
 
   #applyQueue(): void {

@@ -216,7 +216,7 @@ export function changedKeys(before: DaemonSettings, after: DaemonSettings): (key
 export const AT_RESTART: ReadonlySet<keyof DaemonSettings> = new Set<keyof DaemonSettings>([
   'peer-port',
   'bind-address-ipv4',
-  'peer-limit-per-torrent',
+  'cache-size-mb',
   'encryption',
   'dht-enabled',
   'utp-enabled',
@@ -227,27 +227,14 @@ export const AT_RESTART: ReadonlySet<keyof DaemonSettings> = new Set<keyof Daemo
 ]);
 
 /**
- * Keys stored, saved and shown, but not acted on by this build: the rate limits, queue and seeding
- * limits land with the limits and queue work; the first four have no knob in the client yet. Each one's `#apply…` method in the daemon is where
- * it will be applied; remove a key from here when it is.
+ * Keys stored, saved and shown, but not acted on by this build: the first two have no knob in the
+ * client yet; the queue and seeding limits are applied by the daemon's `#applyQueue` and
+ * `#applySeedLimits`. Remove a key from here when it is applied.
  */
 export const NOT_APPLIED_YET: ReadonlySet<keyof DaemonSettings> = new Set<keyof DaemonSettings>([
-  // No knob in the client yet: one listen address, no global peer cap, PEX always on, a fixed read cache.
+  // No knob in the client yet: one listen address, PEX always on.
   'bind-address-ipv6',
-  'peer-limit-global',
   'pex-enabled',
-  'cache-size-mb',
-  'speed-limit-down',
-  'speed-limit-down-enabled',
-  'speed-limit-up',
-  'speed-limit-up-enabled',
-  'alt-speed-down',
-  'alt-speed-up',
-  'alt-speed-enabled',
-  'alt-speed-time-enabled',
-  'alt-speed-time-begin',
-  'alt-speed-time-end',
-  'alt-speed-time-day',
   'download-queue-enabled',
   'download-queue-size',
   'seed-queue-enabled',

@@ -11,6 +11,7 @@ import type { Client } from '../session/client.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonSettings } from './settings-types.js';
 import type { StateFolder } from './state-folder.js';
+import { applyTorrentLimits, sessionChoices } from './torrent-apply.js';
 
 export type LogLevel = 'error' | 'info' | 'debug';
 
@@ -116,9 +117,11 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
       seed: true,
       uploadSlots: settings['upload-slots-per-torrent'],
       ...(entry.magnet && entry.magnet.peers.length > 0 ? { peers: entry.magnet.peers } : {}),
+      ...sessionChoices(entry, ctx.folder),
     },
   );
   entry.session = session;
+  applyTorrentLimits(entry);
   entry.phase = verify ? 'check-wait' : 'checking';
   entry.checkProgress = 0;
   const label = `torrent ${entry.id} (${meta.name})`;

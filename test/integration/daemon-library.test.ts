@@ -205,12 +205,13 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
       'peer-port': 7000,
       'lpd-enabled': true,
       'speed-limit-down': 10,
+      'pex-enabled': false,
       'x-y': 1,
     });
     assert.deepEqual(update, {
-      applied: ['download-dir'],
+      applied: ['download-dir', 'speed-limit-down'],
       atRestart: ['peer-port'],
-      unsupported: ['lpd-enabled', 'speed-limit-down'],
+      unsupported: ['lpd-enabled', 'pex-enabled'],
       unknown: ['x-y'],
     });
     assert.equal(daemon.settings()['lpd-enabled'], false, 'kept off');

@@ -3,7 +3,7 @@
  * written, exit 0); SIGHUP reloads the settings file. Logs go to stderr, one line per event with
  * its time and level.
  */
-import { Daemon, type LogLevel } from '../../daemon/index.js';
+import { Daemon, type LogLevel, type RpcServer, startRpcServer } from '../../daemon/index.js';
 import { VERSION } from '../../index.js';
 import { dhtClientOption } from '../dht-options.js';
 import { parsePort } from '../options.js';
@@ -69,25 +69,40 @@ export async function daemonCommand(flags: DaemonFlags): Promise<number> {
     log,
   });
   log('info', `lodestone ${VERSION} daemon: state folder ${daemon.stateDir}, settings ${daemon.configFile}`);
-  // The lead replaces this line with startRpcServer(daemon, { configDir, webRoot, log }) once the RPC is merged.
-  log(
-    'info',
-    `the RPC is not started in this build (rpc-port ${daemon.settings()['rpc-port']}${flags.webRoot ? `, --web-root ${flags.webRoot}` : ''} unused)`,
-  );
+  let rpc: RpcServer | undefined;
+  let stop: (reason: string) => void = () => {};
+  if (daemon.settings()['rpc-enabled']) {
+    try {
+      rpc = await startRpcServer(daemon, {
+        configDir: daemon.stateDir,
+        ...(flags.webRoot !== undefined ? { webRoot: flags.webRoot } : {}),
+        log,
+        onSessionClose: () => stop('session-close'),
+      });
+    } catch (error) {
+      await daemon.close();
+      throw error;
+    }
+    if (flags.webRoot !== undefined)
+      log('info', `web client at ${daemon.settings()['rpc-url']}web/ from ${flags.webRoot}`);
+  } else log('info', 'RPC disabled (rpc-enabled is false)');
   log('info', `ready: peer port ${daemon.client.port}, ${daemon.torrents().length} torrents`);
   return await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       log('info', `${signal}: stopping every torrent`);
-      daemon.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log('error', `stopping failed: ${(error as Error).message}`);
-          resolve(1);
-        },
-      );
+      (rpc ? rpc.close() : Promise.resolve())
+        .catch((error: unknown) => log('error', `RPC: ${(error as Error).message}`))
+        .then(() => daemon.close())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            log('error', `stopping failed: ${(error as Error).message}`);
+            resolve(1);
+          },
+        );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
