@@ -3,7 +3,7 @@
  * written atomically on every change with unknown keys kept verbatim and `rpc-password` hashed.
  */
 import { DaemonError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from './atomic-file.js';
+import { readTextIfExists, writeFileAtomic } from '../storage/atomic-file.js';
 import { hashRpcPassword, isHashedRpcPassword } from './rpc-password.js';
 import { defaultSettings, validateSettingsPatch } from './settings.js';
 import type { DaemonSettings } from './settings-types.js';

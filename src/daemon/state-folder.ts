@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from './atomic-file.js';
+import { readTextIfExists, writeFileAtomic } from '../storage/atomic-file.js';
 import {
   type CumulativeStats,
   decodeStats,

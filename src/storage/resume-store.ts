@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError } from '../errors.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
 import { MAX_RESUME_RECORD_BYTES } from './resume-record.js';
 
@@ -66,34 +66,10 @@ export class DirectoryResumeStore implements ResumeStore {
 
   async save(infoHashHex: string, data: Uint8Array): Promise<void> {
     const path = this.pathOf(infoHashHex);
-    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await fs.mkdir(this.dir, { recursive: true });
-      const handle = await fs.open(temporary, 'wx', 0o600);
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(temporary, path);
+      await writeFileAtomic(path, data);
     } catch (error) {
-      await fs.rm(temporary, { force: true }).catch(() => undefined);
       throw toStorageError(error, path, 'write');
     }
-    await syncFolder(this.dir);
-  }
-}
-
-/** fsyncs a folder so a rename in it survives a power loss (a no-op where folders cannot be opened). */
-async function syncFolder(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Windows cannot open a folder; some file systems refuse fsync on one. The rename is done.
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }

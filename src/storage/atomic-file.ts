@@ -1,4 +1,4 @@
-/** Atomic writes for the daemon's state files: a temporary file, fsync, rename, fsync the folder. */
+/** Atomic file writes (resume records, the daemon's state files): a temporary file, fsync, rename, fsync the folder. */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { dirname } from 'node:path';
