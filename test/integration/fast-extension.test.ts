@@ -305,7 +305,16 @@ describe('fast extension (BEP 6): rejects and allowed-fast from lodestone seed',
       `reject ${outside}:0`,
       (m) => m.type === 'reject' && m.index === outside && m.begin === 0 && m.length === 16_384,
     );
-    const block = await peer.waitFor(`piece ${inside}`, (m) => m.type === 'piece' && m.index === inside);
+    const block = await peer
+      .waitFor(`piece ${inside}`, (m) => m.type === 'piece' && m.index === inside)
+      .catch(async (error: Error) => {
+        // Say why the seeder closed the connection (its --trace log), not only that it did.
+        await seeder.run.stop();
+        const { stderr } = await seeder.run.exited;
+        throw new Error(
+          `${error.message}\nseeder stderr (last lines):\n${stderr.split('\n').slice(-15).join('\n')}`,
+        );
+      });
     assert.ok(block.type === 'piece');
     const offset = inside * PIECE + 16_384;
     assert.ok(Buffer.from(block.block).equals(data.subarray(offset, offset + 16_384)), 'the right bytes');
