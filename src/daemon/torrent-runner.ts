@@ -23,6 +23,8 @@ export interface RunnerContext {
   log(level: LogLevel, message: string): void;
   /** The check at start is over (`piecesHashed` pieces were read and hashed). */
   ready(entry: DaemonTorrentEntry, info: { verifiedPieces: number; piecesHashed: number }): void;
+  /** The torrent completed or failed: the queue decides again. */
+  changed(entry: DaemonTorrentEntry): void;
   /** Writes the torrent's state file (failures are logged, never thrown). */
   save(entry: DaemonTorrentEntry): Promise<void>;
 }
@@ -144,10 +146,13 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
       ctx.log('info', `${label}: complete`);
       void ctx.save(entry);
     }
+    // A finished download moves to the seed queue (and frees its download slot).
+    ctx.changed(entry);
   });
   session.on('error', (error) => {
     entry.state.error = { kind: 'local', message: error.message };
     ctx.log('error', `${label}: ${error.message}`);
+    ctx.changed(entry);
   });
   session.on('internal-error', ({ error }) => ctx.log('error', `${label}: internal error: ${error.message}`));
   session.on('peer-connected', ({ address }) => ctx.log('debug', `${label}: peer ${address} connected`));
