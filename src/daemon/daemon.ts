@@ -278,6 +278,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     if (result.duplicate) return { torrent: result.entry, duplicate: true };
     const entry = result.entry;
     this.#torrents.push(entry);
+    // Adds running at the same time were all given the length of the list then: last, in turn.
+    renumber(this.#torrents);
     this.#current.filesAdded++;
     this.#cumulative.filesAdded++;
     await this.#save(entry);
