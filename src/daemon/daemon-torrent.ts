@@ -76,11 +76,23 @@ export class DaemonTorrentEntry implements DaemonTorrent {
     return this.lastHave ?? new Bitfield(this.meta?.pieceCount ?? 0);
   }
 
-  /** Every wanted file is verified (with a file selection, the others need not be). */
+  #completeMemo: { have: Bitfield; count: number; wanted: boolean[] | undefined; value: boolean } | undefined;
+
+  /**
+   * Every wanted file is verified (with a file selection, the others need not be). O(1) unless a
+   * piece was verified or the selection changed since the last call (the queue and the seed
+   * limits ask every second).
+   */
   get complete(): boolean {
     if (this.meta === undefined || this.meta.pieceCount === 0) return false;
-    if (this.have.count === this.meta.pieceCount) return true;
-    return this.files().every((file) => !file.wanted || file.bytesCompleted === file.length);
+    const have = this.have;
+    if (have.count === this.meta.pieceCount) return true;
+    const memo = this.#completeMemo;
+    const wanted = this.state.filesWanted;
+    if (memo?.have === have && memo.count === have.count && memo.wanted === wanted) return memo.value;
+    const value = this.files().every((file) => !file.wanted || file.bytesCompleted === file.length);
+    this.#completeMemo = { have, count: have.count, wanted, value };
+    return value;
   }
 
   /** Bytes of this run not yet folded into the state's totals. */

@@ -3,7 +3,6 @@
  * a state folder, behind the {@link DaemonApi} the RPC and the CLI drive. See docs/daemon.md.
  */
 import { EventEmitter } from 'node:events';
-import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
@@ -40,8 +39,8 @@ import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file
 import type { DaemonSettings } from './settings-types.js';
 import { SpeedControl } from './speed-control.js';
 import { StateFolder } from './state-folder.js';
-import { applyFileChoices, applyTorrentLimits, partFilePath } from './torrent-apply.js';
-import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
+import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
+import { forgetTorrent, type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
 import type { CumulativeStats, TorrentState } from './torrent-state.js';
 import { selectTorrents } from './torrent-status.js';
 
@@ -192,6 +191,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       (message) => this.log('error', message),
     );
     this.#torrents.push(...restored);
+    // A restart tries again a torrent a local error stopped (the queue leaves those alone).
+    for (const entry of restored) if (entry.state.error?.kind === 'local') entry.state.error = undefined;
     this.log('info', `${this.#torrents.length} torrents`);
     this.#followSpeedSchedule();
     this.#applySpeedLimits();
@@ -348,9 +349,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       if (options.deleteData && entry.meta) await deleteTorrentData(entry.state.savePath, entry.meta);
       this.#torrents.splice(this.#torrents.indexOf(entry), 1);
       renumber(this.#torrents);
-      await this.#folder.removeTorrent(entry.hash);
-      // The part file holds bytes of wanted pieces in unwanted files: the torrent's, gone with it.
-      await rm(partFilePath(this.#folder, entry.hash), { force: true });
+      await forgetTorrent(this.#folder, entry);
       this.#removed.push({ id: entry.id, at: this.now() });
       // Only the last minute is ever asked for: the list stays bounded on a long run.
       while (this.#removed.length > 0 && this.#removed[0]!.at < this.now() - 60_000) this.#removed.shift();
@@ -428,17 +427,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
 
   /** Stops a torrent and counts the bytes of its run in the daemon's totals. */
   async #stopEntry(entry: DaemonTorrentEntry): Promise<void> {
-    entry.verifying = false;
-    const stopping = stopEntry(this.#ctx, entry);
-    const settled = stopping.then(
-      () => undefined,
-      () => undefined,
-    );
-    entry.stopping = settled;
-    void settled.then(() => {
-      if (entry.stopping === settled) entry.stopping = undefined;
-    });
-    const run = await stopping;
+    const run = await stopEntry(this.#ctx, entry);
     for (const totals of [this.#current, this.#cumulative]) {
       totals.uploadedBytes += run.uploaded;
       totals.downloadedBytes += run.downloaded;

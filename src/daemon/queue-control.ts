@@ -36,14 +36,20 @@ export function activityFacts(entry: DaemonTorrentEntry): ActivityFacts {
   };
 }
 
-/** Bytes of the wanted files (O(files)). */
+const sizes = new WeakMap<DaemonTorrentEntry, { wanted: boolean[] | undefined; size: number }>();
+
+/** Bytes of the wanted files (O(files) after a selection change, then O(1)). */
 export function sizeWhenDone(entry: DaemonTorrentEntry): number {
   const meta = entry.meta;
   if (!meta) return 0;
+  const wanted = entry.state.filesWanted;
+  const known = sizes.get(entry);
+  if (known !== undefined && known.wanted === wanted) return known.size;
   let size = 0;
   meta.files.forEach((file, index) => {
-    if (entry.state.filesWanted?.[index] ?? true) size += file.length;
+    if (wanted?.[index] ?? true) size += file.length;
   });
+  sizes.set(entry, { wanted, size });
   return size;
 }
 
@@ -125,7 +131,8 @@ export function seedVerdict(
   const own = entry.state.settings;
   if (effectiveSeedRatio(own, settings) === undefined && effectiveIdleMinutes(own, settings) === undefined)
     return undefined;
-  return checkSeedLimits(seedFacts(entry), settings, now);
+  // `haveValid` is only read by `isFinished`, not by the check: not computed here (O(pieces)).
+  return checkSeedLimits(seedFacts(entry, { haveValid: 0 }), settings, now);
 }
 
 /** Puts `entries` (the daemon's list) in `order` (ids) and renumbers every `queuePosition` 0..n-1. */

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { encode } from '../../../src/bencode/index.js';
 import { Bitfield } from '../../../src/bitfield.js';
 import { DaemonTorrentEntry } from '../../../src/daemon/daemon-torrent.js';
-import { moveEntries, setEntryPosition } from '../../../src/daemon/queue-control.js';
+import { moveEntries, setEntryPosition, sizeWhenDone } from '../../../src/daemon/queue-control.js';
 import { Scheduler } from '../../../src/daemon/scheduler.js';
 import { defaultSettings } from '../../../src/daemon/settings.js';
 import type { DaemonSettings } from '../../../src/daemon/settings-types.js';
@@ -251,5 +251,38 @@ describe('the daemon seed-limit glue', () => {
     fx.scheduler.tick();
     assert.deepEqual(fx.stopped, []);
     assert.equal(fx.torrents[0]!.summary().isFinished, false);
+  });
+});
+
+describe('the facts the tick reads', () => {
+  test('complete follows verified pieces and the file selection (memoised, never stale)', () => {
+    const t = entry(1, false);
+    // Two files of two pieces each: a (pieces 0–1) and b (pieces 2–3).
+    t.meta = parseTorrent(
+      encode({
+        info: {
+          name: 'two',
+          'piece length': 16384,
+          pieces: Buffer.alloc(80),
+          files: [
+            { length: 2 * 16384, path: ['a'] },
+            { length: 2 * 16384, path: ['b'] },
+          ],
+        },
+      }),
+    );
+    t.lastHave!.set(0);
+    t.lastHave!.set(1);
+    assert.equal(t.complete, false);
+    assert.equal(sizeWhenDone(t), 4 * 16384);
+    t.state.filesWanted = [true, false];
+    assert.equal(t.complete, true, 'only a is wanted, and it is verified');
+    assert.equal(sizeWhenDone(t), 2 * 16384);
+    t.state.filesWanted = [true, true];
+    assert.equal(t.complete, false);
+    assert.equal(sizeWhenDone(t), 4 * 16384);
+    t.lastHave!.set(2);
+    t.lastHave!.set(3);
+    assert.equal(t.complete, true);
   });
 });
