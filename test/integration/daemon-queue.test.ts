@@ -1,8 +1,8 @@
 /**
  * The daemon's queue and seed limits through the library `Daemon` on loopback: a download queue of
  * one over three torrents fed by Lodestone seeders (one at a time, in queue order, byte-exact),
- * "start now" and a queue move over torrents without peers, and a ratio limit of 0.5 stopping a
- * seed that uploads to a Lodestone leecher.
+ * "start now" and a queue move over torrents without peers, a ratio limit of 0.5 stopping a seed
+ * that uploads to a Lodestone leecher, and an idle limit with the daemon's clock moved on.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -146,6 +146,28 @@ describe('the daemon queue and seed limits', { timeout: 90_000 }, () => {
     // A user start past the ratio turns the torrent's ratio limit off, so it seeds on.
     await daemon.start([torrent.id]);
     assert.equal(torrent.summary().settings.seedRatioMode, 'unlimited');
+    await until('seeding again', () => seeding(torrent));
+  });
+  test('idle-seeding-limit 1 minute (the daemon clock moved on): an idle seed stops, isFinished until started again', async (t) => {
+    const fx = await daemonFixture(t, HOST);
+    const data = randomData(64 * 1024);
+    const { bytes } = trackedTorrentOf('idle.bin', data);
+    await mkdir(fx.downloadDir, { recursive: true });
+    await writeFile(join(fx.downloadDir, 'idle.bin'), data);
+    let offset = 0;
+    const daemon = await fx.open({ now: () => Date.now() + offset });
+    await daemon.updateSettings({ 'idle-seeding-limit-enabled': true, 'idle-seeding-limit': 1 });
+    const { torrent } = await daemon.add({ source: { kind: 'metainfo', bytes } });
+    await until('seeding', () => seeding(torrent));
+    offset = 50_000;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal(torrent.summary().status, 'seeding', 'not idle for a minute yet');
+    offset = 61_000;
+    await until('the idle seed stops', () => torrent.summary().status === 'stopped', 5_000);
+    assert.equal(torrent.summary().isFinished, true);
+    assert.ok(fx.logs.some((line) => /seed idle limit reached/.test(line.message)));
+    await daemon.start([torrent.id]);
+    assert.equal(torrent.summary().isFinished, false);
     await until('seeding again', () => seeding(torrent));
   });
 });
