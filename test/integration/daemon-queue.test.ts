@@ -170,4 +170,23 @@ describe('the daemon queue and seed limits', { timeout: 90_000 }, () => {
     assert.equal(torrent.summary().isFinished, false);
     await until('seeding again', () => seeding(torrent));
   });
+  test('a restart tries again a torrent a local error had stopped (the queue alone would leave it)', async (t) => {
+    const fx = await daemonFixture(t, HOST);
+    const data = randomData(64 * 1024);
+    const { meta, bytes } = trackedTorrentOf('again.bin', data);
+    await mkdir(fx.downloadDir, { recursive: true });
+    await writeFile(join(fx.downloadDir, 'again.bin'), data);
+    const first = await fx.open();
+    const { torrent } = await first.add({ source: { kind: 'metainfo', bytes } });
+    await until('seeding', () => seeding(torrent));
+    await first.close();
+    // As a disk error in the last run would have left it.
+    const file = join(fx.stateDir, 'torrents', `${meta.infoHashHex}.json`);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...saved, error: { kind: 'local', message: 'disk full' } }));
+    const second = await fx.open();
+    const [again] = second.torrents();
+    await until('seeding after the restart', () => seeding(again!));
+    assert.equal(again!.summary().error, undefined);
+  });
 });
