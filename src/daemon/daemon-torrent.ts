@@ -6,6 +6,7 @@ import { Bitfield } from '../bitfield.js';
 import { formatMagnet, toMagnetUri } from '../metainfo/magnet.js';
 import { pieceToFileRanges } from '../metainfo/piece-map.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
+import { isFinished, type SeedLimitSettings } from '../policy/seed-limits.js';
 import type { TorrentSession } from '../session/torrent-session.js';
 import type {
   DaemonTorrent,
@@ -50,6 +51,18 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   /** Verified pieces while stopped (from the last run or the resume record). */
   lastHave: Bitfield | undefined;
   readonly trackerInfo = new Map<string, TrackerInfo>();
+  /** Started with "start now": runs whatever the queue says until it is stopped. */
+  bypassQueue = false;
+  /** A verify asked by the user is under way (it takes no queue slot). */
+  verifying = false;
+  /** The daemon is stopping, moving or removing it: the queue leaves it alone. */
+  busy = false;
+  /** Stalled at the last queue decision (src/daemon/queue-control.ts). */
+  stalled = false;
+  /** Seeding was stopped by the idle limit (`isFinished` until the next start). */
+  stoppedByIdle = false;
+  /** The daemon's global seed limits, for `isFinished` (none: never finished). */
+  seedLimits: (() => SeedLimitSettings) | undefined;
 
   constructor(id: TorrentId, state: TorrentState) {
     this.id = id;
@@ -63,11 +76,23 @@ export class DaemonTorrentEntry implements DaemonTorrent {
     return this.lastHave ?? new Bitfield(this.meta?.pieceCount ?? 0);
   }
 
-  /** Every wanted file is verified (with a file selection, the others need not be). */
+  #completeMemo: { have: Bitfield; count: number; wanted: boolean[] | undefined; value: boolean } | undefined;
+
+  /**
+   * Every wanted file is verified (with a file selection, the others need not be). O(1) unless a
+   * piece was verified or the selection changed since the last call (the queue and the seed
+   * limits ask every second).
+   */
   get complete(): boolean {
     if (this.meta === undefined || this.meta.pieceCount === 0) return false;
-    if (this.have.count === this.meta.pieceCount) return true;
-    return this.files().every((file) => !file.wanted || file.bytesCompleted === file.length);
+    const have = this.have;
+    if (have.count === this.meta.pieceCount) return true;
+    const memo = this.#completeMemo;
+    const wanted = this.state.filesWanted;
+    if (memo?.have === have && memo.count === have.count && memo.wanted === wanted) return memo.value;
+    const value = this.files().every((file) => !file.wanted || file.bytesCompleted === file.length);
+    this.#completeMemo = { have, count: have.count, wanted, value };
+    return value;
   }
 
   /** Bytes of this run not yet folded into the state's totals. */
@@ -106,7 +131,10 @@ export class DaemonTorrentEntry implements DaemonTorrent {
     const sizeWhenDone = meta ? wanted.reduce((sum, file) => sum + file.length, 0) : 0;
     const doneWanted = wanted.reduce((sum, file) => sum + file.bytesCompleted, 0);
     const leftUntilDone = Math.max(0, sizeWhenDone - doneWanted);
-    const status = torrentStatus(this.phase, this.complete);
+    const complete = this.complete;
+    const status = torrentStatus(this.phase, complete);
+    const haveValid = this.verifiedBytes();
+    const uploadedEver = state.uploadedEver + run.uploaded;
     const rateDownload = stats?.downloadRate ?? 0;
     let peersSendingToUs = 0;
     let peersGettingFromUs = 0;
@@ -125,13 +153,13 @@ export class DaemonTorrentEntry implements DaemonTorrent {
       totalSize,
       sizeWhenDone,
       leftUntilDone,
-      haveValid: this.verifiedBytes(),
+      haveValid,
       percentDone: sizeWhenDone > 0 ? doneWanted / sizeWhenDone : 0,
       recheckProgress: this.phase === 'checking' ? this.checkProgress : 0,
       pieceCount: meta?.pieceCount ?? 0,
       pieceSize: meta?.pieceLength ?? 0,
       downloadedEver: state.downloadedEver + run.downloaded,
-      uploadedEver: state.uploadedEver + run.uploaded,
+      uploadedEver,
       corruptEver: state.corruptEver + run.wasted,
       rateDownload,
       rateUpload: stats?.uploadRate ?? 0,
@@ -145,8 +173,22 @@ export class DaemonTorrentEntry implements DaemonTorrent {
       startDate: seconds(this.startDateMs),
       downloadDir: state.savePath,
       isPrivate: meta?.private ?? false,
-      // Seeding limits are not applied yet (the queue work): nothing ends seeding by itself.
-      isFinished: false,
+      isFinished:
+        this.seedLimits !== undefined &&
+        isFinished(
+          {
+            running: this.session !== undefined,
+            startedAt: this.startDateMs,
+            lastActiveAt: state.activityDate,
+            done: complete,
+            uploadedEver,
+            sizeWhenDone,
+            haveValid,
+            ...state.settings,
+          },
+          this.seedLimits(),
+          this.stoppedByIdle,
+        ),
       magnetLink: meta ? toMagnetUri(meta) : this.magnet ? formatMagnet(this.magnet) : (state.magnet ?? ''),
       comment: meta?.comment ?? '',
       creator: meta?.createdBy ?? '',

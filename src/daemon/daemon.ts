@@ -3,7 +3,6 @@
  * a state folder, behind the {@link DaemonApi} the RPC and the CLI drive. See docs/daemon.md.
  */
 import { EventEmitter } from 'node:events';
-import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
@@ -21,13 +20,15 @@ import type {
   TorrentSelector,
 } from './daemon-api.js';
 import { clientFor } from './daemon-client.js';
-import { applyPatch, moveInQueue, queueTarget } from './daemon-patch.js';
+import { applyPatch } from './daemon-patch.js';
 import { sessionStats } from './daemon-stats.js';
 import { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
 import { deleteTorrentData } from './file-ops.js';
 import { freeSpace } from './free-space.js';
+import { moveEntries, renumber, setEntryPosition } from './queue-control.js';
 import { relocate, restoreAll } from './restore.js';
+import { Scheduler } from './scheduler.js';
 import {
   classifySettingsUpdate,
   describeSettingsUpdate,
@@ -38,9 +39,9 @@ import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file
 import type { DaemonSettings } from './settings-types.js';
 import { SpeedControl } from './speed-control.js';
 import { StateFolder } from './state-folder.js';
-import { applyFileChoices, applyTorrentLimits, partFilePath } from './torrent-apply.js';
-import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
-import type { CumulativeStats } from './torrent-state.js';
+import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
+import { forgetTorrent, type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
+import type { CumulativeStats, TorrentState } from './torrent-state.js';
 import { selectTorrents } from './torrent-status.js';
 
 export type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
@@ -69,6 +70,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   #closed = false;
   readonly #ctx: RunnerContext;
   readonly #speed: SpeedControl;
+  readonly #scheduler: Scheduler;
 
   private constructor(
     options: DaemonOptions,
@@ -111,14 +113,35 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
           `torrent ${entry.id}: ready, ${info.verifiedPieces} pieces verified, ${info.piecesHashed} hashed`,
         );
         this.emit('torrent-ready', { id: entry.id, hash: entry.hash, ...info });
+        entry.verifying = false;
         // A paused torrent is verified, then stops again.
         if (entry.state.paused)
           this.#stopEntry(entry).catch((error: unknown) =>
             this.log('error', `torrent ${entry.id}: ${(error as Error).message}`),
           );
+        // A check may find it complete (the seed queue) and a verify's slot-free run is over.
+        else this.#applyQueue();
       },
       save: (entry) => this.#save(entry),
+      changed: () => this.#applyQueue(),
     };
+    const torrents = this.#torrents;
+    this.#scheduler = new Scheduler({
+      torrents,
+      settings: () => this.#settings,
+      now: () => this.now(),
+      start: (entry) => startEntry(this.#ctx, entry),
+      stop: (entry) => this.#stopEntry(entry),
+      save: (entry) => this.#save(entry),
+      log: (level, message) => this.log(level, message),
+      closed: () => this.#closed,
+    });
+  }
+
+  #newEntry(state: TorrentState): DaemonTorrentEntry {
+    const entry = new DaemonTorrentEntry(this.#nextId++, state);
+    entry.seedLimits = () => this.#settings;
+    return entry;
   }
 
   /**
@@ -164,15 +187,17 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.log('info', `listening for peers on port ${port}`);
     const restored = await restoreAll(
       this.#folder,
-      (state) => new DaemonTorrentEntry(this.#nextId++, state),
+      (state) => this.#newEntry(state),
       (message) => this.log('error', message),
     );
     this.#torrents.push(...restored);
+    // A restart tries again a torrent a local error stopped (the queue leaves those alone).
+    for (const entry of restored) if (entry.state.error?.kind === 'local') entry.state.error = undefined;
     this.log('info', `${this.#torrents.length} torrents`);
     this.#followSpeedSchedule();
     this.#applySpeedLimits();
+    // The queue starts the torrents that are not paused, as many as it has slots for.
     this.#applyQueue();
-    for (const entry of this.#torrents) if (!entry.state.paused) startEntry(this.#ctx, entry);
     await this.#folder.saveStats(this.#cumulative);
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#tick.unref();
@@ -247,13 +272,15 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       settings: this.#settings,
       now: this.now(),
       find: (hash) => this.#torrents.find((entry) => entry.hash === hash),
-      newEntry: (state) => new DaemonTorrentEntry(this.#nextId++, state),
+      newEntry: (state) => this.#newEntry(state),
       folder: this.#folder,
       queueLength: this.#torrents.length,
     });
     if (result.duplicate) return { torrent: result.entry, duplicate: true };
     const entry = result.entry;
     this.#torrents.push(entry);
+    // Adds running at the same time were all given the length of the list then: last, in turn.
+    renumber(this.#torrents);
     this.#current.filesAdded++;
     this.#cumulative.filesAdded++;
     await this.#save(entry);
@@ -264,40 +291,48 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#applyFileSelection(entry);
     this.#applyTorrentLimits(entry);
     this.#applyQueue();
-    if (!entry.state.paused) startEntry(this.#ctx, entry);
     return { torrent: entry, duplicate: false };
   }
 
-  async start(selector: TorrentSelector, _options: { now?: boolean } = {}): Promise<void> {
+  async start(selector: TorrentSelector, options: { now?: boolean } = {}): Promise<void> {
     this.#assertOpen();
-    // `now` skips the queue; without a queue (not applied yet) every start is immediate.
+    // `now` skips the queue; otherwise the queue starts it when it has a slot.
     for (const entry of this.#select(selector)) {
-      entry.state.paused = false;
+      this.#scheduler.prepareStart(entry, options.now === true);
       // A stop still under way (trackers told, record written) finishes before the new session reads.
       await entry.stopping;
-      startEntry(this.#ctx, entry);
+      if (options.now === true) startEntry(this.#ctx, entry);
       await this.#save(entry);
     }
+    this.#applyQueue();
   }
 
   async stop(selector: TorrentSelector): Promise<void> {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
       entry.state.paused = true;
+      entry.bypassQueue = false;
       await this.#stopEntry(entry);
       await this.#save(entry);
     }
+    this.#applyQueue();
   }
 
   async verify(selector: TorrentSelector): Promise<void> {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
       if (!entry.meta) continue;
-      await this.#stopEntry(entry);
-      // Without its record, the next start reads and hashes every piece.
-      await this.#folder.removeResumeRecord(entry.hash);
-      entry.lastHave = undefined;
-      startEntry(this.#ctx, entry, { verify: true });
+      entry.busy = true;
+      try {
+        await this.#stopEntry(entry);
+        // Without its record, the next start reads and hashes every piece.
+        await this.#folder.removeResumeRecord(entry.hash);
+        entry.lastHave = undefined;
+        entry.verifying = true;
+        startEntry(this.#ctx, entry, { verify: true });
+      } finally {
+        entry.busy = false;
+      }
     }
   }
 
@@ -308,12 +343,13 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async remove(selector: TorrentSelector, options: { deleteData?: boolean } = {}): Promise<void> {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
+      // Gone for the queue from now on (it must not start it again during the stop).
+      entry.busy = true;
       await this.#stopEntry(entry);
       if (options.deleteData && entry.meta) await deleteTorrentData(entry.state.savePath, entry.meta);
       this.#torrents.splice(this.#torrents.indexOf(entry), 1);
-      await this.#folder.removeTorrent(entry.hash);
-      // The part file holds bytes of wanted pieces in unwanted files: the torrent's, gone with it.
-      await rm(partFilePath(this.#folder, entry.hash), { force: true });
+      renumber(this.#torrents);
+      await forgetTorrent(this.#folder, entry);
       this.#removed.push({ id: entry.id, at: this.now() });
       // Only the last minute is ever asked for: the list stays bounded on a long run.
       while (this.#removed.length > 0 && this.#removed[0]!.at < this.now() - 60_000) this.#removed.shift();
@@ -327,15 +363,18 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     const target = resolve(location);
     for (const entry of this.#select(selector)) {
       const running = entry.session !== undefined || entry.fetching !== undefined;
+      entry.busy = true;
       await this.#stopEntry(entry);
       try {
         await relocate(this.#folder, entry, target, options.move);
         await this.#save(entry);
       } finally {
+        entry.busy = false;
         // A refused or failed move leaves the torrent where it was, running again if it was.
         if (running) startEntry(this.#ctx, entry);
       }
     }
+    this.#applyQueue();
   }
 
   async renamePath(_id: TorrentId, _path: string, _newName: string): Promise<{ path: string; name: string }> {
@@ -349,22 +388,19 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     for (const entry of entries) applyPatch(entry, patch, { dryRun: true });
     for (const entry of entries) {
       applyPatch(entry, patch, { dryRun: false });
-      if (patch.queuePosition !== undefined) moveInQueue(this.#torrents, entry, patch.queuePosition);
+      if (patch.queuePosition !== undefined) setEntryPosition(this.#torrents, entry, patch.queuePosition);
       this.#applyFileSelection(entry);
       this.#applyTorrentLimits(entry);
       await this.#save(entry);
     }
-    if (patch.queuePosition !== undefined) this.#applyQueue();
+    // Its own seed limits may have changed, or its place in the queue.
+    this.#applySeedLimits();
+    this.#applyQueue();
   }
 
   async queueMove(selector: TorrentSelector, move: QueueMove): Promise<void> {
     this.#assertOpen();
-    const entries = this.#select(selector);
-    const last = this.#torrents.length - 1;
-    for (const entry of move === 'down' || move === 'top' ? [...entries].reverse() : entries) {
-      const to = queueTarget(move, this.#torrents.indexOf(entry), last);
-      moveInQueue(this.#torrents, entry, to);
-    }
+    moveEntries(this.#torrents, this.#select(selector), move);
     for (const entry of this.#torrents) await this.#save(entry);
     this.#applyQueue();
   }
@@ -391,12 +427,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
 
   /** Stops a torrent and counts the bytes of its run in the daemon's totals. */
   async #stopEntry(entry: DaemonTorrentEntry): Promise<void> {
-    const stopping = stopEntry(this.#ctx, entry);
-    entry.stopping = stopping.then(
-      () => undefined,
-      () => undefined,
-    );
-    const run = await stopping;
+    const run = await stopEntry(this.#ctx, entry);
     for (const totals of [this.#current, this.#cumulative]) {
       totals.uploadedBytes += run.uploaded;
       totals.downloadedBytes += run.downloaded;
@@ -423,6 +454,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       entry.noteActivity(this.now());
       if (entry.session && this.#ticks % SAVE_EVERY_TICKS === 0) void this.#save(entry);
     }
+    this.#scheduler.tick();
   }
 
   // The places the lead fills when the other slices land. Each stores nothing and throws nothing:
@@ -461,11 +493,13 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     );
   }
 
+  /** The download and seed queues (src/daemon/scheduler.ts). */
   #applyQueue(): void {
-    // not applied yet: the download/seed queues land with the queue slice (every torrent runs now)
+    this.#scheduler.applyQueue();
   }
 
+  /** Seed ratio and idle limits: a seed past its limit stops (src/daemon/scheduler.ts). */
   #applySeedLimits(): void {
-    // not applied yet: seed ratio and idle limits land with the queue slice (seeding never ends by itself)
+    this.#scheduler.applySeedLimits();
   }
 }

@@ -235,16 +235,6 @@ export const NOT_APPLIED_YET: ReadonlySet<keyof DaemonSettings> = new Set<keyof 
   // No knob in the client yet: one listen address, PEX always on.
   'bind-address-ipv6',
   'pex-enabled',
-  'download-queue-enabled',
-  'download-queue-size',
-  'seed-queue-enabled',
-  'seed-queue-size',
-  'queue-stalled-enabled',
-  'queue-stalled-minutes',
-  'ratio-limit',
-  'ratio-limit-enabled',
-  'idle-seeding-limit',
-  'idle-seeding-limit-enabled',
 ]);
 
 /**

@@ -4,6 +4,7 @@
  * resume records a verified torrent restarts without hashing), its events folded into the
  * torrent's state and views.
  */
+import { rm } from 'node:fs/promises';
 import { Bitfield } from '../bitfield.js';
 import { buildTorrentFile } from '../metainfo/torrent-file.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
@@ -11,7 +12,7 @@ import type { Client } from '../session/client.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonSettings } from './settings-types.js';
 import type { StateFolder } from './state-folder.js';
-import { applyTorrentLimits, sessionChoices } from './torrent-apply.js';
+import { applyTorrentLimits, partFilePath, sessionChoices } from './torrent-apply.js';
 
 export type LogLevel = 'error' | 'info' | 'debug';
 
@@ -23,6 +24,8 @@ export interface RunnerContext {
   log(level: LogLevel, message: string): void;
   /** The check at start is over (`piecesHashed` pieces were read and hashed). */
   ready(entry: DaemonTorrentEntry, info: { verifiedPieces: number; piecesHashed: number }): void;
+  /** The torrent completed or failed: the queue decides again. */
+  changed(entry: DaemonTorrentEntry): void;
   /** Writes the torrent's state file (failures are logged, never thrown). */
   save(entry: DaemonTorrentEntry): Promise<void>;
 }
@@ -70,6 +73,7 @@ export function startEntry(
           'error',
           `torrent ${entry.id} (${entry.hash}): metadata fetch failed: ${(error as Error).message}`,
         );
+        ctx.changed(entry);
       },
     )
     .catch((error: unknown) => ctx.log('error', `torrent ${entry.id}: ${(error as Error).message}`));
@@ -144,10 +148,13 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
       ctx.log('info', `${label}: complete`);
       void ctx.save(entry);
     }
+    // A finished download moves to the seed queue (and frees its download slot).
+    ctx.changed(entry);
   });
   session.on('error', (error) => {
     entry.state.error = { kind: 'local', message: error.message };
     ctx.log('error', `${label}: ${error.message}`);
+    ctx.changed(entry);
   });
   session.on('internal-error', ({ error }) => ctx.log('error', `${label}: internal error: ${error.message}`));
   session.on('peer-connected', ({ address }) => ctx.log('debug', `${label}: peer ${address} connected`));
@@ -192,7 +199,32 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
  * Stops the torrent: a metadata fetch is aborted, a session stopped (trackers told `stopped`,
  * the resume record written) and its bytes folded into the state's totals.
  */
-export async function stopEntry(
+export function stopEntry(
+  ctx: RunnerContext,
+  entry: DaemonTorrentEntry,
+): Promise<{ uploaded: number; downloaded: number }> {
+  entry.verifying = false;
+  const stopping = stopRun(ctx, entry);
+  // `entry.stopping` is set while the stop is under way (a start waits for it), then cleared.
+  const settled = stopping.then(
+    () => undefined,
+    () => undefined,
+  );
+  entry.stopping = settled;
+  void settled.then(() => {
+    if (entry.stopping === settled) entry.stopping = undefined;
+  });
+  return stopping;
+}
+
+/** Removes a stopped, removed torrent's files from the state folder. */
+export async function forgetTorrent(folder: StateFolder, entry: DaemonTorrentEntry): Promise<void> {
+  await folder.removeTorrent(entry.hash);
+  // The part file holds bytes of wanted pieces in unwanted files: the torrent's, gone with it.
+  await rm(partFilePath(folder, entry.hash), { force: true });
+}
+
+async function stopRun(
   ctx: RunnerContext,
   entry: DaemonTorrentEntry,
 ): Promise<{ uploaded: number; downloaded: number }> {

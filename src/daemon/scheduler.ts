@@ -1,0 +1,138 @@
+/**
+ * Applies the queue and the seed limits to the daemon's torrents (docs/queue.md): which torrents
+ * run, which wait (`download-wait`/`seed-wait`), and which stop because their seeding is over.
+ * The decisions are the pure policies' (through src/daemon/queue-control.ts); this starts and
+ * stops sessions through the callbacks the daemon gives.
+ */
+import { ratioModeOnManualStart } from '../policy/seed-limits.js';
+import type { DaemonTorrentEntry } from './daemon-torrent.js';
+import { isRunning, planQueue, seedFacts, seedVerdict, stalledChanged } from './queue-control.js';
+import type { DaemonSettings } from './settings-types.js';
+import type { LogLevel } from './torrent-runner.js';
+
+export interface SchedulerHost {
+  /** The daemon's torrents, in queue order. */
+  readonly torrents: readonly DaemonTorrentEntry[];
+  settings(): Readonly<DaemonSettings>;
+  now(): number;
+  /** Starts a torrent that is not running (and not stopping). */
+  start(entry: DaemonTorrentEntry): void;
+  /** Stops a running torrent (counted in the daemon's totals). */
+  stop(entry: DaemonTorrentEntry): Promise<void>;
+  save(entry: DaemonTorrentEntry): Promise<void>;
+  log(level: LogLevel, message: string): void;
+  closed(): boolean;
+}
+
+export class Scheduler {
+  readonly #host: SchedulerHost;
+  /** A plan is wanted while one is being applied: plan again once it is over. */
+  #again = false;
+  #planning = false;
+
+  constructor(host: SchedulerHost) {
+    this.#host = host;
+  }
+
+  /**
+   * Decides the queue and applies it: torrents given a slot start, running ones over the limit
+   * stop and wait, and waiting ones show `download-wait`/`seed-wait`. Safe to call at any time.
+   */
+  applyQueue(): void {
+    const host = this.#host;
+    if (host.closed()) return;
+    if (this.#planning) {
+      this.#again = true;
+      return;
+    }
+    this.#planning = true;
+    try {
+      const byId = new Map(host.torrents.map((entry) => [entry.id, entry]));
+      const decision = planQueue(host.torrents, host.settings(), host.now());
+      for (const id of decision.toQueue) {
+        const entry = byId.get(id)!;
+        host.log('info', `torrent ${id}: queued (no free slot)`);
+        host
+          .stop(entry)
+          .catch((error: unknown) => host.log('error', `torrent ${id}: ${(error as Error).message}`));
+      }
+      for (const id of decision.start) {
+        const entry = byId.get(id)!;
+        // A stop still under way finishes first; the queue decides again then.
+        if (entry.stopping !== undefined) {
+          entry.stopping.then(() => this.applyQueue());
+          continue;
+        }
+        host.log('debug', `torrent ${id}: started by the queue`);
+        host.start(entry);
+      }
+      for (const { id, state } of decision.states) {
+        const entry = byId.get(id)!;
+        const waits = state === 'download-wait' || state === 'seed-wait';
+        if (waits && !isRunning(entry)) entry.phase = 'queued';
+        else if (state === 'stopped' && entry.phase === 'queued') entry.phase = 'stopped';
+      }
+    } finally {
+      this.#planning = false;
+    }
+    if (this.#again) {
+      this.#again = false;
+      this.applyQueue();
+    }
+  }
+
+  /**
+   * Stops every running torrent whose seeding is over (ratio first, then idle): paused, logged,
+   * `isFinished` from then on. Returns whether any stopped (the queue was then decided again).
+   */
+  applySeedLimits(): boolean {
+    const host = this.#host;
+    if (host.closed()) return false;
+    const settings = host.settings();
+    const now = host.now();
+    let stopped = false;
+    for (const entry of host.torrents) {
+      const verdict = seedVerdict(entry, settings, now);
+      if (verdict?.stop === undefined) continue;
+      stopped = true;
+      entry.state.paused = true;
+      entry.bypassQueue = false;
+      entry.stoppedByIdle = verdict.stop === 'idle';
+      host.log(
+        'info',
+        verdict.stop === 'ratio'
+          ? `torrent ${entry.id}: seed ratio reached, seeding stopped`
+          : `torrent ${entry.id}: seed idle limit reached, seeding stopped`,
+      );
+      host
+        .stop(entry)
+        .then(() => host.save(entry))
+        .catch((error: unknown) => host.log('error', `torrent ${entry.id}: ${(error as Error).message}`));
+    }
+    if (stopped) this.applyQueue();
+    return stopped;
+  }
+
+  /** The daemon's one-second tick: seed limits, then a stalled torrent frees (or takes back) its slot. O(torrents). */
+  tick(): void {
+    if (this.applySeedLimits()) return;
+    if (stalledChanged(this.#host.torrents, this.#host.settings(), this.#host.now())) this.applyQueue();
+  }
+
+  /**
+   * Before a user start: clears what kept it stopped (a local error, an idle finish), turns its
+   * ratio mode to `unlimited` when its ratio is already reached (as Transmission), and with
+   * `now` lets it bypass the queue.
+   */
+  prepareStart(entry: DaemonTorrentEntry, now: boolean): void {
+    const change = ratioModeOnManualStart(seedFacts(entry), this.#host.settings());
+    if (change) {
+      entry.state.settings = { ...entry.state.settings, ...change };
+      this.#host.log('info', `torrent ${entry.id}: ratio already reached, its ratio limit is now off`);
+    }
+    entry.state.paused = false;
+    entry.stoppedByIdle = false;
+    entry.bypassQueue = now;
+    if (entry.state.error?.kind === 'local') entry.state.error = undefined;
+  }
+}
