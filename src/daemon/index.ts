@@ -39,6 +39,7 @@ export {
   RPC_METHODS,
   RPC_VERSION,
   RPC_VERSION_MINIMUM,
+  type RpcLog,
   type RpcServer,
   type RpcServerOptions,
   startRpcServer,
