@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { parseTorrent, type TorrentMetadata } from '../../src/metainfo/index.js';
 import { Client } from '../../src/session/client.js';
+import type { TorrentSession } from '../../src/session/torrent-session.js';
 import { startOpentracker } from './opentracker.js';
 import {
   createTorrentWithMktorrent,
@@ -30,6 +31,8 @@ export interface DaemonSwarm {
   trackerUrl: string;
   client: Client;
   torrents: SwarmTorrent[];
+  /** The seeder's session of each seeded torrent, in the same order. */
+  sessions: TorrentSession[];
   /** A magnet with only `xt`, `dn` and `x.pe` (the seeder): no tracker. */
   magnetOf(torrent: SwarmTorrent): string;
 }
@@ -39,6 +42,8 @@ export interface SwarmSpec {
   /** One entry: a single-file torrent named `name`; several: a folder `name` with these files. */
   files: { path: string; size: number }[];
   pieceLengthExp?: number;
+  /** The seeder seeds it. @default true */
+  seed?: boolean;
 }
 
 export async function startDaemonSwarm(
@@ -73,9 +78,12 @@ export async function startDaemonSwarm(
   const client = new Client({ hashWorkers: 1, port: 0, bindAddress: seederHost });
   t.after(() => client.close());
   const seederPort = await client.listen();
-  for (const torrent of torrents) {
+  const sessions: TorrentSession[] = [];
+  for (const [index, torrent] of torrents.entries()) {
+    if (specs[index]!.seed === false) continue;
     const session = client.add(torrent.meta, { path: dataDir, seed: true });
     await session.start();
+    sessions.push(session);
     await tracker.waitForPeer(torrent.facts.infoHashHex, seederHost, seederPort, 20_000);
   }
   return {
@@ -84,6 +92,7 @@ export async function startDaemonSwarm(
     trackerUrl: tracker.httpUrl,
     client,
     torrents,
+    sessions,
     magnetOf: (torrent) =>
       `magnet:?xt=urn:btih:${torrent.facts.infoHashHex}&dn=${encodeURIComponent(torrent.facts.name)}&x.pe=${seederHost}:${seederPort}`,
   };
