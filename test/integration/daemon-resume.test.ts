@@ -178,6 +178,12 @@ describe('fast resume in the lodestone daemon', { timeout: 110_000 }, () => {
         host: '127.0.0.79',
         extra: ['--log-level', 'debug'],
       });
+    // TCP only. Over uTP (the default) this test stalls: after a few kills the seeder still counts
+    // the dead daemon's uTP connections as peers (19 after 20 kills), they keep its unchoke
+    // slots and the restarted daemon is never unchoked; a killed TCP peer is gone at once (FIN).
+    // Reported to the lead; not fixed here (src/net/utp, the seeder's side).
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(join(stateDir, 'settings.json'), JSON.stringify({ 'utp-enabled': false }));
     let daemon = await start();
     // Slow enough that the kills land during the download.
     await daemon.rpc('session-set', { 'speed-limit-down': 1500, 'speed-limit-down-enabled': true });
@@ -207,7 +213,13 @@ describe('fast resume in the lodestone daemon', { timeout: 110_000 }, () => {
     }
     assert.ok(kills.length >= 5, `only ${kills.length} kills before the end`);
     await daemon.rpc('session-set', { 'speed-limit-down-enabled': false });
-    await eventually('complete', async () => (await rows(daemon))[0]!.percentDone === 1, 30_000);
+    await eventually('complete', async () => (await rows(daemon))[0]!.percentDone === 1, 30_000).catch(
+      async (error: Error) => {
+        throw new Error(
+          `${error.message} after ${kills.length} kills ${JSON.stringify(kills)}; seeder ${JSON.stringify(swarm.sessions[0]!.stats())}: ${JSON.stringify(await rows(daemon))} ${daemon.log().slice(-2500)}`,
+        );
+      },
+    );
     assert.ok((await readFile(join(downloads, 'big.bin'))).equals(big.files.get('big.bin')!), 'byte-exact');
     const uploaded = swarm.sessions[0]!.stats().uploadedBytes;
     const lossPerKill = Math.max(0, uploaded - size) / kills.length;
