@@ -87,6 +87,7 @@ describe('transmission-remote drives the lodestone daemon', { timeout: 100_000 }
       host: DAEMON_HOST,
       username: USER,
       password: PASS,
+      extra: ['--log-level', 'debug'],
     });
     const ok = async (args: string[]): Promise<string> => {
       const { out, err, code } = await remote(daemon, args);
@@ -194,7 +195,21 @@ describe('transmission-remote drives the lodestone daemon', { timeout: 100_000 }
     assert.ok((await readFile(join(downloads, 'movie.bin'))).equals(movie.files.get('movie.bin')!));
 
     // Verify, then move, then remove with data.
+    const readyLines = () => [
+      ...daemon.log().matchAll(/torrent 1: ready, (\d+) pieces verified, (\d+) hashed/g),
+    ];
+    const readyBefore = readyLines().length;
     await ok(['-t', '1', '-v']);
+    // The verify reads and hashes the pieces again (the daemon's debug line says how many).
+    const line = await eventually('the verify done', async () => readyLines()[readyBefore]);
+    t.diagnostic(`-v: ${line[0]}`);
+    // The wanted files are one.bin [0, 300,000) and two.bin [700,000, 1,200,000): every piece
+    // touching them is hashed and verified again, none of three.bin's alone.
+    const piece = album.facts.pieceLength;
+    const touching = (from: number, to: number) =>
+      Math.floor((to - 1) / piece) - Math.floor(from / piece) + 1;
+    const wantedPieces = touching(0, 300_000) + touching(700_000, 1_200_000);
+    assert.deepEqual([Number(line[1]), Number(line[2])], [wantedPieces, wantedPieces], line[0]);
     await eventually('verified again', async () => {
       const row = (await list()).find((r) => r.id === 1);
       return row?.done === '100%' && row.status !== 'Verifying' && row.status !== 'Will Verify'
