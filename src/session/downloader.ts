@@ -380,10 +380,15 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         const peer = this.#peers.get(key);
         if (peer) peer.trust = Math.min(TRUST_CAP, peer.trust + 1);
       }
+      // Counted only while wanted (counts are redone on every selection change).
+      const wanted = this.#picker.priorityOf(index) > 0;
       for (const peer of this.#peers.values()) {
-        peer.connection.send({ type: 'have', index });
-        // Counted only while wanted (counts are redone on every selection change).
-        if (peer.has.has(index) && this.#picker.priorityOf(index) > 0) {
+        if (!peer.has.has(index)) {
+          // BEP 3's `have` is advisory: a peer that has the piece learns nothing from it, so it
+          // gets none (libtorrent's default, without send_redundant_have). With 200 seeds this
+          // was a socket write per peer per piece. A peer that connects later gets our bitfield.
+          peer.connection.send({ type: 'have', index });
+        } else if (wanted) {
           peer.usefulPieces--;
           if (peer.usefulPieces === 0) this.#updateInterest(peer);
         }
