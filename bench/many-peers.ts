@@ -20,6 +20,7 @@ const { values: v } = parseArgs({
     peers: { type: 'string', default: '20,200' },
     real: { type: 'string', default: 'transmission,aria2,qbittorrent' },
     timeout: { type: 'string', default: '600' },
+    settle: { type: 'string', default: '5' },
   },
 });
 const realKinds = v.real === '' ? [] : (v.real.split(',') as SeederKind[]);
@@ -43,6 +44,7 @@ try {
     tracker,
     cleanup,
     timeoutMs: Number(v.timeout) * 1000,
+    settleMs: Number(v.settle) * 1000,
     log,
   });
   process.stdout.write(`${renderManyPeers(info).join('\n')}\n`);

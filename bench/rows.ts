@@ -123,6 +123,7 @@ export async function runRows(context: RowsContext): Promise<void> {
         tracker: context.tracker,
         cleanup: context.cleanup,
         timeoutMs: config.timeoutMs,
+        settleMs: config.settleMs,
         log: context.log,
       });
     } else if (row === 'scale') {

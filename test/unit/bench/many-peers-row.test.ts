@@ -70,5 +70,14 @@ test('many-peers row: the report shows every download, the ratios and the verdic
   assert.match(text, /\| 1 \| 200 \| 200 \| 95\.0 \| 2\.80 \|/);
   assert.match(text, /\*\*failed\*\*: timed out/);
   assert.match(text, /CPU per GiB 1\.40 .*\*\*missed\*\*/);
+  assert.doesNotMatch(text, /Not every peer connected/);
+  const short = renderManyPeers({
+    totalSize: '32 MiB',
+    pieceLength: '256 KiB',
+    real: [],
+    cases: [20, 200],
+    results: [result(1, 20, 100, 2), { ...result(1, 200, 95, 2.8), connected: 80 }],
+  }).join('\n');
+  assert.match(short, /Not every peer connected before the download ended \(80 of 200\)/);
   assert.deepEqual(renderManyPeers(undefined), []);
 });
