@@ -414,6 +414,9 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
       // The piece freed a partial-piece slot and disk room: only peers that were left wanting
       // can use them now (fill re-adds a peer that is still short).
       for (const peer of [...this.#hungry]) {
+        // Nothing left for anyone (the picker's budget is taken): the rest stay hungry. With
+        // 200 budget-starved seeds this is what keeps a piece from costing 200 fills.
+        if (this.#picker.exhausted) break;
         if (this.#peers.get(peer.key) === peer) this.fill(peer);
         else this.#hungry.delete(peer);
       }
