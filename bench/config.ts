@@ -45,8 +45,11 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           bittorrent-dht nodes: start → first peer and metadata, Lodestone vs
                           aria2 vs WebTorrent; --runs rounds, about 25 s each), scale
                           (--scale-torrents small torrents seeded by one Lodestone Client and
-                          by transmission-daemon: first start, restart, RSS, idle CPU);
-                          default all six ('none' to skip; quick: small versions)
+                          by transmission-daemon: first start, restart, RSS, idle CPU),
+                          many-peers (one torrent from 20 vs 200 peers: the --seeders swarm's
+                          real clients plus scripted seeders; throughput and CPU per GiB,
+                          --runs rounds, against the 15% target);
+                          default all seven ('none' to skip; quick: small versions)
   --many-files <n>        files of the many-files row (default 100000, about 325 MiB; quick: 300)
   --many-files-seeder <s> its seeder, of ${SEEDER_KINDS.join(',')} (default qbittorrent)
   --many-files-leechers <list>
@@ -64,6 +67,9 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
   --utp-size <size>       content of the uTP row (default 256MiB; quick: 32MiB)
   --scale-torrents <n>    torrents of the scale row (default 1000; quick: 200)
   --scale-idle <seconds>  idle CPU measured over this long (default 20; quick: 5)
+  --many-peers <list>     peer counts of the many-peers row (default 20,200)
+  --many-peers-size <size>
+                          content of the many-peers row (default 256MiB; quick: 32MiB)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
@@ -143,6 +149,8 @@ export function parseConfig(argv: string[]): Config | undefined {
       'utp-size': { type: 'string' },
       'scale-torrents': { type: 'string' },
       'scale-idle': { type: 'string' },
+      'many-peers': { type: 'string' },
+      'many-peers-size': { type: 'string' },
       'no-micro': { type: 'boolean' },
       'micro-only': { type: 'boolean' },
       'micro-filter': { type: 'string' },
@@ -217,6 +225,10 @@ export function parseConfig(argv: string[]): Config | undefined {
     utpSize: parseSize(v['utp-size'] ?? (quick ? '32MiB' : '256MiB')),
     scaleTorrents: positiveInteger(v['scale-torrents'], quick ? 200 : 1000, '--scale-torrents'),
     scaleIdleSeconds: positiveInteger(v['scale-idle'], quick ? 5 : 20, '--scale-idle'),
+    manyPeersSize: parseSize(v['many-peers-size'] ?? (quick ? '32MiB' : '256MiB')),
+    manyPeers: (v['many-peers'] ?? '20,200')
+      .split(',')
+      .map((count) => positiveInteger(count, 0, '--many-peers')),
     files: positiveInteger(v.files, 1, '--files'),
     pieceLengthExp,
     runs: positiveInteger(v.runs, quick ? 1 : 3, '--runs'),

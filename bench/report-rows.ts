@@ -8,6 +8,7 @@
 import { judgeBudget } from './budget.js';
 import { renderDhtRow } from './dht-row.js';
 import { renderEncryption } from './encryption-row.js';
+import { renderManyPeers } from './many-peers-row.js';
 import { MiB } from './measure.js';
 import { type BenchReport, cell, digits, ratios, spread, summarize, table } from './report.js';
 import { renderScale } from './scale-row.js';
@@ -134,5 +135,6 @@ export function renderRows(report: BenchReport): string[] {
     parts.push(info.dht.skipped ? `Not run: ${info.dht.skipped}.` : renderDhtRow(info.dht.records));
   }
   parts.push(...renderScale(info.scale));
+  parts.push(...renderManyPeers(info.manyPeers));
   return parts;
 }

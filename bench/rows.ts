@@ -18,6 +18,8 @@
  *   Lodestone vs aria2 vs WebTorrent, `runs` rounds (bench/dht-row.ts; needs python3-libtorrent).
  * - scale: N small torrents (1,000; quick: 200) seeded by one Lodestone Client against
  *   transmission-daemon: first start, restart on resume records, RSS, idle CPU (bench/scale-row.ts).
+ * - many-peers: one torrent from 20 vs 200 peers (the swarm's real clients plus scripted seeders):
+ *   Lodestone's throughput and CPU per GiB, 200 ÷ 20 per round (bench/many-peers-row.ts).
  * A failed download is a recorded failure (the report lists it), never an
  * abort of the bench.
  */
@@ -36,6 +38,7 @@ import { type DhtRowRecord, dhtRow } from './dht-row.js';
 import { type EncryptionRowInfo, encryptionRow } from './encryption-row.js';
 import { libtorrentAvailable } from './libtorrent.js';
 import { writeManyFilesContent } from './many-files-content.js';
+import { type ManyPeersRowInfo, manyPeersRow } from './many-peers-row.js';
 import { type Cleanup, formatSize, MiB } from './measure.js';
 import { download, type Phase, type PhaseConfig, rotate } from './phases.js';
 import type { DownloadRecord } from './report.js';
@@ -43,7 +46,15 @@ import { type ScaleRowInfo, scaleRow } from './scale-row.js';
 import { type BenchTorrent, prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
 import { type UtpRowInfo, utpRow } from './utp-row.js';
 
-export const ROW_KINDS = ['many-files', 'big-pieces', 'encryption', 'utp', 'dht', 'scale'] as const;
+export const ROW_KINDS = [
+  'many-files',
+  'big-pieces',
+  'encryption',
+  'utp',
+  'dht',
+  'scale',
+  'many-peers',
+] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 export const MANY_FILES_LEECHERS = ['lodestone', 'aria2', 'libtorrent'] as const;
 
@@ -63,6 +74,9 @@ export interface RowsConfig {
   /** The scale row (bench/scale-row.ts): torrents seeded by one process, idle seconds measured. */
   scaleTorrents: number;
   scaleIdleSeconds: number;
+  /** The many-peers row (bench/many-peers-row.ts): its content size and peer counts. */
+  manyPeersSize: number;
+  manyPeers: number[];
 }
 
 /** What the report needs to describe the rows (BenchReport.rows). */
@@ -75,6 +89,8 @@ export interface RowsInfo {
   dht?: { records: DhtRowRecord[]; skipped?: string };
   /** The scale row's measurements (bench/scale-row.ts). */
   scale?: ScaleRowInfo;
+  /** The many-peers row's measurements (bench/many-peers-row.ts). */
+  manyPeers?: ManyPeersRowInfo;
 }
 
 export interface RowsContext {
@@ -95,7 +111,22 @@ export async function runRows(context: RowsContext): Promise<void> {
     else if (row === 'big-pieces') await bigPiecesRow(context);
     else if (row === 'encryption') await encryptionRow(context);
     else if (row === 'utp') await utpRow(context, libtorrentAvailable());
-    else if (row === 'scale') {
+    else if (row === 'many-peers') {
+      const { config } = context;
+      context.info.manyPeers = await manyPeersRow({
+        root: join(context.workDir, 'many-peers'),
+        size: config.manyPeersSize,
+        rounds: config.runs,
+        cases: config.manyPeers,
+        // The swarm's other clients are the real peers; the rest are scripted.
+        realKinds: config.seeders.filter((kind) => kind !== 'lodestone'),
+        tracker: context.tracker,
+        cleanup: context.cleanup,
+        timeoutMs: config.timeoutMs,
+        settleMs: config.settleMs,
+        log: context.log,
+      });
+    } else if (row === 'scale') {
       const dir = join(context.workDir, 'scale');
       context.info.scale = await scaleRow({
         dir,

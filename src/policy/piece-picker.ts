@@ -323,6 +323,15 @@ export class PiecePicker {
     return order !== undefined && this.#priority[index]! > 0 && order.contains(index) ? order : undefined;
   }
 
+  /**
+   * Whether pick() returns nothing for any peer now: nothing missing, or every block of the
+   * started pieces asked for while no piece may start and it is not endgame.
+   */
+  get exhausted(): boolean {
+    if (this.missingPieceCount === 0) return true;
+    return this.#unrequested === this.#unstarted && this.#unrequested > 0 && !this.#mayStartPieces();
+  }
+
   /** Up to `count` new block requests for `peer`, already marked as requested from it. */
   pick(peer: PickerPeer, count: number): BlockRequest[] {
     const out: BlockRequest[] = [];

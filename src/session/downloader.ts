@@ -66,6 +66,12 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   readonly #keys: BlockKeys;
   readonly #verifying = new Set<number>();
   readonly #blame = new HashBlame();
+  /**
+   * Peers whose last fill got fewer requests than their pipeline wanted (the picker had nothing
+   * more, or the disk was behind): a verified piece refills these only, not every peer, so a
+   * piece costs O(hungry peers) rather than O(peers). Every other peer refills on its next block.
+   */
+  readonly #hungry = new Set<PeerState>();
   /** Blocks of the picker's partial-piece budget: every request in flight holds one. */
   readonly #budgetBlocks: number;
   /** Sum of every peer's download rate, updated by tick(). */
@@ -234,6 +240,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   }
 
   peerGone(peer: PeerState): void {
+    this.#hungry.delete(peer);
     this.#releaseRequests(peer);
     this.#picker.removePeerBitfield(peer.has);
     this.#picker.peerGone(peer.key);
@@ -242,11 +249,15 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   /** Keeps the peer's pipeline at its target depth, if it is worth asking. */
   fill(peer: PeerState): void {
     const connection = peer.connection;
+    this.#hungry.delete(peer);
     if (this.#stopped || this.#finished || connection.closed || !connection.amInterested) return;
     // A peer that chokes us still serves its allowed-fast pieces (BEP 6).
     const has = connection.peerChoking ? this.#allowedFastOf(peer) : peer.has;
     if (has === undefined) return;
-    if (this.#assembler.pendingBytes >= this.#pendingWriteLimit) return; // disk is behind: let it catch up
+    if (this.#assembler.pendingBytes >= this.#pendingWriteLimit) {
+      this.#hungry.add(peer); // disk is behind: let it catch up
+      return;
+    }
     const depth = this.#queueDepth(peer);
     const want = depth - peer.requests.size;
     // Refill in batches: one pick and one socket write per batch, not per received block.
@@ -255,6 +266,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     const batch = Math.max(Math.min(REFILL_BATCH, depth >> 1), depth >> 2);
     if (want <= 0 || (peer.requests.size > 0 && want < batch)) return;
     const picks = this.#picker.pick({ id: peer.key, has }, want);
+    if (picks.length < want) this.#hungry.add(peer);
     if (picks.length === 0) return;
     const now = this.#now();
     // An idle pipeline starts the snub clock afresh: a peer is snubbed for not answering us,
@@ -380,10 +392,15 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         const peer = this.#peers.get(key);
         if (peer) peer.trust = Math.min(TRUST_CAP, peer.trust + 1);
       }
+      // Counted only while wanted (counts are redone on every selection change).
+      const wanted = this.#picker.priorityOf(index) > 0;
       for (const peer of this.#peers.values()) {
-        peer.connection.send({ type: 'have', index });
-        // Counted only while wanted (counts are redone on every selection change).
-        if (peer.has.has(index) && this.#picker.priorityOf(index) > 0) {
+        if (!peer.has.has(index)) {
+          // BEP 3's `have` is advisory: a peer that has the piece learns nothing from it, so it
+          // gets none (libtorrent's default, without send_redundant_have). With 200 seeds this
+          // was a socket write per peer per piece. A peer that connects later gets our bitfield.
+          peer.connection.send({ type: 'have', index });
+        } else if (wanted) {
           peer.usefulPieces--;
           if (peer.usefulPieces === 0) this.#updateInterest(peer);
         }
@@ -394,6 +411,16 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         for (const peer of this.#peers.values()) this.#updateInterest(peer);
         this.emit('complete');
       }
+      // The piece freed a partial-piece slot and disk room: only peers that were left wanting
+      // can use them now (fill re-adds a peer that is still short).
+      for (const peer of [...this.#hungry]) {
+        // Nothing left for anyone (the picker's budget is taken): the rest stay hungry. With
+        // 200 budget-starved seeds this is what keeps a piece from costing 200 fills.
+        if (this.#picker.exhausted) break;
+        if (this.#peers.get(peer.key) === peer) this.fill(peer);
+        else this.#hungry.delete(peer);
+      }
+      return;
     } else if (outcome.valid === false) {
       this.#picker.pieceFailed(index);
       const contributors = [...outcome.contributors];
