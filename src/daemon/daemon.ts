@@ -211,8 +211,10 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#options.log?.(level, message);
   }
 
+  /** The settings; `peer-port` 0 (any free port) reads as the port actually listened on. */
   settings(): Readonly<DaemonSettings> {
-    return this.#settings;
+    if (this.#settings['peer-port'] !== 0 || !(this.client.port > 0)) return this.#settings;
+    return { ...this.#settings, 'peer-port': this.client.port };
   }
 
   async updateSettings(patch: Record<string, unknown>): Promise<DaemonSettingsUpdate> {

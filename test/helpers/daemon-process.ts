@@ -10,6 +10,8 @@ export interface DaemonProcess {
   run: CliRun;
   pid: number;
   rpcPort: number;
+  /** The port the daemon listens on for peers (from its `ready` log line). */
+  peerPort: number;
   /** Everything the daemon wrote on stderr so far (its log). */
   log(): string;
   /** One RPC call; throws unless `result` is "success". */
@@ -89,7 +91,7 @@ export async function startDaemonProcess(
       check();
     });
   const port = Number((await waitLog(/rpc: listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
-  await waitLog(/ info ready: peer port \d+/);
+  const peerPort = Number((await waitLog(/ info ready: peer port (\d+)/))[1]);
   let sessionId = '';
   const authorization =
     options.username !== undefined
@@ -121,6 +123,7 @@ export async function startDaemonProcess(
     run,
     pid: run.child.pid!,
     rpcPort: port,
+    peerPort,
     log: () => text,
     rpc,
     waitLog,

@@ -149,6 +149,8 @@ describe('transmission-remote drives the lodestone daemon', { timeout: 100_000 }
     await ok(['-d', '200']);
     let si = await ok(['-si']);
     assert.match(si, /Download speed limit: 200 kB\/s/);
+    // The port peers reach it on, not the configured 0 (`--port 0`: any free port).
+    assert.match(si, new RegExp(`Listenport: ${daemon.peerPort}\\b`));
     assert.match(await ok(['-a', swarm.magnetOf(movie)]), /responded: "success"/);
     const moving = await eventually('the magnet downloading', async () =>
       (await list()).find((r) => r.id === 2 && r.name === 'movie.bin' && r.status === 'Downloading'),
