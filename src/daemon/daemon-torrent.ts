@@ -4,9 +4,10 @@
  */
 import { Bitfield } from '../bitfield.js';
 import { formatMagnet, toMagnetUri } from '../metainfo/magnet.js';
-import { pieceToFileRanges } from '../metainfo/piece-map.js';
+import { bytesInPieces } from '../metainfo/piece-map.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
 import { isFinished, type SeedLimitSettings } from '../policy/seed-limits.js';
+import { fileProgress } from '../session/file-selection.js';
 import type { TorrentSession } from '../session/torrent-session.js';
 import type {
   DaemonTorrent,
@@ -113,12 +114,7 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   }
 
   verifiedBytes(have = this.have): number {
-    const meta = this.meta;
-    if (!meta) return 0;
-    let bytes = 0;
-    for (let index = 0; index < meta.pieceCount; index++)
-      if (have.has(index)) bytes += index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;
-    return bytes;
+    return this.meta ? bytesInPieces(this.meta, have) : 0;
   }
 
   summary(): TorrentSummary {
@@ -201,13 +197,7 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   files(): TorrentFileView[] {
     const meta = this.meta;
     if (!meta) return [];
-    const completed = new Array<number>(meta.files.length).fill(0);
-    const have = this.have;
-    for (let index = 0; index < meta.pieceCount; index++) {
-      if (!have.has(index)) continue;
-      for (const range of pieceToFileRanges(meta, index))
-        completed[range.fileIndex] = (completed[range.fileIndex] ?? 0) + range.length;
-    }
+    const completed = fileProgress(meta, this.have);
     return meta.files.map((file, index) => ({
       name: file.path.join('/'),
       length: file.length,

@@ -6,6 +6,8 @@
  * with a million empty files cannot make a lookup slow. Padding files (BEP 47) do
  * appear: storage recognises them by `meta.files[range.fileIndex].padding`.
  */
+
+import type { Bitfield } from '../bitfield.js';
 import { MetainfoError } from '../errors.js';
 import type { FileRange, TorrentMetadata } from './types.js';
 
@@ -51,6 +53,13 @@ function assertPieceIndex(meta: TorrentMetadata, index: number): void {
 }
 
 /** The length of piece `index`: `meta.pieceLength`, except for a shorter last piece. */
+/** Bytes of the pieces set in `have` (the last piece may be shorter). O(1). */
+export function bytesInPieces(meta: TorrentMetadata, have: Bitfield): number {
+  let bytes = have.count * meta.pieceLength;
+  if (meta.pieceCount > 0 && have.has(meta.pieceCount - 1)) bytes += meta.lastPieceLength - meta.pieceLength;
+  return bytes;
+}
+
 export function pieceLength(meta: TorrentMetadata, index: number): number {
   assertPieceIndex(meta, index);
   return index === meta.pieceCount - 1 ? meta.lastPieceLength : meta.pieceLength;

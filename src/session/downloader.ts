@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Bitfield } from '../bitfield.js';
+import { bytesInPieces } from '../metainfo/piece-map.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PiecePicker } from '../policy/piece-picker.js';
 import { BLOCK_SIZE } from '../wire/types.js';
@@ -113,23 +114,16 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   selectionChanged(): boolean {
     if (this.#stopped) return false;
     const complete = this.#picker.wantedMissingCount === 0 && this.#verifying.size === 0;
-    if (complete === this.#finished) {
-      for (const peer of this.#peers.values()) {
-        peer.usefulPieces = this.#usefulIn(peer.has);
-        this.#updateInterest(peer);
-        this.fill(peer);
-      }
-      return false;
-    }
+    const completedNow = complete && !this.#finished;
     this.#finished = complete;
     // Interest follows the wanted pieces: recount what each peer has that we still want.
     for (const peer of this.#peers.values()) {
       peer.usefulPieces = this.#usefulIn(peer.has);
       this.#updateInterest(peer);
     }
-    if (complete) this.emit('complete');
-    else for (const peer of this.#peers.values()) this.fill(peer);
-    return complete;
+    if (completedNow) this.emit('complete');
+    else if (!complete) for (const peer of this.#peers.values()) this.fill(peer);
+    return completedNow;
   }
 
   /** Pieces of `bits` we miss and want (priority above 0). O(pieces), once per bitfield. */
@@ -164,10 +158,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
 
   /** Bytes of verified pieces. */
   get verifiedBytes(): number {
-    const have = this.#picker.haveBitfield;
-    let bytes = have.count * this.#meta.pieceLength;
-    if (have.has(this.#meta.pieceCount - 1)) bytes += this.#meta.lastPieceLength - this.#meta.pieceLength;
-    return bytes;
+    return bytesInPieces(this.#meta, this.#picker.haveBitfield);
   }
 
   onBitfield(peer: PeerState, bits: Bitfield): void {

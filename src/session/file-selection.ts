@@ -85,6 +85,15 @@ export function wantedBytes(meta: TorrentMetadata, choices: readonly FileChoice[
   return total;
 }
 
+/** Bytes of the wanted files, and whether every file is wanted (then they are the torrent's length). */
+export function wantedSummary(
+  meta: TorrentMetadata,
+  choices: readonly FileChoice[],
+): { bytes: number; all: boolean } {
+  const all = meta.files.every((_file, index) => isWanted(meta, choices, index));
+  return { bytes: all ? meta.totalLength : wantedBytes(meta, choices), all };
+}
+
 /**
  * Verified bytes per file: the bytes of each file that lie in verified pieces. O(pieces touched).
  */

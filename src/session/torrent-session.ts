@@ -27,7 +27,7 @@ import {
   fileProgress,
   piecePriorities,
   sequentialFirstPieces,
-  wantedBytes,
+  wantedSummary,
   wantedVerifiedBytes,
 } from './file-selection.js';
 import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
@@ -101,6 +101,8 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** The file selection (one choice per file) and sequential mode; see setFiles/setSequential. */
   #files: readonly FileChoice[];
   #sequential: boolean;
+  /** Derived from `#files`, kept with it: bytes of the wanted files, and whether every file is wanted. */
+  #wanted: { bytes: number; all: boolean };
   #picker: PiecePicker | undefined;
   /** The storage has been told the selection (start() did, after open): setFiles tells it too. */
   #storageSelects = false;
@@ -115,6 +117,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     });
     if (options.files) checkFileChoices(options.meta, options.files);
     this.#files = options.files ? [...options.files] : allFilesWanted(options.meta);
+    this.#wanted = wantedSummary(options.meta, this.#files);
     this.#sequential = options.sequential ?? false;
     this.#localHandshake = {
       reserved: reservedBits({
@@ -198,6 +201,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   setFiles(choices: readonly FileChoice[]): void {
     checkFileChoices(this.meta, choices);
     this.#files = choices.map((choice) => ({ wanted: choice.wanted, priority: choice.priority }));
+    this.#wanted = wantedSummary(this.meta, this.#files);
     if (this.#storageSelects) {
       this.#options.storage
         .setFileSelection?.(this.#files.map((choice) => choice.wanted))
@@ -407,9 +411,10 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       uploadRate += peer.connection.upload.rate();
       if (peer.isSeed) seeds++;
     }
+    const verifiedBytes = this.#downloader?.verifiedBytes ?? 0;
     return {
       totalLength: this.meta.totalLength,
-      verifiedBytes: this.#downloader?.verifiedBytes ?? 0,
+      verifiedBytes,
       downloadedBytes: this.#downloader?.downloadedBytes ?? 0,
       uploadedBytes: this.#uploader?.uploadedBytes ?? 0,
       wastedBytes: this.#downloader?.wastedBytes ?? 0,
@@ -422,8 +427,11 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       knownPeers: this.#book.size,
       pexLearned: this.#pex?.learnedTotal ?? 0,
       endgame: this.#downloader?.inEndgame ?? false,
-      wantedBytes: wantedBytes(this.meta, this.#files),
-      wantedVerifiedBytes: wantedVerifiedBytes(this.meta, this.#files, this.fileProgress()),
+      wantedBytes: this.#wanted.bytes,
+      // With every file wanted (the usual case) that is every verified byte: no walk over the files.
+      wantedVerifiedBytes: this.#wanted.all
+        ? verifiedBytes
+        : wantedVerifiedBytes(this.meta, this.#files, this.fileProgress()),
     };
   }
 
