@@ -67,6 +67,8 @@ export interface DownloadRequest {
   peers?: { host: string; port: number }[];
   /** libtorrent only: 'utp' for uTP only, TCP off both ways (the uTP row). @default 'tcp' */
   libtorrentTransport?: 'tcp' | 'utp';
+  /** libtorrent only: the encryption row's policy ('require': RC4 only; 'disable': no MSE). */
+  libtorrentEncryption?: 'require' | 'disable';
 }
 
 /** Runs one download to completion; throws BenchError when it fails, times out or is corrupt. */
@@ -254,6 +256,7 @@ async function libtorrentDownload(request: DownloadRequest, outDir: string): Pro
     address: nextLoopbackAddress(),
     peers: request.peers ?? [],
     ...(request.libtorrentTransport !== undefined ? { transport: request.libtorrentTransport } : {}),
+    ...(request.libtorrentEncryption !== undefined ? { encryption: request.libtorrentEncryption } : {}),
   });
   const stop = request.cleanup.add(`libtorrent leecher (pid ${handle.pid})`, () => handle.stop());
   try {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { SourceKind } from './clients.js';
+import { ENCRYPTION_LEECHERS } from './encryption-row.js';
 import { BenchError, MiB, parseSize } from './measure.js';
 import type { PhaseConfig } from './phases.js';
 import { MANY_FILES_LEECHERS, ROW_KINDS, type RowsConfig } from './rows.js';
@@ -64,6 +65,10 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
   --encryption-seeders <list>
                           its seeders, of ${SEEDER_KINDS.join(',')} (default: --seeders without
                           lodestone; 'lodestone' alone gives the Lodestone↔Lodestone figure)
+  --encryption-leechers <list>
+                          its leechers, of lodestone,libtorrent (default lodestone): libtorrent
+                          (pe_forced + RC4 vs pe_disabled) is a reference, reported apart, never
+                          judged: what a C++ client gets from the same seeders on this machine
   --utp-size <size>       content of the uTP row (default 256MiB; quick: 32MiB)
   --scale-torrents <n>    torrents of the scale row (default 1000; quick: 200)
   --scale-idle <seconds>  idle CPU measured over this long (default 20; quick: 5)
@@ -146,6 +151,7 @@ export function parseConfig(argv: string[]): Config | undefined {
       'row-runs': { type: 'string' },
       'encryption-size': { type: 'string' },
       'encryption-seeders': { type: 'string' },
+      'encryption-leechers': { type: 'string' },
       'utp-size': { type: 'string' },
       'scale-torrents': { type: 'string' },
       'scale-idle': { type: 'string' },
@@ -221,6 +227,12 @@ export function parseConfig(argv: string[]): Config | undefined {
       SEEDER_KINDS,
       seeders.filter((kind) => kind !== 'lodestone'),
       '--encryption-seeders',
+    ),
+    encryptionLeechers: list(
+      v['encryption-leechers'],
+      ENCRYPTION_LEECHERS,
+      ['lodestone'],
+      '--encryption-leechers',
     ),
     utpSize: parseSize(v['utp-size'] ?? (quick ? '32MiB' : '256MiB')),
     scaleTorrents: positiveInteger(v['scale-torrents'], quick ? 200 : 1000, '--scale-torrents'),

@@ -11,6 +11,10 @@
  * plaintext), qBittorrent `Session\Encryption=0` (libtorrent's "enabled": both
  * accepted, RC4 picked when it is the only method offered; 1 would refuse
  * plaintext), a Lodestone seeder at its default `prefer`.
+ *
+ * `--encryption-leechers lodestone,libtorrent` adds python3-libtorrent as a reference leecher
+ * in the same rounds (`pe_forced` with RC4 only vs `pe_disabled`): what a C++ client's RC4
+ * costs with the same seeders on the same machine. It is reported apart and never judged.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +28,9 @@ import { prepareTorrent, type RunningSeeder, type SeederKind, startSeeder } from
 export const ENCRYPTION_TARGET = 0.8;
 export const ENCRYPTION_MODES = ['require', 'disable'] as const;
 export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
+/** Leechers of the row: Lodestone is judged; libtorrent is a reference. */
+export const ENCRYPTION_LEECHERS = ['lodestone', 'libtorrent'] as const;
+export type EncryptionLeecher = (typeof ENCRYPTION_LEECHERS)[number];
 
 export interface EncryptionRowInfo {
   totalSize: string;
@@ -53,9 +60,12 @@ export interface EncryptionSummary {
   held?: boolean;
 }
 
-/** The ratios and per-mode figures of the encryption row's records (pure). */
-export function summarizeEncryption(records: DownloadRecord[]): EncryptionSummary | undefined {
-  const mine = records.filter((r) => r.phase === 'encryption');
+/** The ratios and per-mode figures of one leecher's records in the encryption row (pure). */
+export function summarizeEncryption(
+  records: DownloadRecord[],
+  leecher: EncryptionLeecher = 'lodestone',
+): EncryptionSummary | undefined {
+  const mine = records.filter((r) => r.phase === 'encryption' && r.leecher === leecher);
   if (mine.length === 0) return undefined;
   const of = (mode: EncryptionMode) => {
     const group = mine.filter((r) => r.encryption === mode);
@@ -145,17 +155,24 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
       for (let round = 1; round <= config.runs; round++) {
         // Odd rounds start encrypted, even rounds plaintext: neither always goes first.
         const order = round % 2 === 1 ? ENCRYPTION_MODES : [...ENCRYPTION_MODES].reverse();
-        for (const encryption of order) {
-          if (context.aborted()) return;
-          const base = {
-            phase: 'encryption',
-            seeders: seederNames,
-            leecher: 'lodestone',
-            source: 'torrent',
-            round,
-            encryption,
-          } as const;
-          await download(phase, base, seedersCpu);
+        for (const leecher of config.encryptionLeechers) {
+          for (const encryption of order) {
+            if (context.aborted()) return;
+            const base = {
+              phase: 'encryption',
+              seeders: seederNames,
+              leecher,
+              source: 'torrent',
+              round,
+              encryption,
+            } as const;
+            // libtorrent dials the seeders at once (it announces too); Lodestone finds them by the tracker.
+            const peers =
+              leecher === 'libtorrent'
+                ? seeders.map((seeder) => ({ host: seeder.address, port: seeder.port }))
+                : undefined;
+            await download(phase, base, seedersCpu, peers);
+          }
         }
       }
     } finally {
@@ -170,6 +187,7 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
 export function renderEncryption(records: DownloadRecord[], info: EncryptionRowInfo | undefined): string[] {
   const summary = summarizeEncryption(records);
   if (summary === undefined) return [];
+  const reference = summarizeEncryption(records, 'libtorrent');
   const modeRow = (name: string, m: EncryptionSummary['encrypted']) => [
     name,
     m.failed > 0 ? `${m.ok}/${m.ok + m.failed}` : String(m.ok),
@@ -206,5 +224,26 @@ export function renderEncryption(records: DownloadRecord[], info: EncryptionRowI
       ['encrypted ÷ plaintext MiB/s, same round', 'target', 'held'],
       [[cell(summary.throughput), `≥ ${ENCRYPTION_TARGET}×`, verdict]],
     ),
+    ...(reference === undefined
+      ? []
+      : [
+          '',
+          'Reference, not judged: python3-libtorrent as the leecher in the same rounds (`pe_forced` with RC4 only vs `pe_disabled`), from the same seeders.',
+          '',
+          table(
+            [
+              'libtorrent',
+              'ok',
+              'MiB/s',
+              'CPU s/GiB',
+              'seeders’ CPU s/GiB',
+              'encrypted ÷ plaintext, same round',
+            ],
+            [
+              [...modeRow('RC4', reference.encrypted).slice(0, 5), cell(reference.throughput)],
+              [...modeRow('plaintext', reference.plaintext).slice(0, 5), ''],
+            ],
+          ),
+        ]),
   ];
 }

@@ -34,6 +34,7 @@ import libtorrent as lt
 torrent, out, address = sys.argv[1], sys.argv[2], sys.argv[3]
 peers = json.loads(sys.argv[4])
 transport = sys.argv[5]
+encryption = sys.argv[6]
 settings = {
   'listen_interfaces': address + ':0',
   'outgoing_interfaces': address,
@@ -48,6 +49,12 @@ else:
   # TCP only, like the other leechers: by default libtorrent tries uTP first and falls back to
   # TCP only after a timeout (~4 s against a seeder with uTP off, as the bench's are).
   settings.update({'enable_outgoing_utp': False, 'enable_incoming_utp': False})
+if encryption == 'require':
+  # The encryption row's reference leecher: MSE with RC4 only, both ways (pe_forced, pe_rc4).
+  settings.update({'out_enc_policy': 0, 'in_enc_policy': 0, 'allowed_enc_level': 2})
+elif encryption == 'disable':
+  # Its plaintext control: no MSE at all (pe_disabled).
+  settings.update({'out_enc_policy': 2, 'in_enc_policy': 2})
 s = lt.session(settings)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
@@ -83,6 +90,8 @@ export function startLibtorrentLeecher(options: {
   peers: { host: string; port: number }[];
   /** 'utp': uTP only, TCP off both ways (the uTP row). @default 'tcp' (TCP only) */
   transport?: 'tcp' | 'utp';
+  /** The encryption row: 'require' (RC4 only, both ways) or 'disable' (no MSE). @default libtorrent's own */
+  encryption?: 'require' | 'disable';
 }): LibtorrentLeecher {
   const child: ChildProcess = spawn(
     LIBTORRENT_PYTHON,
@@ -94,6 +103,7 @@ export function startLibtorrentLeecher(options: {
       options.address,
       JSON.stringify(options.peers.map((peer) => [peer.host, peer.port])),
       options.transport ?? 'tcp',
+      options.encryption ?? 'default',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );

@@ -69,7 +69,9 @@ export async function download(
   const { torrent, config } = phase;
   const label = `${base.phase} [${base.seeders}] round ${base.round}/${config.runs}: ${base.leecher} (${base.source}${base.encryption !== undefined ? `, --encryption ${base.encryption}` : ''}${base.transport !== undefined ? `, ${base.transport} only` : ''})`;
   const extraArgs = [
-    ...(base.encryption !== undefined ? ['--encryption', base.encryption] : []),
+    ...(base.encryption !== undefined && base.leecher === 'lodestone'
+      ? ['--encryption', base.encryption]
+      : []),
     ...(lodestoneArgs ?? []),
   ];
   if (config.settleMs > 0) await delay(config.settleMs);
@@ -82,6 +84,9 @@ export async function download(
       ...(extraArgs.length > 0 ? { lodestoneArgs: extraArgs } : {}),
       ...(base.leecher === 'libtorrent' && base.transport !== undefined
         ? { libtorrentTransport: base.transport }
+        : {}),
+      ...(base.leecher === 'libtorrent' && base.encryption !== undefined
+        ? { libtorrentEncryption: base.encryption }
         : {}),
       source: base.source,
       torrent,

@@ -35,7 +35,7 @@ import { toolAvailable } from '../test/helpers/tools.js';
 import { type PieceBufferBound, pieceBufferBound } from './budget.js';
 import type { DownloadKind } from './clients.js';
 import { type DhtRowRecord, dhtRow } from './dht-row.js';
-import { type EncryptionRowInfo, encryptionRow } from './encryption-row.js';
+import { type EncryptionLeecher, type EncryptionRowInfo, encryptionRow } from './encryption-row.js';
 import { libtorrentAvailable } from './libtorrent.js';
 import { writeManyFilesContent } from './many-files-content.js';
 import { type ManyPeersRowInfo, manyPeersRow } from './many-peers-row.js';
@@ -69,6 +69,8 @@ export interface RowsConfig {
   /** The encryption row (bench/encryption-row.ts): its content size and seeders. */
   encryptionSize: number;
   encryptionSeeders: SeederKind[];
+  /** Its leechers: Lodestone (judged) and libtorrent (a reference). */
+  encryptionLeechers: EncryptionLeecher[];
   /** The uTP row (bench/utp-row.ts): its content size. */
   utpSize: number;
   /** The scale row (bench/scale-row.ts): torrents seeded by one process, idle seconds measured. */

@@ -72,6 +72,13 @@ function checkTools(config: Config, notes: string[]): void {
     !libtorrentAvailable();
   // The uTP row runs its Lodestone↔Lodestone pair without it (quick mode outside CI only).
   const utpLibtorrent = config.rows.includes('utp') && !libtorrentAvailable();
+  if (
+    config.rows.includes('encryption') &&
+    config.encryptionLeechers.includes('libtorrent') &&
+    !libtorrentAvailable()
+  ) {
+    throw new BenchError('--encryption-leechers libtorrent needs python3-libtorrent for /usr/bin/python3');
+  }
   const problems = [
     ...(rowLibtorrent ? ['libtorrent needs python3-libtorrent for /usr/bin/python3, not installed'] : []),
     ...(utpLibtorrent && !rowLibtorrent
@@ -227,6 +234,7 @@ async function main(): Promise<number> {
         ? {
             encryptionSize: formatSize(config.encryptionSize),
             encryptionSeeders: config.encryptionSeeders,
+            encryptionLeechers: config.encryptionLeechers,
           }
         : {}),
       ...(config.rows.includes('utp') ? { utpSize: formatSize(config.utpSize) } : {}),

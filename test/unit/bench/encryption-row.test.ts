@@ -64,3 +64,21 @@ test('encryption row: a round missing one of its downloads gives no ratio; held 
   assert.equal(summarizeEncryption([run('require', 1, 80)])?.held, undefined);
   assert.deepEqual(renderEncryption([], undefined), []);
 });
+
+test('encryption row: the libtorrent reference is summarised apart and never judged', () => {
+  const records: DownloadRecord[] = [
+    run('require', 1, 60),
+    run('disable', 1, 100), // Lodestone 0.6
+    { ...run('require', 1, 95), leecher: 'libtorrent' },
+    { ...run('disable', 1, 100), leecher: 'libtorrent' }, // libtorrent 0.95
+  ];
+  const lodestone = summarizeEncryption(records);
+  assert.equal(lodestone?.throughput?.median, 0.6);
+  assert.equal(lodestone?.held, false);
+  const reference = summarizeEncryption(records, 'libtorrent');
+  assert.equal(reference?.throughput?.median, 0.95);
+  const text = renderEncryption(records, undefined).join('\n');
+  assert.match(text, /\| 0\.60 \| ≥ 0\.8× \| \*\*no\*\* \|/);
+  assert.match(text, /Reference, not judged/);
+  assert.match(text, /\| RC4 \| 1 \| 95\.0 \|.*\| 0\.95 \|/);
+});
