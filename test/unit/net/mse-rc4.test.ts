@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { Rc4 } from '../../../src/net/mse/rc4.js';
 
 function keystream(key: Uint8Array, length: number, discard = 0): Buffer {
@@ -67,4 +68,46 @@ test('RC4 gives the same bytes for every alignment and length (the word-at-a-tim
       assert.deepEqual(view, reference.subarray(0, length), `offset ${offset}, length ${length}`);
     }
   }
+});
+
+/** RC4 one byte per call: never the word path, so an independent reference for the fast paths. */
+function byteAtATime(key: Uint8Array, discard: number, data: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(data);
+  const cipher = new Rc4(key, discard);
+  for (let k = 0; k < out.length; k++) cipher.process(out, k, k + 1);
+  return out;
+}
+
+test('RC4 property: any split into chunks, at any offset in a larger buffer, equals one byte at a time', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 32 }),
+      fc.integer({ min: 0, max: 1100 }),
+      fc.uint8Array({ minLength: 0, maxLength: 600 }),
+      fc.integer({ min: 0, max: 7 }),
+      fc.array(fc.integer({ min: 0, max: 600 }), { maxLength: 8 }),
+      (key, discard, data, offset, cuts) => {
+        const expected = byteAtATime(key, discard, data);
+        // In place, inside a larger buffer at `offset`, cut at arbitrary points.
+        const backing = new Uint8Array(offset + data.length + 5).fill(0xa5);
+        backing.set(data, offset);
+        const cipher = new Rc4(key, discard);
+        const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
+        let at = 0;
+        for (const point of [...points, data.length]) {
+          cipher.process(backing, offset + at, offset + point);
+          at = point;
+        }
+        assert.deepEqual(backing.subarray(offset, offset + data.length), expected);
+        // Bytes around the range are untouched.
+        assert.ok(backing.subarray(0, offset).every((byte) => byte === 0xa5));
+        assert.ok(backing.subarray(offset + data.length).every((byte) => byte === 0xa5));
+        // One call on a fresh copy (whatever its alignment) gives the same bytes.
+        const copy = Uint8Array.from(data);
+        new Rc4(key, discard).process(copy);
+        assert.deepEqual(copy, expected);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
