@@ -403,6 +403,8 @@ export async function writeResults(dir: string, report: BenchReport, markdown: s
     },
     targets: evaluateTargets(ratios(report.records, 'swarm')),
     encryption: summarizeEncryption(report.records),
+    /** --encryption-leechers libtorrent: the reference leecher's figures (not judged). */
+    encryptionReference: summarizeEncryption(report.records, 'libtorrent'),
     utp: summarizeUtp(report.records),
   };
   await writeFile(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
