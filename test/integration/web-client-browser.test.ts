@@ -88,6 +88,13 @@ async function selectOnly(page: Page, name: string): Promise<void> {
   await page.locator('#torrent_list li.torrent.selected', { hasText: name }).waitFor({ timeout: UI_TIMEOUT });
 }
 
+/** Right-clicks a torrent's row and picks an entry of its menu. */
+async function contextCommand(page: Page, name: string, entry: string): Promise<void> {
+  await row(page, name).locator('.torrent_name').click({ button: 'right' });
+  await page.locator('.ui-contextmenu li', { hasText: entry }).first().click();
+  await page.locator('.ui-contextmenu').first().waitFor({ state: 'hidden' });
+}
+
 async function closePrefs(page: Page): Promise<void> {
   await page
     .locator('.ui-dialog', { has: page.locator('#prefs-dialog') })
@@ -285,6 +292,22 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await eventually('album seeding (RPC)', async () => (await torrentNamed(daemon, 'album'))?.status === 6);
     await rowShows(page, 'album', /Seeding to/, 'shown seeding');
 
+    // The right-click menu: verify, ask the tracker for peers, move to the top of the queue.
+    await contextCommand(page, 'album', 'Verify Local Data');
+    await eventually('album verified and seeding (RPC)', async () => {
+      const verified = recorder.calls('torrent-verify').length > 0;
+      return verified && (await torrentNamed(daemon, 'album'))?.status === 6;
+    });
+    await contextCommand(page, 'album', 'Ask tracker for more peers');
+    await contextCommand(page, 'movie.bin', 'Move to Top');
+    await eventually('movie first in the queue (RPC)', async () => {
+      const { torrents } = await daemon.rpc<{ torrents: { name: string; queuePosition: number }[] }>(
+        'torrent-get',
+        { fields: ['name', 'queuePosition'] },
+      );
+      return torrents.find((torrent) => torrent.name === 'movie.bin')?.queuePosition === 0;
+    });
+
     // Remove the magnet's torrent (keeping its data) after the confirmation dialog.
     await selectOnly(page, 'clip.bin');
     await page.locator('#toolbar-remove').click();
@@ -297,14 +320,42 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await row(page, 'clip.bin').waitFor({ state: 'detached' });
     assert.equal(await page.locator('#torrent_list li.torrent').count(), 2);
     assert.ok(existsSync(join(downloads, 'clip.bin')), 'its data kept');
+    // The movie, with its data, from the right-click menu.
+    await contextCommand(page, 'movie.bin', 'Trash Data and Remove From List…');
+    await page.locator('#dialog_container').waitFor({ state: 'visible' });
+    assert.match(
+      (await page.locator('#dialog_heading').textContent()) ?? '',
+      /Remove movie\.bin and delete data\?/,
+    );
+    await page.locator('#dialog_confirm_button').click();
+    await eventually('movie gone (RPC)', async () =>
+      (await torrentNamed(daemon, 'movie.bin')) === undefined ? true : undefined,
+    );
+    await row(page, 'movie.bin').waitFor({ state: 'detached' });
+    await eventually('its data deleted', async () => !existsSync(join(downloads, 'movie.bin')));
+    assert.ok(existsSync(join(downloads, 'album', 'one.bin')), 'the album kept');
 
+    // The end: the album selected, the inspector on its files.
+    await selectOnly(page, 'album');
+    await page.locator('#toolbar-inspector').click();
+    await page.locator('#inspector-tab-files').click();
+    await page
+      .locator('#inspector_file_list .inspector_torrent_file_list_entry_name', { hasText: 'two.bin' })
+      .waitFor();
     await page.screenshot({ path: join(work, 'web-client.png') });
     await keepScreenshot(join(work, 'web-client.png'), 'web-client-password.png');
     await recorder.settled();
     for (const method of ['session-get', 'session-stats', 'torrent-get', 'torrent-add', 'session-set']) {
       assert.ok(recorder.calls(method).length > 0, `the client called ${method}`);
     }
-    for (const method of ['torrent-start', 'torrent-stop', 'torrent-remove']) {
+    for (const method of [
+      'torrent-start',
+      'torrent-stop',
+      'torrent-remove',
+      'torrent-verify',
+      'torrent-reannounce',
+      'queue-move-top',
+    ]) {
       assert.ok(recorder.calls(method).length > 0, `the client called ${method}`);
     }
     assert.deepEqual(recorder.problems(portTestRefused), []);
