@@ -33,6 +33,8 @@ const OPEN_RPC_HOST = '127.0.0.105';
 const USER = 'web-user';
 const PASS = 'web-pass';
 const UI_TIMEOUT = 10_000;
+/** A download of at most 1.5 MB over loopback, its limit lifted. */
+const DOWNLOAD_TIMEOUT = 20_000;
 
 function requireWebClient(t: TestContext): boolean {
   if (existsSync(join(WEB_ROOT, 'index.html'))) return true;
@@ -57,6 +59,11 @@ async function torrentsOf(daemon: DaemonProcess): Promise<TorrentState[]> {
 
 async function torrentNamed(daemon: DaemonProcess, name: string): Promise<TorrentState | undefined> {
   return (await torrentsOf(daemon)).find((torrent) => torrent.name === name);
+}
+
+/** `eventually` with the UI's time limit: every step here takes well under it. */
+function soon<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
+  return eventually(what, probe, UI_TIMEOUT);
 }
 
 /** The row of a torrent in the client's list. */
@@ -120,6 +127,8 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
       !requireTool(t, 'opentracker')
     )
       return;
+    // First of the after hooks: reports what the page saw before the daemon and browser stop.
+    const watch = watchPage(t, 'password');
     const work = await mkdtemp(join(tmpdir(), 'web-client-'));
     t.after(() => rm(work, { recursive: true, force: true }));
     const swarm = await startDaemonSwarm(t, work, SEEDER_HOST, [
@@ -160,8 +169,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
-    const recorder = recordWebClient(page);
-    t.after(() => traceOnRequest(recorder, 'password'));
+    const recorder = watch.record(page);
     await openPage(page, `http://${RPC_HOST}:${daemon.rpcPort}/`);
 
     // The list shows the RPC-added torrent, its name and its progress, up to done.
@@ -169,6 +177,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await eventually(
       'album done (RPC)',
       async () => (await torrentNamed(daemon, 'album'))?.percentDone === 1,
+      DOWNLOAD_TIMEOUT,
     );
     await rowShows(page, 'album', /750\.0 kB, uploaded/, 'shown complete');
 
@@ -179,7 +188,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await page.locator('#speed-limit-down-enabled').check();
     await page.locator('#speed-limit-down').fill('120');
     await page.locator('#speed-limit-down').blur();
-    await eventually('the limit in session-get', async () => {
+    await soon('the limit in session-get', async () => {
       const session = await daemon.rpc<Record<string, unknown>>('session-get');
       return session['speed-limit-down'] === 120 && session['speed-limit-down-enabled'] === true;
     });
@@ -198,7 +207,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     // Start it from the toolbar: it downloads, held back by the limit.
     await selectOnly(page, 'movie.bin');
     await page.locator('#toolbar-start').click();
-    await eventually(
+    await soon(
       'movie downloading (RPC)',
       async () => (await torrentNamed(daemon, 'movie.bin'))?.status === 4,
     );
@@ -207,7 +216,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     // The inspector on the downloading movie: info, peers (the seeder), trackers, files.
     await page.locator('#toolbar-inspector').click();
     await page.locator('#torrent_inspector').waitFor({ state: 'visible' });
-    await eventually('inspector name', async () =>
+    await soon('inspector name', async () =>
       (await page.locator('#torrent_inspector_name').textContent()) === 'movie.bin' ? true : undefined,
     );
     assert.equal(await page.locator('#inspector-info-hash').textContent(), movie.facts.infoHashHex);
@@ -227,25 +236,19 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     // Pause it from the toolbar while it downloads, then resume.
     assert.ok(((await torrentNamed(daemon, 'movie.bin'))?.percentDone ?? 1) < 1, 'movie still downloading');
     await page.locator('#toolbar-pause').click();
-    await eventually(
-      'movie paused (RPC)',
-      async () => (await torrentNamed(daemon, 'movie.bin'))?.status === 0,
-    );
+    await soon('movie paused (RPC)', async () => (await torrentNamed(daemon, 'movie.bin'))?.status === 0);
     await rowShows(page, 'movie.bin', /Paused/, 'shown paused');
     await page.locator('#toolbar-start').click();
-    await eventually(
-      'movie resumed (RPC)',
-      async () => (await torrentNamed(daemon, 'movie.bin'))?.status === 4,
-    );
+    await soon('movie resumed (RPC)', async () => (await torrentNamed(daemon, 'movie.bin'))?.status === 4);
 
     // The album's files in the inspector.
     await selectOnly(page, 'album');
-    await eventually('inspector shows album', async () =>
+    await soon('inspector shows album', async () =>
       (await page.locator('#torrent_inspector_name').textContent()) === 'album' ? true : undefined,
     );
     const names = page.locator('#inspector_file_list .inspector_torrent_file_list_entry_name');
     // A tree: the folder, then its files (mktorrent sorts them).
-    await eventually('the album files listed', async () => ((await names.count()) === 4 ? true : undefined));
+    await soon('the album files listed', async () => ((await names.count()) === 4 ? true : undefined));
     assert.deepEqual(await names.allTextContents(), ['album', 'one.bin', 'three.bin', 'two.bin']);
     await page.locator('#toolbar-inspector').click();
     await page.locator('#torrent_inspector').waitFor({ state: 'hidden' });
@@ -254,7 +257,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await page.locator('#prefs-button').click();
     await page.locator('#prefs-tab-speed a').click();
     await page.locator('#speed-limit-down-enabled').uncheck();
-    await eventually('no limit in session-get', async () => {
+    await soon('no limit in session-get', async () => {
       const session = await daemon.rpc<Record<string, unknown>>('session-get');
       return session['speed-limit-down-enabled'] === false;
     });
@@ -273,6 +276,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
       await eventually(
         `${name} done (RPC)`,
         async () => (await torrentNamed(daemon, name))?.percentDone === 1,
+        DOWNLOAD_TIMEOUT,
       );
     }
     await rowShows(page, 'movie.bin', /1\.50 MB, uploaded/, 'movie shown complete');
@@ -286,21 +290,21 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     // Pause and resume a finished torrent from the toolbar.
     await selectOnly(page, 'album');
     await page.locator('#toolbar-pause').click();
-    await eventually('album stopped (RPC)', async () => (await torrentNamed(daemon, 'album'))?.status === 0);
+    await soon('album stopped (RPC)', async () => (await torrentNamed(daemon, 'album'))?.status === 0);
     await rowShows(page, 'album', /Seeding complete|Paused/, 'shown stopped');
     await page.locator('#toolbar-start').click();
-    await eventually('album seeding (RPC)', async () => (await torrentNamed(daemon, 'album'))?.status === 6);
+    await soon('album seeding (RPC)', async () => (await torrentNamed(daemon, 'album'))?.status === 6);
     await rowShows(page, 'album', /Seeding to/, 'shown seeding');
 
     // The right-click menu: verify, ask the tracker for peers, move to the top of the queue.
     await contextCommand(page, 'album', 'Verify Local Data');
-    await eventually('album verified and seeding (RPC)', async () => {
+    await soon('album verified and seeding (RPC)', async () => {
       const verified = recorder.calls('torrent-verify').length > 0;
       return verified && (await torrentNamed(daemon, 'album'))?.status === 6;
     });
     await contextCommand(page, 'album', 'Ask tracker for more peers');
     await contextCommand(page, 'movie.bin', 'Move to Top');
-    await eventually('movie first in the queue (RPC)', async () => {
+    await soon('movie first in the queue (RPC)', async () => {
       const { torrents } = await daemon.rpc<{ torrents: { name: string; queuePosition: number }[] }>(
         'torrent-get',
         { fields: ['name', 'queuePosition'] },
@@ -314,7 +318,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await page.locator('#dialog_container').waitFor({ state: 'visible' });
     assert.match((await page.locator('#dialog_heading').textContent()) ?? '', /Remove clip\.bin\?/);
     await page.locator('#dialog_confirm_button').click();
-    await eventually('clip gone (RPC)', async () =>
+    await soon('clip gone (RPC)', async () =>
       (await torrentNamed(daemon, 'clip.bin')) === undefined ? true : undefined,
     );
     await row(page, 'clip.bin').waitFor({ state: 'detached' });
@@ -328,11 +332,11 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
       /Remove movie\.bin and delete data\?/,
     );
     await page.locator('#dialog_confirm_button').click();
-    await eventually('movie gone (RPC)', async () =>
+    await soon('movie gone (RPC)', async () =>
       (await torrentNamed(daemon, 'movie.bin')) === undefined ? true : undefined,
     );
     await row(page, 'movie.bin').waitFor({ state: 'detached' });
-    await eventually('its data deleted', async () => !existsSync(join(downloads, 'movie.bin')));
+    await soon('its data deleted', async () => !existsSync(join(downloads, 'movie.bin')));
     assert.ok(existsSync(join(downloads, 'album', 'one.bin')), 'the album kept');
 
     // The end: the album selected, the inspector on its files.
@@ -363,6 +367,8 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
 
   test('without a password: /transmission leads to the client, which lists the torrents', async (t) => {
     if (!requireChromium(t) || !requireWebClient(t)) return;
+    // First of the after hooks: reports what the page saw before the daemon and browser stop.
+    const watch = watchPage(t, 'open');
     const work = await mkdtemp(join(tmpdir(), 'web-client-open-'));
     t.after(() => rm(work, { recursive: true, force: true }));
     const downloads = join(work, 'downloads');
@@ -386,8 +392,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     const browser = await launchBrowser(t);
     const page = await browser.browser.newPage({ viewport: { width: 1024, height: 600 } });
     page.setDefaultTimeout(UI_TIMEOUT);
-    const recorder = recordWebClient(page);
-    t.after(() => traceOnRequest(recorder, 'open'));
+    const recorder = watch.record(page);
     await openPage(page, `http://${OPEN_RPC_HOST}:${daemon.rpcPort}/transmission`);
     await rowShows(page, 'notes', /^notesPaused0 B of 49\.0 kB \(0\.00%\)$/, 'listed paused at 0%');
     await selectOnly(page, 'notes');
@@ -395,7 +400,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await page.locator('#inspector-tab-files').click();
     const names = page.locator('#inspector_file_list .inspector_torrent_file_list_entry_name');
     // A tree: the torrent's folder, then its files.
-    await eventually('the files listed', async () => ((await names.count()) === 3 ? true : undefined));
+    await soon('the files listed', async () => ((await names.count()) === 3 ? true : undefined));
     assert.deepEqual(await names.allTextContents(), ['notes', 'a.txt', 'b.txt']);
     // Untick b.txt, and a.txt to high priority, from the files tab.
     const fileRow = (name: string) =>
@@ -411,7 +416,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
           { ids: [1], fields: ['fileStats'] },
         )
       ).torrents[0]?.fileStats;
-    await eventually('b.txt unwanted, a.txt high (RPC)', async () => {
+    await soon('b.txt unwanted, a.txt high (RPC)', async () => {
       const stats = await fileStats();
       return stats?.[1]?.wanted === false && stats[0]?.priority === 1 && stats[0].wanted;
     });
@@ -420,12 +425,12 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     assert.equal(await fileRow('b\\.txt').locator('.file_wanted_control').isChecked(), false);
     // The turtle button: alternative speed limits on, then off.
     await page.locator('#turtle-button').click();
-    await eventually(
+    await soon(
       'alt-speed on (RPC)',
       async () => (await daemon.rpc('session-get'))['alt-speed-enabled'] === true,
     );
     await page.locator('#turtle-button').click();
-    await eventually(
+    await soon(
       'alt-speed off (RPC)',
       async () => (await daemon.rpc('session-get'))['alt-speed-enabled'] === false,
     );
@@ -446,13 +451,28 @@ function portTestRefused(exchange: RpcExchange): boolean {
   return exchange.method === 'port-test' && /^port-test is not supported/.test(exchange.result);
 }
 
-/** Writes every RPC exchange the page made to LODESTONE_WEB_TRACE_DIR, when set (for debugging). */
-async function traceOnRequest(recorder: WebClientRecorder, name: string): Promise<void> {
-  const dir = process.env.LODESTONE_WEB_TRACE_DIR;
-  if (dir === undefined || dir === '') return;
-  await recorder.settled();
-  const lines = recorder.exchanges.map((e) => JSON.stringify(e));
-  await writeFile(join(dir, `web-client-${name}.jsonl`), `${lines.join('\n')}\n`);
+/**
+ * Records the page (see recordWebClient); when the test ends, before anything else stops, lists
+ * what the page saw go wrong as test diagnostics, and writes every RPC exchange to
+ * LODESTONE_WEB_TRACE_DIR when that is set (for debugging).
+ */
+function watchPage(t: TestContext, name: string): { record(page: Page): WebClientRecorder } {
+  let recorder: WebClientRecorder | undefined;
+  t.after(async () => {
+    if (recorder === undefined) return;
+    await recorder.settled();
+    for (const line of recorder.problems(portTestRefused)) t.diagnostic(`page: ${line}`);
+    const dir = process.env.LODESTONE_WEB_TRACE_DIR;
+    if (dir === undefined || dir === '') return;
+    const lines = recorder.exchanges.map((e) => JSON.stringify(e));
+    await writeFile(join(dir, `web-client-${name}.jsonl`), `${lines.join('\n')}\n`);
+  });
+  return {
+    record: (page) => {
+      recorder = recordWebClient(page);
+      return recorder;
+    },
+  };
 }
 
 /** Copies a screenshot out of the temp folder when LODESTONE_SCREENSHOT_DIR names a folder. */
