@@ -63,7 +63,8 @@ export async function launchBrowser(t: TestContext): Promise<TestBrowser> {
   const server: BrowserServer = await chromium.launchServer({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.*'],
+    // No sandbox (CI runs as root); /tmp instead of a small /dev/shm in containers.
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.*'],
     timeout: 30_000,
   });
   const pid = server.process().pid;
