@@ -156,6 +156,7 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
   });
   session.on('error', (error) => {
     entry.state.error = { kind: 'local', message: error.message };
+    entry.changedAtMs = ctx.now();
     ctx.log('error', `${label}: ${error.message}`);
     ctx.changed(entry);
   });
