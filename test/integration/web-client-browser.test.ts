@@ -339,6 +339,26 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
     await soon('its data deleted', async () => !existsSync(join(downloads, 'movie.bin')));
     assert.ok(existsSync(join(downloads, 'album', 'one.bin')), 'the album kept');
 
+    // Set Location… with its data moved, from the right-click menu.
+    const moved = join(work, 'moved');
+    await mkdir(moved);
+    await contextCommand(page, 'album', 'Set Location…');
+    await page.locator('#move_container').waitFor({ state: 'visible' });
+    await page.locator('#torrent_path').fill(moved);
+    await page.locator('#move_confirm_button').click();
+    await page.locator('#move_container').waitFor({ state: 'hidden' });
+    await soon('album moved (RPC)', async () => {
+      const { torrents } = await daemon.rpc<{ torrents: { downloadDir: string; status: number }[] }>(
+        'torrent-get',
+        { ids: [1], fields: ['downloadDir', 'status'] },
+      );
+      return torrents[0]?.downloadDir === moved && torrents[0].status === 6;
+    });
+    for (const [path, bytes] of album.files) {
+      assert.ok((await readFile(join(moved, path))).equals(bytes), `${path} moved byte-exact`);
+      assert.equal(existsSync(join(downloads, path)), false, `${path} gone from the old place`);
+    }
+
     // The end: the album selected, the inspector on its files.
     await selectOnly(page, 'album');
     await page.locator('#toolbar-inspector').click();
@@ -359,6 +379,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
       'torrent-verify',
       'torrent-reannounce',
       'queue-move-top',
+      'torrent-set-location',
     ]) {
       assert.ok(recorder.calls(method).length > 0, `the client called ${method}`);
     }
