@@ -311,6 +311,7 @@ describe('the stock Transmission web client in Chromium drives lodestone daemon'
       assert.ok((await readFile(join(moved, path))).equals(bytes), `${path} moved byte-exact`);
       assert.equal(existsSync(join(downloads, path)), false, `${path} gone from the old place`);
     }
+    await rowShows(page, 'album', /Seeding to/, 'seeding again after the move');
 
     // The end: the album selected, the inspector on its files.
     await selectOnly(page, 'album');
