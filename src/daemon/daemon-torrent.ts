@@ -49,6 +49,8 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   checkProgress = 0;
   metadataProgress = 0;
   startDateMs = 0;
+  /** When the user last changed it (start, stop, verify, set, move): `recently-active` shows it. */
+  changedAtMs = 0;
   /** Verified pieces while stopped (from the last run or the resume record). */
   lastHave: Bitfield | undefined;
   readonly trackerInfo = new Map<string, TrackerInfo>();

@@ -42,7 +42,7 @@ import { StateFolder } from './state-folder.js';
 import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
 import { forgetTorrent, type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
 import type { CumulativeStats, TorrentState } from './torrent-state.js';
-import { selectTorrents } from './torrent-status.js';
+import { lastTouchedMs, selectTorrents } from './torrent-status.js';
 
 export type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
 export type { LogLevel } from './torrent-runner.js';
@@ -257,7 +257,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     const ordered = this.#torrents.map((entry) => ({
       id: entry.id,
       hash: entry.hash,
-      activityMs: entry.state.activityDate,
+      activityMs: lastTouchedMs(entry),
       entry,
     }));
     return selectTorrents(ordered, selector, this.now()).map((item) => item.entry);
@@ -300,6 +300,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#assertOpen();
     // `now` skips the queue; otherwise the queue starts it when it has a slot.
     for (const entry of this.#select(selector)) {
+      entry.changedAtMs = this.now();
       this.#scheduler.prepareStart(entry, options.now === true);
       // A stop still under way (trackers told, record written) finishes before the new session reads.
       await entry.stopping;
@@ -312,6 +313,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async stop(selector: TorrentSelector): Promise<void> {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
+      entry.changedAtMs = this.now();
       entry.state.paused = true;
       entry.bypassQueue = false;
       await this.#stopEntry(entry);
@@ -324,6 +326,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
       if (!entry.meta) continue;
+      entry.changedAtMs = this.now();
       entry.busy = true;
       try {
         await this.#stopEntry(entry);
@@ -365,6 +368,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     const target = resolve(location);
     for (const entry of this.#select(selector)) {
       const running = entry.session !== undefined || entry.fetching !== undefined;
+      entry.changedAtMs = this.now();
       entry.busy = true;
       await this.#stopEntry(entry);
       try {
@@ -390,6 +394,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     for (const entry of entries) applyPatch(entry, patch, { dryRun: true });
     for (const entry of entries) {
       applyPatch(entry, patch, { dryRun: false });
+      entry.changedAtMs = this.now();
       if (patch.queuePosition !== undefined) setEntryPosition(this.#torrents, entry, patch.queuePosition);
       this.#applyFileSelection(entry);
       this.#applyTorrentLimits(entry);
@@ -402,7 +407,9 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
 
   async queueMove(selector: TorrentSelector, move: QueueMove): Promise<void> {
     this.#assertOpen();
-    moveEntries(this.#torrents, this.#select(selector), move);
+    const moved = this.#select(selector);
+    for (const entry of moved) entry.changedAtMs = this.now();
+    moveEntries(this.#torrents, moved, move);
     for (const entry of this.#torrents) await this.#save(entry);
     this.#applyQueue();
   }

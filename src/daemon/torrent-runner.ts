@@ -129,7 +129,9 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
   entry.phase = verify ? 'check-wait' : 'checking';
   entry.checkProgress = 0;
   const label = `torrent ${entry.id} (${meta.name})`;
+  // A stopped session may still report its check while it winds down: it no longer speaks for the entry.
   session.on('checking', (progress) => {
+    if (entry.session !== session) return;
     entry.phase = 'checking';
     entry.checkProgress = progress.total > 0 ? progress.checked / progress.total : 0;
   });
@@ -138,6 +140,7 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
   );
   session.on('resume-warning', ({ message }) => ctx.log('info', `${label}: resume: ${message}`));
   session.on('ready', (info) => {
+    if (entry.session !== session) return;
     entry.phase = 'running';
     entry.checkProgress = 0;
     ctx.ready(entry, info);
@@ -153,6 +156,7 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
   });
   session.on('error', (error) => {
     entry.state.error = { kind: 'local', message: error.message };
+    entry.changedAtMs = ctx.now();
     ctx.log('error', `${label}: ${error.message}`);
     ctx.changed(entry);
   });

@@ -49,3 +49,18 @@ export function selectTorrents<T extends { id: TorrentId; hash: string; activity
   }
   return ordered.filter((t) => ids.has(t.id) || hashes.has(t.hash));
 }
+
+/**
+ * When a torrent last did anything or had anything done to it (Transmission's `anyDate`): the
+ * latest of its add, start, transfer, completion and user change (start, stop, verify, set,
+ * move). `'recently-active'` is measured from this, so a client polling it (Transmission's web
+ * client does, every few seconds) sees a torrent just added paused, or just stopped.
+ */
+export function lastTouchedMs(entry: {
+  state: { addedDate: number; activityDate: number; doneDate: number };
+  startDateMs: number;
+  changedAtMs: number;
+}): number {
+  const { state } = entry;
+  return Math.max(state.addedDate, state.activityDate, state.doneDate, entry.startDateMs, entry.changedAtMs);
+}

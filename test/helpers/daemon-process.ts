@@ -31,6 +31,8 @@ export interface DaemonProcessOptions {
   host: string;
   username?: string;
   password?: string;
+  /** The RPC's address (`--rpc-bind-address`). @default '127.0.0.1' */
+  rpcHost?: string;
   extra?: string[];
 }
 
@@ -52,6 +54,7 @@ export async function startDaemonProcess(
     '0',
     ...(options.username !== undefined ? ['--rpc-username', options.username] : []),
     ...(options.password !== undefined ? ['--rpc-password', options.password] : []),
+    ...(options.rpcHost !== undefined ? ['--rpc-bind-address', options.rpcHost] : []),
     ...(options.extra ?? []),
   ];
   const run = runCli(args, { env: { XDG_STATE_HOME: `${options.stateDir}/xdg-unused` } });
@@ -90,7 +93,10 @@ export async function startDaemonProcess(
       listeners.add(check);
       check();
     });
-  const port = Number((await waitLog(/rpc: listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+  const rpcHost = options.rpcHost ?? '127.0.0.1';
+  const port = Number(
+    (await waitLog(new RegExp(`rpc: listening on http://${rpcHost.replace(/\./g, '\\.')}:(\\d+)/`)))[1],
+  );
   const peerPort = Number((await waitLog(/ info ready: peer port (\d+)/))[1]);
   let sessionId = '';
   const authorization =
@@ -99,7 +105,7 @@ export async function startDaemonProcess(
       : undefined;
   const rpc = async <T>(method: string, rpcArgs: Record<string, unknown> = {}): Promise<T> => {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await fetch(`http://127.0.0.1:${port}/transmission/rpc`, {
+      const response = await fetch(`http://${rpcHost}:${port}/transmission/rpc`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

@@ -167,6 +167,10 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
     if (request.headers[SESSION_ID_HEADER.toLowerCase()] !== sessionId) {
       return simple(reply, 409, sessionIdText(sessionId));
     }
+    // Transmission reads the body whatever its type. The stock web client posts
+    // `Content-Type: json` (jQuery's `contentType: 'json'`), not a media type: fastify would
+    // answer 415 before our catch-all parser sees it, so the type is dropped here.
+    delete request.raw.headers['content-type'];
     return undefined;
   });
 
@@ -203,6 +207,12 @@ export async function startRpcServer(api: DaemonApi, options: RpcServerOptions):
   app.setNotFoundHandler(async (request, reply) => simple(reply, 404, escapeHtml(request.url)));
 
   if (options.webRoot !== undefined) {
+    // The web client's folder without its slash: its relative URLs (`../rpc`, `javascript/…`)
+    // only resolve from `{rpc-url}web/` (Transmission answers 409 here; a redirect is kinder).
+    app.get(`${url}web`, async (_request, reply) => {
+      reply.header('Location', `${url}web/`);
+      return simple(reply, 301);
+    });
     await app.register(fastifyStatic, {
       root: options.webRoot,
       prefix: `${url}web/`,
