@@ -55,5 +55,6 @@ export function applyTorrentLimits(entry: DaemonTorrentEntry): void {
     download: settings.downloadLimit ?? 0,
     upload: settings.uploadLimit ?? 0,
     honorsClientLimits: settings.honorsSessionLimits,
+    priority: settings.bandwidthPriority,
   });
 }
