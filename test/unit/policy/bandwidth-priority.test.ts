@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LodestoneError } from '../../../src/errors.js';
-import { BandwidthChain, BandwidthChannel, type BandwidthPriority } from '../../../src/policy/bandwidth.js';
+import {
+  BandwidthChain,
+  BandwidthChannel,
+  type BandwidthPriority,
+  PRIORITY_ROUND_MS,
+} from '../../../src/policy/bandwidth.js';
 import { TorrentBandwidth } from '../../../src/session/bandwidth-limits.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
@@ -72,6 +77,22 @@ describe('bandwidth priority on a shared channel', () => {
     const { a, b } = share('high', 'low', { ownA: 200_000 });
     assert.ok(Math.abs(a - 10 * 200_000) < 0.1 * 10 * 200_000, `high ${a}`);
     assert.ok(b > 0.9 * 10 * 800_000, `low ${b} should get the rest`);
+  });
+
+  test('a held-back waiter is woken PRIORITY_ROUND_MS after a round the woken ones did not use', () => {
+    const clock = new FakeClock();
+    const channel = new BandwidthChannel(clock, 1000);
+    channel.use(2000);
+    const woken: string[] = [];
+    channel.wait(() => woken.push('high'), 'high');
+    channel.wait(() => woken.push('low'), 'low');
+    clock.advance(2000);
+    assert.deepEqual(woken, ['high'], 'the round woke the high one only');
+    clock.advance(PRIORITY_ROUND_MS - 1);
+    assert.deepEqual(woken, ['high']);
+    clock.advance(1);
+    assert.deepEqual(woken, ['high', 'low'], 'the channel is not left idle while the low one waits');
+    assert.equal(clock.pendingTimers, 0);
   });
 
   test('a low-priority torrent alone gets the whole rate', () => {
