@@ -37,6 +37,8 @@ export interface TorrentState {
    * absent = the metainfo's own. With it, `name` is also the torrent's name on disk.
    */
   filePaths?: string[][] | undefined;
+  /** Seeding was stopped by the idle limit (`isFinished` until the next start); absent = no. */
+  stoppedByIdle?: true;
   error: TorrentSummary['error'];
 }
 
@@ -190,6 +192,9 @@ export function decodeTorrentState(text: string): TorrentState {
     ),
     error,
     ...(filePaths !== undefined ? { filePaths } : {}),
+    ...(optional(o.stoppedByIdle, (v) => bool(v, 'stoppedByIdle')) === true
+      ? { stoppedByIdle: true as const }
+      : {}),
   };
 }
 
