@@ -25,6 +25,12 @@ export async function renameEntryPath(
 ): Promise<{ path: string; name: string }> {
   const meta = entry.meta;
   if (!meta) throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'the torrent has no metadata yet');
+  // One change of its files at a time (another rename, a move, a removal): the plan reads the paths now.
+  if (entry.busy)
+    throw new DaemonError(
+      'LODESTONE_ERR_DAEMON_TORRENT',
+      'the torrent is busy (a rename, move or removal): try again',
+    );
   // Refused before anything stops: a bad name leaves the torrent as it was.
   const plan = planRename(
     meta.files.map((file) => file.path),
