@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { checkNewName, planRename, renameOnDisk, withFileNames } from '../../../src/daemon/rename-path.js';
 import {
   decodeTorrentState,
@@ -91,6 +92,29 @@ describe('torrent-rename-path: the plan', { timeout: 10_000 }, () => {
     assert.throws(() => planRename(ALBUM, 'album/one.bin', 'sub'), refused);
     assert.throws(() => planRename(ALBUM, 'album/sub/two.bin', 'three.bin'), refused);
     assert.throws(() => planRename(ALBUM, 'album/one.bin', 'one.bin'), refused);
+  });
+});
+
+describe('torrent-rename-path: any input', { timeout: 30_000 }, () => {
+  test('property: any path and name is refused with a typed error or gives safe, distinct paths', () => {
+    const part = fc.oneof(
+      fc.constantFrom('album', 'sub', 'one.bin', 'two.bin', '.', '..', '', 'a/b', 'x\0'),
+      fc.string({ maxLength: 300 }),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 4 }), part, (path, name) => {
+        let plan: ReturnType<typeof planRename>;
+        try {
+          plan = planRename(ALBUM, path.join('/'), name);
+        } catch (error) {
+          assert.ok(refused(error), String(error));
+          return;
+        }
+        for (const file of plan.paths) for (const component of file) checkNewName(component);
+        assert.equal(new Set(plan.paths.map((file) => file.join('/'))).size, ALBUM.length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
