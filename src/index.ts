@@ -40,6 +40,7 @@ export type { FileRange, MagnetLink, TorrentFile, TorrentMetadata } from './meta
 export { MseError, type MseFailure } from './net/mse/errors.js';
 export { type ConnectionEncryption, ENCRYPTION_POLICIES, type EncryptionPolicy } from './net/mse/policy.js';
 export type { NumberMap } from './number-map.js';
+export type { BandwidthPriority } from './policy/bandwidth.js';
 export type { PeerLimits } from './policy/peer-budget.js';
 export type { PeerSource } from './session/address-book.js';
 export type { RateLimits, TorrentRateLimits } from './session/bandwidth-limits.js';

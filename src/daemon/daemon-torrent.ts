@@ -62,8 +62,14 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   busy = false;
   /** Stalled at the last queue decision (src/daemon/queue-control.ts). */
   stalled = false;
-  /** Seeding was stopped by the idle limit (`isFinished` until the next start). */
-  stoppedByIdle = false;
+  /** Seeding was stopped by the idle limit (`isFinished` until the next start; kept in the state, so across restarts). */
+  get stoppedByIdle(): boolean {
+    return this.state.stoppedByIdle === true;
+  }
+  set stoppedByIdle(value: boolean) {
+    if (value) this.state.stoppedByIdle = true;
+    else delete this.state.stoppedByIdle;
+  }
   /** The daemon's global seed limits, for `isFinished` (none: never finished). */
   seedLimits: (() => SeedLimitSettings) | undefined;
 

@@ -21,6 +21,7 @@ import type {
 } from './daemon-api.js';
 import { clientFor } from './daemon-client.js';
 import { applyPatch } from './daemon-patch.js';
+import { renameEntryPath } from './daemon-rename.js';
 import { sessionStats } from './daemon-stats.js';
 import { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
@@ -383,8 +384,19 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#applyQueue();
   }
 
-  async renamePath(_id: TorrentId, _path: string, _newName: string): Promise<{ path: string; name: string }> {
-    throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', 'renaming files is not supported yet');
+  /** Renames a file or folder of one torrent (Transmission's `torrent-rename-path`); see rename-path.ts. */
+  async renamePath(id: TorrentId, path: string, newName: string): Promise<{ path: string; name: string }> {
+    this.#assertOpen();
+    const entry = this.#torrents.find((item) => item.id === id);
+    if (!entry) throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', `no torrent ${id}`);
+    const result = await renameEntryPath(entry, path, newName, {
+      stop: (item) => this.#stopEntry(item),
+      start: (item) => startEntry(this.#ctx, item),
+      save: (item) => this.#save(item),
+      log: (message) => this.log('info', message),
+    });
+    this.#applyQueue();
+    return result;
   }
 
   async set(selector: TorrentSelector, patch: TorrentPatch): Promise<void> {

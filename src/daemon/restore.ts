@@ -5,6 +5,7 @@ import { parseTorrent } from '../metainfo/parse-torrent.js';
 import { decodeResumeRecord, encodeResumeRecord } from '../storage/resume-record.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import { moveTorrentData } from './file-ops.js';
+import { withFileNames } from './rename-path.js';
 import type { StateFolder } from './state-folder.js';
 import type { TorrentState } from './torrent-state.js';
 
@@ -22,7 +23,8 @@ export async function restoreEntry(
   const meta = parseTorrent(metainfo);
   if (meta.infoHashHex !== entry.hash)
     throw new Error(`its .torrent file is another torrent (${meta.infoHashHex})`);
-  entry.meta = meta;
+  // Renamed paths (torrent-rename-path) replace the metainfo's; a list that does not fit throws.
+  entry.meta = entry.state.filePaths ? withFileNames(meta, entry.state.filePaths, entry.state.name) : meta;
   entry.lastHave = new Bitfield(meta.pieceCount);
   const bytes = await folder.loadResumeRecord(entry.hash);
   if (!bytes) return;
@@ -72,8 +74,11 @@ export async function restoreAll(
   for (const item of stored) {
     try {
       // Checked before an entry (and its id) is made for it.
-      if (item.metainfo !== undefined && parseTorrent(item.metainfo).infoHashHex !== item.state.hash)
+      const meta = item.metainfo !== undefined ? parseTorrent(item.metainfo) : undefined;
+      if (meta !== undefined && meta.infoHashHex !== item.state.hash)
         throw new Error('its .torrent file is another torrent');
+      if (meta !== undefined && item.state.filePaths)
+        withFileNames(meta, item.state.filePaths, item.state.name);
       if (item.state.magnet !== undefined) parseMagnet(item.state.magnet);
       parsed.push(item);
     } catch (error) {

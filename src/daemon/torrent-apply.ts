@@ -45,15 +45,17 @@ export function applyFileChoices(entry: DaemonTorrentEntry): void {
   if (entry.session && files) entry.session.setFiles(files);
 }
 
-/** Applies the stored sequential flag and speed limits to the running session, if any. */
+/** Applies the stored sequential flag, speed limits, bandwidth priority and peer limit to the running session, if any. */
 export function applyTorrentLimits(entry: DaemonTorrentEntry): void {
   const session = entry.session;
   if (!session) return;
   const { settings } = entry.state;
   session.setSequential(settings.sequential);
+  session.setPeerLimit(settings.peerLimit);
   session.setLimits({
     download: settings.downloadLimit ?? 0,
     upload: settings.uploadLimit ?? 0,
     honorsClientLimits: settings.honorsSessionLimits,
+    priority: settings.bandwidthPriority,
   });
 }

@@ -32,6 +32,13 @@ export interface TorrentState {
   queuePosition: number;
   /** Replaces the metainfo's trackers when set (`set` with `trackerList`). */
   trackerList: string[][] | undefined;
+  /**
+   * Every file's path (components from the download folder) after `torrent-rename-path`;
+   * absent = the metainfo's own. With it, `name` is also the torrent's name on disk.
+   */
+  filePaths?: string[][] | undefined;
+  /** Seeding was stopped by the idle limit (`isFinished` until the next start); absent = no. */
+  stoppedByIdle?: true;
   error: TorrentSummary['error'];
 }
 
@@ -66,6 +73,7 @@ export function encodeTorrentState(state: TorrentState): string {
       filesWanted: state.filesWanted ?? null,
       filePriorities: state.filePriorities ?? null,
       trackerList: state.trackerList ?? null,
+      filePaths: state.filePaths ?? null,
       error: state.error ?? null,
     },
     null,
@@ -157,6 +165,10 @@ export function decodeTorrentState(text: string): TorrentState {
       message: string(e.message, 'error.message'),
     };
   });
+  // Older state files have none; the components are checked against the torrent at restore.
+  const filePaths = optional(o.filePaths, (v) =>
+    array(v, 'filePaths', (path, what) => array(path, what, string, 4096)),
+  );
   return {
     hash,
     name: string(o.name, 'name'),
@@ -179,6 +191,10 @@ export function decodeTorrentState(text: string): TorrentState {
       array(v, 'trackerList', (tier, what) => array(tier, what, string, 1000), 1000),
     ),
     error,
+    ...(filePaths !== undefined ? { filePaths } : {}),
+    ...(optional(o.stoppedByIdle, (v) => bool(v, 'stoppedByIdle')) === true
+      ? { stoppedByIdle: true as const }
+      : {}),
   };
 }
 

@@ -8,6 +8,17 @@ import { LodestoneError } from '../errors.js';
  */
 export const BURST_SECONDS = 0.1;
 
+/** A torrent's share of a channel it has in common with others (Transmission's `bandwidthPriority`). */
+export type BandwidthPriority = 'low' | 'normal' | 'high';
+
+const LEVEL: Record<BandwidthPriority, number> = { low: 0, normal: 1, high: 2 };
+
+/**
+ * The longest a lower-priority waiter is held back after a round that woke only higher ones,
+ * when they do not use the channel: it is never left idle while someone waits.
+ */
+export const PRIORITY_ROUND_MS = 100;
+
 /** Checks a rate given by a caller: bytes per second, a finite number ≥ 0 (0 = unlimited). */
 export function checkRate(rate: number | undefined, what: string): number {
   if (rate === undefined) return 0;
@@ -29,14 +40,24 @@ export function checkRate(rate: number | undefined, what: string): number {
  * Waiters (`wait`) are woken together, in the order they came, once the debt is repaid: each
  * then moves one more chunk and pays for it, so every peer that asks gets a turn per round
  * (no starvation), as the rounds of libtorrent's bandwidth manager. One timer per channel.
+ *
+ * Priorities (a channel shared by torrents, the client's): a round wakes every waiter of the
+ * highest priority waiting, those one level lower every 2nd round, two levels lower every 4th,
+ * so per waiter high : normal : low = 4 : 2 : 1 of the bytes when the limit binds. Waiters of
+ * one priority alone get every round (nothing is held back for a priority that is not there),
+ * and after a round that held some back, they are woken once the channel has gone into debt
+ * and out again, or after PRIORITY_ROUND_MS if the woken ones did not use it.
  */
 export class BandwidthChannel {
   readonly #clock: Clock;
   #rate = 0;
   #tokens = 0;
   #last: number;
-  #waiters: (() => void)[] = [];
+  #waiters: { waiter: () => void; level: number }[] = [];
   #timer: unknown;
+  #round = 0;
+  /** When the last round held lower priorities back (until the channel goes into debt). */
+  #heldAt: number | undefined;
 
   constructor(clock: Clock, rate = 0) {
     this.#clock = clock;
@@ -57,8 +78,10 @@ export class BandwidthChannel {
     const checked = checkRate(rate, 'a rate limit');
     this.#refill();
     this.#rate = checked;
-    if (checked === 0) this.#tokens = 0;
-    else this.#tokens = Math.min(this.#tokens, this.#burst());
+    if (checked === 0) {
+      this.#tokens = 0;
+      this.#heldAt = undefined;
+    } else this.#tokens = Math.min(this.#tokens, this.#burst());
     if (this.#waiters.length > 0) this.#schedule();
   }
 
@@ -67,6 +90,11 @@ export class BandwidthChannel {
     if (this.#rate === 0) return;
     this.#refill();
     this.#tokens -= bytes;
+    // The woken ones used their round: the held-back ones wait for the debt to be repaid.
+    if (this.#heldAt !== undefined && this.#tokens < 0) {
+      this.#heldAt = undefined;
+      if (this.#waiters.length > 0) this.#schedule();
+    }
   }
 
   /** Milliseconds until the channel is out of debt; 0 when bytes may move now. */
@@ -77,19 +105,20 @@ export class BandwidthChannel {
     return Math.ceil((-this.#tokens * 1000) / this.#rate);
   }
 
-  /** Calls `waiter` once, when the channel is out of debt (at once if it is). */
-  wait(waiter: () => void): void {
-    this.#waiters.push(waiter);
+  /** Calls `waiter` once, when the channel is out of debt (at once if it is) and its priority's turn comes. */
+  wait(waiter: () => void, priority: BandwidthPriority = 'normal'): void {
+    this.#waiters.push({ waiter, level: LEVEL[priority] });
     if (this.#waiters.length === 1) this.#schedule();
   }
 
   /** Forgets a waiter that no longer needs waking (a closed connection). */
   cancel(waiter: () => void): void {
-    const at = this.#waiters.indexOf(waiter);
+    const at = this.#waiters.findIndex((item) => item.waiter === waiter);
     if (at >= 0) this.#waiters.splice(at, 1);
     if (this.#waiters.length === 0) {
       this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
+      this.#heldAt = undefined;
     }
   }
 
@@ -113,7 +142,9 @@ export class BandwidthChannel {
   #schedule(): void {
     this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    const delay = this.delayMs();
+    let delay = this.delayMs();
+    if (delay === 0 && this.#heldAt !== undefined)
+      delay = Math.max(0, this.#heldAt + PRIORITY_ROUND_MS - this.#clock.now());
     if (delay === 0) {
       // Not inline: a waiter registered during a read would otherwise run before it returns.
       this.#timer = this.#clock.setTimeout(() => this.#wake(), 0);
@@ -124,13 +155,30 @@ export class BandwidthChannel {
 
   #wake(): void {
     this.#timer = undefined;
-    if (this.delayMs() > 0) {
+    if (
+      this.delayMs() > 0 ||
+      (this.#heldAt !== undefined && this.#clock.now() < this.#heldAt + PRIORITY_ROUND_MS)
+    ) {
       this.#schedule();
       return;
     }
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
+    this.#heldAt = undefined;
+    this.#round++;
+    let top = 0;
+    for (const item of this.#waiters) top = Math.max(top, item.level);
+    const woken: (() => void)[] = [];
+    const held: { waiter: () => void; level: number }[] = [];
+    for (const item of this.#waiters) {
+      const gap = top - item.level;
+      if (gap === 0 || this.#round % (1 << gap) === 0) woken.push(item.waiter);
+      else held.push(item);
+    }
+    this.#waiters = held;
+    if (held.length > 0) {
+      this.#heldAt = this.#clock.now();
+      this.#schedule();
+    }
+    for (const waiter of woken) waiter();
   }
 }
 
@@ -140,9 +188,25 @@ export class BandwidthChannel {
  */
 export class BandwidthChain {
   #channels: readonly BandwidthChannel[];
+  #priority: BandwidthPriority = 'normal';
 
-  constructor(channels: readonly BandwidthChannel[]) {
+  constructor(channels: readonly BandwidthChannel[], priority: BandwidthPriority = 'normal') {
     this.#channels = channels;
+    this.setPriority(priority);
+  }
+
+  /** The priority its waits have on the channels (the torrent's `bandwidthPriority`). */
+  get priority(): BandwidthPriority {
+    return this.#priority;
+  }
+
+  setPriority(priority: BandwidthPriority): void {
+    if (!Object.hasOwn(LEVEL, priority))
+      throw new LodestoneError(
+        'LODESTONE_ERR_USAGE',
+        `a bandwidth priority is low, normal or high, not ${String(priority)}`,
+      );
+    this.#priority = priority;
   }
 
   /** Replaces the channels (a torrent starts or stops honouring the client's limits). */
@@ -191,7 +255,7 @@ export class BandwidthChain {
       }
       const wake = (): void => attempt();
       current = { channel: worst, wake };
-      worst.wait(wake);
+      worst.wait(wake, this.#priority);
     };
     attempt();
     return () => {

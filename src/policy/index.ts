@@ -6,7 +6,7 @@
  * @module lodestone/policy
  */
 export { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.js';
-export { BandwidthChain, BandwidthChannel, BURST_SECONDS } from './bandwidth.js';
+export { BandwidthChain, BandwidthChannel, type BandwidthPriority, BURST_SECONDS } from './bandwidth.js';
 export { type ChokeCandidate, type ChokeDecision, Choker, type ChokerOptions } from './choker.js';
 export {
   DIAL_ATTEMPTS_PER_SECOND,

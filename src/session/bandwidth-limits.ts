@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
-import { BandwidthChain, BandwidthChannel, checkRate } from '../policy/bandwidth.js';
+import { BandwidthChain, BandwidthChannel, type BandwidthPriority, checkRate } from '../policy/bandwidth.js';
 
 /** Rate limits in bytes per second; undefined or 0 = unlimited. */
 export interface RateLimits {
@@ -12,6 +12,8 @@ export interface RateLimits {
 export interface TorrentRateLimits extends RateLimits {
   /** `false` exempts the torrent from the client-wide limits (Transmission's `honorsSessionLimits`). @default true */
   honorsClientLimits?: boolean;
+  /** Its share of the client's limits against other torrents' (see BandwidthChannel). @default 'normal' */
+  priority?: BandwidthPriority;
 }
 
 /** The client-wide channels a torrent pays into. */
@@ -62,6 +64,7 @@ export class TorrentBandwidth {
     this.#downloadChain = new BandwidthChain([]);
     this.#uploadChain = new BandwidthChain([]);
     this.#honorsClient = limits.honorsClientLimits ?? true;
+    if (limits.priority !== undefined) this.#setPriority(limits.priority);
     this.#link();
   }
 
@@ -83,10 +86,20 @@ export class TorrentBandwidth {
     const upload = 'upload' in limits ? checkRate(limits.upload, 'upload limit') : undefined;
     if (download !== undefined) this.#download.setRate(download);
     if (upload !== undefined) this.#upload.setRate(upload);
+    if (limits.priority !== undefined) this.#setPriority(limits.priority);
     if (limits.honorsClientLimits !== undefined) {
       this.#honorsClient = limits.honorsClientLimits;
       this.#link();
     }
+  }
+
+  get priority(): BandwidthPriority {
+    return this.#downloadChain.priority;
+  }
+
+  #setPriority(priority: BandwidthPriority): void {
+    this.#downloadChain.setPriority(priority);
+    this.#uploadChain.setPriority(priority);
   }
 
   /** Makes a connection pay into this torrent's chains. */

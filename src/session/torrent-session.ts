@@ -513,10 +513,29 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   }
 
-  /** The per-torrent cap, or with the client's budget what it allows this torrent now. */
+  /** The per-torrent cap, or with the client's budget what it allows this torrent now; at most its own limit. */
   get #maxPeers(): number {
     const budget = this.#options.peerBudget;
-    return budget ? budget.ceiling(this.peers.size) : (this.#options.maxPeers ?? 50);
+    const cap = budget ? budget.ceiling(this.peers.size) : (this.#options.maxPeers ?? 50);
+    return Math.min(cap, this.#peerLimit);
+  }
+
+  #peerLimit = Number.POSITIVE_INFINITY;
+
+  /**
+   * This torrent's own connection cap (the daemon's per-torrent `peer-limit`), under the client's
+   * caps; `undefined` = the client's alone. Lowered below the peers connected now, the least
+   * recently useful peers are closed down to it. Throws LODESTONE_ERR_USAGE unless an integer ≥ 1.
+   */
+  setPeerLimit(limit: number | undefined): void {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new LodestoneError('LODESTONE_ERR_USAGE', `a peer limit must be an integer ≥ 1, not ${limit}`);
+    this.#peerLimit = limit ?? Number.POSITIVE_INFINITY;
+    const surplus = this.peers.size - this.#peerLimit;
+    if (surplus <= 0) return;
+    const lastUseful = (peer: PeerState) => Math.max(peer.connectedAt, peer.lastPieceAt);
+    const ordered = [...this.peers.values()].sort((a, b) => lastUseful(a) - lastUseful(b));
+    for (const peer of ordered.slice(0, surplus)) peer.connection.close("over the torrent's peer limit");
   }
 
   /** Whether more peers would be useful and addresses wait (the client's fair-share rule). */
@@ -525,6 +544,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       this.#handler !== undefined &&
       !this.#stopped &&
       (!this.#done || !!this.#options.seed) &&
+      this.peers.size < this.#peerLimit &&
       this.#book.size > this.peers.size + this.#dialer.dialing.size
     );
   }

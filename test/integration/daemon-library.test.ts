@@ -148,7 +148,7 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
     assert.equal(torrent.summary().downloadDir, fx.downloadDir);
   });
 
-  test('verify re-hashes every piece; queue moves, settings updates, free space, rename refused', async (t) => {
+  test('verify re-hashes every piece; queue moves, settings updates, free space, bad renames refused', async (t) => {
     const fx = await daemonFixture(t, HOST);
     const one = await seederFor(t, fx.root, 'v1.bin', 64 * 1024 + 9);
     const two = await seederFor(t, fx.root, 'v2.bin', 32 * 1024);
@@ -195,7 +195,22 @@ describe('the daemon over one client', { timeout: 90_000 }, () => {
       [0, 1],
     );
     await assert.rejects(daemon.set([a.id], { peerLimit: -1 }), DaemonError);
-    await assert.rejects(daemon.renamePath(a.id, 'v1.bin', 'x.bin'), /not supported yet/);
+    await assert.rejects(daemon.renamePath(a.id, 'v1.bin', '../x.bin'), /invalid new name/);
+    await assert.rejects(daemon.renamePath(a.id, 'nothere.bin', 'x.bin'), /no file or folder/);
+    await assert.rejects(daemon.renamePath(99, 'v1.bin', 'x.bin'), /no torrent 99/);
+    // Two renames at once: the second is refused while the first is under way.
+    const both = await Promise.allSettled([
+      daemon.renamePath(a.id, 'v1.bin', 'x.bin'),
+      daemon.renamePath(a.id, 'v1.bin', 'y.bin'),
+    ]);
+    assert.deepEqual(
+      both.map((result) => result.status),
+      ['fulfilled', 'rejected'],
+    );
+    assert.match(String((both[1] as PromiseRejectedResult).reason), /busy/);
+    assert.equal(a.summary().name, 'x.bin');
+    assert.deepEqual(await readFile(join(fx.downloadDir, 'x.bin')), one.data);
+    assert.equal(existsSync(join(fx.downloadDir, 'v1.bin')), false);
     const space = await daemon.freeSpace(fx.downloadDir);
     assert.ok(space.totalBytes > 0 && space.freeBytes >= 0 && space.freeBytes <= space.totalBytes);
     await daemon.reannounce(undefined);

@@ -12,7 +12,12 @@ import { moveEntries, setEntryPosition, sizeWhenDone } from '../../../src/daemon
 import { Scheduler } from '../../../src/daemon/scheduler.js';
 import { defaultSettings } from '../../../src/daemon/settings.js';
 import type { DaemonSettings } from '../../../src/daemon/settings-types.js';
-import { defaultTorrentSettings, type TorrentState } from '../../../src/daemon/torrent-state.js';
+import {
+  decodeTorrentState,
+  defaultTorrentSettings,
+  encodeTorrentState,
+  type TorrentState,
+} from '../../../src/daemon/torrent-state.js';
 import { parseTorrent } from '../../../src/metainfo/index.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
@@ -241,6 +246,27 @@ describe('the daemon seed-limit glue', () => {
     assert.ok(fx.logs.some((line) => /seed idle limit reached/.test(line)));
     fx.scheduler.prepareStart(t, false);
     assert.equal(t.summary().isFinished, false);
+  });
+
+  test('a seed stopped by the idle limit is still finished and paused after a restart (the state keeps it)', () => {
+    const fx = setup(1, {}, true);
+    const t = fx.torrents[0]!;
+    t.state.settings = { ...t.state.settings, seedIdleMode: 'single', seedIdleLimit: 1 };
+    fx.scheduler.applyQueue();
+    fx.clock.advance(60_001);
+    fx.scheduler.tick();
+    assert.deepEqual(fx.stopped, [1]);
+    // The daemon writes the state after the stop; a restart reads it back into a new entry.
+    const restored = new DaemonTorrentEntry(7, decodeTorrentState(encodeTorrentState(t.state)));
+    restored.meta = t.meta;
+    restored.lastHave = t.lastHave;
+    restored.seedLimits = t.seedLimits;
+    assert.equal(restored.stoppedByIdle, true);
+    assert.equal(restored.state.paused, true);
+    assert.equal(restored.summary().isFinished, true);
+    // A user start clears it, in the state too.
+    fx.scheduler.prepareStart(t, false);
+    assert.equal(decodeTorrentState(encodeTorrentState(t.state)).stoppedByIdle, undefined);
   });
 
   test('no limit: a seed runs on, whatever it uploaded', () => {

@@ -59,6 +59,8 @@ describe('the torrent state codec', { timeout: 30_000 }, () => {
       [{ ...good, filePriorities: ['urgent'] }, /filePriorities\[0\]/],
       [{ ...good, settings: { ...(good.settings as object), seedRatioMode: 'x' } }, /seedRatioMode/],
       [{ ...good, error: { kind: 'x', message: '' } }, /error.kind/],
+      [{ ...good, stoppedByIdle: 'yes' }, /stoppedByIdle/],
+      [{ ...good, filePaths: [['a'], 'b'] }, /filePaths\[1\]/],
     ];
     for (const [value, pattern] of cases)
       assert.throws(
