@@ -28,7 +28,7 @@ export interface UtpSocketManagerOptions {
   halfOpenTimeoutMs?: number;
   /** How often connections are ticked, ms. @default 50 */
   tickMs?: number;
-  /** ST_RESET answers to packets of unknown connections, per tick at most. @default 64 */
+  /** ST_RESET answers to packets of unknown connections (any type but SYN and RESET), per tick at most. @default 64 */
   maxResetsPerTick?: number;
   connection?: UtpConnectionOptions;
   /** Random integer in [0, max): ids and first sequence numbers. @default crypto.randomInt */
@@ -199,12 +199,19 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
       this.#onSyn(packet, from, now);
       return;
     }
+    if (packet.type === 'reset') {
+      const target = this.#resetTarget(from, packet.connectionId);
+      if (target === undefined) this.dropped++;
+      else target.connection.receive(packet, now);
+      return;
+    }
     const entry = this.#entries.get(key(from.address, from.port, packet.connectionId));
     if (entry === undefined) {
       this.dropped++;
-      // Tell a peer that lost us (and only for data) that the connection is gone; bounded per tick.
-      if ((packet.type === 'data' || packet.type === 'fin') && this.#resets++ < this.#maxResets)
-        this.#sendReset(packet, from, now);
+      // A peer still talking to a connection we do not have (we restarted on this port, or we
+      // closed it): tell it at once with an ST_RESET, as libutp does. Never for a RESET (no
+      // ping-pong), one for one and no bigger than what came (no amplification), bounded per tick.
+      if (this.#resets++ < this.#maxResets) this.#sendReset(packet, from, now);
       return;
     }
     if (entry.halfOpenSince !== undefined) {
@@ -214,6 +221,21 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
     }
     entry.connection.receive(packet, now);
     this.#schedule(entry.connection);
+  }
+
+  /**
+   * The connection an ST_RESET is for. Its id is our receive id (sent by a live connection)
+   * or our send id (echoed by a peer that no longer knows the connection), our receive id
+   * then being that ± 1: libutp's rule, so resets from either kind of peer land.
+   */
+  #resetTarget(from: RemoteInfo, id: number): Entry | undefined {
+    const own = this.#entries.get(key(from.address, from.port, id));
+    if (own !== undefined) return own;
+    for (const recvId of [id + 1, id - 1]) {
+      const entry = this.#entries.get(key(from.address, from.port, recvId));
+      if (entry !== undefined && entry.connection.sendId === (id & 0xffff)) return entry;
+    }
+    return undefined;
   }
 
   #onSyn(syn: UtpPacket, from: RemoteInfo, now: number): void {
