@@ -28,7 +28,7 @@ export interface UtpSocketManagerOptions {
   halfOpenTimeoutMs?: number;
   /** How often connections are ticked, ms. @default 50 */
   tickMs?: number;
-  /** ST_RESET answers to packets of unknown connections (any type but SYN and RESET), per tick at most. @default 64 */
+  /** ST_RESET answers to packets of unknown connections (any type but SYN and RESET), per `tickMs` at most. @default 64 */
   maxResetsPerTick?: number;
   connection?: UtpConnectionOptions;
   /** Random integer in [0, max): ids and first sequence numbers. @default crypto.randomInt */
@@ -68,6 +68,8 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
   readonly #dirty = new Set<UtpConnection>();
   #halfOpen = 0;
   #resets = 0;
+  /** When the current reset budget began (clock ms): the budget renews every `tickMs`. */
+  #resetsSince = Number.NEGATIVE_INFINITY;
   #timer: unknown;
   #flushScheduled = false;
   #closed = false;
@@ -211,6 +213,12 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
       // A peer still talking to a connection we do not have (we restarted on this port, or we
       // closed it): tell it at once with an ST_RESET, as libutp does. Never for a RESET (no
       // ping-pong), one for one and no bigger than what came (no amplification), bounded per tick.
+      // The budget renews by the clock, not by the tick: a process with no connection has no tick.
+      const ms = this.#clock.now();
+      if (ms - this.#resetsSince >= this.#tickMs) {
+        this.#resetsSince = ms;
+        this.#resets = 0;
+      }
       if (this.#resets++ < this.#maxResets) this.#sendReset(packet, from, now);
       return;
     }
@@ -318,7 +326,6 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
 
   #tick(): void {
     this.#timer = undefined;
-    this.#resets = 0;
     const now = this.#micros();
     for (const entry of [...this.#entries.values()]) {
       if (entry.halfOpenSince !== undefined && now - entry.halfOpenSince >= this.#halfOpenTimeout) {
