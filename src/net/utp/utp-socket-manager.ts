@@ -260,10 +260,13 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
     }
     const family = from.family === 'IPv6' ? 'IPv6' : 'IPv4';
     const stream = new UtpStream(this.#host, { address: from.address, port: from.port, family });
+    let unconfirmed = (): boolean => true;
     const sink = stream.sink(
       (datagram) => this.#send(datagram, from.port, from.address),
       () => {},
-      () => false,
+      // Closed before anyone was given the stream (reset or timed out half-open): no 'error'
+      // event on a stream nobody can be listening to.
+      () => unconfirmed(),
     );
     const entry: Entry = {
       connection: undefined as unknown as UtpConnection,
@@ -272,6 +275,7 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
       port: from.port,
       halfOpenSince: now,
     };
+    unconfirmed = () => entry.halfOpenSince !== undefined;
     this.#entries.set(k, entry);
     this.#halfOpen++;
     const connection = UtpConnection.accept(sink, syn, this.#random(0x10000), now, this.#options);

@@ -89,6 +89,33 @@ describe('uTP socket manager: ST_RESET for connections it does not have', () => 
     });
   }
 
+  test('a half-open connection reset by its dialler closes quietly (no error event nobody could hear)', async () => {
+    const server = await endpoint(new FakeClock());
+    const raw = createSocket('udp4');
+    cleanup.push(() => raw.close());
+    await new Promise<void>((resolve) => raw.bind(0, '127.0.0.1', resolve));
+    const header = { timestamp: 0, timestampDiff: 0, windowSize: 65536, payload: new Uint8Array(0) };
+    const answer = once(raw, 'message') as Promise<[Buffer]>;
+    raw.send(
+      encodeUtpPacket({ ...header, type: 'syn', connectionId: 900, seq: 1, ack: 0 }),
+      server.port,
+      '127.0.0.1',
+    );
+    const [state] = await within(answer, 'the ST_STATE answer');
+    const decoded = decodeUtpPacket(state);
+    assert.ok(decoded.ok && decoded.packet.type === 'state' && decoded.packet.connectionId === 900);
+    assert.equal(server.utp.halfOpen, 1);
+    // The dialler (a Lodestone that no longer knows it) echoes the id it got: the server's send id.
+    raw.send(
+      encodeUtpPacket({ ...header, type: 'reset', connectionId: 900, seq: 5, ack: decoded.packet.seq }),
+      server.port,
+      '127.0.0.1',
+    );
+    for (let turn = 0; turn < 200 && server.utp.size > 0; turn++) await new Promise((r) => setImmediate(r));
+    assert.equal(server.utp.size, 0, 'the reset closed the half-open connection');
+    assert.equal(server.utp.halfOpen, 0);
+  });
+
   test('a RESET is never answered; the reset budget is per tick', async () => {
     const clock = new FakeClock();
     const a = await endpoint(clock);
