@@ -4,6 +4,12 @@ import type { Clock } from '../clock.js';
 export const IDLE_TIMEOUT_MS = 180_000;
 /** We send a keep-alive after this long without sending anything. */
 export const KEEPALIVE_INTERVAL_MS = 90_000;
+/**
+ * Over uTP, a peer silent this long while we were quiet too gets a keep-alive: a vanished uTP
+ * peer (killed, unplugged) sends no FIN or RST, and only data it fails to acknowledge lets the
+ * transport find out (it gives up within its dead-peer timeout).
+ */
+export const UTP_PROBE_AFTER_MS = 30_000;
 /** At most one check a second, whatever the timestamps say: never a busy loop. */
 const MIN_CHECK_DELAY_MS = 1000;
 
@@ -18,7 +24,8 @@ export interface LivenessTarget {
 
 /**
  * Drops a connection whose peer has been silent for `idleTimeoutMs` and
- * sends a keep-alive when we have been quiet for `keepAliveIntervalMs`.
+ * sends a keep-alive when we have been quiet for `keepAliveIntervalMs`, or
+ * (with `probeAfterMs`) when both sides have been quiet that long.
  * One timer, set for the earlier deadline and re-armed when it fires;
  * traffic only moves the timestamps it reads, so a busy connection costs no
  * timer work per message.
@@ -28,13 +35,22 @@ export class Liveness {
   readonly #clock: Clock;
   readonly #idleTimeoutMs: number;
   readonly #keepAliveIntervalMs: number;
+  readonly #probeAfterMs: number;
   #timer: unknown;
 
-  constructor(target: LivenessTarget, clock: Clock, idleTimeoutMs: number, keepAliveIntervalMs: number) {
+  /** @param probeAfterMs both sides quiet this long: a keep-alive (off when undefined). */
+  constructor(
+    target: LivenessTarget,
+    clock: Clock,
+    idleTimeoutMs: number,
+    keepAliveIntervalMs: number,
+    probeAfterMs?: number,
+  ) {
     this.#target = target;
     this.#clock = clock;
     this.#idleTimeoutMs = idleTimeoutMs;
     this.#keepAliveIntervalMs = keepAliveIntervalMs;
+    this.#probeAfterMs = probeAfterMs ?? Number.POSITIVE_INFINITY;
   }
 
   start(): void {
@@ -42,6 +58,7 @@ export class Liveness {
     const due = Math.min(
       target.lastReceivedAt + this.#idleTimeoutMs,
       target.lastSentAt + this.#keepAliveIntervalMs,
+      Math.max(target.lastReceivedAt, target.lastSentAt) + this.#probeAfterMs,
     );
     this.#timer = this.#clock.setTimeout(
       () => this.#check(),
@@ -63,7 +80,9 @@ export class Liveness {
       target.close(`peer silent for ${describeDuration(this.#idleTimeoutMs)}`);
       return;
     }
-    if (now - target.lastSentAt >= this.#keepAliveIntervalMs) target.send({ type: 'keep-alive' });
+    const quiet = now - target.lastSentAt;
+    const probe = quiet >= this.#probeAfterMs && now - target.lastReceivedAt >= this.#probeAfterMs;
+    if (quiet >= this.#keepAliveIntervalMs || probe) target.send({ type: 'keep-alive' });
     this.start();
   }
 }

@@ -20,7 +20,7 @@ import {
 } from '../wire/index.js';
 import type { Handshake, Message } from '../wire/types.js';
 import type { PeerTransport } from './dial-transport.js';
-import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness } from './liveness.js';
+import { IDLE_TIMEOUT_MS, KEEPALIVE_INTERVAL_MS, Liveness, UTP_PROBE_AFTER_MS } from './liveness.js';
 import { RateMeter } from './rate-meter.js';
 import type { ConnectionThrottles } from './throttle.js';
 
@@ -146,6 +146,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       this.#clock,
       options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       options.keepAliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
+      this.transport === 'utp' ? UTP_PROBE_AFTER_MS : undefined,
     );
     // Every consumer copies what it keeps (blocks go into piece buffers), so the decoder may
     // reuse its memory for the bytes it has to copy.

@@ -9,6 +9,11 @@ export interface ChokeCandidate {
   snubbed: boolean;
   /** When we connected (ms), so new peers can be weighted up for the optimistic slot. */
   connectedAt: number;
+  /**
+   * Unchoked for a round and took nothing (a vanished peer, or one that asks for nothing):
+   * ranked after every peer that is not, so it cannot hold a slot a live peer waits for.
+   */
+  stalled?: boolean;
 }
 
 export interface ChokeDecision {
@@ -76,11 +81,17 @@ export class Choker {
       interested.some((c) => c.key === holder);
     const ranked = interested
       .filter((c) => (seeding || !c.snubbed) && !(keep && c.key === holder))
-      .sort((a, b) => (seeding ? b.uploadRate - a.uploadRate : b.downloadRate - a.downloadRate));
+      .sort(
+        (a, b) =>
+          Number(a.stalled === true) - Number(b.stalled === true) ||
+          (seeding ? b.uploadRate - a.uploadRate : b.downloadRate - a.downloadRate),
+      );
     const unchoke = new Set(ranked.slice(0, this.#slots).map((c) => c.key));
 
     if (!keep) {
-      const pool = interested.filter((c) => !unchoke.has(c.key));
+      const waiting = interested.filter((c) => !unchoke.has(c.key));
+      const live = waiting.filter((c) => c.stalled !== true);
+      const pool = live.length > 0 ? live : waiting;
       // Rotating means another peer's turn, when there is another peer.
       const others = pool.filter((c) => c.key !== holder);
       this.#optimistic = this.#pickOptimistic(others.length > 0 ? others : pool, now);

@@ -108,6 +108,9 @@ export class SessionPeerHandler {
   readonly #fast: FastExtension;
   /** Peers whose BEP 5 `port` message we acted on (one per connection). */
   readonly #portHeard = new WeakSet<PeerState>();
+  /** When each peer was last unchoked (the `now` clock): how long it has had a slot. */
+  readonly #unchokedAt = new WeakMap<PeerState, number>();
+  readonly #now: () => number;
   #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -121,6 +124,7 @@ export class SessionPeerHandler {
     this.#uploader = uploader;
     this.#options = options;
     const now = options.now ?? Date.now;
+    this.#now = now;
     this.#choker = new Choker({ slots: options.uploadSlots ?? 4, now });
     this.#limiter = new RechokeLimiter({
       now,
@@ -275,7 +279,7 @@ export class SessionPeerHandler {
     if (!peer.connection.amChoking) return;
     let unchoked = 0;
     for (const other of this.#session.peers.values()) if (!other.connection.amChoking) unchoked++;
-    if (unchoked < (this.#options.uploadSlots ?? 4) + 1) peer.connection.send({ type: 'unchoke' });
+    if (unchoked < (this.#options.uploadSlots ?? 4) + 1) this.#unchoke(peer);
     else this.#rechokeSoon();
   }
 
@@ -415,16 +419,34 @@ export class SessionPeerHandler {
         uploadRate: p.connection.upload.rate(),
         snubbed: p.snubbed,
         connectedAt: p.connectedAt,
+        stalled: this.#stalled(p),
       })),
       this.#session.done,
     );
     for (const peer of peers) {
       const unchoke = decision.unchoke.has(peer.key);
-      if (unchoke && peer.connection.amChoking) peer.connection.send({ type: 'unchoke' });
+      if (unchoke && peer.connection.amChoking) this.#unchoke(peer);
       else if (!unchoke && !peer.connection.amChoking) {
         peer.connection.send({ type: 'choke' });
         this.#uploader.onChoke(peer);
       }
     }
+  }
+
+  #unchoke(peer: PeerState): void {
+    this.#unchokedAt.set(peer, this.#now());
+    peer.connection.send({ type: 'unchoke' });
+  }
+
+  /**
+   * Unchoked for a whole round and nothing sent to it in the rate window: the slot is wasted
+   * (a uTP peer that vanished looks exactly like this until its transport gives up on it).
+   */
+  #stalled(peer: PeerState): boolean {
+    if (peer.connection.amChoking) return false;
+    const since = this.#unchokedAt.get(peer);
+    return (
+      since !== undefined && this.#now() - since >= CHOKE_INTERVAL_MS && peer.connection.upload.rate() === 0
+    );
   }
 }

@@ -8,7 +8,7 @@
  * receive id, the acceptor's ids are that + 1 (receive) and that (send).
  */
 import { Ledbat, type LedbatOptions } from './ledbat.js';
-import { encodeUtpPacket, type UtpPacket, type UtpPacketType } from './packet.js';
+import { encodeUtpPacket, seqDiff, type UtpPacket, type UtpPacketType } from './packet.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { SendQueue } from './send-queue.js';
 import { MAX_IN_FLIGHT, type OutPacket, SendWindow } from './send-window.js';
@@ -42,6 +42,12 @@ export interface UtpConnectionOptions {
   minTimeoutMs?: number;
   /** Consecutive timeouts of the same data before giving up. @default 5 */
   maxTimeouts?: number;
+  /**
+   * Packets in flight and not one packet from the peer for this long fails the connection,
+   * whatever the retransmission count: a bound on the exponential backoff, so a peer that
+   * vanished (killed, unplugged) is let go in bounded time, ms. @default 20000
+   */
+  deadPeerTimeoutMs?: number;
   /** SYN retransmissions before giving up. @default 3 */
   synRetries?: number;
   /** A peer window too small for one packet, with data waiting, for this long fails the connection, ms. @default 60000 */
@@ -61,6 +67,7 @@ export class UtpConnection {
   readonly #sendBufferBytes: number;
   readonly #receiveBufferBytes: number;
   readonly #maxTimeouts: number;
+  readonly #deadPeerTimeout: number;
   readonly #zeroWindowTimeout: number;
   readonly #keepAlive: number;
   readonly #ledbat: Ledbat;
@@ -81,6 +88,8 @@ export class UtpConnection {
   #finSent = false;
   #zeroWindowSince: number | undefined;
   #lastSent: number;
+  /** When the last valid packet came from the peer (µs). */
+  #lastReceived: number;
   #synRetriesLeft: number;
 
   private constructor(
@@ -97,6 +106,7 @@ export class UtpConnection {
     this.#sendBufferBytes = options.sendBufferBytes ?? 1024 * 1024;
     this.#receiveBufferBytes = options.receiveBufferBytes ?? 1024 * 1024;
     this.#maxTimeouts = options.maxTimeouts ?? 5;
+    this.#deadPeerTimeout = (options.deadPeerTimeoutMs ?? 20_000) * 1000;
     this.#synRetriesLeft = options.synRetries ?? 3;
     this.#zeroWindowTimeout = (options.zeroWindowTimeoutMs ?? 60_000) * 1000;
     this.#keepAlive = (options.keepAliveMs ?? 29_000) * 1000;
@@ -109,6 +119,7 @@ export class UtpConnection {
     this.#recv = new ReceiveBuffer(ids.ackNr, Math.ceil(this.#receiveBufferBytes / this.#mss) + 8);
     this.#peerWindow = this.#advertised = this.#mss;
     this.#lastSent = now;
+    this.#lastReceived = now;
   }
 
   /** Starts a connection: sends ST_SYN carrying `recvId`; we send with `recvId + 1`. */
@@ -200,7 +211,16 @@ export class UtpConnection {
   receive(packet: UtpPacket, now: number): void {
     if (this.#state === 'closed') return;
     if (packet.type === 'reset') {
-      this.#close(new UtpError('reset', 'the peer reset the uTP connection'));
+      // A reset acknowledging what we never sent is not from our peer (libtorrent's check).
+      if (seqDiff(packet.ack, this.#window.nextSeq) > 0) return;
+      this.#close(
+        new UtpError(
+          'reset',
+          this.#state === 'syn-sent'
+            ? 'the peer refused the uTP connection (ST_RESET)'
+            : 'the peer reset the uTP connection (ST_RESET): it closed or no longer knows it',
+        ),
+      );
       return;
     }
     if (packet.type === 'syn') {
@@ -217,6 +237,7 @@ export class UtpConnection {
       this.#recv.setAckNr((packet.seq - 1) & 0xffff);
       this.#sink.connected();
     }
+    this.#lastReceived = now;
     this.#notePeer(packet, now);
     this.#window.processAcks(packet, now);
     if (this.#window.finAcked) this.#maybeClosed();
@@ -272,9 +293,19 @@ export class UtpConnection {
     }
   }
 
-  /** Timers: SYN and data retransmission, the zero-window deadline, keep-alives. */
+  /** Timers: SYN and data retransmission, the dead-peer and zero-window deadlines, keep-alives. */
   tick(now: number): void {
     if (this.#state === 'closed') return;
+    // However the backoff has grown: data in flight and the peer silent this long, it is gone.
+    const window = this.#window;
+    if (
+      this.#state === 'connected' &&
+      window.size > 0 &&
+      now - Math.max(this.#lastReceived, window.busySince) >= this.#deadPeerTimeout
+    ) {
+      this.#close(new UtpError('timeout', 'uTP peer silent with data in flight'));
+      return;
+    }
     if (now >= this.#window.rtoDeadline) {
       if (this.#window.size === 0) {
         // Only a shut window to probe (its own deadline below bounds how long).

@@ -41,6 +41,8 @@ export class SendWindow {
   rtoDeadline = Number.POSITIVE_INFINITY;
   /** Consecutive timeouts without an ack moving forward. */
   timeouts = 0;
+  /** When the window last went from empty to holding a packet (µs); meaningful while `size > 0`. */
+  busySince = 0;
 
   /** @param seq our first sequence number; timeouts in microseconds. */
   constructor(seq: number, ledbat: Ledbat, timeouts: { initialUs: number; minUs: number }) {
@@ -103,6 +105,7 @@ export class SendWindow {
       sacked: false,
       fastResent: false,
     };
+    if (this.#out.size === 0) this.busySince = now;
     this.#out.set(p.seq, p);
     this.#seqNr = (this.#seqNr + 1) & 0xffff;
     this.#flightBytes += payload.length;

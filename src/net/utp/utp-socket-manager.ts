@@ -28,7 +28,7 @@ export interface UtpSocketManagerOptions {
   halfOpenTimeoutMs?: number;
   /** How often connections are ticked, ms. @default 50 */
   tickMs?: number;
-  /** ST_RESET answers to packets of unknown connections, per tick at most. @default 64 */
+  /** ST_RESET answers to packets of unknown connections (any type but SYN and RESET), per `tickMs` at most. @default 64 */
   maxResetsPerTick?: number;
   connection?: UtpConnectionOptions;
   /** Random integer in [0, max): ids and first sequence numbers. @default crypto.randomInt */
@@ -68,6 +68,8 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
   readonly #dirty = new Set<UtpConnection>();
   #halfOpen = 0;
   #resets = 0;
+  /** When the current reset budget began (clock ms): the budget renews every `tickMs`. */
+  #resetsSince = Number.NEGATIVE_INFINITY;
   #timer: unknown;
   #flushScheduled = false;
   #closed = false;
@@ -199,12 +201,25 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
       this.#onSyn(packet, from, now);
       return;
     }
+    if (packet.type === 'reset') {
+      const target = this.#resetTarget(from, packet.connectionId);
+      if (target === undefined) this.dropped++;
+      else target.connection.receive(packet, now);
+      return;
+    }
     const entry = this.#entries.get(key(from.address, from.port, packet.connectionId));
     if (entry === undefined) {
       this.dropped++;
-      // Tell a peer that lost us (and only for data) that the connection is gone; bounded per tick.
-      if ((packet.type === 'data' || packet.type === 'fin') && this.#resets++ < this.#maxResets)
-        this.#sendReset(packet, from, now);
+      // A peer still talking to a connection we do not have (we restarted on this port, or we
+      // closed it): tell it at once with an ST_RESET, as libutp does. Never for a RESET (no
+      // ping-pong), one for one and no bigger than what came (no amplification), bounded per tick.
+      // The budget renews by the clock, not by the tick: a process with no connection has no tick.
+      const ms = this.#clock.now();
+      if (ms - this.#resetsSince >= this.#tickMs) {
+        this.#resetsSince = ms;
+        this.#resets = 0;
+      }
+      if (this.#resets++ < this.#maxResets) this.#sendReset(packet, from, now);
       return;
     }
     if (entry.halfOpenSince !== undefined) {
@@ -214,6 +229,21 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
     }
     entry.connection.receive(packet, now);
     this.#schedule(entry.connection);
+  }
+
+  /**
+   * The connection an ST_RESET is for. Its id is our receive id (sent by a live connection)
+   * or our send id (echoed by a peer that no longer knows the connection), our receive id
+   * then being that ± 1: libutp's rule, so resets from either kind of peer land.
+   */
+  #resetTarget(from: RemoteInfo, id: number): Entry | undefined {
+    const own = this.#entries.get(key(from.address, from.port, id));
+    if (own !== undefined) return own;
+    for (const recvId of [id + 1, id - 1]) {
+      const entry = this.#entries.get(key(from.address, from.port, recvId));
+      if (entry !== undefined && entry.connection.sendId === (id & 0xffff)) return entry;
+    }
+    return undefined;
   }
 
   #onSyn(syn: UtpPacket, from: RemoteInfo, now: number): void {
@@ -230,10 +260,13 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
     }
     const family = from.family === 'IPv6' ? 'IPv6' : 'IPv4';
     const stream = new UtpStream(this.#host, { address: from.address, port: from.port, family });
+    let unconfirmed = (): boolean => true;
     const sink = stream.sink(
       (datagram) => this.#send(datagram, from.port, from.address),
       () => {},
-      () => false,
+      // Closed before anyone was given the stream (reset or timed out half-open): no 'error'
+      // event on a stream nobody can be listening to.
+      () => unconfirmed(),
     );
     const entry: Entry = {
       connection: undefined as unknown as UtpConnection,
@@ -242,6 +275,7 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
       port: from.port,
       halfOpenSince: now,
     };
+    unconfirmed = () => entry.halfOpenSince !== undefined;
     this.#entries.set(k, entry);
     this.#halfOpen++;
     const connection = UtpConnection.accept(sink, syn, this.#random(0x10000), now, this.#options);
@@ -296,7 +330,6 @@ export class UtpSocketManager extends EventEmitter<UtpSocketManagerEvents> {
 
   #tick(): void {
     this.#timer = undefined;
-    this.#resets = 0;
     const now = this.#micros();
     for (const entry of [...this.#entries.values()]) {
       if (entry.halfOpenSince !== undefined && now - entry.halfOpenSince >= this.#halfOpenTimeout) {

@@ -131,6 +131,27 @@ describe('PeerConnection: idle peers and keep-alives', () => {
     assert.deepEqual(pair.closeReasons, ['peer silent for 20 s']);
   });
 
+  test('over uTP, 30 s of silence both ways brings a keep-alive (a vanished uTP peer is found by it)', async () => {
+    const pair = await connectedPair({ transport: 'utp' });
+    pair.clock.advance(29_999);
+    assert.deepEqual(pair.sent, []);
+    pair.clock.advance(1);
+    assert.deepEqual(pair.sent, ['keep-alive'], 'after 30 s of mutual silence');
+    assert.deepEqual(await bytesAtRemote(pair, 4), KEEP_ALIVE);
+    // The peer answers; the next probe comes after the next 30 s of silence both ways.
+    const arrived = once(pair.connection, 'message');
+    pair.remote.write(KEEP_ALIVE);
+    await arrived;
+    pair.clock.advance(29_999);
+    assert.deepEqual(pair.sent, ['keep-alive']);
+    pair.clock.advance(1);
+    assert.deepEqual(pair.sent, ['keep-alive', 'keep-alive']);
+    // Over TCP the 90 s rule alone (the test above): a killed TCP peer is reset by its kernel.
+    const tcp = await connectedPair({ transport: 'tcp' });
+    tcp.clock.advance(60_000);
+    assert.deepEqual(tcp.sent, []);
+  });
+
   test('a dialled peer that never answers our handshake is dropped after 10 s', async () => {
     const pair = await connectedPair({}, false);
     pair.clock.advance(9_999);

@@ -44,6 +44,35 @@ describe('Choker', () => {
     assert.ok(decision.unchoke.has('b'));
   });
 
+  test('a peer unchoked a round that took nothing (stalled: e.g. a vanished uTP peer) yields its slot', () => {
+    // Four stalled peers listed first, all at rate 0 like the newcomer: without the stalled
+    // rank they keep every regular slot (ties keep the order) and the newcomer waits for luck.
+    const choker = new Choker({ slots: 4, random: () => 0.99, now });
+    const dead = ['d1', 'd2', 'd3', 'd4', 'd5'].map((key) =>
+      peer(key, { stalled: true, connectedAt: now() }),
+    );
+    const decision = choker.decide([...dead, peer('newcomer', { connectedAt: now() })], true);
+    assert.ok(decision.unchoke.has('newcomer'), 'the live peer gets a regular slot');
+    assert.notEqual(decision.optimistic, 'newcomer');
+    // Stalled peers are still served when nobody else waits (it may have been a lull).
+    assert.equal(decision.unchoke.size, 5);
+    const downloading = new Choker({ slots: 1, random: () => 0, now }).decide(
+      [peer('stalled', { stalled: true, downloadRate: 50 }), peer('other', { downloadRate: 10 })],
+      false,
+    );
+    assert.ok(downloading.unchoke.has('other'), 'while downloading too');
+  });
+
+  test('the optimistic slot goes to a peer that is not stalled when there is one', () => {
+    const choker = new Choker({ slots: 1, random: () => 0, now });
+    const decision = choker.decide(
+      [peer('fast', { uploadRate: 100 }), peer('stalled', { stalled: true }), peer('waiting')],
+      true,
+    );
+    assert.ok(decision.unchoke.has('fast'));
+    assert.equal(decision.optimistic, 'waiting');
+  });
+
   test('new peers are three times as likely to get the optimistic slot', () => {
     const picks = new Map<string, number>();
     let seed = 0;
