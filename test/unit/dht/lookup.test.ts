@@ -108,6 +108,30 @@ describe('Lookup', () => {
     assert.deepEqual(other.next(), []);
   });
 
+  test('never-asked candidates go before a timed-out one; it is retried once none is left', () => {
+    // Closest first: dead (timed out once), then two never asked.
+    const dead = node(20);
+    const second = node(15);
+    const third = node(10);
+    const lookup = new Lookup({ target: TARGET, alpha: 1, maxAttempts: 4 });
+    lookup.seed([third, dead, second]);
+    assert.deepEqual(hosts(lookup.next()), [dead.host], 'the closest is asked first');
+    lookup.failed(dead, true);
+    assert.deepEqual(hosts(lookup.next()), [second.host], 'a never-asked node before the retry');
+    lookup.responded(second, {});
+    assert.deepEqual(hosts(lookup.next()), [third.host]);
+    lookup.responded(third, {});
+    assert.equal(lookup.done, false, 'the timed-out node is still among the closest');
+    assert.deepEqual(hosts(lookup.next()), [dead.host], 'retried when nobody else is left to ask');
+    lookup.failed(dead, true);
+    // A node learned later is asked before the next retry.
+    const later = node(12);
+    assert.deepEqual(hosts(lookup.next()), [dead.host]);
+    lookup.failed(dead, true);
+    lookup.seed([later]);
+    assert.deepEqual(hosts(lookup.next()), [later.host]);
+  });
+
   test('a reply with hundreds of nodes costs bounded work and memory', () => {
     const lookup = new Lookup({ target: TARGET, maxCandidates: 100, maxNodesPerReply: 64 });
     const seed = node(1);
