@@ -241,7 +241,12 @@ export class DhtNode {
     });
     // In each family, the closest k that gave a token (BEP 32: announced in both).
     const targets = announceTargets(result.nodes, this.#k);
-    const body = { method: 'announce_peer' as const, infoHash, port, impliedPort: options.impliedPort ?? false };
+    const body = {
+      method: 'announce_peer' as const,
+      infoHash,
+      port,
+      impliedPort: options.impliedPort ?? false,
+    };
     // An announce_peer that times out is sent once more: one lost datagram (either way) must not
     // cost one of the few nodes that store us (with 10 % loss each way, ~19 % of single tries fail).
     const acks = await Promise.all(
@@ -333,7 +338,9 @@ export class DhtNode {
 
   /** BEP 32 `want` for the nodes of every family we have, when we have both (else none: the default). */
   #want(): { want?: WantFamily[] } {
-    return this.#families.length > 1 ? { want: this.#families.map((family) => `n${family}` as WantFamily) } : {};
+    return this.#families.length > 1
+      ? { want: this.#families.map((family) => `n${family}` as WantFamily) }
+      : {};
   }
 
   #heard(contact: NodeContact, responded: boolean, now: number): void {
