@@ -55,6 +55,8 @@ export class DhtNode {
   readonly #external = new ExternalIpVotes();
   #refreshTimer: unknown;
   #refreshing = 0;
+  /** Lookups running (one per call, however many families it runs in). */
+  #running = 0;
   #closed = false;
   readonly #stats = {
     queriesSent: 0,
@@ -297,7 +299,7 @@ export class DhtNode {
       nodes: this.#table.size,
       ...counts,
       ...this.#stats,
-      activeLookups: this.#active.size,
+      activeLookups: this.#running,
       outstanding: this.#transactions.size,
       storedPeers: this.#answerer.storedPeerCount?.() ?? 0,
     };
@@ -394,10 +396,15 @@ export class DhtNode {
     if (signal?.aborted) throw lookupAborted(method);
     this.#stats.lookups++;
     const families = options.families ?? this.#families;
-    const results = await Promise.all(
-      families.map((family) => this.#familyLookup(target, method, family, extraSeeds, options)),
-    );
-    return mergeFamilyResults(results);
+    this.#running++;
+    try {
+      const results = await Promise.all(
+        families.map((family) => this.#familyLookup(target, method, family, extraSeeds, options)),
+      );
+      return mergeFamilyResults(results);
+    } finally {
+      this.#running--;
+    }
   }
 
   #familyLookup(

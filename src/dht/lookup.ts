@@ -3,8 +3,8 @@
  * sockets and no clock: the node feeds it replies, timeouts and "slow" marks, and asks it whom to
  * query next.
  *
- * - Never-asked candidates before timed-out ones: a candidate that timed out is asked again (up to
- *   `maxAttempts`) only when no never-asked candidate is left before the k-th that answered.
+ * - A candidate that timed out is asked again (up to `maxAttempts`) in its own α slots, beside the
+ *   never-asked ones: a dead node among the closest does not hold up farther live nodes.
  * - α = 3 queries in flight; a query marked slow (no reply after the short timeout) stops
  *   counting against α, so one more slot opens (libtorrent's short timeout); it still counts if
  *   it answers later.
@@ -152,20 +152,23 @@ export class Lookup {
   }
 
   /**
-   * The nodes to query now (closest fresh candidates, while slots are free); they are marked as
-   * in flight. Call after every input.
+   * The nodes to query now, marked as in flight; call after every input. Never-asked candidates
+   * go first (α of them in flight); a candidate that timed out is asked again beside them, in a
+   * second set of α slots, so a dead node among the closest neither holds up a live node never
+   * asked nor waits for all of them. Only candidates before the k-th that answered are asked:
+   * beyond it nobody is needed.
    */
   next(): NodeContact[] {
     const out: NodeContact[] = [];
-    let busy = 0;
-    for (const candidate of this.#inFlight.values()) if (!candidate.slow) busy++;
-    // Never-asked candidates first, then ones that timed out (a dead node among the closest would
-    // otherwise hold a slot for up to maxAttempts timeouts while farther live nodes wait). Both
-    // passes look only at candidates before the k-th that answered: beyond it nobody is needed.
-    for (const retry of [false, true]) {
+    // In flight and not slow: [never-asked, retries].
+    const busy = [0, 0];
+    for (const candidate of this.#inFlight.values())
+      if (!candidate.slow) busy[candidate.attempts > 1 ? 1 : 0]!++;
+    for (const pass of [0, 1]) {
+      const retry = pass === 1;
       let responded = 0;
       for (const candidate of this.#candidates) {
-        if (busy >= this.#alpha || responded >= this.#k) break;
+        if (busy[pass]! >= this.#alpha || responded >= this.#k) break;
         if (candidate.state === 'responded') responded++;
         else if (candidate.state === 'fresh' && candidate.attempts > 0 === retry) {
           candidate.state = 'pending';
@@ -173,7 +176,7 @@ export class Lookup {
           candidate.attempts++;
           this.#inFlight.set(candidate.contact.host, candidate);
           this.#queries++;
-          busy++;
+          busy[pass]!++;
           out.push(candidate.contact);
         }
       }

@@ -81,6 +81,7 @@ describe('DhtNode with both address families (BEP 32)', () => {
           [4, 4, 4, 6, 6, 6],
           'α = 3 queries in each family at once',
         );
+      if (round === 0) assert.equal(node.stats().activeLookups, 1, 'one lookup, however many families');
       for (const query of queries) {
         asked.push(query.to.host);
         const who = all.get(query.to.host)!;
