@@ -8,9 +8,10 @@
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
 import type { DhtError } from './errors.js';
+import { announceTargets, mergeFamilyResults } from './family-results.js';
 import { Lookup, type LookupResult } from './lookup.js';
 import { driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
-import type { KrpcMessage, KrpcQuery, NodeContact } from './messages.js';
+import type { KrpcMessage, KrpcQuery, NodeContact, WantFamily } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
 import type {
   DhtNodeContext,
@@ -32,8 +33,6 @@ export type {
   QueryAnswerer,
 } from './node-options.js';
 
-const FAMILIES: readonly Family[] = [4, 6];
-
 export class DhtNode {
   readonly #clock: Clock;
   readonly #random: RandomBytes;
@@ -47,6 +46,8 @@ export class DhtNode {
   readonly #maxAttempts: number;
   readonly #refreshCheckMs: number;
   readonly #refreshOnBootstrap: boolean;
+  /** The address families we can reach (BEP 32): one lookup per family, in that family's table. */
+  readonly #families: readonly Family[];
   #table: RoutingTable;
   readonly #transactions: TransactionTable<Handler>;
   readonly #answerer: QueryAnswerer;
@@ -54,6 +55,8 @@ export class DhtNode {
   readonly #external = new ExternalIpVotes();
   #refreshTimer: unknown;
   #refreshing = 0;
+  /** Lookups running (one per call, however many families it runs in). */
+  #running = 0;
   #closed = false;
   readonly #stats = {
     queriesSent: 0,
@@ -80,6 +83,7 @@ export class DhtNode {
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#refreshCheckMs = options.refreshCheckMs ?? 60_000;
     this.#refreshOnBootstrap = options.refreshOnBootstrap ?? true;
+    this.#families = options.families?.length ? [...new Set(options.families)].sort() : [4, 6];
     this.#table = new RoutingTable({ ownId: this.#id, k: this.#k, now: this.#clock.now() });
     const first = options.random(2);
     this.#transactions = new TransactionTable<Handler>({
@@ -172,9 +176,11 @@ export class DhtNode {
       contacts.slice(0, 32).map(
         (to) =>
           new Promise<void>((resolve) => {
+            // BEP 32: with both families, each contact is asked for nodes of both (`want`), so
+            // joining through IPv4 nodes also fills the IPv6 table, and the other way round.
             const sent = this.#query(
               to,
-              { method: 'find_node', target: this.#id },
+              { method: 'find_node', target: this.#id, ...this.#want() },
               {
                 response: (reply) => {
                   learned.push(...(reply.nodes ?? []), ...(reply.nodes6 ?? []));
@@ -193,13 +199,13 @@ export class DhtNode {
     // e.g. from a saved table; 4 attempts held bootstrap 2 s per dead node: docs/dht-interop.md).
     await this.#lookup(this.#id, 'find_node', learned.slice(0, 256), { maxAttempts: 1 });
     if (!this.#refreshOnBootstrap || this.#closed) return;
-    for (const family of FAMILIES) {
+    for (const family of this.#families) {
       const buckets = this.#table.bucketCount(family);
       const targets = this.#table.staleTargets(family, this.#clock.now() + NODE_FRESH_MS, this.#random);
       await Promise.all(
         targets
           .slice(0, buckets - 1)
-          .map((target) => this.#lookup(target, 'find_node', [], { maxAttempts: 1 })),
+          .map((target) => this.#lookup(target, 'find_node', [], { maxAttempts: 1, families: [family] })),
       );
     }
   }
@@ -213,7 +219,7 @@ export class DhtNode {
     this.#query(to, { method: 'ping' }, {});
   }
 
-  /** Iterative get_peers lookup for `infoHash`. */
+  /** Iterative get_peers lookup for `infoHash` (one per address family: `families`). */
   getPeers(
     infoHash: NodeId,
     options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
@@ -222,7 +228,8 @@ export class DhtNode {
   }
 
   /**
-   * getPeers, then announce_peer to the closest k nodes that gave a token. `onPeers` hears the
+   * getPeers, then announce_peer to the closest k nodes that gave a token, in each address family
+   * (the result's `nodes` lists both families' closest). `onPeers` hears the
    * peers as each response brings them (the result still lists them all).
    */
   async announce(
@@ -234,23 +241,33 @@ export class DhtNode {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onPeers ? { onPeers: options.onPeers } : {}),
     });
-    const targets = result.nodes.filter((node) => node.token !== undefined).slice(0, this.#k);
+    // In each family, the closest k that gave a token (BEP 32: announced in both).
+    const targets = announceTargets(result.nodes, this.#k);
+    const body = {
+      method: 'announce_peer' as const,
+      infoHash,
+      port,
+      impliedPort: options.impliedPort ?? false,
+    };
+    // An announce_peer that times out is sent once more: one lost datagram (either way) must not
+    // cost one of the few nodes that store us (with 10 % loss each way, ~19 % of single tries fail).
     const acks = await Promise.all(
       targets.map(
         (node) =>
           new Promise<boolean>((resolve) => {
-            const sent = this.#query(
-              node,
-              {
-                method: 'announce_peer',
-                infoHash,
-                port,
-                impliedPort: options.impliedPort ?? false,
-                token: node.token!,
-              },
-              { response: () => resolve(true), error: () => resolve(false), timeout: () => resolve(false) },
-            );
-            if (!sent) resolve(false);
+            const send = (triesLeft: number): void => {
+              const sent = this.#query(
+                node,
+                { ...body, token: node.token! },
+                {
+                  response: () => resolve(true),
+                  error: () => resolve(false),
+                  timeout: () => (triesLeft > 0 && !this.#closed ? send(triesLeft - 1) : resolve(false)),
+                },
+              );
+              if (!sent) resolve(false);
+            };
+            send(1);
           }),
       ),
     );
@@ -282,7 +299,7 @@ export class DhtNode {
       nodes: this.#table.size,
       ...counts,
       ...this.#stats,
-      activeLookups: this.#active.size,
+      activeLookups: this.#running,
       outstanding: this.#transactions.size,
       storedPeers: this.#answerer.storedPeerCount?.() ?? 0,
     };
@@ -321,6 +338,13 @@ export class DhtNode {
     this.#stats.idChanges++;
   }
 
+  /** BEP 32 `want` for the nodes of every family we have, when we have both (else none: the default). */
+  #want(): { want?: WantFamily[] } {
+    return this.#families.length > 1
+      ? { want: this.#families.map((family) => `n${family}` as WantFamily) }
+      : {};
+  }
+
   #heard(contact: NodeContact, responded: boolean, now: number): void {
     const { outcome, ping } = this.#table.heard(contact, responded, now);
     // A querier new to the table is pinged once, so it is verified (good) and can be handed out.
@@ -333,7 +357,7 @@ export class DhtNode {
     to: { host: string; port: number },
     body:
       | { method: 'ping' }
-      | { method: 'find_node'; target: NodeId }
+      | { method: 'find_node'; target: NodeId; want?: WantFamily[] }
       | { method: 'get_peers'; infoHash: NodeId }
       | { method: 'announce_peer'; infoHash: NodeId; port: number; impliedPort: boolean; token: Uint8Array },
     handler: Handler,
@@ -352,15 +376,45 @@ export class DhtNode {
     return true;
   }
 
-  #lookup(
+  /**
+   * One lookup per family in `families` (default: every family we have), each seeded from that
+   * family's table (and the `extraSeeds` of that family) and asking only nodes of it; the results
+   * are merged (family-results.ts). Peers reach `onPeers` from either as they come.
+   */
+  async #lookup(
     target: NodeId,
     method: 'find_node' | 'get_peers',
     extraSeeds: NodeContact[] = [],
-    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void; maxAttempts?: number } = {},
+    options: {
+      signal?: AbortSignal;
+      onPeers?(peers: PeerAddress[]): void;
+      maxAttempts?: number;
+      families?: readonly Family[];
+    } = {},
+  ): Promise<LookupResult> {
+    const { signal } = options;
+    if (signal?.aborted) throw lookupAborted(method);
+    this.#stats.lookups++;
+    const families = options.families ?? this.#families;
+    this.#running++;
+    try {
+      const results = await Promise.all(
+        families.map((family) => this.#familyLookup(target, method, family, extraSeeds, options)),
+      );
+      return mergeFamilyResults(results);
+    } finally {
+      this.#running--;
+    }
+  }
+
+  #familyLookup(
+    target: NodeId,
+    method: 'find_node' | 'get_peers',
+    family: Family,
+    extraSeeds: NodeContact[],
+    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void; maxAttempts?: number },
   ): Promise<LookupResult> {
     const { signal, onPeers } = options;
-    if (signal?.aborted) return Promise.reject(lookupAborted(method));
-    this.#stats.lookups++;
     const lookup = new Lookup({
       target,
       ownId: this.#id,
@@ -368,17 +422,16 @@ export class DhtNode {
       alpha: this.#alpha,
       maxCandidates: this.#maxCandidates,
       maxAttempts: options.maxAttempts ?? this.#maxAttempts,
+      family,
     });
-    const now = this.#clock.now();
-    for (const family of FAMILIES) lookup.seed(this.#table.closest(target, this.#k * 2, family, now));
+    lookup.seed(this.#table.closest(target, this.#k * 2, family, this.#clock.now()));
     lookup.seed(extraSeeds);
     return driveLookup(lookup, method, {
       query: (contact, body, handler) => this.#query(contact, body, handler, true),
       register: (finish) => this.#active.add(finish),
       unregister: (finish) => this.#active.delete(finish),
       done: (result) => {
-        if (result.responses > 0)
-          for (const family of FAMILIES) this.#table.refreshed(target, family, this.#clock.now());
+        if (result.responses > 0) this.#table.refreshed(target, family, this.#clock.now());
       },
       ...(signal ? { signal } : {}),
       ...(onPeers ? { onPeers } : {}),
@@ -396,12 +449,12 @@ export class DhtNode {
   /** Looks up a random id in each stale bucket (a few at a time). */
   #refresh(): void {
     const now = this.#clock.now();
-    for (const family of FAMILIES) {
+    for (const family of this.#families) {
       for (const target of this.#table.staleTargets(family, now, this.#random)) {
         if (this.#refreshing >= 2) return;
         this.#refreshing++;
         this.#table.refreshed(target, family, now); // counts as active now, so it is not picked again meanwhile
-        void this.#lookup(target, 'find_node').finally(() => this.#refreshing--);
+        void this.#lookup(target, 'find_node', [], { families: [family] }).finally(() => this.#refreshing--);
       }
     }
   }

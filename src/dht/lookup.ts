@@ -3,6 +3,8 @@
  * sockets and no clock: the node feeds it replies, timeouts and "slow" marks, and asks it whom to
  * query next.
  *
+ * - A candidate that timed out is asked again (up to `maxAttempts`) in its own α slots, beside the
+ *   never-asked ones: a dead node among the closest does not hold up farther live nodes.
  * - α = 3 queries in flight; a query marked slow (no reply after the short timeout) stops
  *   counting against α, so one more slot opens (libtorrent's short timeout); it still counts if
  *   it answers later.
@@ -12,7 +14,7 @@
  *   `maxNodesPerReply` nodes of one reply are read, one candidate per IP address (a node that
  *   claims every id, or a reply full of one host, costs one slot), peers are capped.
  */
-import { formatAddress, type PeerAddress } from '../address.js';
+import { addressBytes, formatAddress, type PeerAddress } from '../address.js';
 import type { NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, sameId } from './node-id.js';
 
@@ -36,6 +38,11 @@ export interface LookupOptions {
    * of the closest nodes from the result. @default 4
    */
   maxAttempts?: number;
+  /**
+   * BEP 32: only contacts of this address family are candidates (a node of the other family in a
+   * reply is ignored, as is an IPv4-mapped address in `nodes6`). @default any family
+   */
+  family?: 4 | 6;
 }
 
 type CandidateState = 'fresh' | 'pending' | 'responded' | 'failed';
@@ -77,6 +84,19 @@ export interface LookupReply {
   token?: Uint8Array;
 }
 
+/**
+ * The family a DHT contact's host belongs to: 4 for a dotted IPv4 literal, 6 for an IPv6 one;
+ * undefined for an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, an IPv4 node in disguise that BEP 32
+ * `nodes6` must not carry) and for anything that is not a literal address.
+ */
+export function contactFamily(host: string): 4 | 6 | undefined {
+  const bytes = addressBytes(host);
+  if (bytes === undefined) return undefined;
+  if (bytes.length === 4) return 4;
+  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return mapped ? undefined : 6;
+}
+
 function distanceTo(id: NodeId, target: NodeId): Uint8Array {
   const out = new Uint8Array(ID_BYTES);
   for (let i = 0; i < ID_BYTES; i++) out[i] = id[i]! ^ target[i]!;
@@ -92,6 +112,7 @@ export class Lookup {
   readonly #maxNodesPerReply: number;
   readonly #maxPeers: number;
   readonly #maxAttempts: number;
+  readonly #family: 4 | 6 | undefined;
   /** Sorted by distance, nearest first. */
   #candidates: Candidate[] = [];
   /** host → candidate, for the one-per-IP rule (includes pending ones pruned from the list). */
@@ -111,6 +132,7 @@ export class Lookup {
     this.#maxNodesPerReply = options.maxNodesPerReply ?? 64;
     this.#maxPeers = options.maxPeers ?? 2000;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+    this.#family = options.family;
   }
 
   /** Adds starting nodes (from the routing table, or bootstrap replies). */
@@ -130,25 +152,33 @@ export class Lookup {
   }
 
   /**
-   * The nodes to query now (closest fresh candidates, while slots are free); they are marked as
-   * in flight. Call after every input.
+   * The nodes to query now, marked as in flight; call after every input. Never-asked candidates
+   * go first (α of them in flight); a candidate that timed out is asked again beside them, in a
+   * second set of α slots, so a dead node among the closest neither holds up a live node never
+   * asked nor waits for all of them. Only candidates before the k-th that answered are asked:
+   * beyond it nobody is needed.
    */
   next(): NodeContact[] {
     const out: NodeContact[] = [];
-    let busy = 0;
-    for (const candidate of this.#inFlight.values()) if (!candidate.slow) busy++;
-    let responded = 0;
-    for (const candidate of this.#candidates) {
-      if (busy >= this.#alpha || responded >= this.#k) break;
-      if (candidate.state === 'responded') responded++;
-      else if (candidate.state === 'fresh') {
-        candidate.state = 'pending';
-        candidate.slow = false;
-        candidate.attempts++;
-        this.#inFlight.set(candidate.contact.host, candidate);
-        this.#queries++;
-        busy++;
-        out.push(candidate.contact);
+    // In flight and not slow: [never-asked, retries].
+    const busy = [0, 0];
+    for (const candidate of this.#inFlight.values())
+      if (!candidate.slow) busy[candidate.attempts > 1 ? 1 : 0]!++;
+    for (const pass of [0, 1]) {
+      const retry = pass === 1;
+      let responded = 0;
+      for (const candidate of this.#candidates) {
+        if (busy[pass]! >= this.#alpha || responded >= this.#k) break;
+        if (candidate.state === 'responded') responded++;
+        else if (candidate.state === 'fresh' && candidate.attempts > 0 === retry) {
+          candidate.state = 'pending';
+          candidate.slow = false;
+          candidate.attempts++;
+          this.#inFlight.set(candidate.contact.host, candidate);
+          this.#queries++;
+          busy[pass]!++;
+          out.push(candidate.contact);
+        }
       }
     }
     return out;
@@ -240,6 +270,7 @@ export class Lookup {
   #add(contact: NodeContact, depth: number): void {
     if (!(contact.port >= 1 && contact.port <= 65535) || contact.id.length !== ID_BYTES) return;
     if (this.#ownId && sameId(contact.id, this.#ownId)) return;
+    if (this.#family !== undefined && contactFamily(contact.host) !== this.#family) return;
     if (this.#byHost.has(contact.host)) return; // one candidate per IP
     const candidate: Candidate = {
       contact: { id: contact.id, host: contact.host, port: contact.port },

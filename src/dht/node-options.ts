@@ -93,4 +93,10 @@ export interface DhtNodeOptions {
   secureId?: boolean;
   /** After bootstrap, look up one random id in each bucket's range (fills the far buckets). @default true */
   refreshOnBootstrap?: boolean;
+  /**
+   * The address families the node's socket can reach (BEP 32). Each lookup runs once per family
+   * over that family's routing table (announce too: to the closest k of each), and with both,
+   * bootstrap's find_node asks for nodes of both (`want` n4 n6). @default [4, 6]
+   */
+  families?: readonly (4 | 6)[];
 }

@@ -131,6 +131,11 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       // BEP 42: once three responders agree on our public IP, an id not secure for it is replaced
       // (the saved one too); loopback and private addresses are exempt.
       secureId: true,
+      // BEP 32: one lookup per family the socket has (both when it listens on IPv4 and IPv6).
+      families: [
+        ...(this.#udp.hasFamily('IPv4') ? [4 as const] : []),
+        ...(this.#udp.hasFamily('IPv6') ? [6 as const] : []),
+      ],
       send: (message, to) => {
         try {
           this.#udp.send(encodeKrpc(message), to.port, to.host);

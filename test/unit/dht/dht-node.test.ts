@@ -226,6 +226,36 @@ describe('DhtNode', () => {
     assert.equal(node.externalIp(), undefined, 'no reply carried an ip');
   });
 
+  test('an announce_peer that times out is sent once more, and no more', async () => {
+    const { clock, node, take } = harness();
+    const a = contact(10, '10.0.0.1');
+    const b = contact(11, '10.0.0.2');
+    node.table.heard(a, true, 0);
+    node.table.heard(b, true, 0);
+    const infoHash = randomIdWithPrefix(OWN, 12, random);
+    const announced = node.announce(infoHash, 51413);
+    for (const query of take('get_peers')) {
+      const who = [a, b].find((x) => x.host === query.to.host)!;
+      node.receive(reply(query, who, { token: Buffer.from(who.host) }), query.to);
+    }
+    await settle();
+    const first = take('announce_peer');
+    assert.deepEqual(first.map((s) => s.to.host).sort(), [a.host, b.host]);
+    // Both are lost: each is sent again after the timeout; a answers the second, b never does.
+    // (The timeout adapts to the replies' round trip: at least 500 ms, at most 2 s.)
+    let second: ReturnType<typeof take> = [];
+    for (let waited = 0; waited < 2_000 && second.length === 0; waited += 100) {
+      clock.advance(100);
+      second = take('announce_peer');
+    }
+    assert.deepEqual(second.map((s) => s.to.host).sort(), [a.host, b.host], 'one more try each');
+    node.receive(reply(second.find((s) => s.to.host === a.host)!, a), { host: a.host, port: a.port });
+    clock.advance(2_000);
+    assert.deepEqual(take('announce_peer'), [], 'no third try');
+    const result = await announced;
+    assert.equal(result.announced, 1);
+  });
+
   test('a bucket idle for 15 minutes is refreshed with a find_node lookup in its range', () => {
     const { clock, node, take } = harness();
     const q = contact(0, '10.0.0.4');

@@ -108,6 +108,37 @@ describe('Lookup', () => {
     assert.deepEqual(other.next(), []);
   });
 
+  test('a timed-out node is retried in its own slots: never-asked ones are not held up behind it', () => {
+    // Closest first: dead, then three never asked.
+    const dead = node(20);
+    const second = node(15);
+    const third = node(12);
+    const fourth = node(10);
+    const lookup = new Lookup({ target: TARGET, alpha: 1, maxAttempts: 3 });
+    lookup.seed([fourth, third, dead, second]);
+    assert.deepEqual(hosts(lookup.next()), [dead.host], 'the closest is asked first');
+    lookup.failed(dead, true);
+    // The old order asked the dead node again and nobody else (α = 1).
+    assert.deepEqual(
+      hosts(lookup.next()),
+      [second.host, dead.host],
+      'the never-asked node at once, the retry beside it',
+    );
+    assert.deepEqual(lookup.next(), [], 'both sets of slots are full');
+    lookup.failed(dead, true);
+    assert.deepEqual(hosts(lookup.next()), [dead.host], 'the third and last try');
+    lookup.responded(second, {});
+    assert.deepEqual(hosts(lookup.next()), [third.host], 'never-asked ones keep their own slot');
+    lookup.failed(dead, true);
+    assert.deepEqual(lookup.next(), [], 'no fourth try; the never-asked slot is busy');
+    lookup.responded(third, {});
+    assert.deepEqual(hosts(lookup.next()), [fourth.host]);
+    lookup.responded(fourth, {});
+    assert.ok(lookup.done);
+    assert.deepEqual(hosts(lookup.result().nodes), [second.host, third.host, fourth.host]);
+    assert.equal(lookup.result().failures, 3);
+  });
+
   test('a reply with hundreds of nodes costs bounded work and memory', () => {
     const lookup = new Lookup({ target: TARGET, maxCandidates: 100, maxNodesPerReply: 64 });
     const seed = node(1);
