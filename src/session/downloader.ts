@@ -44,8 +44,6 @@ const TRUST_BAN_AT = -7;
 /** Blocks a pipeline may fall below its depth before it is topped up. */
 const REFILL_BATCH = 16;
 const MAX_QUEUE = 500;
-/** Blocks a crowded peer is asked for at a time (see #crowded): 256 KiB. */
-const CROWDED_QUEUE = 16;
 /** Requests in flight cover this much time of the peer's current rate (bandwidth-delay product). */
 const QUEUE_SECONDS = 1.5;
 
@@ -77,17 +75,6 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
   readonly #hungry = new Set<PeerState>();
   /** Blocks of the picker's partial-piece budget: every request in flight holds one. */
   readonly #budgetBlocks: number;
-  /**
-   * Set by #queueDepth: the peer is crowded out of the budget (more peers than the budget has
-   * CROWDED_QUEUE slices for, and this one's share by rate is below a slice). Such a peer gets
-   * CROWDED_QUEUE blocks at a time and is refilled only once it has answered them all, so the
-   * budget goes round the peers in slices of 256 KiB (one request write, one long answer each)
-   * instead of a sliver for every peer at once: with 200 seeds and 512 budget blocks, the sliver
-   * was ~2.5 blocks a peer, refilled a few at a time (3.8× the request writes and 1.6× the
-   * socket reads of 20 peers per GiB). The budget, not the peers, bounds what is in flight, and
-   * a verified piece hands its slot to a waiting peer at once.
-   */
-  #crowded = false;
   /** Sum of every peer's download rate, updated by tick(). */
   #totalRate = 0;
   #downloadedBytes = 0;
@@ -267,8 +254,7 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
     // Refill in batches: one pick and one socket write per batch, not per received block.
     // A deep pipeline refills once a quarter of it is answered (a quarter of 1.5 s of
     // transfer is far more than a round trip), so a fast peer costs ~4 writes per depth.
-    // A crowded peer (see #crowded) refills only once its pipeline is empty.
-    const batch = this.#crowded ? depth : Math.max(Math.min(REFILL_BATCH, depth >> 1), depth >> 2);
+    const batch = Math.max(Math.min(REFILL_BATCH, depth >> 1), depth >> 2);
     if (want <= 0 || (peer.requests.size > 0 && want < batch)) return;
     const picks = this.#picker.pick({ id: peer.key, has }, want);
     if (picks.length < want) this.#hungry.add(peer);
@@ -341,13 +327,10 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
    * and sent 7% of a 4 GiB download while qBittorrent sat at 0 in flight.
    */
   #queueDepth(peer: PeerState): number {
-    this.#crowded = false;
     if (peer.snubbed) return 1;
     const rate = peer.connection.download.rate();
     const depth = Math.ceil((rate * QUEUE_SECONDS) / BLOCK_SIZE);
     const share = Math.floor((this.#budgetBlocks * rate) / Math.max(this.#totalRate, rate, 1));
-    this.#crowded = share < CROWDED_QUEUE && this.#peers.size * CROWDED_QUEUE > this.#budgetBlocks;
-    if (this.#crowded) return Math.max(1, Math.min(CROWDED_QUEUE, peer.maxRequests));
     return Math.max(MIN_QUEUE, Math.min(depth + MIN_QUEUE, share, MAX_QUEUE, peer.maxRequests));
   }
 
