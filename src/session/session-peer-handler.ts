@@ -170,6 +170,7 @@ export class SessionPeerHandler {
       connection.send({ type: 'port', port: dht.port });
     peer.fast = this.#options.fastExtension === true && supportsFastExtension(remote.reserved);
     this.#fast.sendAvailability(peer);
+    this.#downloader.peerAdded(peer); // it hears of the pieces verified from now on
     // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
     this.#session.emit('peer-connected', {
       address: peer.key,
