@@ -108,6 +108,13 @@ export class SessionPeerHandler {
   readonly #fast: FastExtension;
   /** Peers whose BEP 5 `port` message we acted on (one per connection). */
   readonly #portHeard = new WeakSet<PeerState>();
+  /**
+   * Peers past onHandshake by peer id (its 20 bytes as latin1), and each one's id: a duplicate
+   * is found in O(1) rather than by comparing with every connected peer (O(peers²) over a
+   * swarm, two Buffer copies per comparison).
+   */
+  readonly #byPeerId = new Map<string, PeerState>();
+  readonly #peerIdOf = new WeakMap<PeerState, string>();
   #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -140,16 +147,16 @@ export class SessionPeerHandler {
       connection.close('connected to ourselves');
       return;
     }
-    for (const other of this.#session.peers.values()) {
-      if (
-        other !== peer &&
-        other.connection.peerId &&
-        Buffer.from(other.connection.peerId).equals(remote.peerId)
-      ) {
-        connection.close('already connected to this peer id');
-        return;
-      }
+    const id = Buffer.from(remote.peerId.buffer, remote.peerId.byteOffset, remote.peerId.byteLength).toString(
+      'latin1',
+    );
+    const other = this.#byPeerId.get(id);
+    if (other !== undefined && other !== peer && this.#session.peers.get(other.key) === other) {
+      connection.close('already connected to this peer id');
+      return;
     }
+    this.#byPeerId.set(id, peer);
+    this.#peerIdOf.set(peer, id);
     if (supportsExtensionProtocol(remote.reserved)) {
       const meta = this.#session.meta;
       const payload = encodeExtensionHandshake({
@@ -246,6 +253,8 @@ export class SessionPeerHandler {
   }
 
   onClose(peer: PeerState): void {
+    const id = this.#peerIdOf.get(peer);
+    if (id !== undefined && this.#byPeerId.get(id) === peer) this.#byPeerId.delete(id);
     this.#downloader.peerGone(peer);
     // Only a peer we were uploading to frees a slot worth a round.
     if (!peer.connection.amChoking) this.#rechokeSoon();
