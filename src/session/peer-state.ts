@@ -41,7 +41,11 @@ export function requestedBlockLength(meta: TorrentMetadata, index: number, begin
 export class PeerState {
   readonly connection: PeerConnection;
   has: Bitfield;
-  /** Pieces the peer has that we still need: interest without rescanning the bitfield. */
+  /**
+   * Pieces the peer has that we still need: interest without rescanning the bitfield. Not
+   * lowered per verified piece while the peer is a seed (the Downloader does not visit seeds
+   * then): for a seed it only says "above 0 until we are complete".
+   */
   usefulPieces = 0;
   /**
    * Blocks requested from this peer: block key (BlockKeys) → when it was sent

@@ -111,6 +111,13 @@ export class SessionPeerHandler {
   /** When each peer was last unchoked (the `now` clock): how long it has had a slot. */
   readonly #unchokedAt = new WeakMap<PeerState, number>();
   readonly #now: () => number;
+  /**
+   * Peers past onHandshake by peer id (its 20 bytes as latin1), and each one's id: a duplicate
+   * is found in O(1) rather than by comparing with every connected peer (O(peers²) over a
+   * swarm, two Buffer copies per comparison).
+   */
+  readonly #byPeerId = new Map<string, PeerState>();
+  readonly #peerIdOf = new WeakMap<PeerState, string>();
   #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -144,16 +151,16 @@ export class SessionPeerHandler {
       connection.close('connected to ourselves');
       return;
     }
-    for (const other of this.#session.peers.values()) {
-      if (
-        other !== peer &&
-        other.connection.peerId &&
-        Buffer.from(other.connection.peerId).equals(remote.peerId)
-      ) {
-        connection.close('already connected to this peer id');
-        return;
-      }
+    const id = Buffer.from(remote.peerId.buffer, remote.peerId.byteOffset, remote.peerId.byteLength).toString(
+      'latin1',
+    );
+    const other = this.#byPeerId.get(id);
+    if (other !== undefined && other !== peer && this.#session.peers.get(other.key) === other) {
+      connection.close('already connected to this peer id');
+      return;
     }
+    this.#byPeerId.set(id, peer);
+    this.#peerIdOf.set(peer, id);
     if (supportsExtensionProtocol(remote.reserved)) {
       const meta = this.#session.meta;
       const payload = encodeExtensionHandshake({
@@ -174,6 +181,7 @@ export class SessionPeerHandler {
       connection.send({ type: 'port', port: dht.port });
     peer.fast = this.#options.fastExtension === true && supportsFastExtension(remote.reserved);
     this.#fast.sendAvailability(peer);
+    this.#downloader.peerAdded(peer); // it hears of the pieces verified from now on
     // No choking round: a peer that just connected is not interested yet; its 'interested' asks for one.
     this.#session.emit('peer-connected', {
       address: peer.key,
@@ -249,6 +257,8 @@ export class SessionPeerHandler {
   }
 
   onClose(peer: PeerState): void {
+    const id = this.#peerIdOf.get(peer);
+    if (id !== undefined && this.#byPeerId.get(id) === peer) this.#byPeerId.delete(id);
     this.#downloader.peerGone(peer);
     // Only a peer we were uploading to frees a slot worth a round.
     if (!peer.connection.amChoking) this.#rechokeSoon();

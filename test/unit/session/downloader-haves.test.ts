@@ -24,6 +24,7 @@ test('have goes only to peers that lack the piece, also after a seed reconnects'
     const connection = new FakeDownloaderConnection(key);
     const peer = new PeerState(connection as unknown as PeerConnection, PIECES, () => 0);
     peers.set(key, peer);
+    downloader.peerAdded(peer); // as the session's handshake does
     if (has) downloader.onBitfield(peer, has);
     return { connection, peer };
   };
