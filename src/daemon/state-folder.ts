@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../storage/atomic-file.js';
+import { mapLimit } from './map-limit.js';
 import {
   type CumulativeStats,
   decodeStats,
@@ -21,6 +22,8 @@ import {
 const HELD_HERE = new Set<string>();
 
 const HASH_FILE = /^([0-9a-f]{40})\.json$/;
+/** State files read at once at start. */
+const READ_CONCURRENCY = 16;
 
 /** A torrent entry found in the folder: its state and, once known, its metainfo bytes. */
 export interface StoredTorrent {
@@ -107,28 +110,35 @@ export class StateFolder {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw stateError(this.torrentsDir, error);
     }
+    const files = names.sort().filter((name) => HASH_FILE.test(name));
+    // Read a few at a time, reported and returned in name order.
+    const loaded = await mapLimit(files, READ_CONCURRENCY, (name) => this.#loadOne(name));
     const out: StoredTorrent[] = [];
-    for (const name of names.sort()) {
-      const match = HASH_FILE.exec(name);
-      if (!match) continue;
-      const path = join(this.torrentsDir, name);
-      try {
-        const text = await fs.readFile(path, 'utf8');
-        const state = decodeTorrentState(text);
-        if (state.hash !== match[1]) throw new Error(`it names another torrent (${state.hash})`);
-        const metainfo = await fs.readFile(this.metainfoPath(state.hash)).catch((error) => {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-          throw error;
-        });
-        if (metainfo === undefined && state.magnet === undefined)
-          throw new Error('neither its .torrent file nor a magnet link is there');
-        this.#saved.set(state.hash, text);
-        out.push({ state, metainfo });
-      } catch (error) {
-        warn(`skipped the torrent state ${path}: ${(error as Error).message}`);
-      }
+    for (const item of loaded) {
+      if ('warning' in item) warn(item.warning);
+      else out.push(item);
     }
     return out;
+  }
+
+  async #loadOne(name: string): Promise<StoredTorrent | { warning: string }> {
+    const hash = HASH_FILE.exec(name)![1]!;
+    const path = join(this.torrentsDir, name);
+    try {
+      const text = await fs.readFile(path, 'utf8');
+      const state = decodeTorrentState(text);
+      if (state.hash !== hash) throw new Error(`it names another torrent (${state.hash})`);
+      const metainfo = await fs.readFile(this.metainfoPath(state.hash)).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (metainfo === undefined && state.magnet === undefined)
+        throw new Error('neither its .torrent file nor a magnet link is there');
+      this.#saved.set(state.hash, text);
+      return { state, metainfo };
+    } catch (error) {
+      return { warning: `skipped the torrent state ${path}: ${(error as Error).message}` };
+    }
   }
 
   metainfoPath(hash: string): string {

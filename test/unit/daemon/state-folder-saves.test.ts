@@ -88,4 +88,23 @@ describe('state folder saves', { timeout: 30_000 }, () => {
       await stat(folder.statePath(STATE.hash));
     });
   });
+
+  test('every state is read back in name order, the bad ones reported in that order', async () => {
+    await withFolder(async (folder, dir) => {
+      const hashes = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(2, '0').repeat(20));
+      for (const hash of hashes)
+        await folder.saveState({ ...STATE, hash, magnet: `magnet:?xt=urn:btih:${hash}` });
+      await writeFile(folder.statePath(hashes[5]!), '{');
+      await writeFile(folder.statePath(hashes[30]!), '[]');
+      const warnings: string[] = [];
+      const loaded = await new StateFolder(dir).loadTorrents((message) => warnings.push(message));
+      assert.deepEqual(
+        loaded.map((item) => item.state.hash),
+        hashes.filter((_, i) => i !== 5 && i !== 30),
+      );
+      assert.equal(warnings.length, 2);
+      assert.match(warnings[0]!, new RegExp(hashes[5]!));
+      assert.match(warnings[1]!, new RegExp(hashes[30]!));
+    });
+  });
 });
