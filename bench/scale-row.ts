@@ -11,9 +11,9 @@
  * - RSS (VmRSS) after settling, idle CPU (share of one core over `idleSeconds`), open files;
  * - restart: SIGTERM, then a new process on the same state → every torrent seeding (Lodestone
  *   reads its resume records: no piece is hashed; Transmission its .resume files).
- * No trackers (the torrents have none), no DHT, no peers: the cost measured is the client's own
- * for N torrents at rest. Targets for Lodestone at 1,000: RSS ≤ 300 MiB, idle CPU ≤ 2 %,
- * restart ≤ 5 s. See docs/scale.md.
+ * No trackers (the torrents have none), no DHT (the daemon runs with --no-dht), no peers: the
+ * cost measured is the client's own for N torrents at rest. Targets for Lodestone at 1,000:
+ * RSS ≤ 300 MiB, idle CPU ≤ 2 %, restart ≤ 5 s. See docs/scale.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -201,7 +201,9 @@ export function renderScale(info: ScaleRowInfo | undefined): string[] {
       ? 'lodestone daemon'
       : r.side === 'client'
         ? 'lodestone Client'
-        : `${r.client}-daemon`;
+        : r.client === 'transmission'
+          ? 'transmission-daemon'
+          : r.client;
   const rows = info.results.map((r) => [
     label(r),
     r.error ? `**failed**: ${r.error}` : 'ok',
