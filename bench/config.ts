@@ -45,7 +45,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
                           (a trackerless magnet on a loopback DHT of libtorrent and
                           bittorrent-dht nodes: start → first peer and metadata, Lodestone vs
                           aria2 vs WebTorrent; --runs rounds, about 25 s each), scale
-                          (--scale-torrents small torrents seeded by one Lodestone Client and
+                          (--scale-torrents small torrents seeded by the lodestone daemon and
                           by transmission-daemon: first start, restart, RSS, idle CPU),
                           many-peers (one torrent from 20 vs 200 peers: the --seeders swarm's
                           real clients plus scripted seeders; throughput and CPU per GiB,

@@ -16,8 +16,8 @@
  *   libtorrent seeder, Lodestone↔Lodestone over uTP and TCP (bench/utp-row.ts).
  * - dht: a trackerless magnet on a loopback DHT of real nodes: start → first peer and metadata,
  *   Lodestone vs aria2 vs WebTorrent, `runs` rounds (bench/dht-row.ts; needs python3-libtorrent).
- * - scale: N small torrents (1,000; quick: 200) seeded by one Lodestone Client against
- *   transmission-daemon: first start, restart on resume records, RSS, idle CPU (bench/scale-row.ts).
+ * - scale: N small torrents (1,000; quick: 200) seeded by the lodestone daemon (over RPC) against
+ *   transmission-daemon: add over RPC, first start, restart on resume records, RSS, idle CPU (bench/scale-row.ts).
  * - many-peers: one torrent from 20 vs 200 peers (the swarm's real clients plus scripted seeders):
  *   Lodestone's throughput and CPU per GiB, 200 ÷ 20 per round (bench/many-peers-row.ts).
  * A failed download is a recorded failure (the report lists it), never an

@@ -10,8 +10,8 @@
  * (`{"seeding":n,"ms":…,"piecesHashed":…}`), then idles until SIGTERM, closes the client (which
  * writes the resume records) and prints `{"closed":true}`.
  *
- * The lead may replace this process by the daemon: only `startOurSide` in bench/scale-row.ts
- * knows how it is started.
+ * The row runs it with `--scale-side client` (or `both`); by default it drives the real daemon
+ * (bench/scale-daemon.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -120,11 +120,13 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
           this.#stopEntry(entry).catch((error: unknown) =>
             this.log('error', `torrent ${entry.id}: ${(error as Error).message}`),
           );
-        // A check may find it complete (the seed queue) and a verify's slot-free run is over.
-        else this.#applyQueue();
+        // A check may find it complete (the seed queue) and a verify's slot-free run is over:
+        // planned once for every torrent ready in this turn (1,000 at start).
+        else this.#scheduler.applyQueueSoon();
       },
       save: (entry) => this.#save(entry),
-      changed: () => this.#applyQueue(),
+      // Completed or failed (every seeding torrent completes at start): one plan per turn.
+      changed: () => this.#scheduler.applyQueueSoon(),
     };
     const torrents = this.#torrents;
     this.#scheduler = new Scheduler({

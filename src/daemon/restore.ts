@@ -2,9 +2,11 @@
 import { Bitfield } from '../bitfield.js';
 import { parseMagnet } from '../metainfo/magnet.js';
 import { parseTorrent } from '../metainfo/parse-torrent.js';
+import type { TorrentMetadata } from '../metainfo/types.js';
 import { decodeResumeRecord, encodeResumeRecord } from '../storage/resume-record.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import { moveTorrentData } from './file-ops.js';
+import { mapLimit } from './map-limit.js';
 import { withFileNames } from './rename-path.js';
 import type { StateFolder } from './state-folder.js';
 import type { TorrentState } from './torrent-state.js';
@@ -17,10 +19,11 @@ export async function restoreEntry(
   entry: DaemonTorrentEntry,
   metainfo: Uint8Array | undefined,
   folder: StateFolder,
+  parsed?: TorrentMetadata,
 ): Promise<void> {
   if (entry.state.magnet !== undefined) entry.magnet = parseMagnet(entry.state.magnet);
   if (metainfo === undefined) return;
-  const meta = parseTorrent(metainfo);
+  const meta = parsed ?? parseTorrent(metainfo);
   if (meta.infoHashHex !== entry.hash)
     throw new Error(`its .torrent file is another torrent (${meta.infoHashHex})`);
   // Renamed paths (torrent-rename-path) replace the metainfo's; a list that does not fit throws.
@@ -70,28 +73,33 @@ export async function restoreAll(
 ): Promise<DaemonTorrentEntry[]> {
   const stored = await folder.loadTorrents(warn);
   stored.sort((a, b) => a.state.queuePosition - b.state.queuePosition);
-  const parsed: { state: TorrentState; metainfo: Uint8Array | undefined }[] = [];
+  const parsed: {
+    state: TorrentState;
+    metainfo: Uint8Array | undefined;
+    meta: TorrentMetadata | undefined;
+  }[] = [];
   for (const item of stored) {
     try {
-      // Checked before an entry (and its id) is made for it.
+      // Checked before an entry (and its id) is made for it; parsed once.
       const meta = item.metainfo !== undefined ? parseTorrent(item.metainfo) : undefined;
       if (meta !== undefined && meta.infoHashHex !== item.state.hash)
         throw new Error('its .torrent file is another torrent');
       if (meta !== undefined && item.state.filePaths)
         withFileNames(meta, item.state.filePaths, item.state.name);
       if (item.state.magnet !== undefined) parseMagnet(item.state.magnet);
-      parsed.push(item);
+      parsed.push({ ...item, meta });
     } catch (error) {
       warn(`skipped torrent ${item.state.hash}: ${(error as Error).message}`);
     }
   }
-  const entries: DaemonTorrentEntry[] = [];
-  for (const { state, metainfo } of parsed) {
-    state.queuePosition = entries.length;
-    const entry = makeEntry(state);
-    await restoreEntry(entry, metainfo, folder);
-    entries.push(entry);
-  }
+  // Ids in queue order; the resume records (read for the views of a paused torrent) a few at a time.
+  const entries = parsed.map(({ state }, position) => {
+    state.queuePosition = position;
+    return makeEntry(state);
+  });
+  await mapLimit(entries, 16, (entry, index) =>
+    restoreEntry(entry, parsed[index]!.metainfo, folder, parsed[index]!.meta),
+  );
   return entries;
 }
 

@@ -29,6 +29,8 @@ export class Scheduler {
   /** A plan is wanted while one is being applied: plan again once it is over. */
   #again = false;
   #planning = false;
+  /** A plan is asked for after this turn (applyQueueSoon). */
+  #soon: NodeJS.Immediate | undefined;
 
   constructor(host: SchedulerHost) {
     this.#host = host;
@@ -41,6 +43,11 @@ export class Scheduler {
   applyQueue(): void {
     const host = this.#host;
     if (host.closed()) return;
+    // A plan now covers a pending applyQueueSoon.
+    if (this.#soon !== undefined) {
+      clearImmediate(this.#soon);
+      this.#soon = undefined;
+    }
     if (this.#planning) {
       this.#again = true;
       return;
@@ -83,6 +90,19 @@ export class Scheduler {
       this.#again = false;
       this.applyQueue();
     }
+  }
+
+  /**
+   * One plan once the current turn is over, however many callers ask in it: at start, 1,000
+   * torrents become ready in a few turns each, and a plan over all of them per ready was
+   * O(torrents²) (≈ 0.6 s of CPU at 1,000).
+   */
+  applyQueueSoon(): void {
+    if (this.#soon !== undefined) return;
+    this.#soon = setImmediate(() => {
+      this.#soon = undefined;
+      this.applyQueue();
+    });
   }
 
   /**

@@ -22,7 +22,9 @@ const info = (lodestone: Partial<ScaleRowInfo['results'][number]>): ScaleRowInfo
   results: [
     {
       client: 'lodestone',
+      side: 'daemon',
       torrents: 1000,
+      addSeconds: 8,
       firstStartSeconds: 4,
       restartSeconds: 1,
       restartPiecesHashed: 0,
@@ -35,6 +37,7 @@ const info = (lodestone: Partial<ScaleRowInfo['results'][number]>): ScaleRowInfo
     {
       client: 'transmission',
       torrents: 1000,
+      addSeconds: 2,
       firstStartSeconds: 100,
       restartSeconds: 0.5,
       rssMiB: 40,
@@ -49,8 +52,12 @@ test('scale row: ratios to Transmission and the three targets judged', () => {
   const held = renderScale(info({})).join('\n');
   assert.match(
     held,
-    /Lodestone ÷ Transmission \| {2}\| 0\.04× \| 2\.00× \| {2}\| 5\.00× \| 5\.00× \| 2\.00× \|/,
+    /\| lodestone daemon ÷ Transmission \| {2}\| 4\.00× \| 0\.04× \| 2\.00× \| {2}\| 5\.00× \| 5\.00× \| 2\.00× \|/,
   );
+  assert.match(held, /\| lodestone daemon \| ok \| 8\.00 \| 4\.00 \| 1\.00 \| 0 \|/);
+  assert.match(held, /\| transmission-daemon \| ok \| 2\.00 \| 100 \|/);
+  const client = renderScale(info({ side: 'client', addSeconds: undefined })).join('\n');
+  assert.match(client, /\| lodestone Client \| ok \| – \| 4\.00 \|/);
   assert.match(held, /RSS ≤ 300 MiB \(held\), idle CPU ≤ 2 % \(held\), restart ≤ 5 s \(held\)\./);
   const missed = renderScale(info({ rssMiB: 301, idleCpuPercent: 2.5, restartSeconds: 6 })).join('\n');
   assert.match(
