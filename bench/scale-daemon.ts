@@ -13,14 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchError, pollFor } from './measure.js';
-import {
-  addAll,
-  allSeeding,
-  measureIdle,
-  type Rpc,
-  rpcClient,
-  type ScaleSideResult,
-} from './scale-measure.js';
+import { measureRpcSide, type Rpc, rpcClient, type ScaleSideResult } from './scale-measure.js';
 
 const CLI = fileURLToPath(new URL('../cli/lodestone.js', import.meta.url));
 
@@ -93,32 +86,23 @@ export async function daemonSide(
     'rpc-authentication-required': false,
   };
   await writeFile(join(stateDir, 'settings.json'), JSON.stringify(settings, null, 2));
-  const t0 = performance.now();
-  const first = await startDaemon(stateDir, address);
-  const stopFirst = register(first.child);
-  try {
-    const tAdd = performance.now();
-    await addAll(first.rpc, dir, torrents);
-    result.addSeconds = (performance.now() - tAdd) / 1000;
-    await allSeeding(first.rpc, 'lodestone daemon', torrents, 600_000);
-    result.firstStartSeconds = (performance.now() - t0) / 1000;
-    Object.assign(result, await measureIdle(first.child.pid!, 3000, idleMs));
-  } finally {
-    await stopFirst();
-  }
-  const t1 = performance.now();
-  const second = await startDaemon(stateDir, address);
-  const stopSecond = register(second.child);
-  try {
-    await allSeeding(second.rpc, 'lodestone daemon', torrents, 600_000);
-    result.restartSeconds = (performance.now() - t1) / 1000;
-    // Every torrent's ready line comes before it shows as seeding.
-    await pollFor('lodestone daemon ready lines', 10_000, 50, async () =>
-      second.readies().count >= torrents ? true : undefined,
-    );
-    result.restartPiecesHashed = second.readies().hashed;
-  } finally {
-    await stopSecond();
-  }
+  await measureRpcSide(
+    {
+      name: 'lodestone daemon',
+      dir,
+      torrents,
+      idleMs,
+      start: () => startDaemon(stateDir, address),
+      register,
+      afterRestart: async (second) => {
+        // Every torrent's ready line comes before it shows as seeding.
+        await pollFor('lodestone daemon ready lines', 10_000, 50, async () =>
+          second.readies().count >= torrents ? true : undefined,
+        );
+        result.restartPiecesHashed = second.readies().hashed;
+      },
+    },
+    result,
+  );
   return result;
 }

@@ -138,3 +138,54 @@ export async function allSeeding(rpc: Rpc, name: string, torrents: number, timeo
     return answer.torrents.length === torrents && seeding === torrents ? true : undefined;
   });
 }
+
+/** A client process driven over Transmission's RPC. */
+export interface RpcProcess {
+  child: ChildProcess;
+  rpc: Rpc;
+}
+
+/** How the row runs one RPC-driven client: its name in errors, how to start it on its state. */
+export interface RpcSide<P extends RpcProcess> {
+  name: string;
+  dir: string;
+  torrents: number;
+  idleMs: number;
+  start: () => Promise<P>;
+  register: (child: ChildProcess) => () => Promise<void>;
+  /** Runs on the restarted process once every torrent seeds (e.g. count what it hashed). */
+  afterRestart?: (second: P) => Promise<void>;
+}
+
+/**
+ * The same script for every RPC-driven client: start, add every torrent, wait until all seed,
+ * sample the idle window, stop; then start again on the same state and wait until all seed.
+ */
+export async function measureRpcSide<P extends RpcProcess>(
+  side: RpcSide<P>,
+  result: ScaleSideResult,
+): Promise<void> {
+  const t0 = performance.now();
+  const first = await side.start();
+  const stopFirst = side.register(first.child);
+  try {
+    const tAdd = performance.now();
+    await addAll(first.rpc, side.dir, side.torrents);
+    result.addSeconds = (performance.now() - tAdd) / 1000;
+    await allSeeding(first.rpc, side.name, side.torrents, 600_000);
+    result.firstStartSeconds = (performance.now() - t0) / 1000;
+    Object.assign(result, await measureIdle(first.child.pid!, 3000, side.idleMs));
+  } finally {
+    await stopFirst();
+  }
+  const t1 = performance.now();
+  const second = await side.start();
+  const stopSecond = side.register(second.child);
+  try {
+    await allSeeding(second.rpc, side.name, side.torrents, 600_000);
+    result.restartSeconds = (performance.now() - t1) / 1000;
+    await side.afterRestart?.(second);
+  } finally {
+    await stopSecond();
+  }
+}

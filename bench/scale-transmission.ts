@@ -9,14 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/real-clients/index.js';
 import { pollFor } from './measure.js';
-import {
-  addAll,
-  allSeeding,
-  measureIdle,
-  type Rpc,
-  rpcClient,
-  type ScaleSideResult,
-} from './scale-measure.js';
+import { measureRpcSide, type Rpc, rpcClient, type ScaleSideResult } from './scale-measure.js';
 
 async function startTransmission(
   configDir: string,
@@ -83,27 +76,16 @@ export async function transmissionSide(
     'message-level': 1,
   };
   await writeFile(join(configDir, 'settings.json'), JSON.stringify(settings, null, 2));
-  const t0 = performance.now();
-  const first = await startTransmission(configDir, address, rpcPort);
-  const stopFirst = register(first.child);
-  try {
-    const tAdd = performance.now();
-    await addAll(first.rpc, dir, torrents);
-    result.addSeconds = (performance.now() - tAdd) / 1000;
-    await allSeeding(first.rpc, 'transmission', torrents, 600_000);
-    result.firstStartSeconds = (performance.now() - t0) / 1000;
-    Object.assign(result, await measureIdle(first.child.pid!, 3000, idleMs));
-  } finally {
-    await stopFirst();
-  }
-  const t1 = performance.now();
-  const second = await startTransmission(configDir, address, rpcPort);
-  const stopSecond = register(second.child);
-  try {
-    await allSeeding(second.rpc, 'transmission', torrents, 600_000);
-    result.restartSeconds = (performance.now() - t1) / 1000;
-  } finally {
-    await stopSecond();
-  }
+  await measureRpcSide(
+    {
+      name: 'transmission',
+      dir,
+      torrents,
+      idleMs,
+      start: () => startTransmission(configDir, address, rpcPort),
+      register,
+    },
+    result,
+  );
   return result;
 }
