@@ -41,8 +41,7 @@ export async function renameEntryPath(
   entry.busy = true;
   try {
     if (running) await hooks.stop(entry);
-    const old = path.split('/');
-    const moved = await renameOnDisk(entry.state.savePath, old, newName);
+    const moved = await renameOnDisk(entry.state.savePath, plan.old, newName);
     const name = plan.name ?? meta.name;
     entry.meta = withFileNames(meta, plan.paths, name);
     entry.state.filePaths = plan.paths;

@@ -47,6 +47,8 @@ function startsWith(path: readonly string[], prefix: readonly string[]): boolean
 }
 
 export interface RenamePlan {
+  /** The old path's components (checked). */
+  old: string[];
   /** The indexes of the files under the old path (the file itself, or every file in the folder). */
   affected: number[];
   /** Every file's path after the rename (the others unchanged). */
@@ -83,7 +85,7 @@ export function planRename(
   );
   // Transmission: renaming the top folder (every file under it) or the single file renames the torrent.
   const name = old.length === 1 && affected.length === paths.length ? newName : undefined;
-  return { affected, paths: next, name };
+  return { old, affected, paths: next, name };
 }
 
 /**

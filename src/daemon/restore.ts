@@ -12,22 +12,17 @@ import type { StateFolder } from './state-folder.js';
 import type { TorrentState } from './torrent-state.js';
 
 /**
- * Parses the entry's metainfo (or magnet) and, for the views of a paused torrent, the verified
- * pieces its resume record holds. Throws when the metainfo is not this torrent's.
+ * Gives the entry its metadata (parsed, checked and renamed by restoreAll) or magnet and, for the
+ * views of a paused torrent, the verified pieces its resume record holds.
  */
 export async function restoreEntry(
   entry: DaemonTorrentEntry,
-  metainfo: Uint8Array | undefined,
+  meta: TorrentMetadata | undefined,
   folder: StateFolder,
-  parsed?: TorrentMetadata,
 ): Promise<void> {
   if (entry.state.magnet !== undefined) entry.magnet = parseMagnet(entry.state.magnet);
-  if (metainfo === undefined) return;
-  const meta = parsed ?? parseTorrent(metainfo);
-  if (meta.infoHashHex !== entry.hash)
-    throw new Error(`its .torrent file is another torrent (${meta.infoHashHex})`);
-  // Renamed paths (torrent-rename-path) replace the metainfo's; a list that does not fit throws.
-  entry.meta = entry.state.filePaths ? withFileNames(meta, entry.state.filePaths, entry.state.name) : meta;
+  if (meta === undefined) return;
+  entry.meta = meta;
   entry.lastHave = new Bitfield(meta.pieceCount);
   const bytes = await folder.loadResumeRecord(entry.hash);
   if (!bytes) return;
@@ -73,21 +68,20 @@ export async function restoreAll(
 ): Promise<DaemonTorrentEntry[]> {
   const stored = await folder.loadTorrents(warn);
   stored.sort((a, b) => a.state.queuePosition - b.state.queuePosition);
-  const parsed: {
-    state: TorrentState;
-    metainfo: Uint8Array | undefined;
-    meta: TorrentMetadata | undefined;
-  }[] = [];
+  const parsed: { state: TorrentState; meta: TorrentMetadata | undefined }[] = [];
   for (const item of stored) {
     try {
       // Checked before an entry (and its id) is made for it; parsed once.
-      const meta = item.metainfo !== undefined ? parseTorrent(item.metainfo) : undefined;
-      if (meta !== undefined && meta.infoHashHex !== item.state.hash)
+      const own = item.metainfo !== undefined ? parseTorrent(item.metainfo) : undefined;
+      if (own !== undefined && own.infoHashHex !== item.state.hash)
         throw new Error('its .torrent file is another torrent');
-      if (meta !== undefined && item.state.filePaths)
-        withFileNames(meta, item.state.filePaths, item.state.name);
+      // Renamed paths (torrent-rename-path) replace the metainfo's; a list that does not fit throws.
+      const meta =
+        own !== undefined && item.state.filePaths
+          ? withFileNames(own, item.state.filePaths, item.state.name)
+          : own;
       if (item.state.magnet !== undefined) parseMagnet(item.state.magnet);
-      parsed.push({ ...item, meta });
+      parsed.push({ state: item.state, meta });
     } catch (error) {
       warn(`skipped torrent ${item.state.hash}: ${(error as Error).message}`);
     }
@@ -97,9 +91,7 @@ export async function restoreAll(
     state.queuePosition = position;
     return makeEntry(state);
   });
-  await mapLimit(entries, 16, (entry, index) =>
-    restoreEntry(entry, parsed[index]!.metainfo, folder, parsed[index]!.meta),
-  );
+  await mapLimit(entries, 16, (entry, index) => restoreEntry(entry, parsed[index]!.meta, folder));
   return entries;
 }
 

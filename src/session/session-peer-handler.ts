@@ -112,12 +112,10 @@ export class SessionPeerHandler {
   readonly #unchokedAt = new WeakMap<PeerState, number>();
   readonly #now: () => number;
   /**
-   * Peers past onHandshake by peer id (its 20 bytes as latin1), and each one's id: a duplicate
-   * is found in O(1) rather than by comparing with every connected peer (O(peers²) over a
-   * swarm, two Buffer copies per comparison).
+   * Peers past onHandshake by peer id (peerIdKey): a duplicate is found in O(1) rather than by
+   * comparing with every connected peer (O(peers²) over a swarm, two Buffer copies per comparison).
    */
   readonly #byPeerId = new Map<string, PeerState>();
-  readonly #peerIdOf = new WeakMap<PeerState, string>();
   #rechokeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -151,16 +149,13 @@ export class SessionPeerHandler {
       connection.close('connected to ourselves');
       return;
     }
-    const id = Buffer.from(remote.peerId.buffer, remote.peerId.byteOffset, remote.peerId.byteLength).toString(
-      'latin1',
-    );
+    const id = peerIdKey(remote.peerId);
     const other = this.#byPeerId.get(id);
     if (other !== undefined && other !== peer && this.#session.peers.get(other.key) === other) {
       connection.close('already connected to this peer id');
       return;
     }
     this.#byPeerId.set(id, peer);
-    this.#peerIdOf.set(peer, id);
     if (supportsExtensionProtocol(remote.reserved)) {
       const meta = this.#session.meta;
       const payload = encodeExtensionHandshake({
@@ -257,7 +252,8 @@ export class SessionPeerHandler {
   }
 
   onClose(peer: PeerState): void {
-    const id = this.#peerIdOf.get(peer);
+    const remoteId = peer.connection.peerId;
+    const id = remoteId && peerIdKey(remoteId);
     if (id !== undefined && this.#byPeerId.get(id) === peer) this.#byPeerId.delete(id);
     this.#downloader.peerGone(peer);
     // Only a peer we were uploading to frees a slot worth a round.
@@ -459,4 +455,9 @@ export class SessionPeerHandler {
       since !== undefined && this.#now() - since >= CHOKE_INTERVAL_MS && peer.connection.upload.rate() === 0
     );
   }
+}
+
+/** A peer id's 20 bytes as a map key (latin1 keeps every byte). */
+function peerIdKey(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
 }
