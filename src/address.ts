@@ -38,6 +38,16 @@ export function addressBytes(host: string): Uint8Array | undefined {
   return bytes;
 }
 
+/** Whether 16 address bytes are an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`): one IPv4 host. */
+export function isIpv4Mapped(bytes: Uint8Array): boolean {
+  return (
+    bytes.length === 16 &&
+    bytes.subarray(0, 10).every((b) => b === 0) &&
+    bytes[10] === 0xff &&
+    bytes[11] === 0xff
+  );
+}
+
 function groupBytes(group: string): number[] {
   if (group.includes('.')) return group.split('.').map(Number); // IPv4-mapped tail
   const value = Number.parseInt(group, 16);

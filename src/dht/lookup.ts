@@ -14,7 +14,7 @@
  *   `maxNodesPerReply` nodes of one reply are read, one candidate per IP address (a node that
  *   claims every id, or a reply full of one host, costs one slot), peers are capped.
  */
-import { addressBytes, formatAddress, type PeerAddress } from '../address.js';
+import { addressBytes, formatAddress, isIpv4Mapped, type PeerAddress } from '../address.js';
 import type { NodeContact } from './messages.js';
 import { ID_BYTES, type NodeId, sameId } from './node-id.js';
 
@@ -93,8 +93,7 @@ export function contactFamily(host: string): 4 | 6 | undefined {
   const bytes = addressBytes(host);
   if (bytes === undefined) return undefined;
   if (bytes.length === 4) return 4;
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped ? undefined : 6;
+  return isIpv4Mapped(bytes) ? undefined : 6;
 }
 
 function distanceTo(id: NodeId, target: NodeId): Uint8Array {

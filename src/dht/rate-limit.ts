@@ -12,7 +12,7 @@
  * the mainline DHT (libtorrent's `dht_upload_rate_limit` of 8000 bytes/s is ~100 replies/s).
  */
 
-import { addressBytes } from '../address.js';
+import { addressBytes, isIpv4Mapped } from '../address.js';
 import type { Clock } from '../clock.js';
 
 export interface RateLimitOptions {
@@ -102,7 +102,7 @@ function sourceKey(host: string): string {
   const bytes = addressBytes(host);
   if (bytes === undefined || bytes.length === 4) return host;
   // IPv4-mapped IPv6 (::ffff:a.b.c.d) is one IPv4 host, not one shared /64.
-  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+  if (isIpv4Mapped(bytes)) {
     return bytes.subarray(12).join('.');
   }
   return Buffer.from(bytes.subarray(0, 8)).toString('hex');

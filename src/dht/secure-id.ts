@@ -7,7 +7,7 @@
  * Also here: {@link ExternalIpVotes}, which learns our external IP from the BEP 42 `ip` field of
  * replies (one vote per replying address), so the node can switch to an id valid for it.
  */
-import { addressBytes } from '../address.js';
+import { addressBytes, isIpv4Mapped } from '../address.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
 
 const CRC32C_TABLE = (() => {
@@ -34,12 +34,8 @@ const V6_MASK = [0x01, 0x03, 0x07, 0x0f, 0x1f, 0x3f, 0x7f, 0xff];
 function bep42Bytes(host: string): Uint8Array | undefined {
   const bytes = addressBytes(host);
   if (bytes === undefined) return undefined;
-  if (bytes.length === 16 && isMapped(bytes)) return bytes.subarray(12);
+  if (isIpv4Mapped(bytes)) return bytes.subarray(12);
   return bytes;
-}
-
-function isMapped(bytes: Uint8Array): boolean {
-  return bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 /** The 32-bit CRC whose first 21 bits a node id for `ip` (4 or 16 bytes) and `r` must carry. */
