@@ -1,17 +1,24 @@
 /**
  * Bytes per second over a sliding window of one-second buckets. Cheap to
  * update on every block (one addition) and read once per tick.
+ *
+ * The newest bucket is the second in progress, so the window spans the older
+ * full seconds plus the part of this one that has passed: dividing by that
+ * span (not by the whole window) keeps a steady stream's rate exact whenever
+ * it is read, instead of up to one bucket low.
  */
 export class RateMeter {
   readonly #buckets: Float64Array;
   readonly #now: () => number;
+  readonly #createdAt: number;
   #currentSecond: number;
   #total = 0;
 
   constructor(windowSeconds = 5, now: () => number = Date.now) {
     this.#buckets = new Float64Array(windowSeconds);
     this.#now = now;
-    this.#currentSecond = Math.floor(now() / 1000);
+    this.#createdAt = now();
+    this.#currentSecond = Math.floor(this.#createdAt / 1000);
   }
 
   get total(): number {
@@ -19,21 +26,24 @@ export class RateMeter {
   }
 
   add(bytes: number): void {
-    this.#advance();
+    this.#advance(this.#now());
     this.#buckets[this.#currentSecond % this.#buckets.length]! += bytes;
     this.#total += bytes;
   }
 
-  /** Average rate over the window, in bytes per second. */
+  /** Average rate over the window (at least the last second), in bytes per second. */
   rate(): number {
-    this.#advance();
+    const now = this.#now();
+    this.#advance(now);
     let sum = 0;
     for (const value of this.#buckets) sum += value;
-    return sum / this.#buckets.length;
+    const windowMs = (this.#buckets.length - 1) * 1000 + (now - this.#currentSecond * 1000);
+    const spanMs = Math.max(1000, Math.min(windowMs, now - this.#createdAt));
+    return (sum * 1000) / spanMs;
   }
 
-  #advance(): void {
-    const second = Math.floor(this.#now() / 1000);
+  #advance(now: number): void {
+    const second = Math.floor(now / 1000);
     const steps = Math.min(second - this.#currentSecond, this.#buckets.length);
     for (let i = 1; i <= steps; i++) this.#buckets[(this.#currentSecond + i) % this.#buckets.length] = 0;
     if (second > this.#currentSecond) this.#currentSecond = second;
