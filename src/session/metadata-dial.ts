@@ -5,26 +5,15 @@ import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import type { Handshake } from '../wire/types.js';
 import type { DialMemory } from './dial-memory.js';
-import { type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
-
-/**
- * uTP's head start before TCP while a magnet has no peer yet: RFC 8305's connection attempt delay.
- * A magnet can do nothing until a peer connects, and a peer found through the DHT says nothing of
- * uTP, so a TCP-only peer (libtorrent with uTP off, most of Transmission's) would cost the full
- * 1 s head start. The connection is dropped once the metadata is in, so the transport it used
- * matters less than in the download.
- */
-export const FIRST_PEER_TCP_DELAY_MS = 250;
+import { type FIRST_PEER_TCP_DELAY_MS, type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
 
 /**
  * The metadata phase's dial timeouts: the download's ({@link peerDialTimeouts}, while `untried`
- * addresses wait), with a head start for uTP of at most {@link FIRST_PEER_TCP_DELAY_MS} while no
- * peer is connected (`connected` 0).
+ * addresses wait and `connected` peers are connected: uTP's head start is
+ * {@link FIRST_PEER_TCP_DELAY_MS} while no peer is connected).
  */
 export function metadataDialTimeouts(connected: number, untried: number): PeerDialTimeouts {
-  const timeouts = peerDialTimeouts({}, untried);
-  if (connected > 0) return timeouts;
-  return { ...timeouts, tcpDelayMs: Math.min(timeouts.tcpDelayMs, FIRST_PEER_TCP_DELAY_MS) };
+  return peerDialTimeouts({}, untried, connected);
 }
 
 /** What a metadata phase dials with (the same as its torrent's download would). */

@@ -1,15 +1,22 @@
 /**
- * The metadata phase's dial timeouts: until a first peer connects, uTP's head start before TCP is
- * RFC 8305's 250 ms instead of the download's 1 s (a magnet found through the DHT waits for its
- * first peer; a TCP-only peer would cost the whole head start). Pure: no dial.
+ * Dial timeouts of the download and the metadata phase: until a first peer connects, uTP's head
+ * start before TCP is RFC 8305's 250 ms instead of 1 s (nothing moves before a first peer; a
+ * TCP-only peer would cost the whole head start). Pure: no dial.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIRST_PEER_TCP_DELAY_MS, metadataDialTimeouts } from '../../../src/session/metadata-dial.js';
-import { peerDialTimeouts } from '../../../src/session/peer-dialer.js';
+import { metadataDialTimeouts } from '../../../src/session/metadata-dial.js';
+import { FIRST_PEER_TCP_DELAY_MS, peerDialTimeouts } from '../../../src/session/peer-dialer.js';
 
-test('no peer connected: uTP gets a 250 ms head start; once one is, the download’s numbers', () => {
+test('the download: uTP gets 250 ms while no peer is connected, 1 s once one is (250 ms under pressure)', () => {
   assert.equal(FIRST_PEER_TCP_DELAY_MS, 250);
+  assert.equal(peerDialTimeouts({}, 1, 0).tcpDelayMs, 250, 'the first peers');
+  assert.equal(peerDialTimeouts({}, 1, 1).tcpDelayMs, 1000);
+  assert.equal(peerDialTimeouts({}, 1000, 5).tcpDelayMs, 250, 'many untried addresses waiting');
+  assert.equal(peerDialTimeouts({}, 1000, 0).tcpDelayMs, 250);
+});
+
+test('the metadata phase dials with the download’s numbers', () => {
   assert.equal(peerDialTimeouts({}, 1).tcpDelayMs, 1000, 'the download’s head start (the reference)');
   assert.deepEqual(metadataDialTimeouts(0, 1), { ...peerDialTimeouts({}, 1), tcpDelayMs: 250 });
   assert.deepEqual(metadataDialTimeouts(1, 1), peerDialTimeouts({}, 1));
