@@ -44,7 +44,7 @@ export interface ModeSummary {
   cpuSecondsPerGiB?: Spread;
   /** All the seeders' CPU together while serving that download, per GiB. */
   seederCpuSecondsPerGiB?: Spread;
-  /** Peers connected in each download, by encryption, e.g. ['rc4 3', 'rc4 2'] (one per download). */
+  /** Peers connected in each download, by encryption and transport, e.g. ['3 rc4 · 2 tcp + 1 utp'] (one per download). */
   peers: string[];
   ok: number;
   failed: number;
@@ -75,9 +75,14 @@ export function summarizeEncryption(
       cpuSecondsPerGiB: spread(ok.map((r) => r.cpuSecondsPerGiB)),
       seederCpuSecondsPerGiB: spread(ok.map((r) => r.seederCpuSecondsPerGiB)),
       peers: ok.map((r) =>
-        Object.entries(r.peersByEncryption ?? {})
-          .map(([kind, count]) => `${count} ${kind}`)
-          .join(' + '),
+        [r.peersByEncryption, r.peersByTransport]
+          .map((counts) =>
+            Object.entries(counts ?? {})
+              .map(([kind, count]) => `${count} ${kind}`)
+              .join(' + '),
+          )
+          .filter((text) => text !== '')
+          .join(' · '),
       ),
       ok: ok.length,
       failed: group.length - ok.length,
