@@ -45,8 +45,14 @@ test('encryption row: encrypted ÷ plaintext within each round, judged on the me
   assert.equal(summary.encrypted.cpuSecondsPerGiB?.median, 12);
   assert.equal(summary.plaintext.mibPerSecond?.median, 100);
   const text = renderEncryption(records, undefined).join('\n');
-  assert.match(text, /\| require \(RC4\) \| 3 \|.*\| 3 rc4 · 2 tcp \+ 1 utp, 3 rc4 · 2 tcp \+ 1 utp, 3 rc4 · 2 tcp \+ 1 utp \|/);
-  assert.match(text, /\| disable \(plaintext\) \| 3 \|.*\| 2 plaintext · 2 tcp, 2 plaintext · 2 tcp, 2 plaintext · 2 tcp \|/);
+  assert.match(
+    text,
+    /\| require \(RC4\) \| 3 \|.*\| 3 rc4 · 2 tcp \+ 1 utp, 3 rc4 · 2 tcp \+ 1 utp, 3 rc4 · 2 tcp \+ 1 utp \|/,
+  );
+  assert.match(
+    text,
+    /\| disable \(plaintext\) \| 3 \|.*\| 2 plaintext · 2 tcp, 2 plaintext · 2 tcp, 2 plaintext · 2 tcp \|/,
+  );
   assert.match(text, /\| 0\.70 \(0\.50–0\.90\) \| ≥ 0\.8× \| \*\*no\*\* \|/);
 });
 
