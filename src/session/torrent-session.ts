@@ -18,9 +18,9 @@ import type { PieceAssembler } from './piece-assembler.js';
 import { checkAtStart } from './resume-check.js';
 import { resumeKeeperFor } from './resume-keeper.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
+import { TorrentConnections } from './torrent-connections.js';
 import { TorrentDiscovery } from './torrent-discovery.js';
 import { TorrentFaults } from './torrent-faults.js';
-import { TorrentPeers } from './torrent-peers.js';
 import { TorrentResume } from './torrent-resume.js';
 import { TorrentSelection } from './torrent-selection.js';
 import { torrentStats } from './torrent-stats.js';
@@ -62,7 +62,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** The address book and what feeds it: trackers, DHT, PEX. */
   readonly #discovery: TorrentDiscovery;
   /** Dialling, accepting and attaching peers, and the slots they take. */
-  readonly #connections: TorrentPeers;
+  readonly #connections: TorrentConnections;
   readonly #bandwidth: TorrentBandwidth;
   /** The fatal failure, internal errors, and the guard around callbacks. */
   readonly #faults: TorrentFaults;
@@ -121,7 +121,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       seeding: () => this.#done,
       stats: () => this.stats(),
     });
-    this.#connections = new TorrentPeers({
+    this.#connections = new TorrentConnections({
       meta: options.meta,
       options,
       peers: this.peers,

@@ -19,7 +19,7 @@ import type { TorrentSessionEvents, TorrentSessionOptions } from './session-type
 import type { TorrentFaults } from './torrent-faults.js';
 
 /** What a torrent's peer connections need of their session. */
-export interface TorrentPeersContext {
+export interface TorrentConnectionsContext {
   meta: TorrentMetadata;
   options: TorrentSessionOptions;
   /** The session's connected peers by `host:port` (this class adds and removes them). */
@@ -41,14 +41,14 @@ export interface TorrentPeersContext {
  * attaching both to the session's peer table and handler, and the slots they take (the
  * per-torrent limit under the client's caps, rotation, yielding a slot, bans).
  */
-export class TorrentPeers {
-  readonly #context: TorrentPeersContext;
+export class TorrentConnections {
+  readonly #context: TorrentConnectionsContext;
   readonly #peers: Map<string, PeerState>;
   readonly #dialer: PeerDialer;
   /** This torrent's own connection cap (see setLimit); infinite = the client's alone. */
   #limit = Number.POSITIVE_INFINITY;
 
-  constructor(context: TorrentPeersContext) {
+  constructor(context: TorrentConnectionsContext) {
     this.#context = context;
     this.#peers = context.peers;
     const { options, meta } = context;
