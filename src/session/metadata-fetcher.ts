@@ -8,17 +8,7 @@ import { parseInfoDictionary } from '../metainfo/index.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import { Announcer } from '../tracker/announcer.js';
-import { CLIENT_NAME } from '../version.js';
-import {
-  decodeExtensionHandshake,
-  decodeMetadataMessage,
-  encodeExtensionHandshake,
-  encodeMetadataMessage,
-  LOCAL_EXTENSION_IDS,
-  reservedBits,
-  supportsExtensionProtocol,
-  validateMetadataSize,
-} from '../wire/index.js';
+import { reservedBits, supportsExtensionProtocol } from '../wire/index.js';
 import { AddressBook, type PeerSource } from './address-book.js';
 import { DialMemory, rememberWay } from './dial-memory.js';
 import type { MetadataAssembly } from './metadata-assembly.js';
@@ -28,8 +18,9 @@ import {
   type MetadataPeerOutcome,
   metadataTimeoutMessage,
 } from './metadata-attempt.js';
-import { MetadataCandidates, type MetadataMemoryStats } from './metadata-candidates.js';
+import type { MetadataMemoryStats } from './metadata-candidates.js';
 import { dialMetadataPeer, type MetadataDialContext, metadataDialTimeouts } from './metadata-dial.js';
+import { MetadataExchange } from './metadata-exchange.js';
 import type {
   MetadataFetcherEvents,
   MetadataFetcherOptions,
@@ -59,13 +50,10 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   readonly #options: MetadataFetcherOptions;
   readonly #infoHash: Buffer;
   readonly #book: AddressBook;
-  readonly #peers = new Map<string, MetadataPeer>();
   readonly #dialing = new Set<string>();
-  /** One assembly per candidate size (at most two, bounded in bytes); other sizes wait. */
-  readonly #candidates: MetadataCandidates;
+  /** The per-peer BEP 9 exchange: the peers, their requests, the candidate assemblies. */
+  readonly #exchange: MetadataExchange;
   readonly #log = new MetadataAttemptLog();
-  /** Addresses that offered the metadata at least once (a new one counts as progress). */
-  readonly #offered = new Set<string>();
   readonly #now: () => number;
   readonly #timers: MetadataFetcherTimers;
   readonly #dialContext: MetadataDialContext;
@@ -90,7 +78,22 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? systemClock;
     this.#book = new AddressBook(this.#now);
-    this.#candidates = new MetadataCandidates(this.#infoHash, this.#now);
+    this.#exchange = new MetadataExchange(this.#infoHash, {
+      port: options.port,
+      requestsPerPeer: options.requestsPerPeer ?? 16,
+      now: this.#now,
+      finished: () => this.#finished,
+      offered: () => {
+        this.#lastProgressAt = this.#now();
+      },
+      stored: (assembly) => {
+        this.#log.blockReceived();
+        this.#lastProgressAt = this.#now();
+        this.#report();
+        this.#check(assembly);
+      },
+      drop: (peer, outcome, reason) => this.#drop(peer, outcome, reason),
+    });
     this.#dialContext = {
       memory: new DialMemory(),
       localHandshake: {
@@ -106,7 +109,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
 
   /** Metadata assembly memory: candidate sizes and block bytes held (now and at peak). */
   get memory(): MetadataMemoryStats {
-    return this.#candidates.stats;
+    return this.#exchange.candidates.stats;
   }
 
   /** What has been tried so far: trackers, peers and what became of them. */
@@ -202,9 +205,9 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
 
   #dialMore(): void {
     if (this.#finished) return;
-    const free = (this.#options.maxPeers ?? 30) - this.#peers.size - this.#dialing.size;
+    const free = (this.#options.maxPeers ?? 30) - this.#exchange.peers.size - this.#dialing.size;
     if (free <= 0) return;
-    const skip = new Set([...this.#peers.keys(), ...this.#dialing]);
+    const skip = new Set([...this.#exchange.peers.keys(), ...this.#dialing]);
     const candidates = this.#book.candidates(free, skip);
     if (candidates.length === 0) return;
     const timeouts = this.#timeouts(skip);
@@ -213,9 +216,9 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
 
   /** The download's connect, handshake and uTP head-start times (shorter while many untried addresses wait, or no peer is connected yet). */
   #timeouts(
-    skip: ReadonlySet<string> = new Set([...this.#peers.keys(), ...this.#dialing]),
+    skip: ReadonlySet<string> = new Set([...this.#exchange.peers.keys(), ...this.#dialing]),
   ): PeerDialTimeouts {
-    return metadataDialTimeouts(this.#peers.size, this.#book.untried(skip));
+    return metadataDialTimeouts(this.#exchange.peers.size, this.#book.untried(skip));
   }
 
   /** Dials a peer the way the download does (see {@link dialMetadataPeer}). */
@@ -234,7 +237,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
           if (dialed === undefined) return;
           // After #attach: on a close, the peer is forgotten before a retry is considered.
           rememberWay(memory, dialed.connection, dialed.way, encryption, () => {
-            if (!this.#finished && !this.#peers.has(key) && !this.#dialing.has(key))
+            if (!this.#finished && !this.#exchange.peers.has(key) && !this.#dialing.has(key))
               this.#dial(address, this.#timeouts());
           });
         },
@@ -255,15 +258,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   }
 
   #attach(connection: PeerConnection): void {
-    const peer: MetadataPeer = {
-      connection,
-      remoteId: undefined,
-      size: undefined,
-      handshakeAt: undefined,
-      extended: false,
-      outcome: undefined,
-    };
-    this.#peers.set(connection.key, peer);
+    const peer = this.#exchange.add(connection);
     this.#book.markConnected(connection.key);
     if (this.#options.trace) {
       connection.traced = true;
@@ -288,119 +283,18 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
         transport: connection.transport,
         encryption: connection.encryption,
       });
-      const payload = encodeExtensionHandshake({
-        m: new Map([['ut_metadata', LOCAL_EXTENSION_IDS.ut_metadata]]),
-        v: CLIENT_NAME,
-        ...(this.#options.port > 0 ? { p: this.#options.port } : {}),
-        reqq: 250,
-      });
-      connection.send({ type: 'extended', id: 0, payload });
-    });
-    connection.on('message', (message) => {
-      if (message.type === 'extended') this.#onExtended(peer, message.id, message.payload);
+      this.#exchange.greet(peer);
     });
     connection.once('close', (reason) => {
-      this.#peers.delete(connection.key);
+      this.#exchange.remove(peer);
       this.#book.markDisconnected(connection.key, false);
       this.#log.peerEnded(
         connection.key,
         peer.outcome ?? (peer.handshakeAt === undefined ? 'unreachable' : 'closed'),
       );
-      if (peer.size !== undefined && this.#candidates.release(connection.key, peer.size)) {
-        this.#requestAll();
-      }
       this.emit('peer-disconnected', { address: connection.key, reason: reason ?? 'closed' });
       this.#dialMore();
     });
-  }
-
-  #onExtended(peer: MetadataPeer, id: number, payload: Uint8Array): void {
-    const connection = peer.connection;
-    try {
-      if (id === 0) {
-        if (peer.extended) return; // BEP 10 allows a repeat; the first one decided everything we use
-        peer.extended = true;
-        const handshake = decodeExtensionHandshake(payload);
-        const remoteId = handshake.m.get('ut_metadata');
-        if (remoteId !== undefined) peer.remoteId = remoteId > 0 ? remoteId : undefined;
-        if (handshake.metadataSize !== undefined && peer.size === undefined) {
-          // Refused before anything is allocated: a hostile size never costs memory.
-          validateMetadataSize(handshake.metadataSize);
-          peer.size = handshake.metadataSize;
-        }
-        if (peer.remoteId === undefined) {
-          this.#drop(peer, 'no-metadata', 'peer does not offer metadata (no ut_metadata)');
-        } else if (peer.size === undefined) {
-          this.#drop(peer, 'no-metadata', 'peer has no metadata to give (no metadata_size)');
-        } else {
-          if (!this.#offered.has(connection.key)) {
-            this.#offered.add(connection.key);
-            this.#lastProgressAt = this.#now();
-          }
-          // Nothing is allocated here: a size gets an assembly only when it becomes a candidate.
-          if (this.#candidates.claim(connection.key, peer.size)) this.#requestAll();
-          else this.#request(peer);
-        }
-        return;
-      }
-      if (id !== LOCAL_EXTENSION_IDS.ut_metadata || peer.size === undefined) return;
-      const message = decodeMetadataMessage(payload);
-      const assembly = this.#candidates.assembly(peer.size);
-      if (message.msgType === 'data') {
-        // Only a block we asked this peer for is stored; anything else is a protocol
-        // violation and the peer is dropped (libtorrent ignores such blocks instead).
-        const result =
-          message.totalSize !== peer.size
-            ? 'invalid'
-            : this.#candidates.receive(connection.key, peer.size, message.piece, message.data);
-        if (result !== 'stored') {
-          connection.close(
-            result === 'unrequested'
-              ? 'sent a metadata block we did not request'
-              : 'sent a metadata block of the wrong size or number',
-          );
-          return;
-        }
-        this.#log.blockReceived();
-        this.#lastProgressAt = this.#now();
-        this.#report();
-        this.#check(assembly!);
-      } else if (message.msgType === 'reject') {
-        if (!assembly) return; // nothing asked of a waiting size
-        assembly.reject(connection.key, message.piece);
-        if (!assembly.canServe(connection.key)) {
-          this.#drop(peer, 'no-metadata', 'peer rejected our metadata requests (it has no metadata)');
-          return;
-        }
-      } else if (message.msgType === 'request') {
-        // We have no metadata to give yet (BEP 9: reject).
-        connection.send({
-          type: 'extended',
-          id: peer.remoteId ?? 0,
-          payload: encodeMetadataMessage({ msgType: 'reject', piece: message.piece }),
-        });
-      }
-      if (!this.#finished) this.#request(peer);
-    } catch (error) {
-      connection.close(error instanceof LodestoneError ? error.message : 'malformed extension message');
-    }
-  }
-
-  #requestAll(): void {
-    for (const peer of this.#peers.values()) this.#request(peer);
-  }
-
-  #request(peer: MetadataPeer): void {
-    if (this.#finished || peer.size === undefined || peer.remoteId === undefined) return;
-    const limit = this.#options.requestsPerPeer ?? 16;
-    // Nothing while the peer's size waits for a candidate slot.
-    for (const piece of this.#candidates.nextRequests(peer.connection.key, peer.size, limit)) {
-      peer.connection.send({
-        type: 'extended',
-        id: peer.remoteId,
-        payload: encodeMetadataMessage({ msgType: 'request', piece }),
-      });
-    }
   }
 
   #check(assembly: MetadataAssembly): void {
@@ -411,7 +305,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       if (verdict.proven !== undefined) {
         this.#banLiar(verdict.proven, 'sent metadata that does not match the info-hash');
       }
-      this.#requestAll();
+      this.#exchange.requestAll();
       return;
     }
     // The metadata verified: a peer whose blocks in the failed mixed attempt differ from it lied.
@@ -435,23 +329,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
 
   #report(): void {
     this.#lastReportAt = this.#now();
-    let received = 0;
-    let total = 0;
-    for (const assembly of this.#candidates.assemblies()) {
-      if (assembly.receivedCount >= received) {
-        received = assembly.receivedCount;
-        total = assembly.blockCount;
-      }
-    }
-    let withMetadata = 0;
-    for (const peer of this.#peers.values())
-      if (peer.remoteId !== undefined && peer.size !== undefined) withMetadata++;
-    this.emit('progress', {
-      peers: this.#peers.size,
-      peersWithMetadata: withMetadata,
-      receivedBlocks: received,
-      totalBlocks: total,
-    });
+    this.emit('progress', this.#exchange.progress());
   }
 
   #banLiar(key: string, reason: string): void {
@@ -459,7 +337,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     const host = parseAddress(key)?.host;
     if (host !== undefined) this.#book.ban(host);
     this.emit('peer-banned', { address: key, reason });
-    const peer = this.#peers.get(key);
+    const peer = this.#exchange.peers.get(key);
     if (peer) this.#drop(peer, 'liar', reason);
   }
 
@@ -477,15 +355,15 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
     if (this.#finished) return;
     const now = this.#now();
     const extensionMs = this.#options.extensionHandshakeTimeoutMs ?? 10_000;
-    for (const peer of [...this.#peers.values()]) {
+    for (const peer of [...this.#exchange.peers.values()]) {
       if (!peer.extended && peer.handshakeAt !== undefined && now - peer.handshakeAt >= extensionMs) {
         this.#drop(peer, 'timed-out', `sent no extension handshake within ${formatDurationMs(extensionMs)}`);
       }
     }
     const blockMs = this.#options.blockTimeoutMs ?? 8000;
-    for (const assembly of [...this.#candidates.assemblies()]) {
+    for (const assembly of [...this.#exchange.candidates.assemblies()]) {
       for (const key of assembly.expire(blockMs)) {
-        const peer = this.#peers.get(key);
+        const peer = this.#exchange.peers.get(key);
         if (peer) {
           this.#drop(peer, 'timed-out', `answered no metadata request within ${formatDurationMs(blockMs)}`);
         }
@@ -498,7 +376,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
       );
       return;
     }
-    this.#requestAll();
+    this.#exchange.requestAll();
     this.#dialMore();
     if (now - this.#lastReportAt >= 1000) this.#report();
     this.#schedule();
@@ -513,7 +391,7 @@ export class MetadataFetcher extends EventEmitter<MetadataFetcherEvents> {
   #close(): void {
     if (this.#tick !== undefined) this.#timers.clearTimeout(this.#tick);
     this.#stopDht?.();
-    for (const peer of this.#peers.values()) peer.connection.close('metadata phase over');
+    for (const peer of this.#exchange.peers.values()) peer.connection.close('metadata phase over');
     this.#announcer?.stop().catch((error: unknown) => this.#internalFailure(error));
   }
 }

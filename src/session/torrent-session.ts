@@ -1,45 +1,31 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
+import type { PeerAddress } from '../address.js';
 import { Bitfield } from '../bitfield.js';
-import { LodestoneError } from '../errors.js';
-import { asError, rethrowIfStrict, warnUnheard } from '../internal-errors.js';
 import type { TorrentMetadata } from '../metainfo/types.js';
 import type { ConnectionEncryption } from '../net/mse/policy.js';
 import type { PeerTransport } from '../peer/dial-transport.js';
-import { PeerConnection } from '../peer/peer-connection.js';
-import { DialBudget } from '../policy/dial-budget.js';
-import { peersToRotate } from '../policy/peer-rotation.js';
-import { PiecePicker } from '../policy/piece-picker.js';
-import { ReadCache } from '../storage/read-cache.js';
-import { Announcer } from '../tracker/announcer.js';
-import type { AnnounceResponse } from '../tracker/types.js';
+import type { ReadCache } from '../storage/read-cache.js';
 import { reservedBits } from '../wire/index.js';
 import type { Handshake } from '../wire/types.js';
-import { AddressBook, type PeerSource } from './address-book.js';
+import type { PeerSource } from './address-book.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './bandwidth-limits.js';
-import type { SessionDht } from './dht-torrent.js';
-import { Downloader } from './downloader.js';
-import {
-  allFilesWanted,
-  checkFileChoices,
-  type FileChoice,
-  fileProgress,
-  piecePriorities,
-  sequentialFirstPieces,
-  wantedSummary,
-  wantedVerifiedBytes,
-} from './file-selection.js';
-import { DEFAULT_MEMORY_BUDGET, maxPartialPieces, pieceBufferBytes } from './memory-bounds.js';
-import { PeerDialer } from './peer-dialer.js';
-import { classifyDialError } from './peer-failure.js';
-import { PeerState } from './peer-state.js';
-import { PexExchange } from './pex-exchange.js';
-import { PieceAssembler } from './piece-assembler.js';
+import type { Downloader } from './downloader.js';
+import { type FileChoice, fileProgress } from './file-selection.js';
+import { DEFAULT_MEMORY_BUDGET } from './memory-bounds.js';
+import type { PeerState } from './peer-state.js';
+import type { PieceAssembler } from './piece-assembler.js';
 import { checkAtStart } from './resume-check.js';
-import { type ResumeKeeper, resumeKeeperFor } from './resume-keeper.js';
+import { resumeKeeperFor } from './resume-keeper.js';
 import { SessionPeerHandler } from './session-peer-handler.js';
-import { Uploader } from './uploader.js';
+import { TorrentConnections } from './torrent-connections.js';
+import { TorrentDiscovery } from './torrent-discovery.js';
+import { TorrentFaults } from './torrent-faults.js';
+import { TorrentResume } from './torrent-resume.js';
+import { TorrentSelection } from './torrent-selection.js';
+import { torrentStats } from './torrent-stats.js';
+import { createTransfer } from './torrent-transfer.js';
+import type { Uploader } from './uploader.js';
 
 export type {
   InternalErrorInfo,
@@ -73,53 +59,48 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   /** Connected peers by `host:port`: read-only for callers (the session owns their state). */
   readonly peers = new Map<string, PeerState>();
   readonly #options: TorrentSessionOptions;
-  readonly #book = new AddressBook();
-  readonly #dialer: PeerDialer;
-  readonly #localHandshake: Handshake;
+  /** The address book and what feeds it: trackers, DHT, PEX. */
+  readonly #discovery: TorrentDiscovery;
+  /** Dialling, accepting and attaching peers, and the slots they take. */
+  readonly #connections: TorrentConnections;
   readonly #bandwidth: TorrentBandwidth;
+  /** The fatal failure, internal errors, and the guard around callbacks. */
+  readonly #faults: TorrentFaults;
   #downloader: Downloader | undefined;
   #uploader: Uploader | undefined;
   #cache: ReadCache | undefined;
   #handler: SessionPeerHandler | undefined;
   #assembler: PieceAssembler | undefined;
-  #announcer: Announcer | undefined;
-  #pex: PexExchange | undefined;
   /** Ends the one-second tick (the client's shared one, or the session's own timer). */
   #untick: (() => void) | undefined;
-  /** Takes the first announce out of the client's queue (stopped before its turn). */
-  #cancelAnnounce: (() => void) | undefined;
-  #stopDht: (() => void) | undefined;
   #started = false;
   #stopped = false;
-  /** The fatal error that ended the download, if one did. */
-  #failure: Error | undefined;
   #done = false;
-  /** Writes the resume record; set once the start-up check is over (no record of a half check). */
-  #resume: ResumeKeeper | undefined;
-  /** Upload and download totals of earlier sessions, from the resume record. */
-  #earlier = { uploadedBytes: 0, downloadedBytes: 0 };
-  /** The file selection (one choice per file) and sequential mode; see setFiles/setSequential. */
-  #files: readonly FileChoice[];
-  #sequential: boolean;
-  /** Derived from `#files`, kept with it: bytes of the wanted files, and whether every file is wanted. */
-  #wanted: { bytes: number; all: boolean };
-  #picker: PiecePicker | undefined;
-  /** The storage has been told the selection (start() did, after open): setFiles tells it too. */
-  #storageSelects = false;
+  /** Writes the resume record (once the start-up check is over). */
+  readonly #resume: TorrentResume;
+  /** The file selection and sequential mode; see setFiles/setSequential. */
+  readonly #selection: TorrentSelection;
 
   constructor(options: TorrentSessionOptions) {
     super();
     this.meta = options.meta;
     this.#options = options;
+    this.#faults = new TorrentFaults(this, `torrent ${options.meta.name}`, () => this.#downloader?.stop());
     this.#bandwidth = new TorrentBandwidth(options.clientBandwidth, {
       download: options.downloadLimit,
       upload: options.uploadLimit,
     });
-    if (options.files) checkFileChoices(options.meta, options.files);
-    this.#files = options.files ? [...options.files] : allFilesWanted(options.meta);
-    this.#wanted = wantedSummary(options.meta, this.#files);
-    this.#sequential = options.sequential ?? false;
-    this.#localHandshake = {
+    this.#selection = new TorrentSelection(options.meta, options.files, options.sequential);
+    this.#resume = new TorrentResume(
+      this,
+      () => ({
+        have: this.have,
+        uploadedBytes: this.#uploader?.uploadedBytes ?? 0,
+        downloadedBytes: this.#downloader?.downloadedBytes ?? 0,
+      }),
+      (error) => this.#faults.internalError(error),
+    );
+    const localHandshake: Handshake = {
       reserved: reservedBits({
         extensionProtocol: true,
         fastExtension: FAST_EXTENSION,
@@ -128,43 +109,31 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
       infoHash: options.meta.infoHash,
       peerId: options.peerId,
     };
-    const limit = () => this.#maxPeers;
-    this.#dialer = new PeerDialer(
-      {
-        peers: this.peers,
-        get maxPeers() {
-          return limit();
-        },
-        wantsPeers: () =>
-          this.#handler !== undefined && !this.#stopped && (!this.#done || !!this.#options.seed),
-        stopped: () => this.#stopped,
-        adopt: (connection) => {
-          this.#attach(connection);
-          connection.once('handshake', (remote) => {
-            const peer = this.peers.get(connection.key);
-            if (peer) this.#handler?.onHandshake(peer, remote);
-          });
-        },
-        internalError: (error, peer) => this.#internalError(error, peer),
-        dialFailed: (address, error) => {
-          const { failure, message } = classifyDialError(error);
-          this.emit('peer-dial-failed', { address, reason: failure, message });
-        },
-      },
-      {
-        book: this.#book,
-        budget: options.dialBudget ?? new DialBudget(Date.now),
-        localHandshake: this.#localHandshake,
-        pieceCount: options.meta.pieceCount,
-        encryption: options.encryption ?? 'prefer',
-        ...(options.utp ? { utp: options.utp } : {}),
-        ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
-        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-        ...(options.handshakeTimeoutMs !== undefined
-          ? { handshakeTimeoutMs: options.handshakeTimeoutMs }
-          : {}),
-      },
-    );
+    const wantsPeers = () => !this.#stopped && (!this.#done || !!this.#options.seed);
+    this.#discovery = new TorrentDiscovery({
+      meta: options.meta,
+      options,
+      peers: this.peers,
+      events: this,
+      guard: (fn) => this.#faults.guard(fn),
+      dialSoon: () => this.#connections.soon(),
+      wantsPeers,
+      seeding: () => this.#done,
+      stats: () => this.stats(),
+    });
+    this.#connections = new TorrentConnections({
+      meta: options.meta,
+      options,
+      peers: this.peers,
+      book: this.#discovery.book,
+      localHandshake,
+      bandwidth: this.#bandwidth,
+      faults: this.#faults,
+      events: this,
+      handler: () => this.#handler,
+      wantsPeers: () => this.#handler !== undefined && wantsPeers(),
+      stopped: () => this.#stopped,
+    });
   }
 
   /** The 20-byte v1 info-hash. */
@@ -183,12 +152,12 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
   /** The file selection: one choice per file of the torrent. */
   get files(): readonly FileChoice[] {
-    return this.#files;
+    return this.#selection.files;
   }
 
   /** Pieces are picked in order (see setSequential). */
   get sequential(): boolean {
-    return this.#sequential;
+    return this.#selection.sequential;
   }
 
   /**
@@ -199,20 +168,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * Throws a LodestoneError (LODESTONE_ERR_USAGE) for a list that does not match the files.
    */
   setFiles(choices: readonly FileChoice[]): void {
-    checkFileChoices(this.meta, choices);
-    this.#files = choices.map((choice) => ({ wanted: choice.wanted, priority: choice.priority }));
-    this.#wanted = wantedSummary(this.meta, this.#files);
-    if (this.#storageSelects) {
-      this.#options.storage
-        .setFileSelection?.(this.#files.map((choice) => choice.wanted))
-        .catch((error: unknown) => this.#fail(error));
-    }
-    if (!this.#picker) return; // start() reads the selection
-    this.#picker.setPiecePriorities(
-      piecePriorities(this.meta, this.#files),
-      sequentialFirstPieces(this.meta, this.#files),
-    );
-    if (this.#picker.wantedMissingCount > 0) this.#done = false;
+    const picker = this.#selection.set(choices, (error) => this.#faults.fail(error));
+    if (!picker) return; // start() reads the selection
+    if (picker.wantedMissingCount > 0) this.#done = false;
     this.#downloader?.selectionChanged();
   }
 
@@ -221,8 +179,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * each priority, each wanted file's first and last piece first (see docs/file-selection.md).
    */
   setSequential(on: boolean): void {
-    this.#sequential = on;
-    this.#picker?.setSequential(on, sequentialFirstPieces(this.meta, this.#files));
+    this.#selection.setSequential(on);
   }
 
   /** Verified bytes of each file: the bytes of the file lying in verified pieces. */
@@ -236,7 +193,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * 'error' into the void, which would throw from an I/O callback and end the host process.
    */
   get failure(): Error | undefined {
-    return this.#failure;
+    return this.#faults.failure;
   }
 
   /** The pieces we have, verified (all clear before `start()` has checked the files). */
@@ -264,16 +221,17 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     try {
       await storage.open();
       // Before the check: pieces of unwanted files are read from where the storage keeps them.
-      this.#storageSelects = true;
-      await storage.setFileSelection?.(this.#files.map((choice) => choice.wanted));
+      await this.#selection.tellStorage(storage);
       check = await checkAtStart(this.#options, storage, hashPool, keeper, (p) => this.emit('checking', p));
     } finally {
       release?.();
     }
     const have = check.have;
     if (this.#stopped) return;
-    this.#resume = keeper;
-    this.#earlier = { uploadedBytes: check.uploadedBytes, downloadedBytes: check.downloadedBytes };
+    this.#resume.begin(keeper, {
+      uploadedBytes: check.uploadedBytes,
+      downloadedBytes: check.downloadedBytes,
+    });
     if (check.resume) {
       this.emit('resume', check.resume);
       if (check.resume.record === 'rejected')
@@ -281,48 +239,41 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     }
     // Empty files and symlinks of pieces already on disk: no write will make them.
     if (have.count > 0) await storage.createEntriesOf?.(have);
-    const picker = new PiecePicker({
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      totalLength: meta.totalLength,
-      random: Math.random,
+    const transfer = createTransfer({
+      meta,
+      storage,
       have,
-      // Partial pieces live in RAM until verified: bound them by bytes, not count.
-      maxPartialPieces: maxPartialPieces(this.#memoryBudget, meta.pieceLength),
-      piecePriorities: piecePriorities(meta, this.#files),
-      sequential: this.#sequential,
-      sequentialFirst: sequentialFirstPieces(meta, this.#files),
+      files: this.#selection.files,
+      sequential: this.#selection.sequential,
+      memoryBudget: this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
+      readCacheBudget: this.#options.readCacheBudget,
+      peers: this.peers,
     });
-    this.#picker = picker;
-    this.#assembler = new PieceAssembler(meta, storage, { spareBytes: pieceBufferBytes(this.#memoryBudget) });
-    this.#downloader = new Downloader(meta, picker, this.#assembler, this.peers, {
-      pendingWriteLimit: this.#memoryBudget / 2,
-    });
-    const budget = this.#options.readCacheBudget;
-    const cache = new ReadCache(storage, meta, budget ? { budget } : {});
-    this.#cache = cache;
-    this.#uploader = new Uploader(meta, cache, () => picker.haveBitfield);
-    this.#pex = this.#createPex();
+    this.#selection.steer(transfer.picker);
+    this.#assembler = transfer.assembler;
+    this.#downloader = transfer.downloader;
+    this.#cache = transfer.cache;
+    this.#uploader = transfer.uploader;
+    const dht = this.#discovery.dht;
     this.#handler = new SessionPeerHandler(this, this.#downloader, this.#uploader, {
       peerId: this.#options.peerId,
       port: this.#options.port,
       fastExtension: FAST_EXTENSION,
-      pex: this.#pex,
-      ...(this.#dht ? { dht: this.#dht } : {}),
-      onInternalError: (error) => this.#internalError(error),
+      pex: this.#discovery.createPex(),
+      ...(dht ? { dht } : {}),
+      onInternalError: (error) => this.#faults.internalError(error),
       ...(this.#options.uploadSlots !== undefined ? { uploadSlots: this.#options.uploadSlots } : {}),
     });
     this.#downloader.on('piece-verified', (index) => {
-      this.#resume?.changed();
+      this.#resume.changed();
       // Saved at the first verified piece past the interval (and by the tick when pieces stop).
-      if (this.#resume?.due() && !this.#resume.saving)
-        this.#saveResume().catch((error: unknown) => this.#internalError(error));
+      this.#resume.saveIfDue();
       this.emit('piece-verified', { index });
     });
     this.#downloader.on('piece-failed', (index, peers) => this.emit('piece-failed', { index, peers }));
     this.#downloader.on('peer-banned', (key, reason) => this.ban(key, reason));
     this.#downloader.on('complete', () => this.#onComplete());
-    this.#downloader.on('fatal', (error) => this.#fail(error));
+    this.#downloader.on('fatal', (error) => this.#faults.fail(error));
     this.emit('ready', { verifiedPieces: have.count, piecesHashed: check.piecesHashed });
     if (this.#downloader.finished) {
       // Complete from the start: a seed, not a finished download, so no `completed` announce.
@@ -332,16 +283,15 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
 
     for (const address of this.#options.peers ?? []) this.addPeer(address, 'manual');
-    this.#startAnnouncer();
-    this.#startDht();
-    const onTick = this.#guard(() => this.#onTick());
+    this.#discovery.start();
+    const onTick = this.#faults.guard(() => this.#onTick());
     if (this.#options.ticker) this.#untick = this.#options.ticker.add(onTick);
     else {
       const timer = setInterval(onTick, 1000);
       timer.unref();
       this.#untick = () => clearInterval(timer);
     }
-    this.#dialer.more();
+    this.#connections.more();
   }
 
   /**
@@ -350,7 +300,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * fair share and interleaves origins when dialling, so one source cannot crowd out another.
    */
   addPeer(address: PeerAddress, source: PeerSource, origin?: string): void {
-    if (this.#book.add(address, source, origin)) this.#dialer.soon();
+    this.#discovery.add(address, source, origin);
   }
 
   /** An incoming connection whose handshake named this torrent (from the listener). */
@@ -362,34 +312,7 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     encryption: ConnectionEncryption = 'plain',
     transport: PeerTransport = 'tcp',
   ): void {
-    const key = formatAddress(address);
-    if (
-      !this.#handler ||
-      this.#stopped ||
-      this.peers.size >= this.#maxPeers ||
-      this.#book.isBanned(address.host)
-    ) {
-      socket.destroy();
-      return;
-    }
-    if (this.peers.has(key)) {
-      socket.destroy();
-      return;
-    }
-    const connection = new PeerConnection({
-      socket,
-      address,
-      direction: 'inbound',
-      localHandshake: this.#localHandshake,
-      remoteHandshake: remote,
-      leftover,
-      pieceCount: this.meta.pieceCount,
-      encryption,
-      transport,
-    });
-    this.#book.add(address, 'incoming');
-    this.#attach(connection);
-    this.#handler.onHandshake(this.peers.get(key)!, remote);
+    this.#connections.accept(socket, remote, leftover, address, encryption, transport);
   }
 
   /**
@@ -403,52 +326,28 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
 
   /** A snapshot of the torrent's progress, rates and peers. */
   stats(): SessionStats {
-    let downloadRate = 0;
-    let uploadRate = 0;
-    let seeds = 0;
-    for (const peer of this.peers.values()) {
-      downloadRate += peer.connection.download.rate();
-      uploadRate += peer.connection.upload.rate();
-      if (peer.isSeed) seeds++;
-    }
-    const verifiedBytes = this.#downloader?.verifiedBytes ?? 0;
-    return {
-      totalLength: this.meta.totalLength,
-      verifiedBytes,
-      downloadedBytes: this.#downloader?.downloadedBytes ?? 0,
-      uploadedBytes: this.#uploader?.uploadedBytes ?? 0,
-      wastedBytes: this.#downloader?.wastedBytes ?? 0,
+    return torrentStats({
+      meta: this.meta,
+      peers: this.peers,
+      downloader: this.#downloader,
+      uploader: this.#uploader,
       piecesVerified: this.have.count,
-      pieceCount: this.meta.pieceCount,
-      downloadRate,
-      uploadRate,
-      peers: this.peers.size,
-      seeds,
-      knownPeers: this.#book.size,
-      pexLearned: this.#pex?.learnedTotal ?? 0,
-      endgame: this.#downloader?.inEndgame ?? false,
-      wantedBytes: this.#wanted.bytes,
-      // With every file wanted (the usual case) that is every verified byte: no walk over the files.
-      wantedVerifiedBytes: this.#wanted.all
-        ? verifiedBytes
-        : wantedVerifiedBytes(this.meta, this.#files, this.fileProgress()),
-    };
+      knownPeers: this.#discovery.book.size,
+      pexLearned: this.#discovery.pex?.learnedTotal ?? 0,
+      wanted: this.#selection.wanted,
+      files: this.#selection.files,
+      fileProgress: () => this.fileProgress(),
+    });
   }
 
+  /** Bans a peer's host (a liar, say): its connection closes and its address is never dialled again. */
   ban(key: string, reason: string): void {
-    const peer = this.peers.get(key);
-    const host = peer?.connection.address.host ?? parseAddress(key)?.host;
-    if (host === undefined) return;
-    // Already banned and gone (several pieces can convict the same liar): nothing new to say.
-    if (!peer && this.#book.isBanned(host)) return;
-    this.#book.ban(host);
-    this.emit('peer-banned', { address: key, reason });
-    peer?.connection.close(`banned: ${reason}`);
+    this.#connections.ban(key, reason);
   }
 
   /** Asks the trackers for peers as soon as their `min interval` allows (the daemon's reannounce). */
   reannounce(): void {
-    this.#announcer?.announceNow();
+    this.#discovery.reannounce();
   }
 
   /** Stops cleanly: tells trackers, closes peers, flushes and closes files. */
@@ -456,71 +355,18 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#untick?.();
-    this.#cancelAnnounce?.();
-    this.#stopDht?.();
-    this.#dialer.stop();
+    this.#discovery.halt();
+    this.#connections.stopDialing();
     this.#handler?.stop();
     this.#downloader?.stop();
     for (const peer of this.peers.values()) peer.connection.close('session stopped');
-    await this.#announcer?.stop();
+    await this.#discovery.stopAnnouncer();
     this.#assembler?.clear();
     this.#cache?.close();
     await this.#options.storage.close();
     // Last, with every write done: the record of what this run verified.
-    if (this.#resume) await this.#saveResume();
+    await this.#resume.save();
   }
-
-  /** Writes the resume record now; a failure is a `resume-warning`, never a failure of the torrent. */
-  async #saveResume(): Promise<void> {
-    const keeper = this.#resume;
-    if (!keeper) return;
-    try {
-      await keeper.save(() => ({
-        have: this.have,
-        uploadedBytes: this.#earlier.uploadedBytes + (this.#uploader?.uploadedBytes ?? 0),
-        downloadedBytes: this.#earlier.downloadedBytes + (this.#downloader?.downloadedBytes ?? 0),
-      }));
-    } catch (error) {
-      if (!(error instanceof LodestoneError)) this.#internalError(error);
-      const message = error instanceof Error ? error.message : String(error);
-      this.emit('resume-warning', { message: `could not write the resume record: ${message}` });
-    }
-  }
-
-  /** The client's DHT, never for a private torrent (BEP 27). */
-  get #dht(): SessionDht | undefined {
-    return this.meta.private ? undefined : this.#options.dht;
-  }
-
-  /** BEP 5: lookups (and announces when we listen) now and on a schedule while we want peers. */
-  #startDht(): void {
-    const dht = this.#dht;
-    if (!dht) return;
-    this.#stopDht = dht.track(this.meta.infoHash, {
-      announcePort: this.#options.port,
-      wantsPeers: () => !this.#stopped && (!this.#done || !!this.#options.seed),
-      seeding: () => this.#done,
-      onPeers: (peers) => {
-        const added = peers.filter((address) => this.#book.add(address, 'dht', 'dht'));
-        if (added.length === 0) return;
-        this.emit('peers-learned', { source: 'dht', from: 'dht', addresses: added.map(formatAddress) });
-        this.#dialer.soon();
-      },
-    });
-  }
-
-  get #memoryBudget(): number {
-    return this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  }
-
-  /** The per-torrent cap, or with the client's budget what it allows this torrent now; at most its own limit. */
-  get #maxPeers(): number {
-    const budget = this.#options.peerBudget;
-    const cap = budget ? budget.ceiling(this.peers.size) : (this.#options.maxPeers ?? 50);
-    return Math.min(cap, this.#peerLimit);
-  }
-
-  #peerLimit = Number.POSITIVE_INFINITY;
 
   /**
    * This torrent's own connection cap (the daemon's per-torrent `peer-limit`), under the client's
@@ -528,222 +374,34 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
    * recently useful peers are closed down to it. Throws LODESTONE_ERR_USAGE unless an integer ≥ 1.
    */
   setPeerLimit(limit: number | undefined): void {
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-      throw new LodestoneError('LODESTONE_ERR_USAGE', `a peer limit must be an integer ≥ 1, not ${limit}`);
-    this.#peerLimit = limit ?? Number.POSITIVE_INFINITY;
-    const surplus = this.peers.size - this.#peerLimit;
-    if (surplus <= 0) return;
-    const lastUseful = (peer: PeerState) => Math.max(peer.connectedAt, peer.lastPieceAt);
-    const ordered = [...this.peers.values()].sort((a, b) => lastUseful(a) - lastUseful(b));
-    for (const peer of ordered.slice(0, surplus)) peer.connection.close("over the torrent's peer limit");
+    this.#connections.setLimit(limit);
   }
 
   /** Whether more peers would be useful and addresses wait (the client's fair-share rule). */
   get wantsMorePeers(): boolean {
-    return (
-      this.#handler !== undefined &&
-      !this.#stopped &&
-      (!this.#done || !!this.#options.seed) &&
-      this.peers.size < this.#peerLimit &&
-      this.#book.size > this.peers.size + this.#dialer.dialing.size
-    );
+    return this.#connections.wantsMore;
   }
 
   /** Closes this torrent's least useful peer to give its slot to a starved torrent (client budget). */
   yieldPeer(): boolean {
-    let worst: PeerState | undefined;
-    for (const peer of this.peers.values())
-      if (
-        !worst ||
-        Math.max(peer.connectedAt, peer.lastPieceAt) < Math.max(worst.connectedAt, worst.lastPieceAt)
-      )
-        worst = peer;
-    worst?.connection.close('gave its slot to a torrent below its fair share of the global peer limit');
-    return worst !== undefined;
-  }
-
-  /** BEP 11: addresses peers tell us go to the book as `pex:<peer IP>`, dialled like the others. */
-  #createPex(): PexExchange {
-    return new PexExchange({
-      peers: this.peers,
-      private: this.meta.private,
-      port: this.#options.port,
-      bindAddress: this.#options.bindAddress,
-      now: Date.now,
-      learn: (address, origin) => {
-        const added = this.#book.add(address, 'pex', origin);
-        if (added) this.#dialer.soon();
-        return added;
-      },
-      // A listener's throw is ours to report, not a strike against the peer whose message it was.
-      learned: this.#guard((from: string, addresses: PeerAddress[]) =>
-        this.emit('peers-learned', { source: 'pex', from, addresses: addresses.map(formatAddress) }),
-      ),
-    });
-  }
-
-  #startAnnouncer(): void {
-    const tiers = this.#options.useTrackers === false ? [] : this.meta.announceTiers;
-    if (tiers.length === 0) return;
-    const announcer = new Announcer({
-      tiers,
-      infoHash: this.meta.infoHash,
-      peerId: this.#options.peerId,
-      port: this.#options.port,
-      stats: () => {
-        const stats = this.stats();
-        return {
-          uploaded: stats.uploadedBytes,
-          downloaded: stats.downloadedBytes,
-          // As libtorrent and Transmission do: what is left of the wanted files.
-          left: stats.wantedBytes - stats.wantedVerifiedBytes,
-        };
-      },
-      ...(this.#options.createTrackerClient ? { createClient: this.#options.createTrackerClient } : {}),
-      // Declared in the options but was never passed on (fault tests shorten the back-off).
-      ...(this.#options.trackerRetryBaseMs !== undefined
-        ? { retryBaseMs: this.#options.trackerRetryBaseMs }
-        : {}),
-    });
-    // The announcer calls these from its own promise chains: a throw there would be unhandled.
-    announcer.on(
-      'peers',
-      this.#guard((peers: PeerAddress[], url: string) => {
-        for (const address of peers) this.addPeer(address, 'tracker', url);
-      }),
-    );
-    announcer.on(
-      'response',
-      this.#guard(({ url, response }: { url: string; response: AnnounceResponse }) =>
-        this.emit('tracker-response', { url, response }),
-      ),
-    );
-    announcer.on(
-      'announce-error',
-      this.#guard(({ url, error }: { url: string; error: unknown }) =>
-        this.emit('tracker-error', { url, message: error instanceof Error ? error.message : String(error) }),
-      ),
-    );
-    announcer.on(
-      'warning',
-      this.#guard(({ url, message }: { url: string; message: string }) =>
-        this.emit('tracker-warning', { url, message }),
-      ),
-    );
-    this.#announcer = announcer;
-    // The client spreads its torrents' first announces (AnnounceSpread); alone, at once.
-    const spread = this.#options.announceSpread;
-    if (spread) this.#cancelAnnounce = spread.schedule(this.#guard(() => announcer.start()));
-    else announcer.start();
-  }
-
-  #attach(connection: PeerConnection): void {
-    const peer = new PeerState(connection, this.meta.pieceCount);
-    peer.maxRequests = 250;
-    connection.on('internal-error', (error) => this.#internalError(error, connection.key));
-    this.peers.set(connection.key, peer);
-    this.#bandwidth.attach(connection);
-    this.#options.peerBudget?.opened();
-    this.#book.markConnected(connection.key);
-    if (this.#options.trace) {
-      connection.traced = true;
-      connection.on('wire', (direction, message) =>
-        this.emit('wire', { peer: connection.key, direction, message }),
-      );
-    }
-    connection.on('message', (message) => this.#handler?.onMessage(peer, message));
-    connection.once('close', (reason) => {
-      this.peers.delete(connection.key);
-      this.#options.peerBudget?.closed();
-      this.#handler?.onClose(peer);
-      const useful = peer.connection.download.total > 0 || peer.connection.upload.total > 0;
-      this.#book.markDisconnected(connection.key, useful);
-      this.emit('peer-disconnected', { address: connection.key, reason: reason ?? 'closed' });
-      this.#dialer.more();
-    });
+    return this.#connections.yieldOne();
   }
 
   #onTick(): void {
-    if (this.#resume?.due() && !this.#resume.saving) this.#saveResume().catch((e) => this.#internalError(e));
+    this.#resume.saveIfDue();
     this.#downloader?.tick();
     this.#handler?.tick();
-    this.#pex?.tick();
-    this.#rotatePeers();
-    this.#dialer.more();
-  }
-
-  /** Full, with untried addresses waiting: close useless peers to make room (see peersToRotate). */
-  #rotatePeers(): void {
-    if (this.#stopped || (this.#done && !this.#options.seed)) return;
-    // Dials no longer take connection slots (DialBudget): rotate only when connections fill them.
-    if (this.peers.size < this.#maxPeers) return;
-    const skip = new Set([...this.peers.keys(), ...this.#dialer.dialing]);
-    const keys = peersToRotate(
-      {
-        peers: [...this.peers.values()].map((peer) => ({
-          key: peer.key,
-          lastUsefulAt: Math.max(peer.connectedAt, peer.lastPieceAt),
-          weAreInterested: peer.connection.amInterested,
-          peerInterested: peer.connection.peerInterested,
-          busy: peer.requests.size > 0 || peer.uploadQueue.length > 0 || peer.uploading,
-        })),
-        maxPeers: this.#maxPeers,
-        dialing: 0,
-        untried: this.#book.untried(skip),
-      },
-      Date.now(),
-    );
-    for (const key of keys)
-      this.peers.get(key)?.connection.close('rotated out: useless while untried peers wait');
+    this.#discovery.pex?.tick();
+    // Full, with untried addresses waiting: close useless peers to make room.
+    if (!this.#stopped && (!this.#done || this.#options.seed)) this.#connections.rotate();
+    this.#connections.more();
   }
 
   #onComplete(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#saveResume().catch((error: unknown) => this.#internalError(error));
-    this.#announcer?.completed();
+    this.#resume.save().catch((error: unknown) => this.#faults.internalError(error));
+    this.#discovery.completed();
     this.emit('done');
-  }
-
-  /**
-   * A fatal failure (the disk is full, a file cannot be written) ends the
-   * download: requesting stops and 'error' is emitted once, for the first
-   * failure. Writes already in flight meet the same full disk (a batch of
-   * writes fails together); reporting each would only repeat it. Blocks
-   * already requested still arrive (one pipeline per peer at most); the owner
-   * stops the session. A failure that is not a LodestoneError (storage
-   * throws StorageError) is a bug or a listener's throw: it is also reported as
-   * an internal error, every time, so it cannot hide behind the first failure.
-   */
-  #fail(error: unknown): void {
-    if (!(error instanceof LodestoneError)) this.#internalError(error);
-    if (this.#failure) return;
-    this.#failure =
-      error instanceof Error
-        ? error
-        : new LodestoneError('LODESTONE_ERR_IO', `unexpected failure: ${String(error)}`);
-    this.#downloader?.stop();
-    if (this.listenerCount('error') > 0) this.emit('error', this.#failure);
-    else warnUnheard('error', this.#failure, `torrent ${this.meta.name}`);
-  }
-
-  /** Reports a programming error caught at a boundary (see the 'internal-error' event). */
-  #internalError(thrown: unknown, peer?: string): void {
-    const error = asError(thrown);
-    if (this.listenerCount('internal-error') > 0)
-      this.emit('internal-error', { error, ...(peer !== undefined ? { peer } : {}) });
-    else warnUnheard('internal-error', error, `torrent ${this.meta.name}${peer ? `, peer ${peer}` : ''}`);
-    rethrowIfStrict(error);
-  }
-
-  /** `fn`, with what it throws reported as an internal error instead of thrown into its caller. */
-  #guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-    return (...args) => {
-      try {
-        fn(...args);
-      } catch (error) {
-        this.#internalError(error);
-      }
-    };
   }
 }
