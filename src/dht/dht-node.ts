@@ -10,7 +10,8 @@ import type { Clock } from '../clock.js';
 import type { DhtError } from './errors.js';
 import { announceTargets, mergeFamilyResults } from './family-results.js';
 import { Lookup, type LookupResult } from './lookup.js';
-import { driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
+import { type DrivenLookup, driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
+import { FamilyLookupGroup } from './lookup-group.js';
 import type { KrpcMessage, KrpcQuery, NodeContact, WantFamily } from './messages.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
 import type {
@@ -32,6 +33,9 @@ export type {
   GetPeersResult,
   QueryAnswerer,
 } from './node-options.js';
+
+/** Other-family nodes of one reply pinged into the table when no lookup of their family runs. */
+const MAX_ORPHAN_PINGS = 8;
 
 export class DhtNode {
   readonly #clock: Clock;
@@ -378,8 +382,10 @@ export class DhtNode {
 
   /**
    * One lookup per family in `families` (default: every family we have), each seeded from that
-   * family's table (and the `extraSeeds` of that family) and asking only nodes of it; the results
-   * are merged (family-results.ts). Peers reach `onPeers` from either as they come.
+   * family's table (and the `extraSeeds` of that family) and asking only nodes of it; nodes of
+   * one family named in the other's replies go to that family's lookup (lookup-group.ts), or, with
+   * no such lookup running, are pinged into the table. The results are merged
+   * (family-results.ts). Peers reach `onPeers` from either as they come.
    */
   async #lookup(
     target: NodeId,
@@ -396,12 +402,15 @@ export class DhtNode {
     if (signal?.aborted) throw lookupAborted(method);
     this.#stats.lookups++;
     const families = options.families ?? this.#families;
+    const group = new FamilyLookupGroup(families, (nodes, family) => this.#pingForTable(nodes, family));
     this.#running++;
     try {
-      const results = await Promise.all(
-        families.map((family) => this.#familyLookup(target, method, family, extraSeeds, options)),
-      );
-      return mergeFamilyResults(results);
+      const results = families.map((family) => {
+        const driven = this.#familyLookup(target, method, family, extraSeeds, options, group);
+        group.join(family, driven);
+        return driven.result;
+      });
+      return mergeFamilyResults(await Promise.all(results));
     } finally {
       this.#running--;
     }
@@ -413,7 +422,8 @@ export class DhtNode {
     family: Family,
     extraSeeds: NodeContact[],
     options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void; maxAttempts?: number },
-  ): Promise<LookupResult> {
+    group: FamilyLookupGroup,
+  ): DrivenLookup {
     const { signal, onPeers } = options;
     const lookup = new Lookup({
       target,
@@ -433,9 +443,28 @@ export class DhtNode {
       done: (result) => {
         if (result.responses > 0) this.#table.refreshed(target, family, this.#clock.now());
       },
+      foreign: (nodes, depth) => group.foreign(family, nodes, depth),
+      held: () => group.held(family),
+      idle: () => group.idle(family),
       ...(signal ? { signal } : {}),
       ...(onPeers ? { onPeers } : {}),
     });
+  }
+
+  /**
+   * Nodes of `family` that a reply named while no lookup of that family ran: when we have that
+   * family, a few the table has room for are pinged (an answer adds them, as any responder).
+   */
+  #pingForTable(nodes: NodeContact[], family: Family): void {
+    if (this.#closed || !this.#families.includes(family)) return;
+    const now = this.#clock.now();
+    let pinged = 0;
+    for (const node of nodes) {
+      if (pinged >= MAX_ORPHAN_PINGS) break;
+      if (!this.#table.wants(node, now)) continue;
+      this.#query(node, { method: 'ping' }, {});
+      pinged++;
+    }
   }
 
   #armRefresh(): void {

@@ -198,6 +198,22 @@ export class RoutingTable {
     return true;
   }
 
+  /**
+   * True when `contact` is new to us (its address unknown) and its bucket has room or could
+   * split: worth a ping, so that an answer adds it.
+   */
+  wants(contact: NodeContact, now: number): boolean {
+    if (!(contact.port >= 1 && contact.port <= 65535) || this.#byHost.has(contact.host)) return false;
+    if (sameId(contact.id, this.#ownId)) return false;
+    const family = familyOf(contact.host);
+    const buckets = this.#tables[family];
+    const index = this.#bucketIndex(contact.id, family);
+    const bucket = buckets[index]!;
+    if (bucket.nodes.length < this.#k) return true;
+    if (index === buckets.length - 1 && buckets.length < 160) return true;
+    return bucket.nodes.some((node) => this.stateOf(node, now) === 'bad');
+  }
+
   /** The entry for `host:port`, if in the table or a replacement cache. */
   get(host: string, port: number): RoutingEntry | undefined {
     return this.#entryAt(host, port);
