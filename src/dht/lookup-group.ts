@@ -42,7 +42,7 @@ export class FamilyLookupGroup {
     for (const other of this.#families) {
       if (other === family) continue;
       const lookup = this.#members.get(other);
-      if (!lookup || !lookup.idle) return true;
+      if (!lookup?.idle) return true;
     }
     return false;
   }
