@@ -5,7 +5,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { formatAddress, type PeerAddress } from '../address.js';
+import type { PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
 import { DhtError } from '../dht/errors.js';
