@@ -111,7 +111,14 @@ export class DhtNode {
       table: () => this.#table,
       now: () => this.#clock.now(),
       query: (contact, body, handler) => this.#query(contact, body, handler, true),
-      ping: (to) => this.#query(to, { method: 'ping' }, {}),
+      ping: (to, settled) => {
+        const sent = this.#query(
+          to,
+          { method: 'ping' },
+          { response: settled, error: settled, timeout: settled },
+        );
+        if (!sent) settled();
+      },
       closed: () => this.#closed,
     });
     this.#armRefresh();

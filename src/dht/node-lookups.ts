@@ -30,8 +30,8 @@ export interface NodeLookupsContext {
   now(): number;
   /** Sends a lookup query (marked for the slow timer); false when nothing was sent. */
   query: LookupDriverDeps['query'];
-  /** Sends a ping (its answer adds the node to the table). */
-  ping(to: NodeContact): void;
+  /** Sends a ping (its answer adds the node to the table); `settled` once it ends, however. */
+  ping(to: NodeContact, settled: () => void): void;
   closed(): boolean;
 }
 
@@ -45,6 +45,8 @@ export interface NodeLookupOptions {
 export class NodeLookups {
   readonly #context: NodeLookupsContext;
   readonly #active = new Set<() => void>();
+  /** Hosts of orphan pings awaiting an answer (bounded by the node's outstanding queries). */
+  readonly #pinging = new Set<string>();
   #running = 0;
   /** Lookup calls started (one per call, however many families it runs in). */
   started = 0;
@@ -125,7 +127,8 @@ export class NodeLookups {
 
   /**
    * Nodes of `family` that a reply named while no lookup of that family ran: when the node has
-   * that family, a few the table has room for are pinged (an answer adds them, as any responder).
+   * that family, a few the table has room for are pinged (an answer adds them, as any responder),
+   * each once at a time however many replies name it.
    */
   #pingForTable(nodes: NodeContact[], family: Family): void {
     const context = this.#context;
@@ -134,8 +137,9 @@ export class NodeLookups {
     let pinged = 0;
     for (const node of nodes) {
       if (pinged >= MAX_ORPHAN_PINGS) break;
-      if (!context.table().wants(node, now)) continue;
-      context.ping(node);
+      if (this.#pinging.has(node.host) || !context.table().wants(node, now)) continue;
+      this.#pinging.add(node.host);
+      context.ping(node, () => this.#pinging.delete(node.host));
       pinged++;
     }
   }

@@ -141,6 +141,22 @@ describe('other-family nodes in a lookup reply (BEP 32)', () => {
     assert.equal(node.table.closest(TARGET, 20, 6, clock.now()).length, 8, 'the answers fill the IPv6 table');
   });
 
+  test('a node named by several replies is pinged once while its ping is pending', async () => {
+    const { clock, node, takeAll } = harness([4, 6]);
+    const v4 = [near(10, '10.0.0.1'), near(11, '10.0.0.2'), near(12, '10.0.0.3')];
+    const v6 = near(20, 'fd00::6');
+    for (const contact of v4) node.table.heard(contact, true, 0);
+    const world = new Map<string, { contact: NodeContact; extra: object }>(
+      v4.map((c) => [c.host, { contact: c, extra: { nodes6: [v6] } }] as const),
+    );
+    clock.advance(60_000); // the refresh: find_node to the three IPv4 nodes, each names fd00::6
+    const asked = await serve(takeAll, node, world); // fd00::6 never answers
+    assert.deepEqual(
+      asked.filter((a) => a.includes('fd00::')),
+      ['ping fd00::6'],
+    );
+  });
+
   test('a node without IPv6 never contacts the nodes6 it is given', async () => {
     const { clock, node, takeAll } = harness([4]);
     const v4 = near(10, '10.0.0.1');
