@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { safeCliArgs } from '../test/helpers/cli-args.js';
 import { contactText } from '../test/helpers/dht-network.js';
 import { runCli } from '../test/helpers/lodestone-cli.js';
 import { nextLoopbackAddress } from '../test/helpers/real-clients/net.js';
@@ -30,21 +31,24 @@ export async function dhtPhases(rounds: number, log: (line: string) => void): Pr
     for (let round = 0; round < rounds; round++) {
       const dir = await mkdtemp(join(root, 'cli-'));
       const spawned = Date.now();
-      const run = runCli([
-        'download',
-        `magnet:?xt=urn:btih:${meta.infoHashHex}`,
-        '-o',
-        dir,
-        '--bind',
-        nextLoopbackAddress(),
-        '--port',
-        '0',
-        '--json',
-        '--dht-bootstrap',
-        contactText(entry),
-        '--state-dir',
-        join(dir, 'state'),
-      ]);
+      // runCli applies safeCliArgs too; called here so the guard is visible where the bench spawns it.
+      const run = runCli(
+        safeCliArgs([
+          'download',
+          `magnet:?xt=urn:btih:${meta.infoHashHex}`,
+          '-o',
+          dir,
+          '--bind',
+          nextLoopbackAddress(),
+          '--port',
+          '0',
+          '--json',
+          '--dht-bootstrap',
+          contactText(entry),
+          '--state-dir',
+          join(dir, 'state'),
+        ]),
+      );
       try {
         await run.waitFor((event) => event.type === 'metadata-done', 20_000);
       } finally {
