@@ -14,10 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { safeCliArgs } from '../test/helpers/cli-args.js';
-import { contactText } from '../test/helpers/dht-network.js';
 import { runCli } from '../test/helpers/lodestone-cli.js';
-import { nextLoopbackAddress } from '../test/helpers/real-clients/net.js';
-import { Cleanups, median, startDhtRowNetwork } from './dht-row.js';
+import { Cleanups, lodestoneDownloadArgs, median, startDhtRowNetwork } from './dht-row.js';
 
 const PHASES = ['metadata-start', 'dht-ready', 'peer-connected', 'metadata-done'] as const;
 
@@ -32,23 +30,7 @@ export async function dhtPhases(rounds: number, log: (line: string) => void): Pr
       const dir = await mkdtemp(join(root, 'cli-'));
       const spawned = Date.now();
       // runCli applies safeCliArgs too; called here so the guard is visible where the bench spawns it.
-      const run = runCli(
-        safeCliArgs([
-          'download',
-          `magnet:?xt=urn:btih:${meta.infoHashHex}`,
-          '-o',
-          dir,
-          '--bind',
-          nextLoopbackAddress(),
-          '--port',
-          '0',
-          '--json',
-          '--dht-bootstrap',
-          contactText(entry),
-          '--state-dir',
-          join(dir, 'state'),
-        ]),
-      );
+      const run = runCli(safeCliArgs(lodestoneDownloadArgs(entry, meta.infoHashHex, dir)));
       try {
         await run.waitFor((event) => event.type === 'metadata-done', 20_000);
       } finally {

@@ -107,28 +107,35 @@ async function lodestoneRound(entry: { host: string; port: number }, infoHash: U
   }
 }
 
+/** `download <magnet> -o <dir> --dht-bootstrap <entry> --json`, on a fresh loopback address, state in `<dir>/state`. */
+export function lodestoneDownloadArgs(
+  entry: { host: string; port: number },
+  infoHashHex: string,
+  dir: string,
+): string[] {
+  return [
+    'download',
+    `magnet:?xt=urn:btih:${infoHashHex}`,
+    '-o',
+    dir,
+    '--bind',
+    nextLoopbackAddress(),
+    '--port',
+    '0',
+    '--json',
+    '--dht-bootstrap',
+    contactText(entry),
+    '--state-dir',
+    join(dir, 'state'),
+  ];
+}
+
 /** `lodestone download <magnet> --dht-bootstrap <entry> --json`, stopped once it has the metadata. */
 async function lodestoneCliRound(entry: { host: string; port: number }, infoHashHex: string, round: number) {
   const dir = await mkdtemp(join(tmpdir(), 'lodestone-cli-dht-'));
   const started = performance.now();
   // runCli applies safeCliArgs too; called here so the guard is visible where the bench spawns it.
-  const run = runCli(
-    safeCliArgs([
-      'download',
-      `magnet:?xt=urn:btih:${infoHashHex}`,
-      '-o',
-      dir,
-      '--bind',
-      nextLoopbackAddress(),
-      '--port',
-      '0',
-      '--json',
-      '--dht-bootstrap',
-      contactText(entry),
-      '--state-dir',
-      join(dir, 'state'),
-    ]),
-  );
+  const run = runCli(safeCliArgs(lodestoneDownloadArgs(entry, infoHashHex, dir)));
   let firstConnectMs: number | undefined;
   void run
     .waitFor((e) => e.type === 'peer-connected', TIMEOUT_MS)

@@ -22,7 +22,8 @@ import type {
   QueryAnswerer,
 } from './node-options.js';
 import { QueryResponder } from './responder.js';
-import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
+import { type Family, NODE_FRESH_MS } from './routing-entry.js';
+import { RoutingTable } from './routing-table.js';
 import { ExternalIpVotes, isSecureNodeId, secureNodeId } from './secure-id.js';
 import { TransactionTable } from './transactions.js';
 

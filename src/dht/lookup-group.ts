@@ -8,7 +8,7 @@
  */
 import type { DrivenLookup } from './lookup-driver.js';
 import type { NodeContact } from './messages.js';
-import type { Family } from './routing-table.js';
+import type { Family } from './routing-entry.js';
 
 export class FamilyLookupGroup {
   readonly #families: readonly Family[];

@@ -12,7 +12,8 @@ import { type DrivenLookup, driveLookup, type LookupDriverDeps, lookupAborted } 
 import { FamilyLookupGroup } from './lookup-group.js';
 import type { NodeContact } from './messages.js';
 import type { NodeId } from './node-id.js';
-import type { Family, RoutingTable } from './routing-table.js';
+import type { Family } from './routing-entry.js';
+import type { RoutingTable } from './routing-table.js';
 
 /** Other-family nodes of one reply pinged into the table when no lookup of their family runs. */
 export const MAX_ORPHAN_PINGS = 8;

@@ -34,16 +34,6 @@ import {
   type RoutingTableOptions,
 } from './routing-entry.js';
 
-export {
-  type Family,
-  familyOf,
-  type HeardResult,
-  NODE_FRESH_MS,
-  type NodeState,
-  type RoutingEntry,
-  type RoutingTableOptions,
-} from './routing-entry.js';
-
 export class RoutingTable {
   readonly #ownId: NodeId;
   readonly #k: number;

@@ -7,56 +7,35 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DhtNode } from '../../../src/dht/dht-node.js';
-import type { KrpcMessage, KrpcQuery, NodeContact } from '../../../src/dht/messages.js';
-import { randomIdWithPrefix } from '../../../src/dht/node-id.js';
-import { FakeClock } from '../../helpers/fake-clock.js';
+import type { DhtNode } from '../../../src/dht/dht-node.js';
+import type { NodeContact } from '../../../src/dht/messages.js';
+import {
+  capturingNode,
+  contactNear,
+  replyTo,
+  type SentQuery,
+  settle,
+} from '../../helpers/dht-node-harness.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
 
 const OWN = new Uint8Array(20).fill(0xff);
 const TARGET = new Uint8Array(20);
 const random = seededRandom(77);
 
-interface Sent {
-  message: KrpcQuery;
-  to: { host: string; port: number };
-}
-
 function harness(families: (4 | 6)[]) {
-  const clock = new FakeClock();
-  const sent: Sent[] = [];
-  const node = new DhtNode({
-    clock,
-    random: seededRandom(5),
-    id: OWN,
-    refreshOnBootstrap: false,
-    families,
-    send: (message: KrpcMessage, to) => {
-      if (message.kind === 'query') sent.push({ message, to });
-    },
-  });
-  const takeAll = (): Sent[] => sent.splice(0);
+  const { clock, node, sent } = capturingNode(OWN, 5, families);
+  const takeAll = (): SentQuery[] => sent.splice(0);
   return { clock, node, takeAll };
 }
 
-function near(prefix: number, host: string): NodeContact {
-  return { id: randomIdWithPrefix(TARGET, prefix, random), host, port: 6881 };
-}
-
-function reply(query: Sent, id: Uint8Array, extra: object = {}): KrpcMessage {
-  return { kind: 'response', tid: query.message.tid, id, ...extra };
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+const near = (prefix: number, host: string): NodeContact => contactNear(TARGET, prefix, host, random);
 
 /**
  * Answers every query sent, as `world` says, until nothing more is sent; returns the hosts asked,
  * in order, with the method.
  */
 async function serve(
-  takeAll: () => Sent[],
+  takeAll: () => SentQuery[],
   node: DhtNode,
   world: Map<string, { contact: NodeContact; extra: object }>,
 ): Promise<string[]> {
@@ -67,7 +46,7 @@ async function serve(
     for (const query of queries) {
       asked.push(`${query.message.method} ${query.to.host}`);
       const who = world.get(query.to.host);
-      if (who) node.receive(reply(query, who.contact.id, who.extra), query.to);
+      if (who) node.receive(replyTo(query, who.contact.id, who.extra), query.to);
     }
     await settle();
   }
