@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { test } from 'node:test';
 import { decodeKrpc } from '../../src/dht/krpc.js';
 import { UdpSocket } from '../../src/net/udp-socket.js';
-import { MAX_ADDRESSES_PER_NAME } from '../../src/session/dht-bootstrap-hosts.js';
+import { MAX_ADDRESSES_PER_NAME, type ResolveHost } from '../../src/session/dht-bootstrap-hosts.js';
 import { DhtService } from '../../src/session/dht-service.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -32,6 +32,21 @@ async function listener(
     if (query.kind === 'query') heard.push(query.method);
   });
   return { socket, heard };
+}
+
+/** A started DhtService on a loopback socket (`bind`), bootstrapping from `entry` through `resolve`. */
+async function startService(
+  t: { after(fn: () => unknown): void },
+  bind: { host: string; host6?: string },
+  entry: string,
+  resolve: ResolveHost,
+): Promise<DhtService> {
+  const udp = await UdpSocket.bind({ ...bind, port: 0 });
+  t.after(() => udp.close());
+  const service = new DhtService(udp, { bootstrap: [entry] }, undefined, new FakeClock(), resolve);
+  t.after(() => service.close());
+  await service.start();
+  return service;
 }
 
 async function waitFor(until: () => boolean, what: string): Promise<void> {
@@ -73,17 +88,12 @@ test('a name with IPv4 and IPv6 addresses: all are asked, each in its family, at
       ...v4.slice(1).map((_, i) => ({ address: `127.0.33.${i + 2}` })),
     ];
   };
-  const udp = await UdpSocket.bind({ host: '127.0.33.31', host6: '::1', port: 0 });
-  t.after(() => udp.close());
-  const service = new DhtService(
-    udp,
-    { bootstrap: [`router.example:${port}`] },
-    undefined,
-    new FakeClock(),
+  const service = await startService(
+    t,
+    { host: '127.0.33.31', host6: '::1' },
+    `router.example:${port}`,
     resolve,
   );
-  t.after(() => service.close());
-  await service.start();
   const heardBy = () => v4.filter((l) => l.heard.length > 0).length + (v6.heard.length > 0 ? 1 : 0);
   await waitFor(() => heardBy() >= MAX_ADDRESSES_PER_NAME, `${MAX_ADDRESSES_PER_NAME} addresses asked`);
   await new Promise((resolve) => setTimeout(resolve, 100)); // none more comes
@@ -103,17 +113,7 @@ test('an IPv4-only socket asks DNS for IPv4 addresses and never sends to an IPv6
     families.push(family);
     return [{ address: '::1' }, { address: '127.0.33.20' }];
   };
-  const udp = await UdpSocket.bind({ host: '127.0.33.21', port: 0 });
-  t.after(() => udp.close());
-  const service = new DhtService(
-    udp,
-    { bootstrap: [`router.example:${port}`] },
-    undefined,
-    new FakeClock(),
-    resolve,
-  );
-  t.after(() => service.close());
-  await service.start();
+  const service = await startService(t, { host: '127.0.33.21' }, `router.example:${port}`, resolve);
   await waitFor(() => v4.heard.length > 0, 'the IPv4 address asked');
   assert.deepEqual(families, [4]);
   assert.equal(service.bootstrapContacts, 1);
