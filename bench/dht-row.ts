@@ -54,7 +54,7 @@ export interface DhtRowRecord {
   error?: string;
 }
 
-class Cleanups implements Owner {
+export class Cleanups implements Owner {
   readonly #fns: (() => unknown)[] = [];
   after(fn: () => unknown): void {
     this.#fns.push(fn);
@@ -107,28 +107,35 @@ async function lodestoneRound(entry: { host: string; port: number }, infoHash: U
   }
 }
 
+/** `download <magnet> -o <dir> --dht-bootstrap <entry> --json`, on a fresh loopback address, state in `<dir>/state`. */
+export function lodestoneDownloadArgs(
+  entry: { host: string; port: number },
+  infoHashHex: string,
+  dir: string,
+): string[] {
+  return [
+    'download',
+    `magnet:?xt=urn:btih:${infoHashHex}`,
+    '-o',
+    dir,
+    '--bind',
+    nextLoopbackAddress(),
+    '--port',
+    '0',
+    '--json',
+    '--dht-bootstrap',
+    contactText(entry),
+    '--state-dir',
+    join(dir, 'state'),
+  ];
+}
+
 /** `lodestone download <magnet> --dht-bootstrap <entry> --json`, stopped once it has the metadata. */
 async function lodestoneCliRound(entry: { host: string; port: number }, infoHashHex: string, round: number) {
   const dir = await mkdtemp(join(tmpdir(), 'lodestone-cli-dht-'));
   const started = performance.now();
   // runCli applies safeCliArgs too; called here so the guard is visible where the bench spawns it.
-  const run = runCli(
-    safeCliArgs([
-      'download',
-      `magnet:?xt=urn:btih:${infoHashHex}`,
-      '-o',
-      dir,
-      '--bind',
-      nextLoopbackAddress(),
-      '--port',
-      '0',
-      '--json',
-      '--dht-bootstrap',
-      contactText(entry),
-      '--state-dir',
-      join(dir, 'state'),
-    ]),
-  );
+  const run = runCli(safeCliArgs(lodestoneDownloadArgs(entry, infoHashHex, dir)));
   let firstConnectMs: number | undefined;
   void run
     .waitFor((e) => e.type === 'peer-connected', TIMEOUT_MS)
@@ -222,10 +229,50 @@ async function webtorrentRound(entry: { host: string; port: number }, infoHashHe
   }
 }
 
-function median(values: number[]): number | undefined {
+export function median(values: number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/**
+ * The row's loopback DHT: two libtorrent nodes and a bittorrent-dht node, a libtorrent seeder of a
+ * fresh 1 MiB torrent announced to the DHT only; resolves once the announce is visible from the
+ * entry node `a`. Everything started is stopped by `owner`.
+ */
+export async function startDhtRowNetwork(
+  owner: Owner,
+  root: string,
+): Promise<{ entry: { host: string; port: number }; meta: ReturnType<typeof parseTorrent> }> {
+  const data = randomBytes(1024 * 1024 + 7);
+  const torrent = encode({
+    info: {
+      name: 'payload.bin',
+      'piece length': 65536,
+      pieces: pieceHashesOf(data, 65536),
+      length: data.length,
+    },
+  });
+  const torrentPath = join(root, 'payload.torrent');
+  await writeFile(torrentPath, torrent);
+  const meta = parseTorrent(torrent);
+  const a = await startLibtorrentDhtNode(owner, { bootstrap: [] });
+  const b = await startLibtorrentDhtNode(owner, { bootstrap: [a.contact] });
+  await startBittorrentDhtNode(owner, [a.contact, b.contact]);
+  const seeder = await startLibtorrentDhtNode(owner, {
+    bootstrap: [a.contact, b.contact],
+    seed: { torrentPath, writeData: (dir) => writeFile(join(dir, 'payload.bin'), data) },
+  });
+  await ltKnows(a, 3);
+  // Ready when the seeder's announce is visible from the entry point.
+  const probe = await startOurDhtNode(owner);
+  const seederPeer = `${seeder.contact.host}:${seeder.peerPort}`;
+  await until("the seeder's announce to be on the DHT", TIMEOUT_MS, async () => {
+    await probe.node.bootstrap([a.contact]);
+    const found = (await probe.node.getPeers(meta.infoHash)).peers.map((p) => `${p.host}:${p.port}`);
+    return { done: found.includes(seederPeer), status: found.join(' ') };
+  });
+  return { entry: a.contact, meta };
 }
 
 export async function dhtRow(rounds: number, log: (line: string) => void): Promise<DhtRowRecord[]> {
@@ -233,34 +280,7 @@ export async function dhtRow(rounds: number, log: (line: string) => void): Promi
   const root = await mkdtemp(join(tmpdir(), 'lodestone-dht-row-'));
   owner.after(() => rm(root, { recursive: true, force: true }));
   try {
-    const data = randomBytes(1024 * 1024 + 7);
-    const torrent = encode({
-      info: {
-        name: 'payload.bin',
-        'piece length': 65536,
-        pieces: pieceHashesOf(data, 65536),
-        length: data.length,
-      },
-    });
-    const torrentPath = join(root, 'payload.torrent');
-    await writeFile(torrentPath, torrent);
-    const meta = parseTorrent(torrent);
-    const a = await startLibtorrentDhtNode(owner, { bootstrap: [] });
-    const b = await startLibtorrentDhtNode(owner, { bootstrap: [a.contact] });
-    await startBittorrentDhtNode(owner, [a.contact, b.contact]);
-    const seeder = await startLibtorrentDhtNode(owner, {
-      bootstrap: [a.contact, b.contact],
-      seed: { torrentPath, writeData: (dir) => writeFile(join(dir, 'payload.bin'), data) },
-    });
-    await ltKnows(a, 3);
-    // Ready when the seeder's announce is visible from the entry point.
-    const probe = await startOurDhtNode(owner);
-    const seederPeer = `${seeder.contact.host}:${seeder.peerPort}`;
-    await until("the seeder's announce to be on the DHT", TIMEOUT_MS, async () => {
-      await probe.node.bootstrap([a.contact]);
-      const found = (await probe.node.getPeers(meta.infoHash)).peers.map((p) => `${p.host}:${p.port}`);
-      return { done: found.includes(seederPeer), status: found.join(' ') };
-    });
+    const { entry, meta } = await startDhtRowNetwork(owner, root);
     const clients = DHT_ROW_CLIENTS;
     const records: DhtRowRecord[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -268,11 +288,10 @@ export async function dhtRow(rounds: number, log: (line: string) => void): Promi
         const client = clients[(i + round) % clients.length]!;
         let record: DhtRowRecord;
         try {
-          if (client === 'lodestone') record = await lodestoneCliRound(a.contact, meta.infoHashHex, round);
-          else if (client === 'lodestone-node')
-            record = await lodestoneRound(a.contact, meta.infoHash, round);
-          else if (client === 'aria2') record = await aria2Round(a.contact, meta.infoHashHex, round);
-          else record = await webtorrentRound(a.contact, meta.infoHashHex, round);
+          if (client === 'lodestone') record = await lodestoneCliRound(entry, meta.infoHashHex, round);
+          else if (client === 'lodestone-node') record = await lodestoneRound(entry, meta.infoHash, round);
+          else if (client === 'aria2') record = await aria2Round(entry, meta.infoHashHex, round);
+          else record = await webtorrentRound(entry, meta.infoHashHex, round);
         } catch (error) {
           record = { client, round, error: (error as Error).message.split('\n')[0]! };
         }

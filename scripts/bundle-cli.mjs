@@ -4,7 +4,8 @@
 // `lodestone info`), which every download, seed and create pays. A fourth file,
 // dist/cli/demo-tracker.js, holds the tracker server only `lodestone demo` loads.
 // The library (`import ... from 'lodestone'`) stays the unbundled tsc output in dist/src.
-import { chmodSync } from 'node:fs';
+// `lodestone daemon` is imported lazily and split into chunk files (see `splitting` below).
+import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -23,6 +24,12 @@ const demoTrackerChunk = {
   },
 };
 
+// Chunk names carry a content hash: the previous build's chunks would stay beside the new ones.
+for (const file of existsSync(`${root}dist/cli`)
+  ? readdirSync(`${root}dist/cli`, { withFileTypes: true })
+  : [])
+  if (file.isFile() && /^chunk-.*\.js$/.test(file.name)) rmSync(`${root}dist/cli/${file.name}`);
+
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -38,6 +45,11 @@ await build({
   format: 'esm',
   target: 'node20',
   plugins: [demoTrackerChunk],
+  // Code only a dynamic import reaches (`lodestone daemon`'s RPC server: fastify, ajv, …, about
+  // half the bundle) goes to its own chunk file next to the entry points (dist/cli/chunk-*.js), and
+  // code the entry points share to shared chunks: a download no longer parses the daemon at start.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   // Bundled CommonJS dependencies (commander, cli-progress) call require() for Node built-ins.
   banner: {
     js: "import { createRequire as lodestoneCreateRequire } from 'node:module'; const require = lodestoneCreateRequire(import.meta.url);",

@@ -2,7 +2,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isLodestoneError, VERSION } from '../index.js';
 import { createCommand } from './commands/create.js';
-import { daemonCommand } from './commands/daemon.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downloadCommand } from './commands/download.js';
@@ -259,6 +258,9 @@ program
     ]),
   )
   .action(async (options) => {
+    // Loaded only here: the RPC server (fastify, ajv, …) is most of the bundle, and every other
+    // command (a download's start time above all) would otherwise parse it (bundle-cli.mjs splits it).
+    const { daemonCommand } = await import('./commands/daemon.js');
     process.exitCode = await daemonCommand(options);
   });
 

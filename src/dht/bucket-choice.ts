@@ -5,7 +5,8 @@
  * is not, so unverified nodes are never refused: they fill any free slot and wait in replacement
  * caches, and only give way to a verified node that has answered us. Pure, on plain entries.
  */
-import type { NodeState, RoutingEntry } from './routing-table.js';
+import type { NodeContact } from './messages.js';
+import type { NodeState, RoutingEntry } from './routing-entry.js';
 
 type StateOf = (entry: RoutingEntry) => NodeState;
 
@@ -74,4 +75,27 @@ export function replacementVictim(
   const unverified =
     preferVerified && newcomer.verified ? replacements.findIndex((entry) => !entry.verified) : -1;
   return Math.max(unverified, 0);
+}
+
+/**
+ * BEP 5: the node of a bucket to ping when a newcomer waits for a place: the least recently seen
+ * questionable one not queried in the last 10 s (one being pinged is left alone).
+ */
+export function pingCandidate(
+  nodes: readonly RoutingEntry[],
+  stateOf: StateOf,
+  now: number,
+): NodeContact | undefined {
+  let stalest: RoutingEntry | undefined;
+  let stalestSeen = Number.POSITIVE_INFINITY;
+  for (const node of nodes) {
+    if (stateOf(node) !== 'questionable') continue;
+    if (node.lastQueried !== undefined && now - node.lastQueried < 10_000) continue; // being pinged
+    const seen = Math.max(node.lastResponse ?? 0, node.lastQuery ?? 0);
+    if (seen < stalestSeen) {
+      stalest = node;
+      stalestSeen = seen;
+    }
+  }
+  return stalest ? { id: stalest.id, host: stalest.host, port: stalest.port } : undefined;
 }

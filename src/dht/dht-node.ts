@@ -8,11 +8,12 @@
 import type { PeerAddress } from '../address.js';
 import type { Clock } from '../clock.js';
 import type { DhtError } from './errors.js';
-import { announceTargets, mergeFamilyResults } from './family-results.js';
-import { Lookup, type LookupResult } from './lookup.js';
-import { driveLookup, type Handler, lookupAborted } from './lookup-driver.js';
+import { announceTargets } from './family-results.js';
+import type { Handler } from './lookup-driver.js';
 import type { KrpcMessage, KrpcQuery, NodeContact, WantFamily } from './messages.js';
+import { announceTo } from './node-announce.js';
 import { ID_BYTES, type NodeId, type RandomBytes } from './node-id.js';
+import { NodeLookups } from './node-lookups.js';
 import type {
   DhtNodeContext,
   DhtNodeOptions,
@@ -21,7 +22,8 @@ import type {
   QueryAnswerer,
 } from './node-options.js';
 import { QueryResponder } from './responder.js';
-import { type Family, NODE_FRESH_MS, RoutingTable } from './routing-table.js';
+import { type Family, NODE_FRESH_MS } from './routing-entry.js';
+import { RoutingTable } from './routing-table.js';
 import { ExternalIpVotes, isSecureNodeId, secureNodeId } from './secure-id.js';
 import { TransactionTable } from './transactions.js';
 
@@ -41,9 +43,6 @@ export class DhtNode {
   /** Whether we may replace our id by a BEP 42 secure one (by default only a random one). */
   readonly #secureId: boolean;
   readonly #k: number;
-  readonly #alpha: number;
-  readonly #maxCandidates: number;
-  readonly #maxAttempts: number;
   readonly #refreshCheckMs: number;
   readonly #refreshOnBootstrap: boolean;
   /** The address families we can reach (BEP 32): one lookup per family, in that family's table. */
@@ -51,12 +50,10 @@ export class DhtNode {
   #table: RoutingTable;
   readonly #transactions: TransactionTable<Handler>;
   readonly #answerer: QueryAnswerer;
-  readonly #active = new Set<() => void>();
+  readonly #lookups: NodeLookups;
   readonly #external = new ExternalIpVotes();
   #refreshTimer: unknown;
   #refreshing = 0;
-  /** Lookups running (one per call, however many families it runs in). */
-  #running = 0;
   #closed = false;
   readonly #stats = {
     queriesSent: 0,
@@ -66,7 +63,6 @@ export class DhtNode {
     timeouts: 0,
     unsolicited: 0,
     refused: 0,
-    lookups: 0,
     idChanges: 0,
   };
 
@@ -78,9 +74,6 @@ export class DhtNode {
     this.#secureId = options.secureId ?? options.id === undefined;
     if (this.#id.length !== ID_BYTES) throw new RangeError('a DHT node id has 20 bytes');
     this.#k = options.k ?? 8;
-    this.#alpha = options.alpha ?? 3;
-    this.#maxCandidates = options.maxCandidates ?? 100;
-    this.#maxAttempts = options.maxAttempts ?? 4;
     this.#refreshCheckMs = options.refreshCheckMs ?? 60_000;
     this.#refreshOnBootstrap = options.refreshOnBootstrap ?? true;
     this.#families = options.families?.length ? [...new Set(options.families)].sort() : [4, 6];
@@ -109,6 +102,26 @@ export class DhtNode {
     this.#answerer = options.answerer
       ? options.answerer(context)
       : new QueryResponder({ clock: this.#clock, random: this.#random, context });
+    this.#lookups = new NodeLookups({
+      k: this.#k,
+      alpha: options.alpha ?? 3,
+      maxCandidates: options.maxCandidates ?? 100,
+      maxAttempts: options.maxAttempts ?? 4,
+      families: this.#families,
+      ownId: () => this.#id,
+      table: () => this.#table,
+      now: () => this.#clock.now(),
+      query: (contact, body, handler) => this.#query(contact, body, handler, true),
+      ping: (to, settled) => {
+        const sent = this.#query(
+          to,
+          { method: 'ping' },
+          { response: settled, error: settled, timeout: settled },
+        );
+        if (!sent) settled();
+      },
+      closed: () => this.#closed,
+    });
     this.#armRefresh();
   }
 
@@ -197,7 +210,7 @@ export class DhtNode {
     if (this.#closed) return;
     // Joining only fills the table: a node that times out is not asked again (dead nodes are common,
     // e.g. from a saved table; 4 attempts held bootstrap 2 s per dead node: docs/dht-interop.md).
-    await this.#lookup(this.#id, 'find_node', learned.slice(0, 256), { maxAttempts: 1 });
+    await this.#lookups.run(this.#id, 'find_node', learned.slice(0, 256), { maxAttempts: 1 });
     if (!this.#refreshOnBootstrap || this.#closed) return;
     for (const family of this.#families) {
       const buckets = this.#table.bucketCount(family);
@@ -205,7 +218,9 @@ export class DhtNode {
       await Promise.all(
         targets
           .slice(0, buckets - 1)
-          .map((target) => this.#lookup(target, 'find_node', [], { maxAttempts: 1, families: [family] })),
+          .map((target) =>
+            this.#lookups.run(target, 'find_node', [], { maxAttempts: 1, families: [family] }),
+          ),
       );
     }
   }
@@ -224,7 +239,7 @@ export class DhtNode {
     infoHash: NodeId,
     options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void } = {},
   ): Promise<GetPeersResult> {
-    return this.#lookup(infoHash, 'get_peers', [], options);
+    return this.#lookups.run(infoHash, 'get_peers', [], options);
   }
 
   /**
@@ -249,29 +264,12 @@ export class DhtNode {
       port,
       impliedPort: options.impliedPort ?? false,
     };
-    // An announce_peer that times out is sent once more: one lost datagram (either way) must not
-    // cost one of the few nodes that store us (with 10 % loss each way, ~19 % of single tries fail).
-    const acks = await Promise.all(
-      targets.map(
-        (node) =>
-          new Promise<boolean>((resolve) => {
-            const send = (triesLeft: number): void => {
-              const sent = this.#query(
-                node,
-                { ...body, token: node.token! },
-                {
-                  response: () => resolve(true),
-                  error: () => resolve(false),
-                  timeout: () => (triesLeft > 0 && !this.#closed ? send(triesLeft - 1) : resolve(false)),
-                },
-              );
-              if (!sent) resolve(false);
-            };
-            send(1);
-          }),
-      ),
+    result.announced = await announceTo(
+      targets,
+      body,
+      (node, query, handler) => this.#query(node, query, handler),
+      () => this.#closed,
     );
-    result.announced = acks.filter(Boolean).length;
     return result;
   }
 
@@ -299,7 +297,8 @@ export class DhtNode {
       nodes: this.#table.size,
       ...counts,
       ...this.#stats,
-      activeLookups: this.#running,
+      lookups: this.#lookups.started,
+      activeLookups: this.#lookups.running,
       outstanding: this.#transactions.size,
       storedPeers: this.#answerer.storedPeerCount?.() ?? 0,
     };
@@ -313,7 +312,7 @@ export class DhtNode {
     if (this.#closed) return;
     this.#closed = true;
     this.#clock.clearTimeout(this.#refreshTimer);
-    for (const finish of [...this.#active]) finish();
+    this.#lookups.finishAll();
     // Whatever waits on a query (bootstrap, announce) hears a timeout, so its promise settles.
     for (const handler of this.#transactions.clear()) handler.timeout?.();
   }
@@ -376,68 +375,6 @@ export class DhtNode {
     return true;
   }
 
-  /**
-   * One lookup per family in `families` (default: every family we have), each seeded from that
-   * family's table (and the `extraSeeds` of that family) and asking only nodes of it; the results
-   * are merged (family-results.ts). Peers reach `onPeers` from either as they come.
-   */
-  async #lookup(
-    target: NodeId,
-    method: 'find_node' | 'get_peers',
-    extraSeeds: NodeContact[] = [],
-    options: {
-      signal?: AbortSignal;
-      onPeers?(peers: PeerAddress[]): void;
-      maxAttempts?: number;
-      families?: readonly Family[];
-    } = {},
-  ): Promise<LookupResult> {
-    const { signal } = options;
-    if (signal?.aborted) throw lookupAborted(method);
-    this.#stats.lookups++;
-    const families = options.families ?? this.#families;
-    this.#running++;
-    try {
-      const results = await Promise.all(
-        families.map((family) => this.#familyLookup(target, method, family, extraSeeds, options)),
-      );
-      return mergeFamilyResults(results);
-    } finally {
-      this.#running--;
-    }
-  }
-
-  #familyLookup(
-    target: NodeId,
-    method: 'find_node' | 'get_peers',
-    family: Family,
-    extraSeeds: NodeContact[],
-    options: { signal?: AbortSignal; onPeers?(peers: PeerAddress[]): void; maxAttempts?: number },
-  ): Promise<LookupResult> {
-    const { signal, onPeers } = options;
-    const lookup = new Lookup({
-      target,
-      ownId: this.#id,
-      k: this.#k,
-      alpha: this.#alpha,
-      maxCandidates: this.#maxCandidates,
-      maxAttempts: options.maxAttempts ?? this.#maxAttempts,
-      family,
-    });
-    lookup.seed(this.#table.closest(target, this.#k * 2, family, this.#clock.now()));
-    lookup.seed(extraSeeds);
-    return driveLookup(lookup, method, {
-      query: (contact, body, handler) => this.#query(contact, body, handler, true),
-      register: (finish) => this.#active.add(finish),
-      unregister: (finish) => this.#active.delete(finish),
-      done: (result) => {
-        if (result.responses > 0) this.#table.refreshed(target, family, this.#clock.now());
-      },
-      ...(signal ? { signal } : {}),
-      ...(onPeers ? { onPeers } : {}),
-    });
-  }
-
   #armRefresh(): void {
     this.#refreshTimer = this.#clock.setTimeout(() => {
       if (this.#closed) return;
@@ -454,7 +391,9 @@ export class DhtNode {
         if (this.#refreshing >= 2) return;
         this.#refreshing++;
         this.#table.refreshed(target, family, now); // counts as active now, so it is not picked again meanwhile
-        void this.#lookup(target, 'find_node', [], { families: [family] }).finally(() => this.#refreshing--);
+        void this.#lookups
+          .run(target, 'find_node', [], { families: [family] })
+          .finally(() => this.#refreshing--);
       }
     }
   }

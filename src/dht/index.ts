@@ -57,9 +57,9 @@ export {
   NODE_FRESH_MS,
   type NodeState,
   type RoutingEntry,
-  RoutingTable,
   type RoutingTableOptions,
-} from './routing-table.js';
+} from './routing-entry.js';
+export { RoutingTable } from './routing-table.js';
 export {
   crc32c,
   ExternalIpVotes,

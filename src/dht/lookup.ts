@@ -140,6 +140,26 @@ export class Lookup {
     this.#prune();
   }
 
+  /**
+   * Adds nodes learned elsewhere at `depth` (BEP 32: the sibling family's lookup heard of them in
+   * a reply), read as a reply's nodes are: at most `maxNodesPerReply`, only of this family.
+   */
+  offer(contacts: NodeContact[], depth: number): void {
+    for (let i = 0; i < contacts.length && i < this.#maxNodesPerReply; i++) this.#add(contacts[i]!, depth);
+    this.#prune();
+  }
+
+  /** The address family this lookup asks (undefined: any). */
+  get family(): 4 | 6 | undefined {
+    return this.#family;
+  }
+
+  /** The depth of the in-flight candidate at `contact` (undefined when it is not in flight). */
+  depthOf(contact: { host: string; port: number }): number | undefined {
+    const candidate = this.#inFlight.get(contact.host);
+    return candidate && candidate.contact.port === contact.port ? candidate.depth : undefined;
+  }
+
   /** Candidates currently kept. */
   get candidateCount(): number {
     return this.#candidates.length;

@@ -12,7 +12,7 @@
  * Pure: time is passed in (`now`, from the node's injected clock).
  */
 
-import { bestReplacement, replacementVictim, unverifiedToEvict } from './bucket-choice.js';
+import { bestReplacement, pingCandidate, replacementVictim, unverifiedToEvict } from './bucket-choice.js';
 import type { NodeContact } from './messages.js';
 import {
   compareDistance,
@@ -22,79 +22,17 @@ import {
   sameId,
   sharedPrefixBits,
 } from './node-id.js';
-import { isSecureNodeId } from './secure-id.js';
-
-/** An address family: 4 or 6. */
-export type Family = 4 | 6;
-
-/** The family of a literal address (IPv6 literals contain ':'). */
-export function familyOf(host: string): Family {
-  return host.includes(':') ? 6 : 4;
-}
-
-/** BEP 5's 15-minute rule. */
-export const NODE_FRESH_MS = 15 * 60_000;
-
-export type NodeState = 'good' | 'questionable' | 'bad';
-
-/** One routing-table entry: the contact and what we know of its liveness. */
-export interface RoutingEntry extends NodeContact {
-  /** When it last answered one of our queries (undefined: never). */
-  lastResponse: number | undefined;
-  /** When it last sent us a query. */
-  lastQuery: number | undefined;
-  /** When we last sent it a query. */
-  lastQueried: number | undefined;
-  /** Consecutive queries of ours it failed to answer. */
-  failures: number;
-  /** BEP 42: its id matches its IP (or the IP is exempt: private, loopback). Preferred, not required. */
-  verified: boolean;
-}
-
-interface Bucket {
-  nodes: RoutingEntry[];
-  replacements: RoutingEntry[];
-  /** Last time a node in it answered, joined, or a lookup into its range finished. */
-  lastActive: number;
-}
-
-export interface RoutingTableOptions {
-  /** Our node id. */
-  ownId: NodeId;
-  /** Nodes per bucket. @default 8 */
-  k?: number;
-  /** Replacement-cache entries per bucket. @default 8 */
-  replacements?: number;
-  /** Consecutive timeouts that make a node bad. @default 3 */
-  maxFailures?: number;
-  /**
-   * BEP 42: in a full bucket an unverified node gives way to a verified one that answered us (it
-   * moves to the replacement cache), and verified replacements move in first. @default true
-   */
-  preferVerified?: boolean;
-  /** Time the table is created (buckets count as active from then). */
-  now: number;
-}
-
-/** What `heard` did with a contact. */
-export interface HeardResult {
-  outcome: 'added' | 'updated' | 'replacement' | 'rejected';
-  /** A questionable node of the full bucket that the caller should ping (BEP 5): if it fails, the newcomer can take its place. */
-  ping?: NodeContact;
-}
-
-function blankEntry(contact: NodeContact): RoutingEntry {
-  return {
-    id: contact.id,
-    host: contact.host,
-    port: contact.port,
-    lastResponse: undefined,
-    lastQuery: undefined,
-    lastQueried: undefined,
-    failures: 0,
-    verified: isSecureNodeId(contact.id, contact.host),
-  };
-}
+import {
+  type Bucket,
+  blankEntry,
+  type Family,
+  familyOf,
+  type HeardResult,
+  NODE_FRESH_MS,
+  type NodeState,
+  type RoutingEntry,
+  type RoutingTableOptions,
+} from './routing-entry.js';
 
 export class RoutingTable {
   readonly #ownId: NodeId;
@@ -196,6 +134,22 @@ export class RoutingTable {
     bucket.nodes.splice(inTable, 1, replacement);
     this.#byHost.delete(entry.host);
     return true;
+  }
+
+  /**
+   * True when `contact` is new to us (its address unknown) and its bucket has room or could
+   * split: worth a ping, so that an answer adds it.
+   */
+  wants(contact: NodeContact, now: number): boolean {
+    if (!(contact.port >= 1 && contact.port <= 65535) || this.#byHost.has(contact.host)) return false;
+    if (sameId(contact.id, this.#ownId)) return false;
+    const family = familyOf(contact.host);
+    const buckets = this.#tables[family];
+    const index = this.#bucketIndex(contact.id, family);
+    const bucket = buckets[index]!;
+    if (bucket.nodes.length < this.#k) return true;
+    if (index === buckets.length - 1 && buckets.length < 160) return true;
+    return bucket.nodes.some((node) => this.stateOf(node, now) === 'bad');
   }
 
   /** The entry for `host:port`, if in the table or a replacement cache. */
@@ -391,20 +345,8 @@ export class RoutingTable {
     return ping ? { outcome: 'replacement', ping } : { outcome: 'replacement' };
   }
 
-  /** The bucket's least recently seen questionable node not queried in the last 10 s. */
   #pingCandidate(bucket: Bucket, now: number): NodeContact | undefined {
-    let stalest: RoutingEntry | undefined;
-    let stalestSeen = Number.POSITIVE_INFINITY;
-    for (const node of bucket.nodes) {
-      if (this.stateOf(node, now) !== 'questionable') continue;
-      if (node.lastQueried !== undefined && now - node.lastQueried < 10_000) continue; // being pinged
-      const seen = Math.max(node.lastResponse ?? 0, node.lastQuery ?? 0);
-      if (seen < stalestSeen) {
-        stalest = node;
-        stalestSeen = seen;
-      }
-    }
-    return stalest ? { id: stalest.id, host: stalest.host, port: stalest.port } : undefined;
+    return pingCandidate(bucket.nodes, (node) => this.stateOf(node, now), now);
   }
 
   #takeReplacement(bucket: Bucket, now: number): RoutingEntry | undefined {

@@ -4,10 +4,8 @@
  * randomness, the saved routing table, and the bootstrap hosts (resolved only when used).
  */
 import { randomFillSync } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
-import { formatAddress, type PeerAddress, parseAddress } from '../address.js';
+import type { PeerAddress } from '../address.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DhtNode } from '../dht/dht-node.js';
 import { DhtError } from '../dht/errors.js';
@@ -16,6 +14,7 @@ import type { NodeContact } from '../dht/messages.js';
 import type { DhtStats, GetPeersResult } from '../dht/node-options.js';
 import { decodeDhtState, encodeDhtState } from '../dht/state.js';
 import type { UdpRoute, UdpSocket } from '../net/udp-socket.js';
+import { bootstrapContacts, type ResolveHost, resolveWithDns } from './dht-bootstrap-hosts.js';
 import { DhtTorrentRounds, type DhtTrackHooks, type SessionDht } from './dht-torrent.js';
 
 /** Where the routing table is kept between runs (e.g. a file: see `stateFile`). */
@@ -29,7 +28,8 @@ export interface DhtStateStore {
 export interface DhtOptions {
   /**
    * Nodes to join the network through: addresses or `"host:port"` strings (a hostname is looked
-   * up with `dns.lookup` when the DHT starts, not before). The saved table, when there is one, is
+   * up with `dns.lookup` when the DHT starts, not before; each of its addresses the socket can
+   * reach is asked, IPv4 and IPv6, at most 8 a name). The saved table, when there is one, is
    * asked first. @default none (a library client joins only through what you give it)
    */
   bootstrap?: (PeerAddress | string)[];
@@ -68,6 +68,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   readonly #options: DhtOptions;
   readonly #clock: Clock;
   readonly #store: DhtStateStore | undefined;
+  readonly #resolveHost: ResolveHost;
   #node: DhtNode | undefined;
   #saveTimer: unknown;
   #retryTimer: unknown;
@@ -92,8 +93,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     options: DhtOptions,
     store: DhtStateStore | undefined,
     clock: Clock = systemClock,
+    resolveHost: ResolveHost = resolveWithDns,
   ) {
     super();
+    this.#resolveHost = resolveHost;
     this.#udp = udp;
     this.#options = options;
     this.#clock = clock;
@@ -151,14 +154,21 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
 
   async #bootstrap(saved: NodeContact[]): Promise<void> {
     try {
+      // Warnings on the first attempt only: an offline machine is told once, not every minute.
+      const warn = this.#ready ? undefined : (message: string) => this.emit('warning', { message });
+      const context = {
+        hasFamily: (family: 'IPv4' | 'IPv6') => this.#udp.hasFamily(family),
+        resolve: this.#resolveHost,
+        ...(warn ? { warn } : {}),
+      };
+      // A host name gives all its addresses (A and AAAA, a few each), each asked in its family.
       const resolved = await Promise.all(
-        // Warnings on the first attempt only: an offline machine is told once, not every minute.
         (this.#options.bootstrap ?? [])
           .slice(0, MAX_BOOTSTRAP)
-          .map((entry) => this.#resolve(entry, !this.#ready)),
+          .map((entry) => bootstrapContacts(entry, context)),
       );
       if (this.#closed) return;
-      const configured = resolved.filter((contact) => contact !== undefined);
+      const configured = dedupe(resolved.flat()).slice(0, MAX_BOOTSTRAP);
       // The saved table first, but the configured nodes are always among those asked.
       const fromTable = saved.slice(0, MAX_BOOTSTRAP - configured.length);
       const contacts = dedupe([...fromTable, ...configured]);
@@ -176,43 +186,6 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     // Nobody answered (offline, routers down): an empty table never fills by itself, so try again.
     if (nodes === 0)
       this.#retryTimer = this.#clock.setTimeout(() => void this.#bootstrap(saved), BOOTSTRAP_RETRY_MS);
-  }
-
-  async #resolve(
-    entry: PeerAddress | string,
-    warn: boolean,
-  ): Promise<{ host: string; port: number } | undefined> {
-    const literal = typeof entry === 'string' ? parseAddress(entry) : entry;
-    if (literal) {
-      // A v6-only socket (an IPv6 --bind) cannot reach an IPv4 node, nor a v4-only one an IPv6 node.
-      const family = literal.host.includes(':') ? 'IPv6' : 'IPv4';
-      if (this.#udp.hasFamily(family)) return literal;
-      if (warn)
-        this.emit('warning', {
-          message: `DHT bootstrap ${typeof entry === 'string' ? entry : formatAddress(entry)}: an ${family} node, but the DHT socket has no ${family} side (see --bind)`,
-        });
-      return undefined;
-    }
-    if (typeof entry !== 'string') return undefined;
-    const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
-    const port = match ? Number(match[2]) : 0;
-    if (!match || port < 1 || port > 65535) {
-      if (warn) this.emit('warning', { message: `DHT bootstrap "${entry}" is not host:port` });
-      return undefined;
-    }
-    try {
-      // Only addresses the socket can send to: an IPv6-only --bind asks DNS for IPv6 (AAAA) ones.
-      const v4 = this.#udp.hasFamily('IPv4');
-      const family = v4 && this.#udp.hasV6 ? 0 : v4 ? 4 : 6;
-      const { address } = await lookup(match[1]!, { family });
-      return isIP(address) ? { host: address, port } : undefined;
-    } catch (error) {
-      if (warn)
-        this.emit('warning', {
-          message: `DHT bootstrap ${entry}: ${error instanceof Error ? error.message : String(error)}`,
-        });
-      return undefined;
-    }
   }
 
   /** Iterative get_peers for `infoHash`; found peers go to `onPeers` as they come. `signal` ends it (rejects). */

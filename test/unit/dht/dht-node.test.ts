@@ -9,7 +9,7 @@ import { DhtNode } from '../../../src/dht/dht-node.js';
 import { DhtError } from '../../../src/dht/errors.js';
 import type { KrpcMessage, KrpcQuery, NodeContact } from '../../../src/dht/messages.js';
 import { randomIdWithPrefix, sameId } from '../../../src/dht/node-id.js';
-import { NODE_FRESH_MS } from '../../../src/dht/routing-table.js';
+import { NODE_FRESH_MS } from '../../../src/dht/routing-entry.js';
 import { isSecureNodeId } from '../../../src/dht/secure-id.js';
 import { LodestoneError } from '../../../src/errors.js';
 import { FakeClock } from '../../helpers/fake-clock.js';

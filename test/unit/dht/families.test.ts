@@ -7,35 +7,23 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DhtNode } from '../../../src/dht/dht-node.js';
-import type { KrpcMessage, KrpcQuery, NodeContact } from '../../../src/dht/messages.js';
-import { randomIdWithPrefix } from '../../../src/dht/node-id.js';
-import { FakeClock } from '../../helpers/fake-clock.js';
+import type { NodeContact } from '../../../src/dht/messages.js';
+import {
+  capturingNode,
+  contactNear,
+  replyTo,
+  type SentQuery,
+  settle,
+} from '../../helpers/dht-node-harness.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
 
 const OWN = new Uint8Array(20).fill(0xff);
 const TARGET = new Uint8Array(20);
 const random = seededRandom(32);
 
-interface Sent {
-  message: KrpcQuery;
-  to: { host: string; port: number };
-}
-
 function harness(families?: (4 | 6)[]) {
-  const clock = new FakeClock();
-  const sent: Sent[] = [];
-  const node = new DhtNode({
-    clock,
-    random: seededRandom(9),
-    id: OWN,
-    refreshOnBootstrap: false,
-    ...(families ? { families } : {}),
-    send: (message: KrpcMessage, to) => {
-      if (message.kind === 'query') sent.push({ message, to });
-    },
-  });
-  const take = (method: string): Sent[] => {
+  const { clock, node, sent } = capturingNode(OWN, 9, families);
+  const take = (method: string): SentQuery[] => {
     const out = sent.filter((s) => s.message.method === method);
     const rest = sent.filter((s) => s.message.method !== method);
     sent.length = 0;
@@ -46,17 +34,8 @@ function harness(families?: (4 | 6)[]) {
 }
 
 /** A contact sharing `prefix` bits with TARGET (more: closer). */
-function near(prefix: number, host: string): NodeContact {
-  return { id: randomIdWithPrefix(TARGET, prefix, random), host, port: 6881 };
-}
-
-function reply(query: Sent, id: Uint8Array, extra: object = {}): KrpcMessage {
-  return { kind: 'response', tid: query.message.tid, id, ...extra };
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+const near = (prefix: number, host: string): NodeContact => contactNear(TARGET, prefix, host, random);
+const reply = replyTo;
 
 describe('DhtNode with both address families (BEP 32)', () => {
   test('get_peers runs in each family; announce goes to the closest k of each', async () => {

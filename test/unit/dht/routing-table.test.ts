@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NodeContact } from '../../../src/dht/messages.js';
 import { compareDistance, randomIdWithPrefix, sharedPrefixBits } from '../../../src/dht/node-id.js';
-import { NODE_FRESH_MS, RoutingTable } from '../../../src/dht/routing-table.js';
+import { NODE_FRESH_MS } from '../../../src/dht/routing-entry.js';
+import { RoutingTable } from '../../../src/dht/routing-table.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
 
 const T0 = 1_000_000;
