@@ -7,6 +7,14 @@ import { SequentialOrder } from './sequential-order.js';
 /**
  * The PiecePicker's availability bookkeeping and its choice of a new piece to start.
  *
+ * Availability of a piece = `seeds` + its per-piece count. A peer whose bitfield is complete is
+ * counted once in `seeds` (libtorrent's `m_seeds`): its bitfield costs O(1), not O(pieces), and
+ * its leaving too. A complete bitfield adds one to every piece whichever way it is counted, so
+ * removing one takes it from `seeds` while that is above 0 (even if that peer was counted per
+ * piece, having completed through `have`s) and from every piece otherwise: the totals stay exact,
+ * and the per-piece counts differ from the true ones by the same amount for every piece, which
+ * leaves the rarity order as it is.
+ *
  * Candidates (pieces missing and wanted) live in one RarityOrder per priority class, sharing the
  * per-piece counts; unwanted pieces are in none and are never started. Pure: no clocks, no I/O;
  * the only randomness is the injected `random`.
@@ -19,8 +27,9 @@ export class PieceRarity {
   readonly #priority: Uint8Array;
   /** One order per priority class, indexed by priority (slot 0 unused). */
   readonly #orders: RarityOrder[];
-  /** Per-piece counts of connected peers. */
+  /** Per-piece counts of the peers not counted in #seeds. */
   readonly #counts: Uint32Array;
+  #seeds = 0;
   #sequential: boolean;
   readonly #sequentialOrder: SequentialOrder;
   /** Bound once: the sequential order's test of a piece it may pass for good. */
@@ -52,9 +61,14 @@ export class PieceRarity {
     this.#sequentialOrder = new SequentialOrder(pieceCount, options.sequentialFirst);
   }
 
+  /** Connected peers counted as seeds (their bitfield was complete when it came). */
+  get seeds(): number {
+    return this.#seeds;
+  }
+
   /** Connected peers that have piece `index` (as far as we were told). */
   availability(index: number): number {
-    return index >= 0 && index < this.#pieceCount ? this.#counts[index]! : 0;
+    return index >= 0 && index < this.#pieceCount ? this.#counts[index]! + this.#seeds : 0;
   }
 
   get sequential(): boolean {
@@ -73,12 +87,14 @@ export class PieceRarity {
   }
 
   addBitfield(bits: Bitfield): void {
-    forEachSetBit(bits, this.#pieceCount, (index) => this.#increment(index));
+    if (this.#isSeed(bits)) this.#seeds++;
+    else forEachSetBit(bits, this.#pieceCount, (index) => this.#increment(index));
   }
 
   /** Pass the peer's current bitfield (haves included), as counted so far. */
   removeBitfield(bits: Bitfield): void {
-    forEachSetBit(bits, this.#pieceCount, (index) => this.#decrement(index));
+    if (this.#isSeed(bits) && this.#seeds > 0) this.#seeds--;
+    else forEachSetBit(bits, this.#pieceCount, (index) => this.#decrement(index));
   }
 
   addHave(index: number): void {
@@ -119,6 +135,10 @@ export class PieceRarity {
     return undefined;
   }
 
+  #isSeed(bits: Bitfield): boolean {
+    return bits.size === this.#pieceCount && bits.complete;
+  }
+
   #increment(index: number): void {
     const order = this.#orderOf(index);
     if (order) order.increment(index);
@@ -139,24 +159,36 @@ export class PieceRarity {
   }
 
   /**
-   * A random piece the peer has that is not started. Scans circularly from a random position,
-   * first over pieces some peer has (availability ≥ 1), then the rest in case the peer was not
-   * counted.
+   * A random piece the peer has that is not started. Scans circularly from a random position;
+   * without seeds, first over pieces some counted peer has, then the rest in case the peer was
+   * not counted.
    */
   #randomPiece(has: Bitfield, started: (index: number) => boolean, order: RarityOrder): number | undefined {
+    if (this.#seeds > 0) return this.#scan(has, started, order, 0, order.length);
     const [, zeroEnd] = order.bucket(0);
     return (
       this.#scan(has, started, order, zeroEnd, order.length) ?? this.#scan(has, started, order, 0, zeroEnd)
     );
   }
 
-  /** The rarest piece the peer has that is not started; random among equals. */
+  /**
+   * The rarest piece the peer has that is not started; random among equals. Per-piece count 0
+   * is the rarest level when seeds are counted (those pieces only the seeds have), and otherwise
+   * last (nobody counted has them: in case the peer was not counted).
+   */
   #rarestPiece(has: Bitfield, started: (index: number) => boolean, order: RarityOrder): number | undefined {
+    const zeroFirst = this.#seeds > 0;
+    if (zeroFirst) {
+      const [start, end] = order.bucket(0);
+      const found = this.#scan(has, started, order, start, end);
+      if (found !== undefined) return found;
+    }
     for (let level = 1; level <= order.maxLevel; level++) {
       const [start, end] = order.bucket(level);
       const found = this.#scan(has, started, order, start, end);
       if (found !== undefined) return found;
     }
+    if (zeroFirst) return undefined;
     const [start, end] = order.bucket(0);
     return this.#scan(has, started, order, start, end);
   }
