@@ -7,11 +7,18 @@
  * peer was connected (the steady state the issue's "200 connected peers" describes, without the
  * set-up). The files are checked (size + SHA-1) after the leecher stopped; the folder is removed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../test/helpers/lodestone-cli.js';
 import { nextLoopbackAddress } from '../test/helpers/real-clients/index.js';
-import { BenchError, type Cleanup, type ProcessSample, sampleProcess, verifyDownload } from './measure.js';
+import {
+  BenchError,
+  type Cleanup,
+  clockTicksPerSecond,
+  type ProcessSample,
+  sampleProcess,
+  verifyDownload,
+} from './measure.js';
 import type { BenchTorrent } from './swarm.js';
 
 export interface ManyPeersDownload {
@@ -21,6 +28,11 @@ export interface ManyPeersDownload {
   wallSeconds: number;
   /** Leecher CPU (user + system) at completion, since spawn. */
   cpuSeconds: number;
+  /**
+   * Of it, the main thread's (JavaScript, socket reads and writes): without the write thread's
+   * disk writes, whose system time varies most with the machine's load, and V8's helper threads.
+   */
+  mainThreadCpuSeconds?: number;
   /** The moment the last given peer connected, if every one did before completion. */
   allConnected?: {
     /** Seconds after spawn. */
@@ -54,6 +66,17 @@ export function verifiedBytesBy(
     bytes += Math.max(0, Math.min(pieceLength, totalLength - index * pieceLength));
   }
   return bytes;
+}
+
+/** CPU seconds (user + system) of the process's main thread, whose thread id is the pid. */
+async function mainThreadCpu(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[14 - 3] ?? 0) + Number(fields[15 - 3] ?? 0)) / clockTicksPerSecond();
+  } catch {
+    return undefined;
+  }
 }
 
 function mustSample(sample: ProcessSample | undefined): ProcessSample {
@@ -108,7 +131,8 @@ export async function manyPeersDownload(request: ManyPeersDownloadRequest): Prom
         })
         .catch(() => undefined); // not every peer connected before the leecher was stopped
       const seeding = await run.waitFor((event) => event.type === 'seeding', timeoutMs);
-      const end = mustSample(await sampleProcess(pid));
+      const [sample, mainThread] = await Promise.all([sampleProcess(pid), mainThreadCpu(pid)]);
+      const end = mustSample(sample);
       const seededAtMs = Date.parse(String(seeding.time));
       // Every peer connected before `seeding` was read: its sample is under way or taken.
       const allAt = addresses.size >= peers.length ? await allSampled : undefined;
@@ -117,6 +141,7 @@ export async function manyPeersDownload(request: ManyPeersDownloadRequest): Prom
         connected: addresses.size,
         wallSeconds: (seededAtMs - startedAt) / 1000,
         cpuSeconds: end.cpuSeconds,
+        ...(mainThread !== undefined ? { mainThreadCpuSeconds: mainThread } : {}),
       };
       if (allAt !== undefined && allAt.atMs <= seededAtMs) {
         measured.allConnected = {

@@ -43,6 +43,8 @@ export interface ManyPeersResult {
   mibPerSecond?: number;
   /** Leecher CPU per GiB over the whole download (spawn → last piece verified). */
   cpuPerGiB?: number;
+  /** Of it, the main thread's (without the write thread and V8's helper threads). */
+  mainThreadCpuPerGiB?: number;
   /** Share of the content verified after every given peer had connected (0 if they never all did). */
   connectedShare?: number;
   /** Seconds from spawn until every given peer had connected. */
@@ -68,6 +70,8 @@ export interface ManyPeersSummary {
   cpu?: Spread;
   /** CPU per GiB after every peer had connected: the steady state, shown beside it. */
   connectedCpu?: Spread;
+  /** The main thread's CPU per GiB (whole download), shown beside it. */
+  mainThreadCpu?: Spread;
   /** Every judged download had all its peers connected for at least MANY_PEERS_MIN_CONNECTED_SHARE. */
   allConnected?: boolean;
   held?: boolean;
@@ -142,6 +146,7 @@ export function summarizeManyPeers(results: ManyPeersResult[], cases: number[]):
   const throughput = ratio((r) => r.mibPerSecond);
   const cpu = ratio((r) => r.cpuPerGiB);
   const connectedCpu = ratio((r) => r.connectedCpuPerGiB);
+  const mainThreadCpu = ratio((r) => r.mainThreadCpuPerGiB);
   const judged = pairs.flatMap(([a, b]) => (a && b ? [a, b] : []));
   const allConnected =
     judged.length > 0 && judged.every((r) => (r.connectedShare ?? 0) >= MANY_PEERS_MIN_CONNECTED_SHARE);
@@ -149,6 +154,7 @@ export function summarizeManyPeers(results: ManyPeersResult[], cases: number[]):
     ...(throughput ? { throughput } : {}),
     ...(cpu ? { cpu } : {}),
     ...(connectedCpu ? { connectedCpu } : {}),
+    ...(mainThreadCpu ? { mainThreadCpu } : {}),
     allConnected,
     ...(throughput && cpu && allConnected
       ? {
@@ -221,6 +227,9 @@ export async function manyPeersRow(options: ManyPeersOptions): Promise<ManyPeers
             connected: m.connected,
             mibPerSecond: size / MiB / m.wallSeconds,
             cpuPerGiB: m.cpuSeconds / (size / GiB),
+            ...(m.mainThreadCpuSeconds !== undefined
+              ? { mainThreadCpuPerGiB: m.mainThreadCpuSeconds / (size / GiB) }
+              : {}),
             connectedShare: after === undefined ? 0 : after / size,
             ...(m.allConnected ? { allConnectedSeconds: m.allConnected.seconds } : {}),
             ...(m.allConnected && after !== undefined && after > 0
@@ -229,7 +238,7 @@ export async function manyPeersRow(options: ManyPeersOptions): Promise<ManyPeers
           };
           results.push(r);
           log(
-            `  ${r.connected} connected (all after ${fixed(r.allConnectedSeconds, 2)} s, ${fixed((r.connectedShare ?? 0) * 100, 0)}% of the content after), ${r.mibPerSecond!.toFixed(1)} MiB/s, ${r.cpuPerGiB!.toFixed(2)} CPU s/GiB (${fixed(r.connectedCpuPerGiB, 2)} after all connected)`,
+            `  ${r.connected} connected (all after ${fixed(r.allConnectedSeconds, 2)} s, ${fixed((r.connectedShare ?? 0) * 100, 0)}% of the content after), ${r.mibPerSecond!.toFixed(1)} MiB/s, ${r.cpuPerGiB!.toFixed(2)} CPU s/GiB (${fixed(r.connectedCpuPerGiB, 2)} after all connected, ${fixed(r.mainThreadCpuPerGiB, 2)} main thread)`,
           );
         } catch (error) {
           results.push({ round, peers: count, error: (error as Error).message.split('\n')[0] ?? 'failed' });
@@ -282,6 +291,7 @@ export function renderManyPeers(info: ManyPeersRowInfo | undefined): string[] {
         'MiB/s',
         'CPU s/GiB (whole)',
         'CPU s/GiB (after all connected)',
+        'main thread CPU s/GiB',
       ],
       info.results.map((r) => [
         String(r.round),
@@ -292,9 +302,10 @@ export function renderManyPeers(info: ManyPeersRowInfo | undefined): string[] {
         fixed(r.mibPerSecond, 1),
         fixed(r.cpuPerGiB, 2),
         fixed(r.connectedCpuPerGiB, 2),
+        fixed(r.mainThreadCpuPerGiB, 2),
       ]),
     ),
     '',
-    `${many} ÷ ${few} peers, same round (median, min–max): throughput ${cell(s.throughput)} (target ≥ ${MANY_PEERS_THROUGHPUT_TARGET}), CPU per GiB over the whole download ${cell(s.cpu)} (target ≤ ${MANY_PEERS_CPU_TARGET}): ${verdict}. The verdict judges the whole-download number (what the download costs, the ${many - few} extra connections' set-up included), and only when every peer had connected with at least ${minShare} of the content to come; CPU per GiB after every peer had connected (the steady state, shown, not judged): ${cell(s.connectedCpu)}.${shortNote}`,
+    `${many} ÷ ${few} peers, same round (median, min–max): throughput ${cell(s.throughput)} (target ≥ ${MANY_PEERS_THROUGHPUT_TARGET}), CPU per GiB over the whole download ${cell(s.cpu)} (target ≤ ${MANY_PEERS_CPU_TARGET}): ${verdict}. The verdict judges the whole-download number (what the download costs, the ${many - few} extra connections' set-up included), and only when every peer had connected with at least ${minShare} of the content to come; CPU per GiB after every peer had connected (the steady state, shown, not judged): ${cell(s.connectedCpu)}; the main thread's CPU per GiB (without the write thread, whose system time varies most with the machine's load, and V8's helper threads; shown, not judged): ${cell(s.mainThreadCpu)}.${shortNote}`,
   ];
 }

@@ -25,6 +25,7 @@ const result = (round: number, peers: number, mibPerSecond: number, cpuPerGiB: n
   connectedShare: 0.9,
   allConnectedSeconds: 0.5,
   connectedCpuPerGiB: cpuPerGiB * 0.9,
+  mainThreadCpuPerGiB: cpuPerGiB / 2,
 });
 
 test('many-peers row: 200 ÷ 20 within each round, medians judged against 0.85× and 1.15×', () => {
@@ -71,10 +72,11 @@ test('many-peers row: the report shows every download, the ratios and the verdic
     results: [result(1, 20, 100, 2), result(1, 200, 95, 2.8), { round: 2, peers: 20, error: 'timed out' }],
   }).join('\n');
   assert.match(text, /Many peers: 20 vs 200 peers/);
-  assert.match(text, /\| 1 \| 200 \| 200 \| 0\.50 \| 90% \| 95\.0 \| 2\.80 \| 2\.52 \|/);
+  assert.match(text, /\| 1 \| 200 \| 200 \| 0\.50 \| 90% \| 95\.0 \| 2\.80 \| 2\.52 \| 1\.40 \|/);
   assert.match(text, /\*\*failed\*\*: timed out/);
   assert.match(text, /CPU per GiB over the whole download 1\.40 .*\*\*missed\*\*/);
   assert.match(text, /after every peer had connected .*: 1\.40/);
+  assert.match(text, /main thread's CPU per GiB .*: 1\.40/);
   assert.doesNotMatch(text, /Not every peer connected/);
   const short = renderManyPeers({
     totalSize: '32 MiB',
