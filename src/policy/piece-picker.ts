@@ -234,10 +234,13 @@ export class PiecePicker {
     // endgame): the common case once the pipeline is full, answered without looking.
     const mayStart = this.#mayStartPieces();
     if (this.#unrequested === this.#unstarted && !mayStart && this.#unrequested > 0) return out;
-    // (a) finish what is started.
-    for (const partial of this.#startedPiecesOf(peer)) {
-      if (partial.unrequested > 0) this.#takeFree(partial, peer.id, count, out);
-      if (out.length >= count) return out;
+    // (a) finish what is started: only pieces with a free block are looked at, and none when no
+    // started piece has one (the common case with many peers: each takes what frees up at once).
+    if (this.#unrequested > this.#unstarted) {
+      for (const partial of this.#startedPiecesOf(peer, true)) {
+        this.#takeFree(partial, peer.id, count, out);
+        if (out.length >= count) return out;
+      }
     }
     // (b) start new pieces, within the partial-piece budget.
     while (mayStart && out.length < count && this.#partials.size < this.maxPartialPieces) {
@@ -327,12 +330,12 @@ export class PiecePicker {
     return free >= this.pieceStartBatch || this.#unstarted <= free * this.#blocksPerPiece;
   }
 
-  /** Partial pieces the peer has, most advanced first (ties: lower index). */
-  #startedPiecesOf(peer: PickerPeer): readonly PartialPiece[] {
+  /** Partial pieces the peer has (only those with a free block, if asked), most advanced first (ties: lower index). */
+  #startedPiecesOf(peer: PickerPeer, withFreeBlocks: boolean): readonly PartialPiece[] {
     const started = this.#started;
     started.length = 0;
     for (const partial of this.#partials.values()) {
-      if (!peer.has.has(partial.index)) continue;
+      if ((withFreeBlocks && partial.unrequested === 0) || !peer.has.has(partial.index)) continue;
       // Insertion sort: at most maxPartialPieces entries, and no allocation (Array#sort copies).
       let at = started.length;
       while (at > 0 && comesFirst(partial, started[at - 1]!)) {
@@ -358,7 +361,7 @@ export class PiecePicker {
 
   /** Endgame: requested blocks not yet asked of this peer, fewest requesters first. */
   #takeDuplicates(peer: PickerPeer, count: number, out: BlockRequest[]): void {
-    const started = this.#startedPiecesOf(peer);
+    const started = this.#startedPiecesOf(peer, false);
     for (let level = 1; level < this.maxRequestersPerBlock; level++) {
       for (const partial of started) {
         for (let block = 0; block < partial.blockCount; block++) {

@@ -210,7 +210,7 @@ export class PieceRarity {
     const offset = Math.min(size - 1, Math.floor(this.#random() * size));
     for (let k = 0; k < size; k++) {
       const index = order.at(start + ((offset + k) % size));
-      if (has.has(index) && !started(index)) return index;
+      if (!started(index) && has.has(index)) return index;
     }
     return undefined;
   }
