@@ -1,6 +1,6 @@
 import { Bitfield } from '../bitfield.js';
 import { NumberMap } from '../number-map.js';
-import { BlockState, PartialPiece } from './partial-piece.js';
+import { BlockState, PartialPiece, startedPiecesOf } from './partial-piece.js';
 import {
   ACCEPTED,
   type BlockReceipt,
@@ -330,21 +330,9 @@ export class PiecePicker {
     return free >= this.pieceStartBatch || this.#unstarted <= free * this.#blocksPerPiece;
   }
 
-  /** Partial pieces the peer has (only those with a free block, if asked), most advanced first (ties: lower index). */
+  /** Partial pieces the peer has (only those with a free block, if asked), most advanced first. */
   #startedPiecesOf(peer: PickerPeer, withFreeBlocks: boolean): readonly PartialPiece[] {
-    const started = this.#started;
-    started.length = 0;
-    for (const partial of this.#partials.values()) {
-      if ((withFreeBlocks && partial.unrequested === 0) || !peer.has.has(partial.index)) continue;
-      // Insertion sort: at most maxPartialPieces entries, and no allocation (Array#sort copies).
-      let at = started.length;
-      while (at > 0 && comesFirst(partial, started[at - 1]!)) {
-        started[at] = started[at - 1]!;
-        at--;
-      }
-      started[at] = partial;
-    }
-    return started;
+    return startedPiecesOf(this.#partials.values(), peer.has, withFreeBlocks, this.#started);
   }
 
   #takeFree(partial: PartialPiece, peerId: string, count: number, out: BlockRequest[]): void {
@@ -415,9 +403,4 @@ export class PiecePicker {
     const begin = block * this.blockSize;
     return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
   }
-}
-
-/** Most advanced first; ties: lower index. */
-function comesFirst(a: PartialPiece, b: PartialPiece): boolean {
-  return a.progress > b.progress || (a.progress === b.progress && a.index < b.index);
 }
