@@ -140,3 +140,13 @@ export function startedPiecesOf(
 function comesFirst(a: PartialPiece, b: PartialPiece): boolean {
   return a.progress > b.progress || (a.progress === b.progress && a.index < b.index);
 }
+
+/** Whether every requested block of `partials` is requested from `max` peers already. */
+export function everyRequestSaturated(partials: Iterable<PartialPiece>, max: number): boolean {
+  for (const partial of partials) {
+    for (let block = 0; block < partial.blockCount; block++) {
+      if (partial.state[block] === BlockState.Requested && partial.requesterCount(block) < max) return false;
+    }
+  }
+  return true;
+}

@@ -1,6 +1,6 @@
 import { Bitfield } from '../bitfield.js';
 import { NumberMap } from '../number-map.js';
-import { BlockState, PartialPiece, startedPiecesOf } from './partial-piece.js';
+import { BlockState, everyRequestSaturated, PartialPiece, startedPiecesOf } from './partial-piece.js';
 import {
   ACCEPTED,
   type BlockReceipt,
@@ -74,6 +74,10 @@ export class PiecePicker {
   #unrequested = 0;
   /** Of those, blocks of missing pieces not started: the rest are free blocks of partial pieces. */
   #unstarted = 0;
+  /** Counts the changes that can make room for an endgame duplicate (a first request, a release). */
+  #requestChanges = 0;
+  /** #requestChanges when every requested block had its most requesters: no duplicate to give. */
+  #saturatedAt = -1;
   /** Reused by #startedPiecesOf: a pick allocates no array and no sort buffer. */
   readonly #started: PartialPiece[] = [];
 
@@ -256,7 +260,14 @@ export class PiecePicker {
       this.#takeFree(partial, peer.id, count, out);
     }
     // (c) endgame: ask this peer too for blocks others are slow to deliver.
-    if (out.length < count && this.inEndgame) this.#takeDuplicates(peer, count, out);
+    // With every requested block at its most requesters (and nothing released since), no peer
+    // can get one: 200 peers' refills in endgame no longer each walk every started block.
+    if (out.length < count && this.inEndgame && this.#saturatedAt !== this.#requestChanges) {
+      const before = out.length;
+      this.#takeDuplicates(peer, count, out);
+      if (out.length === before && everyRequestSaturated(this.#partials.values(), this.maxRequestersPerBlock))
+        this.#saturatedAt = this.#requestChanges;
+    }
     return out;
   }
 
@@ -340,6 +351,7 @@ export class PiecePicker {
       if (partial.state[block] !== BlockState.None) continue;
       partial.request(block, peerId);
       this.#unrequested--;
+      this.#requestChanges++;
       this.#track(peerId, partial.index, block);
       out.push(this.#request(partial.index, block));
       partial.firstFree = block + 1;
@@ -366,6 +378,7 @@ export class PiecePicker {
   #release(index: number, block: number, peerId: string): void {
     this.#peerRequests.get(peerId)?.delete(this.#key(index, block));
     const partial = this.#partials.get(index);
+    this.#requestChanges++;
     if (partial?.release(block, peerId)) this.#unrequested++;
   }
 
