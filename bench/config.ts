@@ -74,7 +74,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
   --scale-idle <seconds>  idle CPU measured over this long (default 20; quick: 5)
   --many-peers <list>     peer counts of the many-peers row (default 20,200)
   --many-peers-size <size>
-                          content of the many-peers row (default 256MiB; quick: 32MiB)
+                          content of the many-peers row (default 1GiB; quick: 32MiB)
   --no-micro              skip the micro-benchmarks      --micro-only  only the micro-benchmarks
   --micro-filter <text>   only micro-benchmarks whose name contains text
   --no-verify             skip the SHA-1 comparison of each download with the original
@@ -237,7 +237,7 @@ export function parseConfig(argv: string[]): Config | undefined {
     utpSize: parseSize(v['utp-size'] ?? (quick ? '32MiB' : '256MiB')),
     scaleTorrents: positiveInteger(v['scale-torrents'], quick ? 200 : 1000, '--scale-torrents'),
     scaleIdleSeconds: positiveInteger(v['scale-idle'], quick ? 5 : 20, '--scale-idle'),
-    manyPeersSize: parseSize(v['many-peers-size'] ?? (quick ? '32MiB' : '256MiB')),
+    manyPeersSize: parseSize(v['many-peers-size'] ?? (quick ? '32MiB' : '1GiB')),
     manyPeers: (v['many-peers'] ?? '20,200')
       .split(',')
       .map((count) => positiveInteger(count, 0, '--many-peers')),

@@ -15,8 +15,8 @@ import { SEEDER_KINDS, type SeederKind } from './swarm.js';
 
 const { values: v } = parseArgs({
   options: {
-    size: { type: 'string', default: '256MiB' },
-    rounds: { type: 'string', default: '2' },
+    size: { type: 'string', default: '1GiB' },
+    rounds: { type: 'string', default: '3' },
     peers: { type: 'string', default: '20,200' },
     real: { type: 'string', default: 'transmission,aria2,qbittorrent' },
     timeout: { type: 'string', default: '600' },

@@ -21,7 +21,7 @@ export class BenchError extends Error {
 let ticksPerSecond: number | undefined;
 
 /** The kernel's USER_HZ (the unit of utime/stime in /proc/<pid>/stat), normally 100. */
-function clockTicksPerSecond(): number {
+export function clockTicksPerSecond(): number {
   if (ticksPerSecond === undefined) {
     try {
       ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

@@ -7,7 +7,7 @@
  *
  * `node dist/bench/piece-seeders.js <data file> <info-hash hex> <piece length> <address>...`
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   decodeHandshake,
@@ -25,10 +25,10 @@ async function main(): Promise<void> {
   const [dataPath, hashHex, pieceLengthText, ...hosts] = process.argv.slice(2);
   if (dataPath === undefined || hashHex === undefined || pieceLengthText === undefined || hosts.length === 0)
     throw new Error('usage: piece-seeders <data file> <info-hash hex> <piece length> <address>...');
-  const data = await readFile(dataPath);
   const infoHash = Buffer.from(hashHex, 'hex');
   const pieceLength = Number(pieceLengthText);
-  const pieceCount = Math.ceil(data.length / pieceLength);
+  const pieces = await readPieces(dataPath, pieceLength);
+  const pieceCount = pieces.length;
   const bits = new Uint8Array(Math.ceil(pieceCount / 8));
   for (let i = 0; i < pieceCount; i++) bits[i >> 3]! |= 0x80 >> (i & 7);
   const sockets = new Set<Socket>();
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
-      serve(socket, { data, infoHash, pieceLength, pieceCount, bits });
+      serve(socket, { pieces, infoHash, pieceCount, bits });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -60,10 +60,30 @@ async function main(): Promise<void> {
   process.stdin.resume();
 }
 
+/**
+ * The content, one Buffer per piece: a single Buffer (fs.readFile) cannot hold 2 GiB or more,
+ * and the many-peers row may be run at 2 GiB.
+ */
+async function readPieces(path: string, pieceLength: number): Promise<Buffer[]> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < size; at += pieceLength) {
+      const piece = Buffer.allocUnsafe(Math.min(pieceLength, size - at));
+      const { bytesRead } = await file.read(piece, 0, piece.length, at);
+      if (bytesRead !== piece.length) throw new Error(`short read at ${at} of ${path}`);
+      pieces.push(piece);
+    }
+    return pieces;
+  } finally {
+    await file.close();
+  }
+}
+
 interface Content {
-  data: Buffer;
+  pieces: Buffer[];
   infoHash: Buffer;
-  pieceLength: number;
   pieceCount: number;
   bits: Uint8Array;
 }
@@ -103,12 +123,11 @@ function serve(socket: Socket, content: Content): void {
       for (let message = decoder.next(); message; message = decoder.next()) {
         if (message.type === 'interested') socket.write(encodeMessage({ type: 'unchoke' }));
         else if (message.type === 'request') {
-          const start = message.index * content.pieceLength + message.begin;
-          const pieceEnd = Math.min((message.index + 1) * content.pieceLength, content.data.length);
+          const piece = content.pieces[message.index];
           if (
-            message.index >= content.pieceCount ||
+            piece === undefined ||
             message.length > MAX_BLOCK ||
-            start + message.length > pieceEnd
+            message.begin + message.length > piece.length
           ) {
             socket.destroy();
             return;
@@ -118,7 +137,7 @@ function serve(socket: Socket, content: Content): void {
               type: 'piece',
               index: message.index,
               begin: message.begin,
-              block: content.data.subarray(start, start + message.length),
+              block: piece.subarray(message.begin, message.begin + message.length),
             }),
           );
         }

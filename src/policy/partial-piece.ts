@@ -111,3 +111,42 @@ function forEachId(requesters: Requesters, fn: (id: string) => void): void {
   if (typeof requesters === 'string') fn(requesters);
   else for (const id of requesters) fn(id);
 }
+
+/**
+ * The partial pieces a peer `has` (only those with a free block, if asked), most advanced first
+ * (ties: lower index), into `out` (cleared first; reused, so a pick allocates no array). An
+ * insertion sort: at most maxPartialPieces entries, and no allocation (Array#sort copies).
+ */
+export function startedPiecesOf(
+  partials: Iterable<PartialPiece>,
+  has: { has(index: number): boolean },
+  withFreeBlocks: boolean,
+  out: PartialPiece[],
+): readonly PartialPiece[] {
+  out.length = 0;
+  for (const partial of partials) {
+    if ((withFreeBlocks && partial.unrequested === 0) || !has.has(partial.index)) continue;
+    let at = out.length;
+    while (at > 0 && comesFirst(partial, out[at - 1]!)) {
+      out[at] = out[at - 1]!;
+      at--;
+    }
+    out[at] = partial;
+  }
+  return out;
+}
+
+/** Most advanced first; ties: lower index. */
+function comesFirst(a: PartialPiece, b: PartialPiece): boolean {
+  return a.progress > b.progress || (a.progress === b.progress && a.index < b.index);
+}
+
+/** Whether every requested block of `partials` is requested from `max` peers already. */
+export function everyRequestSaturated(partials: Iterable<PartialPiece>, max: number): boolean {
+  for (const partial of partials) {
+    for (let block = 0; block < partial.blockCount; block++) {
+      if (partial.state[block] === BlockState.Requested && partial.requesterCount(block) < max) return false;
+    }
+  }
+  return true;
+}

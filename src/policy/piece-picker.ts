@@ -1,98 +1,21 @@
 import { Bitfield } from '../bitfield.js';
 import { NumberMap } from '../number-map.js';
-import { BlockState, PartialPiece } from './partial-piece.js';
-import { RarityOrder } from './rarity-order.js';
-import { SequentialOrder } from './sequential-order.js';
+import { BlockState, everyRequestSaturated, PartialPiece, startedPiecesOf } from './partial-piece.js';
+import {
+  ACCEPTED,
+  type BlockReceipt,
+  type BlockRequest,
+  COMPLETED,
+  DUPLICATE,
+  HIGHEST,
+  NORMAL,
+  type PickerPeer,
+  type PiecePickerOptions,
+  type PiecePriority,
+} from './piece-picker-types.js';
+import { PieceRarity } from './piece-rarity.js';
 
-/** One block to request: piece `index`, byte offset `begin` inside it, `length` bytes. */
-export interface BlockRequest {
-  /** Piece index. */
-  index: number;
-  /** Byte offset inside the piece (a multiple of the block size). */
-  begin: number;
-  /** Block length in bytes (the block size, or less at a piece's end). */
-  length: number;
-}
-
-/** A peer as the picker sees it: a key and the pieces it has. */
-export interface PickerPeer {
-  /** Stable key of the connection (requests are tracked per id). */
-  id: string;
-  /** The pieces the peer has (its bitfield with haves applied). */
-  has: Bitfield;
-}
-
-/** What {@link PiecePicker.blockReceived} says about a block that arrived. */
-export interface BlockReceipt {
-  /** The block was not needed (already received, piece done or never started): drop it. */
-  duplicate: boolean;
-  /** Every block of the piece has arrived: time to verify it. */
-  pieceComplete: boolean;
-  /** Other peers the block was requested from (endgame): send them a cancel. Read-only. */
-  readonly otherRequesters: readonly string[];
-}
-
-// Shared, never-mutated receipts: the common outcomes allocate nothing per block.
-const NONE: readonly string[] = Object.freeze([]);
-const DUPLICATE: BlockReceipt = Object.freeze({
-  duplicate: true,
-  pieceComplete: false,
-  otherRequesters: NONE,
-});
-const ACCEPTED: BlockReceipt = Object.freeze({
-  duplicate: false,
-  pieceComplete: false,
-  otherRequesters: NONE,
-});
-const COMPLETED: BlockReceipt = Object.freeze({
-  duplicate: false,
-  pieceComplete: true,
-  otherRequesters: NONE,
-});
-
-/** Options of a {@link PiecePicker}: the torrent's geometry and the picking budget. */
-export interface PiecePickerOptions {
-  /** Pieces in the torrent. */
-  pieceCount: number;
-  /** Bytes per piece (the last may be shorter). */
-  pieceLength: number;
-  /** Size of the torrent's content in bytes. */
-  totalLength: number;
-  /** Bytes per requested block. @default 16384 */
-  blockSize?: number;
-  /** Random source in [0, 1); injected so tests are deterministic. */
-  random: () => number;
-  /** Pieces already verified (e.g. from a resume check). Copied. */
-  have?: Bitfield;
-  /** Pieces started at most at once (a partial piece's blocks sit in RAM). @default 64 */
-  maxPartialPieces?: number;
-  /**
-   * New pieces start only while at least this many partial-piece slots are free (or every piece
-   * left to start fits in the free slots), so once the budget is full they start in batches.
-   * Pieces leave the budget one at a time, as each is verified and written; starting one piece
-   * per verified piece sends a peer one small request message per piece, a batch one write.
-   * @default maxPartialPieces / 8, at least 1
-   */
-  pieceStartBatch?: number;
-  /** Below this many verified pieces, new pieces are picked at random, not rarest first. @default 4 */
-  randomFirstPieces?: number;
-  /** Peers one block may be requested from at once in endgame (original + duplicates). @default 3 */
-  maxRequestersPerBlock?: number;
-  /**
-   * Per piece: {@link PiecePriority} 0 (unwanted: never requested) to 3 (high). Copied.
-   * @default every piece normal (2)
-   */
-  piecePriorities?: Uint8Array;
-  /** Pick pieces in index order (after `sequentialFirst`), not rarest first. @default false */
-  sequential?: boolean;
-  /** With `sequential`: pieces that go first within their priority class, e.g. each file's first and last. */
-  sequentialFirst?: readonly number[];
-}
-
-/** A piece's priority in the picker: 0 unwanted, 1 low, 2 normal, 3 high. */
-export type PiecePriority = 0 | 1 | 2 | 3;
-const NORMAL: PiecePriority = 2;
-const HIGHEST: PiecePriority = 3;
+export type { BlockReceipt, BlockRequest, PickerPeer, PiecePickerOptions, PiecePriority };
 
 /**
  * Decides which blocks to request from which peer. Pure policy: no sockets,
@@ -131,16 +54,12 @@ export class PiecePicker {
   readonly pieceStartBatch: number;
   readonly randomFirstPieces: number;
   readonly maxRequestersPerBlock: number;
-  readonly #random: () => number;
   readonly #have: Bitfield;
-  /** One order per priority class, indexed by priority (slot 0 unused: unwanted pieces are in none). */
-  readonly #orders: RarityOrder[];
-  readonly #availability: Uint32Array;
   readonly #priority: Uint8Array;
-  #sequential: boolean;
-  readonly #sequentialOrder: SequentialOrder;
-  /** Bound once: the sequential order's test of a piece it may pass for good. */
-  readonly #settled = (index: number): boolean => this.#have.has(index) || this.#priority[index] === 0;
+  /** Availability (per piece and seeds) and the choice of new pieces: see PieceRarity. */
+  readonly #rarity: PieceRarity;
+  /** Bound once: a piece is started (passed to the rarity's scans). */
+  readonly #isStarted = (index: number): boolean => this.#partials.has(index);
   /** Wanted pieces not verified yet. */
   #wantedMissing = 0;
   readonly #partials = new Map<number, PartialPiece>();
@@ -155,6 +74,10 @@ export class PiecePicker {
   #unrequested = 0;
   /** Of those, blocks of missing pieces not started: the rest are free blocks of partial pieces. */
   #unstarted = 0;
+  /** Counts the changes that can make room for an endgame duplicate (a first request, a release). */
+  #requestChanges = 0;
+  /** #requestChanges when every requested block had its most requesters: no duplicate to give. */
+  #saturatedAt = -1;
   /** Reused by #startedPiecesOf: a pick allocates no array and no sort buffer. */
   readonly #started: PartialPiece[] = [];
 
@@ -183,7 +106,6 @@ export class PiecePicker {
     );
     this.randomFirstPieces = options.randomFirstPieces ?? 4;
     this.maxRequestersPerBlock = Math.max(1, options.maxRequestersPerBlock ?? 3);
-    this.#random = options.random;
     this.#blocksPerPiece = Math.ceil(pieceLength / blockSize);
     this.#have = options.have ? new Bitfield(pieceCount, options.have.bytes) : new Bitfield(pieceCount);
     if (options.piecePriorities && options.piecePriorities.length !== pieceCount) {
@@ -191,23 +113,20 @@ export class PiecePicker {
     }
     this.#priority = new Uint8Array(pieceCount).fill(NORMAL);
     if (options.piecePriorities) this.#priority.set(options.piecePriorities.map((p) => Math.min(p, HIGHEST)));
-    this.#availability = new Uint32Array(pieceCount);
-    this.#orders = [0, 1, 2, 3].map(
-      (level) =>
-        new RarityOrder(
-          pieceCount,
-          (index) => level > 0 && this.#priority[index] === level && !this.#have.has(index),
-          this.#availability,
-        ),
-    );
+    this.#rarity = new PieceRarity({
+      pieceCount,
+      random: options.random,
+      have: this.#have,
+      priority: this.#priority,
+      sequential: options.sequential ?? false,
+      sequentialFirst: options.sequentialFirst,
+    });
     for (let index = 0; index < pieceCount; index++) {
       if (this.#have.has(index) || this.#priority[index] === 0) continue;
       this.#unrequested += this.blockCount(index);
       this.#wantedMissing++;
     }
     this.#unstarted = this.#unrequested;
-    this.#sequential = options.sequential ?? false;
-    this.#sequentialOrder = new SequentialOrder(pieceCount, options.sequentialFirst);
   }
 
   /** Wanted pieces (priority above 0) not verified yet: 0 means the selection is complete. */
@@ -216,7 +135,7 @@ export class PiecePicker {
   }
 
   get sequential(): boolean {
-    return this.#sequential;
+    return this.#rarity.sequential;
   }
 
   /** The priority of piece `index` (0 unwanted … 3 high). */
@@ -240,8 +159,7 @@ export class PiecePicker {
       if (before === after) continue;
       this.#priority[index] = after;
       if (this.#have.has(index)) continue;
-      if (before > 0) this.#orders[before]!.remove(index);
-      if (after > 0) this.#orders[after]!.insert(index);
+      this.#rarity.reprioritized(index, before, after);
       if ((before === 0) === (after === 0)) continue;
       const sign = after === 0 ? -1 : 1;
       this.#wantedMissing += sign;
@@ -250,15 +168,12 @@ export class PiecePicker {
       this.#unrequested += sign * this.blockCount(index);
       this.#unstarted += sign * this.blockCount(index);
     }
-    if (sequentialFirst) this.#sequentialOrder.setFirst(sequentialFirst);
-    else this.#sequentialOrder.reset();
+    this.#rarity.resetSequential(sequentialFirst);
   }
 
   /** Switches sequential picking on or off (live: the next new piece follows it). */
   setSequential(on: boolean, sequentialFirst?: readonly number[]): void {
-    this.#sequential = on;
-    if (sequentialFirst) this.#sequentialOrder.setFirst(sequentialFirst);
-    else this.#sequentialOrder.reset();
+    this.#rarity.setSequential(on, sequentialFirst);
   }
 
   /** Verified pieces. Read-only for callers: change it through pieceVerified(). */
@@ -281,7 +196,7 @@ export class PiecePicker {
 
   /** Connected peers that have piece `index` (as far as we were told). */
   availability(index: number): number {
-    return this.#availability[index] ?? 0;
+    return this.#rarity.availability(index);
   }
 
   pieceSize(index: number): number {
@@ -292,35 +207,18 @@ export class PiecePicker {
     return Math.ceil(this.pieceSize(index) / this.blockSize);
   }
 
+  /** A peer's bitfield: O(pieces), or O(1) for a seed's (complete) one. */
   addPeerBitfield(bits: Bitfield): void {
-    forEachSetBit(bits, this.pieceCount, (index) => this.#increment(index));
+    this.#rarity.addBitfield(bits);
   }
 
   /** Pass the peer's current bitfield (haves included), as counted so far. */
   removePeerBitfield(bits: Bitfield): void {
-    forEachSetBit(bits, this.pieceCount, (index) => this.#decrement(index));
+    this.#rarity.removeBitfield(bits);
   }
 
   addPeerHave(index: number): void {
-    if (Number.isInteger(index) && index >= 0 && index < this.pieceCount) this.#increment(index);
-  }
-
-  #increment(index: number): void {
-    const order = this.#orderOf(index);
-    if (order) order.increment(index);
-    else this.#availability[index]!++;
-  }
-
-  #decrement(index: number): void {
-    const order = this.#orderOf(index);
-    if (order) order.decrement(index);
-    else if (this.#availability[index]! > 0) this.#availability[index]!--;
-  }
-
-  /** The order holding piece `index`, if it is a candidate (missing and wanted). */
-  #orderOf(index: number): RarityOrder | undefined {
-    const order = this.#orders[this.#priority[index]!];
-    return order !== undefined && this.#priority[index]! > 0 && order.contains(index) ? order : undefined;
+    this.#rarity.addHave(index);
   }
 
   /**
@@ -340,14 +238,21 @@ export class PiecePicker {
     // endgame): the common case once the pipeline is full, answered without looking.
     const mayStart = this.#mayStartPieces();
     if (this.#unrequested === this.#unstarted && !mayStart && this.#unrequested > 0) return out;
-    // (a) finish what is started.
-    for (const partial of this.#startedPiecesOf(peer)) {
-      if (partial.unrequested > 0) this.#takeFree(partial, peer.id, count, out);
-      if (out.length >= count) return out;
+    // (a) finish what is started: only pieces with a free block are looked at, and none when no
+    // started piece has one (the common case with many peers: each takes what frees up at once).
+    if (this.#unrequested > this.#unstarted) {
+      for (const partial of this.#startedPiecesOf(peer, true)) {
+        this.#takeFree(partial, peer.id, count, out);
+        if (out.length >= count) return out;
+      }
     }
     // (b) start new pieces, within the partial-piece budget.
     while (mayStart && out.length < count && this.#partials.size < this.maxPartialPieces) {
-      const index = this.#newPiece(peer);
+      const index = this.#rarity.newPiece(
+        peer.has,
+        this.#isStarted,
+        this.#have.count < this.randomFirstPieces,
+      );
       if (index === undefined) break;
       const partial = new PartialPiece(index, this.blockCount(index));
       this.#partials.set(index, partial);
@@ -355,7 +260,14 @@ export class PiecePicker {
       this.#takeFree(partial, peer.id, count, out);
     }
     // (c) endgame: ask this peer too for blocks others are slow to deliver.
-    if (out.length < count && this.inEndgame) this.#takeDuplicates(peer, count, out);
+    // With every requested block at its most requesters (and nothing released since), no peer
+    // can get one: 200 peers' refills in endgame no longer each walk every started block.
+    if (out.length < count && this.inEndgame && this.#saturatedAt !== this.#requestChanges) {
+      const before = out.length;
+      this.#takeDuplicates(peer, count, out);
+      if (out.length === before && everyRequestSaturated(this.#partials.values(), this.maxRequestersPerBlock))
+        this.#saturatedAt = this.#requestChanges;
+    }
     return out;
   }
 
@@ -409,7 +321,7 @@ export class PiecePicker {
     }
     this.#have.set(index);
     if (this.#priority[index]! > 0) this.#wantedMissing--;
-    this.#orders[this.#priority[index]!]?.remove(index);
+    this.#rarity.verified(index);
   }
 
   /** The piece failed its hash check (or could not be stored): all its blocks are needed again. */
@@ -429,21 +341,9 @@ export class PiecePicker {
     return free >= this.pieceStartBatch || this.#unstarted <= free * this.#blocksPerPiece;
   }
 
-  /** Partial pieces the peer has, most advanced first (ties: lower index). */
-  #startedPiecesOf(peer: PickerPeer): readonly PartialPiece[] {
-    const started = this.#started;
-    started.length = 0;
-    for (const partial of this.#partials.values()) {
-      if (!peer.has.has(partial.index)) continue;
-      // Insertion sort: at most maxPartialPieces entries, and no allocation (Array#sort copies).
-      let at = started.length;
-      while (at > 0 && comesFirst(partial, started[at - 1]!)) {
-        started[at] = started[at - 1]!;
-        at--;
-      }
-      started[at] = partial;
-    }
-    return started;
+  /** Partial pieces the peer has (only those with a free block, if asked), most advanced first. */
+  #startedPiecesOf(peer: PickerPeer, withFreeBlocks: boolean): readonly PartialPiece[] {
+    return startedPiecesOf(this.#partials.values(), peer.has, withFreeBlocks, this.#started);
   }
 
   #takeFree(partial: PartialPiece, peerId: string, count: number, out: BlockRequest[]): void {
@@ -451,6 +351,7 @@ export class PiecePicker {
       if (partial.state[block] !== BlockState.None) continue;
       partial.request(block, peerId);
       this.#unrequested--;
+      this.#requestChanges++;
       this.#track(peerId, partial.index, block);
       out.push(this.#request(partial.index, block));
       partial.firstFree = block + 1;
@@ -460,7 +361,7 @@ export class PiecePicker {
 
   /** Endgame: requested blocks not yet asked of this peer, fewest requesters first. */
   #takeDuplicates(peer: PickerPeer, count: number, out: BlockRequest[]): void {
-    const started = this.#startedPiecesOf(peer);
+    const started = this.#startedPiecesOf(peer, false);
     for (let level = 1; level < this.maxRequestersPerBlock; level++) {
       for (const partial of started) {
         for (let block = 0; block < partial.blockCount; block++) {
@@ -474,71 +375,10 @@ export class PiecePicker {
     }
   }
 
-  /** The next piece to start for `peer`: from the highest priority class that has one. */
-  #newPiece(peer: PickerPeer): number | undefined {
-    const randomFirst = this.#have.count < this.randomFirstPieces;
-    for (let level = HIGHEST; level > 0; level--) {
-      const order = this.#orders[level]!;
-      if (order.length === 0) continue;
-      const found = this.#sequential
-        ? this.#sequentialOrder.next(this.#settled, (index) => this.#startable(peer, index, level))
-        : randomFirst
-          ? this.#randomPiece(peer, order)
-          : this.#rarestPiece(peer, order);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-
-  #startable(peer: PickerPeer, index: number, level: number): boolean {
-    return (
-      this.#priority[index] === level &&
-      !this.#have.has(index) &&
-      !this.#partials.has(index) &&
-      peer.has.has(index)
-    );
-  }
-
-  /**
-   * A random piece the peer has that is neither had nor started. Scans
-   * circularly from a random position, first over pieces some peer has
-   * (availability ≥ 1), then over the rest in case the peer was not counted.
-   */
-  #randomPiece(peer: PickerPeer, order: RarityOrder): number | undefined {
-    const [, zeroEnd] = order.bucket(0);
-    return this.#scan(peer, order, zeroEnd, order.length) ?? this.#scan(peer, order, 0, zeroEnd);
-  }
-
-  /** The rarest piece the peer has that is neither had nor started; random among equals. */
-  #rarestPiece(peer: PickerPeer, order: RarityOrder): number | undefined {
-    for (let level = 1; level <= order.maxLevel; level++) {
-      const [start, end] = order.bucket(level);
-      const found = this.#scan(peer, order, start, end);
-      if (found !== undefined) return found;
-    }
-    const [start, end] = order.bucket(0);
-    return this.#scan(peer, order, start, end);
-  }
-
-  /**
-   * First eligible piece in order positions [start, end), starting at a
-   * random position and wrapping. Not perfectly uniform (a piece after a run
-   * of ineligible ones is likelier), which is fine for spreading requests.
-   */
-  #scan(peer: PickerPeer, order: RarityOrder, start: number, end: number): number | undefined {
-    const size = end - start;
-    if (size <= 0) return undefined;
-    const offset = Math.min(size - 1, Math.floor(this.#random() * size));
-    for (let k = 0; k < size; k++) {
-      const index = order.at(start + ((offset + k) % size));
-      if (peer.has.has(index) && !this.#partials.has(index)) return index;
-    }
-    return undefined;
-  }
-
   #release(index: number, block: number, peerId: string): void {
     this.#peerRequests.get(peerId)?.delete(this.#key(index, block));
     const partial = this.#partials.get(index);
+    this.#requestChanges++;
     if (partial?.release(block, peerId)) this.#unrequested++;
   }
 
@@ -575,24 +415,5 @@ export class PiecePicker {
   #request(index: number, block: number): BlockRequest {
     const begin = block * this.blockSize;
     return { index, begin, length: Math.min(this.blockSize, this.pieceSize(index) - begin) };
-  }
-}
-
-/** Most advanced first; ties: lower index. */
-function comesFirst(a: PartialPiece, b: PartialPiece): boolean {
-  return a.progress > b.progress || (a.progress === b.progress && a.index < b.index);
-}
-
-/** Calls `fn` for each set bit below `limit`, skipping zero bytes (sparse bitfields are cheap). */
-function forEachSetBit(bits: Bitfield, limit: number, fn: (index: number) => void): void {
-  const bytes = bits.bytes;
-  const end = Math.min(limit, bits.size);
-  for (let byteIndex = 0; byteIndex * 8 < end; byteIndex++) {
-    const byte = bytes[byteIndex]!;
-    if (byte === 0) continue;
-    for (let bit = 0; bit < 8; bit++) {
-      const index = byteIndex * 8 + bit;
-      if (index < end && (byte & (0x80 >> bit)) !== 0) fn(index);
-    }
   }
 }

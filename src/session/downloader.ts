@@ -427,11 +427,14 @@ export class Downloader extends EventEmitter<DownloaderEvents> {
         this.emit('complete');
       }
       // The piece freed a partial-piece slot and disk room: only peers that were left wanting
-      // can use them now (fill re-adds a peer that is still short).
-      for (const peer of [...this.#hungry]) {
+      // can use them now. fill re-adds a peer that is still short, at the end of the set, so
+      // only the peers hungry now are visited (counted, not copied: with 200 hungry seeds a copy
+      // per piece was 200 entries of garbage, mostly for nothing once the picker is exhausted).
+      let waiting = this.#hungry.size;
+      for (const peer of this.#hungry) {
         // Nothing left for anyone (the picker's budget is taken): the rest stay hungry. With
         // 200 budget-starved seeds this is what keeps a piece from costing 200 fills.
-        if (this.#picker.exhausted) break;
+        if (waiting-- === 0 || this.#picker.exhausted) break;
         if (this.#peers.get(peer.key) === peer) this.fill(peer);
         else this.#hungry.delete(peer);
       }
