@@ -1,3 +1,10 @@
+/** Bits set in each byte value. */
+const BITS_SET = Uint8Array.from({ length: 256 }, (_, value) => {
+  let bits = 0;
+  for (let v = value; v !== 0; v &= v - 1) bits++;
+  return bits;
+});
+
 /**
  * A fixed-size set of piece indices, stored as the BEP 3 bitfield wire format
  * (high bit of byte 0 is piece 0), so it can be sent and received without copying.
@@ -17,8 +24,14 @@ export class Bitfield {
     }
     this.bytes = bytes ? Uint8Array.from(bytes) : new Uint8Array(byteLength);
     if (bytes) {
-      // Spare bits past `size` are ignored (the caller validates them if it cares).
-      for (let i = 0; i < size; i++) if (this.has(i)) this.#count++;
+      // A byte at a time (a peer's bitfield arrives per connection). Spare bits past `size` are
+      // not counted (the caller validates them if it cares).
+      const whole = size >> 3;
+      let count = 0;
+      for (let i = 0; i < whole; i++) count += BITS_SET[this.bytes[i]!]!;
+      const spare = byteLength * 8 - size;
+      if (whole < byteLength) count += BITS_SET[this.bytes[whole]! & ((0xff << spare) & 0xff)]!;
+      this.#count = count;
     }
   }
 
@@ -32,9 +45,10 @@ export class Bitfield {
 
   /** A bitfield with every bit set. */
   static full(size: number): Bitfield {
-    const field = new Bitfield(size);
-    for (let i = 0; i < size; i++) field.set(i);
-    return field;
+    const bytes = new Uint8Array(Math.ceil(size / 8)).fill(0xff);
+    const spare = bytes.length * 8 - size;
+    if (spare > 0) bytes[bytes.length - 1] = (0xff << spare) & 0xff;
+    return new Bitfield(size, bytes);
   }
 
   /** Bits set. */
