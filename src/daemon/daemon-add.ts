@@ -9,7 +9,6 @@ import type { AddRequest } from './daemon-api.js';
 import { applyPatch } from './daemon-patch.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonSettings } from './settings-types.js';
-import type { StateFolder } from './state-folder.js';
 import { defaultTorrentSettings, type TorrentState } from './torrent-state.js';
 
 /** The most a `.torrent` file may weigh (as the CLI reads them). */
@@ -20,7 +19,8 @@ export interface AddContext {
   now: number;
   find(hash: string): DaemonTorrentEntry | undefined;
   newEntry(state: TorrentState): DaemonTorrentEntry;
-  folder: StateFolder;
+  /** Called with the new entry in the same turn as `find`: a later add of the torrent finds it. */
+  reserve(entry: DaemonTorrentEntry): void;
   queueLength: number;
 }
 
@@ -61,11 +61,17 @@ async function parseSource(
   }
 }
 
-/** Makes the entry (or finds the existing one: `duplicate`); the caller saves and starts it. */
-export async function addTorrent(
-  request: AddRequest,
-  ctx: AddContext,
-): Promise<{ entry: DaemonTorrentEntry; duplicate: boolean }> {
+/** What {@link addTorrent} made: a new entry and its `.torrent` bytes to save, or the existing entry. */
+export type PreparedAdd =
+  | { entry: DaemonTorrentEntry; duplicate: false; metainfo: Uint8Array | undefined }
+  | { entry: DaemonTorrentEntry; duplicate: true };
+
+/**
+ * Makes the entry (or finds the existing one: `duplicate`); writes nothing: the caller saves it
+ * (StateFolder.saveNewTorrent) and starts it. From the lookup of the hash to `reserve` nothing
+ * waits, so two adds of one torrent at once make one entry.
+ */
+export async function addTorrent(request: AddRequest, ctx: AddContext): Promise<PreparedAdd> {
   const parsed = await parseSource(request);
   const hash = 'meta' in parsed ? parsed.meta.infoHashHex : parsed.link.infoHashHex!;
   const existing = ctx.find(hash);
@@ -107,6 +113,6 @@ export async function addTorrent(
   };
   applyPatch(entry, patch, { dryRun: true });
   applyPatch(entry, patch, { dryRun: false });
-  if ('bytes' in parsed) await ctx.folder.saveMetainfo(hash, parsed.bytes);
-  return { entry, duplicate: false };
+  ctx.reserve(entry);
+  return { entry, duplicate: false, metainfo: 'bytes' in parsed ? parsed.bytes : undefined };
 }

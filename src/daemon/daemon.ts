@@ -62,6 +62,11 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   readonly #options: DaemonOptions;
   readonly #torrents: DaemonTorrentEntry[] = [];
   readonly #removed: { id: TorrentId; at: number }[] = [];
+  /** Torrents being added (their files not yet durable), by hash. */
+  readonly #adding = new Map<
+    string,
+    { entry: DaemonTorrentEntry; done: Promise<boolean>; settle(ok: boolean): void }
+  >();
   #nextId = 1;
   #cumulative: CumulativeStats;
   readonly #current: CumulativeStats;
@@ -273,21 +278,44 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
 
   async add(request: AddRequest): Promise<AddResult> {
     this.#assertOpen();
-    const result = await addTorrent(request, {
+    const prepared = await addTorrent(request, {
       settings: this.#settings,
       now: this.now(),
-      find: (hash) => this.#torrents.find((entry) => entry.hash === hash),
+      find: (hash) => this.#torrents.find((entry) => entry.hash === hash) ?? this.#adding.get(hash)?.entry,
       newEntry: (state) => this.#newEntry(state),
-      folder: this.#folder,
-      queueLength: this.#torrents.length,
+      reserve: (entry) => {
+        let settle!: (ok: boolean) => void;
+        const done = new Promise<boolean>((resolve) => {
+          settle = resolve;
+        });
+        this.#adding.set(entry.hash, { entry, done, settle });
+      },
+      queueLength: this.#torrents.length + this.#adding.size,
     });
-    if (result.duplicate) return { torrent: result.entry, duplicate: true };
-    const entry = result.entry;
+    if (prepared.duplicate) {
+      // The same torrent added a moment ago and not yet durable: the answer waits for it.
+      const pending = this.#adding.get(prepared.entry.hash);
+      if (pending?.entry === prepared.entry && !(await pending.done)) return this.add(request);
+      return { torrent: prepared.entry, duplicate: true };
+    }
+    const entry = prepared.entry;
+    const pending = this.#adding.get(entry.hash)!;
+    try {
+      // Never answered before the torrent would survive a crash (its files written and fsync'd).
+      await this.#folder.saveNewTorrent(entry.state, prepared.metainfo);
+    } catch (error) {
+      this.#adding.delete(entry.hash);
+      pending.settle(false);
+      throw error;
+    }
+    this.#adding.delete(entry.hash);
     this.#torrents.push(entry);
-    // Adds running at the same time were all given the length of the list then: last, in turn.
+    // Adds running at the same time may end in another order: numbered by the list, in turn.
     renumber(this.#torrents);
     this.#current.filesAdded++;
     this.#cumulative.filesAdded++;
+    pending.settle(true);
+    // Writes only when the renumbering moved it (adds ending out of order).
     await this.#save(entry);
     this.log(
       'info',
