@@ -1,29 +1,36 @@
 /**
  * Durable writes of a new torrent's files with as few fsyncs in a row as possible (issue 18: an add
- * over RPC did four one after the other). A new torrent's `.torrent` and state file are written
- * and fsync'd at the same time, then one fsync of the folder makes both names durable; the
- * folder's fsync is shared by every add that finished its writes meanwhile (a group commit).
+ * over RPC did four one after the other). A new torrent's `.torrent` and state file are written,
+ * then the two files and their folder are fsync'd at the same time (one round of fsyncs); the
+ * folder's fsync is shared by the adds that wrote their files meanwhile (a group commit).
  */
 import * as fs from 'node:fs/promises';
 
+/** A file written and still open, not yet fsync'd. */
+export interface WrittenFile {
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** The file-system calls the writes need (tests count and order them). */
 export interface DurableOps {
-  /** Creates or truncates `path`, writes `data`, fsyncs it and closes it. */
-  writeSynced(path: string, data: string | Uint8Array): Promise<void>;
+  /** Creates or truncates `path` and writes `data`; the file stays open for its fsync. */
+  write(path: string, data: string | Uint8Array): Promise<WrittenFile>;
   /** fsyncs the folder (its entries: names created, renamed, removed). */
   syncFolder(dir: string): Promise<void>;
   remove(path: string): Promise<void>;
 }
 
 export const nodeDurableOps: DurableOps = {
-  async writeSynced(path, data) {
+  async write(path, data) {
     const handle = await fs.open(path, 'w', 0o600);
     try {
       await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
     }
+    return { sync: () => handle.sync(), close: () => handle.close() };
   },
   async syncFolder(dir) {
     const folder = await fs.open(dir, 'r');
@@ -89,31 +96,31 @@ export class FolderSync {
 }
 
 /**
- * Writes new files in one folder durably: each file written and fsync'd at the same time as the
- * others, then the folder fsync'd (shared with concurrent callers). On failure what was written is
- * removed (best effort) and the error thrown. Crash-safe for files nobody reads before the promise
- * resolves: a crash before then may leave a partial file, never a reported success.
+ * Writes new files in one folder durably with one round of fsyncs: every file written, then the
+ * files and the folder fsync'd at the same time (the folder's fsync, begun after every name
+ * exists, is shared with concurrent callers). On failure what was written is removed (best
+ * effort) and the error thrown. Crash-safe for files nobody reads before the promise resolves: a
+ * crash before then may leave a partial file, never a reported success.
  */
 export async function writeNewFilesDurably(
   files: readonly { path: string; data: string | Uint8Array }[],
   folder: FolderSync,
   ops: DurableOps = nodeDurableOps,
 ): Promise<void> {
-  const written = await Promise.allSettled(files.map((file) => ops.writeSynced(file.path, file.data)));
+  const written = await Promise.allSettled(files.map((file) => ops.write(file.path, file.data)));
+  const open = written.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  let failure: unknown;
   const failed = written.find((result) => result.status === 'rejected');
-  if (failed === undefined) {
+  if (failed !== undefined) failure = (failed as PromiseRejectedResult).reason;
+  else {
     try {
-      await folder.sync();
-      return;
+      await Promise.all([...open.map((file) => file.sync()), folder.sync()]);
     } catch (error) {
-      await removeAll(files, ops);
-      throw error;
+      failure = error;
     }
   }
-  await removeAll(files, ops);
-  throw (failed as PromiseRejectedResult).reason;
-}
-
-async function removeAll(files: readonly { path: string }[], ops: DurableOps): Promise<void> {
+  await Promise.all(open.map((file) => file.close().catch(() => undefined)));
+  if (failure === undefined) return;
   await Promise.all(files.map((file) => ops.remove(file.path).catch(() => undefined)));
+  throw failure;
 }

@@ -171,8 +171,8 @@ export class StateFolder {
 
   /**
    * A torrent just added: its `.torrent` (unless a magnet) and its state file, durable when this
-   * resolves (both written and fsync'd at once, then one fsync of `torrents/` shared with the adds
-   * made meanwhile). Written in place rather than through a temporary file: the state file is
+   * resolves (both written, then both and `torrents/` fsync'd at once; the folder's fsync shared with
+   * the adds made meanwhile). Written in place rather than through a temporary file: the state file is
    * what makes the torrent exist at restore, and a crash before this resolves (before the add is
    * answered) may leave a partial one, skipped at start with a warning. On failure nothing is
    * left and the error (a DaemonError) is thrown.

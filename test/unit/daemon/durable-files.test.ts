@@ -81,69 +81,85 @@ describe('FolderSync (group commit of a folder fsync)', () => {
 });
 
 describe('writeNewFilesDurably', () => {
-  function recordingOps(failOn?: string) {
+  /** Each write and each fsync ends when the test says so; `events` lists what happened in order. */
+  function recordingOps(failWrite?: string) {
     const events: string[] = [];
-    const writes = new Map<string, ReturnType<typeof deferred>>();
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const gate = (name: string) => {
+      const d = deferred();
+      gates.set(name, d);
+      return d.promise;
+    };
     const ops: DurableOps = {
-      writeSynced(path) {
+      async write(path) {
         events.push(`write ${path}`);
-        const d = deferred();
-        writes.set(path, d);
-        return d.promise.then(() => {
-          if (path === failOn) throw new Error(`ENOSPC ${path}`);
-          events.push(`synced ${path}`);
-        });
+        await gate(`write ${path}`);
+        if (path === failWrite) throw new Error(`ENOSPC ${path}`);
+        return {
+          sync: async () => {
+            events.push(`sync ${path}`);
+            await gate(`sync ${path}`);
+            events.push(`synced ${path}`);
+          },
+          close: async () => {
+            events.push(`close ${path}`);
+          },
+        };
       },
       async syncFolder(dir) {
         events.push(`sync folder ${dir}`);
+        await gate(`sync folder ${dir}`);
+        events.push(`synced folder ${dir}`);
       },
       async remove(path) {
         events.push(`remove ${path}`);
       },
     };
-    return { events, writes, ops };
+    return { events, gates, ops };
   }
+  const FILES = [
+    { path: '/t/a.json', data: '{}' },
+    { path: '/t/a.torrent', data: new Uint8Array(3) },
+  ];
 
-  test('both files are written at once; the folder fsync follows both; resolves after it', async () => {
-    const { events, writes, ops } = recordingOps();
+  test("the files are written, then they and the folder are fsync'd at once; resolves after all", async () => {
+    const { events, gates, ops } = recordingOps();
     const folder = new FolderSync('/t', ops.syncFolder);
     let done = false;
-    const writing = writeNewFilesDurably(
-      [
-        { path: '/t/a.json', data: '{}' },
-        { path: '/t/a.torrent', data: new Uint8Array(3) },
-      ],
-      folder,
-      ops,
-    ).then(() => {
+    const writing = writeNewFilesDurably(FILES, folder, ops).then(() => {
       done = true;
     });
     await settle();
     assert.deepEqual(events, ['write /t/a.json', 'write /t/a.torrent'], 'written concurrently');
-    writes.get('/t/a.json')!.resolve();
+    gates.get('write /t/a.json')!.resolve();
     await settle();
-    assert.equal(done, false, 'not durable while the .torrent is unsynced');
-    assert.ok(!events.includes('sync folder /t'));
-    writes.get('/t/a.torrent')!.resolve();
+    assert.ok(!events.includes('sync folder /t'), "the folder is fsync'd only once every name exists");
+    gates.get('write /t/a.torrent')!.resolve();
+    await settle();
+    assert.deepEqual(
+      events.slice(2).sort(),
+      ['sync /t/a.json', 'sync /t/a.torrent', 'sync folder /t'].sort(),
+    );
+    for (const name of ['sync /t/a.json', 'sync folder /t']) {
+      gates.get(name)!.resolve();
+      await settle();
+      assert.equal(done, false, `not durable yet after only ${name}`);
+    }
+    gates.get('sync /t/a.torrent')!.resolve();
     await writing;
-    assert.equal(events.at(-1), 'sync folder /t');
     assert.equal(folder.count, 1);
+    assert.ok(events.includes('close /t/a.json') && events.includes('close /t/a.torrent'));
   });
 
   test('a failed write removes both files, throws, and does not fsync the folder', async () => {
-    const { events, writes, ops } = recordingOps('/t/b.torrent');
+    const { events, gates, ops } = recordingOps('/t/a.torrent');
     const folder = new FolderSync('/t', ops.syncFolder);
-    const writing = writeNewFilesDurably(
-      [
-        { path: '/t/b.json', data: '{}' },
-        { path: '/t/b.torrent', data: new Uint8Array(3) },
-      ],
-      folder,
-      ops,
-    );
-    for (const d of writes.values()) d.resolve();
+    const writing = writeNewFilesDurably(FILES, folder, ops);
+    await settle();
+    for (const d of gates.values()) d.resolve();
     await assert.rejects(writing, /ENOSPC/);
-    assert.ok(events.includes('remove /t/b.json') && events.includes('remove /t/b.torrent'));
+    assert.ok(events.includes('remove /t/a.json') && events.includes('remove /t/a.torrent'));
+    assert.ok(events.includes('close /t/a.json'), 'the written file is closed');
     assert.equal(folder.count, 0);
   });
 });
