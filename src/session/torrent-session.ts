@@ -513,18 +513,20 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
     return this.#options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   }
 
-  /** The per-torrent cap, or with the client's budget what it allows this torrent now; at most its own limit. */
+  /** Its own limit (else the per-torrent cap); with the client's budget, what the global cap allows now. */
   get #maxPeers(): number {
     const budget = this.#options.peerBudget;
-    const cap = budget ? budget.ceiling(this.peers.size) : (this.#options.maxPeers ?? 50);
-    return Math.min(cap, this.#peerLimit);
+    const own = Number.isFinite(this.#peerLimit) ? this.#peerLimit : undefined;
+    if (budget) return budget.ceiling(this.peers.size, own);
+    return own ?? this.#options.maxPeers ?? 50;
   }
 
   #peerLimit = Number.POSITIVE_INFINITY;
 
   /**
-   * This torrent's own connection cap (the daemon's per-torrent `peer-limit`), under the client's
-   * caps; `undefined` = the client's alone. Lowered below the peers connected now, the least
+   * This torrent's own connection cap (the daemon's per-torrent `peer-limit`), in place of the
+   * per-torrent cap (above or below it; the client's global cap still holds); `undefined` = the
+   * per-torrent cap. Lowered below the peers connected now, the least
    * recently useful peers are closed down to it. Throws LODESTONE_ERR_USAGE unless an integer ≥ 1.
    */
   setPeerLimit(limit: number | undefined): void {
