@@ -149,6 +149,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   #newEntry(state: TorrentState): DaemonTorrentEntry {
     const entry = new DaemonTorrentEntry(this.#nextId++, state);
     entry.seedLimits = () => this.#settings;
+    entry.now = () => this.now();
     return entry;
   }
 
@@ -331,7 +332,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#assertOpen();
     // `now` skips the queue; otherwise the queue starts it when it has a slot.
     for (const entry of this.#select(selector)) {
-      entry.changedAtMs = this.now();
       this.#scheduler.prepareStart(entry, options.now === true);
       // A stop still under way (trackers told, record written) finishes before the new session reads.
       await entry.stopping;
@@ -344,7 +344,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async stop(selector: TorrentSelector): Promise<void> {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
-      entry.changedAtMs = this.now();
       entry.state.paused = true;
       entry.bypassQueue = false;
       await this.#stopEntry(entry);
@@ -357,7 +356,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#assertOpen();
     for (const entry of this.#select(selector)) {
       if (!entry.meta) continue;
-      entry.changedAtMs = this.now();
       entry.busy = true;
       try {
         await this.#stopEntry(entry);
@@ -399,7 +397,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     const target = resolve(location);
     for (const entry of this.#select(selector)) {
       const running = entry.session !== undefined || entry.fetching !== undefined;
-      entry.changedAtMs = this.now();
       entry.busy = true;
       await this.#stopEntry(entry);
       try {
@@ -436,7 +433,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     for (const entry of entries) applyPatch(entry, patch, { dryRun: true });
     for (const entry of entries) {
       applyPatch(entry, patch, { dryRun: false });
-      entry.changedAtMs = this.now();
       if (patch.queuePosition !== undefined) setEntryPosition(this.#torrents, entry, patch.queuePosition);
       this.#applyFileSelection(entry);
       this.#applyTorrentLimits(entry);
@@ -450,7 +446,6 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async queueMove(selector: TorrentSelector, move: QueueMove): Promise<void> {
     this.#assertOpen();
     const moved = this.#select(selector);
-    for (const entry of moved) entry.changedAtMs = this.now();
     moveEntries(this.#torrents, moved, move);
     for (const entry of this.#torrents) await this.#save(entry);
     this.#applyQueue();
@@ -492,7 +487,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async #save(entry: DaemonTorrentEntry): Promise<void> {
     if (!this.#torrents.includes(entry)) return;
     try {
-      await this.#folder.saveState(entry.state);
+      // A changed state is a change `recently-active` shows (changedAtMs is derived here and from the phase).
+      await this.#folder.saveState(entry.state, () => entry.noteStateChanged());
     } catch (error) {
       this.log('error', `torrent ${entry.id}: cannot write its state: ${(error as Error).message}`);
     }

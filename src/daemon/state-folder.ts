@@ -154,10 +154,14 @@ export class StateFolder {
     return join(this.torrentsDir, `${hash}.json`);
   }
 
-  /** Writes the torrent's state file, unless it already holds exactly this state. */
-  async saveState(state: TorrentState): Promise<void> {
+  /**
+   * Writes the torrent's state file, unless it already holds exactly this state. `changed` is
+   * called (before the write) when it does not: the state differs from the last one saved or read.
+   */
+  async saveState(state: TorrentState, changed?: () => void): Promise<void> {
     const text = encodeTorrentState(state);
     if (this.#saved.get(state.hash) === text) return;
+    changed?.();
     // Noted before the write: a later save of the older text (a change undone) must still write.
     this.#saved.set(state.hash, text);
     try {
