@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
+import { DEFAULT_MAX_OPEN_FILES } from '../storage/handle-budget.js';
 import type { DaemonSettings } from './settings-types.js';
 
 type Kind =
@@ -71,6 +72,7 @@ export const SETTING_KINDS: { readonly [K in keyof DaemonSettings]: Kind } = {
   'rpc-host-whitelist': TEXT,
   'rpc-host-whitelist-enabled': BOOL,
   'cache-size-mb': { type: 'integer', min: 0, max: 65536 },
+  'open-file-limit': { type: 'integer', min: 8, max: 65536 },
   'message-level': { type: 'integer', min: 0, max: 6 },
 };
 
@@ -124,6 +126,7 @@ export function defaultSettings(home: string): DaemonSettings {
     'rpc-host-whitelist': '',
     'rpc-host-whitelist-enabled': true,
     'cache-size-mb': 4,
+    'open-file-limit': DEFAULT_MAX_OPEN_FILES,
     'message-level': 2,
   };
 }
