@@ -71,7 +71,7 @@ export interface DaemonSettings {
   'cache-size-mb': number;
   /**
    * Lodestone's: the most torrent data files open at once in the process (the shared handle pool,
-   * least recently used closed first; idle handles close after 20 s). Transmission 2.x's key name.
+   * least recently used closed first; idle handles close after 10 s). Transmission 2.x's key name.
    */
   'open-file-limit': number;
   /** Log level on stderr: 0 none, 1 error, 2 info, 3 debug (Transmission's `message-level`). */

@@ -13,12 +13,12 @@ export interface IdleHandleHolder {
 export const DEFAULT_MAX_OPEN_FILES = 128;
 
 /** A handle unused this long is closed (a torrent at rest holds no files). */
-export const DEFAULT_IDLE_CLOSE_MS = 20_000;
+export const DEFAULT_IDLE_CLOSE_MS = 10_000;
 
 export interface HandleBudgetOptions {
   /** Time for the idle sweep. @default systemClock */
   clock?: Clock;
-  /** Handles unused this long are closed by a sweep every quarter of it; 0 keeps them. @default 20 s */
+  /** Handles unused this long are closed by a sweep every quarter of it; 0 keeps them. @default 10 s */
   idleCloseMs?: number;
 }
 
