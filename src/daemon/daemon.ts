@@ -7,7 +7,6 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
 import type { Client } from '../session/client.js';
-import { sharedHandleBudget } from '../storage/handle-budget.js';
 import {
   moveInQueue,
   reannounceTorrents,
@@ -47,7 +46,7 @@ import {
 } from './settings.js';
 import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file.js';
 import type { DaemonSettings } from './settings-types.js';
-import { SpeedControl } from './speed-control.js';
+import { applyClientLimits, SpeedControl } from './speed-control.js';
 import { StateFolder } from './state-folder.js';
 import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
 import type { CumulativeStats, TorrentState } from './torrent-state.js';
@@ -168,7 +167,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       },
       save: (entry) => this.#save(entry),
       stopEntry: (entry) => this.#stopEntry(entry),
-      applyQueue: () => this.#applyQueue(),
+      applyQueue: () => this.#scheduler.applyQueue(),
     };
   }
 
@@ -232,7 +231,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#followSpeedSchedule();
     this.#applySpeedLimits();
     // The queue starts the torrents that are not paused, as many as it has slots for.
-    this.#applyQueue();
+    this.#scheduler.applyQueue();
     await this.#folder.saveStats(this.#cumulative);
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#tick.unref();
@@ -265,8 +264,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#speed.settingsChanged(Object.keys(known), this.#settings);
     this.#followSpeedSchedule();
     this.#applySpeedLimits();
-    this.#applyQueue();
-    this.#applySeedLimits();
+    this.#scheduler.applyQueue();
+    this.#scheduler.applySeedLimits();
     for (const line of describeSettingsUpdate(update)) this.log('info', line);
     return update;
   }
@@ -397,14 +396,9 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#scheduler.tick();
   }
 
-  /** The global (or turtle) speed limits, the global and per-torrent peer caps, the open-file bound. */
+  /** The global (or turtle) speed limits, the peer caps, the open-file bound (speed-control.ts). */
   #applySpeedLimits(): void {
-    sharedHandleBudget().setLimit(this.#settings['open-file-limit']);
-    this.client.setLimits(this.#speed.limits(this.#settings));
-    this.client.setPeerLimits({
-      global: this.#settings['peer-limit-global'],
-      perTorrent: this.#settings['peer-limit-per-torrent'],
-    });
+    applyClientLimits(this.client, this.#speed, this.#settings);
   }
 
   /** Once a minute: the turtle schedule may switch `alt-speed-enabled` (saved, as Transmission does). */
@@ -420,15 +414,5 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       },
       (error: unknown) => this.log('error', `cannot write the settings: ${(error as Error).message}`),
     );
-  }
-
-  /** The download and seed queues (src/daemon/scheduler.ts). */
-  #applyQueue(): void {
-    this.#scheduler.applyQueue();
-  }
-
-  /** Seed ratio and idle limits: a seed past its limit stops (src/daemon/scheduler.ts). */
-  #applySeedLimits(): void {
-    this.#scheduler.applySeedLimits();
   }
 }

@@ -231,8 +231,8 @@ export const AT_RESTART: ReadonlySet<keyof DaemonSettings> = new Set<keyof Daemo
 
 /**
  * Keys stored, saved and shown, but not acted on by this build: the first two have no knob in the
- * client yet; the queue and seeding limits are applied by the daemon's `#applyQueue` and
- * `#applySeedLimits`. Remove a key from here when it is applied.
+ * client yet; the queue and seeding limits are applied by `Scheduler.applyQueue` and
+ * `applySeedLimits` (src/daemon/scheduler.ts). Remove a key from here when it is applied.
  */
 export const NOT_APPLIED_YET: ReadonlySet<keyof DaemonSettings> = new Set<keyof DaemonSettings>([
   // No knob in the client yet: one listen address, PEX always on.
