@@ -10,7 +10,9 @@ export { FileStorage, type FileStorageOptions, type FileSystem } from './file-st
 export {
   DEFAULT_MAX_OPEN_FILES,
   defaultMaxOpenFiles,
+  DEFAULT_IDLE_CLOSE_MS,
   HandleBudget,
+  type HandleBudgetOptions,
   type IdleHandleHolder,
   sharedHandleBudget,
   softOpenFileLimit,
