@@ -8,9 +8,9 @@ export { type CheckMetadata, type CheckOptions, checkExisting } from './check.js
 export { FileLayout, type LayoutMetadata } from './file-layout.js';
 export { FileStorage, type FileStorageOptions, type FileSystem } from './file-storage.js';
 export {
+  DEFAULT_IDLE_CLOSE_MS,
   DEFAULT_MAX_OPEN_FILES,
   defaultMaxOpenFiles,
-  DEFAULT_IDLE_CLOSE_MS,
   HandleBudget,
   type HandleBudgetOptions,
   type IdleHandleHolder,
