@@ -5,7 +5,8 @@
  * answered "added" is there, with its name and paused state. (A kill -9 keeps what reached the
  * page cache, so this catches an answer sent before the files are written, e.g. a batch written
  * a few ms later; the fsyncs themselves are checked by test/unit/daemon/durable-files.test.ts.)
- * And an add whose state file cannot be written is refused, leaving nothing behind.
+ * And an add whose state file cannot be written is refused, leaving nothing behind; two adds of
+ * one torrent at once make one entry.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -76,7 +77,7 @@ describe('torrent-add is durable when answered', { timeout: 60_000 }, () => {
     await again.stop();
   });
 
-  test('an add whose files cannot be written is refused: not listed, nothing left on disk', async (t) => {
+  test('an add whose files cannot be written is refused, nothing left; two adds at once are one', async (t) => {
     const root = await mkdtemp(join(tmpdir(), 'lodestone-add-refused-'));
     t.after(() => rm(root, { recursive: true, force: true }));
     const stateDir = join(root, 'state');
@@ -106,5 +107,16 @@ describe('torrent-add is durable when answered', { timeout: 60_000 }, () => {
     const again = await daemon.add({ source: { kind: 'metainfo', bytes }, paused: true });
     assert.equal(again.duplicate, false);
     assert.equal(daemon.torrents().length, 1);
+    // One torrent added twice at once: one entry; the second answer waits and says duplicate.
+    const twice = trackedTorrentOf('twice.bin', Buffer.alloc(30_000, 4)).bytes;
+    const both = await Promise.all(
+      [0, 1].map(() => daemon.add({ source: { kind: 'metainfo', bytes: twice }, paused: true })),
+    );
+    assert.deepEqual(
+      both.map((result) => result.duplicate),
+      [false, true],
+    );
+    assert.equal(both[0]!.torrent.id, both[1]!.torrent.id);
+    assert.equal(daemon.torrents().length, 2);
   });
 });
