@@ -67,7 +67,8 @@ export class FileStorage implements Storage {
         () => undefined,
       ),
     );
-    this.#handles = new HandleCache(options.maxOpenFiles ?? 32, options.handleBudget ?? sharedHandleBudget());
+    const budget = options.handleBudget ?? sharedHandleBudget();
+    this.#handles = new HandleCache(options.maxOpenFiles ?? 32, budget);
     const writeThread = options.writeThread ?? (options.fileSystem === undefined && sharedWriteThread());
     this.#writeThread = writeThread === false ? undefined : writeThread;
     this.#part = new PartFile(
@@ -75,6 +76,7 @@ export class FileStorage implements Storage {
       meta.pieceCount,
       meta.pieceLength,
       meta.files.length,
+      budget,
     );
   }
 

@@ -150,4 +150,33 @@ describe('HandleBudget: idle handles closed, limit live', () => {
     await settled(budget, 0);
     assert.equal(fs.openNow, 0, 'all closed once idle');
   });
+
+  test("a part file's handle is one of the budget's slots, and closes when idle", async () => {
+    const clock = new FakeClock();
+    const budget = new HandleBudget(64, { clock, idleCloseMs: 10_000 });
+    const fs = countingFs();
+    // Two files sharing piece 1; the second unwanted: its bytes of piece 1 go to the part file.
+    const fixture = makeFixture(
+      [
+        { path: ['p', 'a'], length: 1500 },
+        { path: ['p', 'b'], length: 1500 },
+      ],
+      1024,
+    );
+    const storage = new FileStorage(fixture.meta, dir, { fileSystem: fs, handleBudget: budget });
+    await storage.open();
+    await storage.setFileSelection([true, false]);
+    await storage.writePiece(1, [fixture.piece(1)]);
+    assert.equal(fs.openNow, 1, 'the wanted file');
+    assert.equal(budget.used, 2, 'the wanted file and the part file');
+    clock.advance(12_500);
+    await settled(budget, 0);
+    assert.equal(budget.used, 0, 'both closed once idle');
+    assert.equal(fs.openNow, 0);
+    // Read back through both again (reopened).
+    assert.deepEqual(await storage.read(1, 0, 1024), fixture.piece(1));
+    assert.equal(budget.used, 2);
+    await storage.close();
+    assert.equal(budget.used, 0);
+  });
 });
