@@ -5,11 +5,13 @@ import { DaemonError, isLodestoneError } from '../errors.js';
 import { parseMagnet } from '../metainfo/magnet.js';
 import { parseTorrent } from '../metainfo/parse-torrent.js';
 import type { MagnetLink, TorrentMetadata } from '../metainfo/types.js';
-import type { AddRequest } from './daemon-api.js';
+import type { AddRequest, AddResult } from './daemon-api.js';
+import type { DaemonCore } from './daemon-core.js';
 import { applyPatch } from './daemon-patch.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
+import { renumber } from './queue-control.js';
 import type { DaemonSettings } from './settings-types.js';
-import type { StateFolder } from './state-folder.js';
+import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
 import { defaultTorrentSettings, type TorrentState } from './torrent-state.js';
 
 /** The most a `.torrent` file may weigh (as the CLI reads them). */
@@ -20,7 +22,8 @@ export interface AddContext {
   now: number;
   find(hash: string): DaemonTorrentEntry | undefined;
   newEntry(state: TorrentState): DaemonTorrentEntry;
-  folder: StateFolder;
+  /** Called with the new entry in the same turn as `find`: a later add of the torrent finds it. */
+  reserve(entry: DaemonTorrentEntry): void;
   queueLength: number;
 }
 
@@ -61,11 +64,17 @@ async function parseSource(
   }
 }
 
-/** Makes the entry (or finds the existing one: `duplicate`); the caller saves and starts it. */
-export async function addTorrent(
-  request: AddRequest,
-  ctx: AddContext,
-): Promise<{ entry: DaemonTorrentEntry; duplicate: boolean }> {
+/** What {@link addTorrent} made: a new entry and its `.torrent` bytes to save, or the existing entry. */
+export type PreparedAdd =
+  | { entry: DaemonTorrentEntry; duplicate: false; metainfo: Uint8Array | undefined }
+  | { entry: DaemonTorrentEntry; duplicate: true };
+
+/**
+ * Makes the entry (or finds the existing one: `duplicate`); writes nothing: the caller saves it
+ * (StateFolder.saveNewTorrent) and starts it. From the lookup of the hash to `reserve` nothing
+ * waits, so two adds of one torrent at once make one entry.
+ */
+export async function addTorrent(request: AddRequest, ctx: AddContext): Promise<PreparedAdd> {
   const parsed = await parseSource(request);
   const hash = 'meta' in parsed ? parsed.meta.infoHashHex : parsed.link.infoHashHex!;
   const existing = ctx.find(hash);
@@ -107,6 +116,60 @@ export async function addTorrent(
   };
   applyPatch(entry, patch, { dryRun: true });
   applyPatch(entry, patch, { dryRun: false });
-  if ('bytes' in parsed) await ctx.folder.saveMetainfo(hash, parsed.bytes);
-  return { entry, duplicate: false };
+  ctx.reserve(entry);
+  return { entry, duplicate: false, metainfo: 'bytes' in parsed ? parsed.bytes : undefined };
+}
+
+/**
+ * `add` of the Daemon: the entry made, its files made durable (never answered before), then it
+ * joins the list and the queue. Two adds of one torrent at once: the second waits for the first.
+ */
+export async function addToDaemon(core: DaemonCore, request: AddRequest): Promise<AddResult> {
+  core.assertOpen();
+  const prepared = await addTorrent(request, {
+    settings: core.settings(),
+    now: core.now(),
+    find: (hash) => core.torrents.find((entry) => entry.hash === hash) ?? core.adding.get(hash)?.entry,
+    newEntry: (state) => core.newEntry(state),
+    reserve: (entry) => {
+      let settle!: (ok: boolean) => void;
+      const done = new Promise<boolean>((resolve) => {
+        settle = resolve;
+      });
+      core.adding.set(entry.hash, { entry, done, settle });
+    },
+    queueLength: core.torrents.length + core.adding.size,
+  });
+  if (prepared.duplicate) {
+    // The same torrent added a moment ago and not yet durable: the answer waits for it.
+    const pending = core.adding.get(prepared.entry.hash);
+    if (pending?.entry === prepared.entry && !(await pending.done)) return addToDaemon(core, request);
+    return { torrent: prepared.entry, duplicate: true };
+  }
+  const entry = prepared.entry;
+  const pending = core.adding.get(entry.hash)!;
+  try {
+    // Never answered before the torrent would survive a crash (its files written and fsync'd).
+    await core.folder.saveNewTorrent(entry.state, prepared.metainfo);
+  } catch (error) {
+    core.adding.delete(entry.hash);
+    pending.settle(false);
+    throw error;
+  }
+  core.adding.delete(entry.hash);
+  core.torrents.push(entry);
+  // Adds running at the same time may end in another order: numbered by the list, in turn.
+  renumber(core.torrents);
+  core.countAdded();
+  pending.settle(true);
+  // Writes only when the renumbering moved it (adds ending out of order).
+  await core.save(entry);
+  core.log(
+    'info',
+    `torrent ${entry.id} (${entry.summary().name}) added${entry.state.paused ? ', paused' : ''}`,
+  );
+  applyFileChoices(entry);
+  applyTorrentLimits(entry);
+  core.applyQueue();
+  return { torrent: entry, duplicate: false };
 }

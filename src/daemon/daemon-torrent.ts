@@ -45,12 +45,38 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   stopping: Promise<void> | undefined;
   /** Aborts the metadata fetch of a magnet. */
   fetching: AbortController | undefined;
-  phase: TorrentPhase = 'stopped';
+  /** The daemon's clock (stamps {@link changedAtMs}). */
+  now: () => number = Date.now;
+  #phase: TorrentPhase = 'stopped';
+  #changedAtMs = 0;
   checkProgress = 0;
   metadataProgress = 0;
   startDateMs = 0;
-  /** When the user last changed it (start, stop, verify, set, move): `recently-active` shows it. */
-  changedAtMs = 0;
+
+  /** Where it is in its life; a change of phase is a change of status (stamps {@link changedAtMs}). */
+  get phase(): TorrentPhase {
+    return this.#phase;
+  }
+  set phase(value: TorrentPhase) {
+    if (value === this.#phase) return;
+    this.#phase = value;
+    this.#changedAtMs = this.now();
+  }
+
+  /**
+   * When its status or its kept state last changed (Transmission's `anyDate` minus the dates kept
+   * in the state): `recently-active` shows it. Derived, never set by an action: a change of
+   * phase stamps it, and so does every save that changes its state file
+   * ({@link noteStateChanged}; every kept change is saved, or it would be lost at a restart).
+   */
+  get changedAtMs(): number {
+    return this.#changedAtMs;
+  }
+
+  /** Its kept state changed (called by the state folder's save when the text differs). */
+  noteStateChanged(): void {
+    this.#changedAtMs = this.now();
+  }
   /** Verified pieces while stopped (from the last run or the resume record). */
   lastHave: Bitfield | undefined;
   readonly trackerInfo = new Map<string, TrackerInfo>();

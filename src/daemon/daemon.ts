@@ -7,7 +7,18 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { DaemonError } from '../errors.js';
 import type { Client } from '../session/client.js';
-import { addTorrent } from './daemon-add.js';
+import {
+  moveInQueue,
+  reannounceTorrents,
+  removeTorrents,
+  renameTorrentPath,
+  setTorrents,
+  setTorrentsLocation,
+  startTorrents,
+  stopTorrents,
+  verifyTorrents,
+} from './daemon-actions.js';
+import { addToDaemon } from './daemon-add.js';
 import type {
   AddRequest,
   AddResult,
@@ -20,15 +31,12 @@ import type {
   TorrentSelector,
 } from './daemon-api.js';
 import { clientFor } from './daemon-client.js';
-import { applyPatch } from './daemon-patch.js';
-import { renameEntryPath } from './daemon-rename.js';
+import type { DaemonCore } from './daemon-core.js';
 import { sessionStats } from './daemon-stats.js';
 import { DaemonTorrentEntry } from './daemon-torrent.js';
 import type { DaemonEvents, DaemonOptions, DaemonSettingsUpdate } from './daemon-types.js';
-import { deleteTorrentData } from './file-ops.js';
 import { freeSpace } from './free-space.js';
-import { moveEntries, renumber, setEntryPosition } from './queue-control.js';
-import { relocate, restoreAll } from './restore.js';
+import { restoreAll } from './restore.js';
 import { Scheduler } from './scheduler.js';
 import {
   classifySettingsUpdate,
@@ -38,10 +46,9 @@ import {
 } from './settings.js';
 import { loadSettingsFile, reloadPatch, saveSettingsFile } from './settings-file.js';
 import type { DaemonSettings } from './settings-types.js';
-import { SpeedControl } from './speed-control.js';
+import { applyClientLimits, SpeedControl } from './speed-control.js';
 import { StateFolder } from './state-folder.js';
-import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
-import { forgetTorrent, type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
+import { type LogLevel, type RunnerContext, startEntry, stopEntry } from './torrent-runner.js';
 import type { CumulativeStats, TorrentState } from './torrent-state.js';
 import { lastTouchedMs, selectTorrents } from './torrent-status.js';
 
@@ -72,6 +79,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   readonly #ctx: RunnerContext;
   readonly #speed: SpeedControl;
   readonly #scheduler: Scheduler;
+  /** What the actions (daemon-actions.ts, daemon-add.ts) work on. */
+  readonly #core: DaemonCore;
 
   private constructor(
     options: DaemonOptions,
@@ -139,11 +148,33 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       log: (level, message) => this.log(level, message),
       closed: () => this.#closed,
     });
+    this.#core = {
+      torrents,
+      adding: new Map(),
+      removed: this.#removed,
+      folder,
+      runner: this.#ctx,
+      scheduler: this.#scheduler,
+      settings: () => this.#settings,
+      now: () => this.now(),
+      log: (level, message) => this.log(level, message),
+      assertOpen: () => this.#assertOpen(),
+      select: (selector) => this.#select(selector),
+      newEntry: (state) => this.#newEntry(state),
+      countAdded: () => {
+        this.#current.filesAdded++;
+        this.#cumulative.filesAdded++;
+      },
+      save: (entry) => this.#save(entry),
+      stopEntry: (entry) => this.#stopEntry(entry),
+      applyQueue: () => this.#scheduler.applyQueue(),
+    };
   }
 
   #newEntry(state: TorrentState): DaemonTorrentEntry {
     const entry = new DaemonTorrentEntry(this.#nextId++, state);
     entry.seedLimits = () => this.#settings;
+    entry.now = () => this.now();
     return entry;
   }
 
@@ -200,7 +231,7 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#followSpeedSchedule();
     this.#applySpeedLimits();
     // The queue starts the torrents that are not paused, as many as it has slots for.
-    this.#applyQueue();
+    this.#scheduler.applyQueue();
     await this.#folder.saveStats(this.#cumulative);
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#tick.unref();
@@ -233,8 +264,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#speed.settingsChanged(Object.keys(known), this.#settings);
     this.#followSpeedSchedule();
     this.#applySpeedLimits();
-    this.#applyQueue();
-    this.#applySeedLimits();
+    this.#scheduler.applyQueue();
+    this.#scheduler.applySeedLimits();
     for (const line of describeSettingsUpdate(update)) this.log('info', line);
     return update;
   }
@@ -271,161 +302,45 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     return this.#removed.filter((item) => item.at >= since).map((item) => item.id);
   }
 
-  async add(request: AddRequest): Promise<AddResult> {
-    this.#assertOpen();
-    const result = await addTorrent(request, {
-      settings: this.#settings,
-      now: this.now(),
-      find: (hash) => this.#torrents.find((entry) => entry.hash === hash),
-      newEntry: (state) => this.#newEntry(state),
-      folder: this.#folder,
-      queueLength: this.#torrents.length,
-    });
-    if (result.duplicate) return { torrent: result.entry, duplicate: true };
-    const entry = result.entry;
-    this.#torrents.push(entry);
-    // Adds running at the same time were all given the length of the list then: last, in turn.
-    renumber(this.#torrents);
-    this.#current.filesAdded++;
-    this.#cumulative.filesAdded++;
-    await this.#save(entry);
-    this.log(
-      'info',
-      `torrent ${entry.id} (${entry.summary().name}) added${entry.state.paused ? ', paused' : ''}`,
-    );
-    this.#applyFileSelection(entry);
-    this.#applyTorrentLimits(entry);
-    this.#applyQueue();
-    return { torrent: entry, duplicate: false };
+  add(request: AddRequest): Promise<AddResult> {
+    return addToDaemon(this.#core, request);
   }
 
-  async start(selector: TorrentSelector, options: { now?: boolean } = {}): Promise<void> {
-    this.#assertOpen();
-    // `now` skips the queue; otherwise the queue starts it when it has a slot.
-    for (const entry of this.#select(selector)) {
-      entry.changedAtMs = this.now();
-      this.#scheduler.prepareStart(entry, options.now === true);
-      // A stop still under way (trackers told, record written) finishes before the new session reads.
-      await entry.stopping;
-      if (options.now === true) startEntry(this.#ctx, entry);
-      await this.#save(entry);
-    }
-    this.#applyQueue();
+  start(selector: TorrentSelector, options: { now?: boolean } = {}): Promise<void> {
+    return startTorrents(this.#core, selector, options);
   }
 
-  async stop(selector: TorrentSelector): Promise<void> {
-    this.#assertOpen();
-    for (const entry of this.#select(selector)) {
-      entry.changedAtMs = this.now();
-      entry.state.paused = true;
-      entry.bypassQueue = false;
-      await this.#stopEntry(entry);
-      await this.#save(entry);
-    }
-    this.#applyQueue();
+  stop(selector: TorrentSelector): Promise<void> {
+    return stopTorrents(this.#core, selector);
   }
 
-  async verify(selector: TorrentSelector): Promise<void> {
-    this.#assertOpen();
-    for (const entry of this.#select(selector)) {
-      if (!entry.meta) continue;
-      entry.changedAtMs = this.now();
-      entry.busy = true;
-      try {
-        await this.#stopEntry(entry);
-        // Without its record, the next start reads and hashes every piece.
-        await this.#folder.removeResumeRecord(entry.hash);
-        entry.lastHave = undefined;
-        entry.verifying = true;
-        startEntry(this.#ctx, entry, { verify: true });
-      } finally {
-        entry.busy = false;
-      }
-    }
+  verify(selector: TorrentSelector): Promise<void> {
+    return verifyTorrents(this.#core, selector);
   }
 
-  async reannounce(selector: TorrentSelector): Promise<void> {
-    for (const entry of this.#select(selector)) entry.session?.reannounce();
+  reannounce(selector: TorrentSelector): Promise<void> {
+    return reannounceTorrents(this.#core, selector);
   }
 
-  async remove(selector: TorrentSelector, options: { deleteData?: boolean } = {}): Promise<void> {
-    this.#assertOpen();
-    for (const entry of this.#select(selector)) {
-      // Gone for the queue from now on (it must not start it again during the stop).
-      entry.busy = true;
-      await this.#stopEntry(entry);
-      if (options.deleteData && entry.meta) await deleteTorrentData(entry.state.savePath, entry.meta);
-      this.#torrents.splice(this.#torrents.indexOf(entry), 1);
-      renumber(this.#torrents);
-      await forgetTorrent(this.#folder, entry);
-      this.#removed.push({ id: entry.id, at: this.now() });
-      // Only the last minute is ever asked for: the list stays bounded on a long run.
-      while (this.#removed.length > 0 && this.#removed[0]!.at < this.now() - 60_000) this.#removed.shift();
-      this.log('info', `torrent ${entry.id} removed${options.deleteData ? ' with its data' : ''}`);
-    }
-    this.#applyQueue();
+  remove(selector: TorrentSelector, options: { deleteData?: boolean } = {}): Promise<void> {
+    return removeTorrents(this.#core, selector, options);
   }
 
-  async setLocation(selector: TorrentSelector, location: string, options: { move: boolean }): Promise<void> {
-    this.#assertOpen();
-    const target = resolve(location);
-    for (const entry of this.#select(selector)) {
-      const running = entry.session !== undefined || entry.fetching !== undefined;
-      entry.changedAtMs = this.now();
-      entry.busy = true;
-      await this.#stopEntry(entry);
-      try {
-        await relocate(this.#folder, entry, target, options.move);
-        await this.#save(entry);
-      } finally {
-        entry.busy = false;
-        // A refused or failed move leaves the torrent where it was, running again if it was.
-        if (running) startEntry(this.#ctx, entry);
-      }
-    }
-    this.#applyQueue();
+  setLocation(selector: TorrentSelector, location: string, options: { move: boolean }): Promise<void> {
+    return setTorrentsLocation(this.#core, selector, location, options);
   }
 
   /** Renames a file or folder of one torrent (Transmission's `torrent-rename-path`); see rename-path.ts. */
-  async renamePath(id: TorrentId, path: string, newName: string): Promise<{ path: string; name: string }> {
-    this.#assertOpen();
-    const entry = this.#torrents.find((item) => item.id === id);
-    if (!entry) throw new DaemonError('LODESTONE_ERR_DAEMON_TORRENT', `no torrent ${id}`);
-    const result = await renameEntryPath(entry, path, newName, {
-      stop: (item) => this.#stopEntry(item),
-      start: (item) => startEntry(this.#ctx, item),
-      save: (item) => this.#save(item),
-      log: (message) => this.log('info', message),
-    });
-    this.#applyQueue();
-    return result;
+  renamePath(id: TorrentId, path: string, newName: string): Promise<{ path: string; name: string }> {
+    return renameTorrentPath(this.#core, id, path, newName);
   }
 
-  async set(selector: TorrentSelector, patch: TorrentPatch): Promise<void> {
-    this.#assertOpen();
-    const entries = this.#select(selector);
-    // Checked for every torrent first: nothing changes when one of them refuses the patch.
-    for (const entry of entries) applyPatch(entry, patch, { dryRun: true });
-    for (const entry of entries) {
-      applyPatch(entry, patch, { dryRun: false });
-      entry.changedAtMs = this.now();
-      if (patch.queuePosition !== undefined) setEntryPosition(this.#torrents, entry, patch.queuePosition);
-      this.#applyFileSelection(entry);
-      this.#applyTorrentLimits(entry);
-      await this.#save(entry);
-    }
-    // Its own seed limits may have changed, or its place in the queue.
-    this.#applySeedLimits();
-    this.#applyQueue();
+  set(selector: TorrentSelector, patch: TorrentPatch): Promise<void> {
+    return setTorrents(this.#core, selector, patch);
   }
 
-  async queueMove(selector: TorrentSelector, move: QueueMove): Promise<void> {
-    this.#assertOpen();
-    const moved = this.#select(selector);
-    for (const entry of moved) entry.changedAtMs = this.now();
-    moveEntries(this.#torrents, moved, move);
-    for (const entry of this.#torrents) await this.#save(entry);
-    this.#applyQueue();
+  queueMove(selector: TorrentSelector, move: QueueMove): Promise<void> {
+    return moveInQueue(this.#core, selector, move);
   }
 
   freeSpace(path: string): Promise<{ path: string; freeBytes: number; totalBytes: number }> {
@@ -464,7 +379,8 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
   async #save(entry: DaemonTorrentEntry): Promise<void> {
     if (!this.#torrents.includes(entry)) return;
     try {
-      await this.#folder.saveState(entry.state);
+      // A changed state is a change `recently-active` shows (changedAtMs is derived here and from the phase).
+      await this.#folder.saveState(entry.state, () => entry.noteStateChanged());
     } catch (error) {
       this.log('error', `torrent ${entry.id}: cannot write its state: ${(error as Error).message}`);
     }
@@ -480,25 +396,9 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
     this.#scheduler.tick();
   }
 
-  // The places the lead fills when the other slices land. Each stores nothing and throws nothing:
-  // the values are already in the torrent's state (saved, shown in summary()/files()).
-
-  #applyFileSelection(entry: DaemonTorrentEntry): void {
-    applyFileChoices(entry);
-  }
-
-  /** Sequential order and the torrent's own speed limits (its peer limit and bandwidth priority are kept, not applied). */
-  #applyTorrentLimits(entry: DaemonTorrentEntry): void {
-    applyTorrentLimits(entry);
-  }
-
-  /** The global (or turtle) speed limits and the global and per-torrent peer caps. */
+  /** The global (or turtle) speed limits, the peer caps, the open-file bound (speed-control.ts). */
   #applySpeedLimits(): void {
-    this.client.setLimits(this.#speed.limits(this.#settings));
-    this.client.setPeerLimits({
-      global: this.#settings['peer-limit-global'],
-      perTorrent: this.#settings['peer-limit-per-torrent'],
-    });
+    applyClientLimits(this.client, this.#speed, this.#settings);
   }
 
   /** Once a minute: the turtle schedule may switch `alt-speed-enabled` (saved, as Transmission does). */
@@ -514,15 +414,5 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
       },
       (error: unknown) => this.log('error', `cannot write the settings: ${(error as Error).message}`),
     );
-  }
-
-  /** The download and seed queues (src/daemon/scheduler.ts). */
-  #applyQueue(): void {
-    this.#scheduler.applyQueue();
-  }
-
-  /** Seed ratio and idle limits: a seed past its limit stops (src/daemon/scheduler.ts). */
-  #applySeedLimits(): void {
-    this.#scheduler.applySeedLimits();
   }
 }

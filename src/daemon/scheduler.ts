@@ -58,7 +58,6 @@ export class Scheduler {
       const decision = planQueue(host.torrents, host.settings(), host.now());
       for (const id of decision.toQueue) {
         const entry = byId.get(id)!;
-        entry.changedAtMs = host.now();
         host.log('info', `torrent ${id}: queued (no free slot)`);
         host
           .stop(entry)
@@ -77,11 +76,9 @@ export class Scheduler {
       for (const { id, state } of decision.states) {
         const entry = byId.get(id)!;
         const waits = state === 'download-wait' || state === 'seed-wait';
-        const before = entry.phase;
+        // A change of phase is shown by `recently-active` (the entry stamps it).
         if (waits && !isRunning(entry)) entry.phase = 'queued';
         else if (state === 'stopped' && entry.phase === 'queued') entry.phase = 'stopped';
-        // Shown by `recently-active` (the web client's refresh) only when marked as a change.
-        if (entry.phase !== before) entry.changedAtMs = host.now();
       }
     } finally {
       this.#planning = false;
@@ -119,7 +116,6 @@ export class Scheduler {
       const verdict = seedVerdict(entry, settings, now);
       if (verdict?.stop === undefined) continue;
       stopped = true;
-      entry.changedAtMs = now;
       entry.state.paused = true;
       entry.bypassQueue = false;
       entry.stoppedByIdle = verdict.stop === 'idle';

@@ -69,6 +69,11 @@ export interface DaemonSettings {
 
   /** Read cache bound for all torrents, in MiB. */
   'cache-size-mb': number;
+  /**
+   * Lodestone's: the most torrent data files open at once in the process (the shared handle pool,
+   * least recently used closed first; idle handles close after 10 s). Transmission 2.x's key name.
+   */
+  'open-file-limit': number;
   /** Log level on stderr: 0 none, 1 error, 2 info, 3 debug (Transmission's `message-level`). */
   'message-level': number;
 }

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
+import { DEFAULT_MAX_OPEN_FILES } from '../storage/handle-budget.js';
 import type { DaemonSettings } from './settings-types.js';
 
 type Kind =
@@ -71,6 +72,7 @@ export const SETTING_KINDS: { readonly [K in keyof DaemonSettings]: Kind } = {
   'rpc-host-whitelist': TEXT,
   'rpc-host-whitelist-enabled': BOOL,
   'cache-size-mb': { type: 'integer', min: 0, max: 65536 },
+  'open-file-limit': { type: 'integer', min: 8, max: 65536 },
   'message-level': { type: 'integer', min: 0, max: 6 },
 };
 
@@ -124,6 +126,7 @@ export function defaultSettings(home: string): DaemonSettings {
     'rpc-host-whitelist': '',
     'rpc-host-whitelist-enabled': true,
     'cache-size-mb': 4,
+    'open-file-limit': DEFAULT_MAX_OPEN_FILES,
     'message-level': 2,
   };
 }
@@ -228,8 +231,8 @@ export const AT_RESTART: ReadonlySet<keyof DaemonSettings> = new Set<keyof Daemo
 
 /**
  * Keys stored, saved and shown, but not acted on by this build: the first two have no knob in the
- * client yet; the queue and seeding limits are applied by the daemon's `#applyQueue` and
- * `#applySeedLimits`. Remove a key from here when it is applied.
+ * client yet; the queue and seeding limits are applied by `Scheduler.applyQueue` and
+ * `applySeedLimits` (src/daemon/scheduler.ts). Remove a key from here when it is applied.
  */
 export const NOT_APPLIED_YET: ReadonlySet<keyof DaemonSettings> = new Set<keyof DaemonSettings>([
   // No knob in the client yet: one listen address, PEX always on.

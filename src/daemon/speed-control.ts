@@ -10,6 +10,8 @@ import {
   effectiveLimits,
   localTime,
 } from '../policy/speed-schedule.js';
+import type { Client } from '../session/client.js';
+import { sharedHandleBudget } from '../storage/handle-budget.js';
 import type { DaemonSettings } from './settings-types.js';
 
 const SCHEDULE_KEYS = [
@@ -58,4 +60,14 @@ export class SpeedControl {
     const bytes = (value: number | undefined): number => (value === undefined ? 0 : Math.max(value, 1));
     return { download: bytes(effective.downBytesPerSecond), upload: bytes(effective.upBytesPerSecond) };
   }
+}
+
+/** Applies the global (or turtle) speed limits, the global and per-torrent peer caps and the open-file bound. */
+export function applyClientLimits(client: Client, speed: SpeedControl, settings: DaemonSettings): void {
+  sharedHandleBudget().setLimit(settings['open-file-limit']);
+  client.setLimits(speed.limits(settings));
+  client.setPeerLimits({
+    global: settings['peer-limit-global'],
+    perTorrent: settings['peer-limit-per-torrent'],
+  });
 }

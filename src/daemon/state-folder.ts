@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../storage/atomic-file.js';
+import { FolderSync, nodeDurableOps, writeNewFilesDurably } from './durable-files.js';
 import { mapLimit } from './map-limit.js';
 import {
   type CumulativeStats,
@@ -40,8 +41,13 @@ export class StateFolder {
    */
   readonly #saved = new Map<string, string>();
 
+  /** fsyncs of `torrents/`, shared by the adds that arrive together. */
+  readonly #torrentsSync: FolderSync;
+  #torrentsDirMade = false;
+
   constructor(dir: string) {
     this.dir = dir;
+    this.#torrentsSync = new FolderSync(this.torrentsDir);
   }
 
   get torrentsDir(): string {
@@ -148,10 +154,14 @@ export class StateFolder {
     return join(this.torrentsDir, `${hash}.json`);
   }
 
-  /** Writes the torrent's state file, unless it already holds exactly this state. */
-  async saveState(state: TorrentState): Promise<void> {
+  /**
+   * Writes the torrent's state file, unless it already holds exactly this state. `changed` is
+   * called (before the write) when it does not: the state differs from the last one saved or read.
+   */
+  async saveState(state: TorrentState, changed?: () => void): Promise<void> {
     const text = encodeTorrentState(state);
     if (this.#saved.get(state.hash) === text) return;
+    changed?.();
     // Noted before the write: a later save of the older text (a change undone) must still write.
     this.#saved.set(state.hash, text);
     try {
@@ -161,6 +171,34 @@ export class StateFolder {
       if (this.#saved.get(state.hash) === text) this.#saved.delete(state.hash);
       throw error;
     }
+  }
+
+  /**
+   * A torrent just added: its `.torrent` (unless a magnet) and its state file, durable when this
+   * resolves (both written, then both and `torrents/` fsync'd at once; the folder's fsync shared with
+   * the adds made meanwhile). Written in place rather than through a temporary file: the state file is
+   * what makes the torrent exist at restore, and a crash before this resolves (before the add is
+   * answered) may leave a partial one, skipped at start with a warning. On failure nothing is
+   * left and the error (a DaemonError) is thrown.
+   */
+  async saveNewTorrent(state: TorrentState, metainfo: Uint8Array | undefined): Promise<void> {
+    if (!this.#torrentsDirMade) {
+      await fs.mkdir(this.torrentsDir, { recursive: true }).catch((error) => {
+        throw stateError(this.torrentsDir, error);
+      });
+      this.#torrentsDirMade = true;
+    }
+    const text = encodeTorrentState(state);
+    const files: { path: string; data: string | Uint8Array }[] = [
+      { path: this.statePath(state.hash), data: text },
+    ];
+    if (metainfo !== undefined) files.push({ path: this.metainfoPath(state.hash), data: metainfo });
+    try {
+      await writeNewFilesDurably(files, this.#torrentsSync, nodeDurableOps);
+    } catch (error) {
+      throw stateError(this.statePath(state.hash), error);
+    }
+    this.#saved.set(state.hash, text);
   }
 
   async saveMetainfo(hash: string, bytes: Uint8Array): Promise<void> {

@@ -156,7 +156,8 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
   });
   session.on('error', (error) => {
     entry.state.error = { kind: 'local', message: error.message };
-    entry.changedAtMs = ctx.now();
+    // Kept (a restart tries it again) and shown by `recently-active` once saved.
+    void ctx.save(entry);
     ctx.log('error', `${label}: ${error.message}`);
     ctx.changed(entry);
   });

@@ -69,11 +69,13 @@ export class PeerBudget {
 
   /**
    * The most connections a torrent that has `own` now may have: its count plus the free global
-   * slots, at most the per-torrent cap (rule 1). A torrent is full when `own >= ceiling(own)`.
+   * slots, at most its cap (rule 1): `torrentCap` when the torrent has one of its own (it may be
+   * above or below the per-torrent cap, which is only the default), else the per-torrent cap. A
+   * torrent is full when `own >= ceiling(own)`.
    */
-  ceiling(own: number): number {
+  ceiling(own: number, torrentCap: number = this.#limits.perTorrent): number {
     const free = Math.max(0, this.#limits.global - this.#total);
-    return Math.min(this.#limits.perTorrent, own + free);
+    return Math.min(torrentCap, own + free);
   }
 
   /** The fair share of one torrent among `torrents`: the global cap divided evenly, at least 1. */

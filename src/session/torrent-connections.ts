@@ -90,11 +90,12 @@ export class TorrentConnections {
     );
   }
 
-  /** The per-torrent cap, or with the client's budget what it allows this torrent now; at most its own limit. */
+  /** Its own limit (else the per-torrent cap); with the client's budget, what the global cap allows now. */
   get maxPeers(): number {
     const budget = this.#context.options.peerBudget;
-    const cap = budget ? budget.ceiling(this.#peers.size) : (this.#context.options.maxPeers ?? 50);
-    return Math.min(cap, this.#limit);
+    const own = Number.isFinite(this.#limit) ? this.#limit : undefined;
+    if (budget) return budget.ceiling(this.#peers.size, own);
+    return own ?? this.#context.options.maxPeers ?? 50;
   }
 
   /** A new address waits: a dial round soon. */

@@ -369,8 +369,9 @@ export class TorrentSession extends EventEmitter<TorrentSessionEvents> {
   }
 
   /**
-   * This torrent's own connection cap (the daemon's per-torrent `peer-limit`), under the client's
-   * caps; `undefined` = the client's alone. Lowered below the peers connected now, the least
+   * This torrent's own connection cap (the daemon's per-torrent `peer-limit`), in place of the
+   * per-torrent cap (above or below it; the client's global cap still holds); `undefined` = the
+   * per-torrent cap. Lowered below the peers connected now, the least
    * recently useful peers are closed down to it. Throws LODESTONE_ERR_USAGE unless an integer ≥ 1.
    */
   setPeerLimit(limit: number | undefined): void {

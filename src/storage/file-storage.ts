@@ -1,55 +1,25 @@
-import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as fsPromises from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileRange, TorrentMetadata } from '../metainfo/types.js';
+import { createTorrentSymlink } from './bep47-symlink.js';
+import { BlockCursor, writeAllAt } from './block-cursor.js';
+import { DiskSizes } from './disk-sizes.js';
 import { FileLayout } from './file-layout.js';
+import type { FileStorageOptions, FileSystem } from './file-storage-options.js';
 import { fileState, syncFile } from './file-sync.js';
-import { type HandleBudget, sharedHandleBudget } from './handle-budget.js';
+import { sharedHandleBudget } from './handle-budget.js';
 import { HandleCache } from './handle-cache.js';
-import { isMissingFile, toStorageError } from './io-errors.js';
+import { toStorageError } from './io-errors.js';
 import { PartFile } from './part-file.js';
 import { PathGuard } from './path-guard.js';
 import type { ResumeFileState } from './resume-record.js';
+import { OPEN_OR_CREATE, openTorrentFile } from './torrent-file-open.js';
 import type { Storage } from './types.js';
 import { sharedWriteThread, type WriteThread } from './write-thread.js';
 
-/** The few file-system calls FileStorage makes; tests swap them to simulate a full disk. */
-export interface FileSystem {
-  open(path: string, flags: string | number, mode?: number): Promise<FileHandle>;
-  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
-  stat(path: string): Promise<{ size: number }>;
-}
-
-export interface FileStorageOptions {
-  /** Idle file handles this storage keeps open for reuse (an LRU). @default 32 */
-  maxOpenFiles?: number;
-  /**
-   * The bound on files open at once, shared with other storages: every open file
-   * takes a slot until it is closed, and an operation waits for a free slot.
-   * @default sharedHandleBudget(): one per process, 128 files or a quarter of
-   * the soft RLIMIT_NOFILE when that is lower
-   */
-  handleBudget?: HandleBudget;
-  /** File-system implementation. @default node:fs/promises */
-  fileSystem?: FileSystem;
-  /**
-   * The thread that writes pieces, by file descriptor; `false` writes
-   * through the handles' own write()/writev() on the libuv pool.
-   * @default the process-wide sharedWriteThread(), unless a custom
-   * `fileSystem` is given (its handles need not have a real descriptor)
-   */
-  writeThread?: WriteThread | false;
-  /**
-   * The part file: where the bytes of wanted pieces that fall in unwanted files go (see
-   * {@link FileStorage.setFileSelection}). @default `<root>/.<infohash hex>.parts`
-   */
-  partFile?: string;
-}
-
-/** Read-write, created if missing, never truncated (unlike 'w+', which would race a concurrent open). */
-const OPEN_OR_CREATE = constants.O_RDWR | constants.O_CREAT;
+export type { FileStorageOptions, FileSystem } from './file-storage-options.js';
 
 /**
  * Stores a torrent's pieces in its files under `root`.
@@ -70,13 +40,8 @@ export class FileStorage implements Storage {
   readonly #fs: FileSystem;
   readonly #guard: PathGuard;
   readonly #handles: HandleCache;
-  /**
-   * Sizes on disk for mayHavePiece, so a resume check stats each file once: one
-   * number per file (NaN: not known yet, -1: missing or unreadable), made on first use.
-   */
-  #sizes: Float64Array | undefined;
-  /** Stats in flight, by file index (a few at a time). */
-  readonly #sizing = new Map<number, Promise<number | undefined>>();
+  /** Sizes on disk for mayHavePiece, so a resume check stats each file once. */
+  readonly #sizes: DiskSizes;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #writeThread: WriteThread | undefined;
   /** Files with writes completed since the last sync(). */
@@ -95,7 +60,15 @@ export class FileStorage implements Storage {
     this.#layout = new FileLayout(meta);
     this.#fs = options.fileSystem ?? fsPromises;
     this.#guard = new PathGuard(this.root, this.#fs);
-    this.#handles = new HandleCache(options.maxOpenFiles ?? 32, options.handleBudget ?? sharedHandleBudget());
+    this.#sizes = new DiskSizes(meta.files.length, (index) =>
+      this.#fs.stat(this.pathOf(index)).then(
+        (stats) => stats.size,
+        // Missing, or unreadable for any reason: the check will treat the piece as not-have.
+        () => undefined,
+      ),
+    );
+    const budget = options.handleBudget ?? sharedHandleBudget();
+    this.#handles = new HandleCache(options.maxOpenFiles ?? 32, budget);
     const writeThread = options.writeThread ?? (options.fileSystem === undefined && sharedWriteThread());
     this.#writeThread = writeThread === false ? undefined : writeThread;
     this.#part = new PartFile(
@@ -103,6 +76,7 @@ export class FileStorage implements Storage {
       meta.pieceCount,
       meta.pieceLength,
       meta.files.length,
+      budget,
     );
   }
 
@@ -142,7 +116,7 @@ export class FileStorage implements Storage {
       const file = files[index]!;
       const was = this.#parked?.[index] === true || this.#part.parked(index);
       const keep = !wanted[index] && !file.padding && file.length > 0 && !file.symlink;
-      parked.push(keep && (was || (await this.#sizeOnDisk(index)) === undefined));
+      parked.push(keep && (was || (await this.#sizes.get(index)) === undefined));
     }
     // Files leaving the part file: copy their slices out first, while reads still go there.
     const leaving = new Set<number>();
@@ -171,7 +145,7 @@ export class FileStorage implements Storage {
 
   /** Validates every file path (so an unsafe torrent fails before any I/O); creates nothing yet. */
   async open(): Promise<void> {
-    this.#sizes = undefined;
+    this.#sizes.reset();
     for (let index = 0; index < this.#meta.files.length; index++) this.pathOf(index);
     await this.#part.load();
     // Files parked by an earlier run stay parked until a selection says otherwise.
@@ -226,7 +200,7 @@ export class FileStorage implements Storage {
         if (!this.#part.has(index)) return false;
         continue;
       }
-      const size = await this.#sizeOnDisk(range.fileIndex);
+      const size = await this.#sizes.get(range.fileIndex);
       if (size === undefined || size < range.fileOffset + range.length) return false;
     }
     return true;
@@ -243,7 +217,7 @@ export class FileStorage implements Storage {
         const index = next++;
         const file = files[index]!;
         if (file.padding || file.symlink) continue;
-        if (((await this.#sizeOnDisk(index)) ?? 0) > 0) found = true;
+        if (((await this.#sizes.get(index)) ?? 0) > 0) found = true;
       }
     };
     await Promise.all(Array.from({ length: Math.min(16, files.length) }, lane));
@@ -286,7 +260,7 @@ export class FileStorage implements Storage {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#handles.closeAll();
     await this.#part.close();
-    this.#sizes = undefined;
+    this.#sizes.reset();
   }
 
   #track<T>(operation: Promise<T>): Promise<T> {
@@ -388,27 +362,14 @@ export class FileStorage implements Storage {
         (writable) => this.#openFile(range.fileIndex, writable),
         async (handle) => {
           if (this.#writeThread) return this.#writeThread.write(handle.fd, range.fileOffset, parts);
-          let position = range.fileOffset;
-          let pending = parts;
-          // A write may write less than asked (rare on regular files); continue with the rest.
-          while (pending.length > 0) {
-            // One buffer (a whole piece, the common case) goes through write(): Node's writev
-            // path costs about twice the main-thread time and three times the latency per call.
-            const only = pending.length === 1 ? pending[0]! : undefined;
-            const { bytesWritten } = only
-              ? await handle.write(only, 0, only.byteLength, position)
-              : await handle.writev(pending, position);
-            if (bytesWritten === 0) throw new StorageError(`no progress writing ${path}`, 'LODESTONE_ERR_IO');
-            position += bytesWritten;
-            pending = new BlockCursor(pending).skip(bytesWritten);
-          }
+          await writeAllAt(handle, range.fileOffset, parts, path);
         },
       );
     } catch (error) {
       throw toStorageError(error, path, 'write');
     }
     // The file now has its full length (extended on open).
-    this.#knownSizes()[range.fileIndex] = this.#meta.files[range.fileIndex]!.length;
+    this.#sizes.set(range.fileIndex, this.#meta.files[range.fileIndex]!.length);
     this.#unsynced.add(range.fileIndex);
   }
 
@@ -426,35 +387,13 @@ export class FileStorage implements Storage {
     }
   }
 
-  /**
-   * Opens file `index`: read-only for reads (seeding from read-only media
-   * works), read-write for writes, creating folders and the file on first
-   * write and extending it to its full length (never shrinking it). Every
-   * open goes through the PathGuard: nothing is opened, and no folder made,
-   * through a symlink that leads outside `root`.
-   */
-  async #openFile(index: number, writable: boolean): Promise<FileHandle> {
-    const path = this.pathOf(index);
-    if (!writable) return this.#guard.open(path, constants.O_RDONLY, undefined, false);
-    let handle: FileHandle | undefined;
-    // Known missing (the resume check found no file): create it without trying to open it first.
-    if (this.#sizes?.[index] !== -1) {
-      try {
-        handle = await this.#guard.open(path, constants.O_RDWR, undefined, false);
-      } catch (error) {
-        if (!isMissingFile(error)) throw error;
-      }
-    }
-    handle ??= await this.#guard.open(path, OPEN_OR_CREATE, this.#modeOf(index), true);
-    try {
-      const expected = this.#meta.files[index]!.length;
-      const { size } = await handle.stat();
-      if (size < expected) await handle.truncate(expected);
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      throw error;
-    }
-    return handle;
+  /** Opens file `index` (see torrent-file-open.ts). */
+  #openFile(index: number, writable: boolean): Promise<FileHandle> {
+    return openTorrentFile(this.#guard, this.pathOf(index), writable, {
+      knownMissing: this.#sizes.knownMissing(index),
+      length: this.#meta.files[index]!.length,
+      mode: this.#modeOf(index),
+    });
   }
 
   /** BEP 47 `x`: created executable (the umask still applies); only new files, existing modes are kept. */
@@ -462,74 +401,9 @@ export class FileStorage implements Storage {
     return this.#meta.files[index]!.executable ? 0o777 : 0o666;
   }
 
-  /**
-   * Creates the BEP 47 symlink of file `index`, along with the piece at its
-   * position (like an empty file). Parsing left `target` null when the torrent's
-   * target leaves the torrent's folder; such links are not created. The target
-   * is checked again to lie strictly inside the torrent's folder, and written
-   * relative ("../b/c": climbing first, then only descending), and the link is
-   * only made when no symlink lies between that folder and the link's folder,
-   * so following it can never leave the torrent's folder, whatever other links
-   * it passes through. An existing entry at the link's path is left alone.
-   * Where links cannot be made (EPERM on Windows without the privilege), the
-   * link is skipped.
-   */
+  /** The BEP 47 symlink of file `index` (see bep47-symlink.ts). */
   async #createSymlink(index: number): Promise<void> {
-    const file = this.#meta.files[index]!;
-    const target = file.symlink?.target;
-    if (!target || file.path.length < 2) return;
-    const linkPath = this.pathOf(index);
-    const folder = resolve(this.root, file.path[0]!);
-    const targetPath = resolve(this.root, ...target);
-    if (!isStrictlyInside(folder, targetPath) || !isStrictlyInside(folder, linkPath)) {
-      throw new StorageError(
-        `symlink ${JSON.stringify(file.path.join('/'))} points outside ${folder}`,
-        'LODESTONE_ERR_UNSAFE_PATH',
-      );
-    }
-    const parent = dirname(linkPath);
-    try {
-      await this.#guard.makeFolders(parent);
-      const [realParent, realFolder] = await Promise.all([
-        fsPromises.realpath(parent),
-        fsPromises.realpath(folder),
-      ]);
-      if (realParent !== join(realFolder, relative(folder, parent))) return;
-      await fsPromises.symlink(relative(parent, targetPath), linkPath);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'EPERM' || code === 'ENOTSUP') return;
-      throw toStorageError(error, linkPath, 'create');
-    }
-  }
-
-  #knownSizes(): Float64Array {
-    if (!this.#sizes) {
-      this.#sizes = new Float64Array(this.#meta.files.length);
-      this.#sizes.fill(Number.NaN);
-    }
-    return this.#sizes;
-  }
-
-  async #sizeOnDisk(index: number): Promise<number | undefined> {
-    const sizes = this.#knownSizes();
-    const known = sizes[index]!;
-    if (!Number.isNaN(known)) return known < 0 ? undefined : known;
-    let size = this.#sizing.get(index);
-    if (!size) {
-      size = this.#fs.stat(this.pathOf(index)).then(
-        (stats) => stats.size,
-        // Missing, or unreadable for any reason: the check will treat the piece as not-have.
-        () => undefined,
-      );
-      this.#sizing.set(index, size);
-      size.then((value) => {
-        this.#sizing.delete(index);
-        // A write may have set the size meanwhile; it wins.
-        if (this.#sizes === sizes && Number.isNaN(sizes[index]!)) sizes[index] = value ?? -1;
-      });
-    }
-    return size;
+    await createTorrentSymlink(this.#meta.files[index]!, this.root, this.pathOf(index), this.#guard);
   }
 }
 
@@ -540,50 +414,4 @@ export class FileStorage implements Storage {
 async function settleAll(operations: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(operations);
   for (const result of results) if (result.status === 'rejected') throw result.reason;
-}
-
-function isStrictlyInside(folder: string, path: string): boolean {
-  const inside = relative(folder, path);
-  return inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside);
-}
-
-/** Walks a list of blocks, handing out byte stretches as subarrays (never copies). */
-class BlockCursor {
-  readonly #blocks: readonly Uint8Array[];
-  #block = 0;
-  #offset = 0;
-
-  constructor(blocks: readonly Uint8Array[]) {
-    this.#blocks = blocks;
-  }
-
-  /** The next `length` bytes, split at block boundaries. */
-  take(length: number): Uint8Array[] {
-    const parts: Uint8Array[] = [];
-    let remaining = length;
-    while (remaining > 0) {
-      const block = this.#blocks[this.#block];
-      if (!block) throw new StorageError('blocks shorter than the piece');
-      const available = block.byteLength - this.#offset;
-      const take = Math.min(available, remaining);
-      if (take > 0) parts.push(block.subarray(this.#offset, this.#offset + take));
-      remaining -= take;
-      this.#offset += take;
-      if (this.#offset === block.byteLength) {
-        this.#block++;
-        this.#offset = 0;
-      }
-    }
-    return parts;
-  }
-
-  /** Everything after the first `length` bytes. */
-  skip(length: number): Uint8Array[] {
-    this.take(length);
-    const rest: Uint8Array[] = [];
-    const current = this.#blocks[this.#block];
-    if (current && this.#offset < current.byteLength) rest.push(current.subarray(this.#offset));
-    for (let k = this.#block + 1; k < this.#blocks.length; k++) rest.push(this.#blocks[k]!);
-    return rest;
-  }
 }

@@ -1,13 +1,26 @@
 import { readFileSync } from 'node:fs';
+import { type Clock, systemClock } from '../clock.js';
 
 /** Something holding idle open files that it can close when asked (a HandleCache). */
 export interface IdleHandleHolder {
   /** Closes its least recently used idle handle (asynchronously); false when it has none. */
   closeOneIdle(): boolean;
+  /** Closes every idle handle last used at or before `cutoff` (clock ms); how many it closed. */
+  closeIdleSince(cutoff: number): number;
 }
 
 /** The budget of a process when nothing is known about its limits. */
 export const DEFAULT_MAX_OPEN_FILES = 128;
+
+/** A handle unused this long is closed (a torrent at rest holds no files). */
+export const DEFAULT_IDLE_CLOSE_MS = 10_000;
+
+export interface HandleBudgetOptions {
+  /** Time for the idle sweep. @default systemClock */
+  clock?: Clock;
+  /** Handles unused this long are closed by a sweep every quarter of it; 0 keeps them. @default 10 s */
+  idleCloseMs?: number;
+}
 
 /**
  * A count of open files shared by every FileStorage of a process (a semaphore):
@@ -19,14 +32,56 @@ export const DEFAULT_MAX_OPEN_FILES = 128;
  * for a third: FileStorage takes one slot per file operation. See docs/many-files.md.
  */
 export class HandleBudget {
-  readonly limit: number;
+  #limit: number;
   #used = 0;
   #peak = 0;
   readonly #waiters: (() => void)[] = [];
   readonly #holders = new Set<IdleHandleHolder>();
+  readonly clock: Clock;
+  readonly idleCloseMs: number;
+  #sweep: unknown;
+  #idleClosed = 0;
 
-  constructor(limit: number) {
-    this.limit = Math.max(1, Math.floor(limit));
+  constructor(limit: number, options: HandleBudgetOptions = {}) {
+    this.#limit = Math.max(1, Math.floor(limit));
+    this.clock = options.clock ?? systemClock;
+    this.idleCloseMs = Math.max(0, options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS);
+  }
+
+  /** The most files open at once. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Changes the bound, live. Raised: waiters get the new slots at once. Lowered: idle handles are
+   * closed down to it; files in use are closed as their operations end, none opens meanwhile.
+   */
+  setLimit(limit: number): void {
+    this.#limit = Math.max(1, Math.floor(limit));
+    while (this.#used < this.#limit && this.#waiters.length > 0) {
+      this.#take();
+      this.#waiters.shift()!();
+    }
+    for (let over = this.#used - this.#limit; over > 0; over--) if (!this.#reclaimOne()) break;
+  }
+
+  /** Handles closed so far because they were idle (the sweep). */
+  get idleClosed(): number {
+    return this.#idleClosed;
+  }
+
+  /**
+   * Closes every handle unused for `idleCloseMs` (what the sweep runs); how many it closed.
+   * Returns 0 when idle closing is off.
+   */
+  closeIdle(): number {
+    if (this.idleCloseMs === 0) return 0;
+    const cutoff = this.clock.now() - this.idleCloseMs;
+    let closed = 0;
+    for (const holder of [...this.#holders]) closed += holder.closeIdleSince(cutoff);
+    this.#idleClosed += closed;
+    return closed;
   }
 
   /** Slots taken now (open files, including those being opened or closed). */
@@ -46,7 +101,7 @@ export class HandleBudget {
 
   /** Takes a slot, waiting (after asking idle holders to give one back) if none is free. */
   acquire(): Promise<void> {
-    if (this.#used < this.limit && this.#waiters.length === 0) {
+    if (this.#used < this.#limit && this.#waiters.length === 0) {
       this.#take();
       return Promise.resolve();
     }
@@ -58,6 +113,8 @@ export class HandleBudget {
   /** Gives a slot back (after the file is closed, or its open failed). */
   release(): void {
     this.#used--;
+    // A lowered limit: the slot is not handed on until the count is under it.
+    if (this.#used >= this.#limit) return;
     const next = this.#waiters.shift();
     if (next) {
       this.#take();
@@ -65,13 +122,27 @@ export class HandleBudget {
     }
   }
 
-  /** Registers a holder of idle handles (it unregisters when it holds none). */
+  /** Registers a holder of idle handles (it unregisters when it holds none); arms the idle sweep. */
   addHolder(holder: IdleHandleHolder): void {
     this.#holders.add(holder);
+    this.#armSweep();
   }
 
   removeHolder(holder: IdleHandleHolder): void {
     this.#holders.delete(holder);
+  }
+
+  /** One timer while someone holds handles: a sweep every quarter of the idle time. */
+  #armSweep(): void {
+    if (this.idleCloseMs === 0 || this.#sweep !== undefined) return;
+    this.#sweep = this.clock.setTimeout(
+      () => {
+        this.#sweep = undefined;
+        this.closeIdle();
+        if (this.#holders.size > 0) this.#armSweep();
+      },
+      Math.max(1000, Math.floor(this.idleCloseMs / 4)),
+    );
   }
 
   #take(): void {
@@ -81,9 +152,14 @@ export class HandleBudget {
 
   /** One idle handle closed per waiter beyond those already being closed. */
   #reclaim(): void {
+    this.#reclaimOne();
+  }
+
+  #reclaimOne(): boolean {
     for (const holder of this.#holders) {
-      if (holder.closeOneIdle()) return;
+      if (holder.closeOneIdle()) return true;
     }
+    return false;
   }
 }
 

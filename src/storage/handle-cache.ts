@@ -10,6 +10,8 @@ interface Entry {
   retired: boolean;
   /** The open succeeded: closing this entry gives a slot back. */
   opened: boolean;
+  /** When its last user finished (the budget's clock). */
+  lastUsed: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export class HandleCache implements IdleHandleHolder {
         users: 0,
         retired: false,
         opened: false,
+        lastUsed: this.budget.clock.now(),
       };
       entry = created;
       created.handle.then(
@@ -94,6 +97,7 @@ export class HandleCache implements IdleHandleHolder {
     } finally {
       entry.users--;
       if (entry.users === 0) {
+        entry.lastUsed = this.budget.clock.now();
         // Someone waits for a slot: give this one back now rather than keep it idle.
         if (!entry.retired && this.budget.contended && this.#entries.get(fileIndex) === entry) {
           this.#delete(fileIndex);
@@ -121,6 +125,18 @@ export class HandleCache implements IdleHandleHolder {
       return true;
     }
     return false;
+  }
+
+  /** IdleHandleHolder: closes the idle handles last used at or before `cutoff`. */
+  closeIdleSince(cutoff: number): number {
+    let closed = 0;
+    for (const [fileIndex, entry] of this.#entries) {
+      if (entry.users > 0 || !entry.opened || entry.lastUsed > cutoff) continue;
+      this.#delete(fileIndex);
+      this.#retire(entry);
+      closed++;
+    }
+    return closed;
   }
 
   async #open(writable: boolean, open: (writable: boolean) => Promise<FileHandle>): Promise<FileHandle> {

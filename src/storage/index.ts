@@ -8,9 +8,11 @@ export { type CheckMetadata, type CheckOptions, checkExisting } from './check.js
 export { FileLayout, type LayoutMetadata } from './file-layout.js';
 export { FileStorage, type FileStorageOptions, type FileSystem } from './file-storage.js';
 export {
+  DEFAULT_IDLE_CLOSE_MS,
   DEFAULT_MAX_OPEN_FILES,
   defaultMaxOpenFiles,
   HandleBudget,
+  type HandleBudgetOptions,
   type IdleHandleHolder,
   sharedHandleBudget,
   softOpenFileLimit,

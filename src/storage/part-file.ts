@@ -2,6 +2,8 @@ import type { FileHandle } from 'node:fs/promises';
 import * as fsPromises from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageError } from '../errors.js';
+import { type HandleBudget, sharedHandleBudget } from './handle-budget.js';
+import { HandleCache } from './handle-cache.js';
 import { isMissingFile, toStorageError } from './io-errors.js';
 
 const MAGIC = Buffer.from('LSPART01', 'latin1');
@@ -33,14 +35,21 @@ export class PartFile {
   #used = 0;
   readonly #free: number[] = [];
   #nextSlot = 0;
-  #handle: FileHandle | undefined;
-  #opening: Promise<FileHandle> | undefined;
+  /** Its one handle, a slot of the process's HandleBudget like any data file (closed when idle). */
+  readonly #handles: HandleCache;
   /** Header writes, one at a time, each built when it runs (so a later state is never overwritten by an earlier one). */
   #headerQueue: Promise<void> = Promise.resolve();
   /** load() ran: what is on disk is known, so an empty part file may be deleted. */
   #loaded = false;
 
-  constructor(path: string, pieceCount: number, pieceLength: number, fileCount: number) {
+  constructor(
+    path: string,
+    pieceCount: number,
+    pieceLength: number,
+    fileCount: number,
+    budget: HandleBudget = sharedHandleBudget(),
+  ) {
+    this.#handles = new HandleCache(1, budget);
     this.path = path;
     this.#pieceCount = pieceCount;
     this.#pieceLength = pieceLength;
@@ -120,42 +129,46 @@ export class PartFile {
 
   /** Writes bytes of piece `piece` at `pieceOffset` in its slot (allocating the slot). */
   async write(piece: number, pieceOffset: number, parts: readonly Uint8Array[]): Promise<void> {
-    const handle = await this.#open();
-    let slot = this.#slots[piece]!;
-    if (slot === NO_SLOT) {
-      slot = this.#free.pop() ?? this.#nextSlot++;
-      this.#slots[piece] = slot;
-      this.#used++;
-      if (this.#used === 1) await this.#queue(() => this.#writeHeader(handle));
-      else await this.#queue(() => this.#writeSlotEntry(piece));
-    }
-    let position = this.#headerSize + slot * this.#pieceLength + pieceOffset;
-    for (const part of parts) {
-      await this.#writeFully(handle, part, position);
-      position += part.byteLength;
-    }
+    // Opened first: a part file that cannot be opened allocates no slot.
+    await this.#use(async (handle) => {
+      let slot = this.#slots[piece]!;
+      if (slot === NO_SLOT) {
+        slot = this.#free.pop() ?? this.#nextSlot++;
+        this.#slots[piece] = slot;
+        this.#used++;
+        // The header writes use the same handle (held here, so never closed meanwhile).
+        if (this.#used === 1) await this.#queue(() => this.#writeHeader());
+        else await this.#queue(() => this.#writeSlotEntry(piece));
+      }
+      let position = this.#headerSize + slot * this.#pieceLength + pieceOffset;
+      for (const part of parts) {
+        await this.#writeFully(handle, part, position);
+        position += part.byteLength;
+      }
+    });
   }
 
   /** Reads `target.length` bytes of piece `piece` at `pieceOffset` from its slot. */
   async read(piece: number, pieceOffset: number, target: Uint8Array): Promise<void> {
     const slot = this.#slots[piece]!;
     if (slot === NO_SLOT) throw new StorageError(`piece ${piece} is not in the part file ${this.path}`);
-    const handle = await this.#open();
     const base = this.#headerSize + slot * this.#pieceLength + pieceOffset;
-    let done = 0;
-    try {
-      while (done < target.length) {
-        const { bytesRead } = await handle.read(target, done, target.length - done, base + done);
-        if (bytesRead === 0) {
-          // Sparse tail never written: zeros, and the piece hash will tell.
-          target.fill(0, done);
-          return;
+    await this.#use(async (handle) => {
+      let done = 0;
+      try {
+        while (done < target.length) {
+          const { bytesRead } = await handle.read(target, done, target.length - done, base + done);
+          if (bytesRead === 0) {
+            // Sparse tail never written: zeros, and the piece hash will tell.
+            target.fill(0, done);
+            return;
+          }
+          done += bytesRead;
         }
-        done += bytesRead;
+      } catch (error) {
+        throw toStorageError(error, this.path, 'read');
       }
-    } catch (error) {
-      throw toStorageError(error, this.path, 'read');
-    }
+    });
   }
 
   /** Forgets piece `piece`'s slot (its bytes are elsewhere now). */
@@ -177,10 +190,7 @@ export class PartFile {
   /** Closes the handle, and deletes the file when no piece is left in it (never before load()). */
   async close(): Promise<void> {
     await this.#headerQueue;
-    const handle = this.#handle ?? (await this.#opening?.catch(() => undefined));
-    this.#handle = undefined;
-    this.#opening = undefined;
-    await handle?.close();
+    await this.#handles.closeAll();
     if (this.#used === 0 && this.#loaded) {
       await fsPromises.rm(this.path, { force: true }).catch((error: unknown) => {
         throw toStorageError(error, this.path, 'write');
@@ -188,7 +198,7 @@ export class PartFile {
     }
   }
 
-  async #writeHeader(handle: FileHandle): Promise<void> {
+  async #writeHeader(): Promise<void> {
     const header = Buffer.alloc(this.#headerSize);
     MAGIC.copy(header);
     header.writeUInt32BE(this.#pieceCount, MAGIC.length);
@@ -196,7 +206,7 @@ export class PartFile {
     header.set(this.#parked, FIXED);
     for (let piece = 0; piece < this.#pieceCount; piece++)
       header.writeUInt32BE(this.#slots[piece]!, FIXED + this.#fileCount + 4 * piece);
-    await this.#writeFully(handle, header, 0);
+    await this.#writeAt(header, 0);
   }
 
   async #writeSlotEntry(piece: number): Promise<void> {
@@ -206,7 +216,7 @@ export class PartFile {
   }
 
   async #writeAt(data: Uint8Array, position: number): Promise<void> {
-    await this.#writeFully(await this.#open(), data, position);
+    await this.#use((handle) => this.#writeFully(handle, data, position));
   }
 
   async #writeFully(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
@@ -223,23 +233,20 @@ export class PartFile {
     }
   }
 
-  #open(): Promise<FileHandle> {
-    if (this.#handle) return Promise.resolve(this.#handle);
-    this.#opening ??= (async () => {
-      try {
-        await fsPromises.mkdir(dirname(this.path), { recursive: true });
-        const handle = await fsPromises.open(this.path, 'a+').then(async (probe) => {
-          // 'a+' creates without truncating; positional writes need a non-append handle.
-          await probe.close();
-          return fsPromises.open(this.path, 'r+');
-        });
-        this.#handle = handle;
-        return handle;
-      } catch (error) {
-        this.#opening = undefined;
-        throw toStorageError(error, this.path, 'write');
-      }
-    })();
-    return this.#opening;
+  /** Runs `fn` with the part file's handle (opened, and created, when needed; held while in use). */
+  #use<T>(fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    return this.#handles.use(0, true, () => this.#openFile(), fn);
+  }
+
+  async #openFile(): Promise<FileHandle> {
+    try {
+      await fsPromises.mkdir(dirname(this.path), { recursive: true });
+      const probe = await fsPromises.open(this.path, 'a+');
+      // 'a+' creates without truncating; positional writes need a non-append handle.
+      await probe.close();
+      return await fsPromises.open(this.path, 'r+');
+    } catch (error) {
+      throw toStorageError(error, this.path, 'write');
+    }
   }
 }

@@ -101,6 +101,7 @@ const SUBPATHS: Record<string, string[]> = {
     'toStorageError',
     'HandleBudget',
     'sharedHandleBudget',
+    'DEFAULT_IDLE_CLOSE_MS',
     'DirectoryResumeStore',
     'decodeResumeRecord',
     'planResume',

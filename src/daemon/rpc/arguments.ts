@@ -255,6 +255,7 @@ const SESSION_SET_KEYS = [
   'idle-seeding-limit',
   'idle-seeding-limit-enabled',
   'cache-size-mb',
+  'open-file-limit',
 ] as const;
 
 /**

@@ -15,6 +15,16 @@ describe('PeerBudget: one connection budget for the process', () => {
     assert.equal(budget.ceiling(3), 4);
   });
 
+  test("a torrent's own cap replaces the per-torrent one (above or below it); the global cap still holds", () => {
+    const budget = new PeerBudget({ global: 8, perTorrent: 2 });
+    assert.equal(budget.ceiling(0, 5), 5, 'above the per-torrent default');
+    assert.equal(budget.ceiling(0, 1), 1, 'below it');
+    for (let i = 0; i < 6; i++) budget.opened();
+    assert.equal(budget.ceiling(3, 5), 5, '3 open, 2 global slots free');
+    budget.opened();
+    assert.equal(budget.ceiling(3, 5), 4, 'only 1 global slot left');
+  });
+
   test('the global cap bounds every torrent: free slots are shared, none is left at the cap', () => {
     const budget = new PeerBudget({ global: 5, perTorrent: 4 });
     // Torrent A has 4, torrent B has 0: one slot left, B may take it, A is at its own cap.
