@@ -10,6 +10,7 @@ import { ENCRYPTION_LEECHERS } from './encryption-row.js';
 import { BenchError, MiB, parseSize } from './measure.js';
 import type { PhaseConfig } from './phases.js';
 import { MANY_FILES_LEECHERS, ROW_KINDS, type RowsConfig } from './rows.js';
+import { scaleSides } from './scale-row.js';
 import { LEECHER_KINDS, type LeecherKind, SEEDER_KINDS, type SeederKind } from './swarm.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,6 +73,8 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node dist/bench/r
   --utp-size <size>       content of the uTP row (default 256MiB; quick: 32MiB)
   --scale-torrents <n>    torrents of the scale row (default 1000; quick: 200)
   --scale-idle <seconds>  idle CPU measured over this long (default 20; quick: 5)
+  --scale-side <side>     Lodestone's side of the scale row: daemon (the real lodestone daemon over
+                          RPC, default), client (one library Client) or both
   --many-peers <list>     peer counts of the many-peers row (default 20,200)
   --many-peers-size <size>
                           content of the many-peers row (default 1GiB; quick: 32MiB)
@@ -155,6 +158,7 @@ export function parseConfig(argv: string[]): Config | undefined {
       'utp-size': { type: 'string' },
       'scale-torrents': { type: 'string' },
       'scale-idle': { type: 'string' },
+      'scale-side': { type: 'string' },
       'many-peers': { type: 'string' },
       'many-peers-size': { type: 'string' },
       'no-micro': { type: 'boolean' },
@@ -237,6 +241,7 @@ export function parseConfig(argv: string[]): Config | undefined {
     utpSize: parseSize(v['utp-size'] ?? (quick ? '32MiB' : '256MiB')),
     scaleTorrents: positiveInteger(v['scale-torrents'], quick ? 200 : 1000, '--scale-torrents'),
     scaleIdleSeconds: positiveInteger(v['scale-idle'], quick ? 5 : 20, '--scale-idle'),
+    scaleSides: scaleSides(v['scale-side']),
     manyPeersSize: parseSize(v['many-peers-size'] ?? (quick ? '32MiB' : '1GiB')),
     manyPeers: (v['many-peers'] ?? '20,200')
       .split(',')

@@ -42,7 +42,7 @@ import { type ManyPeersRowInfo, manyPeersRow } from './many-peers-row.js';
 import { type Cleanup, formatSize, MiB } from './measure.js';
 import { download, type Phase, type PhaseConfig, rotate } from './phases.js';
 import type { DownloadRecord } from './report.js';
-import { type ScaleRowInfo, scaleRow } from './scale-row.js';
+import { type ScaleRowInfo, type ScaleSide, scaleRow } from './scale-row.js';
 import { type BenchTorrent, prepareTorrent, type SeederKind, startSeeder } from './swarm.js';
 import { type UtpRowInfo, utpRow } from './utp-row.js';
 
@@ -76,6 +76,8 @@ export interface RowsConfig {
   /** The scale row (bench/scale-row.ts): torrents seeded by one process, idle seconds measured. */
   scaleTorrents: number;
   scaleIdleSeconds: number;
+  /** Lodestone's sides of the scale row (the daemon, the library Client, or both). */
+  scaleSides: ScaleSide[];
   /** The many-peers row (bench/many-peers-row.ts): its content size and peer counts. */
   manyPeersSize: number;
   manyPeers: number[];
@@ -134,6 +136,7 @@ export async function runRows(context: RowsContext): Promise<void> {
         dir,
         torrents: context.config.scaleTorrents,
         idleSeconds: context.config.scaleIdleSeconds,
+        sides: context.config.scaleSides,
         ...(toolAvailable('transmission-daemon')
           ? {}
           : { transmissionSkipped: 'transmission-daemon is not installed' }),

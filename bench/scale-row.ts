@@ -137,6 +137,14 @@ export async function clientSide(
 /** How Lodestone is run in the row: the real daemon over RPC (the default), or one library `Client`. */
 export type ScaleSide = 'daemon' | 'client';
 
+/** `--scale-side daemon|client|both`: Lodestone's sides of the scale row. */
+export function scaleSides(value: string | undefined): ScaleSide[] {
+  if (value === undefined || value === 'daemon') return ['daemon'];
+  if (value === 'client') return ['client'];
+  if (value === 'both') return ['daemon', 'client'];
+  throw new BenchError(`--scale-side daemon|client|both, not ${value}`);
+}
+
 /** Runs every side on `dir` (after generating the torrents); a failed side is recorded, not thrown. */
 export async function scaleRow(options: {
   dir: string;
@@ -266,15 +274,8 @@ async function standalone(): Promise<void> {
   const { tmpdir } = await import('node:os');
   const torrents = Number(process.argv[2] ?? 200);
   const idleSeconds = Number(process.argv[3] ?? 10);
-  const sideFlag = process.argv[process.argv.indexOf('--scale-side') + 1];
-  const sides: ScaleSide[] = !process.argv.includes('--scale-side')
-    ? ['daemon']
-    : sideFlag === 'both'
-      ? ['daemon', 'client']
-      : sideFlag === 'daemon' || sideFlag === 'client'
-        ? [sideFlag]
-        : [];
-  if (sides.length === 0) throw new BenchError(`--scale-side daemon|client|both, not ${sideFlag}`);
+  const sideAt = process.argv.indexOf('--scale-side');
+  const sides = scaleSides(sideAt < 0 ? undefined : (process.argv[sideAt + 1] ?? ''));
   const dir = await mkdtemp(join(tmpdir(), 'lodestone-scale-'));
   const steps: (() => Promise<void>)[] = [];
   try {

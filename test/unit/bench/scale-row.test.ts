@@ -69,3 +69,10 @@ test('scale row: ratios to Transmission and the three targets judged', () => {
   assert.doesNotMatch(failed, /Targets/);
   assert.deepEqual(renderScale(undefined), []);
 });
+
+test('npm run bench takes --scale-side daemon|client|both (default: the daemon)', () => {
+  assert.deepEqual(parseConfig([])?.scaleSides, ['daemon']);
+  assert.deepEqual(parseConfig(['--scale-side', 'client'])?.scaleSides, ['client']);
+  assert.deepEqual(parseConfig(['--scale-side', 'both'])?.scaleSides, ['daemon', 'client']);
+  assert.throws(() => parseConfig(['--scale-side', 'transmission']), /--scale-side daemon\|client\|both/);
+});
