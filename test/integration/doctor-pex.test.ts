@@ -32,11 +32,14 @@ async function startLibtorrent(t: TestContext, f: PayloadFixture, mode: 'seed' |
     dir,
   });
   t.after(() => proc.stop());
-  const status = async (): Promise<{ is_seeding: boolean; peers: { ip: string }[] }> =>
+  const status = async (): Promise<{ ready: boolean; is_seeding: boolean; peers: { ip: string }[] }> =>
     JSON.parse(await readFile(join(dir, 'status.json'), 'utf8'));
   await pollUntil(proc, `libtorrent ${mode} peer to start`, 30_000, async () => {
     const s = await status().catch(() => undefined);
-    return { done: s !== undefined && (mode !== 'seed' || s.is_seeding), status: JSON.stringify(s) };
+    return {
+      done: s?.ready === true && (mode !== 'seed' || s.is_seeding),
+      status: JSON.stringify(s),
+    };
   });
   await waitListening(proc, address, port);
   return { proc, key: `${address}:${port}`, status };

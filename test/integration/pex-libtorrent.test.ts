@@ -27,6 +27,8 @@ import { LIBTORRENT_PYTHON, requirePythonLibtorrent } from '../helpers/tools.js'
 const LT_PEER = fileURLToPath(new URL('../../../test/fixtures/pex/lt-pex-peer.py', import.meta.url));
 
 interface LtStatus {
+  /** Loaded and checked (libtorrent closes a handshake for a torrent it is still adding). */
+  ready: boolean;
   is_seeding: boolean;
   progress: number;
   uploaded: number;
@@ -57,7 +59,10 @@ async function startLibtorrent(
   const status = async (): Promise<LtStatus> => JSON.parse(await readFile(join(dir, 'status.json'), 'utf8'));
   await pollUntil(proc, `libtorrent ${mode} peer to start`, 30_000, async () => {
     const s = await status().catch(() => undefined);
-    return { done: s !== undefined && (mode !== 'seed' || s.is_seeding), status: JSON.stringify(s) };
+    return {
+      done: s?.ready === true && (mode !== 'seed' || s.is_seeding),
+      status: JSON.stringify(s),
+    };
   });
   await waitListening(proc, address, port);
   return { proc, key: `${address}:${port}`, address, port, status };
@@ -160,6 +165,18 @@ test('PEX: a libtorrent leecher given only a Lodestone seeder learns the peer Lo
   });
   const connected: PeerConnectedEvent[] = [];
   session.on('peer-connected', (event) => connected.push(event));
+  const t0 = Date.now();
+  for (const name of ['peer-dial-failed', 'peer-disconnected', 'peer-connected', 'wire'] as const)
+    session.on(name as 'peer-connected', (e: unknown) =>
+      console.error(
+        'EV',
+        Date.now() - t0,
+        name,
+        JSON.stringify(e, (_k, v) =>
+          v instanceof Error ? `${v.name}: ${v.message}` : typeof v === 'bigint' ? String(v) : v,
+        )?.slice(0, 300),
+      ),
+    );
   const first = once(session, 'peer-connected');
   await session.start();
   await deadline(first, 10_000, 'Lodestone did not connect to the libtorrent peer');
