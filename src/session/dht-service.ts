@@ -62,6 +62,8 @@ export interface ClientDhtStats extends DhtStats {
 const MAX_BOOTSTRAP = 32;
 /** When bootstrap left the table empty, the next attempt (hostnames resolved again). */
 export const BOOTSTRAP_RETRY_MS = 60_000;
+/** A table with fewer nodes than one bucket (k = 8): a lookup on it is not an answer yet. */
+const THIN_TABLE_NODES = 8;
 
 export class DhtService extends EventEmitter<DhtServiceEvents> {
   readonly #udp: UdpSocket;
@@ -241,7 +243,7 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   /**
    * The torrents' view of this DHT: the first round starts as soon as the routing table holds a
    * node (not when bootstrap ends: on a table full of dead nodes that is seconds later), and when
-   * bootstrap ends another runs at once if the first found nobody.
+   * bootstrap ends another runs at once if the first found nobody or ran on a thin table.
    */
   forTorrent(): SessionDht {
     return {
@@ -258,8 +260,13 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
           infoHash,
           hooks,
         );
-        const begin = (): void => rounds.start();
-        const again = (): void => rounds.again();
+        // A first round before bootstrap ended, on fewer nodes than one bucket, is run again then.
+        let thinStart = false;
+        const begin = (): void => {
+          thinStart = !this.#ready && (this.#node?.stats().nodes ?? 0) < THIN_TABLE_NODES;
+          rounds.start();
+        };
+        const again = (): void => rounds.again(thinStart);
         if (this.#populated) begin();
         else this.once('populated', begin);
         if (!this.#ready) this.once('ready', again);

@@ -56,8 +56,9 @@ export class DhtTorrentRounds {
   #running = false;
   /** Peers the last finished round found; undefined before the first one ends. */
   #lastFound: number | undefined;
-  /** `again` came while a round ran: when it ends empty, run another at once. */
+  /** `again` came while a round ran: when it ends empty (or `again` said so), run another at once. */
   #againPending = false;
+  #againEvenIfFound = false;
 
   constructor(clock: Clock, round: DhtRound, infoHash: Uint8Array, hooks: DhtTrackHooks) {
     this.#clock = clock;
@@ -74,14 +75,17 @@ export class DhtTorrentRounds {
   /**
    * The routing table grew (bootstrap ended): a round started on a nearly empty table may have
    * found nobody, so run one now unless the last round found peers (then the schedule stands).
+   * `evenIfFound`: the first round ran on a table thinner than one bucket, so what it found (a
+   * peer that announced to the one node it asked, maybe long gone) is no answer: run it again.
    */
-  again(): void {
+  again(evenIfFound = false): void {
     if (this.#stopped) return;
     if (this.#running) {
       this.#againPending = true;
+      this.#againEvenIfFound ||= evenIfFound;
       return;
     }
-    if (this.#lastFound !== undefined && this.#lastFound > 0) return;
+    if (!evenIfFound && this.#lastFound !== undefined && this.#lastFound > 0) return;
     this.#clock.clearTimeout(this.#timer);
     this.#run();
   }
@@ -105,8 +109,10 @@ export class DhtTorrentRounds {
         this.#lastFound = found;
         if (this.#stopped) return;
         if (this.#againPending) {
+          const evenIfFound = this.#againEvenIfFound;
           this.#againPending = false;
-          if (found === 0) return this.#run();
+          this.#againEvenIfFound = false;
+          if (found === 0 || evenIfFound) return this.#run();
         }
         const delay = this.#hooks.seeding?.()
           ? DHT_SEED_INTERVAL_MS

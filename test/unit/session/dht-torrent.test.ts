@@ -96,6 +96,48 @@ describe('DhtTorrentRounds (a torrent’s DHT schedule)', { timeout: 10_000 }, (
     assert.equal(found.rounds.length, 1, 'peers found: the 5-minute schedule stands');
   });
 
+  test('again(evenIfFound): a first round on a thin table that found peers runs again (once) when bootstrap ends', async () => {
+    const found = harness({ peers: [{ host: '127.0.0.2', port: 6881 }] });
+    found.runner.start();
+    await flush();
+    found.runner.again(true);
+    await flush();
+    assert.equal(
+      found.rounds.length,
+      2,
+      'what one node knew is no answer: the lookup runs on the grown table',
+    );
+    found.clock.advance(DHT_DOWNLOAD_INTERVAL_MS - 1);
+    await flush();
+    assert.equal(found.rounds.length, 2, 'then the 5-minute schedule');
+    // The same while the first round still runs: it is followed at once though it found peers.
+    const clock = new FakeClock();
+    let release: (() => void) | undefined;
+    let count = 0;
+    const runner = new DhtTorrentRounds(
+      clock,
+      (_hash, _port, onPeers) => {
+        count++;
+        return new Promise<number>((resolve) => {
+          release = () => {
+            onPeers([{ host: '127.0.0.2', port: 6881 }]);
+            resolve(1);
+          };
+        });
+      },
+      HASH,
+      { announcePort: 0, wantsPeers: () => true, onPeers: () => {} },
+    );
+    runner.start();
+    runner.again(true);
+    release!();
+    await flush();
+    assert.equal(count, 2);
+    release!();
+    await flush();
+    assert.equal(count, 2, 'only once');
+  });
+
   test('again while a round runs: another when it ends empty; stopped: nothing', async () => {
     const clock = new FakeClock();
     let release: (() => void) | undefined;
