@@ -50,9 +50,8 @@ const PRESSURE_TCP_DELAY_MS = 250;
  * uTP's head start before TCP while no peer is connected: RFC 8305's lowest recommended
  * connection attempt delay (its default is 250 ms). Nothing moves until a first peer connects, and
  * an address from a tracker or the DHT says nothing of uTP, so each TCP-only peer (aria2, and
- * Transmission or libtorrent with uTP off) would cost the whole head start: at 1 s that was ~1 s
- * of a 1 GiB loopback download's 4 s, at 250 ms over half of the trackerless bench row's time to
- * metadata. A uTP peer still wins when it answers within the head start plus TCP's round trip.
+ * Transmission or libtorrent with uTP off) would cost the whole head start before anything
+ * starts. A uTP peer still wins when it answers within the head start plus TCP's round trip.
  */
 export const FIRST_PEER_TCP_DELAY_MS = 100;
 
