@@ -24,6 +24,7 @@ import { startLibtorrentLeecher } from './libtorrent.js';
 import {
   BenchError,
   type Cleanup,
+  mustSample,
   type ProcessSample,
   pollFor,
   sampleProcess,
@@ -93,11 +94,6 @@ export async function timedDownload(request: DownloadRequest): Promise<DownloadM
   } finally {
     await removeOut();
   }
-}
-
-function mustSample(sample: ProcessSample | undefined, kind: string): ProcessSample {
-  if (sample === undefined) throw new BenchError(`${kind} exited before it could be measured`);
-  return sample;
 }
 
 async function lodestoneDownload(request: DownloadRequest, outDir: string): Promise<DownloadMeasurement> {

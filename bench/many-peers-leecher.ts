@@ -7,16 +7,16 @@
  * peer was connected (the steady state the issue's "200 connected peers" describes, without the
  * set-up). The files are checked (size + SHA-1) after the leecher stopped; the folder is removed.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../test/helpers/lodestone-cli.js';
 import { nextLoopbackAddress } from '../test/helpers/real-clients/index.js';
 import {
   BenchError,
   type Cleanup,
-  clockTicksPerSecond,
-  type ProcessSample,
+  mustSample,
   sampleProcess,
+  threadCpuSeconds,
   verifyDownload,
 } from './measure.js';
 import type { BenchTorrent } from './swarm.js';
@@ -68,22 +68,6 @@ export function verifiedBytesBy(
   return bytes;
 }
 
-/** CPU seconds (user + system) of the process's main thread, whose thread id is the pid. */
-async function mainThreadCpu(pid: number): Promise<number | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[14 - 3] ?? 0) + Number(fields[15 - 3] ?? 0)) / clockTicksPerSecond();
-  } catch {
-    return undefined;
-  }
-}
-
-function mustSample(sample: ProcessSample | undefined): ProcessSample {
-  if (sample === undefined) throw new BenchError('lodestone exited before it could be measured');
-  return sample;
-}
-
 export async function manyPeersDownload(request: ManyPeersDownloadRequest): Promise<ManyPeersDownload> {
   const { torrent, peers, cleanup, timeoutMs } = request;
   const outDir = await mkdtemp(join(request.workDir, 'lodestone-many-peers-'));
@@ -131,8 +115,8 @@ export async function manyPeersDownload(request: ManyPeersDownloadRequest): Prom
         })
         .catch(() => undefined); // not every peer connected before the leecher was stopped
       const seeding = await run.waitFor((event) => event.type === 'seeding', timeoutMs);
-      const [sample, mainThread] = await Promise.all([sampleProcess(pid), mainThreadCpu(pid)]);
-      const end = mustSample(sample);
+      const [sample, mainThread] = await Promise.all([sampleProcess(pid), threadCpuSeconds(pid)]);
+      const end = mustSample(sample, 'lodestone');
       const seededAtMs = Date.parse(String(seeding.time));
       // Every peer connected before `seeding` was read: its sample is under way or taken.
       const allAt = addresses.size >= peers.length ? await allSampled : undefined;

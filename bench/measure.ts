@@ -21,7 +21,7 @@ export class BenchError extends Error {
 let ticksPerSecond: number | undefined;
 
 /** The kernel's USER_HZ (the unit of utime/stime in /proc/<pid>/stat), normally 100. */
-export function clockTicksPerSecond(): number {
+function clockTicksPerSecond(): number {
   if (ticksPerSecond === undefined) {
     try {
       ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -42,6 +42,33 @@ export interface ProcessSample {
 }
 
 /**
+ * A `/proc/<pid>/stat` (or `task/<tid>/stat`) line's field `n` (1-based, as in proc(5)) in seconds:
+ * utime 14, stime 15, cutime 16, cstime 17.
+ */
+function statSeconds(statText: string): (field: number) => number {
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const fields = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state).
+  return (field) => Number(fields[field - 3] ?? 0) / clockTicksPerSecond();
+}
+
+/** CPU seconds (user + system) of thread `tid` of `pid` (the main thread's id is the pid). */
+export async function threadCpuSeconds(pid: number, tid = pid): Promise<number | undefined> {
+  try {
+    const seconds = statSeconds(await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    return seconds(14) + seconds(15);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A sample that must exist: the process exited before it could be measured otherwise. */
+export function mustSample(sample: ProcessSample | undefined, kind: string): ProcessSample {
+  if (sample === undefined) throw new BenchError(`${kind} exited before it could be measured`);
+  return sample;
+}
+
+/**
  * CPU and peak RSS of `pid` right now; undefined if the process is gone. Worker
  * threads are part of the process, so a Node client's hashing threads count.
  */
@@ -56,12 +83,9 @@ export async function sampleProcess(pid: number): Promise<ProcessSample | undefi
   } catch {
     return undefined;
   }
-  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-  const fields = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14..17.
-  const tick = (field: number) => Number(fields[field - 3] ?? 0) / clockTicksPerSecond();
-  const userSeconds = tick(14) + tick(16);
-  const systemSeconds = tick(15) + tick(17);
+  const seconds = statSeconds(statText);
+  const userSeconds = seconds(14) + seconds(16);
+  const systemSeconds = seconds(15) + seconds(17);
   const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(statusText);
   return {
     cpuSeconds: userSeconds + systemSeconds,

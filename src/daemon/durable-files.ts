@@ -5,6 +5,7 @@
  * folder's fsync is shared by the adds that wrote their files meanwhile (a group commit).
  */
 import * as fs from 'node:fs/promises';
+import { syncFolder } from '../storage/atomic-file.js';
 
 /** A file written and still open, not yet fsync'd. */
 export interface WrittenFile {
@@ -32,18 +33,7 @@ export const nodeDurableOps: DurableOps = {
     }
     return { sync: () => handle.sync(), close: () => handle.close() };
   },
-  async syncFolder(dir) {
-    const folder = await fs.open(dir, 'r');
-    try {
-      await folder.sync();
-    } catch (error) {
-      // Some platforms cannot fsync a folder (EINVAL, EISDIR): nothing more can be done there.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw error;
-    } finally {
-      await folder.close().catch(() => undefined);
-    }
-  },
+  syncFolder,
   remove: (path) => fs.rm(path, { force: true }),
 };
 

@@ -5,12 +5,11 @@ import type { UtpDialer } from '../peer/dial-transport.js';
 import { PeerConnection } from '../peer/peer-connection.js';
 import type { Handshake } from '../wire/types.js';
 import type { DialMemory } from './dial-memory.js';
-import { type FIRST_PEER_TCP_DELAY_MS, type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
+import { type PeerDialTimeouts, peerDialTimeouts } from './peer-dialer.js';
 
 /**
- * The metadata phase's dial timeouts: the download's ({@link peerDialTimeouts}, while `untried`
- * addresses wait and `connected` peers are connected: uTP's head start is
- * {@link FIRST_PEER_TCP_DELAY_MS} while no peer is connected).
+ * The metadata phase's dial timeouts: the download's ({@link peerDialTimeouts}), while `untried`
+ * addresses wait and `connected` peers are connected.
  */
 export function metadataDialTimeouts(connected: number, untried: number): PeerDialTimeouts {
   return peerDialTimeouts({}, untried, connected);

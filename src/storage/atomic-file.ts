@@ -24,14 +24,23 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await fs.rm(temporary, { force: true }).catch(() => undefined);
     throw error;
   }
-  let folder: fs.FileHandle | undefined;
+  // The rename is done: a folder that cannot be fsync'd (or opened) leaves nothing more to do.
+  await syncFolder(dir).catch(() => undefined);
+}
+
+/**
+ * fsyncs a folder (its entries: names created, renamed, removed). Platforms that cannot fsync a
+ * folder (EINVAL, EISDIR, EPERM) make it a no-op; other errors are thrown.
+ */
+export async function syncFolder(dir: string): Promise<void> {
+  const folder = await fs.open(dir, 'r');
   try {
-    folder = await fs.open(dir, 'r');
     await folder.sync();
-  } catch {
-    // Some platforms cannot fsync a folder: the rename is done.
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw error;
   } finally {
-    await folder?.close().catch(() => undefined);
+    await folder.close().catch(() => undefined);
   }
 }
 

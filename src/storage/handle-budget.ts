@@ -106,7 +106,7 @@ export class HandleBudget {
       return Promise.resolve();
     }
     const waiting = new Promise<void>((resolve) => this.#waiters.push(resolve));
-    this.#reclaim();
+    this.#reclaimOne();
     return waiting;
   }
 
@@ -150,11 +150,7 @@ export class HandleBudget {
     if (this.#used > this.#peak) this.#peak = this.#used;
   }
 
-  /** One idle handle closed per waiter beyond those already being closed. */
-  #reclaim(): void {
-    this.#reclaimOne();
-  }
-
+  /** Asks the holders for one idle handle (one per waiter, or per slot over a lowered limit). */
   #reclaimOne(): boolean {
     for (const holder of this.#holders) {
       if (holder.closeOneIdle()) return true;
