@@ -98,33 +98,11 @@ export async function startDaemonProcess(
     (await waitLog(new RegExp(`rpc: listening on http://${rpcHost.replace(/\./g, '\\.')}:(\\d+)/`)))[1],
   );
   const peerPort = Number((await waitLog(/ info ready: peer port (\d+)/))[1]);
-  let sessionId = '';
   const authorization =
     options.username !== undefined
       ? `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`
       : undefined;
-  const rpc = async <T>(method: string, rpcArgs: Record<string, unknown> = {}): Promise<T> => {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await fetch(`http://${rpcHost}:${port}/transmission/rpc`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-transmission-session-id': sessionId,
-          ...(authorization ? { authorization } : {}),
-        },
-        body: JSON.stringify({ method, arguments: rpcArgs }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (response.status === 409) {
-        sessionId = response.headers.get('x-transmission-session-id') ?? '';
-        continue;
-      }
-      const body = (await response.json()) as { result: string; arguments: T };
-      if (body.result !== 'success') throw new Error(`${method}: ${body.result}`);
-      return body.arguments;
-    }
-    throw new Error(`${method}: no session id`);
-  };
+  const rpc = transmissionRpc(`http://${rpcHost}:${port}/transmission/rpc`, authorization);
   return {
     run,
     pid: run.child.pid!,
@@ -159,4 +137,37 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * A Transmission RPC caller for `url`: the session-id handshake (a 409 hands out the id, the call
+ * is made again), basic auth when `authorization` is given; a result other than `success` throws.
+ */
+export function transmissionRpc(url: string, authorization?: string) {
+  let sessionId = '';
+  return async <T = Record<string, unknown>>(
+    method: string,
+    args: Record<string, unknown> = {},
+  ): Promise<T> => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-transmission-session-id': sessionId,
+          ...(authorization ? { authorization } : {}),
+        },
+        body: JSON.stringify({ method, arguments: args }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.status === 409) {
+        sessionId = response.headers.get('x-transmission-session-id') ?? '';
+        continue;
+      }
+      const body = (await response.json()) as { result: string; arguments: T };
+      if (body.result !== 'success') throw new Error(`${method}: ${body.result}`);
+      return body.arguments;
+    }
+    throw new Error(`${method}: no session id`);
+  };
 }

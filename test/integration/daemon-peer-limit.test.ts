@@ -13,6 +13,7 @@ import { describe, test } from 'node:test';
 import { startRpcServer } from '../../src/daemon/index.js';
 import { Client } from '../../src/session/client.js';
 import { daemonFixture, randomData, seeding, trackedTorrentOf, until } from '../helpers/daemon-fixture.js';
+import { transmissionRpc } from '../helpers/daemon-process.js';
 import { startLodestoneSeeder } from '../helpers/lodestone-seeder.js';
 
 const HOST = '127.0.0.201';
@@ -25,32 +26,6 @@ const SEEDER_HOSTS = [
   '127.0.0.207',
 ];
 const DIALER_HOSTS = ['127.0.0.208', '127.0.0.209'];
-
-/** One Transmission RPC call (the 409 session-id handshake included); throws unless "success". */
-function rpcCaller(port: number) {
-  let sessionId = '';
-  return async <T = Record<string, unknown>>(
-    method: string,
-    args: Record<string, unknown> = {},
-  ): Promise<T> => {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await fetch(`http://127.0.0.1:${port}/transmission/rpc`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-transmission-session-id': sessionId },
-        body: JSON.stringify({ method, arguments: args }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (response.status === 409) {
-        sessionId = response.headers.get('x-transmission-session-id') ?? '';
-        continue;
-      }
-      const body = (await response.json()) as { result: string; arguments: T };
-      if (body.result !== 'success') throw new Error(`${method}: ${body.result}`);
-      return body.arguments;
-    }
-    throw new Error(`${method}: no session id`);
-  };
-}
 
 describe("a torrent's own peer limit", { timeout: 60_000 }, () => {
   test('peer-limit 2 keeps at most 2 connections among 6 seeders and 2 dialers', async (t) => {
@@ -121,7 +96,7 @@ describe("a torrent's own peer limit", { timeout: 60_000 }, () => {
     const daemon = await fx.open();
     const server = await startRpcServer(daemon, { configDir: fx.stateDir });
     t.after(() => server.close());
-    const rpc = rpcCaller(server.port);
+    const rpc = transmissionRpc(`http://127.0.0.1:${server.port}/transmission/rpc`);
 
     await rpc('session-set', { 'peer-limit-per-torrent': 2, 'peer-limit-global': 200 });
     const added = await rpc<{ 'torrent-added': { id: number } }>('torrent-add', {

@@ -10,29 +10,18 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DaemonTorrentEntry } from '../../../src/daemon/daemon-torrent.js';
 import { StateFolder } from '../../../src/daemon/state-folder.js';
-import { defaultTorrentSettings, type TorrentState } from '../../../src/daemon/torrent-state.js';
+import type { TorrentState } from '../../../src/daemon/torrent-state.js';
 import { lastTouchedMs, selectTorrents } from '../../../src/daemon/torrent-status.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
 function state(): TorrentState {
-  return {
+  return testTorrentState({
     hash: 'ab'.repeat(20),
     name: 'x',
     magnet: `magnet:?xt=urn:btih:${'ab'.repeat(20)}`,
-    savePath: '/d',
     paused: true,
     addedDate: 1_000,
-    doneDate: 0,
-    activityDate: 0,
-    uploadedEver: 0,
-    downloadedEver: 0,
-    corruptEver: 0,
-    settings: defaultTorrentSettings(50),
-    filesWanted: undefined,
-    filePriorities: undefined,
-    queuePosition: 0,
-    trackerList: undefined,
-    error: undefined,
-  };
+  });
 }
 
 function entryAt(clock: { t: number }): DaemonTorrentEntry {

@@ -3,30 +3,17 @@ import { describe, test } from 'node:test';
 import { encode } from '../../../src/bencode/index.js';
 import { applyPatch, moveInQueue } from '../../../src/daemon/daemon-patch.js';
 import { DaemonTorrentEntry } from '../../../src/daemon/daemon-torrent.js';
-import { defaultTorrentSettings, type TorrentState } from '../../../src/daemon/torrent-state.js';
+import type { TorrentState } from '../../../src/daemon/torrent-state.js';
 import { DaemonError } from '../../../src/errors.js';
 import { parseTorrent } from '../../../src/metainfo/index.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
 function entry(id: number, withMeta = true): DaemonTorrentEntry {
-  const state: TorrentState = {
+  const state: TorrentState = testTorrentState({
     hash: String(id).padStart(40, '0'),
     name: `t${id}`,
-    magnet: undefined,
-    savePath: '/d',
-    paused: false,
-    addedDate: 0,
-    doneDate: 0,
-    activityDate: 0,
-    uploadedEver: 0,
-    downloadedEver: 0,
-    corruptEver: 0,
-    settings: defaultTorrentSettings(50),
-    filesWanted: undefined,
-    filePriorities: undefined,
     queuePosition: id,
-    trackerList: undefined,
-    error: undefined,
-  };
+  });
   const made = new DaemonTorrentEntry(id, state);
   if (withMeta)
     made.meta = parseTorrent(

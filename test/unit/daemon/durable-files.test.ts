@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type DurableOps, FolderSync, writeNewFilesDurably } from '../../../src/daemon/durable-files.js';
 import { StateFolder } from '../../../src/daemon/state-folder.js';
-import { defaultTorrentSettings, type TorrentState } from '../../../src/daemon/torrent-state.js';
+import type { TorrentState } from '../../../src/daemon/torrent-state.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
 function deferred(): { promise: Promise<void>; resolve(): void; reject(error: Error): void } {
   let resolve!: () => void;
@@ -169,25 +170,15 @@ describe('StateFolder.saveNewTorrent', () => {
     const dir = await mkdtemp(join(tmpdir(), 'lodestone-new-torrent-'));
     try {
       const folder = new StateFolder(dir);
-      const states: TorrentState[] = Array.from({ length: 20 }, (_, i) => ({
-        hash: i.toString(16).padStart(40, '0'),
-        name: `t${i}`,
-        magnet: undefined,
-        savePath: '/d',
-        paused: true,
-        addedDate: 1_700_000_000_000,
-        doneDate: 0,
-        activityDate: 0,
-        uploadedEver: 0,
-        downloadedEver: 0,
-        corruptEver: 0,
-        settings: defaultTorrentSettings(50),
-        filesWanted: undefined,
-        filePriorities: undefined,
-        queuePosition: i,
-        trackerList: undefined,
-        error: undefined,
-      }));
+      const states: TorrentState[] = Array.from({ length: 20 }, (_, i) =>
+        testTorrentState({
+          hash: i.toString(16).padStart(40, '0'),
+          name: `t${i}`,
+          paused: true,
+          addedDate: 1_700_000_000_000,
+          queuePosition: i,
+        }),
+      );
       await Promise.all(
         states.map((state) => folder.saveNewTorrent(state, new Uint8Array([state.queuePosition, 1]))),
       );

@@ -8,12 +8,12 @@ import fc from 'fast-check';
 import { checkNewName, planRename, renameOnDisk, withFileNames } from '../../../src/daemon/rename-path.js';
 import {
   decodeTorrentState,
-  defaultTorrentSettings,
   encodeTorrentState,
   type TorrentState,
 } from '../../../src/daemon/torrent-state.js';
 import { DaemonError } from '../../../src/errors.js';
 import type { TorrentFile, TorrentMetadata } from '../../../src/metainfo/types.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
 function refused(error: unknown): boolean {
   return error instanceof DaemonError && error.code === 'LODESTONE_ERR_DAEMON_TORRENT';
@@ -155,26 +155,12 @@ describe('torrent-rename-path: the stored names over the metainfo', { timeout: 1
   });
 
   test('the state file keeps the names; an old file without them reads as none', () => {
-    const state: TorrentState = {
+    const state: TorrentState = testTorrentState({
       hash: 'cd'.repeat(20),
       name: 'record',
-      magnet: undefined,
-      savePath: '/d',
-      paused: false,
       addedDate: 1,
-      doneDate: 0,
-      activityDate: 0,
-      uploadedEver: 0,
-      downloadedEver: 0,
-      corruptEver: 0,
-      settings: defaultTorrentSettings(50),
-      filesWanted: undefined,
-      filePriorities: undefined,
-      queuePosition: 0,
-      trackerList: undefined,
-      error: undefined,
       filePaths: [['record', 'one.bin']],
-    };
+    });
     assert.deepEqual(decodeTorrentState(encodeTorrentState(state)).filePaths, [['record', 'one.bin']]);
     const old = JSON.parse(encodeTorrentState(state)) as Record<string, unknown>;
     delete old.filePaths;

@@ -8,31 +8,20 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DaemonTorrentEntry } from '../../../src/daemon/daemon-torrent.js';
 import { Scheduler } from '../../../src/daemon/scheduler.js';
 import { defaultSettings } from '../../../src/daemon/settings.js';
-import { defaultTorrentSettings } from '../../../src/daemon/torrent-state.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
 function setup(count: number) {
   // Magnets without metadata: "running" is a fetch under way, started and stopped by the scheduler.
   const torrents = Array.from({ length: count }, (_, index) => {
     const hash = String(index + 1).padStart(40, '0');
-    return new DaemonTorrentEntry(index + 1, {
-      hash,
-      name: hash,
-      magnet: `magnet:?xt=urn:btih:${hash}`,
-      savePath: '/d',
-      paused: false,
-      addedDate: 0,
-      doneDate: 0,
-      activityDate: 0,
-      uploadedEver: 0,
-      downloadedEver: 0,
-      corruptEver: 0,
-      settings: defaultTorrentSettings(50),
-      filesWanted: undefined,
-      filePriorities: undefined,
-      queuePosition: index,
-      trackerList: undefined,
-      error: undefined,
-    });
+    return new DaemonTorrentEntry(
+      index + 1,
+      testTorrentState({
+        hash,
+        magnet: `magnet:?xt=urn:btih:${hash}`,
+        queuePosition: index,
+      }),
+    );
   });
   const settings = { ...defaultSettings('/home'), 'download-queue-enabled': true, 'download-queue-size': 2 };
   let plans = 0;

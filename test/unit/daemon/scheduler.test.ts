@@ -14,35 +14,21 @@ import { defaultSettings } from '../../../src/daemon/settings.js';
 import type { DaemonSettings } from '../../../src/daemon/settings-types.js';
 import {
   decodeTorrentState,
-  defaultTorrentSettings,
   encodeTorrentState,
   type TorrentState,
 } from '../../../src/daemon/torrent-state.js';
 import { parseTorrent } from '../../../src/metainfo/index.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
 const SIZE = 4 * 16384;
 
 function entry(id: number, complete: boolean): DaemonTorrentEntry {
-  const state: TorrentState = {
+  const state: TorrentState = testTorrentState({
     hash: String(id).padStart(40, '0'),
     name: `t${id}`,
-    magnet: undefined,
-    savePath: '/d',
-    paused: false,
-    addedDate: 0,
-    doneDate: 0,
-    activityDate: 0,
-    uploadedEver: 0,
-    downloadedEver: 0,
-    corruptEver: 0,
-    settings: defaultTorrentSettings(50),
-    filesWanted: undefined,
-    filePriorities: undefined,
     queuePosition: id - 1,
-    trackerList: undefined,
-    error: undefined,
-  };
+  });
   const made = new DaemonTorrentEntry(id, state);
   made.meta = parseTorrent(
     encode({ info: { name: `t${id}`, 'piece length': 16384, pieces: Buffer.alloc(80), length: SIZE } }),

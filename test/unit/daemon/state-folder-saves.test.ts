@@ -9,31 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { StateFolder } from '../../../src/daemon/state-folder.js';
-import {
-  decodeTorrentState,
-  defaultTorrentSettings,
-  type TorrentState,
-} from '../../../src/daemon/torrent-state.js';
+import { decodeTorrentState, type TorrentState } from '../../../src/daemon/torrent-state.js';
+import { testTorrentState } from '../../helpers/torrent-state.js';
 
-const STATE: TorrentState = {
+const STATE: TorrentState = testTorrentState({
   hash: 'cd'.repeat(20),
   name: 'x',
   magnet: `magnet:?xt=urn:btih:${'cd'.repeat(20)}`,
-  savePath: '/d',
-  paused: false,
   addedDate: 1_700_000_000_000,
-  doneDate: 0,
-  activityDate: 0,
-  uploadedEver: 0,
-  downloadedEver: 0,
-  corruptEver: 0,
-  settings: defaultTorrentSettings(50),
-  filesWanted: undefined,
-  filePriorities: undefined,
-  queuePosition: 0,
-  trackerList: undefined,
-  error: undefined,
-};
+});
 
 async function withFolder(run: (folder: StateFolder, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'lodestone-state-saves-'));
