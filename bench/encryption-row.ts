@@ -19,8 +19,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSize } from './measure.js';
-import { download, type Phase } from './phases.js';
-import { cell, type DownloadRecord, type Spread, spread, table } from './report.js';
+import { download, type Phase, type SeederCpu } from './phases.js';
+import { cell, type DownloadRecord, digits, type Spread, spread, table } from './report.js';
 import type { RowsContext } from './rows.js';
 import { prepareTorrent, type RunningSeeder, type SeederKind, startSeeder } from './swarm.js';
 
@@ -44,6 +44,8 @@ export interface ModeSummary {
   cpuSecondsPerGiB?: Spread;
   /** All the seeders' CPU together while serving that download, per GiB. */
   seederCpuSecondsPerGiB?: Spread;
+  /** Each seeder's CPU per GiB, by seeder kind (medians over the downloads). */
+  seederCpuByKind: Record<string, Spread>;
   /** Peers connected in each download, by encryption and transport, e.g. ['3 rc4 · 2 tcp + 1 utp'] (one per download). */
   peers: string[];
   ok: number;
@@ -74,6 +76,7 @@ export function summarizeEncryption(
       mibPerSecond: spread(ok.map((r) => r.mibPerSecond)),
       cpuSecondsPerGiB: spread(ok.map((r) => r.cpuSecondsPerGiB)),
       seederCpuSecondsPerGiB: spread(ok.map((r) => r.seederCpuSecondsPerGiB)),
+      seederCpuByKind: spreadByKind(ok.map((r) => r.seederCpuByKind)),
       peers: ok.map((r) =>
         [r.peersByEncryption, r.peersByTransport]
           .map((counts) =>
@@ -104,6 +107,17 @@ export function summarizeEncryption(
     plaintext: of('disable'),
     ...(throughput !== undefined ? { held: throughput.median >= ENCRYPTION_TARGET } : {}),
   };
+}
+
+/** Per kind, the spread of its values over the records that have one. */
+function spreadByKind(values: (Record<string, number> | undefined)[]): Record<string, Spread> {
+  const kinds = [...new Set(values.flatMap((byKind) => Object.keys(byKind ?? {})))];
+  const out: Record<string, Spread> = {};
+  for (const kind of kinds) {
+    const one = spread(values.map((byKind) => byKind?.[kind]));
+    if (one !== undefined) out[kind] = one;
+  }
+  return out;
 }
 
 /** Seeders of the row: the --encryption-seeders list (default: the swarm's other clients). */
@@ -152,10 +166,15 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
         );
       }
       // CPU of all the seeders together while they serve one download (encryption costs them too).
-      const seedersCpu = async () => {
+      // And each seeder's own: which of them pays for RC4, and which served little at all.
+      const seedersCpu = async (): Promise<SeederCpu | undefined> => {
         const samples = await Promise.all(seeders.map((seeder) => seeder.sample()));
         if (samples.some((sample) => sample === undefined)) return undefined;
-        return { cpuSeconds: samples.reduce((sum, sample) => sum + sample!.cpuSeconds, 0) };
+        const byKind: Record<string, number> = {};
+        seeders.forEach((seeder, i) => {
+          byKind[seeder.kind] = (byKind[seeder.kind] ?? 0) + samples[i]!.cpuSeconds;
+        });
+        return { cpuSeconds: samples.reduce((sum, sample) => sum + sample!.cpuSeconds, 0), byKind };
       };
       for (let round = 1; round <= config.runs; round++) {
         // Odd rounds start encrypted, even rounds plaintext: neither always goes first.
@@ -186,6 +205,21 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
   } finally {
     await removeRoot();
   }
+}
+
+/** Each seeder's CPU per GiB, RC4 beside plaintext (medians): who pays for encryption, and who served little. */
+function seederCpuLine(summary: EncryptionSummary): string[] {
+  const rc4 = summary.encrypted.seederCpuByKind;
+  const plain = summary.plaintext.seederCpuByKind;
+  const kinds = [...new Set([...Object.keys(rc4), ...Object.keys(plain)])];
+  if (kinds.length === 0) return [];
+  const value = (s: Spread | undefined) => (s === undefined ? '–' : digits(s.median));
+  return [
+    '',
+    `Each seeder's CPU s/GiB, RC4 / plaintext (median): ${kinds
+      .map((kind) => `${kind} ${value(rc4[kind])} / ${value(plain[kind])}`)
+      .join(' · ')}.`,
+  ];
 }
 
 /** The report's section for the encryption row (empty when it did not run). */
@@ -224,6 +258,7 @@ export function renderEncryption(records: DownloadRecord[], info: EncryptionRowI
       ],
       [modeRow('require (RC4)', summary.encrypted), modeRow('disable (plaintext)', summary.plaintext)],
     ),
+    ...seederCpuLine(summary),
     '',
     table(
       ['encrypted ÷ plaintext MiB/s, same round', 'target', 'held'],

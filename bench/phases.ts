@@ -55,13 +55,32 @@ export interface Phase {
 }
 
 /** One download recorded into `phase.records`; a failure is recorded and logged, never thrown (except on Ctrl-C). */
+/** CPU seconds of the seeders so far: all together, and by seeder kind where the caller tells. */
+export interface SeederCpu {
+  cpuSeconds: number;
+  byKind?: Record<string, number>;
+}
+
+/** Each kind's CPU between two samples, per GiB of `totalBytes` (pure). */
+export function cpuPerGiBByKind(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  totalBytes: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [kind, seconds] of Object.entries(after)) {
+    out[kind] = (seconds - (before[kind] ?? 0)) / (totalBytes / GiB);
+  }
+  return out;
+}
+
 export async function download(
   phase: Phase,
   base: Pick<
     DownloadRecord,
     'phase' | 'seeders' | 'leecher' | 'source' | 'round' | 'encryption' | 'transport'
   >,
-  seederSample?: () => Promise<{ cpuSeconds: number } | undefined>,
+  seederSample?: () => Promise<SeederCpu | undefined>,
   peers?: { host: string; port: number }[],
   /** More `lodestone download` switches, after the encryption row's. */
   lodestoneArgs?: string[],
@@ -76,7 +95,7 @@ export async function download(
   ];
   if (config.settleMs > 0) await delay(config.settleMs);
   const seederBefore = await seederSample?.();
-  let seederAfter: { cpuSeconds: number } | undefined;
+  let seederAfter: SeederCpu | undefined;
   try {
     const m = await timedDownload({
       kind: base.leecher as DownloadKind,
@@ -114,6 +133,15 @@ export async function download(
         ? {
             seederCpuSecondsPerGiB:
               (seederAfter.cpuSeconds - seederBefore.cpuSeconds) / (torrent.totalSize / GiB),
+            ...(seederBefore.byKind && seederAfter.byKind
+              ? {
+                  seederCpuByKind: cpuPerGiBByKind(
+                    seederBefore.byKind,
+                    seederAfter.byKind,
+                    torrent.totalSize,
+                  ),
+                }
+              : {}),
           }
         : {}),
     };

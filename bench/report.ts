@@ -51,6 +51,8 @@ export interface DownloadRecord {
   peakRssMiB?: number;
   /** Solo phase: CPU the seeder spent while serving this download, per GiB. */
   seederCpuSecondsPerGiB?: number;
+  /** Encryption row: each seeder's part of seederCpuSecondsPerGiB, by seeder kind. */
+  seederCpuByKind?: Record<string, number>;
 }
 
 export interface BenchReport {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderEncryption, summarizeEncryption } from '../../../bench/encryption-row.js';
+import { cpuPerGiBByKind } from '../../../bench/phases.js';
 import type { DownloadRecord } from '../../../bench/report.js';
 
 function run(
@@ -88,4 +89,40 @@ test('encryption row: the libtorrent reference is summarised apart and never jud
   assert.match(text, /\| 0\.60 \| ≥ 0\.8× \| \*\*no\*\* \|/);
   assert.match(text, /Reference, not judged/);
   assert.match(text, /\| RC4 \| 1 \| 95\.0 \|.*\| 0\.95 \|/);
+});
+
+test('encryption row: each seeder’s CPU per GiB, RC4 beside plaintext, medians by kind', () => {
+  const withSeeders = (record: DownloadRecord, byKind: Record<string, number>): DownloadRecord => ({
+    ...record,
+    seederCpuByKind: byKind,
+  });
+  const records: DownloadRecord[] = [
+    withSeeders(run('require', 1, 60), { aria2: 1, qbittorrent: 4 }),
+    withSeeders(run('disable', 1, 100), { aria2: 0.5, qbittorrent: 2 }),
+    withSeeders(run('require', 2, 60), { aria2: 3, qbittorrent: 3.5 }),
+    withSeeders(run('disable', 2, 100), { aria2: 0.25, qbittorrent: 1.5 }),
+    // A failed download's figures are not counted.
+    withSeeders(run('require', 3, 60, false), { aria2: 100, qbittorrent: 100 }),
+  ];
+  const summary = summarizeEncryption(records);
+  assert.equal(summary?.encrypted.seederCpuByKind.aria2?.median, 2);
+  assert.equal(summary?.encrypted.seederCpuByKind.qbittorrent?.max, 4);
+  assert.equal(summary?.plaintext.seederCpuByKind.qbittorrent?.median, 1.75);
+  assert.match(
+    renderEncryption(records, undefined).join('\n'),
+    /Each seeder's CPU s\/GiB, RC4 \/ plaintext \(median\): aria2 2\.00 \/ 0\.38 · qbittorrent 3\.75 \/ 1\.75\./,
+  );
+  assert.doesNotMatch(renderEncryption([run('require', 1, 60)], undefined).join('\n'), /Each seeder/);
+});
+
+test('cpuPerGiBByKind: each kind’s CPU between two samples per GiB downloaded', () => {
+  assert.deepEqual(
+    cpuPerGiBByKind({ aria2: 10, qbittorrent: 20 }, { aria2: 10.5, qbittorrent: 21 }, 2 ** 29),
+    {
+      aria2: 1,
+      qbittorrent: 2,
+    },
+  );
+  // A kind missing from the first sample counts from zero.
+  assert.deepEqual(cpuPerGiBByKind({}, { transmission: 0.25 }, 2 ** 30), { transmission: 0.25 });
 });
