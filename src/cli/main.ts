@@ -9,6 +9,7 @@ import { infoCommand } from './commands/info.js';
 import { metadataCommand } from './commands/metadata.js';
 import { seedCommand } from './commands/seed.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { flushJsonLines } from './json-lines.js';
 import { terminalText } from './terminal-text.js';
 
 const debug = process.argv.includes('--debug');
@@ -25,6 +26,7 @@ function reportAndExit(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   const prefix = isLodestoneError(error) ? 'error' : 'internal error';
   if (process.argv.includes('--json')) {
+    flushJsonLines(); // the events queued before it go first
     // Scripts reading the event stream see the failure too, not only a human on stderr.
     const code = isLodestoneError(error) ? error.code : 'LODESTONE_ERR_INTERNAL';
     process.stdout.write(

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { SessionStats } from '../index.js';
 import { formatBytes } from '../metainfo/index.js';
+import { writeJsonLine } from './json-lines.js';
 import { terminalText } from './terminal-text.js';
 
 export type ReporterMode = 'tty' | 'plain' | 'json' | 'quiet';
@@ -66,9 +67,10 @@ export class Reporter {
     else process.stderr.write(`${terminalText(text)}\n`);
   }
 
+  /** One `--json` line; the lines of one event-loop turn go out in one write (json-lines.ts). */
   event(type: string, fields: Record<string, unknown> = {}): void {
     if (this.mode !== 'json') return;
-    process.stdout.write(`${JSON.stringify({ type, time: new Date().toISOString(), ...fields })}\n`);
+    writeJsonLine(`${JSON.stringify({ type, time: new Date().toISOString(), ...fields })}\n`);
   }
 
   /** `note`: why nothing is happening (a stall), shown on the progress line. */

@@ -4,6 +4,7 @@
  *
  * @module lodestone/wire
  */
+export { BufferPool, DECODER_BUFFER_SIZE, sharedDecoderPool } from './buffer-pool.js';
 export { describeHandshake, describeMessage, printable } from './describe.js';
 export {
   decodeExtensionHandshake,

@@ -1,5 +1,6 @@
 import { Bitfield } from '../bitfield.js';
 import { LodestoneError, WireError } from '../errors.js';
+import { type BufferPool, sharedDecoderPool } from './buffer-pool.js';
 import { checkMessageLength, isKnownMessageId, maxMessageLengthFor } from './message-length.js';
 import { type Message, MessageId } from './types.js';
 
@@ -23,19 +24,20 @@ export interface MessageDecoderOptions {
    * message that straddles chunks is then valid only until the next `next()` call, and
    * `detach()` keeps the unread tail in one buffer reused from call to call. For consumers that
    * copy what they keep (a session writing blocks into piece buffers): a download then copies
-   * ~16 KiB per read into the same two buffers instead of allocating them.
+   * ~16 KiB per read into buffers lent by `pool` instead of allocating them. They are held only
+   * while such bytes are pending and given back as soon as they are consumed (the scratch at the
+   * next `next()`, the tail when `detach()` finds nothing unread), so an idle decoder holds none.
    * @default false
    */
   reuseMemory?: boolean;
+  /** Where `reuseMemory` borrows its buffers. @default a pool shared by the whole process */
+  pool?: BufferPool;
 }
 
 const LENGTH_PREFIX = 4;
 const EMPTY = new Uint8Array(0);
 /** Consumed chunk slots are compacted away once this many pile up at the front of the list. */
 const COMPACT_AFTER = 1024;
-/** Reused buffers start at one block plus headers and are dropped after holding more than this. */
-const REUSED_INITIAL = 16 * 1024 + 64;
-const REUSED_KEPT_MAX = 128 * 1024 + 64;
 
 /**
  * A sans-I/O decoder for the length-prefixed messages that follow the handshake: `push()` the
@@ -64,12 +66,17 @@ export class MessageDecoder implements Iterable<Message> {
   #maxMessageLength: number;
   #failure: WireError | undefined;
   readonly #reuse: boolean;
-  /** With reuseMemory: where detach() keeps the unread tail, and where straddling blocks are joined. */
+  readonly #pool: BufferPool;
+  /**
+   * With reuseMemory: where detach() keeps the unread tail (held while a tail is pending), and
+   * where a straddling piece is joined (held until the next call). Pooled, or a larger own one.
+   */
   #carry: Buffer | undefined;
   #scratch: Buffer | undefined;
 
   constructor(options: MessageDecoderOptions = {}) {
     this.#reuse = options.reuseMemory ?? false;
+    this.#pool = options.pool ?? sharedDecoderPool;
     this.#pieceCount = checkCount(options.pieceCount, 'pieceCount');
     this.#explicitMax = checkCount(options.maxMessageLength, 'maxMessageLength');
     this.#maxMessageLength = this.#explicitMax ?? maxMessageLengthFor(this.#pieceCount);
@@ -115,11 +122,15 @@ export class MessageDecoder implements Iterable<Message> {
    * unread tail of one read, never the whole buffered message again.
    */
   detach(): void {
+    this.#giveScratch();
     const last = this.#chunks.length - 1;
     if (last < this.#first || this.#buffered === 0) {
       this.#chunks.length = 0;
       this.#first = 0;
       this.#offset = 0;
+      // Nothing pending: an idle connection keeps no buffer.
+      if (this.#carry !== undefined) this.#pool.give(this.#carry);
+      this.#carry = undefined;
       return;
     }
     if (this.#reuse) {
@@ -135,11 +146,13 @@ export class MessageDecoder implements Iterable<Message> {
   /** Gathers every unread byte at the start of the reused carry buffer (moving what is already there). */
   #detachIntoCarry(): void {
     const total = this.#buffered;
-    let carry = this.#carry;
-    // A large message (a bitfield) grows it once; a later small tail lets the big one go.
-    const tooBig = carry !== undefined && carry.length > REUSED_KEPT_MAX && total <= REUSED_INITIAL;
-    if (carry === undefined || carry.length < total || tooBig) {
-      carry = Buffer.allocUnsafeSlow(Math.max(total, REUSED_INITIAL));
+    const pool = this.#pool;
+    const held = this.#carry;
+    let carry = held;
+    // A large message (a bitfield) takes an own buffer; a later small tail goes back to a pooled one.
+    const unpooledFits = carry !== undefined && carry.length !== pool.size && total <= pool.size;
+    if (carry === undefined || carry.length < total || unpooledFits) {
+      carry = total <= pool.size ? pool.take() : Buffer.allocUnsafeSlow(total);
     }
     let written = 0;
     for (let i = this.#first; i < this.#chunks.length; i++) {
@@ -149,6 +162,7 @@ export class MessageDecoder implements Iterable<Message> {
       carry.set(from === 0 ? chunk : chunk.subarray(from), written);
       written += chunk.length - from;
     }
+    if (held !== undefined && held !== carry) pool.give(held); // its bytes were copied above
     this.#carry = carry;
     this.#chunks.length = 0;
     this.#chunks.push(carry.subarray(0, total));
@@ -163,6 +177,8 @@ export class MessageDecoder implements Iterable<Message> {
   /** The next complete message, or undefined when more bytes are needed. Throws WireError. */
   next(): Message | undefined {
     if (this.#failure !== undefined) throw this.#failure;
+    // The previous message has been consumed: a piece joined in the scratch is no longer read.
+    if (this.#scratch !== undefined) this.#giveScratch();
     try {
       return this.#next();
     } catch (error) {
@@ -327,14 +343,18 @@ export class MessageDecoder implements Iterable<Message> {
    * scratch buffer for a block-sized body (a piece message, consumed before the next call).
    */
   #joinBuffer(count: number): Buffer {
-    if (!this.#reuse || count > REUSED_KEPT_MAX) return Buffer.allocUnsafe(count);
+    if (!this.#reuse || count > this.#pool.size) return Buffer.allocUnsafe(count);
     const head = this.#chunks[this.#first]!;
     const id = this.#offset < head.length ? head[this.#offset] : this.#peekByte(0);
     if (id !== MessageId.piece) return Buffer.allocUnsafe(count);
-    if (this.#scratch === undefined || this.#scratch.length < count) {
-      this.#scratch = Buffer.allocUnsafeSlow(Math.max(count, REUSED_INITIAL));
-    }
+    this.#scratch ??= this.#pool.take();
     return this.#scratch.subarray(0, count);
+  }
+
+  #giveScratch(): void {
+    if (this.#scratch === undefined) return;
+    this.#pool.give(this.#scratch);
+    this.#scratch = undefined;
   }
 
   #dropHead(): void {
@@ -351,6 +371,9 @@ export class MessageDecoder implements Iterable<Message> {
   }
 
   #release(): void {
+    this.#giveScratch();
+    if (this.#carry !== undefined) this.#pool.give(this.#carry);
+    this.#carry = undefined;
     this.#chunks.length = 0;
     this.#first = 0;
     this.#offset = 0;

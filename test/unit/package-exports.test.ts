@@ -66,6 +66,8 @@ const SUBPATHS: Record<string, string[]> = {
   './create': ['createTorrent', 'autoPieceLength', 'DEFAULT_CREATED_BY'],
   './wire': [
     'MessageDecoder',
+    'BufferPool',
+    'sharedDecoderPool',
     'encodeMessage',
     'encodeHandshake',
     'describeMessage',
