@@ -13,7 +13,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTorrent } from '../../src/metainfo/index.js';
+import { LOCAL_EXTENSION_IDS } from '../../src/wire/index.js';
 import { runCli } from '../helpers/lodestone-cli.js';
 import { type RunningOpentracker, startOpentracker } from '../helpers/opentracker.js';
 import {
@@ -28,6 +30,8 @@ import { requireTool, toolAvailable } from '../helpers/tools.js';
 const MiB = 1024 * 1024;
 const BLOCK = 16 * 1024;
 const TOOLS = ['opentracker', 'mktorrent', 'transmission-daemon'];
+/** The whole download's bound (it takes ~20 s); generous, it only turns a stall into a failure. */
+const FINISH_WITHIN_MS = 60_000;
 
 interface Fixture {
   root: string;
@@ -127,7 +131,23 @@ describe('a magnet from Transmission 3.00', { timeout: 180_000 }, () => {
       partial = split.pop() ?? '';
       for (const text of split) lines.push({ at, text });
     });
-    const result = await run.exited;
+    // ~20 s at Transmission's pace (its 10 s rechoke tick included); a stall fails here, not by the suite's timeout.
+    const deadline = new AbortController();
+    const result = await Promise.race([
+      run.exited,
+      sleep(FINISH_WITHIN_MS, undefined, { signal: deadline.signal }).then(
+        () => undefined,
+        () => undefined, // aborted: the CLI exited first
+      ),
+    ]);
+    deadline.abort();
+    assert.ok(
+      result,
+      `the download finished within ${FINISH_WITHIN_MS / 1000} s; trace tail:\n${lines
+        .slice(-30)
+        .map((l) => l.text)
+        .join('\n')}`,
+    );
     assert.equal(result.code, 0, result.stderr.slice(-3000));
     const peer = `${seeder.address}:${seeder.port}`.replaceAll('.', '\\.');
     const mine = lines.filter((l) => new RegExp(` ${peer}( |$)`).test(l.text));
@@ -147,7 +167,12 @@ describe('a magnet from Transmission 3.00', { timeout: 180_000 }, () => {
 
     // Every block requested before the first one arrived: Transmission serves one block per pulse
     // and flushes a batch 2 s after it started, so one request at a time costs ~2 s per block.
-    const firstData = indexOf(mine, /^<- .* extended id=3 /, theirs);
+    // Data comes on our ut_metadata id; requests go to Transmission's (3 in Transmission 3.00).
+    const firstData = indexOf(
+      mine,
+      new RegExp(`^<- .* extended id=${LOCAL_EXTENSION_IDS.ut_metadata} `),
+      theirs,
+    );
     assert.ok(firstData > 0, 'a metadata block arrived');
     const requestsBefore = mine
       .slice(theirs, firstData)
