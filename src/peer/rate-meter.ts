@@ -11,6 +11,8 @@ export class RateMeter {
   readonly #buckets: Float64Array;
   readonly #now: () => number;
   readonly #createdAt: number;
+  /** When the first byte came: an idle start (a peer that chokes us for 10 s) is not averaged in. */
+  #firstAt: number | undefined;
   #currentSecond: number;
   #total = 0;
 
@@ -26,7 +28,9 @@ export class RateMeter {
   }
 
   add(bytes: number): void {
-    this.#advance(this.#now());
+    const now = this.#now();
+    this.#firstAt ??= now;
+    this.#advance(now);
     this.#buckets[this.#currentSecond % this.#buckets.length]! += bytes;
     this.#total += bytes;
   }
@@ -38,7 +42,7 @@ export class RateMeter {
     let sum = 0;
     for (const value of this.#buckets) sum += value;
     const windowMs = (this.#buckets.length - 1) * 1000 + (now - this.#currentSecond * 1000);
-    const spanMs = Math.max(1000, Math.min(windowMs, now - this.#createdAt));
+    const spanMs = Math.max(1000, Math.min(windowMs, now - (this.#firstAt ?? this.#createdAt)));
     return (sum * 1000) / spanMs;
   }
 
