@@ -158,8 +158,9 @@ export async function addToDaemon(core: DaemonCore, request: AddRequest): Promis
   }
   core.adding.delete(entry.hash);
   core.torrents.push(entry);
-  // Adds running at the same time may end in another order: numbered by the list, in turn.
-  renumber(core.torrents);
+  // Adds running at the same time may end in another order: numbered by the list, in turn (the
+  // whole list only then; one add at a time is already last: O(1)).
+  if (entry.state.queuePosition !== core.torrents.length - 1) renumber(core.torrents);
   core.countAdded();
   pending.settle(true);
   // Writes only when the renumbering moved it (adds ending out of order).
@@ -170,6 +171,7 @@ export async function addToDaemon(core: DaemonCore, request: AddRequest): Promis
   );
   applyFileChoices(entry);
   applyTorrentLimits(entry);
-  core.applyQueue();
+  // Last in the queue and not running: it joins by the queue's counts, not a plan over all (O(1)).
+  core.scheduler.admit(entry);
   return { torrent: entry, duplicate: false };
 }

@@ -6,7 +6,8 @@
  */
 import { ratioModeOnManualStart } from '../policy/seed-limits.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
-import { isRunning, planQueue, seedFacts, seedVerdict, stalledChanged } from './queue-control.js';
+import { admitToQueue, type QueueSlots, slotsHeld } from './queue-admit.js';
+import { isRunning, planQueue, queueFacts, seedFacts, seedVerdict, stalledChanged } from './queue-control.js';
 import type { DaemonSettings } from './settings-types.js';
 import type { LogLevel } from './torrent-runner.js';
 
@@ -31,6 +32,10 @@ export class Scheduler {
   #planning = false;
   /** A plan is asked for after this turn (applyQueueSoon). */
   #soon: NodeJS.Immediate | undefined;
+  /** The run slots the last full plan handed out, kept up to date by `admit`. */
+  #held: QueueSlots | undefined;
+  /** Torrents admitted since the last full plan: the tick plans once (a second at most). */
+  #admitted = 0;
 
   constructor(host: SchedulerHost) {
     this.#host = host;
@@ -55,7 +60,9 @@ export class Scheduler {
     this.#planning = true;
     try {
       const byId = new Map(host.torrents.map((entry) => [entry.id, entry]));
-      const decision = planQueue(host.torrents, host.settings(), host.now());
+      const { facts, decision } = planQueue(host.torrents, host.settings(), host.now());
+      this.#held = slotsHeld(facts, decision);
+      this.#admitted = 0;
       for (const id of decision.toQueue) {
         const entry = byId.get(id)!;
         host.log('info', `torrent ${id}: queued (no free slot)`);
@@ -87,6 +94,31 @@ export class Scheduler {
       this.#again = false;
       this.applyQueue();
     }
+  }
+
+  /**
+   * A torrent just added (last in the queue, not running) joins it without a plan over every
+   * torrent: started when its direction has a free slot by the counts the last plan left, else
+   * shown waiting (src/daemon/queue-admit.ts; O(1)). With no plan yet, one pending, or one under
+   * way, a full plan instead. Whatever changed since the last plan without asking for one (a
+   * stop that ended) is caught by the next tick's plan, which runs when anything was admitted.
+   */
+  admit(entry: DaemonTorrentEntry): void {
+    const host = this.#host;
+    if (host.closed()) return;
+    const held = this.#held;
+    if (held === undefined || this.#soon !== undefined || this.#planning || isRunning(entry)) {
+      this.applyQueue();
+      return;
+    }
+    const settings = host.settings();
+    const admitted = admitToQueue(queueFacts(entry, settings, host.now()), held, settings);
+    this.#held = admitted.held;
+    this.#admitted++;
+    if (admitted.state === 'downloading' || admitted.state === 'seeding') {
+      host.log('debug', `torrent ${entry.id}: started by the queue`);
+      host.start(entry);
+    } else if (admitted.state === 'download-wait' || admitted.state === 'seed-wait') entry.phase = 'queued';
   }
 
   /**
@@ -137,7 +169,8 @@ export class Scheduler {
   /** The daemon's one-second tick: seed limits, then a stalled torrent frees (or takes back) its slot. O(torrents). */
   tick(): void {
     if (this.applySeedLimits()) return;
-    if (stalledChanged(this.#host.torrents, this.#host.settings(), this.#host.now())) this.applyQueue();
+    if (this.#admitted > 0 || stalledChanged(this.#host.torrents, this.#host.settings(), this.#host.now()))
+      this.applyQueue();
   }
 
   /**
