@@ -12,6 +12,7 @@ import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import { renumber } from './queue-control.js';
 import type { DaemonSettings } from './settings-types.js';
 import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
+import { startEntry } from './torrent-runner.js';
 import { defaultTorrentSettings, type TorrentState } from './torrent-state.js';
 
 /** The most a `.torrent` file may weigh (as the CLI reads them). */
@@ -171,7 +172,14 @@ export async function addToDaemon(core: DaemonCore, request: AddRequest): Promis
   );
   applyFileChoices(entry);
   applyTorrentLimits(entry);
-  // Last in the queue and not running: it joins by the queue's counts, not a plan over all (O(1)).
-  core.scheduler.admit(entry);
+  if (!entry.state.paused && entry.meta) {
+    // As Transmission: a started add checks its data first, outside the queue (a verify takes no
+    // slot; the client checks a few torrents at a time, the others show check wait), then joins
+    // the queue knowing whether it downloads or seeds. The answer does not wait for the check.
+    entry.verifying = true;
+    startEntry(core.runner, entry);
+  }
+  // Last in the queue: it joins by the queue's counts, not a plan over all (O(1)).
+  else core.scheduler.admit(entry);
   return { torrent: entry, duplicate: false };
 }

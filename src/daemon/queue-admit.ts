@@ -44,14 +44,18 @@ function limitOf(enabled: boolean, size: number): number {
 }
 
 /**
- * The state of `newcomer` (not running, after every other torrent in the queue) in the decision
- * over all torrents, given the slots the others hold, and the slots held once it is in. O(1).
+ * The state of `newcomer` in the decision over all torrents, given the slots the others hold
+ * (their plan applied), and the slots held once it is in. O(1). The newcomer is either
+ * - not running and after every other torrent in the queue (just added), or
+ * - running anywhere in the queue and held no slot until now (its check, which takes none, just
+ *   ended): while its direction has a free slot nobody waits there, so it keeps running and takes
+ *   one; with none free it may displace a running torrent below it: `undefined`, plan them all.
  */
 export function admitToQueue(
   newcomer: QueueTorrent,
   held: QueueSlots,
   settings: QueueSettings,
-): { state: QueueState; held: QueueSlots } {
+): { state: QueueState; held: QueueSlots } | undefined {
   const runState: QueueState = newcomer.done ? 'seeding' : 'downloading';
   if (newcomer.checking) return { state: 'checking', held };
   if (!newcomer.wantsToRun || newcomer.error) return { state: 'stopped', held };
@@ -59,9 +63,9 @@ export function admitToQueue(
   if (newcomer.done) {
     if (held.up < limitOf(settings['seed-queue-enabled'], settings['seed-queue-size']))
       return { state: runState, held: { down: held.down, up: held.up + 1 } };
-    return { state: 'seed-wait', held };
+    return newcomer.running ? undefined : { state: 'seed-wait', held };
   }
   if (held.down < limitOf(settings['download-queue-enabled'], settings['download-queue-size']))
     return { state: runState, held: { down: held.down + 1, up: held.up } };
-  return { state: 'download-wait', held };
+  return newcomer.running ? undefined : { state: 'download-wait', held };
 }

@@ -36,6 +36,8 @@ export class Scheduler {
   #held: QueueSlots | undefined;
   /** Torrents admitted since the last full plan: the tick plans once (a second at most). */
   #admitted = 0;
+  /** Admitted as seeds since the last full plan (their completion changes no count). */
+  #countedDone = new WeakSet<DaemonTorrentEntry>();
 
   constructor(host: SchedulerHost) {
     this.#host = host;
@@ -63,6 +65,7 @@ export class Scheduler {
       const { facts, decision } = planQueue(host.torrents, host.settings(), host.now());
       this.#held = slotsHeld(facts, decision);
       this.#admitted = 0;
+      this.#countedDone = new WeakSet();
       for (const id of decision.toQueue) {
         const entry = byId.get(id)!;
         host.log('info', `torrent ${id}: queued (no free slot)`);
@@ -97,28 +100,48 @@ export class Scheduler {
   }
 
   /**
-   * A torrent just added (last in the queue, not running) joins it without a plan over every
-   * torrent: started when its direction has a free slot by the counts the last plan left, else
-   * shown waiting (src/daemon/queue-admit.ts; O(1)). With no plan yet, one pending, or one under
-   * way, a full plan instead. Whatever changed since the last plan without asking for one (a
-   * stop that ended) is caught by the next tick's plan, which runs when anything was admitted.
+   * A torrent that held no run slot joins the queue without a plan over every torrent
+   * (src/daemon/queue-admit.ts, O(1)): one just added (last, not running: started when its
+   * direction has a free slot by the counts the last plan left, else shown waiting), or one
+   * whose first check just ended (running: keeps running while a slot is free). Otherwise (no
+   * plan yet, one pending or under way, no free slot for a running one) a full plan: now, or
+   * with `soon` once this turn is over. Whatever changed since the last plan without asking for
+   * one (a stop that ended) is caught by the next tick's plan, which runs when anything was
+   * admitted.
    */
-  admit(entry: DaemonTorrentEntry): void {
+  admit(entry: DaemonTorrentEntry, soon = false): void {
     const host = this.#host;
     if (host.closed()) return;
     const held = this.#held;
-    if (held === undefined || this.#soon !== undefined || this.#planning || isRunning(entry)) {
-      this.applyQueue();
+    const settings = host.settings();
+    const admitted =
+      held === undefined || this.#soon !== undefined || this.#planning
+        ? undefined
+        : admitToQueue(queueFacts(entry, settings, host.now()), held, settings);
+    if (admitted === undefined) {
+      if (soon) this.applyQueueSoon();
+      else this.applyQueue();
       return;
     }
-    const settings = host.settings();
-    const admitted = admitToQueue(queueFacts(entry, settings, host.now()), held, settings);
     this.#held = admitted.held;
     this.#admitted++;
-    if (admitted.state === 'downloading' || admitted.state === 'seeding') {
+    if (admitted.state === 'seeding') this.#countedDone.add(entry);
+    const runs = admitted.state === 'downloading' || admitted.state === 'seeding';
+    if (runs && !isRunning(entry)) {
       host.log('debug', `torrent ${entry.id}: started by the queue`);
       host.start(entry);
-    } else if (admitted.state === 'download-wait' || admitted.state === 'seed-wait') entry.phase = 'queued';
+    } else if ((admitted.state === 'download-wait' || admitted.state === 'seed-wait') && !isRunning(entry))
+      entry.phase = 'queued';
+  }
+
+  /**
+   * A torrent's facts changed (completed, failed): a plan once this turn is over, unless it is a
+   * torrent admitted as a seed since the last plan that completed (its first check found it
+   * complete: 'done' follows 'ready' in the same turn, and the counts already have it).
+   */
+  changed(entry: DaemonTorrentEntry): void {
+    if (this.#countedDone.has(entry) && entry.complete && entry.state.error?.kind !== 'local') return;
+    this.applyQueueSoon();
   }
 
   /**

@@ -43,7 +43,7 @@ test('a newcomer last in the queue: the decision over all equals the others unch
         const newcomer: QueueTorrent = { ...newFacts, running: false, id: 1000, position: torrents.length };
         const before = decideQueue(torrents, settings);
         const after = decideQueue([...torrents, newcomer], settings);
-        const admitted = admitToQueue(newcomer, slotsHeld(torrents, before), settings);
+        const admitted = admitToQueue(newcomer, slotsHeld(torrents, before), settings)!;
         assert.deepEqual(after.states, [...before.states, { id: newcomer.id, state: admitted.state }]);
         assert.deepEqual(after.toQueue, before.toQueue);
         assert.deepEqual(after.start, runs(admitted.state) ? [...before.start, newcomer.id] : before.start);
@@ -62,7 +62,8 @@ type Op =
       pick: number;
       field: 'wantsToRun' | 'done' | 'stalled' | 'bypassQueue' | 'error' | 'checking';
     }
-  | { kind: 'move'; pick: number; to: number };
+  | { kind: 'move'; pick: number; to: number }
+  | { kind: 'checked' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -87,6 +88,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     ),
   }),
   fc.record({ kind: fc.constant('move' as const), pick: fc.nat(), to: fc.nat() }),
+  { weight: 2, arbitrary: fc.constant({ kind: 'checked' as const }) },
 );
 
 /**
@@ -116,11 +118,26 @@ test('random add/remove/start/stop/move sequences: incremental adds keep the fro
       for (const op of ops) {
         if (op.kind === 'add') {
           const t: QueueTorrent = { ...op.facts, id: nextId++, position: torrents.length };
-          const admitted = admitToQueue(t, held, settings);
+          const admitted = admitToQueue(t, held, settings)!;
           held = admitted.held;
           states.set(t.id, admitted.state);
-          if (runs(admitted.state)) t.running = true;
+          // A new torrent's first check is started by the add itself (it takes no slot).
+          if (runs(admitted.state) || t.checking) t.running = true;
           torrents.push(t);
+        } else if (op.kind === 'checked') {
+          // A running torrent's check ends (a new torrent's first check): admitted by the counts
+          // while its direction has a free slot, else a plan over all.
+          const t = torrents.find((item) => item.checking && item.running);
+          if (t === undefined) continue;
+          t.checking = false;
+          t.stalled = false;
+          const admitted = admitToQueue(t, held, settings);
+          if (admitted === undefined) replan();
+          else {
+            held = admitted.held;
+            states.set(t.id, admitted.state);
+            if (!runs(admitted.state)) t.running = false;
+          }
         } else if (torrents.length > 0) {
           const index = op.pick % torrents.length;
           const t = torrents[index]!;
@@ -171,7 +188,7 @@ test('1,000 adds in a row, admitted by the counts alone, end in the from-scratch
       error: i % 97 === 0,
       checking: false,
     };
-    const admitted = admitToQueue(t, held, settings);
+    const admitted = admitToQueue(t, held, settings)!;
     held = admitted.held;
     states.push({ id: t.id, state: admitted.state });
     t.running = runs(admitted.state);
