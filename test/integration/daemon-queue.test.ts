@@ -85,9 +85,12 @@ describe('the daemon queue and seed limits', { timeout: 90_000 }, () => {
       added.push((await daemon.add({ source: { kind: 'metainfo', bytes } })).torrent);
     }
     const [a, b, c] = added;
-    await until('a downloading', () => a!.summary().status === 'downloading');
-    assert.equal(b!.summary().status, 'download-wait');
-    assert.equal(c!.summary().status, 'download-wait');
+    // Each add checks its (missing) data first, then joins the queue (as Transmission).
+    const status = () => added.map((torrent) => torrent.summary().status);
+    await until(
+      'a downloading, b and c waiting',
+      () => status().join() === 'downloading,download-wait,download-wait',
+    );
 
     await daemon.queueMove([c!.id], 'top');
     assert.deepEqual(
