@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Bitfield } from '../../../src/bitfield.js';
 import { DaemonTorrentEntry } from '../../../src/daemon/daemon-torrent.js';
 import { Scheduler } from '../../../src/daemon/scheduler.js';
 import { defaultSettings } from '../../../src/daemon/settings.js';
+import { trackedTorrentOf } from '../../helpers/daemon-fixture.js';
 import { testTorrentState } from '../../helpers/torrent-state.js';
 
 function magnetEntry(id: number): DaemonTorrentEntry {
@@ -104,5 +106,34 @@ describe('Scheduler.admit', { timeout: 10_000 }, () => {
     assert.deepEqual(fx.stopped, [], 'no plan in the same turn');
     await nextTurn();
     assert.deepEqual(fx.stopped, [3], 'no slot left: the plan makes it wait');
+  });
+
+  test('a seed admitted after its check completes without a plan; any other change plans after the turn', async () => {
+    const fx = setup();
+    const seed = (id: number): DaemonTorrentEntry => {
+      const entry = magnetEntry(id);
+      entry.state.paused = false;
+      entry.meta = trackedTorrentOf(`s${id}.bin`, Buffer.alloc(1000, id)).meta;
+      entry.lastHave = Bitfield.full(entry.meta.pieceCount);
+      entry.fetching = new AbortController();
+      fx.torrents.push(entry);
+      return entry;
+    };
+    const a = seed(1);
+    const b = seed(2);
+    a.verifying = true;
+    fx.scheduler.applyQueue();
+    a.verifying = false;
+    fx.scheduler.admit(a, true);
+    // Its session reports 'done' right after 'ready', in the same turn.
+    let reads = fx.reads();
+    fx.scheduler.changed(a);
+    await nextTurn();
+    assert.equal(fx.reads() - reads, 0, 'planned for a completion the counts already had');
+    reads = fx.reads();
+    fx.scheduler.changed(b);
+    assert.equal(fx.reads() - reads, 0, 'not in the same turn');
+    await nextTurn();
+    assert.ok(fx.reads() - reads >= fx.torrents.length, 'a change of a torrent not admitted plans');
   });
 });
