@@ -54,7 +54,7 @@ export async function verifyTorrents(core: DaemonCore, selector: TorrentSelector
       await core.folder.removeResumeRecord(entry.hash);
       entry.lastHave = undefined;
       entry.verifying = true;
-      startEntry(core.runner, entry, { verify: true });
+      startEntry(core.runner, entry);
     } finally {
       entry.busy = false;
     }

@@ -12,6 +12,7 @@ import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import { renumber } from './queue-control.js';
 import type { DaemonSettings } from './settings-types.js';
 import { applyFileChoices, applyTorrentLimits } from './torrent-apply.js';
+import { startEntry } from './torrent-runner.js';
 import { defaultTorrentSettings, type TorrentState } from './torrent-state.js';
 
 /** The most a `.torrent` file may weigh (as the CLI reads them). */
@@ -158,8 +159,9 @@ export async function addToDaemon(core: DaemonCore, request: AddRequest): Promis
   }
   core.adding.delete(entry.hash);
   core.torrents.push(entry);
-  // Adds running at the same time may end in another order: numbered by the list, in turn.
-  renumber(core.torrents);
+  // Adds running at the same time may end in another order: numbered by the list, in turn (the
+  // whole list only then; one add at a time is already last: O(1)).
+  if (entry.state.queuePosition !== core.torrents.length - 1) renumber(core.torrents);
   core.countAdded();
   pending.settle(true);
   // Writes only when the renumbering moved it (adds ending out of order).
@@ -170,6 +172,14 @@ export async function addToDaemon(core: DaemonCore, request: AddRequest): Promis
   );
   applyFileChoices(entry);
   applyTorrentLimits(entry);
-  core.applyQueue();
+  if (!entry.state.paused && entry.meta) {
+    // As Transmission: a started add checks its data first, outside the queue (a verify takes no
+    // slot; the client checks a few torrents at a time, the others show check wait), then joins
+    // the queue knowing whether it downloads or seeds. The answer does not wait for the check.
+    entry.verifying = true;
+    startEntry(core.runner, entry);
+  }
+  // Last in the queue: it joins by the queue's counts, not a plan over all (O(1)).
+  else core.scheduler.admit(entry);
   return { torrent: entry, duplicate: false };
 }

@@ -123,19 +123,22 @@ export class Daemon extends EventEmitter<DaemonEvents> implements DaemonApi {
           `torrent ${entry.id}: ready, ${info.verifiedPieces} pieces verified, ${info.piecesHashed} hashed`,
         );
         this.emit('torrent-ready', { id: entry.id, hash: entry.hash, ...info });
+        const verified = entry.verifying;
         entry.verifying = false;
         // A paused torrent is verified, then stops again.
         if (entry.state.paused)
           this.#stopEntry(entry).catch((error: unknown) =>
             this.log('error', `torrent ${entry.id}: ${(error as Error).message}`),
           );
-        // A check may find it complete (the seed queue) and a verify's slot-free run is over:
-        // planned once for every torrent ready in this turn (1,000 at start).
+        // A verify's (or a new torrent's first) slot-free check is over: it joins the queue by
+        // the counts (O(1)) while a slot is free. Any other start's check may have found it
+        // complete (the seed queue): planned once for every torrent ready in this turn (1,000 at start).
+        else if (verified) this.#scheduler.admit(entry, true);
         else this.#scheduler.applyQueueSoon();
       },
       save: (entry) => this.#save(entry),
       // Completed or failed (every seeding torrent completes at start): one plan per turn.
-      changed: () => this.#scheduler.applyQueueSoon(),
+      changed: (entry) => this.#scheduler.changed(entry),
     };
     const torrents = this.#torrents;
     this.#scheduler = new Scheduler({

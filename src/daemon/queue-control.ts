@@ -91,16 +91,14 @@ export function queueFacts(entry: DaemonTorrentEntry, settings: DaemonSettings, 
   };
 }
 
-/** Decides the queue over every torrent (in queue order). */
+/** Decides the queue over every torrent (in queue order); the facts it read come with it. */
 export function planQueue(
   entries: readonly DaemonTorrentEntry[],
   settings: DaemonSettings,
   now: number,
-): QueueDecision {
-  return decideQueue(
-    entries.map((entry) => queueFacts(entry, settings, now)),
-    settings,
-  );
+): { facts: QueueTorrent[]; decision: QueueDecision } {
+  const facts = entries.map((entry) => queueFacts(entry, settings, now));
+  return { facts, decision: decideQueue(facts, settings) };
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { ratioModeOnManualStart } from '../policy/seed-limits.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
-import { isRunning, planQueue, seedFacts, seedVerdict, stalledChanged } from './queue-control.js';
+import { admitToQueue, type QueueSlots, slotsHeld } from './queue-admit.js';
+import { isRunning, planQueue, queueFacts, seedFacts, seedVerdict, stalledChanged } from './queue-control.js';
 import type { DaemonSettings } from './settings-types.js';
 import type { LogLevel } from './torrent-runner.js';
 
@@ -31,6 +32,12 @@ export class Scheduler {
   #planning = false;
   /** A plan is asked for after this turn (applyQueueSoon). */
   #soon: NodeJS.Immediate | undefined;
+  /** The run slots the last full plan handed out, kept up to date by `admit`. */
+  #held: QueueSlots | undefined;
+  /** Torrents admitted since the last full plan: the tick plans once (a second at most). */
+  #admitted = 0;
+  /** Admitted as seeds since the last full plan (their completion changes no count). */
+  #countedDone = new WeakSet<DaemonTorrentEntry>();
 
   constructor(host: SchedulerHost) {
     this.#host = host;
@@ -55,7 +62,10 @@ export class Scheduler {
     this.#planning = true;
     try {
       const byId = new Map(host.torrents.map((entry) => [entry.id, entry]));
-      const decision = planQueue(host.torrents, host.settings(), host.now());
+      const { facts, decision } = planQueue(host.torrents, host.settings(), host.now());
+      this.#held = slotsHeld(facts, decision);
+      this.#admitted = 0;
+      this.#countedDone = new WeakSet();
       for (const id of decision.toQueue) {
         const entry = byId.get(id)!;
         host.log('info', `torrent ${id}: queued (no free slot)`);
@@ -87,6 +97,51 @@ export class Scheduler {
       this.#again = false;
       this.applyQueue();
     }
+  }
+
+  /**
+   * A torrent that held no run slot joins the queue without a plan over every torrent
+   * (src/daemon/queue-admit.ts, O(1)): one just added (last, not running: started when its
+   * direction has a free slot by the counts the last plan left, else shown waiting), or one
+   * whose first check just ended (running: keeps running while a slot is free). Otherwise (no
+   * plan yet, one pending or under way, no free slot for a running one) a full plan: now, or
+   * with `soon` once this turn is over. Whatever changed since the last plan without asking for
+   * one (a stop that ended) is caught by the next tick's plan, which runs when anything was
+   * admitted.
+   */
+  admit(entry: DaemonTorrentEntry, soon = false): void {
+    const host = this.#host;
+    if (host.closed()) return;
+    const held = this.#held;
+    const settings = host.settings();
+    const admitted =
+      held === undefined || this.#soon !== undefined || this.#planning
+        ? undefined
+        : admitToQueue(queueFacts(entry, settings, host.now()), held, settings);
+    if (admitted === undefined) {
+      if (soon) this.applyQueueSoon();
+      else this.applyQueue();
+      return;
+    }
+    this.#held = admitted.held;
+    this.#admitted++;
+    if (admitted.state === 'seeding') this.#countedDone.add(entry);
+    const runs = admitted.state === 'downloading' || admitted.state === 'seeding';
+    if (runs && !isRunning(entry)) {
+      host.log('debug', `torrent ${entry.id}: started by the queue`);
+      host.start(entry);
+    } else if ((admitted.state === 'download-wait' || admitted.state === 'seed-wait') && !isRunning(entry))
+      entry.phase = 'queued';
+  }
+
+  /**
+   * A torrent's facts changed (completed, failed): a plan once this turn is over, unless it is a
+   * torrent admitted as a seed since the last plan that completed (its first check found it
+   * complete: 'done' follows 'ready' in the same turn, and the counts already have it).
+   */
+  changed(entry: DaemonTorrentEntry): void {
+    if (this.#countedDone.has(entry) && entry.complete && entry.state.error?.kind !== 'local') return;
+    this.applyQueueSoon();
   }
 
   /**
@@ -137,7 +192,8 @@ export class Scheduler {
   /** The daemon's one-second tick: seed limits, then a stalled torrent frees (or takes back) its slot. O(torrents). */
   tick(): void {
     if (this.applySeedLimits()) return;
-    if (stalledChanged(this.#host.torrents, this.#host.settings(), this.#host.now())) this.applyQueue();
+    if (this.#admitted > 0 || stalledChanged(this.#host.torrents, this.#host.settings(), this.#host.now()))
+      this.applyQueue();
   }
 
   /**

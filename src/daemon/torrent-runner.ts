@@ -31,16 +31,12 @@ export interface RunnerContext {
 }
 
 /** Starts the torrent: fetches a magnet's metadata first, then runs its session. */
-export function startEntry(
-  ctx: RunnerContext,
-  entry: DaemonTorrentEntry,
-  options: { verify?: boolean } = {},
-): void {
+export function startEntry(ctx: RunnerContext, entry: DaemonTorrentEntry): void {
   if (entry.session || entry.fetching) return;
   entry.state.error = undefined;
   entry.startDateMs = ctx.now();
   if (entry.meta) {
-    startSession(ctx, entry, options.verify === true);
+    startSession(ctx, entry);
     return;
   }
   const link = entry.magnet;
@@ -61,7 +57,7 @@ export function startEntry(
         // Stopped (or the daemon closed) while the .torrent was written: stopEntry aborted it.
         if (entry.fetching !== abort || abort.signal.aborted) return;
         entry.fetching = undefined;
-        startSession(ctx, entry, false);
+        startSession(ctx, entry);
       },
       (error: unknown) => {
         if (entry.fetching !== abort) return;
@@ -100,9 +96,9 @@ async function gotMetadata(
 }
 
 /** Runs the torrent's session; a session that cannot even be made (say, an unusable folder) is the torrent's error. */
-function startSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boolean): void {
+function startSession(ctx: RunnerContext, entry: DaemonTorrentEntry): void {
   try {
-    runSession(ctx, entry, verify);
+    runSession(ctx, entry);
   } catch (error) {
     entry.session = undefined;
     entry.phase = 'stopped';
@@ -111,7 +107,7 @@ function startSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boo
   }
 }
 
-function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boolean): void {
+function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry): void {
   const meta = entry.meta!;
   const settings = ctx.settings();
   const session = ctx.client.add(
@@ -126,7 +122,9 @@ function runSession(ctx: RunnerContext, entry: DaemonTorrentEntry, verify: boole
   );
   entry.session = session;
   applyTorrentLimits(entry);
-  entry.phase = verify ? 'check-wait' : 'checking';
+  // Status 1 (check wait) until its check has its turn (the client checks a few torrents at a
+  // time, StartGate) and reports progress; then status 2 (checking), as Transmission shows them.
+  entry.phase = 'check-wait';
   entry.checkProgress = 0;
   const label = `torrent ${entry.id} (${meta.name})`;
   // A stopped session may still report its check while it winds down: it no longer speaks for the entry.

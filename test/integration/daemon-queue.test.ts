@@ -50,14 +50,18 @@ describe('the daemon queue and seed limits', { timeout: 90_000 }, () => {
       );
     await daemon.start(undefined);
     const statuses = () => torrents.map((torrent) => torrent.summary().status);
-    assert.deepEqual(statuses(), ['checking', 'download-wait', 'download-wait']);
+    // The first waits for its check's turn (status 1) until the check reports (2).
+    assert.deepEqual(statuses(), ['check-wait', 'download-wait', 'download-wait']);
     const completed: number[] = [];
     let mostActive = 0;
     await until(
       'all three complete',
       () => {
         const now = statuses();
-        mostActive = Math.max(mostActive, now.filter((s) => s === 'downloading' || s === 'checking').length);
+        mostActive = Math.max(
+          mostActive,
+          now.filter((s) => s === 'downloading' || s === 'checking' || s === 'check-wait').length,
+        );
         now.forEach((s, index) => {
           if (s === 'seeding' && !completed.includes(index)) completed.push(index);
         });
@@ -81,9 +85,12 @@ describe('the daemon queue and seed limits', { timeout: 90_000 }, () => {
       added.push((await daemon.add({ source: { kind: 'metainfo', bytes } })).torrent);
     }
     const [a, b, c] = added;
-    await until('a downloading', () => a!.summary().status === 'downloading');
-    assert.equal(b!.summary().status, 'download-wait');
-    assert.equal(c!.summary().status, 'download-wait');
+    // Each add checks its (missing) data first, then joins the queue (as Transmission).
+    const status = () => added.map((torrent) => torrent.summary().status);
+    await until(
+      'a downloading, b and c waiting',
+      () => status().join() === 'downloading,download-wait,download-wait',
+    );
 
     await daemon.queueMove([c!.id], 'top');
     assert.deepEqual(
