@@ -108,8 +108,14 @@ export class DaemonTorrentEntry implements DaemonTorrent {
   /** Verified pieces now (all clear while the metadata is unknown). */
   get have(): Bitfield {
     if (this.session && this.phase !== 'checking' && this.phase !== 'check-wait') return this.session.have;
-    return this.lastHave ?? new Bitfield(this.meta?.pieceCount ?? 0);
+    if (this.lastHave !== undefined) return this.lastHave;
+    // One empty bitfield per torrent, not one per read: `complete` memoises on its identity.
+    const pieces = this.meta?.pieceCount ?? 0;
+    if (this.#noPieces?.size !== pieces) this.#noPieces = new Bitfield(pieces);
+    return this.#noPieces;
   }
+
+  #noPieces: Bitfield | undefined;
 
   #completeMemo: { have: Bitfield; count: number; wanted: boolean[] | undefined; value: boolean } | undefined;
 
