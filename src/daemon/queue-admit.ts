@@ -9,20 +9,20 @@
  * and lets a new torrent in by them. `admitToQueue` is O(1); `slotsHeld` is computed once per full
  * plan (O(torrents), part of that plan's cost).
  */
-import type { QueueDecision, QueueSettings, QueueState, QueueTorrent } from '../policy/torrent-queue.js';
+import {
+  isRunState,
+  outsideQueue,
+  type QueueDecision,
+  type QueueSettings,
+  type QueueState,
+  type QueueTorrent,
+  queueLimits,
+} from '../policy/torrent-queue.js';
 
 /** Run slots held per direction: queue contenders the decision lets run (start-now and stalled torrents hold none). */
 export interface QueueSlots {
   readonly down: number;
   readonly up: number;
-}
-
-function contends(t: QueueTorrent): boolean {
-  return !t.checking && t.wantsToRun && !t.error && !t.bypassQueue && !(t.running && t.stalled);
-}
-
-function runs(state: QueueState | undefined): boolean {
-  return state === 'downloading' || state === 'seeding';
 }
 
 /** The run slots a decision over `torrents` hands out (O(torrents)). */
@@ -31,16 +31,11 @@ export function slotsHeld(torrents: readonly QueueTorrent[], decision: QueueDeci
   let down = 0;
   let up = 0;
   for (const t of torrents) {
-    if (!contends(t) || !runs(state.get(t.id))) continue;
+    if (outsideQueue(t) !== undefined || !isRunState(state.get(t.id))) continue;
     if (t.done) up++;
     else down++;
   }
   return { down, up };
-}
-
-function limitOf(enabled: boolean, size: number): number {
-  if (!enabled) return Infinity;
-  return Number.isFinite(size) ? Math.max(0, Math.floor(size)) : 0;
 }
 
 /**
@@ -56,16 +51,13 @@ export function admitToQueue(
   held: QueueSlots,
   settings: QueueSettings,
 ): { state: QueueState; held: QueueSlots } | undefined {
-  const runState: QueueState = newcomer.done ? 'seeding' : 'downloading';
-  if (newcomer.checking) return { state: 'checking', held };
-  if (!newcomer.wantsToRun || newcomer.error) return { state: 'stopped', held };
-  if (!contends(newcomer)) return { state: runState, held };
+  const outside = outsideQueue(newcomer);
+  if (outside !== undefined) return { state: outside, held };
+  const limits = queueLimits(settings);
   if (newcomer.done) {
-    if (held.up < limitOf(settings['seed-queue-enabled'], settings['seed-queue-size']))
-      return { state: runState, held: { down: held.down, up: held.up + 1 } };
+    if (held.up < limits.up) return { state: 'seeding', held: { down: held.down, up: held.up + 1 } };
     return newcomer.running ? undefined : { state: 'seed-wait', held };
   }
-  if (held.down < limitOf(settings['download-queue-enabled'], settings['download-queue-size']))
-    return { state: runState, held: { down: held.down + 1, up: held.up } };
+  if (held.down < limits.down) return { state: 'downloading', held: { down: held.down + 1, up: held.up } };
   return newcomer.running ? undefined : { state: 'download-wait', held };
 }

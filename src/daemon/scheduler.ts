@@ -5,6 +5,7 @@
  * stops sessions through the callbacks the daemon gives.
  */
 import { ratioModeOnManualStart } from '../policy/seed-limits.js';
+import { isRunState, isWaitState } from '../policy/torrent-queue.js';
 import type { DaemonTorrentEntry } from './daemon-torrent.js';
 import { admitToQueue, type QueueSlots, slotsHeld } from './queue-admit.js';
 import { isRunning, planQueue, queueFacts, seedFacts, seedVerdict, stalledChanged } from './queue-control.js';
@@ -126,12 +127,10 @@ export class Scheduler {
     this.#held = admitted.held;
     this.#admitted++;
     if (admitted.state === 'seeding') this.#countedDone.add(entry);
-    const runs = admitted.state === 'downloading' || admitted.state === 'seeding';
-    if (runs && !isRunning(entry)) {
+    if (isRunState(admitted.state) && !isRunning(entry)) {
       host.log('debug', `torrent ${entry.id}: started by the queue`);
       host.start(entry);
-    } else if ((admitted.state === 'download-wait' || admitted.state === 'seed-wait') && !isRunning(entry))
-      entry.phase = 'queued';
+    } else if (isWaitState(admitted.state) && !isRunning(entry)) entry.phase = 'queued';
   }
 
   /**

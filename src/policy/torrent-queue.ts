@@ -66,6 +66,33 @@ function slots(enabled: boolean, size: number): number {
   return Number.isFinite(size) ? Math.max(0, Math.floor(size)) : 0;
 }
 
+/** The run slots of each direction (Infinity when its queue is disabled). */
+export function queueLimits(settings: QueueSettings): { down: number; up: number } {
+  return {
+    down: slots(settings['download-queue-enabled'], settings['download-queue-size']),
+    up: slots(settings['seed-queue-enabled'], settings['seed-queue-size']),
+  };
+}
+
+/**
+ * A torrent's state when it does not contend for a slot (being checked, stopped, started with
+ * "start now", running but stalled), or undefined when it does.
+ */
+export function outsideQueue(t: QueueTorrent): QueueState | undefined {
+  if (t.checking) return 'checking';
+  if (!t.wantsToRun || t.error) return 'stopped';
+  if (t.bypassQueue || (t.running && t.stalled)) return t.done ? 'seeding' : 'downloading';
+  return undefined;
+}
+
+export function isRunState(state: QueueState | undefined): boolean {
+  return state === 'downloading' || state === 'seeding';
+}
+
+export function isWaitState(state: QueueState | undefined): boolean {
+  return state === 'download-wait' || state === 'seed-wait';
+}
+
 /**
  * Decides which torrents run and which wait. Deterministic: the same facts give the same
  * decision whatever their order in the input. Call it whenever a fact changes (a start or stop,
@@ -75,16 +102,11 @@ function slots(enabled: boolean, size: number): number {
 export function decideQueue(torrents: readonly QueueTorrent[], settings: QueueSettings): QueueDecision {
   const sorted = [...torrents].sort(byPosition);
   const state = new Map<QueueTorrentId, QueueState>();
-  const limits = {
-    down: slots(settings['download-queue-enabled'], settings['download-queue-size']),
-    up: slots(settings['seed-queue-enabled'], settings['seed-queue-size']),
-  };
+  const limits = queueLimits(settings);
   const contenders = { down: [] as QueueTorrent[], up: [] as QueueTorrent[] };
   for (const t of sorted) {
-    const runState: QueueState = t.done ? 'seeding' : 'downloading';
-    if (t.checking) state.set(t.id, 'checking');
-    else if (!t.wantsToRun || t.error) state.set(t.id, 'stopped');
-    else if (t.bypassQueue || (t.running && t.stalled)) state.set(t.id, runState);
+    const outside = outsideQueue(t);
+    if (outside !== undefined) state.set(t.id, outside);
     else contenders[t.done ? 'up' : 'down'].push(t);
   }
   for (const dir of ['down', 'up'] as const) {
@@ -109,9 +131,8 @@ export function decideQueue(torrents: readonly QueueTorrent[], settings: QueueSe
   const toQueue: QueueTorrentId[] = [];
   for (const t of sorted) {
     const s = state.get(t.id)!;
-    const runs = s === 'downloading' || s === 'seeding';
-    if (runs && !t.running) start.push(t.id);
-    if ((s === 'download-wait' || s === 'seed-wait') && t.running) toQueue.push(t.id);
+    if (isRunState(s) && !t.running) start.push(t.id);
+    if (isWaitState(s) && t.running) toQueue.push(t.id);
   }
   return { states, start, toQueue };
 }
