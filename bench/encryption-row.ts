@@ -174,7 +174,7 @@ export async function encryptionRow(context: RowsContext): Promise<void> {
         seeders.forEach((seeder, i) => {
           byKind[seeder.kind] = (byKind[seeder.kind] ?? 0) + samples[i]!.cpuSeconds;
         });
-        return { cpuSeconds: samples.reduce((sum, sample) => sum + sample!.cpuSeconds, 0), byKind };
+        return { cpuSeconds: Object.values(byKind).reduce((sum, seconds) => sum + seconds, 0), byKind };
       };
       for (let round = 1; round <= config.runs; round++) {
         // Odd rounds start encrypted, even rounds plaintext: neither always goes first.

@@ -14,12 +14,11 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { dialPeer } from '../src/peer/dial.js';
 import { PeerConnection } from '../src/peer/peer-connection.js';
 import { encodeHandshake, encodeMessage, HANDSHAKE_LENGTH, reservedBits } from '../src/wire/index.js';
 import type { Handshake } from '../src/wire/types.js';
+import { retainedMemory } from '../test/helpers/hostile-peer.js';
 
 const PIECE_COUNT = 64;
 const BLOCK = 16 * 1024;
@@ -73,17 +72,13 @@ function scriptedPeer(): void {
   process.on('SIGTERM', stop);
 }
 
-function collect(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-async function settle(gc: () => void): Promise<NodeJS.MemoryUsage> {
-  for (let i = 0; i < 4; i++) {
-    gc();
+/** Memory still referenced: collections with pauses between, for buffers released after a turn. */
+async function settle(): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i++) {
+    retainedMemory();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return process.memoryUsage();
+  return retainedMemory();
 }
 
 async function open(port: number, count: number): Promise<PeerConnection[]> {
@@ -128,7 +123,6 @@ async function open(port: number, count: number): Promise<PeerConnection[]> {
 }
 
 async function measure(count: number): Promise<void> {
-  const gc = collect();
   const child = spawn(process.execPath, [process.argv[1]!, '--serve'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -140,9 +134,9 @@ async function measure(count: number): Promise<void> {
       child.once('exit', (code) => reject(new Error(`the scripted peer exited (${code})`)));
     });
     const warm = await open(port, 1);
-    const before = await settle(gc);
+    const before = await settle();
     const connections = await open(port, count);
-    const after = await settle(gc);
+    const after = await settle();
     const per = (key: 'arrayBuffers' | 'external' | 'heapUsed'): string =>
       `${((after[key] - before[key]) / count / 1024).toFixed(1)} KiB`;
     process.stdout.write(

@@ -54,7 +54,6 @@ export interface Phase {
   aborted: () => boolean;
 }
 
-/** One download recorded into `phase.records`; a failure is recorded and logged, never thrown (except on Ctrl-C). */
 /** CPU seconds of the seeders so far: all together, and by seeder kind where the caller tells. */
 export interface SeederCpu {
   cpuSeconds: number;
@@ -74,6 +73,7 @@ export function cpuPerGiBByKind(
   return out;
 }
 
+/** One download recorded into `phase.records`; a failure is recorded and logged, never thrown (except on Ctrl-C). */
 export async function download(
   phase: Phase,
   base: Pick<

@@ -178,7 +178,7 @@ export class MessageDecoder implements Iterable<Message> {
   next(): Message | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     // The previous message has been consumed: a piece joined in the scratch is no longer read.
-    if (this.#scratch !== undefined) this.#giveScratch();
+    this.#giveScratch();
     try {
       return this.#next();
     } catch (error) {
