@@ -5,17 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseTorrent } from '../../src/metainfo/index.js';
 import { runCli } from '../helpers/lodestone-cli.js';
-import { type RunningOpentracker, startOpentracker } from '../helpers/opentracker.js';
 import {
-  createTorrentWithMktorrent,
-  makeRandomContent,
+  type MagnetFixture,
+  startMagnetFixture,
+  stopMagnetFixture,
+  trackerMagnet,
+} from '../helpers/magnet-fixture.js';
+import {
   nextLoopbackAddress,
   type RealClientHandle,
   startAria2Seeder,
@@ -37,45 +39,19 @@ const TOOLS = [
   'transmission-show',
 ];
 
-interface Fixture {
-  root: string;
-  tracker: RunningOpentracker;
-  dataDir: string;
-  torrent: string;
-  infoHashHex: string;
-  content: WrittenContent;
-}
-let fixture: Fixture | undefined;
+let fixture: MagnetFixture | undefined;
 
 before(async () => {
   if (!TOOLS.every(toolAvailable)) return;
-  const root = await mkdtemp(join(tmpdir(), 'lodestone-magnet-'));
-  const dataDir = join(root, 'data');
-  const content = await makeRandomContent(join(dataDir, 'mag'), {
-    files: [
-      { path: 'one.bin', size: 18 * MiB + 321 },
-      { path: 'sub/two.bin', size: 10 * MiB + 7 },
-    ],
-  });
-  const tracker = await startOpentracker({ infoHashes: [] });
-  const torrent = await createTorrentWithMktorrent({
-    path: join(dataDir, 'mag'),
-    announce: [tracker.httpUrl],
-    pieceLengthExp: 15, // many pieces: the info dictionary spans several metadata blocks
-    out: join(root, 'mag.torrent'),
-  });
-  const meta = parseTorrent(await readFile(torrent));
-  assert.ok(meta.infoBytes.length > 16 * 1024);
-  await tracker.addInfoHash(meta.infoHashHex);
-  fixture = { root, tracker, dataDir, torrent, infoHashHex: meta.infoHashHex, content };
+  fixture = await startMagnetFixture('lodestone-magnet-', [
+    { path: 'one.bin', size: 18 * MiB + 321 },
+    { path: 'sub/two.bin', size: 10 * MiB + 7 },
+  ]);
 });
 
-after(async () => {
-  await fixture?.tracker.stop();
-  if (fixture) await rm(fixture.root, { recursive: true, force: true });
-});
+after(() => stopMagnetFixture(fixture));
 
-function ready(t: TestContext): Fixture | undefined {
+function ready(t: TestContext): MagnetFixture | undefined {
   for (const tool of TOOLS) if (!requireTool(t, tool)) return undefined;
   if (!webtorrentAvailable()) {
     if (isCI()) throw new Error('webtorrent is required in CI');
@@ -88,7 +64,7 @@ function ready(t: TestContext): Fixture | undefined {
 
 type SeederKind = 'aria2' | 'transmission' | 'qbittorrent' | 'webtorrent';
 
-async function startSeeder(t: TestContext, kind: SeederKind, f: Fixture): Promise<RealClientHandle> {
+async function startSeeder(t: TestContext, kind: SeederKind, f: MagnetFixture): Promise<RealClientHandle> {
   const options = { torrentPath: f.torrent, dataDir: f.dataDir, address: nextLoopbackAddress() };
   const seeder =
     kind === 'aria2'
@@ -147,7 +123,7 @@ describe('magnet links against real clients', { timeout: 600_000 }, () => {
       if (!f) return;
       await startSeeder(t, kind, f);
       const out = await mkdtemp(join(f.root, `out-${kind}-`));
-      const magnet = `magnet:?xt=urn:btih:${f.infoHashHex}&dn=mag&tr=${encodeURIComponent(f.tracker.httpUrl)}`;
+      const magnet = trackerMagnet(f);
       await downloadMagnet(t, magnet, out);
       await assertSameFiles(f.content, out);
     });

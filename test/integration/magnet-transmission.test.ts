@@ -9,22 +9,19 @@
  * The phase times are printed as diagnostics (never asserted: speed is the benchmark's job).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseTorrent } from '../../src/metainfo/index.js';
 import { LOCAL_EXTENSION_IDS } from '../../src/wire/index.js';
 import { runCli } from '../helpers/lodestone-cli.js';
-import { type RunningOpentracker, startOpentracker } from '../helpers/opentracker.js';
 import {
-  createTorrentWithMktorrent,
-  makeRandomContent,
-  nextLoopbackAddress,
-  startTransmissionSeeder,
-  type WrittenContent,
-} from '../helpers/real-clients/index.js';
+  type MagnetFixture,
+  startMagnetFixture,
+  stopMagnetFixture,
+  trackerMagnet,
+} from '../helpers/magnet-fixture.js';
+import { nextLoopbackAddress, startTransmissionSeeder } from '../helpers/real-clients/index.js';
 import { requireTool, toolAvailable } from '../helpers/tools.js';
 
 const MiB = 1024 * 1024;
@@ -33,51 +30,16 @@ const TOOLS = ['opentracker', 'mktorrent', 'transmission-daemon'];
 /** The whole download's bound (it takes ~20 s); generous, it only turns a stall into a failure. */
 const FINISH_WITHIN_MS = 60_000;
 
-interface Fixture {
-  root: string;
-  tracker: RunningOpentracker;
-  dataDir: string;
-  torrent: string;
-  infoHashHex: string;
-  infoBytes: number;
-  content: WrittenContent;
-}
-let fixture: Fixture | undefined;
+let fixture: MagnetFixture | undefined;
 
 before(async () => {
   if (!TOOLS.every(toolAvailable)) return;
-  const root = await mkdtemp(join(tmpdir(), 'lodestone-magnet-tr-'));
-  const dataDir = join(root, 'data');
-  const content = await makeRandomContent(join(dataDir, 'mag'), {
-    files: [{ path: 'one.bin', size: 27 * MiB + 321 }],
-  });
-  const tracker = await startOpentracker({ infoHashes: [] });
-  const torrent = await createTorrentWithMktorrent({
-    path: join(dataDir, 'mag'),
-    announce: [tracker.httpUrl],
-    pieceLengthExp: 15, // 865 pieces: the info dictionary spans two metadata blocks
-    out: join(root, 'mag.torrent'),
-  });
-  const meta = parseTorrent(await readFile(torrent));
-  assert.ok(meta.infoBytes.length > BLOCK, 'at least two metadata blocks');
-  await tracker.addInfoHash(meta.infoHashHex);
-  fixture = {
-    root,
-    tracker,
-    dataDir,
-    torrent,
-    infoHashHex: meta.infoHashHex,
-    infoBytes: meta.infoBytes.length,
-    content,
-  };
+  fixture = await startMagnetFixture('lodestone-magnet-tr-', [{ path: 'one.bin', size: 27 * MiB + 321 }]);
 });
 
-after(async () => {
-  await fixture?.tracker.stop();
-  if (fixture) await rm(fixture.root, { recursive: true, force: true });
-});
+after(() => stopMagnetFixture(fixture));
 
-function ready(t: TestContext): Fixture | undefined {
+function ready(t: TestContext): MagnetFixture | undefined {
   for (const tool of TOOLS) if (!requireTool(t, tool)) return undefined;
   assert.ok(fixture);
   return fixture;
@@ -107,7 +69,7 @@ describe('a magnet from Transmission 3.00', { timeout: 180_000 }, () => {
     await seeder.waitSeeding(60_000);
     await f.tracker.waitForPeer(f.infoHashHex, seeder.address, seeder.port, 60_000);
     const out = await mkdtemp(join(f.root, 'out-'));
-    const magnet = `magnet:?xt=urn:btih:${f.infoHashHex}&dn=mag&tr=${encodeURIComponent(f.tracker.httpUrl)}`;
+    const magnet = trackerMagnet(f);
     const run = runCli([
       'download',
       magnet,
